@@ -1,0 +1,440 @@
+// The only C++ file that includes pybind11: it turns numpy arrays into raw pointers and
+// shapes for the kernels in csrc/cpu/, allocates outputs, and releases the GIL while the
+// kernels run (so the app's GUI thread keeps drawing while a worker thread trains).
+//
+// Arrays are taken strictly: exact dtype, C-contiguous, no implicit conversion (noconvert),
+// so float64 is never silently downcast. neuralviz/ops.py does the friendly validation and
+// makes contiguous copies; the checks here only guarantee memory safety for direct callers.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/check.h"
+#include "common/cpu_features.h"
+#include "common/parallel.h"
+#include "cpu/conv.h"
+#include "cpu/gemm.h"
+#include "cpu/pool.h"
+#include "cpu/recurrent.h"
+
+namespace py = pybind11;
+using nvz::fail;
+
+namespace {
+
+template <typename T>
+using Arr = py::array_t<T, py::array::c_style>;
+
+template <typename T>
+Arr<T> empty(std::vector<py::ssize_t> shape) {
+  return Arr<T>(shape);
+}
+
+template <typename T>
+void expect_shape(const char* fn, const char* name, const Arr<T>& a,
+                  std::vector<py::ssize_t> shape) {
+  bool ok = a.ndim() == static_cast<py::ssize_t>(shape.size());
+  for (size_t i = 0; ok && i < shape.size(); ++i) ok = a.shape(i) == shape[i];
+  if (!ok) {
+    std::string want = "(", got = "(";
+    for (auto s : shape) want += std::to_string(s) + ",";
+    for (py::ssize_t i = 0; i < a.ndim(); ++i) got += std::to_string(a.shape(i)) + ",";
+    fail(fn, ": ", name, " must have shape ", want, ") but has shape ", got, ")");
+  }
+}
+
+template <typename T>
+const T* opt_ptr(const std::optional<Arr<T>>& a) {
+  return a ? a->data() : nullptr;
+}
+
+// ---------------------------------------------------------------- matmul
+template <typename T>
+Arr<T> matmul(const Arr<T>& a, const Arr<T>& b, bool ta, bool tb) {
+  NVZ_CHECK(a.ndim() == 2 && b.ndim() == 2, "matmul: a and b must be 2-D");
+  const int64_t M = ta ? a.shape(1) : a.shape(0), K = ta ? a.shape(0) : a.shape(1);
+  const int64_t Kb = tb ? b.shape(1) : b.shape(0), N = tb ? b.shape(0) : b.shape(1);
+  NVZ_CHECK(K == Kb, "matmul: inner dimensions differ (", K, " vs ", Kb, ")");
+  auto c = empty<T>({M, N});
+  {
+    py::gil_scoped_release nogil;
+    nvz::gemm<T>(ta, tb, M, N, K, T(1), a.data(), a.shape(1), b.data(), b.shape(1), T(0),
+                 c.mutable_data(), N);
+  }
+  return c;
+}
+
+// In-place C = alpha op(A) op(B) + beta C; exposes the full kernel contract to tests.
+template <typename T>
+void gemm_inplace(bool ta, bool tb, T alpha, const Arr<T>& a, const Arr<T>& b, T beta, Arr<T> c) {
+  NVZ_CHECK(a.ndim() == 2 && b.ndim() == 2 && c.ndim() == 2, "gemm_: a, b, c must be 2-D");
+  const int64_t M = ta ? a.shape(1) : a.shape(0), K = ta ? a.shape(0) : a.shape(1);
+  const int64_t Kb = tb ? b.shape(1) : b.shape(0), N = tb ? b.shape(0) : b.shape(1);
+  NVZ_CHECK(K == Kb && c.shape(0) == M && c.shape(1) == N, "gemm_: shapes do not match");
+  T* cp = c.mutable_data();
+  py::gil_scoped_release nogil;
+  nvz::gemm<T>(ta, tb, M, N, K, alpha, a.data(), a.shape(1), b.data(), b.shape(1), beta, cp, N);
+}
+
+// ---------------------------------------------------------------- convolution
+nvz::Conv2dShape conv_shape(py::ssize_t N, py::ssize_t C, py::ssize_t H, py::ssize_t W,
+                            py::ssize_t OC, py::ssize_t KH, py::ssize_t KW, int64_t sh,
+                            int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
+  NVZ_CHECK(sh >= 1 && sw >= 1 && dh >= 1 && dw >= 1 && ph >= 0 && pw >= 0,
+            "conv2d: stride and dilation must be >= 1 and padding >= 0");
+  nvz::Conv2dShape s{N, C, H, W, OC, KH, KW, sh, sw, ph, pw, dh, dw, 0, 0};
+  const int64_t eh = H + 2 * ph - dh * (KH - 1) - 1, ew = W + 2 * pw - dw * (KW - 1) - 1;
+  NVZ_CHECK(KH >= 1 && KW >= 1 && eh >= 0 && ew >= 0,
+            "conv2d: kernel larger than the padded input");
+  s.OH = eh / sh + 1;
+  s.OW = ew / sw + 1;
+  return s;
+}
+
+template <typename T>
+Arr<T> conv2d(const Arr<T>& x, const Arr<T>& w, const std::optional<Arr<T>>& b, int64_t sh,
+              int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
+  NVZ_CHECK(x.ndim() == 4 && w.ndim() == 4, "conv2d: x and w must be 4-D");
+  NVZ_CHECK(x.shape(1) == w.shape(1), "conv2d: channel mismatch");
+  auto s = conv_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), w.shape(0), w.shape(2),
+                      w.shape(3), sh, sw, ph, pw, dh, dw);
+  if (b) expect_shape("conv2d", "b", *b, {w.shape(0)});
+  auto y = empty<T>({s.N, s.OC, s.OH, s.OW});
+  T* yp = y.mutable_data();
+  const T* bp = opt_ptr(b);
+  {
+    py::gil_scoped_release nogil;
+    nvz::conv2d_forward<T>(s, x.data(), w.data(), bp, yp);
+  }
+  return y;
+}
+
+template <typename T>
+py::tuple conv2d_backward(const Arr<T>& x, const Arr<T>& w, const Arr<T>& gy, int64_t sh,
+                          int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw,
+                          bool need_gx, bool need_gw, bool need_gb) {
+  NVZ_CHECK(x.ndim() == 4 && w.ndim() == 4, "conv2d_backward: x and w must be 4-D");
+  NVZ_CHECK(x.shape(1) == w.shape(1), "conv2d_backward: channel mismatch");
+  auto s = conv_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), w.shape(0), w.shape(2),
+                      w.shape(3), sh, sw, ph, pw, dh, dw);
+  expect_shape("conv2d_backward", "grad_y", gy, {s.N, s.OC, s.OH, s.OW});
+  py::object gx = py::none(), gw = py::none(), gb = py::none();
+  T *gxp = nullptr, *gwp = nullptr, *gbp = nullptr;
+  if (need_gx) { auto a = empty<T>({s.N, s.C, s.H, s.W}); gxp = a.mutable_data(); gx = a; }
+  if (need_gw) { auto a = empty<T>({s.OC, s.C, s.KH, s.KW}); gwp = a.mutable_data(); gw = a; }
+  if (need_gb) { auto a = empty<T>({s.OC}); gbp = a.mutable_data(); gb = a; }
+  {
+    py::gil_scoped_release nogil;
+    nvz::conv2d_backward<T>(s, x.data(), w.data(), gy.data(), gxp, gwp, gbp);
+  }
+  return py::make_tuple(gx, gw, gb);
+}
+
+// ---------------------------------------------------------------- pooling
+nvz::Pool2dShape pool_shape(const char* fn, int64_t N, int64_t C, int64_t H, int64_t W,
+                            int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
+                            int64_t pw) {
+  NVZ_CHECK(kh >= 1 && kw >= 1 && sh >= 1 && sw >= 1 && ph >= 0 && pw >= 0, fn,
+            ": kernel_size and stride must be >= 1, padding >= 0");
+  NVZ_CHECK(2 * ph <= kh && 2 * pw <= kw, fn, ": padding must be at most half the kernel size");
+  const int64_t eh = H + 2 * ph - kh, ew = W + 2 * pw - kw;
+  NVZ_CHECK(eh >= 0 && ew >= 0, fn, ": kernel larger than the padded input");
+  return nvz::Pool2dShape{N, C, H, W, kh, kw, sh, sw, ph, pw, eh / sh + 1, ew / sw + 1};
+}
+
+template <typename T>
+py::tuple max_pool2d(const Arr<T>& x, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
+                     int64_t pw) {
+  NVZ_CHECK(x.ndim() == 4, "max_pool2d: x must be 4-D");
+  auto s = pool_shape("max_pool2d", x.shape(0), x.shape(1), x.shape(2), x.shape(3), kh, kw, sh,
+                      sw, ph, pw);
+  auto y = empty<T>({s.N, s.C, s.OH, s.OW});
+  auto idx = empty<int64_t>({s.N, s.C, s.OH, s.OW});
+  T* yp = y.mutable_data();
+  int64_t* ip = idx.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    nvz::max_pool2d_forward<T>(s, x.data(), yp, ip);
+  }
+  return py::make_tuple(y, idx);
+}
+
+template <typename T>
+Arr<T> max_pool2d_backward(const Arr<T>& gy, const Arr<int64_t>& idx, int64_t H, int64_t W) {
+  NVZ_CHECK(gy.ndim() == 4, "max_pool2d_backward: grad_y must be 4-D");
+  expect_shape("max_pool2d_backward", "indices", idx,
+               {gy.shape(0), gy.shape(1), gy.shape(2), gy.shape(3)});
+  NVZ_CHECK(H >= 1 && W >= 1, "max_pool2d_backward: x_shape must be positive");
+  nvz::Pool2dShape s{gy.shape(0), gy.shape(1), H, W, 0, 0, 0, 0, 0, 0, gy.shape(2), gy.shape(3)};
+  auto gx = empty<T>({s.N, s.C, H, W});
+  T* gxp = gx.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    nvz::max_pool2d_backward<T>(s, gy.data(), idx.data(), gxp);
+  }
+  return gx;
+}
+
+template <typename T>
+Arr<T> avg_pool2d(const Arr<T>& x, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
+                  int64_t pw) {
+  NVZ_CHECK(x.ndim() == 4, "avg_pool2d: x must be 4-D");
+  auto s = pool_shape("avg_pool2d", x.shape(0), x.shape(1), x.shape(2), x.shape(3), kh, kw, sh,
+                      sw, ph, pw);
+  auto y = empty<T>({s.N, s.C, s.OH, s.OW});
+  T* yp = y.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    nvz::avg_pool2d_forward<T>(s, x.data(), yp);
+  }
+  return y;
+}
+
+template <typename T>
+Arr<T> avg_pool2d_backward(const Arr<T>& gy, int64_t H, int64_t W, int64_t kh, int64_t kw,
+                           int64_t sh, int64_t sw, int64_t ph, int64_t pw) {
+  NVZ_CHECK(gy.ndim() == 4, "avg_pool2d_backward: grad_y must be 4-D");
+  auto s = pool_shape("avg_pool2d_backward", gy.shape(0), gy.shape(1), H, W, kh, kw, sh, sw, ph,
+                      pw);
+  expect_shape("avg_pool2d_backward", "grad_y", gy, {s.N, s.C, s.OH, s.OW});
+  auto gx = empty<T>({s.N, s.C, H, W});
+  T* gxp = gx.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    nvz::avg_pool2d_backward<T>(s, gy.data(), gxp);
+  }
+  return gx;
+}
+
+// ---------------------------------------------------------------- recurrence
+// G = gates per step: 1 (tanh RNN), 4 (LSTM), 3 (GRU).
+template <typename T>
+nvz::RnnShape rnn_shape(const char* fn, int64_t G, const Arr<T>& x, const Arr<T>& h0,
+                        const Arr<T>& w_ih, const Arr<T>& w_hh) {
+  NVZ_CHECK(x.ndim() == 3, fn, ": x must be (T, N, I)");
+  NVZ_CHECK(h0.ndim() == 2, fn, ": h0 must be (N, H)");
+  nvz::RnnShape s{x.shape(0), x.shape(1), x.shape(2), h0.shape(1)};
+  expect_shape(fn, "h0", h0, {s.N, s.H});
+  expect_shape(fn, "w_ih", w_ih, {G * s.H, s.I});
+  expect_shape(fn, "w_hh", w_hh, {G * s.H, s.H});
+  return s;
+}
+
+template <typename T>
+void expect_biases(const char* fn, int64_t G, const nvz::RnnShape& s, const Arr<T>& b_ih,
+                   const Arr<T>& b_hh) {
+  expect_shape(fn, "b_ih", b_ih, {G * s.H});
+  expect_shape(fn, "b_hh", b_hh, {G * s.H});
+}
+
+template <typename T>
+py::tuple rnn_tanh_forward(const Arr<T>& x, const Arr<T>& h0, const Arr<T>& w_ih,
+                           const Arr<T>& w_hh, const Arr<T>& b_ih, const Arr<T>& b_hh,
+                           bool with_cache) {
+  auto s = rnn_shape("rnn_tanh", 1, x, h0, w_ih, w_hh);
+  expect_biases("rnn_tanh", 1, s, b_ih, b_hh);
+  auto y = empty<T>({s.T, s.N, s.H});
+  auto hT = empty<T>({s.N, s.H});
+  py::object cache = py::none();
+  T* cp = nullptr;
+  if (with_cache) { auto c = empty<T>({nvz::rnn_tanh_cache_size(s)}); cp = c.mutable_data(); cache = c; }
+  T *yp = y.mutable_data(), *hp = hT.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    nvz::rnn_tanh_forward<T>(s, x.data(), h0.data(), w_ih.data(), w_hh.data(), b_ih.data(),
+                             b_hh.data(), yp, hp, cp);
+  }
+  return py::make_tuple(y, hT, cache);
+}
+
+template <typename T>
+py::tuple lstm_forward(const Arr<T>& x, const Arr<T>& h0, const Arr<T>& c0, const Arr<T>& w_ih,
+                       const Arr<T>& w_hh, const Arr<T>& b_ih, const Arr<T>& b_hh,
+                       bool with_cache) {
+  auto s = rnn_shape("lstm", 4, x, h0, w_ih, w_hh);
+  expect_shape("lstm", "c0", c0, {s.N, s.H});
+  expect_biases("lstm", 4, s, b_ih, b_hh);
+  auto y = empty<T>({s.T, s.N, s.H});
+  auto hT = empty<T>({s.N, s.H});
+  auto cT = empty<T>({s.N, s.H});
+  py::object cache = py::none();
+  T* cp = nullptr;
+  if (with_cache) { auto c = empty<T>({nvz::lstm_cache_size(s)}); cp = c.mutable_data(); cache = c; }
+  T *yp = y.mutable_data(), *hp = hT.mutable_data(), *ctp = cT.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    nvz::lstm_forward<T>(s, x.data(), h0.data(), c0.data(), w_ih.data(), w_hh.data(),
+                         b_ih.data(), b_hh.data(), yp, hp, ctp, cp);
+  }
+  return py::make_tuple(y, hT, cT, cache);
+}
+
+template <typename T>
+py::tuple gru_forward(const Arr<T>& x, const Arr<T>& h0, const Arr<T>& w_ih, const Arr<T>& w_hh,
+                      const Arr<T>& b_ih, const Arr<T>& b_hh, bool with_cache) {
+  auto s = rnn_shape("gru", 3, x, h0, w_ih, w_hh);
+  expect_biases("gru", 3, s, b_ih, b_hh);
+  auto y = empty<T>({s.T, s.N, s.H});
+  auto hT = empty<T>({s.N, s.H});
+  py::object cache = py::none();
+  T* cp = nullptr;
+  if (with_cache) { auto c = empty<T>({nvz::gru_cache_size(s)}); cp = c.mutable_data(); cache = c; }
+  T *yp = y.mutable_data(), *hp = hT.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    nvz::gru_forward<T>(s, x.data(), h0.data(), w_ih.data(), w_hh.data(), b_ih.data(),
+                        b_hh.data(), yp, hp, cp);
+  }
+  return py::make_tuple(y, hT, cache);
+}
+
+// Gradient buffers for one backward call: gx, gh0, (gc0,) gw_ih, gw_hh, gb_ih, gb_hh.
+template <typename T>
+struct RnnGrads {
+  Arr<T> gx, gh0, gc0, gw_ih, gw_hh, gb_ih, gb_hh;
+  RnnGrads(const nvz::RnnShape& s, int64_t G, bool with_c)
+      : gx(empty<T>({s.T, s.N, s.I})), gh0(empty<T>({s.N, s.H})),
+        gc0(empty<T>({with_c ? s.N : 0, s.H})), gw_ih(empty<T>({G * s.H, s.I})),
+        gw_hh(empty<T>({G * s.H, s.H})), gb_ih(empty<T>({G * s.H})), gb_hh(empty<T>({G * s.H})) {}
+  py::tuple tuple(bool with_c) {
+    if (with_c) return py::make_tuple(gx, gh0, gc0, gw_ih, gw_hh, gb_ih, gb_hh);
+    return py::make_tuple(gx, gh0, gw_ih, gw_hh, gb_ih, gb_hh);
+  }
+};
+
+template <typename T>
+void expect_backward_inputs(const char* fn, const nvz::RnnShape& s, const Arr<T>& cache,
+                            int64_t cache_size, const Arr<T>& y, const Arr<T>& gy,
+                            const std::optional<Arr<T>>& ghT) {
+  expect_shape(fn, "cache", cache, {cache_size});
+  expect_shape(fn, "y", y, {s.T, s.N, s.H});
+  expect_shape(fn, "grad_y", gy, {s.T, s.N, s.H});
+  if (ghT) expect_shape(fn, "grad_hT", *ghT, {s.N, s.H});
+}
+
+template <typename T>
+py::tuple rnn_tanh_backward(const Arr<T>& cache, const Arr<T>& x, const Arr<T>& h0,
+                            const Arr<T>& w_ih, const Arr<T>& w_hh, const Arr<T>& y,
+                            const Arr<T>& gy, const std::optional<Arr<T>>& ghT) {
+  auto s = rnn_shape("rnn_tanh_backward", 1, x, h0, w_ih, w_hh);
+  expect_backward_inputs("rnn_tanh_backward", s, cache, nvz::rnn_tanh_cache_size(s), y, gy, ghT);
+  RnnGrads<T> g(s, 1, false);
+  const T* ghp = opt_ptr(ghT);
+  {
+    py::gil_scoped_release nogil;
+    nvz::rnn_tanh_backward<T>(s, x.data(), h0.data(), w_ih.data(), w_hh.data(), y.data(),
+                              cache.data(), gy.data(), ghp, g.gx.mutable_data(),
+                              g.gh0.mutable_data(), g.gw_ih.mutable_data(),
+                              g.gw_hh.mutable_data(), g.gb_ih.mutable_data(),
+                              g.gb_hh.mutable_data());
+  }
+  return g.tuple(false);
+}
+
+template <typename T>
+py::tuple lstm_backward(const Arr<T>& cache, const Arr<T>& x, const Arr<T>& h0, const Arr<T>& c0,
+                        const Arr<T>& w_ih, const Arr<T>& w_hh, const Arr<T>& y,
+                        const Arr<T>& gy, const std::optional<Arr<T>>& ghT,
+                        const std::optional<Arr<T>>& gcT) {
+  auto s = rnn_shape("lstm_backward", 4, x, h0, w_ih, w_hh);
+  expect_shape("lstm_backward", "c0", c0, {s.N, s.H});
+  expect_backward_inputs("lstm_backward", s, cache, nvz::lstm_cache_size(s), y, gy, ghT);
+  if (gcT) expect_shape("lstm_backward", "grad_cT", *gcT, {s.N, s.H});
+  RnnGrads<T> g(s, 4, true);
+  const T *ghp = opt_ptr(ghT), *gcp = opt_ptr(gcT);
+  {
+    py::gil_scoped_release nogil;
+    nvz::lstm_backward<T>(s, x.data(), h0.data(), c0.data(), w_ih.data(), w_hh.data(), y.data(),
+                          cache.data(), gy.data(), ghp, gcp, g.gx.mutable_data(),
+                          g.gh0.mutable_data(), g.gc0.mutable_data(), g.gw_ih.mutable_data(),
+                          g.gw_hh.mutable_data(), g.gb_ih.mutable_data(), g.gb_hh.mutable_data());
+  }
+  return g.tuple(true);
+}
+
+template <typename T>
+py::tuple gru_backward(const Arr<T>& cache, const Arr<T>& x, const Arr<T>& h0, const Arr<T>& w_ih,
+                       const Arr<T>& w_hh, const Arr<T>& y, const Arr<T>& gy,
+                       const std::optional<Arr<T>>& ghT) {
+  auto s = rnn_shape("gru_backward", 3, x, h0, w_ih, w_hh);
+  expect_backward_inputs("gru_backward", s, cache, nvz::gru_cache_size(s), y, gy, ghT);
+  RnnGrads<T> g(s, 3, false);
+  const T* ghp = opt_ptr(ghT);
+  {
+    py::gil_scoped_release nogil;
+    nvz::gru_backward<T>(s, x.data(), h0.data(), w_ih.data(), w_hh.data(), y.data(), cache.data(),
+                         gy.data(), ghp, g.gx.mutable_data(), g.gh0.mutable_data(),
+                         g.gw_ih.mutable_data(), g.gw_hh.mutable_data(), g.gb_ih.mutable_data(),
+                         g.gb_hh.mutable_data());
+  }
+  return g.tuple(false);
+}
+
+// ---------------------------------------------------------------- registration
+nvz::Isa parse_isa(const std::string& name) {
+  if (name == "generic") return nvz::Isa::generic;
+  if (name == "avx2") return nvz::Isa::avx2;
+  if (name == "avx512") return nvz::Isa::avx512;
+  fail("set_isa: unknown instruction set '", name, "' (use generic, avx2 or avx512)");
+}
+
+template <typename T>
+void bind_kernels(py::module_& m) {
+  auto A = [](const char* n) { return py::arg(n).noconvert(); };
+  auto Opt = [](const char* n) { return py::arg(n).noconvert().none(true); };
+  m.def("matmul", &matmul<T>, A("a"), A("b"), py::arg("trans_a"), py::arg("trans_b"));
+  m.def("gemm_", &gemm_inplace<T>, py::arg("trans_a"), py::arg("trans_b"), py::arg("alpha"),
+        A("a"), A("b"), py::arg("beta"), A("c"));
+  m.def("conv2d", &conv2d<T>, A("x"), A("w"), Opt("b"), py::arg("sh"), py::arg("sw"),
+        py::arg("ph"), py::arg("pw"), py::arg("dh"), py::arg("dw"));
+  m.def("conv2d_backward", &conv2d_backward<T>, A("x"), A("w"), A("grad_y"), py::arg("sh"),
+        py::arg("sw"), py::arg("ph"), py::arg("pw"), py::arg("dh"), py::arg("dw"),
+        py::arg("need_grad_x") = true, py::arg("need_grad_w") = true,
+        py::arg("need_grad_b") = true);
+  m.def("max_pool2d", &max_pool2d<T>, A("x"), py::arg("kh"), py::arg("kw"), py::arg("sh"),
+        py::arg("sw"), py::arg("ph"), py::arg("pw"));
+  m.def("max_pool2d_backward", &max_pool2d_backward<T>, A("grad_y"), A("indices"), py::arg("H"),
+        py::arg("W"));
+  m.def("avg_pool2d", &avg_pool2d<T>, A("x"), py::arg("kh"), py::arg("kw"), py::arg("sh"),
+        py::arg("sw"), py::arg("ph"), py::arg("pw"));
+  m.def("avg_pool2d_backward", &avg_pool2d_backward<T>, A("grad_y"), py::arg("H"), py::arg("W"),
+        py::arg("kh"), py::arg("kw"), py::arg("sh"), py::arg("sw"), py::arg("ph"), py::arg("pw"));
+  m.def("rnn_tanh_forward", &rnn_tanh_forward<T>, A("x"), A("h0"), A("w_ih"), A("w_hh"),
+        A("b_ih"), A("b_hh"), py::arg("with_cache"));
+  m.def("lstm_forward", &lstm_forward<T>, A("x"), A("h0"), A("c0"), A("w_ih"), A("w_hh"),
+        A("b_ih"), A("b_hh"), py::arg("with_cache"));
+  m.def("gru_forward", &gru_forward<T>, A("x"), A("h0"), A("w_ih"), A("w_hh"), A("b_ih"),
+        A("b_hh"), py::arg("with_cache"));
+  m.def("rnn_tanh_backward", &rnn_tanh_backward<T>, A("cache"), A("x"), A("h0"), A("w_ih"),
+        A("w_hh"), A("y"), A("grad_y"), Opt("grad_hT"));
+  m.def("lstm_backward", &lstm_backward<T>, A("cache"), A("x"), A("h0"), A("c0"), A("w_ih"),
+        A("w_hh"), A("y"), A("grad_y"), Opt("grad_hT"), Opt("grad_cT"));
+  m.def("gru_backward", &gru_backward<T>, A("cache"), A("x"), A("h0"), A("w_ih"), A("w_hh"),
+        A("y"), A("grad_y"), Opt("grad_hT"));
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "neuralviz CPU kernels (see csrc/cpu/). Use neuralviz.ops, which validates inputs.";
+  bind_kernels<float>(m);
+  bind_kernels<double>(m);
+
+  m.def("set_num_threads", &nvz::set_num_threads, py::arg("n"));
+  m.def("get_num_threads", &nvz::num_threads);
+  m.def("has_openmp", &nvz::has_openmp);
+  m.def("get_isa", [] { return std::string(nvz::isa_name(nvz::cpu_isa())); });
+  m.def("hardware_isa", [] { return std::string(nvz::isa_name(nvz::hardware_isa())); });
+  m.def("set_isa", [](const std::string& name) { nvz::force_isa(parse_isa(name)); },
+        py::arg("name"), "Cap the instruction set the kernels use (for tests and benchmarks).");
+  m.def("available_isas", [] {
+    std::vector<std::string> out;
+    for (int i = 0; i <= static_cast<int>(nvz::hardware_isa()); ++i)
+      out.emplace_back(nvz::isa_name(static_cast<nvz::Isa>(i)));
+    return out;
+  });
+}

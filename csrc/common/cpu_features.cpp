@@ -1,0 +1,44 @@
+#include "cpu_features.h"
+
+#include <atomic>
+
+namespace nvz {
+namespace {
+
+Isa detect() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+    return Isa::avx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::avx2;
+#endif
+  return Isa::generic;
+}
+
+std::atomic<int> g_cap{static_cast<int>(Isa::avx512)};
+
+}  // namespace
+
+Isa hardware_isa() {
+  static const Isa isa = detect();
+  return isa;
+}
+
+Isa cpu_isa() {
+  int hw = static_cast<int>(hardware_isa());
+  int cap = g_cap.load(std::memory_order_relaxed);
+  return static_cast<Isa>(hw < cap ? hw : cap);
+}
+
+void force_isa(Isa isa) { g_cap.store(static_cast<int>(isa), std::memory_order_relaxed); }
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::avx512: return "avx512";
+    case Isa::avx2: return "avx2";
+    default: return "generic";
+  }
+}
+
+}  // namespace nvz

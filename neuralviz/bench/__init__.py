@@ -1,0 +1,13 @@
+"""Benchmarks: `python -m neuralviz.bench SUITE [--quick]`.
+
+Each suite prints our time, a peer's time (numpy/OpenBLAS or PyTorch) measured in the
+same process, and the ratio ours/peer (below 1 means we are faster). Single-threaded
+unless stated. Performance targets live here, never in timed unit tests.
+"""
+
+# suite name -> modules whose cases() it runs, in order
+SUITES = {
+    "kernels": ["matmul", "conv", "recurrent", "fused"],
+    "training": ["training"],
+    "natural": ["natural"],
+}

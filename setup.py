@@ -1,0 +1,185 @@
+"""Build script: the C++ kernels (neuralviz._C), the Cython hot-path modules and, where
+nvcc and the CUDA headers exist, the optional CUDA backend (neuralviz._C_cuda).
+
+pip runs this file several times per install (PEP 517 hooks), so module level stays
+cheap; the expensive probes (OpenMP, nvcc) run inside build_ext.
+
+Environment switches:
+  NEURALVIZ_NO_OPENMP=1   build without OpenMP even where the compiler supports it
+  NEURALVIZ_NO_CUDA=1     never build the CUDA extension
+  NEURALVIZ_CUDA=1        fail the build if the CUDA extension cannot be built
+  NEURALVIZ_CUDA_ARCHS=90 semicolon list of SM architectures (default 75;80;86;89;90)
+  NEURALVIZ_BUILD_JOBS=N  parallel compile jobs (default: number of CPUs)
+"""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from pybind11.setup_helpers import Pybind11Extension, ParallelCompile, build_ext, naive_recompile
+from setuptools import Extension, setup
+from setuptools.command.build_py import build_py
+
+ROOT = Path(__file__).resolve().parent
+CXX_FLAGS = ["-O3", "-fno-math-errno", "-Wall", "-Wno-unknown-pragmas"]
+
+
+def _rel(paths):
+    return sorted(os.path.relpath(p, ROOT) for p in paths)
+
+
+def cpu_extension() -> Pybind11Extension:
+    sources = _rel(glob.glob(str(ROOT / "csrc" / "common" / "*.cpp")))
+    sources += _rel(glob.glob(str(ROOT / "csrc" / "cpu" / "*.cpp")))
+    sources.append("csrc/bindings.cpp")
+    return Pybind11Extension(
+        "neuralviz._C", sources, include_dirs=["csrc"], cxx_std=17,
+        extra_compile_args=list(CXX_FLAGS),
+    )
+
+
+def cython_extensions() -> list[Extension]:
+    from Cython.Build import cythonize
+
+    pyx = _rel(glob.glob(str(ROOT / "neuralviz" / "*.pyx")))
+    exts = [
+        Extension(p[:-4].replace("/", "."), [p], language="c++",
+                  include_dirs=[_numpy_include()], extra_compile_args=list(CXX_FLAGS),
+                  define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")])
+        for p in pyx
+    ]
+    return cythonize(exts, compiler_directives={"language_level": 3, "boundscheck": False,
+                                                "wraparound": False, "cdivision": True},
+                     quiet=True)
+
+
+def _numpy_include() -> str:
+    import numpy
+
+    return numpy.get_include()
+
+
+def find_cuda_home() -> str | None:
+    """The toolkit root holding bin/nvcc and include/cuda_runtime.h, or None.
+
+    nvcc on PATH may be a wrapper script (/usr/local/bin/nvcc here), so its parent folder
+    is not trusted: the headers decide.
+    """
+    candidates = [os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH")]
+    nvcc = shutil.which("nvcc")
+    if nvcc:
+        candidates.append(str(Path(os.path.realpath(nvcc)).parent.parent))
+    candidates += ["/usr/local/cuda"] + sorted(glob.glob("/usr/local/cuda-*"), reverse=True)
+    for c in candidates:
+        if c and (Path(c) / "include" / "cuda_runtime.h").exists() and (Path(c) / "bin" / "nvcc").exists():
+            return c
+    return None
+
+
+def cuda_extension() -> Pybind11Extension | None:
+    if os.environ.get("NEURALVIZ_NO_CUDA") == "1":
+        return None
+    cu = _rel(glob.glob(str(ROOT / "csrc" / "cuda" / "*.cu")))
+    if not cu or find_cuda_home() is None:
+        if os.environ.get("NEURALVIZ_CUDA") == "1":
+            raise RuntimeError("NEURALVIZ_CUDA=1 but no CUDA toolkit (nvcc + include/cuda_runtime.h) found")
+        return None
+    ext = Pybind11Extension("neuralviz._C_cuda", ["csrc/cuda/bindings_cuda.cpp"],
+                            include_dirs=["csrc"], cxx_std=17, extra_compile_args=list(CXX_FLAGS))
+    ext.cuda_sources = cu
+    return ext
+
+
+class BuildExt(build_ext):
+    """Adds OpenMP when a probe compiles and links, and compiles .cu files with nvcc."""
+
+    def build_extensions(self):
+        omp = self._openmp_flags()
+        for ext in self.extensions:
+            if omp and not getattr(ext, "cuda_sources", None):
+                ext.extra_compile_args += omp
+                ext.extra_link_args += omp
+        super().build_extensions()
+
+    def build_extension(self, ext):
+        if getattr(ext, "cuda_sources", None):
+            try:
+                self._build_cuda(ext)
+            except Exception as err:  # optional backend: warn, remove stale copies, go on
+                if os.environ.get("NEURALVIZ_CUDA") == "1":
+                    raise
+                print(f"neuralviz: skipping CUDA extension ({err})", file=sys.stderr)
+                stale = Path(self.get_ext_fullpath(ext.name))
+                stale.unlink(missing_ok=True)
+                return
+        super().build_extension(ext)
+
+    def _build_cuda(self, ext):
+        home = find_cuda_home()
+        nvcc = str(Path(home) / "bin" / "nvcc")
+        archs = os.environ.get("NEURALVIZ_CUDA_ARCHS", "75;80;86;89;90").split(";")
+        gencode = [f"-gencode=arch=compute_{a},code=sm_{a}" for a in archs]
+        gencode.append(f"-gencode=arch=compute_{archs[-1]},code=compute_{archs[-1]}")
+        objdir = Path(self.build_temp) / "cuda"
+        objdir.mkdir(parents=True, exist_ok=True)
+        objects = []
+        for src in ext.cuda_sources:
+            obj = objdir / (Path(src).stem + ".o")
+            cmd = [nvcc, "-c", src, "-o", str(obj), "-O3", "-std=c++17", "-Icsrc",
+                   "--compiler-options", "-fPIC", "--cudart", "static", *gencode]
+            print(" ".join(cmd))
+            subprocess.run(cmd, check=True)
+            objects.append(str(obj))
+        ext.extra_objects = objects
+        ext.include_dirs.append(str(Path(home) / "include"))
+        ext.library_dirs = [str(Path(home) / "lib64"), str(Path(home) / "lib")]
+        ext.libraries = ["cudart_static", "rt", "pthread", "dl"]
+
+    def _openmp_flags(self) -> list[str]:
+        if os.environ.get("NEURALVIZ_NO_OPENMP") == "1":
+            return []
+        probe = "#include <omp.h>\nint main(){\n#pragma omp parallel\n{}\nreturn omp_get_max_threads() > 0 ? 0 : 1;}\n"
+        with tempfile.TemporaryDirectory() as tmp:
+            src = Path(tmp) / "probe.cpp"
+            src.write_text(probe)
+            cxx = self.compiler.compiler_cxx[0] if getattr(self.compiler, "compiler_cxx", None) else "c++"
+            try:
+                ok = subprocess.run([cxx, "-fopenmp", str(src), "-o", str(Path(tmp) / "probe")],
+                                    capture_output=True, timeout=120).returncode == 0
+            except (OSError, subprocess.SubprocessError):
+                ok = False
+        if not ok:
+            print("neuralviz: OpenMP probe failed; building single-threaded kernels", file=sys.stderr)
+        return ["-fopenmp"] if ok else []
+
+
+class BuildPyWithAssets(build_py):
+    """Copies the repository's assets/ into the package so wheels carry presets and data."""
+
+    def run(self):
+        super().run()
+        src = ROOT / "assets"
+        dst = Path(self.build_lib) / "neuralviz" / "assets"
+        if src.is_dir():
+            shutil.copytree(src, dst, dirs_exist_ok=True)
+
+
+def extensions():
+    exts = [cpu_extension(), *cython_extensions()]
+    cuda = cuda_extension()
+    if cuda is not None:
+        exts.append(cuda)
+    return exts
+
+
+ParallelCompile("NEURALVIZ_BUILD_JOBS", needs_recompile=naive_recompile).install()
+
+setup(
+    ext_modules=extensions(),
+    cmdclass={"build_ext": BuildExt, "build_py": BuildPyWithAssets},
+)
