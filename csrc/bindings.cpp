@@ -18,6 +18,7 @@
 #include "common/parallel.h"
 #include "cpu/conv.h"
 #include "cpu/gemm.h"
+#include "cpu/mlp.h"
 #include "cpu/pool.h"
 #include "cpu/recurrent.h"
 
@@ -374,6 +375,66 @@ py::tuple gru_backward(const Arr<T>& cache, const Arr<T>& x, const Arr<T>& h0, c
   return g.tuple(false);
 }
 
+// ---------------------------------------------------------------- fused small MLPs
+// Weights are updated in place: they are the network's own parameter arrays.
+template <typename T>
+py::tuple mlp_sgd_steps(const std::vector<int64_t>& sizes, const std::vector<int>& acts,
+                        double leaky_slope, int loss, std::vector<Arr<T>> weights,
+                        std::vector<std::optional<Arr<T>>> biases, const Arr<T>& x,
+                        const std::optional<Arr<T>>& targets,
+                        const std::optional<Arr<int64_t>>& labels, const Arr<int64_t>& order,
+                        int64_t steps, int64_t batch, T lr, T weight_decay, T l1) {
+  const int64_t L = static_cast<int64_t>(acts.size());
+  NVZ_CHECK(L >= 1 && static_cast<int64_t>(sizes.size()) == L + 1 &&
+                static_cast<int64_t>(weights.size()) == L &&
+                static_cast<int64_t>(biases.size()) == L,
+            "mlp_sgd_steps: need L activations, L weights, L biases and L+1 sizes");
+  for (auto a : acts) NVZ_CHECK(a >= 0 && a <= 4, "mlp_sgd_steps: unknown activation code ", a);
+  NVZ_CHECK(loss >= 0 && loss <= 2, "mlp_sgd_steps: unknown loss code ", loss);
+  std::vector<T*> wp(L), bp(L);
+  for (int64_t l = 0; l < L; ++l) {
+    expect_shape("mlp_sgd_steps", "weight", weights[l], {sizes[l + 1], sizes[l]});
+    wp[l] = weights[l].mutable_data();
+    bp[l] = nullptr;
+    if (biases[l]) {
+      expect_shape("mlp_sgd_steps", "bias", *biases[l], {sizes[l + 1]});
+      bp[l] = biases[l]->mutable_data();
+    }
+  }
+  NVZ_CHECK(x.ndim() == 2 && x.shape(1) == sizes[0], "mlp_sgd_steps: x must be (n, ", sizes[0], ")");
+  const int64_t n = x.shape(0);
+  const T* tp = nullptr;
+  const int64_t* lp = nullptr;
+  if (loss == 2) {
+    NVZ_CHECK(labels.has_value(), "mlp_sgd_steps: cross_entropy needs labels");
+    expect_shape("mlp_sgd_steps", "labels", *labels, {n});
+    lp = labels->data();
+    for (int64_t i = 0; i < n; ++i)
+      NVZ_CHECK(lp[i] >= 0 && lp[i] < sizes[L], "mlp_sgd_steps: label ", lp[i], " at index ", i,
+                " is outside [0, ", sizes[L], ")");
+  } else {
+    NVZ_CHECK(targets.has_value(), "mlp_sgd_steps: mse/bce need targets");
+    expect_shape("mlp_sgd_steps", "targets", *targets, {n, sizes[L]});
+    tp = targets->data();
+  }
+  NVZ_CHECK(steps >= 0 && batch >= 1, "mlp_sgd_steps: steps >= 0 and batch >= 1 required");
+  expect_shape("mlp_sgd_steps", "order", order, {steps * batch});
+  for (int64_t i = 0; i < steps * batch; ++i) {
+    const int64_t k = order.data()[i];
+    NVZ_CHECK(k >= 0 && k < n, "mlp_sgd_steps: order[", i, "] = ", k, " is not a sample index in [0, ", n, ")");
+  }
+  auto losses = empty<T>({steps});
+  T* lossp = losses.mutable_data();
+  nvz::MlpShape shape{L, sizes.data(), acts.data(), leaky_slope, loss};
+  int64_t done;
+  {
+    py::gil_scoped_release nogil;
+    done = nvz::mlp_sgd_steps<T>(shape, wp.data(), bp.data(), x.data(), tp, lp, n, order.data(),
+                                 steps, batch, lr, weight_decay, l1, lossp);
+  }
+  return py::make_tuple(done, losses);
+}
+
 // ---------------------------------------------------------------- registration
 nvz::Isa parse_isa(const std::string& name) {
   if (name == "generic") return nvz::Isa::generic;
@@ -415,6 +476,10 @@ void bind_kernels(py::module_& m) {
         A("w_hh"), A("y"), A("grad_y"), Opt("grad_hT"), Opt("grad_cT"));
   m.def("gru_backward", &gru_backward<T>, A("cache"), A("x"), A("h0"), A("w_ih"), A("w_hh"),
         A("y"), A("grad_y"), Opt("grad_hT"));
+  m.def("mlp_sgd_steps", &mlp_sgd_steps<T>, py::arg("sizes"), py::arg("acts"),
+        py::arg("leaky_slope"), py::arg("loss"), A("weights"), A("biases"), A("x"),
+        Opt("targets"), Opt("labels"), A("order"), py::arg("steps"), py::arg("batch"),
+        py::arg("lr"), py::arg("weight_decay"), py::arg("l1"));
 }
 
 }  // namespace

@@ -1,15 +1,22 @@
 """neuralviz: an educational neural-network engine with hand-written kernels and a live app.
 
     import neuralviz as nv
-    nv.ops.matmul(a, b)            # validated kernels (numpy in, numpy out)
-    nv.backends(); nv.set_num_threads(2)
+    net = nv.Network.from_spec({"input_shape": [2], "layers": [...]}, seed=0)
+    ds = nv.data.load("xor", seed=0)
+    opt = nv.optim.make("sgd", net, lr=0.1)
+    nv.Trainer(net, "bce", opt, seed=0).fit(ds, epochs=50, batch_size=10)
 """
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import ops
+from . import data, losses, ops, optim
 from .backend import backends, get_backend, get_num_threads, set_backend, set_num_threads
+from .io import load, save
+from .layers import Parameter, SpecError
+from .network import Network
+from .trainer import Callback, Trainer, TrainingDiverged
 
-__all__ = ["__version__", "ops", "backends", "set_backend", "get_backend", "set_num_threads",
-           "get_num_threads"]
+__all__ = ["__version__", "ops", "data", "losses", "optim", "backends", "set_backend",
+           "get_backend", "set_num_threads", "get_num_threads", "Network", "Parameter",
+           "SpecError", "Trainer", "Callback", "TrainingDiverged", "save", "load"]

@@ -2,6 +2,7 @@
 
 Each function checks its arguments once, with messages that name the argument and the
 shapes, then calls the compiled kernel in `neuralviz._C` (which releases the GIL).
+With nv.set_backend("cuda"), matmul runs on the GPU (the other kernels stay on the CPU).
 Inputs must be float32 or float64 and all of one dtype: float64 is never downcast, and
 integer arrays are refused rather than converted. Non-contiguous inputs are copied to
 C order first, so views and transposes give correct results.
@@ -13,6 +14,7 @@ from typing import Optional, Sequence, Union
 import numpy as np
 
 from . import _C
+from .backend import cuda_module
 
 IntOrPair = Union[int, Sequence[int]]
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -82,6 +84,9 @@ def matmul(a: np.ndarray, b: np.ndarray, *, trans_a: bool = False, trans_b: bool
                          f"{a.shape[::-1] if trans_a else a.shape} and op(b) is "
                          f"{b.shape[::-1] if trans_b else b.shape} (a.shape={a.shape}, "
                          f"b.shape={b.shape}, trans_a={trans_a}, trans_b={trans_b})")
+    cuda = cuda_module()
+    if cuda is not None:  # nv.set_backend("cuda"): copies to the GPU and back
+        return cuda.matmul(a, b, bool(trans_a), bool(trans_b))
     return _C.matmul(a, b, bool(trans_a), bool(trans_b))
 
 

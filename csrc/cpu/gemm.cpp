@@ -1,44 +1,67 @@
-// nvz::gemm: argument handling, ISA dispatch and threading around the blocked engine in
-// gemm_kernels.h. The engine body is instantiated once per instruction set below, each
-// time inside a function carrying that ISA's target attribute, so the very same source is
-// the generic, the AVX2 and the AVX-512 kernel.
+// nvz::gemm: argument checks, ISA dispatch and threading around the blocked engine in
+// gemm_engine.h. The engine source is compiled three times below, once per instruction
+// set, so the generic, AVX2 and AVX-512 kernels are the same code.
 #include "gemm.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <utility>
 
 #include "common/check.h"
 #include "common/cpu_features.h"
 #include "common/parallel.h"
-#include "gemm_kernels.h"
+#include "gemm_types.h"
+
+// ---- the engine, once per ISA (each in its own namespace with internal linkage) ----
+
+#define NVZ_GEMM_NAMESPACE generic
+#include "gemm_engine.h"
+#undef NVZ_GEMM_NAMESPACE
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define NVZ_HAVE_X86_KERNELS 1
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#endif
+#define NVZ_GEMM_NAMESPACE avx2
+#include "gemm_engine.h"
+#undef NVZ_GEMM_NAMESPACE
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma"))), \
+                             apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl,fma")
+#endif
+#define NVZ_GEMM_NAMESPACE avx512
+#include "gemm_engine.h"
+#undef NVZ_GEMM_NAMESPACE
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+#endif  // x86-64
 
 namespace nvz {
 namespace {
 
-using gemm_detail::Blocking;
 using gemm_detail::IsaAvx2;
 using gemm_detail::IsaAvx512;
 using gemm_detail::IsaGeneric;
 using gemm_detail::Problem;
-
-// ---- one serial entry point per ISA (internal linkage: no ODR mixing across ISAs) ----
-
-template <typename T>
-void run_generic(const Problem<T>& p) {
-  gemm_detail::gemm_blocked<T, IsaGeneric>(p);
-}
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define NVZ_HAVE_X86_KERNELS 1
-template <typename T>
-__attribute__((target("avx2,fma"))) void run_avx2(const Problem<T>& p) {
-  gemm_detail::gemm_blocked<T, IsaAvx2>(p);
-}
-template <typename T>
-__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma"))) void run_avx512(
-    const Problem<T>& p) {
-  gemm_detail::gemm_blocked<T, IsaAvx512>(p);
-}
-#endif
+using gemm_detail::tile_width;
 
 template <typename T>
 struct Engine {
@@ -50,13 +73,13 @@ template <typename T>
 Engine<T> engine_for(Isa isa) {
 #ifdef NVZ_HAVE_X86_KERNELS
   if (isa == Isa::avx512)
-    return {&run_avx512<T>, Blocking<T, IsaAvx512>::NV * IsaAvx512::kVecBytes / int(sizeof(T))};
+    return {&gemm_detail::avx512::gemm_blocked<T, IsaAvx512>, tile_width<T, IsaAvx512>()};
   if (isa == Isa::avx2)
-    return {&run_avx2<T>, Blocking<T, IsaAvx2>::NV * IsaAvx2::kVecBytes / int(sizeof(T))};
+    return {&gemm_detail::avx2::gemm_blocked<T, IsaAvx2>, tile_width<T, IsaAvx2>()};
 #else
   (void)isa;
 #endif
-  return {&run_generic<T>, Blocking<T, IsaGeneric>::NV * IsaGeneric::kVecBytes / int(sizeof(T))};
+  return {&gemm_detail::generic::gemm_blocked<T, IsaGeneric>, tile_width<T, IsaGeneric>()};
 }
 
 // C = beta * C (the K == 0 or alpha == 0 case, where A and B are not read).
@@ -109,11 +132,13 @@ template <typename T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
           int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
   NVZ_CHECK(M >= 0 && N >= 0 && K >= 0, "gemm: negative size M=", M, " N=", N, " K=", K);
-  NVZ_CHECK(lda >= std::max<int64_t>(1, trans_a ? M : K), "gemm: lda=", lda, " too small for ",
-            trans_a ? "A^T" : "A", " with M=", M, " K=", K);
-  NVZ_CHECK(ldb >= std::max<int64_t>(1, trans_b ? K : N), "gemm: ldb=", ldb, " too small for ",
-            trans_b ? "B^T" : "B", " with K=", K, " N=", N);
-  NVZ_CHECK(ldc >= std::max<int64_t>(1, N), "gemm: ldc=", ldc, " < N=", N);
+  // Leading dimensions only matter for non-empty operands (numpy gives empty arrays
+  // zero strides).
+  NVZ_CHECK(M == 0 || K == 0 || lda >= (trans_a ? M : K), "gemm: lda=", lda,
+            " too small for ", trans_a ? "A^T" : "A", " with M=", M, " K=", K);
+  NVZ_CHECK(K == 0 || N == 0 || ldb >= (trans_b ? K : N), "gemm: ldb=", ldb,
+            " too small for ", trans_b ? "B^T" : "B", " with K=", K, " N=", N);
+  NVZ_CHECK(M == 0 || N == 0 || ldc >= N, "gemm: ldc=", ldc, " < N=", N);
   if (M == 0 || N == 0) return;
   if (K == 0 || alpha == T(0)) {
     scale_c(M, N, beta, C, ldc);

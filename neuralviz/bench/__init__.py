@@ -10,4 +10,5 @@ SUITES = {
     "kernels": ["matmul", "conv", "recurrent", "fused"],
     "training": ["training"],
     "natural": ["natural"],
+    "cuda": ["cuda"],
 }

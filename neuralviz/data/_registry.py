@@ -8,6 +8,7 @@ stored on the Dataset, which is what lets the app save a dataset choice and rege
 from __future__ import annotations
 
 import numbers
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -130,7 +131,6 @@ def directory(dataset: str, option: str, value: Any) -> str | None:
     if value is None:
         return None
     try:
-        import os
         return os.fspath(value)
     except TypeError:
         raise ValueError(f"{_where(dataset, option, value)} must be a path") from None

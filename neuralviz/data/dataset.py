@@ -169,9 +169,8 @@ class Dataset:
         else:
             order = np.arange(n)
         stop = n - n % batch_size if drop_last else n
-        for start in range(0, stop, batch_size):
-            idx = order[start:start + batch_size]
-            yield x[idx], y[idx]
+        # Validation above runs at the call; only the slicing is lazy.
+        return ((x[order[i:i + batch_size]], y[order[i:i + batch_size]]) for i in range(0, stop, batch_size))
 
     def check_finite(self) -> None:
         """Raise ValueError naming the first array that holds NaN or inf."""

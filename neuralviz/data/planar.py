@@ -4,11 +4,13 @@ Inputs lie roughly in [-6, 6] x [-6, 6], the Playground's plotting domain, and i
 Playground's sin(x1) feature means the same thing here). `noise` is the Playground's 0-50 % slider as a number in
 [0, 0.5], `n` counts train and test together and `test_fraction` defaults to the Playground's 50 %.
 
-The binary sets reproduce the Playground's generators (`dataset.ts`): xor, circles and checkerboard draw
-noise-free points and label the *displaced* point, so noise blurs the boundary instead of moving the points;
-gaussians and spirals move the points. Labels are int64 0/1 (0..K-1 for multi-class variants); the Playground's
-+1/-1 labels map to 1/0, except that class indices count outwards (circles' inner disc is class 0) and xor's
-class 1 is "the signs of x1 and x2 differ", as in the truth table.
+xor, circles, gaussians and spirals with 2 classes reproduce the Playground's generators (`dataset.ts`). xor,
+circles and checkerboard draw noise-free points and label the *displaced* point, so noise blurs the boundary
+instead of moving the points (the Playground's way); gaussians, spirals and moons move the points.
+
+Labels are int64 0/1 (0..K-1 for the multi-class variants). Class indices count outwards and around (circles'
+inner disc is class 0, gaussians' blob at (2, 2) is class 0), and xor's class 1 is "the signs of x1 and x2
+differ", as in the truth table.
 """
 from __future__ import annotations
 
@@ -95,13 +97,14 @@ def spiral_points(n: int, noise: float, classes: int, rng: np.random.Generator) 
 
 def moon_points(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (scikit-learn's make_moons shape), scaled by 3 and centred; Gaussian
-    jitter of std `noise` in half-circle radii (i.e. 3 * noise in input units)."""
+    jitter of std 0.6 * noise half-circle radii, so the slider's 0.5 matches make_moons(noise=0.3), already
+    a heavy overlap."""
     counts = _per_class_counts(n, 2)
     t0 = rng.uniform(0.0, np.pi, size=counts[0])
     t1 = rng.uniform(0.0, np.pi, size=counts[1])
     upper = np.stack([np.cos(t0), np.sin(t0)], axis=1)
     lower = np.stack([1 - np.cos(t1), 0.5 - np.sin(t1)], axis=1)
-    p = np.concatenate([upper, lower]) + rng.normal(0.0, noise, size=(n, 2))
+    p = np.concatenate([upper, lower]) + rng.normal(0.0, 0.6 * noise, size=(n, 2))
     y = np.repeat([0, 1], counts)
     return 3.0 * (p - np.array([0.5, 0.25])), y
 
@@ -155,7 +158,7 @@ def build_spirals(rng, *, n, noise, test_fraction, dtype, classes):
 
 
 @register("moons", kind="planar", task="classification", summary=f"{_SUMMARY}: two interleaving half moons",
-          options=_common(noise=0.1))
+          options=_common(noise=0.2))
 def build_moons(rng, *, n, noise, test_fraction, dtype):
     check_split_sizes("moons", n, test_fraction)
     x, y = moon_points(n, noise, rng)

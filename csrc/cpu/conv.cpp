@@ -1,0 +1,417 @@
+// 2-D convolution (conv.h): forward, and the gradients of the input, weights and bias.
+//
+// Two strategies, picked per pass (research/kernels.md §2):
+//
+//  * Direct, when the horizontal stride is 1 (conv_direct.h). Each image is copied into a
+//    zero-padded buffer and the output is computed straight from it, vectorised along
+//    output rows: no im2col matrix (which is KH*KW times the input), no layout change, and
+//    no padding of 1-channel inputs to a vector of channels. It serves
+//      forward   y_n = corr(x_n, w) + b
+//      grad x    gx_n = corr(pad(gy_n), w rotated 180 degrees, channels swapped)
+//                (the transposed convolution; only for stride 1 in both directions)
+//      grad w    gw[o][c][t] = sum_n sum_p gy_n[o][p] * x_n[c][p + offset(t)]
+//  * im2col + GEMM otherwise. Per image, col_n (C*KH*KW, OH*OW) holds the receptive fields,
+//      forward   y_n  = W (OC, C*KH*KW) col_n
+//      grad w    gW  += gY_n col_n^T
+//      grad x    gx_n = col2im(W^T gY_n)   (col2im is a scatter-add)
+//    A 1x1 kernel with stride 1 and no padding needs no im2col at all: col_n is x_n.
+//
+// The bias gradient is the row sum of gy. Images are spread over threads when the work is
+// large enough; weight gradients then go to per-thread buffers that are summed at the end.
+#include "conv.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "common/check.h"
+#include "common/cpu_features.h"
+#include "common/parallel.h"
+#include "conv_direct.h"
+#include "gemm.h"
+
+namespace nvz {
+namespace {
+
+using conv_detail::CorrArgs;
+using conv_detail::kOverread;
+using conv_detail::WgradArgs;
+
+// ---------------------------------------------------------------------------------------
+// Shape checks and small helpers
+// ---------------------------------------------------------------------------------------
+
+// Re-checks what the kernels rely on, for C++ callers that skip neuralviz/ops.py.
+void check_shape(const Conv2dShape& s, const char* fn) {
+  NVZ_CHECK(s.N >= 0 && s.C >= 1 && s.H >= 1 && s.W >= 1, fn,
+            ": x must have N >= 0 and positive C, H, W, got (", s.N, ", ", s.C, ", ", s.H, ", ",
+            s.W, ")");
+  NVZ_CHECK(s.OC >= 1 && s.KH >= 1 && s.KW >= 1, fn, ": w must have positive sizes, got (",
+            s.OC, ", ", s.C, ", ", s.KH, ", ", s.KW, ")");
+  NVZ_CHECK(s.SH >= 1 && s.SW >= 1, fn, ": stride must be >= 1, got (", s.SH, ", ", s.SW, ")");
+  NVZ_CHECK(s.PH >= 0 && s.PW >= 0, fn, ": padding must be >= 0, got (", s.PH, ", ", s.PW, ")");
+  NVZ_CHECK(s.DH >= 1 && s.DW >= 1, fn, ": dilation must be >= 1, got (", s.DH, ", ", s.DW,
+            ")");
+  const int64_t eh = s.H + 2 * s.PH - s.DH * (s.KH - 1) - 1;
+  const int64_t ew = s.W + 2 * s.PW - s.DW * (s.KW - 1) - 1;
+  NVZ_CHECK(eh >= 0 && ew >= 0, fn, ": the kernel (", s.KH, ", ", s.KW, ") with dilation (",
+            s.DH, ", ", s.DW, ") is larger than the padded input (", s.H + 2 * s.PH, ", ",
+            s.W + 2 * s.PW, ")");
+  NVZ_CHECK(s.OH == eh / s.SH + 1 && s.OW == ew / s.SW + 1, fn, ": output size (", s.OH, ", ",
+            s.OW, ") should be (", eh / s.SH + 1, ", ", ew / s.SW + 1, ")");
+}
+
+int64_t taps(const Conv2dShape& s) { return s.KH * s.KW; }
+int64_t patch(const Conv2dShape& s) { return s.C * s.KH * s.KW; }  // rows of col
+int64_t pixels(const Conv2dShape& s) { return s.OH * s.OW; }       // columns of col
+
+// 1x1 kernel, stride 1, no padding: col_n would be a copy of x_n.
+bool pointwise(const Conv2dShape& s) {
+  return s.KH == 1 && s.KW == 1 && s.SH == 1 && s.SW == 1 && s.PH == 0 && s.PW == 0;
+}
+
+// Threads for a pass of `work` multiply-adds over N independent images.
+int image_threads(const Conv2dShape& s, int64_t work) {
+  return static_cast<int>(std::min<int64_t>(threads_for(work), std::max<int64_t>(s.N, 1)));
+}
+
+// body(i, thread) for every task i (an image, or a chunk of images); threads only when
+// nt > 1. The body must not throw.
+template <typename F>
+void for_each_task(int64_t N, int nt, const F& body) {
+#ifdef _OPENMP
+  if (nt > 1) {
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t n = 0; n < N; ++n) body(n, omp_get_thread_num());
+    return;
+  }
+#endif
+  (void)nt;
+  for (int64_t n = 0; n < N; ++n) body(n, 0);
+}
+
+// Copies planes (P, H, W) into the interior of zero-bordered planes (P, Hb, Wb) at row
+// `top`, column `left`. The border is never written, so it stays zero across images.
+template <typename T>
+void copy_into_padded(const T* src, int64_t P, int64_t H, int64_t W, T* dst, int64_t Hb,
+                      int64_t Wb, int64_t top, int64_t left) {
+  for (int64_t p = 0; p < P; ++p)
+    for (int64_t h = 0; h < H; ++h)
+      std::memcpy(dst + (p * Hb + top + h) * Wb + left, src + (p * H + h) * W, W * sizeof(T));
+}
+
+// Offset of tap (kh, kw) from an output position's origin in a padded plane of width Wb.
+std::vector<int64_t> tap_offsets(const Conv2dShape& s, int64_t Wb) {
+  std::vector<int64_t> off(taps(s));
+  for (int64_t kh = 0; kh < s.KH; ++kh)
+    for (int64_t kw = 0; kw < s.KW; ++kw) off[kh * s.KW + kw] = kh * s.DH * Wb + kw * s.DW;
+  return off;
+}
+
+// a / b rounded up, for any sign of a and b > 0.
+int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); }
+
+// For each of R output rows r, the taps [kh_lo*KW, kh_hi*KW) (kernel rows kh_lo..kh_hi-1)
+// whose input row r*step + base + kh*DH falls inside the rows [lo, hi) of a padded buffer
+// that are not zero padding; direct_corr skips the others.
+std::vector<int64_t> row_tap_ranges(const Conv2dShape& s, int64_t R, int64_t step, int64_t base,
+                                    int64_t lo, int64_t hi) {
+  std::vector<int64_t> ranges(2 * R);
+  for (int64_t r = 0; r < R; ++r) {
+    const int64_t first = r * step + base;  // the input row of kernel row 0
+    const int64_t kh_lo = std::clamp<int64_t>(ceil_div(lo - first, s.DH), 0, s.KH);
+    const int64_t kh_hi = std::clamp<int64_t>(ceil_div(hi - first, s.DH), kh_lo, s.KH);
+    ranges[2 * r] = kh_lo * s.KW;
+    ranges[2 * r + 1] = kh_hi * s.KW;
+  }
+  return ranges;
+}
+
+// Vectorisable sum (8 independent partial sums: no reassociation without -ffast-math).
+template <typename T>
+T sum(const T* p, int64_t n) {
+  T part[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) part[k] += p[i + k];
+  for (; i < n; ++i) part[i % 8] += p[i];
+  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
+// ---------------------------------------------------------------------------------------
+// im2col / col2im
+// ---------------------------------------------------------------------------------------
+
+// Output columns ow whose input column ow*SW + kw*DW - PW lies inside [0, W).
+struct ColRange {
+  int64_t lo, hi;
+};
+
+std::vector<ColRange> valid_columns(const Conv2dShape& s) {
+  std::vector<ColRange> r(s.KW);
+  for (int64_t kw = 0; kw < s.KW; ++kw) {
+    const int64_t shift = kw * s.DW - s.PW;  // iw = ow*SW + shift
+    const int64_t lo = shift >= 0 ? 0 : (-shift + s.SW - 1) / s.SW;
+    const int64_t last = s.W - 1 - shift;  // largest ow*SW allowed
+    const int64_t hi = last < 0 ? 0 : std::min(s.OW, last / s.SW + 1);
+    r[kw] = {std::min(lo, hi), hi};
+  }
+  return r;
+}
+
+// col[(c*KH + kh)*KW + kw][oh*OW + ow] = x[c][oh*SH + kh*DH - PH][ow*SW + kw*DW - PW], or 0.
+template <typename T>
+void im2col(const Conv2dShape& s, const std::vector<ColRange>& cols, const T* x, T* col) {
+  const int64_t P = pixels(s);
+  for (int64_t c = 0; c < s.C; ++c)
+    for (int64_t kh = 0; kh < s.KH; ++kh)
+      for (int64_t kw = 0; kw < s.KW; ++kw) {
+        T* row = col + ((c * s.KH + kh) * s.KW + kw) * P;
+        const auto [lo, hi] = cols[kw];
+        for (int64_t oh = 0; oh < s.OH; ++oh) {
+          T* dst = row + oh * s.OW;
+          const int64_t ih = oh * s.SH + kh * s.DH - s.PH;
+          if (ih < 0 || ih >= s.H) {
+            std::fill(dst, dst + s.OW, T(0));
+            continue;
+          }
+          const T* src = x + (c * s.H + ih) * s.W + kw * s.DW - s.PW;
+          std::fill(dst, dst + lo, T(0));
+          if (s.SW == 1)
+            std::memcpy(dst + lo, src + lo, (hi - lo) * sizeof(T));
+          else
+            for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = src[ow * s.SW];
+          std::fill(dst + hi, dst + s.OW, T(0));
+        }
+      }
+}
+
+// The adjoint of im2col: gx[c][ih][iw] += col[...] over every receptive field (gx zeroed).
+template <typename T>
+void col2im(const Conv2dShape& s, const std::vector<ColRange>& cols, const T* col, T* gx) {
+  const int64_t P = pixels(s);
+  std::fill(gx, gx + s.C * s.H * s.W, T(0));
+  for (int64_t c = 0; c < s.C; ++c)
+    for (int64_t kh = 0; kh < s.KH; ++kh)
+      for (int64_t kw = 0; kw < s.KW; ++kw) {
+        const T* row = col + ((c * s.KH + kh) * s.KW + kw) * P;
+        const auto [lo, hi] = cols[kw];
+        for (int64_t oh = 0; oh < s.OH; ++oh) {
+          const int64_t ih = oh * s.SH + kh * s.DH - s.PH;
+          if (ih < 0 || ih >= s.H) continue;
+          const T* src = row + oh * s.OW;
+          T* dst = gx + (c * s.H + ih) * s.W + kw * s.DW - s.PW;
+          if (s.SW == 1)
+            for (int64_t ow = lo; ow < hi; ++ow) dst[ow] += src[ow];
+          else
+            for (int64_t ow = lo; ow < hi; ++ow) dst[ow * s.SW] += src[ow];
+        }
+      }
+}
+
+// ---------------------------------------------------------------------------------------
+// Forward
+// ---------------------------------------------------------------------------------------
+
+template <typename T>
+void forward_direct(const Conv2dShape& s, Isa isa, int nt, const T* x, const T* w, const T* b,
+                    T* y) {
+  const int64_t Hp = s.H + 2 * s.PH, Wp = s.W + 2 * s.PW, plane = Hp * Wp;
+  const int64_t buf = s.C * plane + kOverread;
+  std::vector<T> padded(nt * buf, T(0));
+  const std::vector<int64_t> off = tap_offsets(s, Wp);
+  const std::vector<int64_t> rows = row_tap_ranges(s, s.OH, s.SH, 0, s.PH, s.PH + s.H);
+  for_each_task(s.N, nt, [&](int64_t n, int tid) {
+    T* xp = padded.data() + tid * buf;
+    copy_into_padded(x + n * s.C * s.H * s.W, s.C, s.H, s.W, xp, Hp, Wp, s.PH, s.PW);
+    const CorrArgs<T> a{xp,   s.C,  plane, s.SH * Wp, off.data(), taps(s), rows.data(),
+                        w,    b,    y + n * s.OC * pixels(s),
+                        s.OC, s.OH, s.OW,  pixels(s), s.OW};
+    conv_detail::direct_corr(isa, a);
+  });
+}
+
+template <typename T>
+void forward_im2col(const Conv2dShape& s, int nt, const T* x, const T* w, const T* b, T* y) {
+  const int64_t K = patch(s), P = pixels(s);
+  const bool plain = pointwise(s);
+  std::vector<T> scratch(plain ? 0 : nt * K * P);
+  const std::vector<ColRange> cols = valid_columns(s);
+  for_each_task(s.N, nt, [&](int64_t n, int tid) {
+    const T* xn = x + n * s.C * s.H * s.W;
+    T* col = scratch.data() + tid * K * P;
+    if (!plain) im2col(s, cols, xn, col);
+    T* yn = y + n * s.OC * P;
+    if (b)
+      for (int64_t o = 0; o < s.OC; ++o) std::fill(yn + o * P, yn + (o + 1) * P, b[o]);
+    gemm<T>(false, false, s.OC, P, K, T(1), w, K, plain ? xn : col, P, b ? T(1) : T(0), yn, P);
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Backward
+// ---------------------------------------------------------------------------------------
+
+template <typename T>
+void bias_grad(const Conv2dShape& s, const T* gy, T* gb) {
+  const int64_t P = pixels(s);
+  for (int64_t o = 0; o < s.OC; ++o) {
+    T acc = 0;
+    for (int64_t n = 0; n < s.N; ++n) acc += sum(gy + (n * s.OC + o) * P, P);
+    gb[o] = acc;
+  }
+}
+
+// Images per direct_wgrad call: enough that small images amortise the per-call work
+// (loading and storing the partial sums), few enough that the chunk's padded inputs and
+// gradients stay in L2, and no more than a thread's share of the batch.
+int64_t wgrad_chunk(const Conv2dShape& s, int64_t image_bytes, int nt) {
+  constexpr int64_t kChunkBytes = 128 << 10;
+  const int64_t share = (s.N + nt - 1) / nt;
+  return std::max<int64_t>(1, std::min(share, kChunkBytes / image_bytes));
+}
+
+template <typename T>
+void weight_grad_direct(const Conv2dShape& s, Isa isa, int nt, const T* x, const T* gy, T* gw) {
+  const int64_t Hp = s.H + 2 * s.PH, Wp = s.W + 2 * s.PW, plane = Hp * Wp;
+  const int64_t image = s.C * plane, P = pixels(s);
+  const int64_t B = wgrad_chunk(s, (image + s.OC * P) * sizeof(T), nt);
+  const int64_t buf = B * image + kOverread;
+  const int64_t J = patch(s), L = conv_detail::wgrad_lanes<T>(isa), part = s.OC * J * L;
+  std::vector<T> padded(nt * buf, T(0)), parts(nt * part, T(0));
+  std::vector<int64_t> off(J);
+  const std::vector<int64_t> tap = tap_offsets(s, Wp);
+  for (int64_t c = 0; c < s.C; ++c)
+    for (int64_t t = 0; t < taps(s); ++t) off[c * taps(s) + t] = c * plane + tap[t];
+  const int64_t chunks = (s.N + B - 1) / B;
+  for_each_task(chunks, nt, [&](int64_t chunk, int tid) {
+    const int64_t n0 = chunk * B, nb = std::min(B, s.N - n0);
+    T* xp = padded.data() + tid * buf;
+    copy_into_padded(x + n0 * s.C * s.H * s.W, nb * s.C, s.H, s.W, xp, Hp, Wp, s.PH, s.PW);
+    const WgradArgs<T> a{nb,  gy + n0 * s.OC * P, s.OC * P, s.OC, s.OH, s.OW, P, s.OW,
+                         xp,  image, s.SH * Wp, off.data(), J, parts.data() + tid * part};
+    conv_detail::direct_wgrad(isa, a);
+  });
+  for (int64_t e = 0; e < s.OC * J; ++e) {
+    T acc = 0;
+    for (int t = 0; t < nt; ++t) acc += sum(parts.data() + t * part + e * L, L);
+    gw[e] = acc;
+  }
+}
+
+template <typename T>
+void weight_grad_im2col(const Conv2dShape& s, int nt, const T* x, const T* gy, T* gw) {
+  const int64_t K = patch(s), P = pixels(s), size = s.OC * K;
+  const bool plain = pointwise(s);
+  std::vector<T> scratch(plain ? 0 : nt * K * P);
+  // One thread accumulates straight into gw; several into their own copies, summed below.
+  std::vector<T> partial(nt > 1 ? nt * size : 0, T(0));
+  std::fill(gw, gw + size, T(0));
+  const std::vector<ColRange> cols = valid_columns(s);
+  for_each_task(s.N, nt, [&](int64_t n, int tid) {
+    const T* xn = x + n * s.C * s.H * s.W;
+    T* col = scratch.data() + tid * K * P;
+    if (!plain) im2col(s, cols, xn, col);
+    T* dst = nt > 1 ? partial.data() + tid * size : gw;
+    gemm<T>(false, true, s.OC, K, P, T(1), gy + n * s.OC * P, P, plain ? xn : col, P, T(1), dst,
+            K);
+  });
+  for (int t = 0; t < (nt > 1 ? nt : 0); ++t)
+    for (int64_t e = 0; e < size; ++e) gw[e] += partial[t * size + e];
+}
+
+// Stride 1: gx_n[c][ih][iw] = sum_{o, kh, kw} gy_n[o][ih + PH - kh*DH][iw + PW - kw*DW]
+// * w[o][c][kh][kw], a correlation of gy (zero-padded by the dilated kernel extent) with
+// the kernel rotated by 180 degrees and its channel axes swapped.
+template <typename T>
+void input_grad_direct(const Conv2dShape& s, Isa isa, int nt, const T* w, const T* gy, T* gx) {
+  const int64_t QH = (s.KH - 1) * s.DH, QW = (s.KW - 1) * s.DW;
+  const int64_t Hb = s.OH + 2 * QH, Wb = s.OW + 2 * QW, plane = Hb * Wb;
+  const int64_t buf = s.OC * plane + kOverread, KK = taps(s);
+  std::vector<T> padded(nt * buf, T(0));
+  std::vector<T> rotated(s.C * s.OC * KK);  // (C, OC, taps), taps reversed
+  for (int64_t c = 0; c < s.C; ++c)
+    for (int64_t o = 0; o < s.OC; ++o)
+      for (int64_t t = 0; t < KK; ++t)
+        rotated[(c * s.OC + o) * KK + t] = w[(o * s.C + c) * KK + (KK - 1 - t)];
+  const std::vector<int64_t> off = tap_offsets(s, Wb);
+  // Row ih of gx reads rows ih + PH + kh*DH of the padded gy, whose rows QH..QH+OH-1 are gy.
+  const std::vector<int64_t> rows = row_tap_ranges(s, s.H, 1, s.PH, QH, QH + s.OH);
+  for_each_task(s.N, nt, [&](int64_t n, int tid) {
+    T* gyp = padded.data() + tid * buf;
+    copy_into_padded(gy + n * s.OC * pixels(s), s.OC, s.OH, s.OW, gyp, Hb, Wb, QH, QW);
+    const CorrArgs<T> a{gyp + s.PH * Wb + s.PW, s.OC, plane, Wb, off.data(), KK, rows.data(),
+                        rotated.data(), nullptr, gx + n * s.C * s.H * s.W,
+                        s.C, s.H, s.W, s.H * s.W, s.W};
+    conv_detail::direct_corr(isa, a);
+  });
+}
+
+template <typename T>
+void input_grad_im2col(const Conv2dShape& s, int nt, const T* w, const T* gy, T* gx) {
+  const int64_t K = patch(s), P = pixels(s);
+  const bool plain = pointwise(s);
+  std::vector<T> scratch(plain ? 0 : nt * K * P);
+  const std::vector<ColRange> cols = valid_columns(s);
+  for_each_task(s.N, nt, [&](int64_t n, int tid) {
+    T* gxn = gx + n * s.C * s.H * s.W;
+    T* dcol = plain ? gxn : scratch.data() + tid * K * P;
+    gemm<T>(true, false, K, P, s.OC, T(1), w, K, gy + n * s.OC * P, P, T(0), dcol, P);
+    if (!plain) col2im(s, cols, dcol, gxn);
+  });
+}
+
+}  // namespace
+
+template <typename T>
+void conv2d_forward(const Conv2dShape& s, const T* x, const T* w, const T* b, T* y) {
+  check_shape(s, "conv2d");
+  if (s.N == 0) return;
+  NVZ_CHECK(x && w && y, "conv2d: x, w and y must not be null");
+  const int nt = image_threads(s, s.N * s.OC * pixels(s) * patch(s));
+  if (s.SW == 1)
+    forward_direct(s, cpu_isa(), nt, x, w, b, y);
+  else
+    forward_im2col(s, nt, x, w, b, y);
+}
+
+template <typename T>
+void conv2d_backward(const Conv2dShape& s, const T* x, const T* w, const T* gy, T* gx, T* gw,
+                     T* gb) {
+  check_shape(s, "conv2d_backward");
+  NVZ_CHECK(gy, "conv2d_backward: grad_y must not be null");
+  NVZ_CHECK(!gw || x, "conv2d_backward: x is needed for grad_w but is null");
+  NVZ_CHECK(!gx || w, "conv2d_backward: w is needed for grad_x but is null");
+  const Isa isa = cpu_isa();
+  const int nt = image_threads(s, s.N * s.OC * pixels(s) * patch(s));
+  if (gb) bias_grad(s, gy, gb);
+  if (gw) {
+    if (s.N == 0)
+      std::fill(gw, gw + s.OC * patch(s), T(0));
+    else if (s.SW == 1)
+      weight_grad_direct(s, isa, nt, x, gy, gw);
+    else
+      weight_grad_im2col(s, nt, x, gy, gw);
+  }
+  if (gx && s.N > 0) {
+    if (s.SH == 1 && s.SW == 1)
+      input_grad_direct(s, isa, nt, w, gy, gx);
+    else
+      input_grad_im2col(s, nt, w, gy, gx);
+  }
+}
+
+template void conv2d_forward<float>(const Conv2dShape&, const float*, const float*, const float*,
+                                    float*);
+template void conv2d_forward<double>(const Conv2dShape&, const double*, const double*,
+                                     const double*, double*);
+template void conv2d_backward<float>(const Conv2dShape&, const float*, const float*, const float*,
+                                     float*, float*, float*);
+template void conv2d_backward<double>(const Conv2dShape&, const double*, const double*,
+                                      const double*, double*, double*, double*);
+
+}  // namespace nvz

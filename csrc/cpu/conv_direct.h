@@ -1,0 +1,59 @@
+// Direct (im2col-free) convolution kernels for conv.cpp, vectorised along image rows.
+//
+// Two primitives cover the forward pass, the input gradient and the weight gradient of a
+// convolution whose horizontal stride is 1 (conv.cpp explains which pass uses which):
+//
+//   direct_corr   out[o][r][c] = bias[o] + sum_{i, t} wt[o][i][t] * in[i][r*in_rs + off[t] + c]
+//   direct_wgrad  part[o][j][l] += sum_{b, r, c = l mod L} gy[b][o][r][c] * in[b][r*in_rs + off[j] + c]
+//
+// `in` is a zero-padded copy made by the caller, so the kernels need no bounds checks: the
+// padding and the tap offsets `off` (row * row_stride + column, in elements) encode the
+// geometry. Each kernel is compiled once per instruction set from one templated body.
+#pragma once
+#include <cstdint>
+
+#include "common/cpu_features.h"
+
+namespace nvz::conv_detail {
+
+// The last column block of a row is computed at full register-tile width, so an input
+// buffer of direct_corr must have this many readable, finite elements past its end.
+constexpr int64_t kOverread = 64;
+
+template <typename T>
+struct CorrArgs {
+  const T* in;           // input planes, I of them, in_ps elements apart
+  int64_t I, in_ps, in_rs;  // in_rs: elements between consecutive output rows (stride * width)
+  const int64_t* off;    // taps offsets (in elements) from an output position's origin
+  int64_t taps;
+  const int64_t* row_taps;  // null, or per output row r the taps [row_taps[2r], row_taps[2r+1])
+                            // that can read non-zero input; the others are skipped
+  const T* wt;           // (O, I, taps)
+  const T* bias;         // (O) or null
+  T* out;                // O planes of R rows by Cw columns; overwritten
+  int64_t O, R, Cw, out_ps, out_rs;
+};
+
+template <typename T>
+void direct_corr(Isa isa, const CorrArgs<T>& a);
+
+template <typename T>
+struct WgradArgs {
+  int64_t B;             // images, summed over
+  const T* gy;           // per image O planes of R rows by Cw columns (never read past Cw)
+  int64_t gy_is, O, R, Cw, gy_ps, gy_rs;
+  const T* in;           // zero-padded inputs; readable kOverread elements past the end
+  int64_t in_is, in_rs;
+  const int64_t* off;    // J offsets: (input channel, tap) pairs
+  int64_t J;
+  T* part;               // (O, J, wgrad_lanes) partial sums, accumulated into
+};
+
+// Lanes L of the partial sums that direct_wgrad accumulates for this instruction set.
+template <typename T>
+int wgrad_lanes(Isa isa);
+
+template <typename T>
+void direct_wgrad(Isa isa, const WgradArgs<T>& a);
+
+}  // namespace nvz::conv_detail

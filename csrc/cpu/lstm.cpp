@@ -1,0 +1,99 @@
+// LSTM over a whole sequence, gates i, f, g, o (PyTorch's layout and formulas):
+//   a = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh,  i, f, o = sigmoid(.), g = tanh(.)
+//   c_t = f c_{t-1} + i g,  h_t = o tanh(c_t)
+//
+// Cache (lstm_cache_size = T*N*5H elements):
+//   gates (T, N, 4H): i, f, g, o after the non-linearities
+//   cells (T, N, H):  c_t
+// The backward recomputes tanh(c_t) rather than storing it (one vector tanh per element is
+// cheaper than the extra memory traffic), with the same function as the forward.
+#include <algorithm>
+
+#include "../common/check.h"
+#include "recurrent_common.h"
+
+namespace nvz {
+
+using recurrent::Buffer;
+using recurrent::PackedB;
+
+template <typename T>
+void lstm_forward(const RnnShape& s, const T* x, const T* h0, const T* c0, const T* w_ih,
+                  const T* w_hh, const T* b_ih, const T* b_hh, T* y, T* hT, T* cT, T* cache) {
+  recurrent::check_shape(s, "lstm");
+  const int64_t N = s.N, H = s.H, G = 4 * H, NH = N * H;
+  if (s.T == 0) {
+    recurrent::copy(hT, h0, NH);
+    recurrent::copy(cT, c0, NH);
+    return;
+  }
+  const auto& k = recurrent::kernels_for_cpu<T>();
+  Buffer<T> scratch(cache ? 0 : lstm_cache_size(s));  // same layout as the cache
+  T* gates = cache ? cache : scratch.data();
+  T* cells = gates + s.T * N * G;
+  Buffer<T> hh(N * G);  // h_{t-1} W_hh^T of the current step
+  Buffer<T> bias(G);
+  recurrent::add_biases(bias.data(), b_ih, b_hh, G);
+  const PackedB<T> w_ih_t(k, s.I, G, w_ih, s.I, /*transposed=*/true);
+  const PackedB<T> w_hh_t(k, H, G, w_hh, H, /*transposed=*/true);
+
+  // Input projection of every step at once; the step kernel adds h_{t-1} W_hh^T and bias.
+  recurrent::gemm_packed(k, s.T * N, x, s.I, w_ih_t, gates, G, /*accumulate=*/false);
+  for (int64_t t = 0; t < s.T; ++t) {
+    const T* h_prev = t ? y + (t - 1) * NH : h0;
+    const T* c_prev = t ? cells + (t - 1) * NH : c0;
+    recurrent::gemm_packed(k, N, h_prev, H, w_hh_t, hh.data(), G, /*accumulate=*/false);
+    k.lstm_step({N, H, gates + t * N * G, hh.data(), bias.data(), c_prev, cells + t * NH,
+                 y + t * NH});
+  }
+  recurrent::copy(hT, y + (s.T - 1) * NH, NH);
+  recurrent::copy(cT, cells + (s.T - 1) * NH, NH);
+}
+
+template <typename T>
+void lstm_backward(const RnnShape& s, const T* x, const T* h0, const T* c0, const T* w_ih,
+                   const T* w_hh, const T* y, const T* cache, const T* grad_y, const T* grad_hT,
+                   const T* grad_cT, T* gx, T* gh0, T* gc0, T* gw_ih, T* gw_hh, T* gb_ih,
+                   T* gb_hh) {
+  recurrent::check_shape(s, "lstm_backward");
+  const int64_t N = s.N, H = s.H, G = 4 * H, NH = N * H;
+  if (s.T == 0) {
+    recurrent::empty_sequence_grads(s, G, grad_hT, gh0, gw_ih, gw_hh, gb_ih, gb_hh);
+    recurrent::copy_or_zero(gc0, grad_cT, NH);
+    return;
+  }
+  NVZ_CHECK(cache != nullptr, "lstm_backward: the forward cache is required");
+  const auto& k = recurrent::kernels_for_cpu<T>();
+  const T* gates = cache;
+  const T* cells = cache + s.T * N * G;
+  Buffer<T> dgates(s.T * N * G);
+  const PackedB<T> w_hh_p(k, G, H, w_hh, H, /*transposed=*/false);
+
+  // gh0 / gc0 carry dL/dh_t and dL/dc_t backwards through the loop and end as dL/dh0, dL/dc0.
+  T* dh = gh0;
+  T* dc = gc0;
+  recurrent::copy_or_zero(dh, grad_hT, NH);
+  recurrent::copy_or_zero(dc, grad_cT, NH);
+  std::fill(gb_ih, gb_ih + G, T(0));
+  for (int64_t t = s.T - 1; t >= 0; --t) {
+    T* dgates_t = dgates.data() + t * N * G;
+    k.lstm_step_back({N, H, gates + t * N * G, cells + t * NH, t ? cells + (t - 1) * NH : c0,
+                      grad_y + t * NH, dh, dc, dgates_t, gb_ih});
+    recurrent::gemm_packed(k, N, dgates_t, G, w_hh_p, dh, H, /*accumulate=*/false);
+  }
+  recurrent::copy(gb_hh, gb_ih, G);  // both biases enter a identically
+  recurrent::input_and_weight_grads(k, s, G, dgates.data(), dgates.data(), x, h0, y, w_ih, gx,
+                                    gw_ih, gw_hh);
+}
+
+#define NVZ_INSTANTIATE(T)                                                                  \
+  template void lstm_forward<T>(const RnnShape&, const T*, const T*, const T*, const T*,    \
+                                const T*, const T*, const T*, T*, T*, T*, T*);              \
+  template void lstm_backward<T>(const RnnShape&, const T*, const T*, const T*, const T*,   \
+                                 const T*, const T*, const T*, const T*, const T*, const T*, \
+                                 T*, T*, T*, T*, T*, T*, T*);
+NVZ_INSTANTIATE(float)
+NVZ_INSTANTIATE(double)
+#undef NVZ_INSTANTIATE
+
+}  // namespace nvz

@@ -1,0 +1,208 @@
+// Internals shared by rnn_tanh.cpp, lstm.cpp and gru.cpp (not a public header).
+//
+// Each recurrent forward is: one GEMM for the input projection of all T steps, then a time
+// loop of { small GEMM h_{t-1} W_hh^T into a small, cache-hot buffer, fused gate kernel that
+// adds it to step t's input projection }. (Accumulating the GEMM straight into the big
+// projection buffer made every register tile's epilogue wait on cold cache lines: the LSTM
+// forward took 2.5x longer.) Each backward
+// is the time loop in reverse { fused gate-gradient kernel, small GEMM dG_t W_hh } followed
+// by one GEMM each for dX, dW_ih and dW_hh over all T*N rows.
+//
+// The per-step kernels are compiled once per instruction set (recurrent_kernels.inc,
+// instantiated in recurrent.cpp) and reached through a RecurrentKernels table chosen by
+// nvz::cpu_isa() at the start of each call. The time loops themselves are plain C++ here,
+// so any OpenMP region is outlined in baseline code and calls the ISA kernel inside it.
+#pragma once
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+
+#include "recurrent.h"
+
+namespace nvz {
+namespace recurrent {
+
+// ---- per-step kernel arguments ---------------------------------------------------------
+// Row-major matrices; "(N, 4H)" means N rows of 4H contiguous values.
+
+// C[M, N] = A[M, K] * B[K, N] (+ C when accumulate). B is packed (see pack_b): panels of
+// `nr` columns, each K x nr, zero-padded past N. The kernel may be asked for a sub-block:
+// rows [m0, m1) and panels [p0, p1), so callers can split it between threads.
+template <typename T>
+struct GemmArgs {
+  int64_t M, N, K;
+  const T* A;
+  int64_t lda;
+  const T* B;
+  T* C;
+  int64_t ldc;
+  bool accumulate;
+};
+
+// h = tanh(h + hh + bias), in place. h: (N, H) input projection x W_ih^T in, hidden
+// state out.
+template <typename T>
+struct RnnStep {
+  int64_t N, H;
+  T* h;
+  const T* hh;    // (N, H) h_prev W_hh^T
+  const T* bias;  // (H) b_ih + b_hh
+};
+
+// da = (dh + grad_y) * (1 - h^2); db += sum over rows of da.
+template <typename T>
+struct RnnStepBack {
+  int64_t N, H;
+  const T* h;       // (N, H) forward output h_t
+  const T* grad_y;  // (N, H) upstream gradient on y_t
+  const T* dh;      // (N, H) dL/dh_t through h_{t+1}
+  T* da;            // (N, H) out: gradient of the pre-activation
+  T* db;            // (H) accumulated
+};
+
+// gates: (N, 4H) input projection x W_ih^T in, activations i, f, g, o of
+// gates + hh + bias out (in place). c = f*c_prev + i*g, h = o*tanh(c).
+template <typename T>
+struct LstmStep {
+  int64_t N, H;
+  T* gates;
+  const T* hh;    // (N, 4H) h_prev W_hh^T
+  const T* bias;  // (4H) b_ih + b_hh
+  const T* c_prev;
+  T* c;
+  T* h;
+};
+
+// From dh (+ grad_y) and dc at step t: dgates (N, 4H) = gradient of the pre-activations,
+// dc becomes dL/dc_{t-1} (in place), db += column sums of dgates.
+template <typename T>
+struct LstmStepBack {
+  int64_t N, H;
+  const T* gates;   // (N, 4H) i, f, g, o at step t
+  const T* c;       // (N, H) c_t
+  const T* c_prev;  // (N, H) c_{t-1}
+  const T* grad_y;  // (N, H)
+  const T* dh;      // (N, H) dL/dh_t through step t+1
+  T* dc;            // (N, H) in: dL/dc_t, out: dL/dc_{t-1}
+  T* dgates;        // (N, 4H) out
+  T* db;            // (4H) accumulated
+};
+
+// r = s(xr + hr + b_ir + b_hr), z likewise, hn = hh_n + b_hn, n = tanh(xn + b_in + r*hn),
+// h = (1 - z)*n + z*h_prev. gates: (N, 3H) input projection x W_ih^T (no bias) in,
+// r, z, n out (in place). hh: (N, 3H) h_prev W_hh^T (no bias).
+template <typename T>
+struct GruStep {
+  int64_t N, H;
+  T* gates;
+  const T* hh;
+  const T* b_ih;
+  const T* b_hh;
+  const T* h_prev;
+  T* hn;  // (N, H) out: W_hn h_prev + b_hn, needed by the backward
+  T* h;   // (N, H) out
+};
+
+// dgi = gradient of x W_ih^T + b_ih = [dar | daz | dan], dgh = gradient of h W_hh^T + b_hh =
+// [dar | daz | dan*r]; dh is replaced by (dh + grad_y) * z, the part of dL/dh_{t-1} that does
+// not go through W_hh (the caller then adds dgh W_hh).
+template <typename T>
+struct GruStepBack {
+  int64_t N, H;
+  const T* gates;   // (N, 3H) r, z, n
+  const T* hn;      // (N, H)
+  const T* h_prev;  // (N, H)
+  const T* grad_y;  // (N, H)
+  T* dh;            // (N, H) in: dL/dh_t through step t+1; out: see above
+  T* dgi;           // (N, 3H) out
+  T* dgh;           // (N, 3H) out
+  T* db_ih;         // (3H) accumulated
+  T* db_hh;         // (3H) accumulated
+};
+
+// One instruction set's kernels.
+template <typename T>
+struct RecurrentKernels {
+  int nr;  // columns per packed B panel
+  int mr;  // rows per register tile (threads split rows in multiples of it)
+  void (*gemm)(const GemmArgs<T>&, int64_t m0, int64_t m1, int64_t p0, int64_t p1);
+  // Same arguments, but C = A^T B (+ C) with A stored K x M (lda >= M); rows [m0, m1).
+  void (*gemm_tn)(const GemmArgs<T>&, int64_t m0, int64_t m1);
+  void (*rnn_step)(const RnnStep<T>&);
+  void (*rnn_step_back)(const RnnStepBack<T>&);
+  void (*lstm_step)(const LstmStep<T>&);
+  void (*lstm_step_back)(const LstmStepBack<T>&);
+  void (*gru_step)(const GruStep<T>&);
+  void (*gru_step_back)(const GruStepBack<T>&);
+};
+
+// The kernels for nvz::cpu_isa() (looked up on every call, so force_isa takes effect).
+template <typename T>
+const RecurrentKernels<T>& kernels_for_cpu();
+
+// ---- workspace -----------------------------------------------------------------------
+
+// Uninitialised, 64-byte aligned scratch memory; one allocation per buffer per call.
+template <typename T>
+class Buffer {
+ public:
+  explicit Buffer(int64_t n) : data_(allocate(n)) {}
+  T* data() { return data_.get(); }
+  const T* data() const { return data_.get(); }
+
+ private:
+  struct Free {
+    void operator()(T* p) const { std::free(p); }
+  };
+  static T* allocate(int64_t n);
+  std::unique_ptr<T, Free> data_;
+};
+
+// B[K, N] packed for RecurrentKernels::gemm. B is `src` (K x N, row stride ld) or, when
+// `transposed`, src^T with src stored N x K (row stride ld): W^T for a torch weight W.
+template <typename T>
+class PackedB {
+ public:
+  PackedB(const RecurrentKernels<T>& k, int64_t K, int64_t N, const T* src, int64_t ld,
+          bool transposed);
+  const T* data() const { return buf_.data(); }
+  int64_t K, N;
+
+ private:
+  Buffer<T> buf_;
+};
+
+// ---- helpers used by all three cells -------------------------------------------------
+
+// C = A * packedB (+ C), split between nvz::threads_for(M*N*K) threads.
+template <typename T>
+void gemm_packed(const RecurrentKernels<T>& k, int64_t M, const T* A, int64_t lda,
+                 const PackedB<T>& B, T* C, int64_t ldc, bool accumulate);
+
+// Checks the shape and the pointers every call needs.
+void check_shape(const RnnShape& s, const char* who);
+
+template <typename T>
+void copy(T* dst, const T* src, int64_t n);
+template <typename T>
+void copy_or_zero(T* dst, const T* src, int64_t n);  // src may be null
+
+// b[j] = b_ih[j] + b_hh[j], j < n.
+template <typename T>
+void add_biases(T* b, const T* b_ih, const T* b_hh, int64_t n);
+
+// After the time loop: gx = dA_ih W_ih, gw_ih = dA_ih^T X, gw_hh = dA_hh^T H_prev with
+// H_prev = [h0; y_0 .. y_{T-2}], where dA_* are the (T*N, G*H) gradients of the input and
+// hidden projections (the same array for RNN and LSTM). Requires s.T >= 1.
+template <typename T>
+void input_and_weight_grads(const RecurrentKernels<T>& k, const RnnShape& s, int64_t GH,
+                            const T* dA_ih, const T* dA_hh, const T* x, const T* h0,
+                            const T* y, const T* w_ih, T* gx, T* gw_ih, T* gw_hh);
+
+// T == 0 backward: gh0 = grad_hT (or 0), weight and bias gradients 0, gx empty.
+template <typename T>
+void empty_sequence_grads(const RnnShape& s, int64_t GH, const T* grad_hT, T* gh0, T* gw_ih,
+                          T* gw_hh, T* gb_ih, T* gb_hh);
+
+}  // namespace recurrent
+}  // namespace nvz

@@ -1,0 +1,74 @@
+"""ColourLegend: the diverging colour bar with its meaning, as in the Playground, or the class swatches
+for data with more than two classes."""
+from __future__ import annotations
+
+from PyQt6.QtCore import QPointF, QRectF, Qt
+from PyQt6.QtGui import QColor, QFont, QLinearGradient, QPainter
+from PyQt6.QtWidgets import QSizePolicy, QWidget
+
+from .theme import Theme
+
+
+class ColourLegend(QWidget):
+    def __init__(self, theme: Theme, parent=None):
+        super().__init__(parent)
+        self.theme = theme
+        self.class_names: tuple[str, ...] = ()
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self._resize()
+
+    def _resize(self) -> None:
+        self.setFixedHeight(int(self.theme.font_pt * 4.2))
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self._resize()
+        self.update()
+
+    def set_classes(self, names: tuple[str, ...]) -> None:
+        self.class_names = tuple(names)
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        t = self.theme
+        font = QFont(self.font())
+        font.setPointSizeF(t.font_pt * 0.95)
+        p.setFont(font)
+        fm = p.fontMetrics()
+        h = self.height()
+        text_w = min(self.width() * 0.42, fm.horizontalAdvance("neuron and weight values.") + 8)
+        p.setPen(QColor(t.text))
+        caption = {0: "Colours show neuron and weight values.",
+                   2: "Colours show data, neuron and weight values."}.get(
+            len(self.class_names), "Colours show the class; pale = unsure.")
+        p.drawText(QRectF(0, 0, text_w, h), Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignVCenter, caption)
+        x0, x1 = text_w + 10, self.width() - 10
+        bar = QRectF(x0, h * 0.22, x1 - x0, h * 0.26)
+        if len(self.class_names) <= 2:
+            grad = QLinearGradient(QPointF(bar.left(), 0), QPointF(bar.right(), 0))
+            for stop, colour in ((0.0, t.negative), (0.5, t.neutral), (1.0, t.positive)):
+                grad.setColorAt(stop, QColor(colour))
+            p.fillRect(bar, grad)
+            p.setPen(QColor(t.text))
+            p.drawRect(bar)
+            if len(self.class_names) == 2:
+                a, b = self.class_names
+                labels = ((0.0, f"−1 · class {a}"), (0.5, "0"), (1.0, f"+1 · class {b}"))
+            else:
+                labels = ((0.0, "−1"), (0.5, "0"), (1.0, "+1"))
+            for stop, text in labels:
+                x = bar.left() + stop * bar.width()
+                w = fm.horizontalAdvance(text)
+                left = min(max(x - w / 2, bar.left()), bar.right() - w)
+                p.drawText(QPointF(left, bar.bottom() + fm.ascent() + 3), text)
+        else:
+            k = len(self.class_names)
+            cell = bar.width() / k
+            for i, name in enumerate(self.class_names):
+                r = QRectF(bar.left() + i * cell, bar.top(), cell - 2, bar.height())
+                p.fillRect(r, QColor(t.class_color(i, k)))
+                p.setPen(QColor(t.text))
+                w = fm.horizontalAdvance(name)
+                p.drawText(QPointF(r.center().x() - w / 2, bar.bottom() + fm.ascent() + 3), name)

@@ -1,0 +1,147 @@
+"""HyperPanel: optimizer, learning rate, batch size, regularisation, activation, dropout, noise, seed.
+
+It edits values only; the window decides what each change means (a live change keeps the weights, a
+structural one rebuilds the network and says so). Emits `changed` with the fields that changed.
+"""
+from __future__ import annotations
+
+from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QLabel, QSpinBox, QWidget)
+
+from .. import optim
+from .settings import StudioSettings
+from .spec_edit import CHOOSABLE_ACTIVATIONS
+
+LEARNING_RATES = ("0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")
+REG_RATES = ("0", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")
+REGULARIZATION_LABELS = {"none": "None", "l1": "L1", "l2": "L2"}
+
+
+class HyperPanel(QWidget):
+    changed = pyqtSignal(dict)       # {field: new value}
+    invalid = pyqtSignal(str)        # a value that could not be read (the field keeps its old value)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(optim.names())
+        self.optimizer.setToolTip("Update rule (neuralviz.optim); changing it keeps the weights")
+        self.lr = self._number_combo(LEARNING_RATES, "Learning rate (applied immediately)")
+        self.batch = QSpinBox()
+        self.batch.setRange(1, 4096)
+        self.batch.setToolTip("Examples per training step")
+        self.regularization = QComboBox()
+        for key, label in REGULARIZATION_LABELS.items():
+            self.regularization.addItem(label, key)
+        self.reg_rate = self._number_combo(REG_RATES, "Regularisation rate (L1: λ·sign(w), L2: λ·w added "
+                                                      "to every gradient)")
+        self.activation = QComboBox()
+        self.activation.addItems(CHOOSABLE_ACTIVATIONS)
+        self.activation.setToolTip("Activation of the hidden layers (rebuilds the network)")
+        self.dropout = self._spin(0.0, 0.9, 0.1, "Dropout after each hidden layer, training only "
+                                                 "(rebuilds the network)")
+        self.noise = self._spin(0.0, 5.0, 0.1, "Standard deviation of Gaussian noise added to the inputs "
+                                               "while training (rebuilds the network)")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 999_999)
+        self.seed.setToolTip("Seed of the weights, the data and the minibatch order (rebuilds)")
+
+        grid = QGridLayout(self)
+        grid.setContentsMargins(8, 2, 8, 4)
+        grid.setHorizontalSpacing(14)
+        grid.setVerticalSpacing(2)
+        fields = (("Optimizer", self.optimizer), ("Learning rate", self.lr), ("Batch size", self.batch),
+                  ("Regularisation", self.regularization), ("Regularisation rate", self.reg_rate),
+                  ("Activation", self.activation), ("Dropout", self.dropout), ("Input noise", self.noise),
+                  ("Seed", self.seed))
+        for col, (title, widget) in enumerate(fields):
+            label = QLabel(title)
+            label.setProperty("role", "hint")
+            grid.addWidget(label, 0, col)
+            grid.addWidget(widget, 1, col)
+            grid.setColumnStretch(col, 1)
+
+        self.optimizer.activated.connect(lambda _: self.changed.emit({"optimizer": self.optimizer.currentText()}))
+        self.lr.activated.connect(lambda _: self._read_number("lr", self.lr, "learning rate"))
+        self.lr.lineEdit().editingFinished.connect(lambda: self._read_number("lr", self.lr, "learning rate"))
+        self.batch.editingFinished.connect(lambda: self._emit_if_changed("batch_size", self.batch.value()))
+        self.regularization.activated.connect(
+            lambda _: self.changed.emit({"regularization": self.regularization.currentData()}))
+        self.reg_rate.activated.connect(lambda _: self._read_number("reg_rate", self.reg_rate,
+                                                                    "regularisation rate"))
+        self.reg_rate.lineEdit().editingFinished.connect(
+            lambda: self._read_number("reg_rate", self.reg_rate, "regularisation rate"))
+        self.activation.activated.connect(lambda _: self.changed.emit({"activation": self.activation.currentText()}))
+        self.dropout.editingFinished.connect(lambda: self._emit_if_changed("dropout", self.dropout.value()))
+        self.noise.editingFinished.connect(lambda: self._emit_if_changed("input_noise", self.noise.value()))
+        self.seed.editingFinished.connect(lambda: self._emit_if_changed("seed", self.seed.value()))
+        self._shown: dict = {}
+
+    # ------------------------------------------------------------------ widgets
+    def _number_combo(self, values, tip: str) -> QComboBox:
+        box = QComboBox()
+        box.setEditable(True)
+        box.addItems(values)
+        box.setToolTip(tip + "; pick a value or type one")
+        box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        return box
+
+    def _spin(self, lo: float, hi: float, step: float, tip: str) -> QDoubleSpinBox:
+        box = QDoubleSpinBox()
+        box.setRange(lo, hi)
+        box.setSingleStep(step)
+        box.setDecimals(2)
+        box.setToolTip(tip)
+        return box
+
+    def _read_number(self, key: str, box: QComboBox, what: str) -> None:
+        text = box.currentText().strip()
+        try:
+            value = float(text)
+            if not value >= 0 or value == float("inf"):
+                raise ValueError
+        except ValueError:
+            self.invalid.emit(f"{what}: {text!r} is not a number >= 0")
+            box.setEditText(_fmt(self._shown.get(key, 0.0)))
+            return
+        self._emit_if_changed(key, value)
+
+    def _emit_if_changed(self, key: str, value) -> None:
+        if self._shown.get(key) != value:
+            self._shown[key] = value
+            self.changed.emit({key: value})
+
+    # ------------------------------------------------------------------ showing settings
+    def show_settings(self, s: StudioSettings, is_mlp: bool) -> None:
+        """Show `s` without emitting anything; MLP-only fields are disabled for other networks."""
+        widgets = (self.optimizer, self.lr, self.batch, self.regularization, self.reg_rate, self.activation,
+                   self.dropout, self.noise, self.seed)
+        for w in widgets:
+            w.blockSignals(True)
+        try:
+            if self.optimizer.findText(s.optimizer) < 0:
+                self.optimizer.addItem(s.optimizer)
+            self.optimizer.setCurrentText(s.optimizer)
+            self.lr.setEditText(_fmt(s.lr))
+            self.batch.setValue(int(s.batch_size))
+            self.regularization.setCurrentIndex(max(0, self.regularization.findData(s.regularization)))
+            self.reg_rate.setEditText(_fmt(s.reg_rate))
+            act = s.activation or ("mixed" if is_mlp else "—")
+            if self.activation.findText(act) < 0:
+                self.activation.addItem(act)
+            self.activation.setCurrentText(act)
+            self.dropout.setValue(float(s.dropout))
+            self.noise.setValue(float(s.input_noise))
+            self.seed.setValue(int(s.seed))
+            for w in (self.activation, self.dropout, self.noise):
+                w.setEnabled(is_mlp)
+                w.setToolTip(w.toolTip().split("\n")[0] + ("" if is_mlp else "\nOnly for plain MLPs"))
+        finally:
+            for w in widgets:
+                w.blockSignals(False)
+        self._shown = {"lr": float(s.lr), "reg_rate": float(s.reg_rate), "batch_size": int(s.batch_size),
+                       "dropout": float(s.dropout), "input_noise": float(s.input_noise), "seed": int(s.seed)}
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"

@@ -1,0 +1,87 @@
+"""NetworkPanel: the preset picker, the hidden-layer widths of an MLP, and the live network diagram."""
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from .. import presets
+from .network_view import NetworkView
+from .settings import StudioSettings
+from .spec_edit import format_hidden, parse_hidden
+from .theme import Theme
+
+
+class NetworkPanel(QWidget):
+    presetChosen = pyqtSignal(str)
+    hiddenChanged = pyqtSignal(list)
+    openSpecClicked = pyqtSignal()
+    invalid = pyqtSignal(str)
+
+    def __init__(self, theme: Theme, parent=None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.setSpacing(6)
+        row = QHBoxLayout()
+        title = QLabel("NETWORK")
+        title.setProperty("role", "title")
+        row.addWidget(title)
+        row.addSpacing(12)
+        hint = QLabel("Preset")
+        hint.setProperty("role", "hint")
+        row.addWidget(hint)
+        self.preset = QComboBox()
+        for name in presets.names():
+            self.preset.addItem(name)
+            self.preset.setItemData(self.preset.count() - 1, presets.load(name).get("title", name),
+                                     Qt.ItemDataRole.ToolTipRole)
+        self.preset.setToolTip("Lecture presets: network, dataset and training settings together")
+        self.preset.activated.connect(lambda _: self.presetChosen.emit(self.preset.currentText()))
+        row.addWidget(self.preset)
+        self.hidden_label = QLabel("Hidden layers")
+        self.hidden_label.setProperty("role", "hint")
+        row.addWidget(self.hidden_label)
+        self.hidden = QLineEdit()
+        self.hidden.setPlaceholderText("e.g. 8, 8")
+        self.hidden.setToolTip("Widths of the hidden layers, separated by commas (rebuilds the network)")
+        self.hidden.setMaximumWidth(140)
+        self.hidden.editingFinished.connect(self._on_hidden)
+        row.addWidget(self.hidden)
+        self.open_button = QPushButton("Open spec…")
+        self.open_button.setToolTip("Load a network spec (JSON) to train on the current data")
+        self.open_button.clicked.connect(self.openSpecClicked)
+        row.addWidget(self.open_button)
+        row.addStretch(1)
+        lay.addLayout(row)
+        self.title = QLabel("")
+        self.title.setProperty("role", "hint")
+        self.title.setWordWrap(True)
+        lay.addWidget(self.title)
+        self.view = NetworkView(theme)
+        lay.addWidget(self.view, 1)
+        self._shown_hidden = ""
+
+    def _on_hidden(self) -> None:
+        text = self.hidden.text()
+        if text.strip() == self._shown_hidden:
+            return
+        try:
+            sizes = parse_hidden(text)
+        except ValueError as err:
+            self.invalid.emit(str(err))
+            self.hidden.setText(self._shown_hidden)
+            return
+        self._shown_hidden = format_hidden(sizes)
+        self.hiddenChanged.emit(sizes)
+
+    def show_settings(self, s: StudioSettings, description: str) -> None:
+        self.preset.blockSignals(True)
+        if s.preset and self.preset.findText(s.preset) >= 0:
+            self.preset.setCurrentText(s.preset)
+        self.preset.blockSignals(False)
+        is_mlp = s.hidden is not None
+        self.hidden.setEnabled(is_mlp)
+        self.hidden_label.setEnabled(is_mlp)
+        self._shown_hidden = format_hidden(s.hidden) if is_mlp else ""
+        self.hidden.setText(self._shown_hidden)
+        self.title.setText(description)

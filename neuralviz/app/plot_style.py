@@ -1,0 +1,31 @@
+"""Shared set-up of the pyqtgraph plots: white background, themed fonts and axis labels."""
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PyQt6.QtGui import QFont
+
+from .theme import Theme
+
+_configured = False
+
+
+def configure_pyqtgraph() -> None:
+    """Once per process: numpy images are (row, column) and plots are white with antialiased lines."""
+    global _configured
+    if not _configured:
+        pg.setConfigOptions(imageAxisOrder="row-major", antialias=True, background="w", foreground="k")
+        _configured = True
+
+
+def style_plot(plot: pg.PlotItem, theme: Theme, labels: dict[str, str]) -> None:
+    """Fonts and axis labels for a plot (called again when the theme changes)."""
+    font = QFont()
+    font.setPointSizeF(theme.plot_font_pt)
+    for side in ("left", "bottom"):
+        axis = plot.getAxis(side)
+        axis.setStyle(tickFont=font, tickTextOffset=4)
+        axis.setPen(pg.mkPen(theme.text, width=1.5 if theme.high_contrast else 1))
+        axis.setTextPen(pg.mkPen(theme.text))
+        axis.enableAutoSIPrefix(False)     # "loss (x0.001)" confuses more than it saves
+        if side in labels:
+            axis.setLabel(labels[side], **{"font-size": f"{theme.plot_font_pt + 1:.0f}pt", "color": theme.text})

@@ -1,0 +1,517 @@
+"""TrainingRun: one configuration of the studio (data, network, loss, optimizer) and its training state.
+
+Pure Python and numpy, no Qt: the worker thread drives it, tests can drive it directly. Building one
+either succeeds completely or raises (a bad spec, a missing data file, an impossible combination), so the
+worker can keep the previous run alive and the user loses nothing when a change fails.
+
+Training uses the fused C++ path (neuralviz.fastpath: many SGD steps per call, GIL released) whenever the
+network is a plain dense chain and the optimizer is plain SGD, and Trainer.step otherwise; both consume the
+same stream of shuffled minibatches, so switching between them changes nothing but the speed.
+"""
+from __future__ import annotations
+
+import dataclasses
+from types import SimpleNamespace
+from typing import Optional
+
+import numpy as np
+
+from .. import data as nvdata
+from .. import fastpath, losses, optim
+from ..layers import SpecError
+from ..network import Network
+from ..trainer import Trainer, TrainingDiverged
+from .settings import StudioSettings
+from .snapshot import (CurveHistory, DataView, LayerBlock, NetStructure, NeuronColumn, RunInfo, Samples,
+                       Snapshot, frozen)
+from .spec_edit import ACTIVATION_TYPES, MlpDescription, fit_io
+
+GRID = 96                 # output map: GRID x GRID predictions over the plane
+NEURON_STRIDE = 2         # neuron thumbnails use every 2nd grid point (48 x 48)
+LINE_POINTS = 200         # regression curves
+EVAL_LIMIT = 1000         # curves are measured on at most this many train / test examples
+HISTORY_LIMIT = 2000      # curve points kept (older ones are thinned 2:1)
+DIAGRAM_MAX_UNITS = 32    # wider MLP layers are drawn as blocks
+DIAGRAM_MAX_INPUTS = 16
+DEFAULT_MLP = MlpDescription(input_shape=(2,), hidden=[8, 8], activations=["tanh", "tanh"], output_units=1)
+
+
+class TrainingRun:
+    def __init__(self, settings: StudioSettings, serial: int = 0,
+                 state: Optional[dict[str, np.ndarray]] = None):
+        self.settings = settings.copy()
+        self.serial = serial
+        self.notices: list[str] = []
+        self.ds = nvdata.load(self.settings.dataset, seed=int(self.settings.data_seed),
+                              **self.settings.dataset_options)
+        self.kind = self.ds.kind
+        self.features = self._features()
+        self.loss = self._choose_loss()
+        self._set_points(*self._points_with_edits())
+        self.net = self._build_network()
+        if state is not None:
+            self.net.load_state_dict(state)
+        self.out_units = int(np.prod(self.net.output_shape[-1:]))
+        self._set_targets()
+        self.trainer = Trainer(self.net, self.loss, self._make_optimizer(self.settings.optimizer),
+                               seed=self.settings.seed)
+        self.trainer.check_dataset(SimpleNamespace(name=self.ds.name, x_train=self.x_train,
+                                                   y_train=self.labels_train, x_test=self.x_test,
+                                                   y_test=self.labels_test))
+        self.rng = np.random.default_rng([int(self.settings.seed), 7])
+        self._perm, self._pos = np.empty(0, dtype=np.int64), 0
+        self.step = 0
+        self.samples_seen = 0
+        self.last_loss: Optional[float] = None
+        self._history: dict[str, list] = {k: [] for k in ("epoch", "train_loss", "test_loss",
+                                                          "train_accuracy", "test_accuracy")}
+        self._history_stride, self._evaluations, self._evaluated_at = 1, 0, -1
+        self._metrics: dict[str, Optional[float]] = {}
+        self._maps: dict = {}
+        self._prepare_views()
+        self.structure = self._structure()
+        self.info = self._make_info()
+
+    # ================================================================== building
+    def _features(self) -> list[str]:
+        if self.kind != "planar":
+            return []
+        chosen = [f for f in nvdata.PLAYGROUND_FEATURES if f in self.settings.features]
+        unknown = sorted(set(self.settings.features) - set(nvdata.PLAYGROUND_FEATURES))
+        if unknown:
+            raise ValueError(f"unknown input feature(s) {unknown}; choose from "
+                             f"{', '.join(nvdata.PLAYGROUND_FEATURES)}")
+        if not chosen:
+            raise ValueError("no input feature selected: tick at least one of "
+                             + ", ".join(nvdata.PLAYGROUND_FEATURES))
+        return chosen
+
+    def _choose_loss(self) -> str:
+        ds, wanted = self.ds, self.settings.loss or self.ds.default_loss
+        fits = {"mse": True,
+                "bce": ds.task == "classification" and ds.num_classes == 2,
+                "cross_entropy": ds.is_classification}
+        if wanted not in fits:
+            raise ValueError(f"unknown loss {wanted!r}; choose one of {', '.join(fits)}")
+        if not fits[wanted]:
+            self.notices.append(f"loss {wanted} does not fit {ds.name} ({ds.task}); using {ds.default_loss}")
+            return ds.default_loss
+        return wanted
+
+    def _points_with_edits(self):
+        """Train/test inputs and labels with the user's clicked points applied (2-D data only)."""
+        ds = self.ds
+        x_train, y_train = ds.x_train, ds.y_train
+        for edit in self.settings.point_edits if self.kind == "planar" else ():
+            if edit[0] == "add":
+                label = int(edit[3])
+                if not 0 <= label < (ds.num_classes or 2):
+                    raise ValueError(f"added point has class {label}, but {ds.name} has "
+                                     f"{ds.num_classes} classes")
+                x_train = np.vstack([x_train, np.array([[edit[1], edit[2]]], dtype=x_train.dtype)])
+                y_train = np.append(y_train, np.int64(label))
+            elif edit[0] == "remove" and len(x_train) > 1:
+                d = np.hypot(x_train[:, 0] - edit[1], x_train[:, 1] - edit[2])
+                keep = np.arange(len(x_train)) != int(np.argmin(d))
+                x_train, y_train = x_train[keep], y_train[keep]
+        return x_train, y_train, ds.x_test, ds.y_test
+
+    def _set_points(self, x_train, y_train, x_test, y_test) -> None:
+        """Raw points (what the views draw) and network inputs (features expanded for 2-D data)."""
+        self.points = DataView(frozen(x_train), frozen(y_train), frozen(x_test), frozen(y_test))
+        self.labels_train, self.labels_test = y_train, y_test
+        if self.kind == "planar":
+            self.x_train = nvdata.expand_features(x_train, self.features).astype(np.float32)
+            self.x_test = nvdata.expand_features(x_test, self.features).astype(np.float32)
+        else:
+            self.x_train, self.x_test = x_train, x_test
+
+    def _output_units(self, spec_units: Optional[int]) -> int:
+        ds = self.ds
+        if self.loss == "bce":
+            return 1
+        if self.loss == "cross_entropy":
+            return int(ds.num_classes)
+        if ds.is_classification:      # mse on labels: one unit (the perceptron) or one-hot rows
+            return 1 if spec_units == 1 else int(ds.num_classes)
+        return int(np.prod(ds.target_shape))
+
+    def _build_network(self) -> Network:
+        s = self.settings
+        input_shape = (len(self.features),) if self.kind == "planar" else tuple(self.ds.input_shape)
+        mlp = MlpDescription.from_spec(s.network) if s.network else None
+        if mlp is None:
+            spec = fit_io(s.network, input_shape, self._output_units(_last_units(s.network)))
+            try:
+                return Network.from_spec(spec, seed=s.seed)
+            except (SpecError, ValueError, TypeError) as err:
+                if len(input_shape) != 1 or not s.network:
+                    raise SpecError(f"network {s.network.get('name', '')!r} cannot read {self.ds.name} "
+                                    f"inputs of shape {input_shape}: {err}") from None
+                self.notices.append(f"network {s.network.get('name', '')!r} cannot read {self.ds.name} "
+                                    f"({err}); using an MLP 8, 8 (tanh) instead")
+                mlp = dataclasses.replace(DEFAULT_MLP)
+                s.hidden, s.activation, s.dropout, s.input_noise = [8, 8], "tanh", 0.0, 0.0
+        mlp.input_shape = input_shape
+        mlp.output_units = self._output_units(mlp.output_units)
+        if s.hidden is not None:
+            mlp.set_hidden(list(s.hidden))
+        if s.activation and s.activation != "mixed":
+            mlp.set_activation(s.activation)
+        mlp.dropout, mlp.input_noise = float(s.dropout), float(s.input_noise)
+        s.network = mlp.to_spec()
+        return Network.from_spec(s.network, seed=s.seed)
+
+    def _set_targets(self) -> None:
+        self.y_train = self._targets(self.labels_train)
+        self.y_test = self._targets(self.labels_test)
+
+    def _targets(self, y: np.ndarray) -> np.ndarray:
+        """What the loss takes: labels for cross_entropy, 0/1 columns or one-hot rows, or float targets."""
+        if self.loss == "cross_entropy":
+            return y.astype(np.int64)
+        if self.ds.is_classification:
+            if self.out_units == 1:
+                return y.astype(np.float32).reshape(len(y), 1)
+            return np.eye(self.out_units, dtype=np.float32)[y]
+        return y.astype(np.float32).reshape(len(y), -1)
+
+    def _make_optimizer(self, name: str):
+        s = self.settings
+        return optim.make(name, self.net, lr=float(s.lr), weight_decay=s.weight_decay, l1=s.l1)
+
+    # ================================================================== live changes
+    def set_live(self, **changes) -> None:
+        """Learning rate, batch size, regularisation or optimizer, keeping the weights.
+
+        Raises (and changes nothing) when the new value is rejected, e.g. an optimizer that cannot
+        train this network."""
+        new = self.settings.updated(**changes)
+        if new.batch_size < 1:
+            raise ValueError(f"batch size must be at least 1, got {new.batch_size}")
+        if new.lr < 0 or new.reg_rate < 0 or not np.isfinite(new.lr + new.reg_rate):
+            raise ValueError(f"learning rate and regularisation rate must be >= 0, got {new.lr}, {new.reg_rate}")
+        opt = self.trainer.opt
+        if new.optimizer != self.settings.optimizer:
+            self.settings = new   # the optimizer is built from the new settings
+            try:
+                opt = self._make_optimizer(new.optimizer)
+            except Exception:
+                self.settings = self.settings.updated(optimizer=opt.name)
+                raise
+        opt.set_lr(float(new.lr))
+        opt.weight_decay, opt.l1 = new.weight_decay, new.l1
+        self.trainer.opt = opt
+        self.settings = new
+        self.info = dataclasses.replace(self.info, settings=new.copy(), fast_path=self.uses_fast_path)
+
+    def edit_points(self, edit: list) -> None:
+        """Add (["add", x1, x2, label]) or remove (["remove", x1, x2]: the nearest) a training point."""
+        if self.kind != "planar":
+            raise ValueError("points can only be added to 2-D datasets")
+        self.settings.point_edits.append(list(edit))
+        try:
+            self._set_points(*self._points_with_edits())
+        except Exception:
+            self.settings.point_edits.pop()
+            raise
+        self._set_targets()
+        self._perm, self._pos = np.empty(0, dtype=np.int64), 0
+        self._prepare_eval()
+        self.info = dataclasses.replace(self.info, data=self.points, settings=self.settings.copy())
+
+    # ================================================================== training
+    @property
+    def uses_fast_path(self) -> bool:
+        return (self.settings.optimizer == "sgd" and self.loss in ("mse", "bce", "cross_entropy")
+                and self.x_train.ndim == 2 and fastpath.fused_mlp_plan(self.net) is not None)
+
+    @property
+    def epoch(self) -> float:
+        return self.samples_seen / max(1, len(self.x_train))
+
+    @property
+    def batch_size(self) -> int:
+        return max(1, min(int(self.settings.batch_size), len(self.x_train)))
+
+    def _take(self, count: int) -> np.ndarray:
+        """The next `count` sample indices of the stream of shuffled epochs."""
+        n, parts = len(self.x_train), []
+        while count > 0:
+            if self._pos >= len(self._perm):
+                self._perm, self._pos = self.rng.permutation(n), 0
+            k = min(count, n - self._pos)
+            parts.append(self._perm[self._pos:self._pos + k])
+            self._pos += k
+            count -= k
+        return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, dtype=np.int64)
+
+    def train(self, steps: int) -> int:
+        """Runs `steps` minibatch steps; returns how many were done.
+
+        Raises TrainingDiverged (after counting the steps that were done) when the loss stops being finite."""
+        b = self.batch_size
+        if steps <= 0:
+            return 0
+        if self.uses_fast_path:
+            s = self.settings
+            try:
+                step_losses = fastpath.train_steps(self.net, self.x_train, self.y_train, self.loss, float(s.lr),
+                                                   self._take(steps * b), b, s.weight_decay, s.l1)
+            except TrainingDiverged as err:
+                self._count(getattr(err, "step", 1) - 1, b)
+                raise
+            self.last_loss = float(step_losses[-1])
+            self._count(steps, b)
+            return steps
+        for _ in range(steps):
+            idx = self._take(b)
+            self.last_loss = self.trainer.step(self.x_train[idx], self.y_train[idx])
+            self._count(1, b)
+        return steps
+
+    def _count(self, steps: int, batch: int) -> None:
+        self.step += steps
+        self.samples_seen += steps * batch
+
+    # ================================================================== what the views show
+    def _prepare_views(self) -> None:
+        self._prepare_eval()
+        self.extent = (-6.0, 6.0, -6.0, 6.0)
+        self.line_x = None
+        self.feature_maps: dict[str, np.ndarray] = {}
+        if self.kind == "planar":
+            pts = np.vstack([self.ds.x_train, self.ds.x_test])
+            r = float(max(6.0, np.ceil(np.abs(pts).max() * 1.05))) if len(pts) else 6.0
+            self.extent = (-r, r, -r, r)
+            centres = -r + (np.arange(GRID) + 0.5) * (2 * r / GRID)
+            gx, gy = np.meshgrid(centres, centres)          # row = x2 (y axis), column = x1
+            plane = np.column_stack([gx.ravel(), gy.ravel()])
+            self.grid_inputs = nvdata.expand_features(plane, self.features).astype(np.float32)
+            small = plane.reshape(GRID, GRID, 2)[::NEURON_STRIDE, ::NEURON_STRIDE].reshape(-1, 2)
+            h = GRID // NEURON_STRIDE
+            all_maps = nvdata.expand_features(small, nvdata.PLAYGROUND_FEATURES)
+            for j, name in enumerate(nvdata.PLAYGROUND_FEATURES):
+                m = all_maps[:, j].reshape(h, h)
+                self.feature_maps[name] = frozen(m / max(1e-12, float(np.abs(m).max())))
+        elif self.kind == "regression" and tuple(self.ds.input_shape) == (1,):
+            xs = np.concatenate([self.ds.x_train[:, 0], self.ds.x_test[:, 0]])
+            lo, hi = float(xs.min()), float(xs.max())
+            pad = 0.1 * (hi - lo or 1.0)
+            self.line_x = frozen(np.linspace(lo - pad, hi + pad, LINE_POINTS).astype(np.float32))
+
+    def _prepare_eval(self) -> None:
+        k = EVAL_LIMIT
+        self._eval_sets = {"train": (self.x_train[:k], self.y_train[:k], self.labels_train[:k]),
+                           "test": (self.x_test[:k], self.y_test[:k], self.labels_test[:k])}
+
+    def _make_info(self) -> RunInfo:
+        return RunInfo(serial=self.serial, settings=self.settings.copy(), kind=self.kind, task=self.ds.task,
+                       loss=self.loss, num_classes=self.ds.num_classes,
+                       class_names=tuple(self.ds.class_names or
+                                         [str(k) for k in range(self.ds.num_classes or 0)]),
+                       structure=self.structure, data=self.points, extent=self.extent,
+                       feature_maps=self.feature_maps, line_x=self.line_x, notice="; ".join(self.notices),
+                       fast_path=self.uses_fast_path)
+
+    def _structure(self) -> NetStructure:
+        net = self.net
+        sizes = " → ".join(str(int(np.prod(s))) for s in
+                           [net.input_shape] + [net.layers[e["id"]].output_shape for e in net.order
+                                                if net.layers[e["id"]].type == "dense"])
+        mlp = MlpDescription.from_spec(net.spec)
+        neuron_view = (mlp is not None and self.kind in ("planar", "regression")
+                       and int(np.prod(net.input_shape)) <= DIAGRAM_MAX_INPUTS
+                       and max(mlp.hidden + [mlp.output_units]) <= DIAGRAM_MAX_UNITS)
+        params = net.num_parameters()
+        if neuron_view:
+            return NetStructure(kind="mlp", columns=self._columns(), input_shape=net.input_shape,
+                                parameters=params, summary=f"{sizes} · {params:,d} parameters")
+        blocks = tuple(LayerBlock(id=e["id"], type=net.layers[e["id"]].type, inputs=tuple(e["inputs"]),
+                                  output_shape=tuple(net.layers[e["id"]].output_shape),
+                                  params=sum(p.size for p in net.layers[e["id"]].params.values()),
+                                  detail=_block_detail(e))
+                       for e in net.order)
+        return NetStructure(kind="blocks", blocks=blocks, input_shape=net.input_shape, parameters=params,
+                            summary=f"{len(blocks)} layers · {params:,d} parameters")
+
+    def _columns(self) -> tuple[NeuronColumn, ...]:
+        if self.kind == "planar":
+            names = tuple(nvdata.PLAYGROUND_FEATURES)
+            first = NeuronColumn("Features", "input", None, names, tuple(n in self.features for n in names))
+        else:
+            names = tuple(self.ds.feature_names or [f"x{j + 1}" for j in range(self.net.input_shape[0])])
+            first = NeuronColumn("Input", "input", None, names, (True,) * len(names))
+        columns = [first]
+        dense_order = [e["id"] for e in self.net.order if self.net.layers[e["id"]].type == "dense"]
+        for entry in self.net.order:
+            layer = self.net.layers[entry["id"]]
+            if layer.type == "dense":
+                units = layer.output_shape[0]
+                last = entry["id"] == dense_order[-1]
+                title = "Output" if last else f"Layer {len(columns)}"
+                columns.append(NeuronColumn(title, entry["id"], entry["id"],
+                                            tuple(f"{entry['id']}[{k}]" for k in range(units)), (True,) * units))
+            elif layer.type in ACTIVATION_TYPES:
+                columns[-1] = dataclasses.replace(columns[-1], map_layer=entry["id"])
+        return tuple(columns)
+
+    # ================================================================== frames
+    def snapshot(self, *, playing: bool = False, steps_per_second: float = 0.0, evaluate: bool = True,
+                 maps: bool = True, final: bool = False, serial: int = 0) -> Snapshot:
+        """One frame for the views; evaluate/maps=False reuse the last metrics / maps (cheaper)."""
+        if (evaluate and self._evaluated_at != self.step) or not self._metrics:
+            self.evaluate()
+        if maps or not self._maps:
+            self._maps = self._compute_maps()
+        return Snapshot(info=self.info, step=self.step, epoch=self.epoch, steps_per_second=steps_per_second,
+                        playing=playing, metrics=dict(self._metrics), history=self._history_arrays(),
+                        params={p.name: frozen(p.value) for p in self.net.parameters()},
+                        output_map=self._maps.get("output"), neuron_maps=self._maps.get("neurons", {}),
+                        curve=self._maps.get("curve"), samples=self._maps.get("samples"),
+                        final=final, serial=serial)
+
+    def _forward(self, x: np.ndarray, batch: int = 4096) -> np.ndarray:
+        outs = [self.net.forward(x[i:i + batch], train=False) for i in range(0, len(x), batch)]
+        return np.concatenate(outs) if len(outs) > 1 else outs[0]
+
+    def evaluate(self) -> None:
+        """Measure loss and accuracy on (up to EVAL_LIMIT) train and test examples; adds a curve point."""
+        m: dict[str, Optional[float]] = {}
+        loss_fn = losses.get(self.loss)
+        for split, (x, y, labels) in self._eval_sets.items():
+            if len(x) == 0:
+                m[f"{split}_loss"] = m[f"{split}_accuracy"] = None
+                continue
+            out = self._forward(x)
+            value = float(loss_fn(out, y, grad=False)[0])
+            m[f"{split}_loss"] = value if np.isfinite(value) else None
+            m[f"{split}_accuracy"] = (float(np.mean(self._predict_labels(out) == labels))
+                                      if self.ds.is_classification else None)
+        self._metrics = m
+        self._evaluated_at = self.step
+        self._evaluations += 1
+        if (self._evaluations - 1) % self._history_stride == 0:
+            h = self._history
+            h["epoch"].append(self.epoch)
+            for key in ("train_loss", "test_loss", "train_accuracy", "test_accuracy"):
+                h[key].append(np.nan if m[key] is None else m[key])
+            if len(h["epoch"]) > HISTORY_LIMIT:
+                for key in h:
+                    h[key] = h[key][::2]
+                self._history_stride *= 2
+
+    def _predict_labels(self, out: np.ndarray) -> np.ndarray:
+        if out.shape[-1] == 1:   # one unit: a logit (bce) or a 0/1 value (mse, e.g. the perceptron)
+            return (out[..., 0] > (0.0 if self.loss == "bce" else 0.5)).astype(np.int64)
+        return out.argmax(axis=-1)
+
+    def _history_arrays(self) -> CurveHistory:
+        h = self._history
+        return CurveHistory(*(frozen(np.asarray(h[k], dtype=np.float64)) for k in
+                              ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy")))
+
+    def _compute_maps(self) -> dict:
+        if self.kind == "planar":
+            return self._plane_maps()
+        if self.line_x is not None:
+            return self._line_maps()
+        return {"samples": self._samples()}
+
+    def _probabilities(self, out: np.ndarray) -> np.ndarray:
+        """(n,) p(class 1) for one output unit, (n, K) class probabilities otherwise."""
+        if out.shape[-1] == 1:
+            v = out[:, 0].astype(np.float64)
+            return 1.0 / (1.0 + np.exp(-v)) if self.loss == "bce" else np.clip(v, 0.0, 1.0)
+        if self.loss == "cross_entropy":
+            z = out - out.max(axis=1, keepdims=True)
+            e = np.exp(z)
+            return e / e.sum(axis=1, keepdims=True)
+        p = np.clip(out, 0.0, None)
+        return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
+
+    def _plane_maps(self) -> dict:
+        out = self.net.forward(self.grid_inputs, train=False)   # one pass: the neuron maps read net.outputs
+        p = self._probabilities(out)
+        output = p.reshape(GRID, GRID) if p.ndim == 1 else p.T.reshape(-1, GRID, GRID)
+        neurons = {}
+        if self.structure.kind == "mlp":
+            for col in self.structure.columns[1:]:
+                a = self.net.outputs[col.map_layer].reshape(GRID, GRID, -1)
+                neurons[col.map_layer] = frozen(
+                    np.moveaxis(a[::NEURON_STRIDE, ::NEURON_STRIDE], -1, 0))
+        return {"output": frozen(output), "neurons": neurons}
+
+    def _line_maps(self) -> dict:
+        out = self._forward(self.line_x[:, None])
+        neurons = {}
+        if self.structure.kind == "mlp":
+            for col in self.structure.columns[1:]:
+                neurons[col.map_layer] = frozen(self.net.outputs[col.map_layer].T)
+        return {"curve": frozen(out[:, 0]), "neurons": neurons}
+
+    def _samples(self, count: int = 16) -> Samples:
+        x, labels = self.x_test[:count], self.labels_test[:count]
+        if len(x) == 0:
+            return Samples(None, (), ())
+        out = self._forward(x)
+        names = self.info.class_names
+        if self.kind == "image":
+            pred = self._predict_labels(out)
+            texts = tuple(_class_name(names, k) if k == y else f"{_class_name(names, k)} (is {_class_name(names, y)})"
+                          for k, y in zip(pred, labels))
+            return Samples(frozen(np.clip(x[:, 0], 0.0, 1.0)), texts, tuple(bool(a == b) for a, b in zip(pred, labels)))
+        return self._sequence_samples(out, x, labels, names, min(count, 8))
+
+    def _sequence_samples(self, out, x, labels, names, count) -> Samples:
+        texts, correct = [], []
+        for i in range(min(count, len(x))):
+            story = _decode(self.ds, x[i])
+            if self.ds.is_classification:
+                pred = self._predict_labels(out[i:i + 1])[0]
+                if np.ndim(pred):      # sequence labelling: one label per time step
+                    ok = bool(np.all(pred == labels[i]))
+                    shown = " ".join(_class_name(names, k) for k in pred)
+                    texts.append(f"{story}  →  {shown}")
+                else:
+                    ok = bool(pred == labels[i])
+                    texts.append(f"{story}  →  {_class_name(names, pred)}"
+                                 + ("" if ok else f"   (answer: {_class_name(names, labels[i])})"))
+                correct.append(ok)
+            else:
+                target = np.ravel(labels[i])
+                texts.append(f"target {_fmt(target)}   prediction {_fmt(np.ravel(out[i]))}   {story}")
+                correct.append(None)
+        return Samples(None, tuple(texts), tuple(correct))
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def _last_units(spec: dict) -> Optional[int]:
+    layers = spec.get("layers") or []
+    denses = [l for l in layers if l.get("type") == "dense"]
+    return int(denses[-1]["units"]) if denses and "units" in denses[-1] else None
+
+
+def _block_detail(entry: dict) -> str:
+    keys = ("units", "channels", "kernel_size", "stride", "padding", "hidden", "dim", "vocab", "p", "std")
+    return ", ".join(f"{k} {entry[k]}" for k in keys if k in entry)
+
+
+def _class_name(names, k) -> str:
+    k = int(k)
+    return names[k] if 0 <= k < len(names) else str(k)
+
+
+def _fmt(values: np.ndarray) -> str:
+    return " ".join(f"{v:+.3f}" for v in values[:4])
+
+
+def _decode(ds, x) -> str:
+    """A short text for one sequence example (decoded words where the dataset has a vocabulary)."""
+    try:
+        text = ds.decode(x)
+    except Exception:
+        v = np.asarray(x, dtype=np.float64).reshape(len(x), -1)[:, 0]
+        text = " ".join(f"{a:.2f}" for a in v[-6:])
+        text = f"… {text}"
+    return text if len(text) <= 110 else "…" + text[-109:]

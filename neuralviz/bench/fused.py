@@ -1,0 +1,148 @@
+"""The Cython hot-path loops (neuralviz._fused), float32, single thread.
+
+Ours: one _fused call with preallocated outputs, as the layer graph and optimizers call it.
+Peers: the equivalent numpy expression (preallocated outputs where numpy allows it) and
+torch (eager ops; autograd for the loss gradient; torch.optim for Adam). The small cases
+(batch 10) measure per-call overhead, which is what a live Playground-size demo pays.
+
+Run alone with `python -m neuralviz.bench kernels --only fused`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _fused
+from ._harness import Case
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def _xent_cases(n: int, c: int) -> list[Case]:
+    rng = np.random.default_rng(0)
+    logits = (rng.standard_normal((n, c)) * 3).astype(np.float32)
+    labels = rng.integers(0, c, n)
+    grad = np.empty_like(logits)
+    rows = np.arange(n)
+
+    def ours():
+        return _fused.softmax_cross_entropy(logits, labels, grad)
+
+    def numpy_xent():
+        m = logits.max(axis=1, keepdims=True)
+        e = np.exp(logits - m)
+        s = e.sum(axis=1, keepdims=True)
+        loss = float(np.mean(np.log(s[:, 0]) + m[:, 0] - logits[rows, labels]))
+        np.divide(e, s, out=grad)
+        grad[rows, labels] -= 1
+        np.divide(grad, n, out=grad)
+        return loss
+
+    name = f"softmax_xent fwd+grad N{n} C{c}"
+    cases = [Case(name, ours, "numpy", numpy_xent)]
+    torch = _torch()
+    if torch is not None:
+        t_logits = torch.from_numpy(logits.copy()).requires_grad_(True)
+        t_labels = torch.from_numpy(labels)
+
+        def torch_xent():
+            loss = torch.nn.functional.cross_entropy(t_logits, t_labels)
+            (g,) = torch.autograd.grad(loss, t_logits)
+            return loss.item(), g
+
+        cases.append(Case(name, ours, "torch", torch_xent))
+    return cases
+
+
+def _adam_cases(size: int = 200_000) -> list[Case]:
+    rng = np.random.default_rng(1)
+    p = rng.standard_normal(size).astype(np.float32)
+    g = rng.standard_normal(size).astype(np.float32)
+    m, v, tmp = (np.zeros_like(p) for _ in range(3))
+    lr, b1, b2, eps, step = 1e-3, 0.9, 0.999, 1e-8, 10
+    step_size = np.float32(lr / (1 - b1 ** step))
+    bc2_sqrt = np.float32(np.sqrt(1 - b2 ** step))
+
+    def ours():
+        _fused.adam_update(p, g, m, v, lr, b1, b2, eps, step)
+
+    def numpy_adam():  # the same update, in place, without allocating temporaries
+        np.multiply(m, b1, out=m)
+        np.multiply(g, 1 - b1, out=tmp)
+        np.add(m, tmp, out=m)
+        np.multiply(v, b2, out=v)
+        np.multiply(g, g, out=tmp)
+        np.multiply(tmp, 1 - b2, out=tmp)
+        np.add(v, tmp, out=v)
+        np.sqrt(v, out=tmp)
+        np.divide(tmp, bc2_sqrt, out=tmp)
+        np.add(tmp, eps, out=tmp)
+        np.divide(m, tmp, out=tmp)
+        np.multiply(tmp, step_size, out=tmp)
+        np.subtract(p, tmp, out=p)
+
+    name = "adam_update 200k params"
+    cases = [Case(name, ours, "numpy", numpy_adam)]
+    torch = _torch()
+    if torch is not None:
+        tp = torch.nn.Parameter(torch.from_numpy(p.copy()))
+        tp.grad = torch.from_numpy(g.copy())
+        opt = torch.optim.Adam([tp], lr=lr, betas=(b1, b2), eps=eps)
+        cases.append(Case(name, ours, "torch", opt.step))
+    return cases
+
+
+def _tanh_cases(shape) -> list[Case]:
+    x = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
+    y = np.empty_like(x)
+    name = f"tanh fwd {'x'.join(map(str, shape))}"
+    cases = [Case(name, lambda: _fused.tanh_forward(x, y), "numpy", lambda: np.tanh(x, out=y))]
+    torch = _torch()
+    if torch is not None:
+        tx, ty = torch.from_numpy(x), torch.from_numpy(y.copy())
+        cases.append(Case(name, lambda: _fused.tanh_forward(x, y), "torch",
+                          lambda: torch.tanh(tx, out=ty)))
+    return cases
+
+
+def _colormap_case(size: int = 256) -> Case:
+    rng = np.random.default_rng(3)
+    values = rng.standard_normal((size, size)).astype(np.float32)
+    values[::17, ::13] = np.nan
+    lut = rng.integers(0, 256, (256, 4), dtype=np.uint8)
+    out = np.empty((size, size, 4), np.uint8)
+    vmin, vmax = -2.0, 2.0
+
+    def numpy_colormap():
+        idx = ((values - vmin) * (256 / (vmax - vmin))).astype(np.intp)
+        np.clip(idx, 0, 255, out=idx)
+        np.take(lut, idx, axis=0, out=out)
+        out[np.isnan(values)] = 0
+
+    with np.errstate(invalid="ignore"):
+        numpy_colormap()  # NaN -> intp casts warn once; the row is about speed
+    return Case(f"colormap_rgba {size}x{size}",
+                lambda: _fused.colormap_rgba(values, lut, vmin, vmax, out), "numpy",
+                lambda: _silenced(numpy_colormap))
+
+
+def _silenced(fn):
+    with np.errstate(invalid="ignore"):
+        return fn()
+
+
+def cases(quick: bool = False) -> list[Case]:
+    """Float32 rows; `quick` is accepted for the suite's interface (the harness cuts repeats)."""
+    return [
+        *_xent_cases(128, 10),
+        *_xent_cases(10, 2),
+        *_adam_cases(),
+        *_tanh_cases((128, 256)),
+        *_tanh_cases((10, 8)),
+        _colormap_case(),
+    ]

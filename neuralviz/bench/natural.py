@@ -1,0 +1,155 @@
+"""Natural-gradient benchmarks.
+
+`cases()` (run by `python -m neuralviz.bench natural`): the wall time of one training step
+with each natural-gradient method, against one SGD step on the same network and batch,
+measured in the same run; the ratio column is the cost of the step in SGD steps.
+
+    2-8-8-2 tanh on XOR (batch 64, float64)
+    784-100-10 tanh on digits-like images (the 8x8 digits upsampled to 28x28; batch 256,
+                float32, the engine's default dtype: the app's live setting)
+    a small CNN on the 8x8 digits (conv 8@3x3, relu, maxpool 2, dense 10; batch 64, float32)
+
+`steps_to_target()` (run by `python -m neuralviz.bench.natural`): full-batch steps until
+the training cross-entropy drops below 0.05 on XOR with well-scaled inputs (÷5) and badly
+scaled ones (feature 1 ×20+5, feature 2 ×0.2, on top of the ÷5), best learning rate of a
+small grid per method and per scaling; the natural methods use relative damping 1e-3 and a
+KL clip of 0.01 (research brief §6.2).
+"""
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import numpy as np
+
+from ._harness import Case, single_thread_peers
+
+# the settings the step-cost cases time (small lr: repeated steps on one batch stay finite)
+TIMING_HP = {"lr": 1e-3, "damping": 1e-3, "damping_relative": True}
+
+
+def _mlp(sizes: list[int], act: str = "tanh") -> dict:
+    layers = []
+    for i, units in enumerate(sizes[1:]):
+        layers.append({"id": f"d{i}", "type": "dense", "units": units})
+        if i < len(sizes) - 2:
+            layers.append({"id": f"a{i}", "type": act})
+    return {"format": "neuralviz.network/1", "name": "-".join(map(str, sizes)),
+            "input_shape": [sizes[0]], "layers": layers}
+
+
+SMALL_CNN = {"format": "neuralviz.network/1", "name": "small-cnn", "input_shape": [1, 8, 8],
+             "layers": [{"id": "c1", "type": "conv2d", "channels": 8, "kernel_size": 3, "padding": 1},
+                        {"id": "r1", "type": "relu"},
+                        {"id": "p1", "type": "maxpool2d", "kernel_size": 2},
+                        {"id": "f", "type": "flatten"},
+                        {"id": "out", "type": "dense", "units": 10}]}
+
+
+def _digits_like(n: int, dtype: str, flat28: bool):
+    """The real 8x8 digits; flat28: upsampled x3 and padded to 28x28, flattened to 784."""
+    import neuralviz as nv
+
+    ds = nv.data.load("digits", seed=0, dtype=dtype)
+    x, y = ds.x_train[:n], ds.y_train[:n]
+    if flat28:
+        x = np.repeat(np.repeat(x[:, 0], 3, axis=1), 3, axis=2)
+        x = np.pad(x, ((0, 0), (2, 2), (2, 2))).reshape(len(x), 784)
+    return np.ascontiguousarray(x), y
+
+
+def _stepper(spec: dict, dtype: str, name: str, x, y, loss: str, **hp):
+    import neuralviz as nv
+
+    net = nv.Network.from_spec(spec, seed=0, dtype=dtype)
+    trainer = nv.Trainer(net, loss, nv.optim.make(name, net, **hp), seed=0)
+    return lambda: trainer.step(x, y)
+
+
+def _cases_for(label: str, spec: dict, dtype: str, x, y, loss: str, methods: list[tuple[str, dict]]) -> list[Case]:
+    sgd = _stepper(spec, dtype, "sgd", x, y, loss, lr=TIMING_HP["lr"])
+    out = []
+    for name, extra in methods:
+        tag = name + "".join(f" {k}={v}" for k, v in extra.items())
+        out.append(Case(f"{label} {tag}", _stepper(spec, dtype, name, x, y, loss, **{**TIMING_HP, **extra}),
+                        "sgd", sgd, target="<= 3x" if name == "kfac" and "784" in label else ""))
+    return out
+
+
+def cases(quick: bool = False) -> list[Case]:
+    import neuralviz as nv
+
+    xor = nv.data.load("xor", seed=0, dtype="float64", n=400)
+    xs, ys = xor.x_train[:64] / 5, xor.y_train[:64]
+    out = _cases_for("xor 2-8-8-2 N=64 f64", _mlp([2, 8, 8, 2]), "float64", xs, ys, "cross_entropy",
+                     [("ng-exact", {}), ("kfac", {}), ("unitwise", {}), ("qd", {}), ("diag", {}),
+                      ("kfac", {"fisher": "mc"}), ("kfac", {"fisher": "empirical"})])
+    x, y = _digits_like(256, "float32", flat28=True)
+    out += _cases_for("784-100-10 N=256 f32", _mlp([784, 100, 10]), "float32", x, y, "cross_entropy",
+                      [("kfac", {}), ("kfac", {"inv_every": 1, "stat_every": 1}),
+                       ("kfac", {"fisher": "mc"}), ("qd", {}), ("diag", {})])
+    x, y = _digits_like(64, "float32", flat28=False)
+    methods = [("kfac", {}), ("qd", {}), ("diag", {}), ("unitwise", {})]
+    if not quick:
+        methods.insert(0, ("ng-exact", {}))
+    out += _cases_for("cnn 8c3-pool-10 N=64 f32", SMALL_CNN, "float32", x, y, "cross_entropy", methods)
+    return out
+
+
+# ----------------------------------------------------------------------------- steps to target
+
+XOR_SPEC = _mlp([2, 8, 8, 2])
+BAD_SCALING = {"scale": [20.0, 0.2], "shift": [5.0, 0.0]}
+NATURAL_HP = {"damping": 1e-3, "damping_relative": True, "kl_clip": 0.01}
+LR_GRID = {"sgd": [0.03, 0.1, 0.3, 1.0, 3.0], "natural": [0.1, 0.3, 1.0]}
+# label -> (optimizer, extra hyperparameters); "kfac eigen" shows what the π-split costs
+METHODS = {"sgd": ("sgd", {}), "ng-exact": ("ng-exact", {}), "kfac": ("kfac", {}), "qd": ("qd", {}),
+           "kfac eigen": ("kfac", {"damping_mode": "eigen"})}
+
+
+def _steps(method: str, lr: float, ds, transform: Optional[dict], max_steps: int, seed: int) -> Optional[int]:
+    import neuralviz as nv
+
+    name, extra = METHODS[method]
+    hp = {"lr": lr} if name == "sgd" else {"lr": lr, **NATURAL_HP, **extra}
+    cmp = nv.compare(XOR_SPEC, ds, [{"name": name, "label": method, **hp}], steps=max_steps, seed=seed,
+                     loss="cross_entropy", input_transform=transform, target_loss=0.05, stop_at_target=True)
+    return cmp.runs[method].steps_to(0.05)
+
+
+def steps_to_target(max_steps: int = 1500, seed: int = 0, methods=tuple(METHODS),
+                    verbose: bool = True) -> dict:
+    """{method: {scaling: (best steps or None, its lr)}}; prints the table when verbose."""
+    import neuralviz as nv
+
+    ds = nv.data.load("xor", seed=seed, dtype="float64", n=400)   # 200 training points
+    ds.x_train, ds.x_test = ds.x_train / 5, ds.x_test / 5          # "well-scaled": about [-1, 1]
+    scalings = {"well-scaled": None, "x*[20,0.2]+[5,0]": BAD_SCALING}
+    table = {}
+    for method in methods:
+        table[method] = {}
+        for label, transform in scalings.items():
+            best = (None, None)
+            for lr in LR_GRID["sgd" if method == "sgd" else "natural"]:
+                s = _steps(method, lr, ds, transform, max_steps, seed)
+                if s is not None and (best[0] is None or s < best[0]):
+                    best = (s, lr)
+            table[method][label] = best
+    if verbose:
+        print(f"steps to cross-entropy < 0.05, XOR (200 points, inputs /5), {XOR_SPEC['name']} tanh, full batch, "
+              f"best lr of a grid; natural methods: {NATURAL_HP}")
+        print(f"{'method':10s}" + "".join(f" {s:>22s}" for s in scalings))
+        for method, row in table.items():
+            cells = [(f"{s} (lr {lr:g})" if s is not None else f">{max_steps}") for s, lr in row.values()]
+            print(f"{method:10s}" + "".join(f" {c:>22s}" for c in cells))
+    return table
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    single_thread_peers()
+    steps_to_target()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

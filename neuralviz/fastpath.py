@@ -1,0 +1,193 @@
+"""Fused training of small dense networks: many SGD steps in one C++ call.
+
+For Playground-size networks (2-8-8-1 tanh, batch 10) a layer-by-layer step is dominated by
+Python overhead, not arithmetic. When a network is a plain chain of dense layers, each
+optionally followed by one tanh / relu / sigmoid / leaky_relu, `train_steps` runs whole
+stretches of minibatch SGD (forward, loss, backward, update) inside the kernel
+`neuralviz._C.mlp_sgd_steps`, with the GIL released, on the network's own parameter arrays.
+Results match Trainer.step with optim "sgd" (same formulas, same minibatches) to rounding.
+
+    plan = fused_mlp_plan(net)          # None: use the Trainer instead
+    order = sample_order(len(x), steps=1000, batch=10, rng=rng)
+    losses = train_steps(net, x, y, "bce", lr=0.03, order=order, batch=10)
+
+Prediction needs nothing special: net.forward(x) is already one kernel call per layer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Union
+
+import numpy as np
+
+from . import _C
+from .network import Network
+from .spec import INPUT
+from .trainer import TrainingDiverged
+
+# Codes of the kernel's enums (csrc/cpu/mlp.h: Act, MlpLoss).
+_ACT_CODES = {None: 0, "tanh": 1, "relu": 2, "sigmoid": 3, "leaky_relu": 4}
+_ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
+_LOSS_CODES = {"mse": 0, "bce": 1, "cross_entropy": 2}
+
+
+@dataclass(frozen=True)
+class FusedMlpPlan:
+    """What the kernel needs to know about an eligible network.
+
+    sizes: input width, then each dense layer's units; acts: the activation after each dense
+    layer (None for none); weights/biases: the network's own parameter arrays (updated in
+    place by train_steps; a bias is None for a dense layer built with bias=False).
+    """
+
+    sizes: tuple[int, ...]
+    acts: tuple[Optional[str], ...]
+    leaky_slope: float
+    weights: tuple[np.ndarray, ...]
+    biases: tuple[Optional[np.ndarray], ...]
+
+
+def fused_mlp_plan(net: Network) -> Optional[FusedMlpPlan]:
+    """The plan for the fused path, or None if the network does not qualify."""
+    plan = _plan_or_reason(net)
+    return plan if isinstance(plan, FusedMlpPlan) else None
+
+
+def _plan_or_reason(net: Network) -> Union[FusedMlpPlan, str]:
+    """A plan, or a sentence saying why the network cannot take the fused path."""
+    if len(net.input_shape) != 1:
+        return f"the input must be a feature vector, got shape {net.input_shape}"
+    sizes, acts, slopes, weights, biases = [net.input_shape[0]], [], set(), [], []
+    previous, previous_type = INPUT, None
+    for entry in net.order:
+        layer = net.layers[entry["id"]]
+        if entry["inputs"] != [previous]:
+            return f"layer '{entry['id']}' does not simply follow '{previous}' (not a plain chain)"
+        if layer.type == "dense":
+            sizes.append(int(layer.weight.value.shape[0]))
+            acts.append(None)
+            weights.append(layer.weight.value)
+            biases.append(layer.bias.value if layer.bias is not None else None)
+        elif layer.type in _ACTIVATIONS:
+            if previous_type != "dense":
+                return (f"activation '{entry['id']}' does not directly follow a dense layer "
+                        "(the fused path runs one activation per dense layer)")
+            acts[-1] = layer.type
+            if layer.type == "leaky_relu":
+                slopes.add(float(layer.slope))
+        else:
+            return f"layer '{entry['id']}' has type '{layer.type}', which the fused path does not run"
+        previous, previous_type = entry["id"], layer.type
+    if not weights:
+        return "the network has no dense layer"
+    if previous != net.output_id:
+        return f"the output '{net.output_id}' is not the end of the chain"
+    if len(slopes) > 1:
+        return f"leaky_relu layers use different slopes {sorted(slopes)}; the kernel takes one"
+    return FusedMlpPlan(tuple(sizes), tuple(acts),
+                        slopes.pop() if slopes else 0.0, tuple(weights), tuple(biases))
+
+
+def train_steps(net: Network, x: np.ndarray, y: np.ndarray, loss: str, lr: float,
+                order: np.ndarray, batch: int, weight_decay: float = 0.0,
+                l1: float = 0.0) -> np.ndarray:
+    """Runs len(order) // batch SGD steps on net in one kernel call; returns their losses.
+
+    Step s trains on the samples x[order[s*batch:(s+1)*batch]], exactly as Trainer.step(x[idx],
+    y[idx]) with optim.make("sgd", net, lr=lr, weight_decay=weight_decay, l1=l1) would; each
+    loss is the one before that step's update (in the network's dtype). y is what losses.py
+    takes: targets of the output's shape for mse/bce ((N,) is fine for one output unit),
+    integer labels (N,) for cross_entropy. The parameters are updated in place, so weight
+    views and snapshots of net stay valid; no Trainer or optimizer state is touched.
+
+    Raises ValueError if the network is not eligible (see fused_mlp_plan) or an argument is
+    wrong, and TrainingDiverged if a loss becomes NaN or infinite: the parameters then hold
+    the state before the failing step, and the exception carries `step` (1-based within this
+    call) and `losses` (those of the steps done).
+    """
+    plan = _plan_or_reason(net)
+    if not isinstance(plan, FusedMlpPlan):
+        raise ValueError(f"train_steps: network not eligible for the fused path: {plan}")
+    if loss not in _LOSS_CODES:
+        raise ValueError(f"train_steps: unknown loss {loss!r}; choose one of {', '.join(_LOSS_CODES)}")
+    batch = _positive_int("batch", batch)
+    lr, weight_decay, l1 = (_rate(k, v) for k, v in (("lr", lr), ("weight_decay", weight_decay),
+                                                      ("l1", l1)))
+    x = np.ascontiguousarray(x, dtype=net.dtype)
+    if x.ndim != 2 or x.shape[1] != plan.sizes[0]:
+        raise ValueError(f"train_steps: x must have shape (n, {plan.sizes[0]}), got {x.shape}")
+    order = _as_order(order, batch)
+    targets, labels = _targets(loss, y, len(x), plan.sizes[-1], net.dtype)
+    steps = len(order) // batch
+    done, losses = _C.mlp_sgd_steps(list(plan.sizes), [_ACT_CODES[a] for a in plan.acts],
+                                    plan.leaky_slope, _LOSS_CODES[loss], list(plan.weights),
+                                    list(plan.biases), x, targets, labels, order, steps, batch,
+                                    lr, weight_decay, l1)
+    if done < steps:
+        err = TrainingDiverged(
+            f"loss became {losses[done]} at step {done + 1} of {steps} (fused sgd, learning rate "
+            f"{lr:g}); lower the learning rate or add regularisation")
+        err.step, err.losses = done + 1, losses[:done]
+        raise err
+    return losses
+
+
+def sample_order(n: int, steps: int, batch: int, rng: np.random.Generator) -> np.ndarray:
+    """steps * batch sample indices: shuffled epochs back to back (a minibatch may span two
+    epochs, so every batch has the full size the kernel needs)."""
+    n, steps, batch = _positive_int("n", n), int(steps), _positive_int("batch", batch)
+    need = steps * batch
+    epochs = -(-need // n) if need > 0 else 0
+    if epochs == 0:
+        return np.empty(0, dtype=np.int64)
+    return np.concatenate([rng.permutation(n) for _ in range(epochs)])[:need].astype(np.int64)
+
+
+# ---------------------------------------------------------------------- argument checks
+
+def _positive_int(name: str, value) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"train_steps: {name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def _rate(name: str, value) -> float:
+    """Checked as optim's Optimizer checks its hyperparameters."""
+    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number))
+            or not value >= 0 or not np.isfinite(value)):
+        raise ValueError(f"train_steps: {name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def _as_order(order, batch: int) -> np.ndarray:
+    order = np.asarray(order)
+    if order.ndim != 1 or (order.size and order.dtype.kind not in "iu"):
+        raise ValueError(f"train_steps: order must be a 1-D array of integer sample indices, "
+                         f"got shape {order.shape} and dtype {order.dtype}")
+    if order.size % batch:
+        raise ValueError(f"train_steps: len(order) = {order.size} is not a multiple of "
+                         f"batch = {batch}")
+    return np.ascontiguousarray(order, dtype=np.int64)
+
+
+def _targets(loss: str, y, n: int, outputs: int, dtype: np.dtype):
+    """(targets, labels) for the kernel, converted and checked as losses.py does."""
+    y = np.asarray(y)
+    if loss == "cross_entropy":
+        if y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0):
+            raise ValueError("train_steps: cross_entropy labels must be integer class indices")
+        if y.dtype.kind not in "iuf":
+            raise TypeError(f"train_steps: cross_entropy labels must be integers, got dtype {y.dtype}")
+        if y.shape != (n,):
+            raise ValueError(f"train_steps: cross_entropy needs labels of shape ({n},), got {y.shape}")
+        return None, np.ascontiguousarray(y, dtype=np.int64)
+    if y.dtype.kind not in "fiub":
+        raise TypeError(f"train_steps: {loss} targets must be numeric, got dtype {y.dtype}")
+    if y.size != n * outputs:
+        raise ValueError(f"train_steps: {loss} targets of shape {y.shape} do not match "
+                         f"{n} samples x {outputs} outputs")
+    y = np.ascontiguousarray(y.reshape(n, outputs), dtype=dtype)
+    if loss == "bce" and y.size and (y.min() < 0 or y.max() > 1):
+        raise ValueError(f"train_steps: bce targets must lie in [0, 1], got values in "
+                         f"[{y.min()}, {y.max()}]")
+    return y, None

@@ -1,0 +1,21 @@
+"""Layer types by spec name (DESIGN.md §4). One concept per module."""
+from __future__ import annotations
+
+from .activations import LeakyReLU, ReLU, Sigmoid, Step, Tanh
+from .base import Layer, Parameter, SpecError
+from .conv import Conv2d
+from .dense import Dense
+from .embedding import Embedding
+from .merge import Add, Concat
+from .noise import Dropout, GaussianNoise
+from .pool import AvgPool2d, MaxPool2d
+from .recurrent import GRU, LSTM, RNN
+from .reshape import Flatten
+
+LAYER_TYPES: dict[str, type[Layer]] = {
+    cls.type: cls
+    for cls in (Dense, Conv2d, MaxPool2d, AvgPool2d, Flatten, ReLU, LeakyReLU, Tanh, Sigmoid,
+                Step, Dropout, GaussianNoise, Add, Concat, RNN, LSTM, GRU, Embedding)
+}
+
+__all__ = ["Layer", "Parameter", "SpecError", "LAYER_TYPES"]

@@ -1,0 +1,53 @@
+"""Fully connected layer: y = x W^T + b, W of shape (units, in) as PyTorch's Linear.
+
+Calls the kernel binding directly: shapes and dtypes were checked when the network was
+built, and the per-call validation of nv.ops would dominate for Playground-size nets.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._C import matmul as _mm
+from .base import Layer, uniform_init
+
+
+class Dense(Layer):
+    type = "dense"
+    defaults = {"units": None, "bias": True}
+
+    def build(self, rng):
+        units = self.int_param("units")
+        shape = self.input_shapes[0]
+        # (features,) or, after a sequence layer, (time, features): applied per time step
+        # as PyTorch's Linear. Images (C, H, W) must be flattened explicitly.
+        if len(shape) not in (1, 2):
+            raise self.error(f"dense needs (features,) or (time, features) input, got {shape}; "
+                             "add a 'flatten' layer before it")
+        fan_in = shape[-1]
+        self.weight = self.add_param("weight", uniform_init(rng, (units, fan_in), fan_in))
+        self.bias = (self.add_param("bias", uniform_init(rng, (units,), fan_in))
+                     if self.config["bias"] else None)
+        return (*shape[:-1], units)
+
+    def forward(self, inputs, train):
+        x = inputs[0]
+        self.lead = x.shape[:-1]
+        self.x = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+        y = _mm(self.x, self.weight.value, False, True)
+        if self.bias is not None:
+            y += self.bias.value
+        return y if x.ndim == 2 else y.reshape(*self.lead, -1)
+
+    def backward(self, grad_y):
+        g = np.ascontiguousarray(grad_y)
+        if g.ndim != 2:
+            g = g.reshape(-1, g.shape[-1])
+        self.weight.grad += _mm(g, self.x, True, False)
+        if self.bias is not None:
+            self.bias.grad += g.sum(axis=0)
+        gx = _mm(g, self.weight.value, False, False)
+        return [gx if grad_y.ndim == 2 else gx.reshape(*self.lead, -1)]
+
+    def flops(self):
+        steps = self.input_shapes[0][0] if len(self.input_shapes[0]) == 2 else 1
+        return 2 * self.weight.value.size * steps

@@ -1,0 +1,58 @@
+"""Regularisers that inject randomness during training only: inverted dropout and
+additive Gaussian noise. Both are the identity at evaluation time, and both draw from a
+generator seeded with the network, so a run is reproducible."""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Layer
+
+
+class Dropout(Layer):
+    type = "dropout"
+    defaults = {"p": 0.5}
+
+    def build(self, rng):
+        self.p = self.float_param("p", 0.0, 1.0)
+        if self.p >= 1.0:
+            raise self.error("'p' must be below 1 (p = 1 would drop every unit)")
+        self.rng = rng
+        return self.input_shapes[0]
+
+    def set_seed(self, rng):
+        self.rng = rng
+
+    def forward(self, inputs, train):
+        x = inputs[0]
+        if not train or self.p == 0.0:
+            self.mask = None
+            return x
+        # inverted dropout: scale kept units by 1/(1-p) so evaluation needs no rescaling
+        keep = self.rng.random(x.shape) >= self.p
+        self.mask = keep.astype(x.dtype) / x.dtype.type(1.0 - self.p)
+        return x * self.mask
+
+    def backward(self, grad_y):
+        return [grad_y if self.mask is None else grad_y * self.mask]
+
+
+class GaussianNoise(Layer):
+    type = "gaussian_noise"
+    defaults = {"std": 0.1}
+
+    def build(self, rng):
+        self.std = self.float_param("std", 0.0, 1e6)
+        self.rng = rng
+        return self.input_shapes[0]
+
+    def set_seed(self, rng):
+        self.rng = rng
+
+    def forward(self, inputs, train):
+        x = inputs[0]
+        if not train or self.std == 0.0:
+            return x
+        return x + self.rng.normal(0.0, self.std, size=x.shape).astype(x.dtype)
+
+    def backward(self, grad_y):
+        return [grad_y]

@@ -1,0 +1,171 @@
+"""Network: a DAG of named layers built from a spec, with forward and backward passes.
+
+Layers run in topological order. The backward pass walks the same order in reverse and
+sums the gradients of every output that feeds several layers (a residual skip is just a
+layer output used twice), so merges and skips need no special cases.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Optional, Union
+
+import numpy as np
+
+from .layers import LAYER_TYPES, Layer, Parameter, SpecError
+from .spec import INPUT, normalise, read_spec, topological_order
+
+_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+class Network:
+    """Build with Network.from_spec(spec_or_path, seed=0, dtype="float32")."""
+
+    def __init__(self, spec: dict, seed: int = 0, dtype: str = "float32"):
+        if str(dtype) not in _DTYPES:
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+        self.dtype = np.dtype(_DTYPES[str(dtype)])
+        self.seed = int(seed)
+        self.spec = normalise(spec)
+        self.input_shape = tuple(self.spec["input_shape"])
+        self.output_id = self.spec["output"]
+        self.order = topological_order(self.spec["layers"], self.output_id)
+        self.layers: dict[str, Layer] = {}
+        self._build()
+        self.outputs: dict[str, np.ndarray] = {}
+        self.output_grads: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def from_spec(cls, spec_or_path: Union[dict, str, Path], seed: int = 0,
+                  dtype: str = "float32") -> "Network":
+        return cls(read_spec(spec_or_path), seed=seed, dtype=dtype)
+
+    # ------------------------------------------------------------------ building
+    def _build(self) -> None:
+        shapes = {INPUT: self.input_shape}
+        index = {l["id"]: i for i, l in enumerate(self.spec["layers"])}
+        for entry in self.order:
+            cls = LAYER_TYPES[entry["type"]]
+            config = {k: v for k, v in entry.items() if k not in ("id", "type", "inputs")}
+            # one generator per layer, keyed by its position: adding a layer elsewhere does
+            # not change how the others are initialised
+            rng = np.random.default_rng([self.seed, index[entry["id"]]])
+            in_shapes = [shapes[s] for s in entry["inputs"]]
+            layer = cls(entry["id"], config, in_shapes, self.dtype, rng)
+            self.layers[entry["id"]] = layer
+            shapes[entry["id"]] = layer.output_shape
+        self.output_shape = shapes[self.output_id]
+        self.reseed(self.seed)
+
+    def reseed(self, seed: int) -> None:
+        """Re-seed the run-time randomness (dropout, noise) without touching weights."""
+        for i, layer in enumerate(self.layers.values()):
+            layer.set_seed(np.random.default_rng([seed, 1_000_003, i]))
+
+    # ------------------------------------------------------------------ passes
+    def _check_input(self, x: np.ndarray) -> np.ndarray:
+        if not isinstance(x, np.ndarray):
+            x = np.asarray(x)
+        if x.shape[1:] != self.input_shape:
+            raise ValueError(f"network input must have shape (batch, {', '.join(map(str, self.input_shape))})"
+                             f" but x has shape {x.shape}")
+        first_types = {self.layers[e["id"]].type for e in self.order if INPUT in e["inputs"]}
+        if first_types == {"embedding"} and x.dtype.kind in "iu":
+            return x  # token ids stay integers
+        if x.dtype.kind not in "fiub":
+            raise TypeError(f"network input must be numeric, got dtype {x.dtype}")
+        return np.ascontiguousarray(x, dtype=self.dtype)
+
+    def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
+        """Runs every layer; keeps each layer's output in self.outputs (for the app's views)."""
+        outputs = {INPUT: self._check_input(x)}
+        for entry in self.order:
+            layer = self.layers[entry["id"]]
+            outputs[entry["id"]] = layer.forward([outputs[s] for s in entry["inputs"]], train)
+        self.outputs = outputs
+        return outputs[self.output_id]
+
+    __call__ = forward
+
+    def backward(self, grad_y: np.ndarray, keep_grads: bool = False) -> Optional[np.ndarray]:
+        """Backpropagates grad_y (d loss / d output); accumulates parameter gradients.
+
+        Returns d loss / d input (None when the input is integer token ids). With
+        keep_grads, self.output_grads[layer_id] holds d loss / d (that layer's output):
+        the per-example statistics K-FAC needs and the app's saliency views use.
+        """
+        out = self.outputs.get(self.output_id)
+        if out is None:
+            raise RuntimeError("backward() called before forward()")
+        grad_y = np.asarray(grad_y, dtype=self.dtype)
+        if grad_y.shape != out.shape:
+            raise ValueError(f"grad_y has shape {grad_y.shape} but the output has shape {out.shape}")
+        grads: dict[str, np.ndarray] = {self.output_id: grad_y}
+        kept: dict[str, np.ndarray] = {}
+        for entry in reversed(self.order):
+            g = grads.pop(entry["id"], None)
+            if g is None:
+                continue  # this layer does not influence the output
+            if keep_grads:
+                kept[entry["id"]] = g
+            for src, gi in zip(entry["inputs"], self.layers[entry["id"]].backward(g)):
+                if gi is None:
+                    continue
+                # never add in place: a layer may hand the same array to several inputs
+                grads[src] = gi if src not in grads else grads[src] + gi
+        if keep_grads:
+            self.output_grads = kept
+        return grads.get(INPUT)
+
+    # ------------------------------------------------------------------ parameters
+    def parameters(self) -> list[Parameter]:
+        return [p for layer in self.layers.values() for p in layer.params.values()]
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad.fill(0)
+
+    def num_parameters(self) -> int:
+        return sum(p.size for p in self.parameters())
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {p.name: p.value.copy() for p in self.parameters()}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        params = {p.name: p for p in self.parameters()}
+        missing = sorted(set(params) - set(state))
+        unexpected = sorted(set(state) - set(params))
+        if missing or unexpected:
+            raise ValueError(f"load_state_dict: missing {missing}, unexpected {unexpected}")
+        for name, p in params.items():
+            v = np.asarray(state[name])
+            if v.shape != p.value.shape:
+                raise ValueError(f"load_state_dict: {name} has shape {v.shape}, expected {p.value.shape}")
+            if not np.all(np.isfinite(v)):
+                raise ValueError(f"load_state_dict: {name} contains NaN or inf")
+            p.value[...] = v
+
+    # ------------------------------------------------------------------ description
+    def to_spec(self) -> dict:
+        """The spec this network was built from (with explicit inputs), as a new dict."""
+        return copy.deepcopy(self.spec)
+
+    def layer_table(self) -> list[dict]:
+        """One row per layer: id, type, output shape, parameter count, forward FLOPs/example."""
+        return [{"id": lid, "type": layer.type, "output_shape": layer.output_shape,
+                 "params": sum(p.size for p in layer.params.values()), "flops": layer.flops()}
+                for lid, layer in self.layers.items()]
+
+    def summary(self) -> str:
+        rows = self.layer_table()
+        lines = [f"{self.spec.get('name', 'network')}: input {self.input_shape}, dtype {self.dtype}",
+                 f"{'layer':16s} {'type':15s} {'output':18s} {'params':>10s} {'FLOPs':>12s}"]
+        for r in rows:
+            lines.append(f"{r['id']:16s} {r['type']:15s} {str(r['output_shape']):18s} "
+                         f"{r['params']:>10,d} {r['flops']:>12,d}")
+        lines.append(f"total: {sum(r['params'] for r in rows):,d} parameters, "
+                     f"{sum(r['flops'] for r in rows):,d} FLOPs per example (forward)")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"Network({self.spec.get('name', '')!r}, {len(self.layers)} layers, {self.num_parameters()} params)"

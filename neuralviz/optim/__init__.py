@@ -1,0 +1,30 @@
+"""Optimizers by name: nv.optim.make(name, net, **hparams).
+
+Common hyperparameters: lr, weight_decay (L2), l1, schedule ("constant", "step",
+"cosine") with schedule_options. Method-specific ones are listed in each class's
+`hyperparameters` (e.g. momentum/nesterov, beta1/beta2/eps).
+"""
+from __future__ import annotations
+
+from .base import Optimizer
+from .first_order import SGD, Adam, Momentum, RMSprop
+from .perceptron import Perceptron
+from .schedules import make_schedule
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    cls.name: cls for cls in (SGD, Momentum, Adam, RMSprop, Perceptron)
+}
+
+
+def names() -> list[str]:
+    return list(OPTIMIZERS)
+
+
+def make(name: str, net, **hparams) -> Optimizer:
+    """An optimizer for net's parameters, e.g. make("adam", net, lr=1e-3)."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+    return OPTIMIZERS[name](net, **hparams)
+
+
+__all__ = ["make", "names", "Optimizer", "OPTIMIZERS", "make_schedule"]

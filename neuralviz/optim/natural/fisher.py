@@ -1,0 +1,524 @@
+"""The Fisher matrix of the loss actually optimised, and the per-layer statistics every
+natural-gradient method is built from.
+
+Scaling convention (DESIGN.md §3). The losses are means over the batch, L = (1/N) Σ_n ℓ_n,
+and the metric is their Gauss-Newton matrix with the same scaling,
+
+    F = (1/N) Σ_n J_nᵀ Λ_n J_n,     Λ_n = ∇²_f ℓ_n   (J_n = ∂f(x_n)/∂θ),
+
+so that one undamped exact step with learning rate 1 on a linear least-squares model lands
+on the least-squares solution. For the three canonical losses Λ_n is the Fisher of the
+model's predictive distribution (the canonical link makes GGN = Fisher), and it does not
+depend on the targets:
+
+    mse            ℓ_n = (1/C) ‖f_n − y_n‖²        Λ_n = (2/C) I
+    bce            ℓ_n = (1/C) Σ_c bce(f_nc, y_nc)  Λ_n = diag(p(1 − p)) / C
+    cross_entropy  ℓ_n = (1/T) Σ_t −log softmax     Λ_n = blockdiag_t(diag(p_t) − p_t p_tᵀ) / T
+
+(C: output elements per example; T: positions per example for a sequence of logits.)
+
+Three variants share one pipeline. Each writes Λ_n as a sum of outer products of K "seed"
+vectors s_{n,k}, backpropagates every seed through the network *per example* (a seed is a
+vector in output space, not the batch-mean gradient, so no factor N goes missing), and
+every method then reads the per-layer quantities it needs:
+
+    "true"       K columns of Λ_n^{1/2}: exact expectation over the model's prediction.
+    "mc"         M targets ỹ sampled from the model (Gaussian with σ² = 1/2 for mse,
+                 Bernoulli for bce, categorical for cross-entropy); seed = √c ∇_f ℓ_n(ỹ)/√M,
+                 where c (= C, or T) undoes the mean over output elements so that
+                 E[s sᵀ] = Λ_n exactly: an unbiased estimate of the same matrix.
+    "empirical"  the same score with the training labels: the "empirical Fisher"
+                 (1/N) Σ_n ∇ℓ_n ∇ℓ_nᵀ (times c). Kept as the lecture's negative example:
+                 with N = 1 it is g gᵀ, and it vanishes where the residuals do.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Optional
+
+import numpy as np
+
+FISHER_TYPES = ("true", "empirical", "mc")
+NG_LOSSES = ("mse", "bce", "cross_entropy")
+
+
+# ----------------------------------------------------------------------------- output space
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    # exp of a non-positive number only, so no overflow for large |z|
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _check_loss(loss: str, out: np.ndarray) -> None:
+    if loss not in NG_LOSSES:
+        raise ValueError(f"natural gradient: unknown loss {loss!r}; choose one of {', '.join(NG_LOSSES)}")
+    if loss == "cross_entropy" and out.ndim < 2:
+        raise ValueError(f"cross_entropy needs logits of shape (N, ..., C), got {out.shape}")
+
+
+def _score(out: np.ndarray, target: np.ndarray, loss: str) -> np.ndarray:
+    """√c ∇_f ℓ_n for every example n (shape of out): the per-example score of the loss,
+    rescaled so that its covariance under the model is exactly Λ_n."""
+    if loss == "mse":
+        c = out[0].size
+        return 2.0 * (out - target.reshape(out.shape)) / np.sqrt(c)
+    if loss == "bce":
+        c = out[0].size
+        return (_sigmoid(out) - target.reshape(out.shape)) / np.sqrt(c)
+    t = max(out[0].size // out.shape[-1], 1)
+    labels = np.asarray(target).astype(np.int64).reshape(out.shape[:-1])
+    g = _softmax(out)
+    np.put_along_axis(g, labels[..., None], np.take_along_axis(g, labels[..., None], -1) - 1.0, -1)
+    return g / np.sqrt(t)
+
+
+def _true_seeds(out: np.ndarray, loss: str) -> np.ndarray:
+    """(K, N, *out) columns of Λ_n^{1/2}: Σ_k s_k s_kᵀ = Λ_n for every example."""
+    n, shape = out.shape[0], out.shape[1:]
+    c = int(np.prod(shape))
+    if loss in ("mse", "bce"):
+        if loss == "mse":
+            scale = np.full((n, c), np.sqrt(2.0 / c), dtype=out.dtype)
+        else:
+            p = _sigmoid(out.reshape(n, c))
+            scale = np.sqrt(p * (1.0 - p) / c)
+        seeds = np.zeros((c, n, c), dtype=out.dtype)
+        idx = np.arange(c)
+        seeds[idx, :, idx] = scale.T  # seed k is the k-th output direction, scaled
+        return seeds.reshape(c, n, *shape)
+    # softmax: columns √p_j (e_j − p) of each position's block, one seed per (position, class)
+    k = shape[-1]
+    t = c // k
+    p = _softmax(out.reshape(n, t, k))
+    seeds = np.zeros((t, k, n, t, k), dtype=out.dtype)
+    sq = np.sqrt(p / t)                                   # (n, t, k)
+    for pos in range(t):
+        block = -sq[:, pos, :, None] * p[:, pos, None, :]  # (n, j, k): -√p_j p_k
+        block[:, np.arange(k), np.arange(k)] += sq[:, pos, :]
+        seeds[pos, :, :, pos, :] = block.transpose(1, 0, 2)
+    return seeds.reshape(t * k, n, *shape)
+
+
+def _sample_targets(out: np.ndarray, loss: str, rng: np.random.Generator, m: int) -> np.ndarray:
+    """m targets per example drawn from the model's predictive distribution: (m, *out) or labels."""
+    if loss == "mse":
+        return out + rng.standard_normal((m, *out.shape)) * np.sqrt(0.5)
+    u = rng.random((m, *out.shape)) if loss == "bce" else rng.random((m, *out.shape[:-1]))
+    if loss == "bce":
+        return (u < _sigmoid(out)).astype(out.dtype)
+    cdf = np.cumsum(_softmax(out), axis=-1)
+    # inverse-CDF sampling: the same uniforms give the same labels for the same outputs, so
+    # two networks computing the same function draw the same targets (invariance tests)
+    labels = (u[..., None] > cdf).sum(axis=-1)
+    return np.minimum(labels, out.shape[-1] - 1)
+
+
+def output_seeds(out: np.ndarray, y, loss: str, fisher: str = "true",
+                 rng: Optional[np.random.Generator] = None, mc_samples: int = 1) -> np.ndarray:
+    """Seeds (K, N, *out.shape[1:]) with (1/N) Σ_n Σ_k J_nᵀ s_nk s_nkᵀ J_n the chosen metric."""
+    _check_loss(loss, out)
+    if fisher == "true":
+        return _true_seeds(out, loss)
+    if fisher == "empirical":
+        if y is None:
+            raise ValueError("fisher='empirical' needs the training targets y")
+        return _score(out, np.asarray(y), loss)[None]
+    if fisher == "mc":
+        if rng is None:
+            rng = np.random.default_rng(0)
+        m = int(mc_samples)
+        if m < 1:
+            raise ValueError(f"mc_samples must be >= 1, got {mc_samples!r}")
+        targets = _sample_targets(out, loss, rng, m)
+        return np.stack([_score(out, t, loss) for t in targets]) / np.sqrt(m)
+    raise ValueError(f"fisher must be one of {', '.join(FISHER_TYPES)}, got {fisher!r}")
+
+
+def output_metric(out: np.ndarray, loss: str) -> np.ndarray:
+    """Λ_n as explicit (N, C, C) matrices over the flattened output (tests, small views)."""
+    s = _true_seeds(out, loss).reshape(-1, out.shape[0], out[0].size)
+    return np.einsum("kni,knj->nij", s, s)
+
+
+# ----------------------------------------------------------------------------- backward passes
+
+def _upstream_of_params(net) -> dict[str, bool]:
+    """layer id -> whether it or anything feeding it has parameters (where seeds must reach)."""
+    reach = {"input": False}
+    for entry in net.order:
+        lid = entry["id"]
+        reach[lid] = bool(net.layers[lid].params) or any(reach.get(s, False) for s in entry["inputs"])
+    return reach
+
+
+def _stacked_backward(layer, g: np.ndarray, kind: str) -> list[Optional[np.ndarray]]:
+    """d(seed)/d(inputs) for K stacked seeds g (K, N, ...) through one layer.
+
+    The common layers get a vectorised rule (one BLAS call for all K seeds, and no parameter
+    gradients computed); anything else runs its own backward once per seed.
+    """
+    if kind == "dense":
+        w = layer.weight.value
+        return [(g.reshape(-1, w.shape[0]) @ w).reshape(*g.shape[:-1], w.shape[1])]
+    if kind == "tanh":
+        return [g * (1.0 - layer.y * layer.y)]
+    if kind == "sigmoid":
+        return [g * (layer.y * (1.0 - layer.y))]
+    if kind == "relu":
+        return [g * (layer.y > 0)]
+    if kind == "flatten":
+        return [g.reshape(g.shape[0], *layer.shape)]
+    if kind == "maxpool2d":
+        from ... import _C
+        k, n = g.shape[:2]
+        # the argmax indices address positions within each (example, channel) plane, so
+        # tiling them K times lets the K seeds travel as one batch of K·N
+        gx = _C.max_pool2d_backward(np.ascontiguousarray(g.reshape(k * n, *g.shape[2:])),
+                                    np.ascontiguousarray(np.tile(layer.indices, (k, 1, 1, 1))), *layer.x_hw)
+        return [gx.reshape(k, n, *gx.shape[1:])]
+    if kind == "avgpool2d":
+        from ... import _C
+        k, n = g.shape[:2]
+        gx = _C.avg_pool2d_backward(np.ascontiguousarray(g.reshape(k * n, *g.shape[2:])), *layer.x_hw,
+                                    *layer._geometry())
+        return [gx.reshape(k, n, *gx.shape[1:])]
+    if kind == "conv2d":
+        from ... import _C  # conv kernels: input gradient only
+        geom = (*layer.stride, *layer.padding, *layer.dilation)
+        w = layer.weight.value
+        return [np.stack([_C.conv2d_backward(layer.x, w, np.ascontiguousarray(gk), *geom,
+                                             True, False, False)[0] for gk in g])]
+    per_seed = [layer.backward(np.ascontiguousarray(gk)) for gk in g]
+    return [None if per_seed[0][i] is None else np.stack([r[i] for r in per_seed])
+            for i in range(len(per_seed[0]))]
+
+
+def _rule(layer) -> str:
+    t = layer.type
+    if t == "dense" and getattr(layer, "x", None) is not None and layer.x.ndim == 2:
+        return "dense"
+    if t in ("tanh", "sigmoid", "relu") and hasattr(layer, "y"):
+        return t
+    if t == "flatten" and hasattr(layer, "shape"):
+        return t
+    if t == "conv2d":
+        return t
+    if t == "maxpool2d" and hasattr(layer, "indices") and hasattr(layer, "x_hw"):
+        return t
+    if t == "avgpool2d" and hasattr(layer, "x_hw"):
+        return t
+    return "generic"
+
+
+def backprop_seeds(net, seeds: np.ndarray) -> dict[str, np.ndarray]:
+    """For every layer with parameters: (K, N, *layer output) = ∂(s_k · f_n)/∂(layer output).
+
+    Runs after a forward pass (uses each layer's cached inputs/outputs). Examples do not
+    interact in this engine (no batch norm), so row n is example n's own backpropagated seed:
+    the per-example quantity K-FAC's G factor needs, with no 1/N from a batch-mean loss.
+    Parameter gradients (p.grad) are left exactly as they were.
+    """
+    reach = _upstream_of_params(net)
+    saved = [(p, p.grad.copy()) for p in net.parameters()]
+    try:
+        grads = {net.output_id: seeds}
+        kept: dict[str, np.ndarray] = {}
+        for entry in reversed(net.order):
+            lid = entry["id"]
+            g = grads.pop(lid, None)
+            if g is None:
+                continue
+            layer = net.layers[lid]
+            if layer.params:
+                kept[lid] = g
+            if not any(reach[s] for s in entry["inputs"]):
+                continue  # nothing upstream has parameters: stop here (saves the widest matmul)
+            for src, gi in zip(entry["inputs"], _stacked_backward(layer, g, _rule(layer))):
+                if gi is None or not reach[src]:
+                    continue
+                grads[src] = gi if src not in grads else grads[src] + gi
+        return kept
+    finally:
+        for p, g in saved:
+            p.grad[...] = g
+
+
+# ----------------------------------------------------------------------------- per-layer stats
+
+def im2col(x: np.ndarray, kernel: tuple[int, int], stride, padding, dilation) -> np.ndarray:
+    """(N, C, H, W) -> patches (N, OH·OW, C·kH·kW), columns in the weight's (c, i, j) order."""
+    kh, kw = kernel
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    win = np.lib.stride_tricks.sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
+    win = win[:, :, ::sh, ::sw, ::dh, ::dw]                 # (N, C, OH, OW, kH, kW)
+    n, c, oh, ow = win.shape[:4]
+    return np.ascontiguousarray(win.transpose(0, 2, 3, 1, 4, 5)).reshape(n, oh * ow, c * kh * kw)
+
+
+class Layout:
+    """Where a dense/conv2d layer's parameters sit, and the homogeneous view W̄ = [W | b]
+    (d_out × D, D = d_in + 1 with a bias) every structured method works in."""
+
+    def __init__(self, layer, params: list):
+        self.layer_id = layer.id
+        self.weight_shape = layer.weight.value.shape
+        self.d_out = self.weight_shape[0]
+        self.d_in = int(np.prod(self.weight_shape[1:]))
+        self.has_bias = getattr(layer, "bias", None) is not None
+        self.dim = self.d_in + self.has_bias
+        self.weight_index = next(i for i, p in enumerate(params) if p is layer.weight)
+        self.bias_index = (next(i for i, p in enumerate(params) if p is layer.bias)
+                           if self.has_bias else None)
+        self.indices = [self.weight_index] + ([self.bias_index] if self.has_bias else [])
+
+    def bar(self, per_param: list[np.ndarray]) -> np.ndarray:
+        """W̄ (d_out, D) from a list holding one array per network parameter."""
+        w = per_param[self.weight_index].reshape(self.d_out, self.d_in)
+        if not self.has_bias:
+            return w
+        return np.concatenate([w, per_param[self.bias_index].reshape(-1, 1)], axis=1)
+
+    def unbar(self, wbar: np.ndarray, out: list) -> None:
+        """Writes W̄'s weight and bias parts into out[weight_index], out[bias_index]."""
+        out[self.weight_index] = np.ascontiguousarray(wbar[:, :self.d_in]).reshape(self.weight_shape)
+        if self.has_bias:
+            out[self.bias_index] = np.ascontiguousarray(wbar[:, self.d_in])
+
+    def bar_to_param_index(self) -> np.ndarray:
+        """Position, in the layer's [weight.ravel(), bias] segment, of each entry of vec(W̄)."""
+        o, j = np.meshgrid(np.arange(self.d_out), np.arange(self.dim), indexing="ij")
+        pos = o * self.d_in + j
+        if self.has_bias:
+            pos[:, self.d_in] = self.d_out * self.d_in + np.arange(self.d_out)
+        return pos.ravel()
+
+
+@dataclass
+class LayerStats:
+    """What one dense or conv2d layer contributes, in homogeneous coordinates.
+
+    x: (N, T, d_in) inputs (T = 1 for dense, output locations for conv: its patches);
+    delta: (K, N, T, d_out) backpropagated seeds at the layer's output (pre-activation).
+    The per-example gradient for seed k is Σ_t δ_{k,n,t} x̄_{n,t}ᵀ with x̄ = [x; 1]: the
+    bias folded in as the last column of W̄.
+    """
+
+    layout: Layout
+    x: np.ndarray
+    delta: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return self.x.shape[0]
+
+    @property
+    def single_location(self) -> bool:
+        return self.x.shape[1] == 1
+
+    def xbar(self) -> np.ndarray:
+        if not self.layout.has_bias:
+            return self.x
+        return np.concatenate([self.x, np.ones((*self.x.shape[:2], 1), dtype=self.x.dtype)], axis=-1)
+
+    def unit_grads(self) -> np.ndarray:
+        """(K, N, d_out, D): each seed's per-example gradient, row o = unit o's row of W̄."""
+        return np.einsum("knto,ntj->knoj", self.delta, self.xbar(), optimize=True)
+
+    # -- the structured metrics ----------------------------------------------------------
+    def kfac_factors(self) -> tuple[np.ndarray, np.ndarray]:
+        """(A, G) with F_layer ≈ G ⊗ A (row-major vec of W̄).
+
+        A = (1/N) Σ_{n,t} x̄ x̄ᵀ, G = (1/(N T)) Σ_{k,n,t} δ δᵀ. For T = 1 this is exact when
+        the seeds or the inputs do not depend on the example (one example, deep linear
+        nets with squared loss, the output layer under mse); for conv (T locations) it is
+        KFC / K-FAC-expand, exact when the locations are independent targets.
+        """
+        xb = self.xbar().reshape(-1, self.layout.dim)
+        a = (xb.T @ xb) / self.n
+        d = self.delta.reshape(-1, self.layout.d_out)
+        g = (d.T @ d) / (self.n * self.x.shape[1])
+        return a, g
+
+    def unit_blocks(self) -> np.ndarray:
+        """(d_out, D, D): Ollivier's unitwise metric M^(o), the exact (o, o) block of F."""
+        if self.single_location:
+            r = np.einsum("kno,kno->no", self.delta[:, :, 0], self.delta[:, :, 0])
+            xb = self.xbar()[:, 0]
+            return np.einsum("no,ni,nj->oij", r, xb, xb, optimize=True) / self.n
+        u = self.unit_grads()
+        return np.einsum("knoi,knoj->oij", u, u, optimize=True) / self.n
+
+    def qd_entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(M_ii (d_out, d_in), M_0i (d_out, d_in), M_00 (d_out,)): the diagonal and bias
+        entries of each unit's metric, the only ones the quasi-diagonal method keeps."""
+        if self.single_location:
+            r = np.einsum("kno,kno->no", self.delta[:, :, 0], self.delta[:, :, 0])
+            x = self.x[:, 0]
+            return (r.T @ (x * x)) / self.n, (r.T @ x) / self.n, r.sum(axis=0) / self.n
+        u = self.unit_grads()
+        w, b = u[..., :self.layout.d_in], u[..., -1]
+        if not self.layout.has_bias:
+            b = np.zeros_like(b)
+        return (np.einsum("knoi,knoi->oi", w, w) / self.n, np.einsum("knoi,kno->oi", w, b) / self.n,
+                np.einsum("kno,kno->o", b, b) / self.n)
+
+    def diagonal(self) -> np.ndarray:
+        """(d_out, D): the diagonal of this layer's Fisher block, laid out as W̄."""
+        mii, _, m00 = self.qd_entries()
+        return np.concatenate([mii, m00[:, None]], axis=1) if self.layout.has_bias else mii
+
+
+def layer_kind(layer) -> Optional[str]:
+    """'dense' or 'conv2d' for the layers the structured methods support, else None."""
+    if layer.type == "conv2d":
+        return "conv2d"
+    if layer.type == "dense":
+        return "dense"
+    return None
+
+
+def _layer_stats(layout: Layout, layer, delta: np.ndarray) -> LayerStats:
+    k, n = delta.shape[:2]
+    if layer.type == "dense":
+        x = layer.x.reshape(n, -1, layer.x.shape[-1])      # (N, T, d_in): T > 1 for sequences
+        return LayerStats(layout, x, delta.reshape(k, n, x.shape[1], -1))
+    kh, kw = layout.weight_shape[2:]
+    x = im2col(layer.x, (kh, kw), layer.stride, layer.padding, layer.dilation)
+    d = delta.reshape(k, n, delta.shape[2], -1).transpose(0, 1, 3, 2)  # (K, N, T, C_out)
+    return LayerStats(layout, x, d)
+
+
+class Curvature:
+    """Seeds and their backpropagated images for one batch: everything the metrics need.
+
+    Build with `Curvature.from_network(net, y, loss, fisher)` right after a forward pass
+    (the Trainer's own pass: no extra forward). Layers other than dense/conv2d that have
+    parameters (recurrent, embedding) are supported by the exact and diagonal metrics
+    through one masked backward pass per (seed, example): correct, but slow.
+    """
+
+    def __init__(self, net, seeds: np.ndarray, deltas: dict[str, np.ndarray]):
+        self.net = net
+        self.seeds = seeds
+        self.k, self.n = seeds.shape[:2]
+        self.params = net.parameters()
+        self.sizes = [p.size for p in self.params]
+        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int)
+        self.num_params = int(self.offsets[-1])
+        self.layers: dict[str, LayerStats] = {}
+        self.other: list[str] = []
+        for lid, layer in net.layers.items():
+            if not layer.params:
+                continue
+            if lid not in deltas:
+                continue  # does not influence the output: a zero block
+            if layer_kind(layer):
+                self.layers[lid] = _layer_stats(Layout(layer, self.params), layer, deltas[lid])
+            else:
+                self.other.append(lid)
+
+    @classmethod
+    def from_network(cls, net, y, loss: str, fisher: str = "true",
+                     rng: Optional[np.random.Generator] = None, mc_samples: int = 1) -> "Curvature":
+        out = net.outputs.get(net.output_id)
+        if out is None:
+            raise RuntimeError("natural gradient: run a forward pass before gathering curvature")
+        seeds = output_seeds(out, y, loss, fisher, rng, mc_samples)
+        return cls(net, seeds, backprop_seeds(net, seeds))
+
+    # -- parameter bookkeeping ----------------------------------------------------------
+    def blocks(self) -> list[tuple[str, int, int]]:
+        """(parameter name, start, stop) in the flat parameter vector (network order)."""
+        return [(p.name, int(a), int(b)) for p, a, b in zip(self.params, self.offsets[:-1], self.offsets[1:])]
+
+    def layer_slice(self, layer_id: str) -> slice:
+        idx = [i for i, p in enumerate(self.params) if p.name.rsplit(".", 1)[0] == layer_id]
+        return slice(int(self.offsets[idx[0]]), int(self.offsets[idx[-1] + 1]))
+
+    # -- per-example gradients: the rows of U with F = UᵀU ---------------------------------
+    def _generic_rows(self, lid: str, examples: np.ndarray) -> np.ndarray:
+        """(K, len(examples), P_layer) for a layer without a closed form: one masked backward
+        pass per (seed, example), the gradient of s_nk·f_n alone."""
+        net, layer = self.net, self.net.layers[lid]
+        params = list(layer.params.values())
+        saved = [(p, p.grad.copy()) for p in net.parameters()]
+        rows = np.zeros((self.k, len(examples), sum(p.size for p in params)), dtype=self.seeds.dtype)
+        try:
+            for k in range(self.k):
+                for j, n in enumerate(examples):
+                    seed = np.zeros_like(self.seeds[k])
+                    seed[n] = self.seeds[k, n]
+                    net.zero_grad()
+                    net.backward(seed)
+                    rows[k, j] = np.concatenate([p.grad.ravel() for p in params])
+        finally:
+            for p, g in saved:
+                p.grad[...] = g
+        return rows
+
+    def jacobian_rows(self, start: int = 0, stop: Optional[int] = None) -> np.ndarray:
+        """(K·m, P): rows Λ_n^{1/2}-seeded per-example gradients for examples start..stop,
+        divided by √N, so that F = Σ over all chunks of UᵀU."""
+        stop = self.n if stop is None else stop
+        ex = np.arange(start, stop)
+        u = np.zeros((self.k, len(ex), self.num_params), dtype=self.seeds.dtype)
+        for lid, st in self.layers.items():
+            g = np.einsum("knto,ntj->knoj", st.delta[:, start:stop], st.x[start:stop], optimize=True)
+            lay = st.layout
+            u[:, :, self.offsets[lay.weight_index]:self.offsets[lay.weight_index + 1]] = \
+                g.reshape(self.k, len(ex), -1)
+            if lay.has_bias:
+                u[:, :, self.offsets[lay.bias_index]:self.offsets[lay.bias_index + 1]] = \
+                    st.delta[:, start:stop].sum(axis=2)
+        for lid in self.other:
+            u[:, :, self.layer_slice(lid)] = self._generic_rows(lid, ex)
+        return u.reshape(-1, self.num_params) / np.sqrt(self.n)
+
+    def _chunks(self, budget: int = 4_000_000) -> Iterator[tuple[int, int]]:
+        step = max(1, budget // max(1, self.k * self.num_params))
+        for a in range(0, self.n, step):
+            yield a, min(self.n, a + step)
+
+    def dense(self) -> np.ndarray:
+        """The full P × P metric F = (1/N) Σ_n Σ_k J_nᵀ s_nk s_nkᵀ J_n (network parameter order)."""
+        f = np.zeros((self.num_params, self.num_params), dtype=self.seeds.dtype)
+        for a, b in self._chunks():
+            u = self.jacobian_rows(a, b)
+            f += u.T @ u
+        return f
+
+    def matvec(self, v: np.ndarray) -> np.ndarray:
+        """F v without forming F (O(K N P) memory in chunks)."""
+        out = np.zeros(self.num_params, dtype=np.result_type(self.seeds.dtype, v.dtype))
+        for a, b in self._chunks():
+            u = self.jacobian_rows(a, b)
+            out += u.T @ (u @ v)
+        return out
+
+    def diagonal(self) -> np.ndarray:
+        """diag(F) as a flat vector (network parameter order)."""
+        d = np.zeros(self.num_params, dtype=self.seeds.dtype)
+        parts = [None] * len(self.params)
+        for st in self.layers.values():
+            st.layout.unbar(st.diagonal(), parts)
+        for i, part in enumerate(parts):
+            if part is not None:
+                d[self.offsets[i]:self.offsets[i + 1]] = part.ravel()
+        if self.other:
+            for a, b in self._chunks():
+                u = self.jacobian_rows(a, b)
+                for lid in self.other:
+                    sl = self.layer_slice(lid)
+                    d[sl] += np.einsum("ij,ij->j", u[:, sl], u[:, sl])
+        return d
+
+
+def flat_gradient(net) -> np.ndarray:
+    return np.concatenate([p.grad.ravel() for p in net.parameters()])

@@ -1,0 +1,243 @@
+"""The interface every natural-gradient optimizer shares: gradient + per-layer statistics
+in, direction out; the update is θ ← θ − η·ν·d.
+
+A subclass implements three small pieces:
+
+    _metric(curvature) -> dict of arrays    the metric's statistics from one batch
+    _refresh()                             factorise/invert self.metric (every inv_every steps)
+    _direction(grads) -> list of arrays    d = M⁻¹ g, one array per parameter
+    _matrix() -> P × P array               the metric as a dense matrix, for the app's views
+
+and the base class does the rest, identically for all of them:
+
+    fisher       "true" (exact expectation over the model's prediction, default),
+                 "mc" (mc_samples sampled targets) or "empirical" (training labels)
+    damping      Tikhonov λ (0 allowed: exact invariance, possibly singular systems, which
+                 fall back to a pseudo-inverse and set info["singular"])
+    damping_relative
+                 λ is measured in units of the metric's own scale (per method: tr(F)/P,
+                 K-FAC's (trA/dA)(trG/dG), Marquardt's (1 + λ) diagonal for QD, ...)
+    normalize    step η·d/√(g·d): a fixed length in the metric's norm. g·d = gᵀM⁻¹g is a
+                 reparametrisation-invariant scalar, so this keeps every invariance.
+    kl_clip      κ > 0: shrink the step by ν = min(1, √(κ / (η² g·d))) (Ba et al.'s KL clip,
+                 also invariant); 0 disables it.
+    stat_every, stat_decay, inv_every
+                 statistics gathered every stat_every steps into a moving average
+                 M ← ρ M + (1 − ρ) M_batch (ρ = stat_decay, 0: this batch only), and the
+                 factorisation refreshed every inv_every steps (K-FAC's amortisation).
+                 None (default) means "auto": every step when the largest matrix the method
+                 builds or inverts has at most AUTO_DIM rows (the lecture's small nets),
+                 every AUTO_EVERY steps above that (784-100-10: K-FAC's 785 x 785 input
+                 factor would otherwise cost several SGD steps each step).
+
+Weight decay and L1 are added to the gradient before preconditioning (the natural
+gradient of the regularised loss, measured with the data's metric).
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from ..base import Optimizer
+from .fisher import FISHER_TYPES, Curvature, Layout, layer_kind
+
+MAX_MATRIX_PARAMS = 8000  # a dense P × P float64 matrix of 512 MB: beyond that, no heat map
+AUTO_DIM = 256            # "auto" refresh: every step up to this matrix size ...
+AUTO_EVERY = 10           # ... and every AUTO_EVERY steps above it
+
+
+def robust_inverse(a: np.ndarray) -> tuple[np.ndarray, bool]:
+    """(a⁻¹, singular) for a symmetric PSD matrix (or a stack of them).
+
+    Cholesky when a is positive definite; otherwise the eigen-pseudo-inverse, dropping
+    eigenvalues below P·ε·max|λ| (the undamped case on a rank-deficient metric).
+    """
+    a = np.asarray(a, dtype=np.float64)
+    try:
+        np.linalg.cholesky(a)  # P³/3: the positive-definiteness test
+        inv = np.linalg.inv(a)
+        return 0.5 * (inv + np.swapaxes(inv, -1, -2)), False
+    except np.linalg.LinAlgError:
+        w, q = np.linalg.eigh(a)
+        cut = a.shape[-1] * np.finfo(np.float64).eps * np.abs(w).max(axis=-1, keepdims=True)
+        inv_w = np.where(w > cut, 1.0 / np.where(w > cut, w, 1.0), 0.0)
+        return (q * inv_w[..., None, :]) @ np.swapaxes(q, -1, -2), True
+
+
+class NaturalGradient(Optimizer):
+    """Base class; see the module docstring for the shared hyperparameters."""
+
+    name = ""
+    # layers whose parameters the method can precondition: None means any layer
+    supported_layers: Optional[tuple[str, ...]] = ("dense", "conv2d")
+    common_hyperparameters: dict[str, Any] = {
+        "fisher": "true", "damping": 1e-3, "damping_relative": False, "normalize": False,
+        "kl_clip": 0.0, "mc_samples": 1, "seed": 0, "stat_every": None, "stat_decay": 0.0,
+        "inv_every": None,
+    }
+    extra_hyperparameters: dict[str, Any] = {}
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        cls.hyperparameters = {**cls.common_hyperparameters, **cls.extra_hyperparameters}
+
+    def __init__(self, net, **kw):
+        kw.setdefault("lr", 0.1)
+        super().__init__(net, **kw)
+        self._validate()
+        self.rng = np.random.default_rng(self.hp["seed"])
+        # the layers a structured (per-layer) method preconditions, with their W̄ layout
+        self.layouts = {lid: Layout(layer, self.params) for lid, layer in net.layers.items()
+                        if layer.params and layer_kind(layer)}
+        auto = 1 if self._largest_matrix() <= AUTO_DIM else AUTO_EVERY
+        self.stat_every = int(self.hp["stat_every"] or auto)
+        self.inv_every = int(self.hp["inv_every"] or auto)
+        self.metric: Optional[dict[str, np.ndarray]] = None
+        self._stale = True
+        self.info: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ checks
+    def _validate(self) -> None:
+        h, who = self.hp, f"optimizer {self.name!r}"
+        if h["fisher"] not in FISHER_TYPES:
+            raise ValueError(f"{who}: fisher must be one of {', '.join(FISHER_TYPES)}, got {h['fisher']!r}")
+        lam = h["damping"]
+        if not isinstance(lam, (int, float)) or isinstance(lam, bool) or not lam >= 0:
+            raise ValueError(f"{who}: damping must be a number >= 0, got {lam!r}")
+        if not isinstance(h["kl_clip"], (int, float)) or not h["kl_clip"] >= 0:
+            raise ValueError(f"{who}: kl_clip must be a number >= 0 (0: off), got {h['kl_clip']!r}")
+        if not 0 <= h["stat_decay"] < 1:
+            raise ValueError(f"{who}: stat_decay must be in [0, 1), got {h['stat_decay']!r}")
+        for key in ("stat_every", "inv_every", "mc_samples"):
+            v = h[key]
+            if v is None and key != "mc_samples":
+                continue
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{who}: {key} must be an integer >= 1, got {v!r}")
+        if self.supported_layers is not None:
+            bad = [f"'{lid}' ({layer.type})" for lid, layer in self.net.layers.items()
+                   if layer.params and layer_kind(layer) not in self.supported_layers]
+            if bad:
+                raise ValueError(f"{who} preconditions {' and '.join(self.supported_layers)} layers only; "
+                                 f"the network also has parameters in {', '.join(bad)}: use 'ng-exact' "
+                                 f"or 'diag' for it")
+
+    @property
+    def damping(self) -> float:
+        return float(self.hp["damping"])
+
+    def set_damping(self, damping: float) -> None:
+        """Change λ live (the app's slider); takes effect at the next step."""
+        if not damping >= 0:
+            raise ValueError(f"damping must be >= 0, got {damping!r}")
+        self.hp["damping"] = float(damping)
+        self._stale = True
+
+    # ------------------------------------------------------------------ the step
+    def curvature(self, y, loss: str) -> Curvature:
+        """Statistics from the network's last forward pass (the Trainer's own)."""
+        return Curvature.from_network(self.net, y, loss, self.hp["fisher"], self.rng, self.hp["mc_samples"])
+
+    def _absorb(self, batch_metric: dict[str, np.ndarray]) -> None:
+        rho = self.hp["stat_decay"]
+        if self.metric is None or rho == 0:
+            self.metric = batch_metric
+        else:
+            self.metric = {k: rho * self.metric[k] + (1 - rho) * v for k, v in batch_metric.items()}
+
+    def _update(self, lr, batch) -> None:
+        if batch is None or len(batch) != 3:
+            raise ValueError(f"optimizer {self.name!r} needs the batch (x, y, loss) to measure the "
+                             "Fisher: call it through nv.Trainer.step or opt.step((x, y, loss))")
+        _, y, loss = batch
+        h = self.hp
+        if self.steps % self.stat_every == 0 or self.metric is None:
+            self._absorb(self._metric(self.curvature(y, loss)))
+        if self._stale or self.steps % self.inv_every == 0:
+            self.info = {}
+            self._refresh()
+            self._stale = False
+        grads = self._gradients()
+        d = self._direction(grads)
+        gd = float(sum(np.vdot(g, di) for g, di in zip(grads, d)))
+        scale = 1.0
+        if h["normalize"] and gd > 0:
+            scale = 1.0 / np.sqrt(gd)
+        if h["kl_clip"] > 0 and gd > 0:
+            scale *= min(1.0, np.sqrt(h["kl_clip"] / (lr * lr * scale * scale * gd)))
+        for p, di in zip(self.params, d):
+            p.value -= (lr * scale) * di.astype(p.value.dtype, copy=False)
+        self.info.update(g_dot_d=gd, step_scale=lr * scale)
+
+    def _gradients(self) -> list[np.ndarray]:
+        out = []
+        for p in self.params:
+            g = p.grad
+            if self.weight_decay:
+                g = g + self.weight_decay * p.value
+            if self.l1:
+                g = g + self.l1 * np.sign(p.value)
+            out.append(g)
+        return out
+
+    def direction(self, grads: Optional[list[np.ndarray]] = None) -> list[np.ndarray]:
+        """d = M⁻¹ g for the current metric (default g: the parameters' gradients)."""
+        self._ensure_factorised()
+        return self._direction(self._gradients() if grads is None else grads)
+
+    def _ensure_factorised(self) -> None:
+        if self.metric is None:
+            raise RuntimeError("no metric yet: take a step (or call refresh(x, y, loss)) first")
+        if self._stale:
+            self.info = {}
+            self._refresh()
+            self._stale = False
+
+    def refresh(self, x, y, loss: str) -> None:
+        """Measure the metric on (x, y) now, without stepping (for the app's views)."""
+        self.net.forward(x, train=False)
+        self.metric = None
+        self._absorb(self._metric(self.curvature(y, loss)))
+        self._stale = True
+
+    # ------------------------------------------------------------------ views
+    def fisher_matrix(self) -> tuple[np.ndarray, list[tuple[str, int, int]]]:
+        """(the metric this method uses as a P × P array, [(param name, start, stop)]),
+        in network parameter order (each parameter's .value.ravel(), in net.parameters())."""
+        if self.metric is None:
+            raise RuntimeError("no metric yet: take a step (or call refresh(x, y, loss)) first")
+        p = sum(q.size for q in self.params)
+        if p > MAX_MATRIX_PARAMS:
+            raise ValueError(f"{p} parameters: a dense {p} x {p} matrix is too large to show "
+                             f"(limit {MAX_MATRIX_PARAMS}); inspect opt.metric's blocks instead")
+        offsets = np.concatenate([[0], np.cumsum([q.size for q in self.params])]).astype(int)
+        blocks = [(q.name, int(a), int(b)) for q, a, b in zip(self.params, offsets[:-1], offsets[1:])]
+        return self._matrix(), blocks
+
+    # ------------------------------------------------------------------ to implement
+    def _largest_matrix(self) -> int:
+        """Rows of the largest matrix the method builds or inverts (for the auto refresh)."""
+        return 0
+    def _metric(self, curv: Curvature) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def _refresh(self) -> None:
+        raise NotImplementedError
+
+    def _direction(self, grads: list[np.ndarray]) -> list[np.ndarray]:
+        raise NotImplementedError
+
+    def _matrix(self) -> np.ndarray:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ helpers for layer-wise methods
+    def _per_layer_matrix(self, block_of) -> np.ndarray:
+        """Block-diagonal P × P matrix from block_of(layer_id, layout) -> (D·d_out)² in vec(W̄) order."""
+        offsets = np.concatenate([[0], np.cumsum([p.size for p in self.params])]).astype(int)
+        m = np.zeros((offsets[-1], offsets[-1]))
+        for lid, lay in self.layouts.items():
+            start = offsets[lay.weight_index]
+            pos = start + lay.bar_to_param_index()
+            m[np.ix_(pos, pos)] = block_of(lid, lay)
+        return m

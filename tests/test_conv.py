@@ -1,0 +1,209 @@
+"""conv2d forward and backward: numpy reference (ref_conv), float64 finite differences,
+PyTorch (when installed), every instruction set, bad inputs and non-contiguous views."""
+import numpy as np
+import pytest
+
+import neuralviz as nv
+import ref_conv
+
+# (N, C, H, W, C_out, kH, kW, stride, padding, dilation): each row exercises something.
+GEOMETRIES = [
+    (2, 1, 28, 28, 8, 5, 5, 1, 0, 1),             # benchmark (a): direct path, 1 channel
+    (2, 8, 12, 12, 16, 5, 5, 1, 0, 1),            # benchmark (b)
+    (3, 1, 8, 8, 16, 3, 3, 1, 1, 1),              # benchmark (c)
+    (2, 16, 16, 16, 32, 3, 3, 1, 1, 1),           # benchmark (d), smaller images
+    (1, 3, 7, 11, 5, 3, 3, 1, 1, 1),              # batch 1, primes, C_out not a multiple of 4
+    (2, 2, 13, 17, 3, 3, 5, (2, 1), (1, 2), 1),   # vertical stride only (direct, no transposed)
+    (2, 3, 13, 17, 7, 3, 3, 2, 1, 1),             # stride 2: im2col + GEMM
+    (2, 2, 11, 9, 4, 3, 2, (1, 3), (0, 1), (2, 1)),  # horizontal stride 3, asymmetric pairs
+    (2, 3, 10, 12, 5, 3, 3, 1, 2, 2),             # dilation with padding
+    (2, 4, 9, 7, 6, 1, 1, 1, 0, 1),               # pointwise 1x1: no im2col at all
+    (2, 4, 9, 7, 6, 1, 1, 2, 1, 1),               # 1x1, stride and padding: bias-only border
+    (2, 4, 9, 7, 6, 1, 1, (1, 2), 1, 1),          # 1x1 on the im2col path with padding
+    (2, 2, 5, 7, 3, 5, 7, 1, 0, 1),               # kernel = input: 1x1 output
+    (2, 2, 3, 4, 3, 5, 6, 1, 1, 1),               # kernel = padded input
+    (2, 2, 3, 4, 3, 5, 6, 2, 1, 1),               # ... on the im2col path
+    (1, 1, 1, 1, 1, 1, 1, 1, 0, 1),               # everything 1
+    (2, 1, 5, 70, 9, 3, 3, 1, 1, 1),              # wide rows: several column blocks
+    (2, 1, 19, 37, 2, 2, 4, 1, (1, 0), (3, 2)),   # 1 channel, dilation, 2 outputs
+    (2, 1, 12, 13, 4, 3, 3, 2, 0, 1),             # 1 channel, strided: im2col path
+    (2, 5, 6, 6, 1, 3, 3, 1, 1, 1),               # one output channel
+    (2, 3, 23, 29, 4, 4, 3, 3, (2, 1), (1, 2)),   # primes with strides and dilations
+    (2, 2, 4, 5, 3, 1, 3, 1, (3, 1), 1),          # padding wider than the kernel reach
+]
+IDS = ["x".join(map(str, g[:7])) + f"-s{g[7]}-p{g[8]}-d{g[9]}".replace(" ", "") for g in GEOMETRIES]
+DTYPES = [np.float32, np.float64]
+
+
+def make(geom, dtype, seed=0):
+    n, c, h, w, oc, kh, kw, stride, padding, dilation = geom
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    wt = rng.standard_normal((oc, c, kh, kw)).astype(dtype)
+    b = rng.standard_normal(oc).astype(dtype)
+    oh, ow = ref_conv.conv2d_output_hw(h, w, kh, kw, stride, padding, dilation)
+    gy = rng.standard_normal((n, oc, oh, ow)).astype(dtype)  # random, never all ones
+    return x, wt, b, gy, dict(stride=stride, padding=padding, dilation=dilation)
+
+
+def assert_close(ours, ref, dtype, terms):
+    """Elementwise, with an absolute slack growing like the sqrt of the summed terms."""
+    assert ours.dtype == dtype and ours.shape == ref.shape
+    if dtype == np.float32:
+        np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=2e-5 * np.sqrt(terms))
+    else:
+        np.testing.assert_allclose(ours, ref, rtol=1e-10, atol=1e-12 * np.sqrt(terms))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("geom", GEOMETRIES, ids=IDS)
+def test_forward_matches_reference(isa, geom, dtype):
+    x, w, b, _, geo = make(geom, dtype)
+    terms = w[0].size
+    assert_close(nv.ops.conv2d(x, w, b, **geo), ref_conv.conv2d(x, w, b, **geo), dtype, terms)
+    assert_close(nv.ops.conv2d(x, w, **geo), ref_conv.conv2d(x, w, **geo), dtype, terms)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("geom", GEOMETRIES, ids=IDS)
+def test_backward_matches_reference(isa, geom, dtype):
+    x, w, _, gy, geo = make(geom, dtype)
+    gx, gw, gb = nv.ops.conv2d_backward(x, w, gy, **geo)
+    rx, rw, rb = ref_conv.conv2d_backward(x, w, gy, **geo)
+    assert_close(gx, rx, dtype, w.shape[0] * w.shape[2] * w.shape[3])
+    assert_close(gw, rw, dtype, gy.shape[0] * gy.shape[2] * gy.shape[3])
+    assert_close(gb, rb, dtype, gy.shape[0] * gy.shape[2] * gy.shape[3])
+
+
+def test_backward_can_skip_grad_x():
+    x, w, _, gy, geo = make(GEOMETRIES[4], np.float64)
+    gx, gw, gb = nv.ops.conv2d_backward(x, w, gy, need_grad_x=False, **geo)
+    rx, rw, rb = ref_conv.conv2d_backward(x, w, gy, **geo)
+    assert gx is None
+    assert_close(gw, rw, np.float64, 100)
+    assert_close(gb, rb, np.float64, 100)
+
+
+# ------------------------------------------------------------------ finite differences
+FD_GEOMETRIES = [
+    (2, 1, 5, 6, 3, 3, 3, 1, 1, 1),                # direct kernels
+    (1, 2, 6, 5, 2, 3, 2, (2, 1), (1, 0), (1, 2)),  # direct, vertical stride
+    (2, 2, 5, 5, 2, 2, 2, 2, 1, 1),                # im2col + col2im
+]
+
+
+def numeric_grad(f, a, eps=1e-6):
+    """Central differences of the scalar f() with respect to every element of a (in place)."""
+    g = np.zeros_like(a)
+    for i in np.ndindex(a.shape):
+        old = a[i]
+        a[i] = old + eps
+        up = f()
+        a[i] = old - eps
+        down = f()
+        a[i] = old
+        g[i] = (up - down) / (2 * eps)
+    return g
+
+
+@pytest.mark.parametrize("geom", FD_GEOMETRIES)
+def test_backward_matches_finite_differences(isa, geom):
+    x, w, b, gy, geo = make(geom, np.float64, seed=1)
+
+    def loss():
+        return float(np.sum(gy * nv.ops.conv2d(x, w, b, **geo)))
+
+    gx, gw, gb = nv.ops.conv2d_backward(x, w, gy, **geo)
+    for ours, wrt in ((gx, x), (gw, w), (gb, b)):
+        np.testing.assert_allclose(ours, numeric_grad(loss, wrt), rtol=1e-3, atol=1e-5)
+
+
+# ------------------------------------------------------------------ layouts and threads
+def test_non_contiguous_inputs():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 16, 7, 3)).transpose(0, 3, 2, 1)[:, :, :, ::2]  # (2, 3, 7, 8)
+    w = np.asfortranarray(rng.standard_normal((4, 3, 3, 2)))
+    b = rng.standard_normal(8)[::2]
+    gy = np.swapaxes(rng.standard_normal((2, 4, 7, 5)), 2, 3)  # (2, 4, 5, 7): the conv output
+    geo = dict(stride=1, padding=(0, 0), dilation=1)
+    assert not x.flags.c_contiguous and not w.flags.c_contiguous and not gy.flags.c_contiguous
+    assert_close(nv.ops.conv2d(x, w, b, **geo), ref_conv.conv2d(x, w, b, **geo), np.float64, 20)
+    for ours, ref in zip(nv.ops.conv2d_backward(x, w, gy, **geo),
+                         ref_conv.conv2d_backward(x, w, gy, **geo)):
+        assert_close(ours, ref, np.float64, 100)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_threads_give_the_same_result(stride):
+    x, w, b, gy, geo = make((8, 4, 20, 20, 8, 3, 3, stride, 1, 1), np.float64, seed=4)
+    before = nv._C.get_num_threads()
+    try:
+        nv.set_num_threads(1)
+        one = [nv.ops.conv2d(x, w, b, **geo), *nv.ops.conv2d_backward(x, w, gy, **geo)]
+        nv.set_num_threads(2)
+        two = [nv.ops.conv2d(x, w, b, **geo), *nv.ops.conv2d_backward(x, w, gy, **geo)]
+    finally:
+        nv.set_num_threads(before)
+    for a, c in zip(one, two):
+        np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
+
+
+# ------------------------------------------------------------------ PyTorch
+TORCH_GEOMETRIES = [GEOMETRIES[i] for i in (0, 1, 2, 3, 5, 7, 8, 11, 13, 17, 20)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("geom", TORCH_GEOMETRIES)
+def test_matches_torch(geom, dtype):
+    torch = pytest.importorskip("torch")
+    x, w, b, gy, geo = make(geom, dtype, seed=2)
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    ty = torch.nn.functional.conv2d(tx, tw, tb, **geo)
+    ty.backward(torch.tensor(gy))
+    assert_close(nv.ops.conv2d(x, w, b, **geo), ty.detach().numpy().astype(np.float64), dtype,
+                 w[0].size)
+    for ours, ref in zip(nv.ops.conv2d_backward(x, w, gy, **geo), (tx.grad, tw.grad, tb.grad)):
+        assert_close(ours, ref.numpy().astype(np.float64), dtype, gy[:, 0].size * w[0].size)
+
+
+# ------------------------------------------------------------------ bad inputs
+def _ok():
+    rng = np.random.default_rng(5)
+    return rng.standard_normal((2, 3, 8, 8)), rng.standard_normal((4, 3, 3, 3))
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda x, w: nv.ops.conv2d(x, w[:, :2]), ValueError, "channels"),
+    (lambda x, w: nv.ops.conv2d(x[:, :, :2, :2], w), ValueError, "larger than the padded input"),
+    (lambda x, w: nv.ops.conv2d(x[:, :, :2, :2], w, dilation=2, padding=1), ValueError, "larger"),
+    (lambda x, w: nv.ops.conv2d(x[0], w), ValueError, "x must be 4-D"),
+    (lambda x, w: nv.ops.conv2d(x, w[0]), ValueError, "w must be 4-D"),
+    (lambda x, w: nv.ops.conv2d(x, w, stride=0), ValueError, "stride"),
+    (lambda x, w: nv.ops.conv2d(x, w, stride=(1, -2)), ValueError, "stride"),
+    (lambda x, w: nv.ops.conv2d(x, w, padding=-1), ValueError, "padding"),
+    (lambda x, w: nv.ops.conv2d(x, w, dilation=0), ValueError, "dilation"),
+    (lambda x, w: nv.ops.conv2d(x, w, stride=(1, 2, 3)), TypeError, "stride"),
+    (lambda x, w: nv.ops.conv2d(x.astype(np.int64), w), TypeError, "x"),
+    (lambda x, w: nv.ops.conv2d(x, w.astype(np.int32)), TypeError, "w"),
+    (lambda x, w: nv.ops.conv2d(x.astype(np.float32), w), TypeError, "dtype"),
+    (lambda x, w: nv.ops.conv2d(x, w, np.zeros(5)), ValueError, "b"),
+    (lambda x, w: nv.ops.conv2d(x, w, np.zeros(4, np.float32)), TypeError, "b"),
+    (lambda x, w: nv.ops.conv2d_backward(x, w, np.zeros((2, 4, 5, 6))), ValueError, "grad_y"),
+    (lambda x, w: nv.ops.conv2d_backward(x, w, np.zeros((2, 4, 6, 6), np.float32)), TypeError,
+     "grad_y"),
+    (lambda x, w: nv.ops.conv2d_backward(x, w[:, :1], np.zeros((2, 4, 6, 6))), ValueError,
+     "channels"),
+])
+def test_bad_inputs_raise(call, exc, match):
+    x, w = _ok()
+    with pytest.raises(exc, match=match):
+        call(x, w)
+
+
+def test_kernel_rechecks_geometry():
+    """The compiled entry points check what the kernels rely on, for direct callers."""
+    x, w = _ok()
+    with pytest.raises(ValueError, match="stride"):
+        nv._C.conv2d(x, w, None, 0, 1, 0, 0, 1, 1)
+    with pytest.raises(ValueError, match="larger"):
+        nv._C.conv2d(x, w, None, 1, 1, 0, 0, 5, 1)
