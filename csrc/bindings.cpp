@@ -17,6 +17,7 @@
 #include "common/cpu_features.h"
 #include "common/parallel.h"
 #include "cpu/conv.h"
+#include "cpu/elementwise.h"
 #include "cpu/gemm.h"
 #include "cpu/mlp.h"
 #include "cpu/pool.h"
@@ -375,6 +376,22 @@ py::tuple gru_backward(const Arr<T>& cache, const Arr<T>& x, const Arr<T>& h0, c
   return g.tuple(false);
 }
 
+// ---------------------------------------------------------------- elementwise
+// out = f(x) elementwise for arrays of any shape (out may be x itself).
+template <typename T, void (*F)(const T*, T*, int64_t)>
+Arr<T> elementwise(const Arr<T>& x, Arr<T> out) {
+  NVZ_CHECK(out.size() == x.size(), "elementwise: out has ", out.size(), " elements, x has ",
+            x.size());
+  const T* xp = x.data();
+  T* op = out.mutable_data();
+  const int64_t n = x.size();
+  {
+    py::gil_scoped_release nogil;
+    F(xp, op, n);
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- fused small MLPs
 // Weights are updated in place: they are the network's own parameter arrays.
 template <typename T>
@@ -476,6 +493,8 @@ void bind_kernels(py::module_& m) {
         A("w_hh"), A("y"), A("grad_y"), Opt("grad_hT"), Opt("grad_cT"));
   m.def("gru_backward", &gru_backward<T>, A("cache"), A("x"), A("h0"), A("w_ih"), A("w_hh"),
         A("y"), A("grad_y"), Opt("grad_hT"));
+  m.def("tanh_forward", &elementwise<T, nvz::tanh_forward<T>>, A("x"), A("out"));
+  m.def("sigmoid_forward", &elementwise<T, nvz::sigmoid_forward<T>>, A("x"), A("out"));
   m.def("mlp_sgd_steps", &mlp_sgd_steps<T>, py::arg("sizes"), py::arg("acts"),
         py::arg("leaky_slope"), py::arg("loss"), A("weights"), A("biases"), A("x"),
         Opt("targets"), Opt("labels"), A("order"), py::arg("steps"), py::arg("batch"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import data, losses, ops, optim
+from .compare import compare
 from .backend import backends, get_backend, get_num_threads, set_backend, set_num_threads
 from .io import load, save
 from .layers import Parameter, SpecError
@@ -19,4 +20,4 @@ from .trainer import Callback, Trainer, TrainingDiverged
 
 __all__ = ["__version__", "ops", "data", "losses", "optim", "backends", "set_backend",
            "get_backend", "set_num_threads", "get_num_threads", "Network", "Parameter",
-           "SpecError", "Trainer", "Callback", "TrainingDiverged", "save", "load"]
+           "SpecError", "Trainer", "Callback", "TrainingDiverged", "save", "load", "compare"]

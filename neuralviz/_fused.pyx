@@ -491,16 +491,16 @@ cdef double _softmax_xent(const floating* x, const int64_t* labels, Py_ssize_t n
                           Py_ssize_t c, floating* grad, floating* scratch) noexcept nogil:
     """Sum over rows of logsumexp(x_i) - x_i[label_i]; grad (if not NULL) = (p - onehot) / n.
 
-    Per row: m = max, e = exp(x - m) written to the grad row (or `scratch`), s = sum e,
-    loss = m + log(s) - x[label]. The row's label logit and max are read before the row is
+    Per row: m = max, e = exp(x - m) written to the grad row (or `scratch`), s = sum e (in
+    float64), loss = m + log(s) - x[label]. The row's label logit and max are read before the row is
     overwritten, so `grad` may be `x` itself.
     """
     cdef Py_ssize_t i, j
     cdef const floating* xi
     cdef floating* ei
-    cdef floating m, s, x_label, inv_s
+    cdef floating m, x_label, inv_s
     cdef floating inv_n = <floating>(1.0 / n)
-    cdef double total = 0
+    cdef double s, total = 0
     for i in range(n):
         xi = x + i * c
         ei = grad + i * c if grad != NULL else scratch
@@ -513,9 +513,9 @@ cdef double _softmax_xent(const floating* x, const int64_t* labels, Py_ssize_t n
         s = 0
         for j in range(c):
             s += ei[j]
-        total += (m + log(<double>s)) - x_label
+        total += (m + log(s)) - x_label
         if grad != NULL:
-            inv_s = <floating>1 / s
+            inv_s = <floating>(1 / s)
             for j in range(c):
                 ei[j] = ei[j] * inv_s * inv_n
             ei[labels[i]] -= inv_n

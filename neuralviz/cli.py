@@ -1,4 +1,4 @@
-"""`neuralviz ...` command line: train, info, presets, backends, bench."""
+"""`neuralviz ...` command line: train, info, compare, presets, backends, bench, gui."""
 from __future__ import annotations
 
 import argparse
@@ -72,6 +72,12 @@ def _cmd_info(args) -> int:
     return 0
 
 
+def _cmd_compare(args) -> int:
+    from .compare import cli_main
+
+    return cli_main(args.rest)
+
+
 def _cmd_presets(args) -> int:
     from . import presets
 
@@ -121,11 +127,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec")
     p.set_defaults(func=_cmd_info)
 
+    p = sub.add_parser("compare", add_help=False,
+                       help="train optimizers in lockstep on a preset and print a table")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=_cmd_compare)
+
     p = sub.add_parser("presets", help="list the lecture presets")
     p.set_defaults(func=_cmd_presets)
 
     p = sub.add_parser("backends", help="show the compiled backends and CPU features")
     p.set_defaults(func=_cmd_backends)
+
+    from .app.cli import add_gui_parser
+
+    add_gui_parser(sub)  # `neuralviz gui`: the desktop app (needs the gui extra)
 
     p = sub.add_parser("bench", help="run a benchmark suite (see python -m neuralviz.bench -h)")
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -17,7 +17,6 @@ each evaluation. Natural gradient (λ = 0) keeps the twins together; SGD does no
 from __future__ import annotations
 
 import argparse
-import copy
 import sys
 import time
 from dataclasses import dataclass, field

@@ -15,6 +15,7 @@ Prediction needs nothing special: net.forward(x) is already one kernel call per 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Optional, Union
 
@@ -135,8 +136,10 @@ def train_steps(net: Network, x: np.ndarray, y: np.ndarray, loss: str, lr: float
 def sample_order(n: int, steps: int, batch: int, rng: np.random.Generator) -> np.ndarray:
     """steps * batch sample indices: shuffled epochs back to back (a minibatch may span two
     epochs, so every batch has the full size the kernel needs)."""
-    n, steps, batch = _positive_int("n", n), int(steps), _positive_int("batch", batch)
-    need = steps * batch
+    n, batch = _positive_int("n", n, "sample_order"), _positive_int("batch", batch, "sample_order")
+    if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"sample_order: steps must be an integer >= 0, got {steps!r}")
+    need = int(steps) * batch
     epochs = -(-need // n) if need > 0 else 0
     if epochs == 0:
         return np.empty(0, dtype=np.int64)
@@ -145,16 +148,16 @@ def sample_order(n: int, steps: int, batch: int, rng: np.random.Generator) -> np
 
 # ---------------------------------------------------------------------- argument checks
 
-def _positive_int(name: str, value) -> int:
+def _positive_int(name: str, value, fn: str = "train_steps") -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"train_steps: {name} must be an integer >= 1, got {value!r}")
+        raise ValueError(f"{fn}: {name} must be an integer >= 1, got {value!r}")
     return int(value)
 
 
 def _rate(name: str, value) -> float:
     """Checked as optim's Optimizer checks its hyperparameters."""
     if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number))
-            or not value >= 0 or not np.isfinite(value)):
+            or not value >= 0 or not math.isfinite(value)):
         raise ValueError(f"train_steps: {name} must be a finite number >= 0, got {value!r}")
     return float(value)
 

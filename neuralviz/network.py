@@ -87,12 +87,16 @@ class Network:
 
     __call__ = forward
 
-    def backward(self, grad_y: np.ndarray, keep_grads: bool = False) -> Optional[np.ndarray]:
+    def backward(self, grad_y: np.ndarray, keep_grads: bool = False,
+                 input_grad: bool = True) -> Optional[np.ndarray]:
         """Backpropagates grad_y (d loss / d output); accumulates parameter gradients.
 
         Returns d loss / d input (None when the input is integer token ids). With
         keep_grads, self.output_grads[layer_id] holds d loss / d (that layer's output):
         the per-example statistics K-FAC needs and the app's saliency views use.
+        input_grad=False lets the layers fed by the network input skip their input
+        gradient (training never needs it; for a first dense layer it is a third of the
+        backward's matrix products).
         """
         out = self.outputs.get(self.output_id)
         if out is None:
@@ -102,6 +106,8 @@ class Network:
             raise ValueError(f"grad_y has shape {grad_y.shape} but the output has shape {out.shape}")
         grads: dict[str, np.ndarray] = {self.output_id: grad_y}
         kept: dict[str, np.ndarray] = {}
+        for entry in self.order:
+            self.layers[entry["id"]].skip_grad_x = not input_grad and entry["inputs"] == [INPUT]
         for entry in reversed(self.order):
             g = grads.pop(entry["id"], None)
             if g is None:

@@ -48,6 +48,9 @@ class Trainer:
     # ------------------------------------------------------------------ one step
     def step(self, x: np.ndarray, y: np.ndarray) -> float:
         """One optimisation step on a minibatch; returns the loss before the update."""
+        if len(x) == 0 or len(x) != len(y):
+            raise ValueError(f"Trainer.step: need a non-empty batch with as many targets as inputs, "
+                             f"got {len(x)} inputs and {len(y)} targets")
         self.net.zero_grad()
         out = self.net.forward(x, train=True)
         value, grad = self.loss_fn(out, y)
@@ -55,7 +58,7 @@ class Trainer:
             raise TrainingDiverged(
                 f"loss became {value} at step {self.steps + 1} (optimizer {self.opt.name}, "
                 f"learning rate {self.opt.lr:g}); lower the learning rate or add regularisation")
-        self.net.backward(grad)
+        self.net.backward(grad, input_grad=False)
         self.opt.step((x, y, self.loss_name))
         self.steps += 1
         return float(value)

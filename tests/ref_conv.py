@@ -10,6 +10,7 @@ are compared with an exact-as-possible answer.
     import ref_conv
     y = ref_conv.conv2d(x, w, b, stride=1, padding=0, dilation=1)
     gx, gw, gb = ref_conv.conv2d_backward(x, w, gy, stride=..., padding=..., dilation=...)
+    oh, ow = ref_conv.pool2d_output_hw(x.shape, kernel_size, stride=None, padding=0)
     y, idx = ref_conv.max_pool2d(x, kernel_size, stride=None, padding=0)
     gx = ref_conv.max_pool2d_backward(gy, idx, x.shape)
     y = ref_conv.avg_pool2d(x, kernel_size, stride=None, padding=0)
@@ -82,6 +83,11 @@ def _pool_geometry(x_shape, kernel_size, stride, padding):
     return kh, kw, sh, sw, ph, pw, oh, ow
 
 
+def pool2d_output_hw(x_shape, kernel_size, stride=None, padding=0) -> tuple[int, int]:
+    """(H_out, W_out) of max/avg pooling (floor mode; stride defaults to kernel_size)."""
+    return _pool_geometry(x_shape, kernel_size, stride, padding)[-2:]
+
+
 def max_pool2d(x, kernel_size, stride=None, padding=0):
     """(y, indices): window maxima and their flat index ih*W + iw in the unpadded plane."""
     x = np.asarray(x, np.float64)
@@ -130,5 +136,6 @@ def avg_pool2d_backward(gy, x_shape, kernel_size, stride=None, padding=0) -> np.
     gxp = np.zeros((n, c, h + 2 * ph, w + 2 * pw))
     for r in range(oh):
         for q in range(ow):
-            gxp[:, :, r * sh:r * sh + kh, q * sw:q * sw + kw] += gy[:, :, r:r + 1, q:q + 1] / (kh * kw)
+            window = gxp[:, :, r * sh:r * sh + kh, q * sw:q * sw + kw]
+            window += gy[:, :, r:r + 1, q:q + 1] / (kh * kw)
     return gxp[:, :, ph:ph + h, pw:pw + w]

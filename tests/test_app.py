@@ -125,8 +125,10 @@ def test_event_loop_keeps_running_during_a_long_training_run(qtbot, window):
     w.pause()
     timer.stop()
     qtbot.waitUntil(lambda: not w.latest.playing, timeout=WAIT)
-    assert len(ticks) >= 40, f"the GUI timer ticked only {len(ticks)} times in 1.5 s of training"
-    assert w.frames_drawn - frames0 >= 10
+    # ideal: 150 ticks and 45 frames; the bounds leave room for a loaded CI machine but fail a GUI
+    # thread starved by training (a few ticks per second)
+    assert len(ticks) >= 25, f"the GUI timer ticked only {len(ticks)} times in 1.5 s of training"
+    assert w.frames_drawn - frames0 >= 3
     assert w.latest.step > 1000
 
 
@@ -140,6 +142,10 @@ def test_changing_dataset_and_optimizer(qtbot, window):
     wait_for_run(qtbot, w, lambda i: i.settings.optimizer == "adam")
     assert w.info.serial == serial, "changing the optimizer must keep the network and its weights"
     assert not w.info.fast_path
+    w.hyper.changed.emit({"optimizer": "perceptron"})   # cannot train this MLP: refused, adam stays
+    qtbot.waitUntil(lambda: w.message.level == "error", timeout=WAIT)
+    assert "perceptron" in w.message.text and w.settings.optimizer == "adam"
+    assert w.hyper.optimizer.currentText() == "adam"
     w.hyper.changed.emit({"lr": 0.05})
     wait_for_run(qtbot, w, lambda i: i.settings.lr == 0.05)
     w.train_steps(200)
@@ -159,7 +165,8 @@ def test_trained_xor_screenshot_shows_both_classes(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: w.latest.final, timeout=WAIT)
     assert w.latest.metrics["train_accuracy"] > 0.95
     shot = pixels(w)
-    assert shot.std() > 30 and len(np.unique(shot.reshape(-1, 3), axis=0)) > 500, "window looks blank"
+    packed = (shot[..., 0].astype(np.uint32) << 16) | (shot[..., 1].astype(np.uint32) << 8) | shot[..., 2]
+    assert shot.std() > 30 and len(np.unique(packed)) > 500, "window looks blank"
     assert w.export_png(tmp_path / "window.png") and (tmp_path / "window.png").stat().st_size > 10_000
     plot = pixels(w.output_panel.boundary.plot_widget).astype(int)
     r, g, b = plot[..., 0], plot[..., 1], plot[..., 2]
@@ -186,7 +193,9 @@ def test_bad_spec_shows_an_error_and_keeps_the_run(qtbot, window):
 
 def test_divergence_pauses_with_a_message(qtbot, window):
     w = window
-    w.hyper.changed.emit({"lr": 1e30})
+    w.hyper.changed.emit({"activation": "relu"})       # unbounded units: a huge step overflows
+    wait_for_run(qtbot, w, lambda i: i.settings.activation == "relu")
+    w.hyper.changed.emit({"lr": 1e10})
     w.play()
     qtbot.waitUntil(lambda: w.message.level == "error" and not w.controller.playing, timeout=WAIT)
     assert "diverged" in w.message.text.lower()

@@ -30,6 +30,10 @@ GEOMETRIES = [
     (2, 5, 6, 6, 1, 3, 3, 1, 1, 1),               # one output channel
     (2, 3, 23, 29, 4, 4, 3, 3, (2, 1), (1, 2)),   # primes with strides and dilations
     (2, 2, 4, 5, 3, 1, 3, 1, (3, 1), 1),          # padding wider than the kernel reach
+    (2, 3, 9, 4, 5, 3, 2, 1, 1, 1),               # narrow rows: grad x as one flattened row
+    (3, 1, 6, 2, 6, 2, 1, 1, 0, 1),               # narrow rows: forward as one flattened row
+    (1, 32, 6, 7, 64, 3, 3, 1, 1, 1),             # large patch and C_out: im2col + GEMM
+    (2, 256, 3, 5, 64, 1, 1, 1, 0, 1),            # ... pointwise: GEMM on x itself
 ]
 IDS = ["x".join(map(str, g[:7])) + f"-s{g[7]}-p{g[8]}-d{g[9]}".replace(" ", "") for g in GEOMETRIES]
 DTYPES = [np.float32, np.float64]

@@ -26,7 +26,7 @@ def make(geom, dtype, seed=0):
     # Distinct values (a permutation), so no window has a tie and finite differences of the
     # max never straddle a kink.
     x = (rng.permutation(n * c * h * w).reshape(n, c, h, w) * 0.01 - 3.0).astype(dtype)
-    oh, ow = ref_conv._pool_geometry(x.shape, k, s, p)[-2:]
+    oh, ow = ref_conv.pool2d_output_hw(x.shape, k, s, p)
     gy = rng.standard_normal((n, c, oh, ow)).astype(dtype)
     return x, gy, dict(kernel_size=k, stride=s, padding=p)
 

@@ -34,6 +34,7 @@ namespace {
 struct IsaGeneric { static constexpr int kVecBytes = 16, kAcc = 12; };  // 16 xmm registers
 struct IsaAvx2 { static constexpr int kVecBytes = 32, kAcc = 12; };     // 16 ymm registers
 struct IsaAvx512 { static constexpr int kVecBytes = 64, kAcc = 24; };   // 32 zmm registers
+struct IsaAvx512Ymm { static constexpr int kVecBytes = 32, kAcc = 24; };  // narrow rows
 
 template <typename T, int V>
 struct VecOf {
@@ -156,8 +157,8 @@ NVZ_CONV_INLINE void wgrad_tile(const WgradArgs<T>& a, const T* const* gy_rows,
   constexpr int OB = 4, JB = wgrad_pairs<Tag>();
   using Vec = typename VecOf<T, V>::type;
   const int64_t full = a.Cw / V * V, tail = a.Cw - full;
-  // The tail vector reads x past the row: mask those lanes so that an inf there cannot
-  // turn 0 * inf into a NaN. gy is loaded lane by lane there, never past its end.
+  // In the tail vector gy is zero past the row (the caller pads it); x is masked there too,
+  // so that an inf read past the row cannot turn 0 * inf into a NaN.
   Vec lane;
   for (int l = 0; l < V; ++l) lane[l] = T(l);
   const auto keep = lane < (Vec{} + T(tail));
@@ -187,10 +188,7 @@ NVZ_CONV_INLINE void wgrad_tile(const WgradArgs<T>& a, const T* const* gy_rows,
             const Vec v = load<Vec>(x + off[q] + full);
             xv[q] = keep ? v : Vec{};
           }
-          for (int k = 0; k < OB; ++k) {
-            gv[k] = Vec{};
-            for (int64_t l = 0; l < tail; ++l) gv[k][l] = g[k][full + l];
-          }
+          for (int k = 0; k < OB; ++k) gv[k] = load<Vec>(g[k] + full);
           for (int k = 0; k < OB; ++k)
             for (int q = 0; q < JB; ++q) acc[k][q] += gv[k] * xv[q];
         }
@@ -225,12 +223,41 @@ NVZ_CONV_INLINE void wgrad_body(const WgradArgs<T>& a) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Entry points, one per (ISA, tile shape). Internal linkage keeps the ISA copies apart.
+// Entry points, one per (vector width, tile shape). Internal linkage keeps the ISA copies
+// apart. On AVX-512, rows of at most 256 bits use ymm vectors (AVX-512VL still gives 32 of
+// them): a zmm would issue the same number of FMAs for half the useful lanes, and its
+// unaligned loads would always straddle two cache lines.
 // ---------------------------------------------------------------------------------------
+enum class Width { generic, avx2, avx512_ymm, avx512_zmm };
+
+template <typename T>
+Width width_for(Isa isa, int64_t Cw) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (isa == Isa::avx512)
+    return Cw * int64_t(sizeof(T)) <= IsaAvx512Ymm::kVecBytes ? Width::avx512_ymm
+                                                              : Width::avx512_zmm;
+  if (isa == Isa::avx2) return Width::avx2;
+#endif
+  (void)isa, (void)Cw;
+  return Width::generic;
+}
+
+template <typename T>
+int lanes_for(Width w) {
+  switch (w) {
+    case Width::avx512_zmm: return lanes_of<T, IsaAvx512>();
+    case Width::avx512_ymm: return lanes_of<T, IsaAvx512Ymm>();
+    case Width::avx2: return lanes_of<T, IsaAvx2>();
+    default: return lanes_of<T, IsaGeneric>();
+  }
+}
+
+int accumulators_for(Width w) {
+  return w == Width::avx512_zmm || w == Width::avx512_ymm ? IsaAvx512::kAcc : IsaAvx2::kAcc;
+}
+
 template <typename T>
 using CorrFn = void (*)(const CorrArgs<T>&);
-template <typename T>
-using WgradFn = void (*)(const WgradArgs<T>&);
 
 template <typename T, int OB, int NV>
 void corr_generic(const CorrArgs<T>& a) { corr_body<T, IsaGeneric, OB, NV>(a); }
@@ -244,41 +271,82 @@ void wgrad_generic(const WgradArgs<T>& a) { wgrad_body<T, IsaGeneric>(a); }
 template <typename T, int OB, int NV>
 NVZ_TARGET_AVX2 void corr_avx2(const CorrArgs<T>& a) { corr_body<T, IsaAvx2, OB, NV>(a); }
 template <typename T, int OB, int NV>
-NVZ_TARGET_AVX512 void corr_avx512(const CorrArgs<T>& a) { corr_body<T, IsaAvx512, OB, NV>(a); }
+NVZ_TARGET_AVX512 void corr_zmm(const CorrArgs<T>& a) { corr_body<T, IsaAvx512, OB, NV>(a); }
+template <typename T, int OB>  // a row fits one ymm, so one vector per column block
+NVZ_TARGET_AVX512 void corr_ymm(const CorrArgs<T>& a) { corr_body<T, IsaAvx512Ymm, OB, 1>(a); }
 template <typename T>
 NVZ_TARGET_AVX2 void wgrad_avx2(const WgradArgs<T>& a) { wgrad_body<T, IsaAvx2>(a); }
 template <typename T>
-NVZ_TARGET_AVX512 void wgrad_avx512(const WgradArgs<T>& a) { wgrad_body<T, IsaAvx512>(a); }
+NVZ_TARGET_AVX512 void wgrad_zmm(const WgradArgs<T>& a) { wgrad_body<T, IsaAvx512>(a); }
+template <typename T>
+NVZ_TARGET_AVX512 void wgrad_ymm(const WgradArgs<T>& a) { wgrad_body<T, IsaAvx512Ymm>(a); }
 #endif
 
+// The tile shapes compiled for each width: four channels (OB = 4) or one (OB = 1), by NV
+// vectors, by as many rows as the accumulator budget allows (corr_rows). 16-register ISAs
+// stop at OB * NV = 12; on AVX-512 NV goes up to 6, so that one long row (a flattened
+// plane) still fills 24 accumulators without duplicate rows; ymm rows are one vector.
 template <typename T, int OB, int NV>
-CorrFn<T> corr_entry(Isa isa) {
+CorrFn<T> corr_entry(Width w) {
 #ifdef NVZ_CONV_X86
-  if (isa == Isa::avx512) return corr_avx512<T, OB, NV>;
-  if (isa == Isa::avx2) return corr_avx2<T, OB, NV>;
+  if (w == Width::avx512_zmm) return corr_zmm<T, OB, NV>;
+  if (w == Width::avx512_ymm) return NV == 1 ? corr_ymm<T, OB> : nullptr;
 #endif
-  (void)isa;
-  return corr_generic<T, OB, NV>;
+  if constexpr (OB * NV <= 12) {
+#ifdef NVZ_CONV_X86
+    if (w == Width::avx2) return corr_avx2<T, OB, NV>;
+#endif
+    return corr_generic<T, OB, NV>;
+  }
+  return nullptr;
 }
 
 template <typename T>
-int vec_lanes(Isa isa) {
-#ifdef NVZ_CONV_X86
-  if (isa == Isa::avx512) return lanes_of<T, IsaAvx512>();
-  if (isa == Isa::avx2) return lanes_of<T, IsaAvx2>();
-#endif
-  (void)isa;
-  return lanes_of<T, IsaGeneric>();
+CorrFn<T> corr_fn(Width w, int ob, int nv) {
+  if (ob == 4) {
+    switch (nv) {
+      case 1: return corr_entry<T, 4, 1>(w);
+      case 2: return corr_entry<T, 4, 2>(w);
+      case 3: return corr_entry<T, 4, 3>(w);
+      case 4: return corr_entry<T, 4, 4>(w);
+      case 5: return corr_entry<T, 4, 5>(w);
+      default: return corr_entry<T, 4, 6>(w);
+    }
+  }
+  switch (nv) {
+    case 1: return corr_entry<T, 1, 1>(w);
+    case 2: return corr_entry<T, 1, 2>(w);
+    case 3: return corr_entry<T, 1, 3>(w);
+    default: return corr_entry<T, 1, 4>(w);
+  }
 }
 
-// Vectors per column block: the count (1..max_nv) that computes the fewest wasted vectors
-// past the end of a row, preferring wider blocks on ties.
-int pick_nv(int64_t vectors_per_row, int max_nv) {
-  int best = 1;
-  int64_t best_cost = vectors_per_row;
-  for (int nv = 2; nv <= max_nv; ++nv) {
-    const int64_t cost = (vectors_per_row + nv - 1) / nv * nv;
-    if (cost <= best_cost) best = nv, best_cost = cost;
+// The tile shape for an O x R x Cw output, and the vector FMAs it issues per (input
+// channel, tap): the shape that computes the fewest vectors, counting the clamped
+// duplicates at the ends of rows and columns, preferring fewer loads (wider tiles) on ties.
+struct CorrPlan {
+  Width width;
+  int ob, nv;
+  int64_t cost;
+};
+
+template <typename T>
+CorrPlan plan_corr(Isa isa, int64_t O, int64_t R, int64_t Cw) {
+  const Width width = width_for<T>(isa, Cw);
+  const int64_t V = lanes_for<T>(width), acc = accumulators_for(width);
+  const int64_t vectors = (Cw + V - 1) / V;
+  // Four output channels share each input load when there are at least three (one
+  // duplicate costs less than a tile of rows that reloads every input per FMA).
+  const int ob = O >= 3 ? 4 : 1;
+  // Only the shapes corr_entry compiles for this width (it returns null for the others).
+  const int max_nv =
+      width == Width::avx512_ymm ? 1 : int(std::min<int64_t>(acc / ob, ob == 4 ? 6 : 4));
+  CorrPlan best{width, ob, 1, -1};
+  for (int nv = 1; nv <= max_nv; ++nv) {
+    const int64_t rb = corr_rows(int(acc), ob, nv);
+    const int64_t cost = (O + ob - 1) / ob * ob * ((R + rb - 1) / rb * rb) *
+                         ((vectors + nv - 1) / nv * nv);
+    if (best.cost < 0 || cost <= best.cost) best = {width, ob, nv, cost};
   }
   return best;
 }
@@ -288,44 +356,40 @@ int pick_nv(int64_t vectors_per_row, int max_nv) {
 template <typename T>
 void direct_corr(Isa isa, const CorrArgs<T>& a) {
   if (a.O <= 0 || a.R <= 0 || a.Cw <= 0) return;
-  const int V = vec_lanes<T>(isa);
-  // Four output channels share each input load when there are that many; otherwise the
-  // tile is made of rows of one channel.
-  const bool wide = a.O >= 4;
-  const int acc = isa == Isa::avx512 ? IsaAvx512::kAcc : IsaAvx2::kAcc;
-  const int nv = pick_nv((a.Cw + V - 1) / V, wide ? std::min(4, acc / 4) : 4);
-  CorrFn<T> fn;
-  switch (nv * (wide ? 4 : 1)) {
-    case 1: fn = corr_entry<T, 1, 1>(isa); break;
-    case 2: fn = corr_entry<T, 1, 2>(isa); break;
-    case 3: fn = corr_entry<T, 1, 3>(isa); break;
-    case 4: fn = wide ? corr_entry<T, 4, 1>(isa) : corr_entry<T, 1, 4>(isa); break;
-    case 8: fn = corr_entry<T, 4, 2>(isa); break;
-    case 12: fn = corr_entry<T, 4, 3>(isa); break;
-    default: fn = corr_entry<T, 4, 4>(isa); break;
-  }
-  fn(a);
+  const CorrPlan plan = plan_corr<T>(isa, a.O, a.R, a.Cw);
+  corr_fn<T>(plan.width, plan.ob, plan.nv)(a);
 }
 
 template <typename T>
-int wgrad_lanes(Isa isa) {
-  return vec_lanes<T>(isa);
+int64_t direct_corr_cost(Isa isa, int64_t O, int64_t R, int64_t Cw) {
+  return plan_corr<T>(isa, O, R, Cw).cost;
+}
+
+template <typename T>
+int wgrad_lanes(Isa isa, int64_t Cw) {
+  return lanes_for<T>(width_for<T>(isa, Cw));
 }
 
 template <typename T>
 void direct_wgrad(Isa isa, const WgradArgs<T>& a) {
   if (a.O <= 0 || a.J <= 0) return;
 #ifdef NVZ_CONV_X86
-  if (isa == Isa::avx512) return wgrad_avx512<T>(a);
-  if (isa == Isa::avx2) return wgrad_avx2<T>(a);
+  switch (width_for<T>(isa, a.Cw)) {
+    case Width::avx512_zmm: return wgrad_zmm<T>(a);
+    case Width::avx512_ymm: return wgrad_ymm<T>(a);
+    case Width::avx2: return wgrad_avx2<T>(a);
+    default: break;
+  }
 #endif
   wgrad_generic<T>(a);
 }
 
 template void direct_corr<float>(Isa, const CorrArgs<float>&);
 template void direct_corr<double>(Isa, const CorrArgs<double>&);
-template int wgrad_lanes<float>(Isa);
-template int wgrad_lanes<double>(Isa);
+template int64_t direct_corr_cost<float>(Isa, int64_t, int64_t, int64_t);
+template int64_t direct_corr_cost<double>(Isa, int64_t, int64_t, int64_t);
+template int wgrad_lanes<float>(Isa, int64_t);
+template int wgrad_lanes<double>(Isa, int64_t);
 template void direct_wgrad<float>(Isa, const WgradArgs<float>&);
 template void direct_wgrad<double>(Isa, const WgradArgs<double>&);
 

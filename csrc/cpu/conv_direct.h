@@ -4,7 +4,8 @@
 // convolution whose horizontal stride is 1 (conv.cpp explains which pass uses which):
 //
 //   direct_corr   out[o][r][c] = bias[o] + sum_{i, t} wt[o][i][t] * in[i][r*in_rs + off[t] + c]
-//   direct_wgrad  part[o][j][l] += sum_{b, r, c = l mod L} gy[b][o][r][c] * in[b][r*in_rs + off[j] + c]
+//   direct_wgrad  part[o][j][l] += sum_{b, r, c = l mod L} gy[b][o][r][c]
+//                                                   * in[b][r*in_rs + off[j] + c]
 //
 // `in` is a zero-padded copy made by the caller, so the kernels need no bounds checks: the
 // padding and the tap offsets `off` (row * row_stride + column, in elements) encode the
@@ -37,11 +38,16 @@ struct CorrArgs {
 template <typename T>
 void direct_corr(Isa isa, const CorrArgs<T>& a);
 
+// Vector FMAs direct_corr issues per (input channel, tap) for an O x R x Cw output, counting
+// the lanes and tile rows it computes past the ends; lets callers compare layouts.
+template <typename T>
+int64_t direct_corr_cost(Isa isa, int64_t O, int64_t R, int64_t Cw);
+
 template <typename T>
 struct WgradArgs {
   int64_t B;             // images, summed over
-  const T* gy;           // per image O planes of R rows by Cw columns (never read past Cw)
-  int64_t gy_is, O, R, Cw, gy_ps, gy_rs;
+  const T* gy;           // per image O planes of R rows by Cw columns; each row must be
+  int64_t gy_is, O, R, Cw, gy_ps, gy_rs;  // readable and zero up to a multiple of the lanes
   const T* in;           // zero-padded inputs; readable kOverread elements past the end
   int64_t in_is, in_rs;
   const int64_t* off;    // J offsets: (input channel, tap) pairs
@@ -49,9 +55,10 @@ struct WgradArgs {
   T* part;               // (O, J, wgrad_lanes) partial sums, accumulated into
 };
 
-// Lanes L of the partial sums that direct_wgrad accumulates for this instruction set.
+// Lanes L of the vectors direct_wgrad uses for rows of Cw columns: the partial sums have
+// L lanes, and gy rows must be padded with zeros to a multiple of L.
 template <typename T>
-int wgrad_lanes(Isa isa);
+int wgrad_lanes(Isa isa, int64_t Cw);
 
 template <typename T>
 void direct_wgrad(Isa isa, const WgradArgs<T>& a);

@@ -73,13 +73,13 @@ template <typename T>
 Engine<T> engine_for(Isa isa) {
 #ifdef NVZ_HAVE_X86_KERNELS
   if (isa == Isa::avx512)
-    return {&gemm_detail::avx512::gemm_blocked<T, IsaAvx512>, tile_width<T, IsaAvx512>()};
+    return {&gemm_detail::avx512::gemm_serial<T, IsaAvx512>, tile_width<T, IsaAvx512>()};
   if (isa == Isa::avx2)
-    return {&gemm_detail::avx2::gemm_blocked<T, IsaAvx2>, tile_width<T, IsaAvx2>()};
+    return {&gemm_detail::avx2::gemm_serial<T, IsaAvx2>, tile_width<T, IsaAvx2>()};
 #else
   (void)isa;
 #endif
-  return {&gemm_detail::generic::gemm_blocked<T, IsaGeneric>, tile_width<T, IsaGeneric>()};
+  return {&gemm_detail::generic::gemm_serial<T, IsaGeneric>, tile_width<T, IsaGeneric>()};
 }
 
 // C = beta * C (the K == 0 or alpha == 0 case, where A and B are not read).
@@ -102,7 +102,10 @@ template <typename T>
 void run_parallel(const Engine<T>& eng, const Problem<T>& p, int nt) {
   int gm = 1, gn = nt;
   double best = -1;
-  for (int d = 1; d <= nt; ++d) {
+  // A few-row product takes the dot-product path; splitting its rows could move a block
+  // onto another path with another summation order, so only its columns are split.
+  const int max_gm = p.M <= gemm_detail::kDotMaxRows ? 1 : nt;
+  for (int d = 1; d <= max_gm; ++d) {
     if (nt % d) continue;
     const double bm = double(p.M) / d, bn = double(p.N) / (nt / d);
     const double score = std::min(bm, bn) / std::max(bm, bn);

@@ -112,26 +112,57 @@ struct Simd {
 // Rows and columns past the matrix edge are written as zeros.
 // ---------------------------------------------------------------------------------------
 
+// Interleave MR rows of op(A), each contiguous in k, into k-major order for k in
+// [0, k_end), k_end a multiple of L: L x L blocks are transposed in registers (rows past
+// m read as zeros). Each k's MR values are written with whole vectors, so up to L - 1
+// values spill past them; the next k's stores overwrite those, and the pack buffer has
+// kPackSlack elements of room after the last panel.
+template <typename T, typename Isa, int MR>
+void pack_a_rows_blocks(const T* const (&rows)[MR], int m, int64_t k_end, T* __restrict__ dst) {
+#if NVZ_GEMM_HAVE_SHUFFLE
+  using S = Simd<T, Isa>;
+  constexpr int L = S::kLanes, G = (MR + L - 1) / L;  // G groups of L rows
+  for (int64_t k0 = 0; k0 < k_end; k0 += L) {
+    typename S::V t[G][L];
+    for (int g = 0; g < G; ++g) {
+      for (int r = 0; r < L; ++r) {
+        const int row = g * L + r;
+        t[g][r] = row < MR && row < m ? S::load(rows[row] + k0) : S::splat(T(0));
+      }
+      S::transpose(t[g]);
+    }
+    for (int k = 0; k < L; ++k)  // in increasing address order, so spills get overwritten
+      for (int g = 0; g < G; ++g) S::store(dst + (k0 + k) * MR + g * L, t[g][k]);
+  }
+#else
+  (void)rows, (void)m, (void)k_end, (void)dst;
+#endif
+}
+
 // op(A)[i0 : i0+mc, p0 : p0+kc] -> ceil(mc/MR) panels of MR x kc.
-template <typename T, int MR>
+template <typename T, typename Isa, int MR>
 void pack_a(const MatView<T>& A, int64_t i0, int64_t p0, int64_t mc, int64_t kc,
             T* __restrict__ dst) {
+  constexpr int L = Simd<T, Isa>::kLanes;
   for (int64_t ip = 0; ip < mc; ip += MR, dst += MR * kc) {
-    const int64_t m = std::min<int64_t>(MR, mc - ip);
+    const int m = int(std::min<int64_t>(MR, mc - ip));
     const T* src = A.at(i0 + ip, p0);
     if (A.rs == 1) {  // op(A) = stored A^T: the MR values of one k are contiguous
       for (int64_t k = 0; k < kc; ++k) {
         const T* s = src + k * A.cs;
-        for (int64_t r = 0; r < m; ++r) dst[k * MR + r] = s[r];
-        for (int64_t r = m; r < MR; ++r) dst[k * MR + r] = T(0);
+        for (int r = 0; r < m; ++r) dst[k * MR + r] = s[r];
+        for (int r = m; r < MR; ++r) dst[k * MR + r] = T(0);
       }
-    } else {  // rows of op(A) are contiguous in k: interleave MR row streams
-      for (int64_t r = 0; r < m; ++r) {
-        const T* s = src + r * A.rs;
-        for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = s[k * A.cs];
-      }
-      for (int64_t r = m; r < MR; ++r)
-        for (int64_t k = 0; k < kc; ++k) dst[k * MR + r] = T(0);
+      continue;
+    }
+    // rows of op(A) are contiguous in k: interleave MR row streams (a transpose)
+    const T* rows[MR];
+    for (int r = 0; r < MR; ++r) rows[r] = src + std::min(r, m - 1) * A.rs;
+    const int64_t k_vec = NVZ_GEMM_HAVE_SHUFFLE && A.cs == 1 ? kc / L * L : 0;
+    pack_a_rows_blocks<T, Isa, MR>(rows, m, k_vec, dst);
+    for (int64_t k = k_vec; k < kc; ++k) {
+      for (int r = 0; r < m; ++r) dst[k * MR + r] = rows[r][k * A.cs];
+      for (int r = m; r < MR; ++r) dst[k * MR + r] = T(0);
     }
   }
 }
@@ -164,6 +195,7 @@ int64_t pack_b_transposed_blocks(const MatView<T>& B, int64_t p0, int64_t j0, in
 template <typename T, typename Isa, int NR>
 void pack_b(const MatView<T>& B, int64_t p0, int64_t j0, int64_t kc, int64_t nc,
             T* __restrict__ dst) {
+  using S = Simd<T, Isa>;
   const int64_t n_full = nc / NR * NR, panel = kc * NR;
   if (B.cs == 1) {
     // op(B) = B: walk B row by row (sequential reads; a panel-by-panel walk would read one
@@ -171,7 +203,8 @@ void pack_b(const MatView<T>& B, int64_t p0, int64_t j0, int64_t kc, int64_t nc,
     for (int64_t k = 0; k < kc; ++k) {
       const T* s = B.at(p0 + k, j0);
       T* d = dst + k * NR;
-      for (int64_t jp = 0; jp < n_full; jp += NR) std::memcpy(d + jp * kc, s + jp, NR * sizeof(T));
+      for (int64_t jp = 0; jp < n_full; jp += NR)
+        for (int v = 0; v < NR; v += S::kLanes) S::store(d + jp * kc + v, S::load(s + jp + v));
       if (n_full < nc) {
         T* e = d + n_full * kc;
         for (int64_t c = 0; c < nc - n_full; ++c) e[c] = s[n_full + c];
@@ -369,13 +402,19 @@ inline void row_block_tail(int m, int64_t kc, const T* a, int64_t rs_a, int64_t 
 // Blocked driver for one thread's (sub-)problem.
 // ---------------------------------------------------------------------------------------
 
-// Measured on Zen 3 (bench/matmul.py, M x 128 @ 128 x 512): reading op(A) and op(B) in
-// place beats packing them up to M ~ 32-64 rows; packing pays from there on, since each
-// packed element is then reused M/MR or N/NR times. op(B)^T is always packed: the
-// kernel needs rows of op(B), which B^T does not store contiguously.
+// Measured on Zen 3 (M x 128 @ 128 x 512 and M x 784 @ 784 x 256): reading op(A) in place
+// beats packing it up to M ~ 6 MR rows (each packed element would be reused only N/NR
+// times per K block, and these calls are short). op(B) read in place wins only while it
+// is swept at most twice (M <= 2 MR): rows of B lie ldb apart, often a multiple of 4 KiB
+// pages, so the hardware prefetcher cannot run ahead, while a packed block streams.
+// op(B)^T is always packed: the kernel needs rows of op(B), which B^T does not store.
 template <typename T, typename Isa>
 bool use_small_m_path(const Problem<T>& p) {
-  return p.M <= 8 * Blocking<T, Isa>::MR;
+  return p.M <= 6 * Blocking<T, Isa>::MR;
+}
+template <typename T, typename Isa>
+bool use_b_in_place(const Problem<T>& p) {
+  return p.B.cs == 1 && p.M <= 2 * Blocking<T, Isa>::MR;
 }
 
 // Split n into equal blocks of at most max_block, rounded up to a multiple of unit: K = 784
@@ -395,11 +434,12 @@ void gemm_blocked(const Problem<T>& p) {
   const int64_t NC = balanced_block(p.N, Cfg::NC, NR);
 
   const bool small_m = use_small_m_path<T, Isa>(p);
-  const bool b_inplace = small_m && p.B.cs == 1;
+  const bool b_inplace = small_m && use_b_in_place<T, Isa>(p);
   Workspace<T>& ws = Workspace<T>::for_this_thread();
   const int64_t kc_max = std::min(KC, p.K);
   T* bbuf = ws.b.get(size_t(kc_max * (b_inplace ? NR : (std::min(NC, p.N) + NR - 1) / NR * NR)));
-  T* abuf = small_m ? nullptr : ws.a.get(size_t(kc_max * (std::min(MC, p.M) + MR - 1) / MR * MR));
+  T* abuf = small_m ? nullptr
+                    : ws.a.get(size_t(kc_max * ((std::min(MC, p.M) + MR - 1) / MR * MR) + kPackSlack));
 
   for (int64_t jc = 0; jc < p.N; jc += NC) {
     const int64_t nc = std::min(NC, p.N - jc);
@@ -425,7 +465,7 @@ void gemm_blocked(const Problem<T>& p) {
 
       for (int64_t ic = 0; ic < p.M; ic += MC) {
         const int64_t mc = std::min(MC, p.M - ic);
-        pack_a<T, MR>(p.A, ic, pc, mc, kc, abuf);
+        pack_a<T, Isa, MR>(p.A, ic, pc, mc, kc, abuf);
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int n = int(std::min<int64_t>(NR, nc - jr));
           const BPanels<T> b{bbuf + jr * kc, NR, 0};
@@ -438,6 +478,96 @@ void gemm_blocked(const Problem<T>& p) {
       }
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Few rows times op(B) = B^T: dot products. Every row of op(A) meets each row of stored B
+// once, so packing B^T (a transpose of all of B) would cost more than the product itself.
+// Instead L rows of B are streamed at once against one row of op(A), with one vector
+// accumulator per B row, and the L accumulators are reduced together by a transpose.
+// ---------------------------------------------------------------------------------------
+
+template <typename T, typename Isa>
+bool use_dot_path(const Problem<T>& p) {
+  return p.B.rs == 1 && p.M <= kDotMaxRows;
+}
+
+// Sum of each of the L vectors, as one vector: lane c holds the sum of acc[c].
+template <typename T, typename Isa>
+inline typename Simd<T, Isa>::V reduce_lanes(typename Simd<T, Isa>::V (&acc)[Simd<T, Isa>::kLanes]) {
+  using S = Simd<T, Isa>;
+  constexpr int L = S::kLanes;
+#if NVZ_GEMM_HAVE_SHUFFLE
+  S::transpose(acc);
+  typename S::V sum = acc[0];
+  for (int l = 1; l < L; ++l) sum += acc[l];
+  return sum;
+#else
+  typename S::V sum;
+  for (int c = 0; c < L; ++c) {
+    T s = acc[c][0];
+    for (int l = 1; l < L; ++l) s += acc[c][l];
+    sum[c] = s;
+  }
+  return sum;
+#endif
+}
+
+template <typename T, typename Isa>
+void gemm_dot(const Problem<T>& p) {
+  using S = Simd<T, Isa>;
+  using V = typename S::V;
+  constexpr int L = S::kLanes;
+  const int64_t K = p.K, k_vec = K / L * L;
+  const int64_t ldb = p.B.cs;  // row c of stored B (column c of op(B)) starts at B + c*ldb
+  for (int64_t i = 0; i < p.M; ++i) {
+    const T* a = p.A.at(i, 0);
+    if (p.A.cs != 1) {  // a row of stored A^T is strided: gather it once
+      T* row = Workspace<T>::for_this_thread().a.get(size_t(K));
+      for (int64_t k = 0; k < K; ++k) row[k] = a[k * p.A.cs];
+      a = row;
+    }
+    T* c = p.C.p + i * p.C.rs;
+    for (int64_t j = 0; j < p.N; j += L) {
+      const int n = int(std::min<int64_t>(L, p.N - j));
+      const T* b = p.B.at(0, j);
+      alignas(64) T dot[L];
+      if (n == L) {
+        V acc[L];
+        NVZ_GEMM_UNROLL(16)
+        for (int r = 0; r < L; ++r) acc[r] = S::splat(T(0));
+        for (int64_t k = 0; k < k_vec; k += L) {
+          const V ak = S::load(a + k);
+          NVZ_GEMM_UNROLL(16)
+          for (int r = 0; r < L; ++r) acc[r] += ak * S::load(b + r * ldb + k);
+        }
+        S::store(dot, reduce_lanes<T, Isa>(acc));
+      } else {  // last few rows of B, one vector accumulator each
+        for (int r = 0; r < n; ++r) {
+          V acc = S::splat(T(0));
+          for (int64_t k = 0; k < k_vec; k += L) acc += S::load(a + k) * S::load(b + r * ldb + k);
+          T sum = acc[0];
+          for (int l = 1; l < L; ++l) sum += acc[l];
+          dot[r] = sum;
+        }
+      }
+      for (int r = 0; r < n; ++r) {
+        T sum = dot[r];
+        for (int64_t k = k_vec; k < K; ++k) sum += a[k] * b[r * ldb + k];
+        T& out = c[(j + r) * p.C.cs];
+        out = p.beta == T(0) ? p.alpha * sum : p.alpha * sum + p.beta * out;
+      }
+    }
+  }
+}
+
+// The engine's entry point for one thread's (sub-)problem (M, N, K > 0).
+template <typename T, typename Isa>
+void gemm_serial(const Problem<T>& p) {
+  if (use_dot_path<T, Isa>(p))
+    gemm_dot<T, Isa>(p);
+  else
+    gemm_blocked<T, Isa>(p);
 }
 
 }  // namespace

@@ -44,6 +44,14 @@ struct Blocking<double, IsaAvx512> {  // 12 x 16
   static constexpr int MR = 12, NV = 2, KC = 256, MC = 96, NC = 1024;
 };
 
+// Up to this many rows, a product with op(B) = B^T runs as dot products (gemm_engine.h).
+// The driver never splits such a problem along M, so results do not depend on threads.
+constexpr int64_t kDotMaxRows = 3;
+
+// Spare elements after a packed A block: its vectorised packing may write (and later
+// overwrite) up to one vector past the last value.
+constexpr size_t kPackSlack = 64;
+
 template <typename T, typename Isa>
 constexpr int tile_width() {
   return Blocking<T, Isa>::NV * Isa::kVecBytes / int(sizeof(T));

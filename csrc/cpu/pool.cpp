@@ -134,8 +134,9 @@ void max_pool2d_backward(const Pool2dShape& s, const T* gy, const int64_t* idx, 
   const int64_t in = s.H * s.W, out = s.OH * s.OW, total = s.N * s.C * out;
   // Validate every index before the parallel scatter (no throwing inside OpenMP).
   for (int64_t e = 0; e < total; ++e)
-    NVZ_CHECK(idx[e] >= 0 && idx[e] < in, "max_pool2d_backward: indices must lie in [0, H*W) = [0, ",
-              in, ") for x_shape H=", s.H, ", W=", s.W, ", got ", idx[e], " at flat position ", e);
+    NVZ_CHECK(idx[e] >= 0 && idx[e] < in,
+              "max_pool2d_backward: indices must lie in [0, H*W) = [0, ", in, ") for x_shape H=",
+              s.H, ", W=", s.W, ", got ", idx[e], " at flat position ", e);
   const int nt = plane_threads(s, total);
   for_each_plane(s.N * s.C, nt, [&](int64_t p) {
     T* g = gx + p * in;

@@ -14,8 +14,8 @@
 // so any OpenMP region is outlined in baseline code and calls the ISA kernel inside it.
 #pragma once
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
+#include <new>
 
 #include "recurrent.h"
 
@@ -152,7 +152,7 @@ class Buffer {
 
  private:
   struct Free {
-    void operator()(T* p) const { std::free(p); }
+    void operator()(T* p) const { ::operator delete(p, std::align_val_t(64)); }
   };
   static T* allocate(int64_t n);
   std::unique_ptr<T, Free> data_;
@@ -179,7 +179,7 @@ template <typename T>
 void gemm_packed(const RecurrentKernels<T>& k, int64_t M, const T* A, int64_t lda,
                  const PackedB<T>& B, T* C, int64_t ldc, bool accumulate);
 
-// Checks the shape and the pointers every call needs.
+// Every size must be non-negative (the Python layer checks the rest before the call).
 void check_shape(const RnnShape& s, const char* who);
 
 template <typename T>

@@ -34,6 +34,7 @@ class BoundaryView(QWidget):
         self._info: Optional[RunInfo] = None
         self._data: Optional[DataView] = None
         self._last: Optional[Snapshot] = None
+        self._rect = None
 
         self.plot_widget = pg.PlotWidget()
         self.plot_widget.setMenuEnabled(False)
@@ -41,6 +42,7 @@ class BoundaryView(QWidget):
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setAspectLocked(True)
         self.plot.setMouseEnabled(False, False)      # clicks add points; the view never drifts
+        self.plot.disableAutoRange()                 # a fixed range: new frames never re-layout the axes
         self.image = pg.ImageItem()
         self.plot.addItem(self.image)
         self.train_points = pg.ScatterPlotItem(pxMode=True)
@@ -79,7 +81,8 @@ class BoundaryView(QWidget):
     def show_info(self, info: RunInfo) -> None:
         if self._info is None or info.extent != self._info.extent:
             x0, x1, y0, y1 = info.extent
-            self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+            self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.02)
+            self._rect = None
         self._info = info
         if info.data is not self._data:
             self._data = info.data
@@ -100,8 +103,7 @@ class BoundaryView(QWidget):
                                   pen=pg.mkPen(self.theme.point_outline, width=self.theme.point_outline_width))
         self.test_points.setData(pos=np.asarray(d.test_x, dtype=np.float64), size=size,
                                  brush=[brushes[int(c) % k] for c in d.test_y],
-                                 pen=pg.mkPen("#000000", width=max(1.5, self.theme.point_outline_width)),
-                                 symbol="s")
+                                 pen=pg.mkPen("#000000", width=max(1.5, self.theme.point_outline_width)))
         self.test_points.setVisible(self.show_test)
 
     def _redraw(self) -> None:
@@ -115,9 +117,12 @@ class BoundaryView(QWidget):
                     else self.painter.classes(m, self.discretize))
         if rgba is not None:
             self.image.setImage(rgba, autoLevels=False, levels=(0, 255))
-            # setRect scales by the current image size, so it must follow setImage
-            x0, x1, y0, y1 = snap.info.extent
-            self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+            # setRect scales by the current image size, so it must follow the first setImage of a size
+            key = (snap.info.extent, rgba.shape)
+            if key != self._rect:
+                x0, x1, y0, y1 = snap.info.extent
+                self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+                self._rect = key
 
     def _neuron_rgba(self, snap: Snapshot) -> Optional[np.ndarray]:
         layer, unit = self.selected

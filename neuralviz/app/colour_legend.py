@@ -15,37 +15,49 @@ class ColourLegend(QWidget):
         self.theme = theme
         self.class_names: tuple[str, ...] = ()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self._resize()
+        self.set_theme(theme)
+
+    def _caption(self) -> str:
+        return {0: "Colours show neuron and weight values.",
+                2: "Colours show data, neuron and weight values."}.get(
+            len(self.class_names), "Colours show the class; pale = unsure.")
 
     def _resize(self) -> None:
-        self.setFixedHeight(int(self.theme.font_pt * 4.2))
+        """Caption (wrapped to the width), bar, labels: the height follows the caption's lines."""
+        fm = self.fontMetrics()
+        caption = fm.boundingRect(0, 0, max(50, self.width()), 1000, Qt.TextFlag.TextWordWrap, self._caption())
+        height = caption.height() + int(fm.height() * 2.3) + 6
+        if height != self.height():
+            self.setFixedHeight(height)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._resize()
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
+        font = QFont(self.font())
+        font.setPointSizeF(theme.font_pt * 0.95)
+        self.setFont(font)
         self._resize()
         self.update()
 
     def set_classes(self, names: tuple[str, ...]) -> None:
         self.class_names = tuple(names)
+        self._resize()
         self.update()
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         t = self.theme
-        font = QFont(self.font())
-        font.setPointSizeF(t.font_pt * 0.95)
-        p.setFont(font)
         fm = p.fontMetrics()
-        h = self.height()
-        text_w = min(self.width() * 0.42, fm.horizontalAdvance("neuron and weight values.") + 8)
+        line = fm.height()
         p.setPen(QColor(t.text))
-        caption = {0: "Colours show neuron and weight values.",
-                   2: "Colours show data, neuron and weight values."}.get(
-            len(self.class_names), "Colours show the class; pale = unsure.")
-        p.drawText(QRectF(0, 0, text_w, h), Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignVCenter, caption)
-        x0, x1 = text_w + 10, self.width() - 10
-        bar = QRectF(x0, h * 0.22, x1 - x0, h * 0.26)
+        caption = p.boundingRect(QRectF(0, 0, self.width(), 1000), Qt.TextFlag.TextWordWrap, self._caption())
+        p.drawText(QRectF(0, 0, self.width(), caption.height()), Qt.TextFlag.TextWordWrap, self._caption())
+        # the bar under the caption, labels under the bar: nothing overlaps however narrow the panel
+        bar = QRectF(2, caption.height() + 4, self.width() - 4, line * 0.9)
         if len(self.class_names) <= 2:
             grad = QLinearGradient(QPointF(bar.left(), 0), QPointF(bar.right(), 0))
             for stop, colour in ((0.0, t.negative), (0.5, t.neutral), (1.0, t.positive)):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PyQt6.QtCore import QObject, QThread, pyqtSignal
+import time
+
+from PyQt6.QtCore import QObject, QThread, QTimer, pyqtSignal
 
 from .settings import StudioSettings
 from .snapshot import RunInfo, Snapshot
@@ -98,10 +100,13 @@ class TrainingController(QObject):
     def _on_snapshot(self, snap: Snapshot) -> None:
         self.latest = snap
         self.frames += 1
+        start = time.perf_counter()
         try:
-            self.snapshotReady.emit(snap)   # the views draw it now (direct connections)
+            self.snapshotReady.emit(snap)   # the views take it now (direct connections) ...
         finally:
-            self.worker.frame_shown()
+            # ... and Qt paints them before it runs this zero-delay call, so the worker learns what a
+            # whole frame cost the GUI thread
+            QTimer.singleShot(0, lambda: self.worker.frame_shown(time.perf_counter() - start))
 
     def _on_configured(self, info: RunInfo) -> None:
         self.info = info

@@ -1,6 +1,7 @@
 """CurvesView: loss and accuracy over epochs, train solid and test dashed (told apart without colour)."""
 from __future__ import annotations
 
+import time
 from typing import Optional
 
 import numpy as np
@@ -11,6 +12,19 @@ from PyQt6.QtWidgets import QVBoxLayout, QWidget
 from .plot_style import configure_pyqtgraph, style_plot
 from .snapshot import Snapshot
 from .theme import Theme
+
+MAX_RATE = 10.0     # curve updates per second while training
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^k) >= value (and > 0)."""
+    if not np.isfinite(value) or value <= 0:
+        return 1.0
+    exponent = np.floor(np.log10(value))
+    for m in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
+        if m * 10 ** exponent >= value * (1 - 1e-9):
+            return float(m * 10 ** exponent)
+    return float(10 ** (exponent + 1))
 
 
 class CurvesView(QWidget):
@@ -25,11 +39,13 @@ class CurvesView(QWidget):
         self.acc_plot.getAxis("left").setTicks([[(0.0, "0%"), (0.5, "50%"), (1.0, "100%")], []])
         self.acc_plot.setMouseEnabled(x=False, y=False)
         self.loss_plot.setMouseEnabled(x=False, y=False)
+        self.loss_plot.disableAutoRange()
+        self.acc_plot.disableAutoRange()
         for plot in (self.loss_plot, self.acc_plot):
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.hideButtons()
             plot.setMenuEnabled(False)
-        self.legend = self.loss_plot.addLegend(offset=(-10, 6), labelTextSize="9pt")
+        self.legend = self.loss_plot.addLegend(offset=(-10, 4), labelTextSize="9pt", colCount=2)
         self.train_loss = self.loss_plot.plot(name="train")
         self.test_loss = self.loss_plot.plot(name="test")
         self.train_acc = self.acc_plot.plot()
@@ -38,12 +54,22 @@ class CurvesView(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.layout_widget)
         self._has_accuracy: Optional[bool] = None
+        self._accuracy_allowed = True
+        self._last_update = 0.0
+        self._ranges = None
         self.set_theme(theme)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
-        style_plot(self.loss_plot, theme, {"left": "loss"})
-        style_plot(self.acc_plot, theme, {"left": "accuracy", "bottom": "epoch"})
+        # names as small titles: a rotated axis label is taller than a short plot and runs into the next
+        for plot, name in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy")):
+            plot.setTitle(name, size=f"{theme.plot_font_pt:.0f}pt", color=theme.text, justify="left")
+        style_plot(self.loss_plot, theme, {})
+        style_plot(self.acc_plot, theme, {"bottom": "epoch"})
+        self.setMinimumHeight(int(theme.font_pt * (13 if theme.large_fonts else 19)))
+        # with large fonts two stacked plots get too short to read: accuracy stays in the numbers above
+        self._accuracy_allowed = not theme.large_fonts
+        self._has_accuracy = None
         w = theme.line_width
         for train, test in ((self.train_loss, self.test_loss), (self.train_acc, self.test_acc)):
             train.setPen(pg.mkPen(theme.train_curve, width=w))
@@ -51,12 +77,17 @@ class CurvesView(QWidget):
         self.legend.setLabelTextSize(f"{theme.plot_font_pt:.0f}pt")
 
     def show_snapshot(self, snap: Snapshot) -> None:
+        # curves move slowly: 10 updates a second are plenty and leave the frame time to the maps
+        now = time.perf_counter()
+        if snap.playing and now - self._last_update < 1.0 / MAX_RATE:
+            return
+        self._last_update = now
         h = snap.history
-        has_accuracy = bool(len(h) and np.isfinite(h.train_accuracy).any())
+        has_accuracy = bool(self._accuracy_allowed and len(h) and np.isfinite(h.train_accuracy).any())
         if has_accuracy != self._has_accuracy:
             self._has_accuracy = has_accuracy
             self.acc_plot.setVisible(has_accuracy)
-            style_plot(self.loss_plot, self.theme, {"left": "loss", **({} if has_accuracy else {"bottom": "epoch"})})
+            style_plot(self.loss_plot, self.theme, {} if has_accuracy else {"bottom": "epoch"})
         if len(h) == 0:
             for c in (self.train_loss, self.test_loss, self.train_acc, self.test_acc):
                 c.setData([], [])
@@ -66,6 +97,19 @@ class CurvesView(QWidget):
         if has_accuracy:
             self.train_acc.setData(h.epoch, h.train_accuracy, connect="finite")
             self.test_acc.setData(h.epoch, h.test_accuracy, connect="finite")
+        self._set_ranges(h)
+
+    def _set_ranges(self, h) -> None:
+        """Axes on round numbers that change only when a curve outgrows them: they stay still and
+        readable, and unchanged axes are not redrawn."""
+        x_max = nice_ceiling(float(h.epoch[-1]) if len(h) else 1.0)
+        losses = np.concatenate([h.train_loss, h.test_loss])
+        losses = losses[np.isfinite(losses)]
+        y_max = nice_ceiling(float(losses.max()) if losses.size else 1.0)
+        ranges = (x_max, y_max)
+        if ranges != self._ranges:
+            self._ranges = ranges
+            self.loss_plot.setRange(xRange=(0, x_max), yRange=(0, y_max), padding=0.02)
 
     @property
     def points(self) -> int:

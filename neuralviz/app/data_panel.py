@@ -5,7 +5,7 @@ from __future__ import annotations
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QStandardItem, QStandardItemModel
 from PyQt6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QLabel, QPushButton, QSlider,
-                             QVBoxLayout, QWidget)
+                             QSpinBox, QVBoxLayout, QWidget)
 
 from .. import data as nvdata
 from .settings import StudioSettings
@@ -38,6 +38,8 @@ class DataPanel(QWidget):
         self.dataset = QComboBox()
         self.dataset.setModel(self._dataset_model())
         self.dataset.setToolTip("Built-in datasets, by kind")
+        self.dataset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.dataset.setMinimumContentsLength(8)
         self.dataset.activated.connect(self._on_dataset)
         lay.addWidget(self._hint("Which dataset?"))
         lay.addWidget(self.dataset)
@@ -55,6 +57,14 @@ class DataPanel(QWidget):
         self.noise.valueChanged.connect(self._on_noise)
         lay.addWidget(self.noise_label)
         lay.addWidget(self.noise)
+
+        self.classes_label = self._hint("Classes")
+        self.classes = QSpinBox()
+        self.classes.setRange(2, 8)
+        self.classes.setToolTip("Number of classes (more than two use cross-entropy and a softmax output)")
+        self.classes.editingFinished.connect(lambda: self._set_option("classes", self.classes.value()))
+        lay.addWidget(self.classes_label)
+        lay.addWidget(self.classes)
 
         self.folder_button = QPushButton("Data folder…")
         self.folder_button.setToolTip("Folder with the IDX files of this dataset")
@@ -88,6 +98,8 @@ class DataPanel(QWidget):
         self.click_title = self._hint("Click on the output adds a point of class:")
         self.click_title.setWordWrap(True)
         self.click_class = QComboBox()
+        self.click_class.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.click_class.setMinimumContentsLength(8)
         self.click_hint = self._hint("Shift+click: the other class · Ctrl+click: remove the nearest point")
         self.click_hint.setWordWrap(True)
         for w in (self.click_title, self.click_class, self.click_hint):
@@ -99,6 +111,7 @@ class DataPanel(QWidget):
     def _hint(text: str) -> QLabel:
         label = QLabel(text)
         label.setProperty("role", "hint")
+        label.setWordWrap(True)       # the panel narrows with large fonts instead of clipping
         return label
 
     @staticmethod
@@ -162,7 +175,7 @@ class DataPanel(QWidget):
         opts = {k: v["default"] for k, v in info["options"].items()}
         opts.update(s.dataset_options)
         self.blockSignals(True)
-        widgets = [self.ratio, self.noise, self.dataset, *self.feature_boxes.values()]
+        widgets = [self.ratio, self.noise, self.dataset, self.classes, *self.feature_boxes.values()]
         for w in widgets:
             w.blockSignals(True)
         try:
@@ -183,6 +196,10 @@ class DataPanel(QWidget):
             if has_noise:
                 self.noise.setValue(int(round(100 * float(opts["noise"]))))
                 self.noise_label.setText(f"Noise: {float(opts['noise']):.2f}")
+            for w in (self.classes, self.classes_label):
+                w.setVisible("classes" in opts)
+            if "classes" in opts:
+                self.classes.setValue(int(opts["classes"]))
             self.folder_button.setVisible("path" in opts)
             if "path" in opts:
                 self.folder_button.setText(f"Data folder: {opts['path'] or '(choose…)'}")

@@ -46,20 +46,23 @@ class HyperPanel(QWidget):
         self.seed.setRange(0, 999_999)
         self.seed.setToolTip("Seed of the weights, the data and the minibatch order (rebuilds)")
 
-        grid = QGridLayout(self)
-        grid.setContentsMargins(8, 2, 8, 4)
-        grid.setHorizontalSpacing(14)
-        grid.setVerticalSpacing(2)
-        fields = (("Optimizer", self.optimizer), ("Learning rate", self.lr), ("Batch size", self.batch),
-                  ("Regularisation", self.regularization), ("Regularisation rate", self.reg_rate),
-                  ("Activation", self.activation), ("Dropout", self.dropout), ("Input noise", self.noise),
-                  ("Seed", self.seed))
-        for col, (title, widget) in enumerate(fields):
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(8, 2, 8, 4)
+        self.grid.setHorizontalSpacing(14)
+        self.grid.setVerticalSpacing(2)
+        self.fields = []
+        for title, widget in (("Optimizer", self.optimizer), ("Learning rate", self.lr),
+                              ("Batch size", self.batch), ("Regularisation", self.regularization),
+                              ("Regularisation rate", self.reg_rate), ("Activation", self.activation),
+                              ("Dropout", self.dropout), ("Input noise", self.noise), ("Seed", self.seed)):
             label = QLabel(title)
             label.setProperty("role", "hint")
-            grid.addWidget(label, 0, col)
-            grid.addWidget(widget, 1, col)
-            grid.setColumnStretch(col, 1)
+            self.fields.append((label, widget))
+            if isinstance(widget, QComboBox):
+                # size by a few characters, not by the longest entry, so the row fits large fonts
+                widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+                widget.setMinimumContentsLength(6)
+        self.set_columns(len(self.fields))
 
         self.optimizer.activated.connect(lambda _: self.changed.emit({"optimizer": self.optimizer.currentText()}))
         self.lr.activated.connect(lambda _: self._read_number("lr", self.lr, "learning rate"))
@@ -76,6 +79,20 @@ class HyperPanel(QWidget):
         self.noise.editingFinished.connect(lambda: self._emit_if_changed("input_noise", self.noise.value()))
         self.seed.editingFinished.connect(lambda: self._emit_if_changed("seed", self.seed.value()))
         self._shown: dict = {}
+
+    def set_columns(self, columns: int) -> None:
+        """Lay the fields out in rows of `columns` (the large-font theme uses two rows)."""
+        for label, widget in self.fields:
+            self.grid.removeWidget(label)
+            self.grid.removeWidget(widget)
+        for c in range(self.grid.columnCount()):
+            self.grid.setColumnStretch(c, 0)
+        for i, (label, widget) in enumerate(self.fields):
+            row, col = divmod(i, columns)
+            self.grid.addWidget(label, 2 * row, col)
+            self.grid.addWidget(widget, 2 * row + 1, col)
+        for c in range(columns):
+            self.grid.setColumnStretch(c, 1)
 
     # ------------------------------------------------------------------ widgets
     def _number_combo(self, values, tip: str) -> QComboBox:

@@ -7,13 +7,14 @@ message banner; the previous run keeps training, nothing the user had is lost).
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Callable, Optional
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QAction, QKeySequence, QShortcut
-from PyQt6.QtWidgets import (QApplication, QFileDialog, QFrame, QLabel, QMainWindow, QSplitter, QVBoxLayout,
-                             QWidget)
+from PyQt6.QtGui import QAction, QFontMetrics, QKeySequence, QShortcut
+from PyQt6.QtWidgets import (QApplication, QFileDialog, QFrame, QLabel, QMainWindow, QScrollArea, QSplitter,
+                             QVBoxLayout, QWidget)
 
 from .. import data as nvdata
 from ..spec import read_spec
@@ -31,6 +32,11 @@ from .snapshot import RunInfo, Snapshot
 from .theme import Theme, make_theme, stylesheet
 
 
+def _short(message: str, limit: int = 110) -> str:
+    first = message.splitlines()[0] if message else ""
+    return first if len(first) <= limit else first[:limit - 1] + "…"
+
+
 def _panel(widget: QWidget) -> QFrame:
     frame = QFrame()
     frame.setProperty("role", "panel")
@@ -44,6 +50,10 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: Optional[StudioSettings] = None, theme: Optional[Theme] = None):
         super().__init__()
         configure_pyqtgraph()
+        # Every Qt callback into Python (each paint, each event) needs the GIL, which the training thread
+        # holds between its GIL-free kernel calls; a 1 ms switch interval (instead of 5) bounds how long
+        # the GUI waits for it each time.
+        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
         self.theme = theme or make_theme()
         self.settings = settings or StudioSettings.from_preset(DEFAULT_PRESET)
         self.applied: Optional[StudioSettings] = None
@@ -82,7 +92,13 @@ class MainWindow(QMainWindow):
         top_lay.addWidget(self.hyper)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        for w in (self.data_panel, self.network_panel, self.output_panel):
+        data_scroll = QScrollArea()     # a long data panel (large fonts) scrolls instead of growing the window
+        data_scroll.setWidget(self.data_panel)
+        data_scroll.setWidgetResizable(True)
+        data_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        data_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.data_scroll = data_scroll
+        for w in (data_scroll, self.network_panel, self.output_panel):
             self.splitter.addWidget(_panel(w))
         self.splitter.setSizes([250, 800, 530])
         self.splitter.setStretchFactor(1, 3)
@@ -154,7 +170,7 @@ class MainWindow(QMainWindow):
         d.optionsChanged.connect(lambda opts: self.change("dataset options", dataset_options=opts,
                                                           point_edits=[]))
         d.featuresChanged.connect(lambda feats: self.change("input features", features=feats))
-        d.regenerateClicked.connect(lambda: self.change("new data", data_seed=self.settings.data_seed + 1,
+        d.regenerateClicked.connect(lambda: self.change("data sample", data_seed=self.settings.data_seed + 1,
                                                         point_edits=[]))
         d.showTestChanged.connect(self.output_panel.set_show_test)
         n = self.network_panel
@@ -176,6 +192,13 @@ class MainWindow(QMainWindow):
         app.setFont(font)
         self.setFont(font)
         self.setStyleSheet(stylesheet(theme))
+        self.hyper.set_columns(5 if theme.large_fonts else 9)
+        self.path_label.setMinimumWidth(QFontMetrics(font).horizontalAdvance("fused C++ SGD path") + 24)
+        self.data_scroll.setMinimumWidth(int(theme.font_pt * 22))
+        # the output map is what the room looks at: with large fonts it gets a larger share
+        total = max(sum(self.splitter.sizes()), 1200)
+        shares = (0.2, 0.4, 0.4) if theme.large_fonts else (0.17, 0.49, 0.34)
+        self.splitter.setSizes([int(total * f) for f in shares])
         self.output_panel.set_theme(theme)
         self.network_panel.view.set_theme(theme)
         if self.latest is not None:
@@ -199,7 +222,7 @@ class MainWindow(QMainWindow):
             self.controller.step()
 
     def reset(self) -> None:
-        self._pending_reason = "reset"
+        self._pending_reason = "Reset: the weights are back at their initial values, the counters at zero."
         self.controller.reset()
 
     def train_steps(self, steps: int) -> None:
@@ -208,11 +231,16 @@ class MainWindow(QMainWindow):
 
     def change(self, reason: str, **changes) -> None:
         """Apply a user change: live keys keep the weights; anything else rebuilds the run."""
+        if "seed" in changes:
+            changes["data_seed"] = changes["seed"]     # one seed: weights, data and minibatch order
         self.settings = self.settings.updated(**changes)
         if set(changes) <= LIVE_KEYS:
             self.controller.set_live(**changes)
+            said = ", ".join(f"{k.replace('_', ' ')} → {v}" for k, v in changes.items())
+            self.statusBar().showMessage(f"{said}: applied to the running training, weights kept", 5000)
             return
-        self._pending_reason = reason or ", ".join(f"{k} → {v}" for k, v in changes.items())
+        what = reason or ", ".join(f"{k.replace('_', ' ')} → {v}" for k, v in changes.items())
+        self._pending_reason = f"Rebuilt for the new {what}: fresh weights, counters at zero."
         self.controller.configure(self.settings)
 
     def load_preset(self, name: str) -> None:
@@ -223,7 +251,7 @@ class MainWindow(QMainWindow):
             return
         self._select(None)
         self.settings = settings
-        self._pending_reason = f"preset “{name}”"
+        self._pending_reason = f"Preset “{name}” loaded."
         self.controller.configure(settings)
 
     def apply_spec(self, spec_or_path) -> None:
@@ -237,7 +265,7 @@ class MainWindow(QMainWindow):
             return
         self._select(None)
         self.settings = self.settings.with_network(spec).updated(preset="", title=spec.get("name", "custom network"))
-        self._pending_reason = "new network spec"
+        self._pending_reason = "New network spec loaded: fresh weights, counters at zero."
         self.controller.configure(self.settings)
 
     def _dataset_chosen(self, name: str) -> None:
@@ -250,7 +278,7 @@ class MainWindow(QMainWindow):
     def _feature_toggled(self, name: str) -> None:
         feats = list(self.settings.features)
         feats = [f for f in feats if f != name] if name in feats else feats + [name]
-        self.change(f"input features", features=[f for f in nvdata.PLAYGROUND_FEATURES if f in feats])
+        self.change("input features", features=[f for f in nvdata.PLAYGROUND_FEATURES if f in feats])
 
     def _point_clicked(self, x1: float, x2: float, modifiers) -> None:
         if modifiers & Qt.KeyboardModifier.ControlModifier:
@@ -288,11 +316,11 @@ class MainWindow(QMainWindow):
         if first:
             if self.selected and self.selected[0] not in {c.map_layer for c in info.structure.columns}:
                 self._select(None)
-            said = [s for s in (f"Rebuilt: {self._pending_reason}." if self._pending_reason else "",
+            said = [s for s in (self._pending_reason,
                                 info.notice) if s]
             if said:
                 self.message.show_info(" ".join(said))
-                self.statusBar().showMessage(" ".join(said), 8000)
+                self.statusBar().showMessage(_short(" ".join(said)), 8000)
             self._pending_reason = ""
             if self.message.level == "error":
                 self.message.clear()   # the error was about a state that is gone now
@@ -307,14 +335,15 @@ class MainWindow(QMainWindow):
 
     def show_error(self, message: str) -> None:
         self.message.show_error(message)
-        self.statusBar().showMessage(message.splitlines()[0], 15000)
+        self.statusBar().showMessage(_short(message), 15000)
 
     def _show_settings(self, s: StudioSettings) -> None:
         self.hyper.show_settings(s, is_mlp=s.hidden is not None)
         self.data_panel.show_settings(s)
         loss = self.info.loss if self.info is not None else (s.loss or "")
-        self.network_panel.show_settings(s, f"{s.title or s.network.get('name', '')}"
-                                            + (f"  ·  loss: {loss}" if loss else ""))
+        title = s.title or s.network.get("name", "")
+        parts = [title, f"data: {s.dataset}", f"loss: {loss}" if loss else ""]
+        self.network_panel.show_settings(s, "  ·  ".join(p for p in parts if p))
         self.setWindowTitle(f"neuralviz studio — {s.title or s.network.get('name', 'network')}")
 
     # ================================================================== frames
@@ -346,7 +375,8 @@ class MainWindow(QMainWindow):
             return
         self._select(None)
         self.settings = settings
-        self._pending_reason = f"session {Path(path).name} (weights after {meta.get('step', 0):,d} steps)"
+        self._pending_reason = (f"Session {Path(path).name} opened (its weights after "
+                                f"{meta.get('step', 0):,d} training steps).")
         self.controller.configure(settings, state)
 
     def export_png(self, path, output_only: bool = False) -> bool:

@@ -3,7 +3,7 @@ notices about what a change did (they fade after a few seconds)."""
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt, QTimer
-from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton
+from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton
 
 
 class MessagePanel(QFrame):
@@ -11,7 +11,7 @@ class MessagePanel(QFrame):
         super().__init__(parent)
         self.setObjectName("messagePanel")
         self.label = QLabel()
-        self.label.setWordWrap(True)
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton()
         close.setText("✕")
@@ -25,12 +25,13 @@ class MessagePanel(QFrame):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.clear)
         self.level = ""
+        self._full = ""
         self.hide()
 
     @property
     def text(self) -> str:
-        """The message shown now ('' when none)."""
-        return self.label.text()
+        """The whole message shown now ('' when none)."""
+        return self._full
 
     def show_error(self, text: str) -> None:
         self._show("error", f"⚠ {text}")
@@ -47,10 +48,23 @@ class MessagePanel(QFrame):
         self.setProperty("level", level)
         self.style().unpolish(self)
         self.style().polish(self)
-        self.label.setText(text)
+        # one line, elided to the banner's width; the whole message is in the tooltip and in `text`
+        self._full = text
+        self.label.setToolTip(text)
         self.show()
+        self._elide()
+
+    def _elide(self) -> None:
+        first = self._full.splitlines()[0] if self._full else ""
+        width = max(100, self.label.width())
+        self.label.setText(self.label.fontMetrics().elidedText(first, Qt.TextElideMode.ElideRight, width))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
 
     def clear(self) -> None:
         self.level = ""
+        self._full = ""
         self.label.setText("")
         self.hide()

@@ -2,42 +2,52 @@
 layer blocks for networks that are not small MLPs."""
 from __future__ import annotations
 
+import time
 from typing import Callable, Optional
 
 import numpy as np
-from PyQt6.QtCore import QPointF, QRectF, Qt
+from PyQt6.QtCore import QLineF, QPointF, QRectF, Qt
 from PyQt6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPen
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsObject
 
-from .theme import Theme
+from .theme import Theme, hex_to_rgb
 
 
 class NeuronItem(QGraphicsObject):
     """One neuron: a heat-map of its activation over the input plane (or its curve over x for 1-D data),
-    a small bias square, a label for inputs; faded when it is an input feature that is switched off."""
+    a small bias square; faded when it is an input feature that is switched off.
 
-    def __init__(self, size: float, label: str, tooltip: str, on_click: Callable[[], None]):
+    The item handles clicks and tooltips; its pixels are drawn by the NeuronLayer it belongs to (the item
+    itself has no contents), because one paint call per frame costs far less than one per neuron.
+    """
+
+    def __init__(self, size: float, tooltip: str, on_click: Callable[[], None], layer: "NeuronLayer"):
         super().__init__()
         self.size = size
-        self.label = label
         self.image: Optional[QImage] = None
+        self._scaled: Optional[QImage] = None     # the image at its size on screen
         self.curve: Optional[QPainterPath] = None
         self.bias: Optional[QColor] = None
         self.active = True
         self.selected = False
-        self.theme: Optional[Theme] = None
+        self.layer = layer
         self._on_click = on_click
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
         self.setToolTip(tooltip)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton)
+        layer.add(self)
 
     def boundingRect(self) -> QRectF:
         return QRectF(-3, -3, self.size + 6, self.size + 6)
 
+    def paint(self, p: QPainter, option, widget=None) -> None:
+        """Nothing: see NeuronLayer."""
+
     # ------------------------------------------------------------------ content
     def set_image(self, image: QImage) -> None:
-        self.image, self.curve = image, None
-        self.update()
+        self.image, self.curve, self._scaled = image, None, None
+        self.layer.update()
 
     def set_curve(self, values: np.ndarray, scale: float) -> None:
         """A 1-D activation curve, values in [-scale, scale] drawn across the box."""
@@ -51,97 +61,171 @@ class NeuronItem(QGraphicsObject):
         for x, y in zip(xs[1:], ys[1:]):
             path.lineTo(x, y)
         self.curve, self.image = path, None
-        self.update()
+        self.layer.update()
 
     def set_bias(self, colour: Optional[QColor]) -> None:
         self.bias = colour
-        self.update()
+        self.layer.update()
 
     def set_state(self, active: bool, selected: bool) -> None:
         if (active, selected) != (self.active, self.selected):
             self.active, self.selected = active, selected
-            self.update()
-
-    # ------------------------------------------------------------------ drawing
-    def paint(self, p: QPainter, option, widget=None) -> None:
-        s, theme = self.size, self.theme
-        p.setOpacity(1.0 if self.active else 0.3)
-        rect = QRectF(0, 0, s, s)
-        if self.image is not None:
-            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-            p.drawImage(rect, self.image)
-        else:
-            p.fillRect(rect, QColor("#ffffff"))
-            if self.curve is not None:
-                p.setPen(QPen(QColor("#c0c4c8"), 0.8, Qt.PenStyle.DashLine))
-                p.drawLine(QPointF(1, s / 2), QPointF(s - 1, s / 2))
-                p.setPen(QPen(QColor(theme.positive if theme else "#0877bd"), 2.0))
-                p.drawPath(self.curve)
-        if self.bias is not None:
-            p.fillRect(QRectF(-2, s - 8, 8, 8), self.bias)
-            p.setPen(QPen(QColor("#333333"), 0.5))
-            p.drawRect(QRectF(-2, s - 8, 8, 8))
-        if self.selected:
-            p.setPen(QPen(QColor("#000000"), 3.0))
-        else:
-            p.setPen(QPen(QColor("#1f2328" if self.active else "#8b949e"), 1.2))
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.drawRect(rect)
+            self.layer.update()
 
     def mousePressEvent(self, event) -> None:
         self._on_click()
         event.accept()
 
 
-class EdgeBundleItem(QGraphicsItem):
-    """All the weights between two columns, one curve each: colour = sign, width = |w| (the Playground's
-    encoding). Drawn by one item so a frame repaints hundreds of edges in one pass."""
+class NeuronLayer(QGraphicsItem):
+    """Draws every neuron of the diagram in one paint call (see NeuronItem)."""
 
-    def __init__(self, starts: list[QPointF], ends: list[QPointF]):
+    # pens and colours made once: a frame draws dozens of neurons
+    _WHITE = QColor("#ffffff")
+    _ZERO_PEN = QPen(QColor("#c0c4c8"), 0.8, Qt.PenStyle.DashLine)
+    _BIAS_PEN = QPen(QColor("#333333"), 0.5)
+    _SELECTED_PEN = QPen(QColor("#000000"), 3.0)
+    _BORDER_PEN = QPen(QColor("#1f2328"), 1.2)
+    _FADED_PEN = QPen(QColor("#8b949e"), 1.2)
+
+    def __init__(self, theme: Theme):
         super().__init__()
-        self.starts, self.ends = starts, ends
-        # path[k][j]: from input j to unit k
-        self.paths = [[self._curve(a, b) for a in starts] for b in ends]
-        bounds = QRectF()
-        for row in self.paths:
-            for path in row:
-                bounds = bounds.united(path.boundingRect())
-        self._bounds = bounds.adjusted(-6, -6, 6, 6)
-        self.weights: Optional[np.ndarray] = None
-        self.theme: Optional[Theme] = None
-        self.setZValue(-1)
+        self.theme = theme
+        self.neurons: list[NeuronItem] = []
+        self._bounds = QRectF()
 
-    @staticmethod
-    def _curve(a: QPointF, b: QPointF) -> QPainterPath:
-        path = QPainterPath(a)
-        mid = (a.x() + b.x()) / 2
-        path.cubicTo(QPointF(mid, a.y()), QPointF(mid, b.y()), b)
-        return path
+    def add(self, neuron: NeuronItem) -> None:
+        self.neurons.append(neuron)
+
+    def finish(self) -> None:
+        """Call once every neuron has its position."""
+        self.prepareGeometryChange()
+        self._bounds = QRectF()
+        for n in self.neurons:
+            self._bounds = self._bounds.united(n.boundingRect().translated(n.pos()))
 
     def boundingRect(self) -> QRectF:
         return self._bounds
 
-    def set_weights(self, w: np.ndarray) -> None:
-        """w: (units, inputs) as PyTorch's Linear."""
-        self.weights = w
-        self.update()
-
     def paint(self, p: QPainter, option, widget=None) -> None:
-        w, theme = self.weights, self.theme
-        if w is None or theme is None:
-            return
+        for n in self.neurons:
+            p.save()
+            p.translate(n.pos())
+            self._draw(p, n)
+            p.restore()
+
+    def _draw(self, p: QPainter, n: NeuronItem) -> None:
+        s = n.size
+        if not n.active:
+            p.setOpacity(0.3)
+        rect = QRectF(0, 0, s, s)
+        if n.image is not None:
+            self._blit(p, n)
+        else:
+            p.fillRect(rect, self._WHITE)
+            if n.curve is not None:
+                p.setPen(self._ZERO_PEN)
+                p.drawLine(QPointF(1, s / 2), QPointF(s - 1, s / 2))
+                p.setPen(QPen(QColor(self.theme.positive), 2.0))
+                p.drawPath(n.curve)
+        if n.bias is not None:
+            bias_rect = QRectF(-2, s - 8, 8, 8)
+            p.fillRect(bias_rect, n.bias)
+            p.setPen(self._BIAS_PEN)
+            p.drawRect(bias_rect)
+        p.setPen(self._SELECTED_PEN if n.selected else (self._BORDER_PEN if n.active else self._FADED_PEN))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRect(rect)
+
+    @staticmethod
+    def _blit(p: QPainter, n: NeuronItem) -> None:
+        """Draw the map 1:1 in screen pixels, scaled once per size change: a scaled draw under the
+        view's antialiased transform takes Qt's slow path."""
+        t = p.worldTransform()
+        corner = t.map(QPointF(0, 0))
+        far = t.map(QPointF(n.size, n.size))
+        w, h = max(1, round(far.x() - corner.x())), max(1, round(far.y() - corner.y()))
+        if n._scaled is None or (n._scaled.width(), n._scaled.height()) != (w, h):
+            n._scaled = n.image.scaled(w, h, Qt.AspectRatioMode.IgnoreAspectRatio,
+                                       Qt.TransformationMode.SmoothTransformation).convertToFormat(
+                QImage.Format.Format_ARGB32_Premultiplied)
+        p.save()
+        p.resetTransform()
+        p.drawImage(QPointF(round(corner.x()), round(corner.y())), n._scaled)
+        p.restore()
+
+
+class EdgeLayer:
+    """All the weights of the diagram, one curve each: colour = sign, width = |w| (the Playground's
+    encoding). Drawn by the view as its (cached) background, so a frame that only changes the neuron
+    maps copies the edges instead of drawing them again.
+
+    Antialiased wide curves are the most expensive thing the studio draws (hundreds of them for a
+    16-16-16 net), so the view redraws them at most every `4 x their own cost` seconds (`due`): small
+    networks get fresh edges every frame, big ones a few times a second, and neither slows the window.
+    """
+
+    def __init__(self, theme: Theme):
+        self.curves: dict[str, list[list[list[QLineF]]]] = {}   # dense id -> curves[k][j] (input j -> unit k)
+        self.weights: dict[str, np.ndarray] = {}
+        self.theme = theme
+        self.dirty = True
+        self.cost = 0.0
+        self.drawn_at = 0.0
+        self.draws = 0
+
+    @staticmethod
+    def _curve(a: QPointF, b: QPointF, segments: int = 18) -> list[QLineF]:
+        """The S-curve from a to b (a cubic with horizontal tangents, as the Playground draws its links)
+        as straight segments: Qt rasterises wide antialiased straight lines several times faster than
+        it strokes a curve, and at this length the eye cannot tell."""
+        t = np.linspace(0.0, 1.0, segments + 1)
+        # Bezier a, (mid, a.y), (mid, b.y), b written out per coordinate
+        x = a.x() + (b.x() - a.x()) * (1.5 * t - 1.5 * t ** 2 + t ** 3)
+        y = a.y() + (b.y() - a.y()) * (3 * t ** 2 - 2 * t ** 3)
+        return [QLineF(x[i], y[i], x[i + 1], y[i + 1]) for i in range(segments)]
+
+    def add_bundle(self, dense_id: str, starts: list[QPointF], ends: list[QPointF]) -> None:
+        self.curves[dense_id] = [[self._curve(a, b) for a in starts] for b in ends]
+        self.dirty = True
+
+    def set_weights(self, dense_id: str, w: np.ndarray) -> None:
+        """w: (units, inputs) as PyTorch's Linear."""
+        self.weights[dense_id] = w
+        self.dirty = True
+
+    def due(self) -> bool:
+        return self.dirty and time.perf_counter() - self.drawn_at >= 4.0 * self.cost
+
+    def draw(self, p: QPainter) -> None:
+        start = time.perf_counter()
+        p.save()
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        pos, neg = QColor(theme.positive), QColor(theme.negative)
-        magnitude = np.nan_to_num(np.abs(w))
-        # width grows with |w| up to |w| = 3; faint edges stay visible but recede
-        widths = 0.4 + np.minimum(magnitude, 3.0) / 3.0 * (theme.edge_max_width - 0.4)
-        alphas = (60 + np.minimum(magnitude, 1.0) * 195).astype(int)
-        for k, row in enumerate(self.paths):
-            for j, path in enumerate(row):
-                colour = QColor(pos if w[k, j] >= 0 else neg)
-                colour.setAlpha(int(alphas[k, j]))
-                p.setPen(QPen(colour, float(widths[k, j]), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-                p.drawPath(path)
+        theme = self.theme
+        pos, neg = np.array(hex_to_rgb(theme.positive), float), np.array(hex_to_rgb(theme.negative), float)
+        for dense_id, curves in self.curves.items():
+            w = self.weights.get(dense_id)
+            if w is None or w.shape != (len(curves), len(curves[0]) if curves else 0):
+                continue
+            magnitude = np.nan_to_num(np.abs(w))
+            # width grows with |w| up to |w| = 3; faint edges recede toward the white background
+            widths = 0.5 + np.minimum(magnitude, 3.0) / 3.0 * (theme.edge_max_width - 0.5)
+            strength = 0.25 + 0.75 * np.minimum(magnitude, 1.0)
+            # weak edges first so strong ones lie on top; opaque colours (paled toward the white
+            # background) blend faster than translucent ones and keep crossings clean
+            n_in = magnitude.shape[1]
+            for flat in np.argsort(magnitude, axis=None):
+                k, j = divmod(int(flat), n_in)
+                base = pos if w[k, j] >= 0 else neg
+                rgb = 255.0 + (base - 255.0) * strength[k, j]
+                p.setPen(QPen(QColor(int(rgb[0]), int(rgb[1]), int(rgb[2])), float(widths[k, j]),
+                              Qt.PenStyle.SolidLine, Qt.PenCapStyle.SquareCap))
+                p.drawLines(curves[k][j])
+        p.restore()
+        self.dirty = False
+        self.drawn_at = time.perf_counter()
+        self.cost = self.drawn_at - start
+        self.draws += 1
 
 
 # colours of layer families in the block diagram (light fills, dark text stays readable)

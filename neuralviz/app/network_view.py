@@ -12,20 +12,20 @@ from typing import Optional
 
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QTransform
+from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QTransform
 from PyQt6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsSimpleTextItem,
                              QGraphicsView)
 
 from ..spec import INPUT
 from .data_panel import FEATURE_LABELS
-from .network_items import EdgeBundleItem, LayerBlockItem, NeuronItem
+from .network_items import EdgeLayer, LayerBlockItem, NeuronItem, NeuronLayer
 from .render import HeatmapPainter, neuron_scale, to_qimage
 from .snapshot import NetStructure, RunInfo, Snapshot
 from .theme import Theme
 
 NEURON = 44.0           # neuron box size (scene units; the view scales the whole scene to fit)
 PITCH = 58.0            # vertical distance between neurons
-COLUMN_GAP = 150.0      # horizontal distance between columns
+MIN_GAP = 120.0         # least horizontal distance between columns (more when the view is wide)
 
 
 class NetworkView(QGraphicsView):
@@ -41,16 +41,21 @@ class NetworkView(QGraphicsView):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QGraphicsView.Shape.NoFrame)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate)
+        # the edges are drawn as the background, which Qt keeps as a pixmap until we reset it
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
+        self.setBackgroundBrush(QColor("#ffffff"))
         self.theme = theme
         self.painter = HeatmapPainter(theme)
         self._structure: Optional[NetStructure] = None
         self._info: Optional[RunInfo] = None
         self._neurons: dict[str, list[NeuronItem]] = {}     # map layer -> items
-        self._edges: dict[str, EdgeBundleItem] = {}          # dense id -> bundle
+        self._edges: Optional[EdgeLayer] = None
         self._texts: list[QGraphicsSimpleTextItem] = []
         self._blocks: list[LayerBlockItem] = []
         self._selected: Optional[tuple[str, int]] = None
         self._content: Optional[QRectF] = None
+        self._gap = MIN_GAP
+        self._last: Optional[Snapshot] = None
         self._margins = (10.0, 10.0, 10.0, 10.0)     # left, top, right, bottom in screen pixels
 
     # ------------------------------------------------------------------ public slots
@@ -59,6 +64,7 @@ class NetworkView(QGraphicsView):
         self.painter.set_theme(theme)
         if self._info is not None:
             self._build(self._info)
+            self.resetCachedContent()
 
     def show_info(self, info: RunInfo) -> None:
         """Rebuild the scene when the network (or the active input features) changed."""
@@ -68,6 +74,7 @@ class NetworkView(QGraphicsView):
         self._build(info)
 
     def show_snapshot(self, snap: Snapshot) -> None:
+        self._last = snap
         if snap.info.structure is not self._structure:
             self._build(snap.info)
         if self._structure.kind != "mlp":
@@ -85,8 +92,9 @@ class NetworkView(QGraphicsView):
     def _build(self, info: RunInfo) -> None:
         scene = self.scene()
         scene.clear()
-        self._neurons, self._edges, self._texts, self._blocks = {}, {}, [], []
+        self._neurons, self._edges, self._texts, self._blocks = {}, None, [], []
         self._info, self._structure = info, info.structure
+        self.resetCachedContent()
         if info.structure.kind == "mlp":
             self._build_mlp(info)
         else:
@@ -118,26 +126,46 @@ class NetworkView(QGraphicsView):
         self._texts.append(item)
         return item
 
+    def _column_gap(self, columns) -> float:
+        """Spread the columns to the view's shape: a tall network in a wide panel gets wide gaps, so it
+        is drawn as large as the panel allows and the column labels have room."""
+        vw, vh = max(100, self.viewport().width()), max(100, self.viewport().height())
+        tallest = max(c.units for c in columns) * PITCH
+        n = len(columns)
+        wanted = (vw - 120) / max(vh - 90, 50) * tallest     # scene width that fills the view at fit
+        return max(MIN_GAP, (wanted - n * NEURON) / max(n - 1, 1))
+
     def _build_mlp(self, info: RunInfo) -> None:
         columns = info.structure.columns
+        self._gap = gap = self._column_gap(columns)
         heights = [c.units * PITCH for c in columns]
         tallest = max(heights)
         positions: list[list[QPointF]] = []
+        neuron_layer = NeuronLayer(self.theme)
         top = 0.0                       # titles sit above the tallest column
         label_width = 0.0
+        header_px = self._header_height()
         for i, col in enumerate(columns):
-            x = i * (NEURON + COLUMN_GAP)
+            x = i * (NEURON + gap)
             y0 = (tallest - heights[i]) / 2
             pts = [QPointF(x, y0 + k * PITCH) for k in range(col.units)]
             positions.append(pts)
-            subtitle = f"{col.units} neuron{'s' if col.units != 1 else ''}"
+            lines = [f"{col.units} neuron{'s' if col.units != 1 else ''}"]
             if i == 0 and not all(col.active):
-                subtitle = f"{sum(col.active)} of {col.units} in use"
+                lines = [f"{sum(col.active)} of {col.units} in use"]
             if i > 0 and col.map_layer != col.dense_id:
-                subtitle += f" · {self._activation_name(col.map_layer)}"
-            title = self._text(col.title, x + NEURON / 2, top, 1.05, bold=True, align="centre", dy_px=-48)
-            self._text(subtitle, x + NEURON / 2, top, 0.9, align="centre",
-                       dy_px=-48 + title.boundingRect().height())
+                lines.append(self._activation_name(col.map_layer))
+            # a header of short lines (title, width, activation) stays narrower than the column pitch
+            title = self._text(col.title, x + NEURON / 2, top, 1.05, bold=True, align="centre", dy_px=-header_px)
+            dy, widths = -header_px + title.boundingRect().height(), [title.boundingRect().width()]
+            for text in lines:
+                sub = self._text(text, x + NEURON / 2, top, 0.9, align="centre", dy_px=dy)
+                dy += sub.boundingRect().height() - 2
+                widths.append(sub.boundingRect().width())
+            half_label = max(widths) / 2
+            if i == 0:
+                first_half = half_label
+            last_half = half_label
             items = []
             for k, pt in enumerate(pts):
                 name = col.names[k]
@@ -145,8 +173,7 @@ class NetworkView(QGraphicsView):
                 tip = (f"{label}: click to {'remove' if col.active[k] else 'add'} this input feature"
                        if i == 0 and info.kind == "planar" else
                        f"{name}: click to see its map in the output view")
-                item = NeuronItem(NEURON, label, tip, self._click_handler(i, col, k))
-                item.theme = self.theme
+                item = NeuronItem(NEURON, tip, self._click_handler(i, col, k), neuron_layer)
                 item.setPos(pt)
                 item.set_state(col.active[k], self._selected == (col.map_layer, k))
                 self.scene().addItem(item)
@@ -155,12 +182,25 @@ class NetworkView(QGraphicsView):
                     text = self._text(label, pt.x() - 6, pt.y() + NEURON / 2, 1.0, align="right", middle=True)
                     label_width = max(label_width, text.boundingRect().width())
             self._neurons[col.map_layer] = items
+        neuron_layer.finish()
+        self.scene().addItem(neuron_layer)
         self._add_edges(columns, positions)
         self._show_input_maps(info)
-        out_x = (len(columns) - 1) * (NEURON + COLUMN_GAP)
+        out_x = (len(columns) - 1) * (NEURON + gap)
         summary = self._text(info.structure.summary, out_x + NEURON, tallest - PITCH + NEURON, 0.9,
                              align="right", dy_px=6)
-        self._margins = (label_width + 16, 56.0, 12.0, summary.boundingRect().height() + 12)
+        # room in screen pixels for the input labels and for column titles wider than their neurons
+        self._margins = (max(label_width + 16, first_half + 6), header_px + 8, max(12.0, last_half + 6),
+                         summary.boundingRect().height() + 12)
+
+    def _header_height(self) -> float:
+        """Screen pixels the column headers need: a bold title and two short lines, plus a gap."""
+        def line(scale: float, bold: bool = False) -> float:
+            font = QFont(self.font())
+            font.setPointSizeF(self.theme.font_pt * scale)
+            font.setBold(bold)
+            return QFontMetricsF(font).height()
+        return line(1.05, True) + 2 * (line(0.9) - 2) + 8
 
     def _activation_name(self, map_layer: str) -> str:
         net_layers = {l["id"]: l["type"] for l in self._info.settings.network.get("layers", [])}
@@ -174,16 +214,17 @@ class NetworkView(QGraphicsView):
         return lambda: self.neuronClicked.emit(col.map_layer, unit)
 
     def _add_edges(self, columns, positions) -> None:
+        self._edges = EdgeLayer(self.theme)
         for i in range(1, len(columns)):
             prev, col = columns[i - 1], columns[i]
             # inputs of this dense layer: the active neurons of the previous column, in order
             starts = [QPointF(p.x() + NEURON, p.y() + NEURON / 2)
                       for p, on in zip(positions[i - 1], prev.active) if on]
             ends = [QPointF(p.x(), p.y() + NEURON / 2) for p in positions[i]]
-            bundle = EdgeBundleItem(starts, ends)
-            bundle.theme = self.theme
-            self.scene().addItem(bundle)
-            self._edges[col.dense_id] = bundle
+            self._edges.add_bundle(col.dense_id, starts, ends)
+        # the scene must cover the edges for the background to be drawn under them
+        self.scene().addRect(QRectF(positions[0][0], positions[-1][-1]).normalized(),
+                             QPen(Qt.PenStyle.NoPen)).setZValue(-10)
 
     def _show_input_maps(self, info: RunInfo) -> None:
         col = info.structure.columns[0]
@@ -267,18 +308,27 @@ class NetworkView(QGraphicsView):
                     item.set_curve(c, neuron_scale(c))
 
     def _update_weights(self, snap: Snapshot) -> None:
+        edges = self._edges
+        if edges is None:
+            return
         lut = self.painter.lut
-        for dense_id, bundle in self._edges.items():
-            w = snap.params.get(f"{dense_id}.weight")
+        for col in self._structure.columns[1:]:
+            w = snap.params.get(f"{col.dense_id}.weight")
             if w is not None and w.ndim == 2:
-                bundle.set_weights(w)
-            b = snap.params.get(f"{dense_id}.bias")
-            col = next((c for c in self._structure.columns if c.dense_id == dense_id), None)
-            if b is None or col is None:
-                continue
-            rows = np.clip(((np.nan_to_num(b) + 1.0) * 127.5).astype(int), 0, 255)
-            for item, r in zip(self._neurons.get(col.map_layer, []), rows):
-                item.set_bias(QColor(*(int(c) for c in lut[r, :3])))
+                edges.set_weights(col.dense_id, w)
+            b = snap.params.get(f"{col.dense_id}.bias")
+            if b is not None:
+                rows = ((np.clip(np.nan_to_num(b), -1.0, 1.0) + 1.0) * 127.5).astype(int)
+                for item, r in zip(self._neurons.get(col.map_layer, []), rows):
+                    item.set_bias(QColor(*(int(c) for c in lut[r, :3])))
+        if edges.due() or not snap.playing:
+            self.resetCachedContent()
+            self.viewport().update()
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, QColor("#ffffff"))
+        if self._edges is not None:
+            self._edges.draw(painter)
 
     # ------------------------------------------------------------------ fitting
     def _fit(self) -> None:
@@ -288,7 +338,7 @@ class NetworkView(QGraphicsView):
             return
         left, top, right, bottom = self._margins
         vw, vh = max(50, self.viewport().width()), max(50, self.viewport().height())
-        scale = min((vw - left - right) / rect.width(), (vh - top - bottom) / rect.height(), 2.0)
+        scale = min((vw - left - right) / rect.width(), (vh - top - bottom) / rect.height(), 1.5)
         scale = max(scale, 0.05)
         self.setTransform(QTransform.fromScale(scale, scale))
         full = rect.adjusted(-left / scale, -top / scale, right / scale, bottom / scale)
@@ -297,6 +347,11 @@ class NetworkView(QGraphicsView):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        if self._structure is not None and self._structure.kind == "mlp" and \
+                abs(self._column_gap(self._structure.columns) - self._gap) > 0.1 * self._gap:
+            self._build(self._info)      # the panel changed shape: spread the columns again
+            if self._last is not None:
+                self.show_snapshot(self._last)
         self._fit()
 
     def showEvent(self, event) -> None:

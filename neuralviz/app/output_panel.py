@@ -33,9 +33,9 @@ class OutputPanel(QWidget):
         self.train_metric = QLabel("Training loss –")
         for label in (self.test_metric, self.train_metric):
             label.setProperty("role", "metric")
+            label.setWordWrap(True)
             lay.addWidget(label)
         self.curves = CurvesView(theme)
-        self.curves.setMinimumHeight(190)
         lay.addWidget(self.curves, 3)
 
         row = QHBoxLayout()
@@ -55,7 +55,7 @@ class OutputPanel(QWidget):
         self.stack = QStackedWidget()
         for w in (self.boundary, self.regression, self.samples):
             self.stack.addWidget(w)
-        self.stack.setMinimumSize(320, 320)
+        self.stack.setMinimumSize(280, 240)
         lay.addWidget(self.stack, 5)
 
         self.legend = ColourLegend(theme)
@@ -81,6 +81,9 @@ class OutputPanel(QWidget):
         self.boundary.select_neuron(map_layer, unit)
         self.regression.select_neuron(map_layer, unit)
         self.back_button.setVisible(bool(map_layer))
+        if self._info is not None and self._info.kind == "planar":
+            # an enlarged neuron shows values (-1 .. 1), whatever the classes are
+            self.legend.set_classes(() if map_layer else self._info.class_names)
         self.showing.setText(f"Enlarged: neuron {map_layer}[{unit}] (click it again or “Show output”)"
                              if map_layer else self._output_text)
 

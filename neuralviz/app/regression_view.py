@@ -77,6 +77,13 @@ class RegressionView(QWidget):
                                  brush=pg.mkBrush(t.negative), pen=pg.mkPen("#000000", width=1.5))
         self.test_points.setVisible(self.show_test)
         self._fill_legend()
+        # a fixed range around the data (and the curve's x range): frames never re-layout the axes
+        x = info.line_x if info.line_x is not None else d.train_x[:, 0]
+        ys = np.concatenate([d.train_y[:, 0], d.test_y[:, 0]]) if len(d.test_y) else d.train_y[:, 0]
+        lo, hi = float(np.min(ys)), float(np.max(ys))
+        pad = 0.15 * (hi - lo or 1.0)
+        self.plot.disableAutoRange()
+        self.plot.setRange(xRange=(float(x[0]), float(x[-1])), yRange=(lo - pad, hi + pad), padding=0.02)
 
     def show_snapshot(self, snap: Snapshot) -> None:
         self.show_info(snap.info)

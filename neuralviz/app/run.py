@@ -29,6 +29,22 @@ def headless_problem() -> Optional[str]:
     return NO_DISPLAY_MESSAGE
 
 
+def install_excepthook(window) -> None:
+    """PyQt6 aborts the process on an exception escaping a slot or a paint method; a bug in one view must
+    not take the lecture down, so such errors are printed and shown in the window's message banner."""
+    import traceback
+
+    def hook(kind, value, tb):
+        traceback.print_exception(kind, value, tb)
+        try:
+            window.show_error(f"Internal error ({kind.__name__}: {value}); the studio keeps running. "
+                              "Details are printed on the console.")
+        except Exception:  # noqa: BLE001 - the window itself may be the problem
+            pass
+
+    sys.excepthook = hook
+
+
 def run(preset: Optional[str] = None, train_steps: int = 0, screenshot: Optional[str] = None,
         quit: bool = False, large_fonts: bool = False, high_contrast: bool = False) -> int:
     """Open the studio; returns the process exit code.
@@ -60,6 +76,7 @@ def run(preset: Optional[str] = None, train_steps: int = 0, screenshot: Optional
         print("neuralviz gui: warning: Qt found no fonts, text will show as boxes "
               "(install a font package such as fonts-dejavu-core)", file=sys.stderr)
     window = MainWindow(settings, make_theme(large_fonts, high_contrast))
+    install_excepthook(window)
     window.show()
     result = {"code": 0}
     if train_steps or screenshot or quit:

@@ -29,6 +29,8 @@ class MlpDescription:
     dropout: float = 0.0
     input_noise: float = 0.0
     name: str = "mlp"
+    flatten: bool = True      # inputs with several axes are flattened; (time, features) may instead go
+                              # through the dense layers per time step (one output per step)
 
     # ------------------------------------------------------------------ reading
     @classmethod
@@ -52,8 +54,8 @@ class MlpDescription:
             flattened, i = True, i + 1
         if i < len(types) and types[i] == "gaussian_noise":
             noise, i = float(layers[i].get("std", 0.1)), i + 1
-        if len(spec["input_shape"]) > 1 and not flattened:
-            return None
+        if len(spec["input_shape"]) > 2 and not flattened:
+            return None             # images must be flattened; (time, features) may run per step
         groups: list[dict] = []
         dropouts: set[float] = set()
         for entry in layers[i:]:
@@ -76,13 +78,13 @@ class MlpDescription:
         return cls(input_shape=tuple(spec["input_shape"]), hidden=[g["units"] for g in groups[:-1]],
                    activations=[g["act"] for g in groups[:-1]], output_units=out["units"],
                    output_tail=tail, dropout=dropouts.pop() if dropouts else 0.0, input_noise=noise,
-                   name=str(spec.get("name", "mlp")))
+                   name=str(spec.get("name", "mlp")), flatten=flattened or len(spec["input_shape"]) == 1)
 
     # ------------------------------------------------------------------ writing
     def to_spec(self) -> dict:
         """A spec with Playground-style ids: h1, a1, d1, ..., out."""
         layers: list[dict] = []
-        if len(self.input_shape) > 1:
+        if len(self.input_shape) > 1 and self.flatten:
             layers.append({"id": "flatten", "type": "flatten"})
         if self.input_noise > 0:
             layers.append({"id": "noise", "type": "gaussian_noise", "std": float(self.input_noise)})

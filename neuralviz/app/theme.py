@@ -72,7 +72,7 @@ def make_theme(large_fonts: bool = False, high_contrast: bool = False) -> Theme:
                        edge_max_width=6.0, train_curve="#0072b2", test_curve="#d55e00")
     return Theme(large_fonts=large_fonts, high_contrast=high_contrast, font_pt=10 * scale,
                  plot_font_pt=9 * scale, title_pt=12 * scale, classes=OKABE_ITO,
-                 point_size=(9 if high_contrast else 8) * scale, **colours)
+                 point_size=(9 if high_contrast else 8) * (1.2 if large_fonts else 1.0), **colours)
 
 
 def hex_to_rgb(colour: str) -> tuple[int, int, int]:
@@ -109,8 +109,9 @@ def stylesheet(theme: Theme) -> str:
     QLabel[role="title"] {{ font-size: {theme.title_pt:.0f}pt; font-weight: bold; color: {theme.text};
                             letter-spacing: 1px; }}
     QLabel[role="hint"] {{ color: {theme.muted_text}; }}
-    QLabel[role="counter"] {{ font-size: {theme.title_pt * 1.6:.0f}pt; color: {theme.text}; min-width: 5.5em; }}
-    QLabel[role="metric"] {{ font-size: {theme.title_pt:.0f}pt; color: {theme.text}; }}
+    QLabel[role="counter"] {{ font-size: {theme.title_pt * (1.25 if theme.large_fonts else 1.6):.0f}pt;
+                              color: {theme.text}; min-width: 5.5em; }}
+    QLabel[role="metric"] {{ font-size: {theme.font_pt * 1.2:.0f}pt; color: {theme.text}; }}
     QFrame[role="panel"] {{ background: {theme.panel}; border: 1px solid #d0d7de; border-radius: 6px; }}
     QToolButton#playButton {{ border-radius: 26px; background: #183d4e; color: white; }}
     QToolButton#playButton:hover {{ background: #24566d; }}

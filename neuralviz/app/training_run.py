@@ -52,12 +52,14 @@ class TrainingRun:
         if state is not None:
             self.net.load_state_dict(state)
         self.out_units = int(np.prod(self.net.output_shape[-1:]))
+        self._fusable: Optional[bool] = None
         self._set_targets()
-        self.trainer = Trainer(self.net, self.loss, self._make_optimizer(self.settings.optimizer),
+        self.trainer = Trainer(self.net, self.loss, self._make_optimizer(self.settings),
                                seed=self.settings.seed)
         self.trainer.check_dataset(SimpleNamespace(name=self.ds.name, x_train=self.x_train,
                                                    y_train=self.labels_train, x_test=self.x_test,
                                                    y_test=self.labels_test))
+        self._check_output_fits_targets()
         self.rng = np.random.default_rng([int(self.settings.seed), 7])
         self._perm, self._pos = np.empty(0, dtype=np.int64), 0
         self.step = 0
@@ -141,18 +143,25 @@ class TrainingRun:
         input_shape = (len(self.features),) if self.kind == "planar" else tuple(self.ds.input_shape)
         mlp = MlpDescription.from_spec(s.network) if s.network else None
         if mlp is None:
+            if not s.network:
+                raise SpecError("no network spec: pick a preset or open a spec file")
+            Network.from_spec(s.network, seed=s.seed)   # a broken spec is an error, never silently replaced
             spec = fit_io(s.network, input_shape, self._output_units(_last_units(s.network)))
             try:
                 return Network.from_spec(spec, seed=s.seed)
             except (SpecError, ValueError, TypeError) as err:
-                if len(input_shape) != 1 or not s.network:
-                    raise SpecError(f"network {s.network.get('name', '')!r} cannot read {self.ds.name} "
-                                    f"inputs of shape {input_shape}: {err}") from None
-                self.notices.append(f"network {s.network.get('name', '')!r} cannot read {self.ds.name} "
-                                    f"({err}); using an MLP 8, 8 (tanh) instead")
+                name = s.network.get("name", "")
+                if len(input_shape) != 1:
+                    raise SpecError(f"network {name!r} cannot read {self.ds.name} inputs of shape "
+                                    f"{input_shape}: {err}") from None
+                # a valid network built for other data (a CNN meeting 2-D points): an MLP takes over
+                self.notices.append(f"network {name!r} cannot read {self.ds.name} ({err}); "
+                                    "using an MLP 8, 8 (tanh) instead")
                 mlp = dataclasses.replace(DEFAULT_MLP)
                 s.hidden, s.activation, s.dropout, s.input_noise = [8, 8], "tanh", 0.0, 0.0
         mlp.input_shape = input_shape
+        # one label per time step: the dense layers run per step instead of on the flattened sequence
+        mlp.flatten = self.ds.task != "sequence-labeling" or len(input_shape) != 2
         mlp.output_units = self._output_units(mlp.output_units)
         if s.hidden is not None:
             mlp.set_hidden(list(s.hidden))
@@ -176,9 +185,18 @@ class TrainingRun:
             return np.eye(self.out_units, dtype=np.float32)[y]
         return y.astype(np.float32).reshape(len(y), -1)
 
-    def _make_optimizer(self, name: str):
-        s = self.settings
-        return optim.make(name, self.net, lr=float(s.lr), weight_decay=s.weight_decay, l1=s.l1)
+    def _check_output_fits_targets(self) -> None:
+        """One forward pass and loss on two examples, so a network whose output cannot be compared with
+        the targets is refused now (with both shapes named) rather than failing mid-training."""
+        out = self.net.forward(self.x_train[:2], train=False)
+        try:
+            losses.get(self.loss)(out, self.y_train[:2], grad=False)
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"the network's output {tuple(out.shape[1:])} does not fit the {self.loss} "
+                             f"targets of {self.ds.name} {tuple(self.y_train.shape[1:])}: {err}") from None
+
+    def _make_optimizer(self, s: StudioSettings):
+        return optim.make(s.optimizer, self.net, lr=float(s.lr), weight_decay=s.weight_decay, l1=s.l1)
 
     # ================================================================== live changes
     def set_live(self, **changes) -> None:
@@ -193,12 +211,7 @@ class TrainingRun:
             raise ValueError(f"learning rate and regularisation rate must be >= 0, got {new.lr}, {new.reg_rate}")
         opt = self.trainer.opt
         if new.optimizer != self.settings.optimizer:
-            self.settings = new   # the optimizer is built from the new settings
-            try:
-                opt = self._make_optimizer(new.optimizer)
-            except Exception:
-                self.settings = self.settings.updated(optimizer=opt.name)
-                raise
+            opt = self._make_optimizer(new)      # raises before anything changed
         opt.set_lr(float(new.lr))
         opt.weight_decay, opt.l1 = new.weight_decay, new.l1
         self.trainer.opt = opt
@@ -223,8 +236,10 @@ class TrainingRun:
     # ================================================================== training
     @property
     def uses_fast_path(self) -> bool:
-        return (self.settings.optimizer == "sgd" and self.loss in ("mse", "bce", "cross_entropy")
-                and self.x_train.ndim == 2 and fastpath.fused_mlp_plan(self.net) is not None)
+        """Plain SGD on a plain dense chain: train with the fused C++ kernel (GIL released)."""
+        if self._fusable is None:   # depends on the network only, so it is worked out once
+            self._fusable = self.x_train.ndim == 2 and fastpath.fused_mlp_plan(self.net) is not None
+        return self.settings.optimizer == "sgd" and self._fusable
 
     @property
     def epoch(self) -> float:
@@ -235,16 +250,19 @@ class TrainingRun:
         return max(1, min(int(self.settings.batch_size), len(self.x_train)))
 
     def _take(self, count: int) -> np.ndarray:
-        """The next `count` sample indices of the stream of shuffled epochs."""
-        n, parts = len(self.x_train), []
-        while count > 0:
-            if self._pos >= len(self._perm):
-                self._perm, self._pos = self.rng.permutation(n), 0
-            k = min(count, n - self._pos)
-            parts.append(self._perm[self._pos:self._pos + k])
-            self._pos += k
-            count -= k
-        return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, dtype=np.int64)
+        """The next `count` sample indices of the stream of shuffled epochs (each epoch a permutation)."""
+        left = len(self._perm) - self._pos
+        if left < count:
+            # refill with whole epochs at once: one vectorised shuffle instead of one call per epoch
+            # (a fused chunk can span dozens of epochs of a 250-point dataset)
+            n = len(self.x_train)
+            epochs = -(-(count - left) // n)
+            fresh = self.rng.permuted(np.broadcast_to(np.arange(n, dtype=np.int64), (epochs, n)), axis=1)
+            self._perm = np.concatenate([self._perm[self._pos:], fresh.ravel()])
+            self._pos = 0
+        out = self._perm[self._pos:self._pos + count]
+        self._pos += count
+        return out
 
     def train(self, steps: int) -> int:
         """Runs `steps` minibatch steps; returns how many were done.
@@ -422,11 +440,13 @@ class TrainingRun:
         """(n,) p(class 1) for one output unit, (n, K) class probabilities otherwise."""
         if out.shape[-1] == 1:
             v = out[:, 0].astype(np.float64)
-            return 1.0 / (1.0 + np.exp(-v)) if self.loss == "bce" else np.clip(v, 0.0, 1.0)
+            # the sigmoid as 0.5 (1 + tanh(v / 2)): no overflow for the huge logits of a diverging run
+            return 0.5 * (1.0 + np.tanh(0.5 * v)) if self.loss == "bce" else np.clip(v, 0.0, 1.0)
         if self.loss == "cross_entropy":
             z = out - out.max(axis=1, keepdims=True)
-            e = np.exp(z)
-            return e / e.sum(axis=1, keepdims=True)
+            with np.errstate(invalid="ignore", over="ignore"):
+                e = np.exp(z)
+                return e / e.sum(axis=1, keepdims=True)
         p = np.clip(out, 0.0, None)
         return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
 

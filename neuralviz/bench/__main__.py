@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[{suite}/{mod_name}]")
                 rows += run_cases(cases, quick=args.quick)
                 print()
+            if not args.quick and hasattr(mod, "report"):
+                mod.report()  # suite-specific tables (e.g. steps to a target loss)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(rows, fh, indent=1)

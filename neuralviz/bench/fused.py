@@ -43,7 +43,7 @@ def _xent_cases(n: int, c: int) -> list[Case]:
         np.divide(grad, n, out=grad)
         return loss
 
-    name = f"softmax_xent fwd+grad N{n} C{c}"
+    name = f"fused softmax_xent fwd+grad N{n} C{c}"
     cases = [Case(name, ours, "numpy", numpy_xent)]
     torch = _torch()
     if torch is not None:
@@ -86,7 +86,7 @@ def _adam_cases(size: int = 200_000) -> list[Case]:
         np.multiply(tmp, step_size, out=tmp)
         np.subtract(p, tmp, out=p)
 
-    name = "adam_update 200k params"
+    name = f"fused adam_update {size // 1000}k params"
     cases = [Case(name, ours, "numpy", numpy_adam)]
     torch = _torch()
     if torch is not None:
@@ -100,7 +100,7 @@ def _adam_cases(size: int = 200_000) -> list[Case]:
 def _tanh_cases(shape) -> list[Case]:
     x = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
     y = np.empty_like(x)
-    name = f"tanh fwd {'x'.join(map(str, shape))}"
+    name = f"fused tanh fwd {'x'.join(map(str, shape))}"
     cases = [Case(name, lambda: _fused.tanh_forward(x, y), "numpy", lambda: np.tanh(x, out=y))]
     torch = _torch()
     if torch is not None:
@@ -126,7 +126,7 @@ def _colormap_case(size: int = 256) -> Case:
 
     with np.errstate(invalid="ignore"):
         numpy_colormap()  # NaN -> intp casts warn once; the row is about speed
-    return Case(f"colormap_rgba {size}x{size}",
+    return Case(f"fused colormap_rgba {size}x{size}",
                 lambda: _fused.colormap_rgba(values, lut, vmin, vmax, out), "numpy",
                 lambda: _silenced(numpy_colormap))
 

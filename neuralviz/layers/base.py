@@ -41,6 +41,9 @@ class Layer:
     defaults: ClassVar[dict[str, Any]] = {}
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[Optional[int]] = 1
+    # Set by Network.backward: the input gradient will be discarded, so layers with a
+    # costly one (dense, conv2d) may return None instead of computing it.
+    skip_grad_x: bool = False
 
     def __init__(self, layer_id: str, config: dict, input_shapes: list[tuple], dtype: np.dtype,
                  rng: np.random.Generator):

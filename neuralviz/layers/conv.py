@@ -43,7 +43,8 @@ class Conv2d(Layer):
 
     def backward(self, grad_y):
         gx, gw, gb = _C.conv2d_backward(self.x, self.weight.value, np.ascontiguousarray(grad_y),
-                                        *self._geometry(), True, True, self.bias is not None)
+                                        *self._geometry(), not self.skip_grad_x, True,
+                                        self.bias is not None)
         self.weight.grad += gw
         if self.bias is not None:
             self.bias.grad += gb

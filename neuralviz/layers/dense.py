@@ -45,6 +45,8 @@ class Dense(Layer):
         self.weight.grad += _mm(g, self.x, True, False)
         if self.bias is not None:
             self.bias.grad += g.sum(axis=0)
+        if self.skip_grad_x:
+            return [None]
         gx = _mm(g, self.weight.value, False, False)
         return [gx if grad_y.ndim == 2 else gx.reshape(*self.lead, -1)]
 

@@ -13,7 +13,7 @@ class SGD(Optimizer):
 
     def _update(self, lr, batch):
         for p in self.params:
-            _fused.sgd_update(p.value.reshape(-1), p.grad.reshape(-1), lr, self.weight_decay, self.l1)
+            _fused.sgd_update(p.value, p.grad, lr, self.weight_decay, self.l1)
 
 
 class Momentum(Optimizer):
@@ -31,7 +31,7 @@ class Momentum(Optimizer):
 
     def _update(self, lr, batch):
         for p, v in zip(self.params, self.velocity):
-            _fused.momentum_update(p.value.reshape(-1), p.grad.reshape(-1), v.reshape(-1), lr,
+            _fused.momentum_update(p.value, p.grad, v, lr,
                                    self.hp["momentum"], bool(self.hp["nesterov"]),
                                    self.weight_decay, self.l1)
 
@@ -49,7 +49,7 @@ class Adam(Optimizer):
     def _update(self, lr, batch):
         h = self.hp
         for p, m, v in zip(self.params, self.m, self.v):
-            _fused.adam_update(p.value.reshape(-1), p.grad.reshape(-1), m.reshape(-1), v.reshape(-1),
+            _fused.adam_update(p.value, p.grad, m, v,
                                lr, h["beta1"], h["beta2"], h["eps"], self.steps + 1,
                                self.weight_decay, self.l1)
 
@@ -65,5 +65,5 @@ class RMSprop(Optimizer):
 
     def _update(self, lr, batch):
         for p, s in zip(self.params, self.sq):
-            _fused.rmsprop_update(p.value.reshape(-1), p.grad.reshape(-1), s.reshape(-1), lr,
+            _fused.rmsprop_update(p.value, p.grad, s, lr,
                                   self.hp["alpha"], self.hp["eps"], self.weight_decay, self.l1)

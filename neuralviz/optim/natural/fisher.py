@@ -38,6 +38,8 @@ from typing import Iterator, Optional
 
 import numpy as np
 
+from ... import _C
+
 FISHER_TYPES = ("true", "empirical", "mc")
 NG_LOSSES = ("mse", "bce", "cross_entropy")
 
@@ -175,7 +177,6 @@ def _stacked_backward(layer, g: np.ndarray, kind: str) -> list[Optional[np.ndarr
     if kind == "flatten":
         return [g.reshape(g.shape[0], *layer.shape)]
     if kind == "maxpool2d":
-        from ... import _C
         k, n = g.shape[:2]
         # the argmax indices address positions within each (example, channel) plane, so
         # tiling them K times lets the K seeds travel as one batch of K·N
@@ -183,13 +184,11 @@ def _stacked_backward(layer, g: np.ndarray, kind: str) -> list[Optional[np.ndarr
                                     np.ascontiguousarray(np.tile(layer.indices, (k, 1, 1, 1))), *layer.x_hw)
         return [gx.reshape(k, n, *gx.shape[1:])]
     if kind == "avgpool2d":
-        from ... import _C
         k, n = g.shape[:2]
         gx = _C.avg_pool2d_backward(np.ascontiguousarray(g.reshape(k * n, *g.shape[2:])), *layer.x_hw,
                                     *layer._geometry())
         return [gx.reshape(k, n, *gx.shape[1:])]
     if kind == "conv2d":
-        from ... import _C  # conv kernels: input gradient only
         geom = (*layer.stride, *layer.padding, *layer.dilation)
         w = layer.weight.value
         return [np.stack([_C.conv2d_backward(layer.x, w, np.ascontiguousarray(gk), *geom,
@@ -262,6 +261,13 @@ def im2col(x: np.ndarray, kernel: tuple[int, int], stride, padding, dilation) ->
     return np.ascontiguousarray(win.transpose(0, 2, 3, 1, 4, 5)).reshape(n, oh * ow, c * kh * kw)
 
 
+def per_example_grads(delta: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Σ_t δ_{k,n,t} x_{n,t}ᵀ for every seed and example: (K, N, T, O) × (N, T, J) -> (K, N, O, J)."""
+    if x.shape[1] == 1:  # one location: an outer product, no reduction
+        return delta[:, :, 0, :, None] * x[None, :, 0, None, :]
+    return np.matmul(delta.swapaxes(-1, -2), x)
+
+
 class Layout:
     """Where a dense/conv2d layer's parameters sit, and the homogeneous view W̄ = [W | b]
     (d_out × D, D = d_in + 1 with a bias) every structured method works in."""
@@ -329,7 +335,7 @@ class LayerStats:
 
     def unit_grads(self) -> np.ndarray:
         """(K, N, d_out, D): each seed's per-example gradient, row o = unit o's row of W̄."""
-        return np.einsum("knto,ntj->knoj", self.delta, self.xbar(), optimize=True)
+        return per_example_grads(self.delta, self.xbar())
 
     # -- the structured metrics ----------------------------------------------------------
     def kfac_factors(self) -> tuple[np.ndarray, np.ndarray]:
@@ -349,17 +355,19 @@ class LayerStats:
     def unit_blocks(self) -> np.ndarray:
         """(d_out, D, D): Ollivier's unitwise metric M^(o), the exact (o, o) block of F."""
         if self.single_location:
-            r = np.einsum("kno,kno->no", self.delta[:, :, 0], self.delta[:, :, 0])
+            r = np.square(self.delta[:, :, 0]).sum(axis=0)           # (N, d_out) Fisher modulus
             xb = self.xbar()[:, 0]
-            return np.einsum("no,ni,nj->oij", r, xb, xb, optimize=True) / self.n
+            weighted = r.T[:, :, None] * xb[None]                       # (d_out, N, D)
+            return np.matmul(weighted.transpose(0, 2, 1), xb) / self.n
         u = self.unit_grads()
-        return np.einsum("knoi,knoj->oij", u, u, optimize=True) / self.n
+        u = u.transpose(2, 0, 1, 3).reshape(self.layout.d_out, -1, self.layout.dim)
+        return np.matmul(u.transpose(0, 2, 1), u) / self.n
 
     def qd_entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(M_ii (d_out, d_in), M_0i (d_out, d_in), M_00 (d_out,)): the diagonal and bias
         entries of each unit's metric, the only ones the quasi-diagonal method keeps."""
         if self.single_location:
-            r = np.einsum("kno,kno->no", self.delta[:, :, 0], self.delta[:, :, 0])
+            r = np.square(self.delta[:, :, 0]).sum(axis=0)
             x = self.x[:, 0]
             return (r.T @ (x * x)) / self.n, (r.T @ x) / self.n, r.sum(axis=0) / self.n
         u = self.unit_grads()
@@ -443,13 +451,13 @@ class Curvature:
         return slice(int(self.offsets[idx[0]]), int(self.offsets[idx[-1] + 1]))
 
     # -- per-example gradients: the rows of U with F = UᵀU ---------------------------------
-    def _generic_rows(self, lid: str, examples: np.ndarray) -> np.ndarray:
-        """(K, len(examples), P_layer) for a layer without a closed form: one masked backward
-        pass per (seed, example), the gradient of s_nk·f_n alone."""
-        net, layer = self.net, self.net.layers[lid]
-        params = list(layer.params.values())
+    def _generic_rows(self, examples: np.ndarray) -> dict[str, np.ndarray]:
+        """layer id -> (K, len(examples), P_layer) for the layers without a closed form: one
+        masked backward pass per (seed, example) gives the gradient of s_nk · f_n alone."""
+        net = self.net
+        params = {lid: list(net.layers[lid].params.values()) for lid in self.other}
+        rows = {lid: np.zeros((self.k, len(examples), sum(p.size for p in ps))) for lid, ps in params.items()}
         saved = [(p, p.grad.copy()) for p in net.parameters()]
-        rows = np.zeros((self.k, len(examples), sum(p.size for p in params)), dtype=self.seeds.dtype)
         try:
             for k in range(self.k):
                 for j, n in enumerate(examples):
@@ -457,7 +465,8 @@ class Curvature:
                     seed[n] = self.seeds[k, n]
                     net.zero_grad()
                     net.backward(seed)
-                    rows[k, j] = np.concatenate([p.grad.ravel() for p in params])
+                    for lid, ps in params.items():
+                        rows[lid][k, j] = np.concatenate([p.grad.ravel() for p in ps])
         finally:
             for p, g in saved:
                 p.grad[...] = g
@@ -468,17 +477,20 @@ class Curvature:
         divided by √N, so that F = Σ over all chunks of UᵀU."""
         stop = self.n if stop is None else stop
         ex = np.arange(start, stop)
-        u = np.zeros((self.k, len(ex), self.num_params), dtype=self.seeds.dtype)
+        # float64 even for a float32 network: F = UᵀU accumulated in float32 has rounding
+        # errors far above a small damping, and its Cholesky would fail
+        u = np.zeros((self.k, len(ex), self.num_params))
         for lid, st in self.layers.items():
-            g = np.einsum("knto,ntj->knoj", st.delta[:, start:stop], st.x[start:stop], optimize=True)
+            delta = st.delta[:, start:stop].astype(np.float64)
+            g = per_example_grads(delta, st.x[start:stop].astype(np.float64))
             lay = st.layout
             u[:, :, self.offsets[lay.weight_index]:self.offsets[lay.weight_index + 1]] = \
                 g.reshape(self.k, len(ex), -1)
             if lay.has_bias:
-                u[:, :, self.offsets[lay.bias_index]:self.offsets[lay.bias_index + 1]] = \
-                    st.delta[:, start:stop].sum(axis=2)
-        for lid in self.other:
-            u[:, :, self.layer_slice(lid)] = self._generic_rows(lid, ex)
+                u[:, :, self.offsets[lay.bias_index]:self.offsets[lay.bias_index + 1]] = delta.sum(axis=2)
+        if self.other:
+            for lid, rows in self._generic_rows(ex).items():
+                u[:, :, self.layer_slice(lid)] = rows
         return u.reshape(-1, self.num_params) / np.sqrt(self.n)
 
     def _chunks(self, budget: int = 4_000_000) -> Iterator[tuple[int, int]]:
@@ -488,7 +500,7 @@ class Curvature:
 
     def dense(self) -> np.ndarray:
         """The full P × P metric F = (1/N) Σ_n Σ_k J_nᵀ s_nk s_nkᵀ J_n (network parameter order)."""
-        f = np.zeros((self.num_params, self.num_params), dtype=self.seeds.dtype)
+        f = np.zeros((self.num_params, self.num_params))
         for a, b in self._chunks():
             u = self.jacobian_rows(a, b)
             f += u.T @ u
@@ -496,7 +508,7 @@ class Curvature:
 
     def matvec(self, v: np.ndarray) -> np.ndarray:
         """F v without forming F (O(K N P) memory in chunks)."""
-        out = np.zeros(self.num_params, dtype=np.result_type(self.seeds.dtype, v.dtype))
+        out = np.zeros(self.num_params)
         for a, b in self._chunks():
             u = self.jacobian_rows(a, b)
             out += u.T @ (u @ v)
@@ -504,7 +516,7 @@ class Curvature:
 
     def diagonal(self) -> np.ndarray:
         """diag(F) as a flat vector (network parameter order)."""
-        d = np.zeros(self.num_params, dtype=self.seeds.dtype)
+        d = np.zeros(self.num_params)
         parts = [None] * len(self.params)
         for st in self.layers.values():
             st.layout.unbar(st.diagonal(), parts)

@@ -25,10 +25,14 @@ and the base class does the rest, identically for all of them:
                  statistics gathered every stat_every steps into a moving average
                  M ← ρ M + (1 − ρ) M_batch (ρ = stat_decay, 0: this batch only), and the
                  factorisation refreshed every inv_every steps (K-FAC's amortisation).
-                 None (default) means "auto": every step when the largest matrix the method
-                 builds or inverts has at most AUTO_DIM rows (the lecture's small nets),
-                 every AUTO_EVERY steps above that (784-100-10: K-FAC's 785 x 785 input
-                 factor would otherwise cost several SGD steps each step).
+                 None (default) means "auto". When the largest matrix the method builds
+                 or inverts has at most AUTO_DIM rows (the lecture's small nets; 600
+                 parameters for ng-exact, whose F is its only matrix): every
+                 step, no averaging (this batch's metric, where the theory's exact
+                 statements hold). Above that, K-FAC practice (Martens & Grosse):
+                 statistics every 10 steps into a 0.95 moving average, inverses every 50
+                 (784-100-10: inverting K-FAC's 785 x 785 input factor costs about 25 SGD
+                 steps, and applying it one more; see bench/natural.py).
 
 Weight decay and L1 are added to the gradient before preconditioning (the natural
 gradient of the regularised loss, measured with the data's metric).
@@ -43,8 +47,8 @@ from ..base import Optimizer
 from .fisher import FISHER_TYPES, Curvature, Layout, layer_kind
 
 MAX_MATRIX_PARAMS = 8000  # a dense P × P float64 matrix of 512 MB: beyond that, no heat map
-AUTO_DIM = 256            # "auto" refresh: every step up to this matrix size ...
-AUTO_EVERY = 10           # ... and every AUTO_EVERY steps above it
+AUTO_DIM = 256            # "auto" refresh: every step up to this matrix size, else AUTO_LARGE
+AUTO_LARGE = {"stat_every": 10, "inv_every": 50, "stat_decay": 0.95}
 
 
 def robust_inverse(a: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -73,10 +77,11 @@ class NaturalGradient(Optimizer):
     supported_layers: Optional[tuple[str, ...]] = ("dense", "conv2d")
     common_hyperparameters: dict[str, Any] = {
         "fisher": "true", "damping": 1e-3, "damping_relative": False, "normalize": False,
-        "kl_clip": 0.0, "mc_samples": 1, "seed": 0, "stat_every": None, "stat_decay": 0.0,
+        "kl_clip": 0.0, "mc_samples": 1, "seed": 0, "stat_every": None, "stat_decay": None,
         "inv_every": None,
     }
     extra_hyperparameters: dict[str, Any] = {}
+    auto_dim = AUTO_DIM  # the "auto" refresh's size threshold (see the module docstring)
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -90,9 +95,11 @@ class NaturalGradient(Optimizer):
         # the layers a structured (per-layer) method preconditions, with their W̄ layout
         self.layouts = {lid: Layout(layer, self.params) for lid, layer in net.layers.items()
                         if layer.params and layer_kind(layer)}
-        auto = 1 if self._largest_matrix() <= AUTO_DIM else AUTO_EVERY
-        self.stat_every = int(self.hp["stat_every"] or auto)
-        self.inv_every = int(self.hp["inv_every"] or auto)
+        auto = ({"stat_every": 1, "inv_every": 1, "stat_decay": 0.0} if self._largest_matrix() <= self.auto_dim
+                else AUTO_LARGE)
+        self.stat_every = int(auto["stat_every"] if self.hp["stat_every"] is None else self.hp["stat_every"])
+        self.inv_every = int(auto["inv_every"] if self.hp["inv_every"] is None else self.hp["inv_every"])
+        self.stat_decay = float(auto["stat_decay"] if self.hp["stat_decay"] is None else self.hp["stat_decay"])
         self.metric: Optional[dict[str, np.ndarray]] = None
         self._stale = True
         self.info: dict[str, Any] = {}
@@ -107,7 +114,7 @@ class NaturalGradient(Optimizer):
             raise ValueError(f"{who}: damping must be a number >= 0, got {lam!r}")
         if not isinstance(h["kl_clip"], (int, float)) or not h["kl_clip"] >= 0:
             raise ValueError(f"{who}: kl_clip must be a number >= 0 (0: off), got {h['kl_clip']!r}")
-        if not 0 <= h["stat_decay"] < 1:
+        if h["stat_decay"] is not None and not 0 <= h["stat_decay"] < 1:
             raise ValueError(f"{who}: stat_decay must be in [0, 1), got {h['stat_decay']!r}")
         for key in ("stat_every", "inv_every", "mc_samples"):
             v = h[key]
@@ -140,7 +147,7 @@ class NaturalGradient(Optimizer):
         return Curvature.from_network(self.net, y, loss, self.hp["fisher"], self.rng, self.hp["mc_samples"])
 
     def _absorb(self, batch_metric: dict[str, np.ndarray]) -> None:
-        rho = self.hp["stat_decay"]
+        rho = self.stat_decay
         if self.metric is None or rho == 0:
             self.metric = batch_metric
         else:

@@ -1,0 +1,15 @@
+// Large elementwise activations with runtime ISA dispatch (the vectorised exp/tanh of
+// activations.h). The Cython module handles small arrays with less call overhead; these
+// serve big ones, such as evaluating a network on the decision-boundary grid.
+#pragma once
+#include <cstdint>
+
+namespace nvz {
+
+template <typename T>
+void tanh_forward(const T* x, T* y, int64_t n);
+
+template <typename T>
+void sigmoid_forward(const T* x, T* y, int64_t n);
+
+}  // namespace nvz
