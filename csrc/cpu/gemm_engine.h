@@ -22,10 +22,16 @@
 //   Transposes exist only in the pack routines. Edge panels are zero-padded, so the
 //   micro-kernel always computes a full MR x NR tile and only its write-back is clipped.
 //
-// Small-M path: with few rows, packing is not repaid (each packed element would be read
-// only a few times), so the micro-kernel reads op(A) in place through its strides, and
-// op(B) too when it is not transposed. A 1 x K by K x N product then packs nothing but a
-// ragged last column strip.
+// Small-M path (M <= 6 MR): packing would not be repaid (a packed element of A is read
+// only N/NR times), so the micro-kernel reads op(A) in place through its strides, with
+// tiles widened for short row blocks; op(B) is read in place too while M <= 2 MR and B is
+// not transposed. A 1 x K by K x N product thus packs nothing but a ragged last strip.
+// Dot path (M <= kDotMaxRows with op(B) = B^T): dot products of rows of op(A) and rows of
+// stored B, so B^T is never transposed into panels for a product that uses it once.
+//
+// Results do not depend on the path or tile an element lands in: each element sums its
+// K terms in order within a K block (KC fixed per K), which is what makes the threaded
+// split reproducible (gemm.cpp). Only the dot path sums in another order.
 
 #ifndef NVZ_GEMM_NAMESPACE
 #error "gemm_engine.h is included by gemm.cpp with NVZ_GEMM_NAMESPACE defined"
@@ -102,7 +108,8 @@ struct Simd {
   }
   template <size_t... I>
   static inline V zip_hi(V a, V b, std::index_sequence<I...>) {  // a(L/2) b(L/2) ...
-    return __builtin_shufflevector(a, b, (I % 2 ? kLanes + kLanes / 2 + I / 2 : kLanes / 2 + I / 2)...);
+    constexpr int h = kLanes / 2;
+    return __builtin_shufflevector(a, b, (I % 2 ? kLanes + h + I / 2 : h + I / 2)...);
   }
 #endif
 };
@@ -257,8 +264,11 @@ inline void write_back(const typename Simd<T, Isa>::V (&acc)[R][W], const OutVie
     for (int i = 0; i < R; ++i) {
       NVZ_GEMM_UNROLL(16)
       for (int j = 0; j < W; ++j) {
+        // alpha * acc first, then (with beta) one fused beta * c + that, exactly as the
+        // scalar path below: a tile's results do not depend on where its edges fall.
         T* cij = c + i * C.rs + j * L;
-        S::store(cij, beta == T(0) ? acc[i][j] * va : acc[i][j] * va + S::load(cij) * vb);
+        const V r = acc[i][j] * va;
+        S::store(cij, beta == T(0) ? r : S::load(cij) * vb + r);
       }
     }
     return;
@@ -344,24 +354,21 @@ constexpr int row_tile_vectors() {
   return NV * w;
 }
 
-// Columns [j, j_end) of C's rows i0 .. i0+m, B from `b` (column j_b of b is column 0 of
-// the range): widest tiles first, then halving down to one panel; the last tile may run
-// into zero padding up to j_pad (packed B only).
+// Columns [j, j_end) of tile rows i0 .. i0+R, with B's column j at b: widest tiles first,
+// then halving down to one panel. A tile may run past j_end into B's zero padding, up to
+// j_pad (packed B; in-place B has no padding, so j_pad = j_end there).
 template <typename T, typename Isa, int R, int W>
 inline void sweep_columns(int64_t kc, const T* a, int64_t rs_a, int64_t cs_a, BPanels<T> b,
                           const OutView<T>& C, int64_t i0, int64_t j, int64_t j_end,
                           int64_t j_pad, T alpha, T beta) {
-  constexpr int L = Simd<T, Isa>::kLanes, NV = Blocking<T, Isa>::NV, NR = NV * L;
+  constexpr int L = Simd<T, Isa>::kLanes, NV = Blocking<T, Isa>::NV;
   for (; j + W * L <= j_pad && j < j_end; j += W * L) {
     micro_kernel<T, Isa, R, W, false>(kc, a, rs_a, cs_a, b, C, i0, j, R,
                                       int(std::min<int64_t>(W * L, j_end - j)), alpha, beta);
     b.p += (W / NV) * b.ps;
   }
-  if constexpr (W > NV) {
+  if constexpr (W > NV)
     sweep_columns<T, Isa, R, W / 2>(kc, a, rs_a, cs_a, b, C, i0, j, j_end, j_pad, alpha, beta);
-  } else {
-    (void)NR;
-  }
 }
 
 // One block of R rows of op(A) in place against columns [0, nc) of the current B block:
@@ -438,8 +445,8 @@ void gemm_blocked(const Problem<T>& p) {
   Workspace<T>& ws = Workspace<T>::for_this_thread();
   const int64_t kc_max = std::min(KC, p.K);
   T* bbuf = ws.b.get(size_t(kc_max * (b_inplace ? NR : (std::min(NC, p.N) + NR - 1) / NR * NR)));
-  T* abuf = small_m ? nullptr
-                    : ws.a.get(size_t(kc_max * ((std::min(MC, p.M) + MR - 1) / MR * MR) + kPackSlack));
+  const int64_t mc_max = (std::min(MC, p.M) + MR - 1) / MR * MR;
+  T* abuf = small_m ? nullptr : ws.a.get(size_t(kc_max * mc_max) + kPackSlack);
 
   for (int64_t jc = 0; jc < p.N; jc += NC) {
     const int64_t nc = std::min(NC, p.N - jc);
@@ -494,7 +501,8 @@ bool use_dot_path(const Problem<T>& p) {
 
 // Sum of each of the L vectors, as one vector: lane c holds the sum of acc[c].
 template <typename T, typename Isa>
-inline typename Simd<T, Isa>::V reduce_lanes(typename Simd<T, Isa>::V (&acc)[Simd<T, Isa>::kLanes]) {
+inline typename Simd<T, Isa>::V reduce_lanes(
+    typename Simd<T, Isa>::V (&acc)[Simd<T, Isa>::kLanes]) {
   using S = Simd<T, Isa>;
   constexpr int L = S::kLanes;
 #if NVZ_GEMM_HAVE_SHUFFLE

@@ -14,6 +14,7 @@ from typing import Callable, Optional
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QAction, QFontMetrics, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (QApplication, QFileDialog, QFrame, QLabel, QMainWindow, QScrollArea, QSplitter,
+                             QTabWidget,
                              QVBoxLayout, QWidget)
 
 from .. import data as nvdata
@@ -25,6 +26,7 @@ from .hyper_panel import HyperPanel
 from .message_panel import MessagePanel
 from .network_panel import NetworkPanel
 from .output_panel import OutputPanel
+from .pages import load_pages
 from .plot_style import configure_pyqtgraph
 from .session import load_session, save_session
 from .settings import DEFAULT_PRESET, LIVE_KEYS, StudioSettings
@@ -113,7 +115,17 @@ class MainWindow(QMainWindow):
         lay.addWidget(top)
         lay.addWidget(self.message)
         lay.addWidget(self.splitter, 1)
-        self.setCentralWidget(central)
+        self.studio_page = central
+        # the studio is the first tab; the editor, feature maps and comparison follow (pages.py)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(central, "Studio")
+        self.pages: dict[str, QWidget] = {}
+        for title, page in load_pages(self):
+            self.pages[title] = page
+            self.tabs.addTab(page, title)
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.setCentralWidget(self.tabs)
         self.path_label = QLabel("")
         self.statusBar().addPermanentWidget(self.path_label)
 
@@ -253,6 +265,15 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self._pending_reason = f"Preset “{name}” loaded."
         self.controller.configure(settings)
+        self.open_page_for(name)
+
+    def open_page_for(self, preset: str) -> None:
+        """Show the page a preset is made for (a page says so through wants_preset), else the studio."""
+        for page in self.pages.values():
+            if hasattr(page, "wants_preset") and page.wants_preset(preset):
+                self.tabs.setCurrentWidget(page)
+                return
+        self.show_studio()
 
     def apply_spec(self, spec_or_path) -> None:
         """Train a network spec (dict, JSON text or file) on the current data; errors go to the banner."""
@@ -313,6 +334,9 @@ class MainWindow(QMainWindow):
                                     [self.theme.class_color(k, info.num_classes or 2)
                                      for k in range(len(info.class_names))])
         self.path_label.setText("fused C++ SGD path" if info.fast_path else "layer-by-layer path")
+        for page in self.pages.values():
+            if hasattr(page, "on_configured"):
+                page.on_configured(info)
         if first:
             if self.selected and self.selected[0] not in {c.map_layer for c in info.structure.columns}:
                 self._select(None)
@@ -324,6 +348,19 @@ class MainWindow(QMainWindow):
             self._pending_reason = ""
             if self.message.level == "error":
                 self.message.clear()   # the error was about a state that is gone now
+
+    def _tab_changed(self, index: int) -> None:
+        """A page shown after training went on catches up with the latest state at once."""
+        page = self.tabs.widget(index)
+        if page is self.studio_page:
+            return
+        if self.info is not None and hasattr(page, "on_configured"):
+            page.on_configured(self.info)
+        if self.latest is not None and hasattr(page, "on_snapshot"):
+            page.on_snapshot(self.latest)
+
+    def show_studio(self) -> None:
+        self.tabs.setCurrentWidget(self.studio_page)
 
     def _on_rejected(self, message: str, in_force: Optional[StudioSettings]) -> None:
         self._pending_reason = ""
@@ -358,6 +395,9 @@ class MainWindow(QMainWindow):
         self.controls.show_counters(snap.step, snap.epoch, snap.steps_per_second)
         self.network_panel.view.show_snapshot(snap)
         self.output_panel.show_snapshot(snap)
+        page = self.tabs.currentWidget()
+        if page is not self.studio_page and hasattr(page, "on_snapshot"):
+            page.on_snapshot(snap)
         if snap.final and self.on_final is not None:
             self.on_final(snap)
 

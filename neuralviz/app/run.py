@@ -77,6 +77,7 @@ def run(preset: Optional[str] = None, train_steps: int = 0, screenshot: Optional
               "(install a font package such as fonts-dejavu-core)", file=sys.stderr)
     window = MainWindow(settings, make_theme(large_fonts, high_contrast))
     install_excepthook(window)
+    window.open_page_for(preset or DEFAULT_PRESET)
     window.show()
     result = {"code": 0}
     if train_steps or screenshot or quit:
@@ -96,6 +97,10 @@ def run(preset: Optional[str] = None, train_steps: int = 0, screenshot: Optional
                                                           finish(failed=True)))
             window.controller.rejected.connect(lambda msg, _s: (print(f"neuralviz gui: {msg}", file=sys.stderr),
                                                                 finish(failed=True)))
-        window.train_steps(max(0, int(train_steps)))
+        page = window.tabs.currentWidget()
+        if hasattr(page, "run_headless"):   # a page with its own training (e.g. the comparison)
+            page.run_headless(max(0, int(train_steps)), lambda: finish())
+        else:
+            window.train_steps(max(0, int(train_steps)))
     app.exec()
     return result["code"]
