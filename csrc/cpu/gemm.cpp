@@ -66,20 +66,25 @@ using gemm_detail::tile_width;
 template <typename T>
 struct Engine {
   void (*run)(const Problem<T>&);
-  int nr;  // register-tile width: decides when a narrow C is computed transposed
+  int mr, nr;  // register tile: thread blocks are cut along it; a C narrower than nr
+               // is computed transposed
 };
+
+template <typename T, typename Isa>
+Engine<T> engine(void (*run)(const Problem<T>&)) {
+  return {run, gemm_detail::Blocking<T, Isa>::MR, tile_width<T, Isa>()};
+}
 
 template <typename T>
 Engine<T> engine_for(Isa isa) {
 #ifdef NVZ_HAVE_X86_KERNELS
   if (isa == Isa::avx512)
-    return {&gemm_detail::avx512::gemm_serial<T, IsaAvx512>, tile_width<T, IsaAvx512>()};
-  if (isa == Isa::avx2)
-    return {&gemm_detail::avx2::gemm_serial<T, IsaAvx2>, tile_width<T, IsaAvx2>()};
+    return engine<T, IsaAvx512>(&gemm_detail::avx512::gemm_serial<T, IsaAvx512>);
+  if (isa == Isa::avx2) return engine<T, IsaAvx2>(&gemm_detail::avx2::gemm_serial<T, IsaAvx2>);
 #else
   (void)isa;
 #endif
-  return {&gemm_detail::generic::gemm_serial<T, IsaGeneric>, tile_width<T, IsaGeneric>()};
+  return engine<T, IsaGeneric>(&gemm_detail::generic::gemm_serial<T, IsaGeneric>);
 }
 
 // C = beta * C (the K == 0 or alpha == 0 case, where A and B are not read).
@@ -111,7 +116,9 @@ void run_parallel(const Engine<T>& eng, const Problem<T>& p, int nt) {
     const double score = std::min(bm, bn) / std::max(bm, bn);
     if (score > best) best = score, gm = d, gn = nt / d;
   }
-  const int64_t step_m = (p.M + gm - 1) / gm, step_n = (p.N + gn - 1) / gn;
+  auto round_up = [](int64_t x, int64_t unit) { return (x + unit - 1) / unit * unit; };
+  const int64_t step_m = round_up((p.M + gm - 1) / gm, eng.mr);
+  const int64_t step_n = round_up((p.N + gn - 1) / gn, eng.nr);
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) schedule(static)
 #endif
