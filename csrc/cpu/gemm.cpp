@@ -107,9 +107,7 @@ template <typename T>
 void run_parallel(const Engine<T>& eng, const Problem<T>& p, int nt) {
   int gm = 1, gn = nt;
   double best = -1;
-  // A few-row product takes the dot-product path; splitting its rows could move a block
-  // onto another path with another summation order, so only its columns are split.
-  const int max_gm = p.M <= gemm_detail::kDotMaxRows ? 1 : nt;
+  const int max_gm = p.dot_products ? 1 : nt;  // a few rows: split the columns only
   for (int d = 1; d <= max_gm; ++d) {
     if (nt % d) continue;
     const double bm = double(p.M) / d, bn = double(p.N) / (nt / d);
@@ -171,6 +169,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
     std::swap(p.B.rs, p.B.cs);
     std::swap(p.C.rs, p.C.cs);
   }
+  // Few rows against op(B) = B^T (B rows contiguous in k): dot products, see gemm_engine.h.
+  p.dot_products = p.B.rs == 1 && p.M <= gemm_detail::kDotMaxRows;
 
   const int nt = threads_for(M * N * K);
   if (nt > 1)

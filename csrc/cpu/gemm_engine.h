@@ -31,7 +31,8 @@
 //
 // Results do not depend on the path or tile an element lands in: each element sums its
 // K terms in order within a K block (KC fixed per K), which is what makes the threaded
-// split reproducible (gemm.cpp). Only the dot path sums in another order.
+// split reproducible (gemm.cpp). Only the dot path sums in another order, so the driver
+// chooses it once for the whole product (Problem::dot_products), never per thread block.
 
 #ifndef NVZ_GEMM_NAMESPACE
 #error "gemm_engine.h is included by gemm.cpp with NVZ_GEMM_NAMESPACE defined"
@@ -146,14 +147,23 @@ void pack_a_rows_blocks(const T* const (&rows)[MR], int m, int64_t k_end, T* __r
 #endif
 }
 
-// op(A)[i0 : i0+mc, p0 : p0+kc] -> ceil(mc/MR) panels of MR x kc.
+// op(A)[i0 : i0+mc, p0 : p0+kc] -> ceil(mc/MR) panels of MR x kc. op(A) has m_total
+// rows, so a stored row of A^T may be read up to m_total - i0 values past i0.
 template <typename T, typename Isa, int MR>
-void pack_a(const MatView<T>& A, int64_t i0, int64_t p0, int64_t mc, int64_t kc,
-            T* __restrict__ dst) {
-  constexpr int L = Simd<T, Isa>::kLanes;
+void pack_a(const MatView<T>& A, int64_t m_total, int64_t i0, int64_t p0, int64_t mc,
+            int64_t kc, T* __restrict__ dst) {
+  using S = Simd<T, Isa>;
+  constexpr int L = S::kLanes, G = (MR + L - 1) / L;
   for (int64_t ip = 0; ip < mc; ip += MR, dst += MR * kc) {
     const int m = int(std::min<int64_t>(MR, mc - ip));
     const T* src = A.at(i0 + ip, p0);
+    if (A.rs == 1 && m == MR && i0 + ip + G * L <= m_total) {
+      // op(A) = stored A^T, and G whole vectors from each k stay inside the matrix: copy
+      // them; the values past MR spill into the next k, which overwrites them.
+      for (int64_t k = 0; k < kc; ++k)
+        for (int g = 0; g < G; ++g) S::store(dst + k * MR + g * L, S::load(src + k * A.cs + g * L));
+      continue;
+    }
     if (A.rs == 1) {  // op(A) = stored A^T: the MR values of one k are contiguous
       for (int64_t k = 0; k < kc; ++k) {
         const T* s = src + k * A.cs;
@@ -472,7 +482,7 @@ void gemm_blocked(const Problem<T>& p) {
 
       for (int64_t ic = 0; ic < p.M; ic += MC) {
         const int64_t mc = std::min(MC, p.M - ic);
-        pack_a<T, Isa, MR>(p.A, ic, pc, mc, kc, abuf);
+        pack_a<T, Isa, MR>(p.A, p.M, ic, pc, mc, kc, abuf);
         for (int64_t jr = 0; jr < nc; jr += NR) {
           const int n = int(std::min<int64_t>(NR, nc - jr));
           const BPanels<T> b{bbuf + jr * kc, NR, 0};
@@ -493,11 +503,6 @@ void gemm_blocked(const Problem<T>& p) {
 // Instead L rows of B are streamed at once against one row of op(A), with one vector
 // accumulator per B row, and the L accumulators are reduced together by a transpose.
 // ---------------------------------------------------------------------------------------
-
-template <typename T, typename Isa>
-bool use_dot_path(const Problem<T>& p) {
-  return p.B.rs == 1 && p.M <= kDotMaxRows;
-}
 
 // Sum of each of the L vectors, as one vector: lane c holds the sum of acc[c].
 template <typename T, typename Isa>
@@ -572,7 +577,7 @@ void gemm_dot(const Problem<T>& p) {
 // The engine's entry point for one thread's (sub-)problem (M, N, K > 0).
 template <typename T, typename Isa>
 void gemm_serial(const Problem<T>& p) {
-  if (use_dot_path<T, Isa>(p))
+  if (p.dot_products)
     gemm_dot<T, Isa>(p);
   else
     gemm_blocked<T, Isa>(p);

@@ -1,0 +1,214 @@
+"""FisherInspector: the geometry natural gradient uses, at one run's current weights.
+
+Four heat maps (exact Fisher, K-FAC, quasi-diagonal, diagonal) with the layer blocks marked, shown as
+correlations (the structure each approximation keeps or throws away) or as signed log-magnitudes (the
+scales: badly scaled inputs make some rows a million times larger than others); the eigenvalue spectrum
+of each, with λ drawn across it (eigenvalues below the line are dominated by damping); and the condition
+number over time, of F and of F + λI, the matrix actually solved.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from ..curves_view import nice_ceiling
+from ..plot_style import configure_pyqtgraph, style_plot
+from ..theme import Theme
+from .fisher_probe import COND_CAP, ORDER
+from .frames import FisherFrame, RaceInfo
+from .matrix_tile import MatrixTile
+from .run_style import panel_title
+
+# one colour and dash per approximation in the spectrum (Okabe-Ito, none of them a run colour)
+KIND_PENS = {"exact": ("#000000", Qt.PenStyle.SolidLine), "kfac": ("#0072b2", Qt.PenStyle.DashLine),
+             "qd": ("#e69f00", Qt.PenStyle.DashDotLine), "diag": ("#56b4e9", Qt.PenStyle.DotLine)}
+KIND_NAMES = {"exact": "exact F", "kfac": "K-FAC", "qd": "quasi-diag.", "diag": "diagonal"}
+EIG_FLOOR = 1e-18
+DASH_GLYPHS = {Qt.PenStyle.SolidLine: "━━", Qt.PenStyle.DashLine: "╍╍", Qt.PenStyle.DashDotLine: "━·",
+               Qt.PenStyle.DotLine: "┅┅"}
+
+
+def key_html(colour: str, dash, name: str) -> str:
+    """A legend entry as rich text (a legend inside these small plots would cover the curves)."""
+    return f'<span style="color:{colour}; font-weight:bold">{DASH_GLYPHS.get(dash, "━━")}</span> {name}'
+
+
+class FisherInspector(QWidget):
+    runChosen = pyqtSignal(int)
+
+    def __init__(self, theme: Theme, parent=None):
+        super().__init__(parent)
+        configure_pyqtgraph()
+        self.theme = theme
+        self._frame: Optional[FisherFrame] = None
+        self.title = panel_title("Fisher inspector")
+        self.run_combo = QComboBox()
+        self.run_combo.setToolTip("Whose weights the Fisher is measured at")
+        self.run_combo.activated.connect(self.runChosen)
+        self.mode_combo = QComboBox()
+        self.mode_combo.addItem("correlation", "correlation")
+        self.mode_combo.addItem("log magnitude", "magnitude")
+        self.mode_combo.setToolTip("correlation: F_ij / √(F_ii F_jj), the structure each approximation keeps; "
+                                   "log magnitude: sign · log10 |F_ij| over 8 decades, the scales")
+        self.mode_combo.currentIndexChanged.connect(lambda _: self._redraw())
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        head.addWidget(QLabel("at"))
+        head.addWidget(self.run_combo)
+        head.addWidget(self.mode_combo)
+
+        self.tiles = [MatrixTile(theme) for _ in ORDER]
+        grid = QGridLayout()
+        grid.setSpacing(6)
+        for i, tile in enumerate(self.tiles):
+            grid.addWidget(tile, i // 2, i % 2)
+
+        self.spectrum_widget = pg.PlotWidget()
+        self.spectrum = self.spectrum_widget.getPlotItem()
+        self.cond_widget = pg.PlotWidget()
+        self.cond_plot = self.cond_widget.getPlotItem()
+        for w, plot in ((self.spectrum_widget, self.spectrum), (self.cond_widget, self.cond_plot)):
+            w.setMenuEnabled(False)
+            w.hideButtons()
+            plot.setLogMode(False, True)
+            plot.showGrid(x=True, y=True, alpha=0.15)
+            plot.setMouseEnabled(False, False)
+        self.spectrum_curves = {k: self.spectrum.plot() for k in ORDER}
+        self.lambda_line = pg.InfiniteLine(angle=0, movable=False, label="λ", labelOpts={"position": 0.04})
+        self.spectrum.addItem(self.lambda_line)
+        self.cond_curve = self.cond_plot.plot()
+        self.cond_damped_curve = self.cond_plot.plot()
+        self.spectrum_title = QLabel("Eigenvalues")
+        self.cond_title = QLabel("Condition number")
+        for label in (self.spectrum_title, self.cond_title):
+            label.setProperty("role", "caption")
+        plots = QVBoxLayout()
+        plots.setSpacing(2)
+        plots.addWidget(self.spectrum_title)
+        plots.addWidget(self.spectrum_widget, 1)
+        plots.addWidget(self.cond_title)
+        plots.addWidget(self.cond_widget, 1)
+
+        body = QHBoxLayout()
+        body.addLayout(grid, 4)
+        body.addLayout(plots, 5)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setProperty("role", "caption")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(3)
+        lay.addLayout(head)
+        lay.addLayout(body, 1)
+        lay.addWidget(self.message)
+        self.set_theme(theme)
+
+    # ------------------------------------------------------------------ settings
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        for tile in self.tiles:
+            tile.set_theme(theme)
+        style_plot(self.spectrum, theme, {"bottom": "eigenvalue number"})
+        style_plot(self.cond_plot, theme, {"bottom": "step"})
+        w = theme.line_width
+        for kind, curve in self.spectrum_curves.items():
+            colour, dash = KIND_PENS[kind]
+            curve.setPen(pg.mkPen(colour, width=w, style=dash))
+        self.lambda_line.setPen(pg.mkPen("#cc79a7", width=w, style=Qt.PenStyle.DashLine))
+        self.cond_curve.setPen(pg.mkPen("#000000", width=w))
+        self.cond_damped_curve.setPen(pg.mkPen("#cc79a7", width=w, style=Qt.PenStyle.DashLine))
+        self._redraw()
+
+    def show_info(self, info: RaceInfo) -> None:
+        items = [f"{label}: {title}" for label, title in zip(info.labels, info.titles)]
+        if [self.run_combo.itemText(i) for i in range(self.run_combo.count())] != items:
+            current = self.run_combo.currentIndex()
+            self.run_combo.blockSignals(True)
+            self.run_combo.clear()
+            self.run_combo.addItems(items)
+            self.run_combo.setCurrentIndex(min(max(current, 0), len(items) - 1))
+            self.run_combo.blockSignals(False)
+
+    def select_run(self, index: int) -> None:
+        self.run_combo.blockSignals(True)
+        self.run_combo.setCurrentIndex(index)
+        self.run_combo.blockSignals(False)
+
+    @property
+    def mode(self) -> str:
+        return self.mode_combo.currentData()
+
+    # ------------------------------------------------------------------ content
+    def show_fisher(self, frame: FisherFrame) -> None:
+        self._frame = frame
+        if 0 <= self.run_combo.currentIndex() and self.run_combo.currentText()[:1] != frame.run_label:
+            idx = next((i for i in range(self.run_combo.count())
+                        if self.run_combo.itemText(i).startswith(frame.run_label + ":")), -1)
+            if idx >= 0:
+                self.select_run(idx)
+        fisher = {"true": "true Fisher", "empirical": "empirical Fisher", "mc": "Monte-Carlo Fisher"}[frame.fisher]
+        self.title.setText(f"Fisher inspector · {fisher}, {frame.parameters} × {frame.parameters} · step {frame.step}")
+        self._redraw()
+
+    def _redraw(self) -> None:
+        f = self._frame
+        if f is None:
+            return
+        by_kind = {t.kind: t for t in f.tiles}
+        for tile, kind in zip(self.tiles, ORDER):
+            t = by_kind.get(kind)
+            tile.setVisible(t is not None or not f.tiles)
+            tile.show_tile(t, None if t is None else getattr(t, self.mode), f.layers)
+        self._draw_spectra(f)
+        self._draw_cond(f)
+        self.message.setText(f.message)
+
+    def _draw_spectra(self, f: FisherFrame) -> None:
+        top, n_max = 0.0, 1
+        for kind, curve in self.spectrum_curves.items():
+            w = f.spectra.get(kind)
+            if w is None or not len(w):
+                curve.setData([], [])
+                continue
+            curve.setData(np.arange(1, len(w) + 1), np.clip(w, EIG_FLOOR, None))
+            top, n_max = max(top, float(w[0])), max(n_max, len(w))
+        self.lambda_line.setVisible(f.damping > 0)
+        if f.damping > 0:
+            self.lambda_line.setValue(np.log10(f.damping))
+        if top > 0:
+            self.spectrum.setRange(xRange=(1, n_max), yRange=(np.log10(EIG_FLOOR), np.ceil(np.log10(top)) + 0.3),
+                                   padding=0.02)
+        tracked = f.spectra.get(f.cond_kind)
+        tiny = (f" · {int(np.sum(tracked < tracked[0] * 1e-12))} of {len(tracked)} below 1e-12 × the largest"
+                if tracked is not None and len(tracked) and tracked[0] > 0 else "")
+        keys = "  ".join(key_html(*KIND_PENS[k], KIND_NAMES[k]) for k in ORDER if k in f.spectra)
+        lam = f"  {key_html('#cc79a7', Qt.PenStyle.DashLine, 'λ')}" if f.damping > 0 else ""
+        self.spectrum_title.setText(f"Eigenvalues, largest first{tiny}<br>{keys}{lam}")
+
+    def _draw_cond(self, f: FisherFrame) -> None:
+        if not len(f.cond_steps):
+            self.cond_curve.setData([], [])
+            self.cond_damped_curve.setData([], [])
+            self.cond_title.setText("Condition number")
+            return
+        cond = np.minimum(f.cond, COND_CAP)
+        damped = np.minimum(f.cond_damped, COND_CAP)
+        self.cond_curve.setData(f.cond_steps, cond)
+        if f.damping > 0:
+            self.cond_damped_curve.setData(f.cond_steps, damped)
+        else:
+            self.cond_damped_curve.setData([], [])
+        top = float(np.max(cond))
+        self.cond_plot.setRange(xRange=(0, nice_ceiling(max(float(f.cond_steps[-1]), 10))),
+                                yRange=(0, np.ceil(np.log10(max(top, 10.0)))), padding=0.02)
+        who = "F" if f.cond_kind == "exact" else f"{KIND_NAMES[f.cond_kind]}'s F"
+        now = f.cond[-1]
+        text = "∞ (singular)" if not np.isfinite(now) else f"{now:.1e}"
+        keys = key_html("#000000", Qt.PenStyle.SolidLine, f"cond {who}")
+        if f.damping > 0:
+            keys += "  " + key_html("#cc79a7", Qt.PenStyle.DashLine, f"cond ({who} + λI): {f.cond_damped[-1]:.1e}")
+        self.cond_title.setText(f"Condition number of {who} now {text}<br>{keys}")

@@ -1,0 +1,129 @@
+"""MapPanel: one run's picture: its decision map over the plane (2-D data) or its fitted curve (1-D
+regression), the data points on top, the run's name and state in the title. The panels of all runs share
+one extent, so they read as mirror images of the same problem."""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QRectF, Qt
+from PyQt6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+
+from ..plot_style import configure_pyqtgraph, style_plot
+from ..render import HeatmapPainter
+from ..theme import Theme
+from .frames import RaceInfo, RunTrace
+from .run_style import panel_title, run_colour, run_pen
+
+
+class MapPanel(QWidget):
+    def __init__(self, theme: Theme, index: int, parent=None):
+        super().__init__(parent)
+        configure_pyqtgraph()
+        self.theme, self.index = theme, index
+        self.painter = HeatmapPainter(theme)
+        self._info: Optional[RaceInfo] = None
+        self._trace: Optional[RunTrace] = None
+        self._rect_key = None
+        self.title = panel_title()
+        self.plot_widget = pg.PlotWidget()
+        self.plot_widget.setMenuEnabled(False)
+        self.plot_widget.hideButtons()
+        self.plot = self.plot_widget.getPlotItem()
+        self.plot.setMouseEnabled(False, False)
+        self.plot.disableAutoRange()
+        self.image = pg.ImageItem()
+        self.curve = pg.PlotCurveItem()
+        self.points = pg.ScatterPlotItem(pxMode=True)
+        self.points.setZValue(2)
+        for item in (self.image, self.curve, self.points):
+            self.plot.addItem(item)
+        self.placeholder = QLabel("")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setProperty("role", "caption")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.plot_widget)
+        self.stack.addWidget(self.placeholder)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.title)
+        lay.addWidget(self.stack, 1)
+        self.set_theme(theme)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.painter.set_theme(theme)
+        style_plot(self.plot, theme, {})
+        self.curve.setPen(run_pen(theme, self.index, 1.5))
+        if self._info is not None:
+            self._set_points(self._info)
+        self._redraw()
+
+    # ------------------------------------------------------------------ content
+    def show_info(self, info: RaceInfo) -> None:
+        p = info.problem
+        if self._info is not None and self._info.problem is p:
+            self._info = info
+            return
+        self._info = info
+        self._rect_key = None
+        if not p.has_map:
+            self.placeholder.setText(f"No picture of a {p.kind} problem's function;\nthe curves on the right "
+                                     "tell this race.")
+            self.stack.setCurrentWidget(self.placeholder)
+            return
+        self.stack.setCurrentWidget(self.plot_widget)
+        planar = p.grid is not None
+        self.plot.setAspectLocked(planar)
+        self.image.setVisible(planar)
+        self.curve.setVisible(not planar)
+        if planar:
+            x0, x1, y0, y1 = p.extent
+            self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.02)
+        else:
+            xs = np.concatenate([p.points.train_x[:, 0], p.line_x])
+            ys = np.asarray(p.points.train_y, dtype=np.float64).ravel()
+            pad = 0.1 * (ys.max() - ys.min() or 1.0)
+            self.plot.setRange(xRange=(xs.min(), xs.max()), yRange=(ys.min() - pad, ys.max() + pad), padding=0.02)
+        self._set_points(info)
+
+    def _set_points(self, info: RaceInfo) -> None:
+        p, t = info.problem, self.theme
+        pen = pg.mkPen(t.point_outline, width=t.point_outline_width)
+        if p.grid is not None:
+            k = p.num_classes or 2
+            brushes = [pg.mkBrush(t.class_color(c, k)) for c in range(k)]
+            self.points.setData(pos=np.asarray(p.points.train_x, dtype=np.float64), size=t.point_size * 0.85,
+                                brush=[brushes[int(c) % k] for c in p.points.train_y], pen=pen)
+        elif p.line_x is not None:
+            self.points.setData(x=np.asarray(p.points.train_x, dtype=np.float64)[:, 0],
+                                y=np.asarray(p.points.train_y, dtype=np.float64).ravel(), size=t.point_size * 0.8,
+                                brush=pg.mkBrush("#9aa5b1"), pen=pen)
+
+    def show_trace(self, trace: RunTrace, loss_text: str) -> None:
+        self._trace = trace
+        colour = run_colour(self.index)
+        state = f" — {trace.diverged}" if trace.diverged else ""
+        self.title.setText(f'<span style="color:{colour}">■</span> {trace.label}: {trace.title}'
+                           f'<br><span style="font-weight:normal">{loss_text}{state}</span>')
+        self._redraw()
+
+    def _redraw(self) -> None:
+        trace, info = self._trace, self._info
+        if trace is None or info is None or trace.output is None or not info.problem.has_map:
+            return
+        p = info.problem
+        if p.grid is None:
+            self.curve.setData(np.asarray(p.line_x, dtype=np.float64), trace.output, connect="finite")
+            return
+        m = trace.output
+        rgba = self.painter.probability(m) if m.ndim == 2 else self.painter.classes(m)
+        self.image.setImage(rgba, autoLevels=False, levels=(0, 255))
+        key = (p.extent, rgba.shape)
+        if key != self._rect_key:
+            x0, x1, y0, y1 = p.extent
+            self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+            self._rect_key = key

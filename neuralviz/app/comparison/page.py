@@ -1,0 +1,451 @@
+"""ComparisonPage: plain versus natural gradient, side by side, on the studio's current network and data.
+
+Two (or more) copies of the network start from identical weights and take turns on the same minibatches,
+each with its own optimizer (default: SGD against K-FAC). The page shows each run's decision map, where
+their predictions disagree, their losses on one plot (against steps or wall-clock time), how far each
+run's twin in other coordinates drifts away (the invariance experiment), and the Fisher matrix natural
+gradient uses, next to its approximations.
+
+The race runs in its own worker thread (worker.py); this page only sends commands and draws the frames it
+gets back. A lecture preset with a "compare" section (natural-gradient.json) sets the runs, their
+hyperparameters, the badly scaled inputs and the twin's coordinates.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from PyQt6.QtCore import QEvent, QObject, QThread, QTimer, pyqtSignal
+from PyQt6.QtWidgets import QApplication, QFrame, QHBoxLayout, QVBoxLayout, QWidget
+
+from ... import presets
+from ..message_panel import MessagePanel
+from ..settings import LIVE_KEYS, StudioSettings
+from ..snapshot import RunInfo
+from ..theme import Theme
+from .config import EXACT_LIMIT, MAX_RUNS, RaceConfig, RunChoice, choice_for, config_from_compare, default_config
+from .difference_view import DifferenceView
+from .fisher_view import FisherInspector
+from .frames import FisherFrame, RaceFrame, RaceInfo
+from .gap_view import GapView
+from .loss_view import LossOverlay
+from .map_panel import MapPanel
+from .problem import describe_transform
+from .race_controls import RaceControls
+from .run_style import title_css
+from .worker import LockstepWorker, ProblemSource
+
+# Inputs in bad units for data without a preset's own: one feature stretched and shifted, one squeezed.
+BAD_SCALING = {"scale": [4.0, 0.04], "shift": [5.0, 0.0]}
+ADD_ORDER = ("ng-exact", "qd", "unitwise", "diag", "adam", "momentum", "sgd", "kfac")
+
+
+def _panel(*widgets: QWidget, stretch: tuple[int, ...] = ()) -> QFrame:
+    frame = QFrame()
+    frame.setProperty("role", "panel")
+    lay = QVBoxLayout(frame)
+    lay.setContentsMargins(8, 6, 8, 6)
+    for i, w in enumerate(widgets):
+        lay.addWidget(w, stretch[i] if i < len(stretch) else 0)
+    return frame
+
+
+def _problem_key(s: StudioSettings) -> tuple:
+    """What the comparison's problem depends on (the studio's live keys do not restart it)."""
+    d = s.to_dict()
+    return tuple(sorted((k, repr(v)) for k, v in d.items() if k not in LIVE_KEYS and k != "title"))
+
+
+class ComparisonPage(QWidget):
+    # to the worker (queued: it lives in another thread)
+    _configure = pyqtSignal(object, object)
+    _play = pyqtSignal()
+    _pause = pyqtSignal()
+    _step = pyqtSignal()
+    _train_for = pyqtSignal(int)
+    _speed = pyqtSignal(int)
+    _damping = pyqtSignal(float)
+    _lr = pyqtSignal(int, float)
+    _shared = pyqtSignal(object)
+    _inspect = pyqtSignal(int)
+    _stop = pyqtSignal()
+
+    def __init__(self, window):
+        super().__init__()
+        self.window = window
+        theme: Theme = window.theme
+        self.theme = theme
+        self.info: Optional[RaceInfo] = None
+        self.latest: Optional[RaceFrame] = None
+        self.latest_fisher: Optional[FisherFrame] = None
+        self.config: Optional[RaceConfig] = None
+        self.playing = False
+        self.frames_drawn = 0
+        self._studio_info: Optional[RunInfo] = None
+        self._studio_key: Optional[tuple] = None
+        self._applied_key: Optional[tuple] = None
+        self._preset = ""
+        self._compare: dict = {}
+        self._transform: Optional[dict] = None           # the preset's bad scaling
+        self._offered_transform: Optional[dict] = None   # the bad scaling the inputs menu offers
+        self._batch: Optional[int] = None
+        self._headless: Optional[tuple[int, Callable[[], None]]] = None
+        self._headless_started = False
+        self._closed = False
+
+        self._build_widgets(theme)
+        self._start_worker()
+        self._connect()
+        self.apply_theme(theme)
+        if isinstance(window, QObject):
+            window.installEventFilter(self)      # the window's close stops the race thread
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+
+    # ================================================================== layout
+    def _build_widgets(self, theme: Theme) -> None:
+        self.controls = RaceControls()
+        self.message = MessagePanel()
+        self.maps: list[MapPanel] = []
+        self.maps_box = QHBoxLayout()
+        self.maps_box.setSpacing(10)
+        self.difference = DifferenceView(theme)
+        maps_widget = QWidget()
+        maps_lay = QHBoxLayout(maps_widget)
+        maps_lay.setContentsMargins(0, 0, 0, 0)
+        maps_lay.setSpacing(10)
+        maps_lay.addLayout(self.maps_box, 2)
+        maps_lay.addWidget(self.difference, 1)
+        self.maps_widget = maps_widget
+        self.loss = LossOverlay(theme)
+        self.gap = GapView(theme)
+        self.inspector = FisherInspector(theme)
+
+        left = QVBoxLayout()
+        left.setSpacing(8)
+        left.addWidget(_panel(maps_widget), 11)
+        left.addWidget(_panel(self.inspector), 10)
+        right = QVBoxLayout()
+        right.setSpacing(8)
+        right.addWidget(_panel(self.loss), 11)
+        right.addWidget(_panel(self.gap), 10)
+        body = QHBoxLayout()
+        body.setSpacing(8)
+        body.addLayout(left, 13)
+        body.addLayout(right, 8)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 4)
+        lay.setSpacing(6)
+        lay.addWidget(_panel(self.controls))
+        lay.addWidget(self.message)
+        lay.addLayout(body, 1)
+
+    def _set_run_count(self, count: int) -> None:
+        """One map panel per run (rebuilt only when the number of runs changes)."""
+        while len(self.maps) > count:
+            panel = self.maps.pop()
+            self.maps_box.removeWidget(panel)
+            panel.deleteLater()
+        while len(self.maps) < count:
+            panel = MapPanel(self.theme, len(self.maps))
+            self.maps_box.addWidget(panel, 1)
+            self.maps.append(panel)
+
+    def _start_worker(self) -> None:
+        self._thread = QThread()
+        self._thread.setObjectName("neuralviz-comparison")
+        self.worker = LockstepWorker()
+        self.worker.moveToThread(self._thread)
+        self._thread.started.connect(self.worker.start)
+        for mine, theirs in ((self._configure, self.worker.configure), (self._play, self.worker.play),
+                             (self._pause, self.worker.pause), (self._step, self.worker.step_once),
+                             (self._train_for, self.worker.train_for), (self._speed, self.worker.set_speed),
+                             (self._damping, self.worker.set_damping), (self._lr, self.worker.set_lr),
+                             (self._shared, self.worker.set_shared), (self._inspect, self.worker.inspect),
+                             (self._stop, self.worker.stop)):
+            mine.connect(theirs)
+        self.worker.frameReady.connect(self._on_frame)
+        self.worker.fisherReady.connect(self._on_fisher)
+        self.worker.configured.connect(self._on_race_configured)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.playingChanged.connect(self._on_playing)
+        self.worker.targetReached.connect(self._on_target_reached)
+        self._thread.start()
+
+    def _connect(self) -> None:
+        c = self.controls
+        c.playClicked.connect(self.toggle_play)
+        c.stepClicked.connect(self.step)
+        c.resetClicked.connect(self.restart)
+        c.speedChanged.connect(self._speed.emit)
+        c.optimizerChosen.connect(self.choose_optimizer)
+        c.lrChanged.connect(self.set_lr)
+        c.addRunClicked.connect(self.add_run)
+        c.removeRunClicked.connect(self.remove_run)
+        c.dampingChanged.connect(self.set_damping)
+        c.fisherChanged.connect(lambda f: self._set_shared(fisher=f))
+        c.normalizeChanged.connect(lambda on: self._set_shared(normalize=bool(on)))
+        c.scalingChanged.connect(self.set_scaled)
+        c.reparamChanged.connect(self.set_reparam)
+        self.inspector.runChosen.connect(self._inspect.emit)
+
+    # ================================================================== theme
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.setStyleSheet(title_css(theme))
+        for view in (*self.maps, self.difference, self.loss, self.gap, self.inspector):
+            view.set_theme(theme)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        # the window re-fonts every widget when "large fonts" / "high contrast" change: follow its theme
+        if event.type() == QEvent.Type.FontChange and getattr(self.window, "theme", None) is not self.theme:
+            self.apply_theme(self.window.theme)
+
+    # ================================================================== page protocol
+    def wants_preset(self, name: str) -> bool:
+        try:
+            return "comparison" in presets.load(name).get("views", [])
+        except ValueError:
+            return False
+
+    def on_configured(self, info: RunInfo) -> None:
+        """The studio's configuration changed (or the tab was shown): compare what it trains."""
+        key = _problem_key(info.settings)
+        self._studio_info = info
+        if key == self._studio_key:
+            return
+        self._studio_key = key
+        if self.isVisible() or self._headless is not None:
+            self._apply_studio()
+
+    def run_headless(self, steps: int, done: Callable[[], None]) -> None:
+        """Race `steps` steps at full speed, then call done() (for `neuralviz gui --screenshot`)."""
+        self._headless = (max(0, int(steps)), done)
+        self._headless_started = False
+        if self._studio_info is not None and self._applied_key != self._studio_key:
+            self._apply_studio()
+        elif self.info is not None:
+            self._start_headless()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._studio_info is not None and self._applied_key != self._studio_key:
+            self._apply_studio()
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        if self.playing and self._headless is None:
+            self._pause.emit()        # a hidden race would only take the CPU from the studio
+
+    # ================================================================== commands
+    def toggle_play(self) -> None:
+        (self._pause if self.playing else self._play).emit()
+
+    def play(self) -> None:
+        self._play.emit()
+
+    def pause(self) -> None:
+        self._pause.emit()
+
+    def step(self) -> None:
+        if not self.playing:
+            self._step.emit()
+
+    def train_for(self, steps: int) -> None:
+        self._train_for.emit(int(steps))
+
+    def restart(self) -> None:
+        """Same runs, fresh shared weights, counters at zero."""
+        if self.config is not None and self._studio_info is not None:
+            self._configure.emit(self._source(), self.config)
+
+    def choose_optimizer(self, index: int, name: str) -> None:
+        if self.config is None:
+            return
+        self.config = self.config.with_run(index, choice_for(name, self._compare.get("hyperparameters")))
+        self.restart()
+
+    def set_lr(self, index: int, lr: float) -> None:
+        if self.config is None or index >= len(self.config.runs):
+            return
+        run = self.config.runs[index]
+        self.config = self.config.with_run(index, RunChoice(run.name, float(lr), run.extra))
+        self._lr.emit(index, float(lr))
+
+    def add_run(self) -> None:
+        if self.config is None or len(self.config.runs) >= MAX_RUNS:
+            return
+        used = {r.name for r in self.config.runs}
+        allowed = self.info is None or self.info.exact_allowed
+        name = next(n for n in ADD_ORDER if n not in used and (n != "ng-exact" or allowed))
+        self.config = self.config.replace(runs=self.config.runs + (choice_for(name, self._compare.get(
+            "hyperparameters")),))
+        self.restart()
+
+    def remove_run(self) -> None:
+        if self.config is None or len(self.config.runs) <= 2:
+            return
+        self.config = self.config.replace(runs=self.config.runs[:-1])
+        self.restart()
+
+    def set_damping(self, damping: float) -> None:
+        if self.config is None:
+            return
+        self.config = self.config.replace(damping=float(damping))
+        self._damping.emit(float(damping))
+
+    def _set_shared(self, **changes) -> None:
+        if self.config is None:
+            return
+        self.config = self.config.replace(**changes)
+        self._shared.emit(dict(changes))
+
+    def set_fisher(self, fisher: str) -> None:
+        self._set_shared(fisher=fisher)
+
+    def set_normalize(self, on: bool) -> None:
+        self._set_shared(normalize=bool(on))
+
+    def set_scaled(self, on: bool) -> None:
+        if self.config is not None:
+            self.config = self.config.replace(scaled=bool(on))
+            self.restart()
+
+    def set_reparam(self, key: str) -> None:
+        if self.config is not None:
+            self.config = self.config.replace(reparam=key)
+            self.restart()
+
+    def inspect(self, index: int) -> None:
+        self._inspect.emit(int(index))
+
+    # ================================================================== the studio's problem
+    def _apply_studio(self) -> None:
+        info = self._studio_info
+        s = info.settings
+        preset = s.preset or ""
+        compare = {}
+        if preset:
+            try:
+                compare = presets.load(preset).get("compare", {}) or {}
+            except ValueError:
+                compare = {}
+        if self.config is None or preset != self._preset:
+            # a new preset (or the first race) brings its own runs; otherwise the user's runs stay
+            self._preset, self._compare = preset, compare
+            if compare:
+                self.config = config_from_compare(compare, seed=int(s.seed))
+                self._transform = compare.get("input_transform")
+                self._batch = 0 if compare.get("batch_size") is None else int(compare["batch_size"])
+                speed = int(compare.get("app", {}).get("steps_per_frame", 1))
+            else:
+                self.config = default_config(s.optimizer, s.lr, seed=int(s.seed))
+                self._transform, self._batch, speed = None, None, 5
+                self.config = self.config.replace(scaled=False)
+            self.controls.set_speed(speed)
+            self._speed.emit(speed)
+            target = compare.get("target_loss", 0.05 if info.num_classes else None)
+            self.loss.set_target(target)
+        transform = self._transform
+        if transform is None and info.kind == "planar" and len(s.features) >= 2:
+            extra = len(s.features) - 2
+            transform = {"scale": BAD_SCALING["scale"] + [1.0] * extra, "shift": BAD_SCALING["shift"] + [0.0] * extra}
+        self._offered_transform = transform
+        self._applied_key = self._studio_key
+        self._configure.emit(self._source(), self.config)
+
+    def _source(self) -> ProblemSource:
+        transform = self._offered_transform if self.config.scaled else None
+        return ProblemSource(self._studio_info.settings.copy(), transform, self._batch)
+
+    # ================================================================== worker reports
+    def _on_race_configured(self, info: RaceInfo) -> None:
+        self.info = info
+        self.config = info.config
+        offered = self._offered_transform
+        names = info.problem.feature_names or ("x1", "x2")
+        self.controls.set_scaling_choice(describe_transform(offered, names) if offered else None)
+        self.controls.show_config(info.config, info)
+        self._set_run_count(len(info.labels))
+        for panel in self.maps:
+            panel.show_info(info)
+        self.difference.show_info(info)
+        self.inspector.show_info(info)
+        said = [info.notice] if info.notice else []
+        if info.problem.parameters > EXACT_LIMIT:
+            said.append(f"This network has {info.problem.parameters:,d} parameters: exact natural gradient "
+                        f"(a dense P × P Fisher, solved every step) is switched off above {EXACT_LIMIT:,d}; "
+                        "K-FAC and the quasi-diagonal method approximate it.")
+        if said:
+            self.message.show_info(" ".join(said), seconds=12.0)
+        elif self.message.level == "error":
+            self.message.clear()
+        if self._headless is not None and not self._headless_started:
+            self._start_headless()
+
+    def _start_headless(self) -> None:
+        self._headless_started = True
+        self._train_for.emit(self._headless[0])
+
+    def _on_frame(self, frame: RaceFrame) -> None:
+        if self.info is None or frame.info.serial != self.info.serial:
+            if self.info is not None and frame.info.serial < self.info.serial:
+                self.worker.frame_shown()
+                return
+        self.latest = frame
+        self.frames_drawn += 1
+        try:
+            self.controls.show_step(frame.step)
+            p = frame.info.problem
+            for panel, trace in zip(self.maps, frame.runs):
+                loss = trace.loss[-1] if len(trace.loss) else float("nan")
+                acc = f" · accuracy {100 * trace.accuracy:.0f}%" if trace.accuracy is not None else ""
+                panel.show_trace(trace, f"{p.loss} loss {loss:.3g}{acc}")
+            self.difference.show_frame(frame)
+            self.loss.show_frame(frame)
+            self.gap.show_frame(frame)
+        finally:
+            # Qt paints the views before it runs this zero-delay call: then the worker may send the next
+            QTimer.singleShot(0, self.worker.frame_shown)
+
+    def _on_fisher(self, fisher: FisherFrame) -> None:
+        self.latest_fisher = fisher
+        self.inspector.show_fisher(fisher)
+
+    def _on_failed(self, message: str) -> None:
+        self.message.show_error(message)
+        if self._headless is not None and self._headless_started:
+            self._finish_headless()
+        elif self._headless is not None and self.info is None:
+            self._finish_headless()
+
+    def _on_playing(self, playing: bool) -> None:
+        self.playing = playing
+        self.controls.set_playing(playing)
+
+    def _on_target_reached(self) -> None:
+        if self._headless is not None:
+            self._finish_headless()
+
+    def _finish_headless(self) -> None:
+        _, done = self._headless
+        self._headless = None
+        QTimer.singleShot(0, done)
+
+    # ================================================================== closing
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.window and event.type() == QEvent.Type.Close:
+            self.shutdown()
+        return False
+
+    def shutdown(self) -> None:
+        """Stop the race and its thread (waits for the current step to finish)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._thread.isRunning():
+            self._stop.emit()
+            self._thread.quit()
+            self._thread.wait(10_000)
+

@@ -1,0 +1,337 @@
+"""LockstepWorker: drives a Lockstep in its own QThread and hands frames to the page.
+
+Like the studio's worker: commands arrive as queued signals between steps, so nothing guards the
+networks; a timer drives training ("N steps per frame" at about 30 frames per second, or back to back at
+maximum speed); frames go out at most FRAME_RATE times a second and only once the page has drawn the
+previous one, so a slow GUI gets fewer frames, never late ones. Curve points are added after every step
+for small networks (so "steps to reach the target" is exact), else while they cost under EVAL_SHARE of
+the training time. The Fisher inspector is refreshed at most every FISHER_PERIOD_S (and then only while
+it costs under FISHER_SHARE of the time), and at once on a pause, a single step or a change of setting.
+
+Small matrices (the lecture's nets) are solved fastest by one BLAS thread; with several, OpenBLAS spends
+more time waking threads than computing, and on a loaded two-core machine that is 20x slower.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal, pyqtSlot
+
+from ..settings import StudioSettings
+from .config import RaceConfig
+from .frames import RaceFrame
+from .lockstep import Lockstep
+from .problem import Problem, build_problem
+
+FRAME_RATE = 30.0
+TICK_S = 0.025            # longest stretch of training between two looks at the event queue
+EVAL_SHARE = 0.15         # curve points while they cost under this share of the training time ...
+EVAL_EVERY_STEP = 2_000_000   # ... or after every step when parameters x evaluated examples is at most this
+FISHER_PERIOD_S = 0.4     # the inspector is refreshed at most this often while playing ...
+FISHER_SHARE = 0.2        # ... and only while it costs under this share of the time
+GUI_TIMEOUT_S = 0.5       # emit anyway if the page has not confirmed a frame for this long
+SINGLE_BLAS_THREAD_UP_TO = 20_000   # parameters
+
+
+@dataclass(frozen=True)
+class ProblemSource:
+    """What a Problem is built from (equal sources share one Problem)."""
+
+    settings: StudioSettings
+    transform: Optional[dict] = None
+    batch_size: Optional[int] = None     # None: the studio's; 0: full batch
+
+
+def _blas_limiter():
+    """A callable limiting BLAS to one thread while it is held (a no-op without threadpoolctl)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    try:
+        return ThreadpoolController()
+    except Exception:  # noqa: BLE001 - an odd BLAS build: run with its defaults
+        return None
+
+
+class LockstepWorker(QObject):
+    frameReady = pyqtSignal(object)       # RaceFrame
+    fisherReady = pyqtSignal(object)      # FisherFrame
+    configured = pyqtSignal(object)       # RaceInfo of the race now in force
+    failed = pyqtSignal(str)              # a configuration or a step went wrong (the previous race stays)
+    playingChanged = pyqtSignal(bool)
+    targetReached = pyqtSignal()          # a train_for request is done (its final frames are out)
+
+    def __init__(self):
+        super().__init__()
+        self.race: Optional[Lockstep] = None
+        self._source: Optional[ProblemSource] = None
+        self._problem: Optional[Problem] = None
+        self._timer: Optional[QTimer] = None
+        self._playing = False
+        self._speed = 1
+        self._target: Optional[int] = None
+        self._serial = 0
+        self._frame_serial = 0
+        self._inspect_index: Optional[int] = None
+        self._last: Optional[RaceFrame] = None
+        self._gui_busy = False
+        self._last_emit = 0.0
+        self._last_fisher = 0.0
+        self._fisher_cost = 0.0
+        self._eval_cost = 0.0
+        self._trained_since_eval = 0.0
+        self._rate: list[tuple[float, int]] = []
+        self._blas = _blas_limiter()
+
+    # ------------------------------------------------------------------ thread set-up
+    @pyqtSlot()
+    def start(self) -> None:
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)
+        self.thread().finished.connect(self._timer.stop, Qt.ConnectionType.DirectConnection)
+
+    @pyqtSlot()
+    def stop(self) -> None:
+        self._playing = False
+        if self._timer is not None:
+            self._timer.stop()
+
+    def frame_shown(self) -> None:
+        """Called by the GUI thread once a frame is drawn (a plain attribute write)."""
+        self._gui_busy = False
+
+    # ------------------------------------------------------------------ commands
+    @pyqtSlot(object, object)
+    def configure(self, source: ProblemSource, config: RaceConfig) -> None:
+        """A new race (fresh weights, counters at zero); on any error keep the current one and say why."""
+        try:
+            if source != self._source or self._problem is None:
+                problem = build_problem(source.settings, source.transform, source.batch_size)
+            else:
+                problem = self._problem
+            self._serial += 1
+            with self._one_thread(problem.parameters):
+                race = Lockstep(problem, config, serial=self._serial)
+        except Exception as err:  # noqa: BLE001 - every failure must reach the page, not kill the thread
+            self.failed.emit(_describe(err))
+            return
+        self._source, self._problem, self.race = source, problem, race
+        self._target = None
+        self._last = None
+        if self._inspect_index is None or self._inspect_index >= len(race.runs):
+            self._inspect_index = race.natural_index()
+        self.configured.emit(race.info)
+        self._emit(force=True)
+        self._emit_fisher()
+        self._schedule()
+
+    @pyqtSlot()
+    def play(self) -> None:
+        self._set_playing(True)
+
+    @pyqtSlot()
+    def pause(self) -> None:
+        self._target = None
+        self._set_playing(False)
+        self._emit(force=True)
+        self._emit_fisher()
+
+    @pyqtSlot()
+    def step_once(self) -> None:
+        if self.race is None:
+            return
+        self._set_playing(False)
+        self._train(1)
+        self._emit(force=True)
+        self._emit_fisher()
+
+    @pyqtSlot(int)
+    def train_for(self, steps: int) -> None:
+        """`steps` more steps at full speed, then pause, emit final frames and targetReached."""
+        if self.race is None:
+            return
+        self._target = self.race.step + max(0, int(steps))
+        self._set_playing(True)
+
+    @pyqtSlot(int)
+    def set_speed(self, steps_per_frame: int) -> None:
+        self._speed = max(0, int(steps_per_frame))
+        self._schedule()
+
+    @pyqtSlot(float)
+    def set_damping(self, damping: float) -> None:
+        self._live(lambda race: race.set_damping(damping))
+
+    @pyqtSlot(int, float)
+    def set_lr(self, index: int, lr: float) -> None:
+        self._live(lambda race: race.set_lr(index, lr))
+
+    @pyqtSlot(object)
+    def set_shared(self, changes: dict) -> None:
+        self._live(lambda race: race.set_shared(**changes))
+
+    @pyqtSlot(int)
+    def inspect(self, index: int) -> None:
+        self._inspect_index = int(index)
+        self._emit_fisher()
+
+    def _live(self, change) -> None:
+        if self.race is None:
+            return
+        try:
+            change(self.race)
+        except Exception as err:  # noqa: BLE001
+            self.failed.emit(_describe(err))
+            return
+        self._emit(force=not self._playing)
+        self._emit_fisher()
+
+    # ------------------------------------------------------------------ the loop
+    def _set_playing(self, playing: bool) -> None:
+        if playing != self._playing:
+            self._playing = playing
+            self._rate.clear()
+            self.playingChanged.emit(playing)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self._timer is None:
+            return
+        if not (self._playing and self.race is not None):
+            self._timer.stop()
+            return
+        fast = self._speed == 0 or self._target is not None
+        self._timer.setInterval(0 if fast else int(1000 / (1.1 * FRAME_RATE)))
+        if not self._timer.isActive():
+            self._timer.start()
+
+    @pyqtSlot()
+    def _tick(self) -> None:
+        race = self.race
+        if not self._playing or race is None:
+            self._schedule()
+            return
+        fast = self._speed == 0 or self._target is not None
+        deadline = time.perf_counter() + TICK_S
+        steps = 0
+        with self._one_thread(race.problem.parameters):
+            while True:
+                n = 1 if fast else self._speed - steps
+                if self._target is not None:
+                    n = min(n, self._target - race.step)
+                if n <= 0 or not self._train(n):
+                    break
+                steps += n
+                if not fast or time.perf_counter() >= deadline:
+                    break
+            if self._target is not None and race.step >= self._target:
+                self._finish_target()
+                return
+            if race.all_stopped:
+                self._set_playing(False)
+                self.failed.emit("Every run has stopped (see the panel titles); press Reset to start again.")
+                self._emit(force=True)
+                return
+            self._emit()
+            if time.perf_counter() - self._last_fisher >= max(FISHER_PERIOD_S, self._fisher_cost / FISHER_SHARE):
+                self._emit_fisher()
+
+    def _finish_target(self) -> None:
+        self._target = None
+        self._set_playing(False)
+        self._emit(force=True, final=True)
+        self._emit_fisher()
+        self.targetReached.emit()
+
+    def _train(self, steps: int) -> bool:
+        race = self.race
+        start = time.perf_counter()
+        try:
+            race.train(steps)
+        except Exception as err:  # noqa: BLE001 - e.g. an assertion in a run's optimizer
+            self._target = None
+            self._set_playing(False)
+            self.failed.emit(f"Training stopped: {_describe(err)}")
+            return False
+        self._trained_since_eval += time.perf_counter() - start
+        p = race.problem
+        if p.parameters * len(p.x_eval) <= EVAL_EVERY_STEP or self._trained_since_eval * EVAL_SHARE >= self._eval_cost:
+            start = time.perf_counter()
+            race.evaluate()
+            self._eval_cost = time.perf_counter() - start
+            self._trained_since_eval = 0.0
+        return True
+
+    # ------------------------------------------------------------------ frames
+    def _steps_per_second(self) -> float:
+        now, step = time.perf_counter(), self.race.step
+        self._rate.append((now, step))
+        while len(self._rate) > 2 and now - self._rate[0][0] > 1.0:
+            self._rate.pop(0)
+        if len(self._rate) < 2 or not self._playing:
+            return 0.0
+        (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+
+    def _emit(self, force: bool = False, final: bool = False) -> None:
+        if self.race is None:
+            return
+        now = time.perf_counter()
+        since = now - self._last_emit
+        if not force and (since < 1.0 / FRAME_RATE or (self._gui_busy and since < GUI_TIMEOUT_S)):
+            return
+        try:
+            with self._one_thread(self.race.problem.parameters):
+                self._frame_serial += 1
+                frame = self.race.frame(playing=self._playing, steps_per_second=self._steps_per_second(),
+                                        final=final, serial=self._frame_serial, previous=self._last)
+        except Exception as err:  # noqa: BLE001
+            self._target = None
+            self._set_playing(False)
+            self.failed.emit(f"Could not draw the race: {_describe(err)}")
+            return
+        self._last = frame
+        self._last_emit = now
+        self._gui_busy = True
+        self.frameReady.emit(frame)
+
+    def _emit_fisher(self) -> None:
+        if self.race is None or self._inspect_index is None:
+            return
+        start = time.perf_counter()
+        try:
+            with self._one_thread(self.race.problem.parameters):
+                fisher = self.race.inspect(self._inspect_index)
+        except Exception as err:  # noqa: BLE001 - the inspector failing must not stop the race
+            self.failed.emit(f"The Fisher inspector could not measure this network: {_describe(err)}")
+            self._last_fisher = time.perf_counter()
+            self._fisher_cost = 10.0
+            return
+        self._last_fisher = time.perf_counter()
+        self._fisher_cost = self._last_fisher - start
+        self.fisherReady.emit(fisher)
+
+    def _one_thread(self, parameters: int):
+        if self._blas is None or parameters > SINGLE_BLAS_THREAD_UP_TO:
+            return _Nothing()
+        return self._blas.limit(limits=1, user_api="blas")
+
+
+class _Nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _describe(err: BaseException) -> str:
+    text = str(err) or repr(err)
+    if isinstance(err, (ValueError, TypeError, FileNotFoundError, FloatingPointError, KeyError,
+                        np.linalg.LinAlgError)):
+        return text
+    return f"{type(err).__name__}: {text}"

@@ -1,0 +1,665 @@
+"""EditorPage: the architecture editor tab. Draw a network as a graph, see the shapes as you draw, and
+train what you drew in the studio.
+
+    palette (layer types, search)  |  canvas (nodes, wires)  |  inspector (the selected layer)
+
+The drawing *is* a network spec (GraphModel); every edit is an undoable step of the EditorDocument, and
+shape inference runs after each one. Until the user edits anything, the page mirrors the network the
+studio is training; from the first edit on, the drawing is the user's and nothing replaces it except the
+user (opening a file, a template or a preset, each undoable too).
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Optional
+
+from PyQt6.QtCore import QEvent, QMimeData, QPointF, Qt, QTimer
+from PyQt6.QtWidgets import (QApplication, QCheckBox, QComboBox, QFileDialog, QFrame, QHBoxLayout, QLabel, QMenu,
+                             QPushButton, QScrollArea, QSizePolicy, QSplitter, QToolButton, QVBoxLayout,
+                             QWidget)
+
+from ... import data as nvdata
+from ... import presets
+from ...layers import SpecError
+from ...network import Network
+from ...spec import INPUT, normalise
+from ..message_panel import MessagePanel
+from .actions import EditorActions
+from .document import EditorDocument
+from .export import export_png, export_svg
+from .inspector import Inspector, _flops
+from .layout import GAP_X, auto_layout
+from .model import EditRefused, GraphModel
+from .palette import LayerPalette
+from .scene import GraphScene
+from .style import canvas_style
+from .templates import TEMPLATES
+from .thumbnails import ActivityThumbnails
+from .training_data import suggest_dataset
+from .view import GraphView
+
+CLIPBOARD_MIME = "application/x-neuralviz-fragment"
+THUMBNAIL_INTERVAL_MS = 250        # at most 4 thumbnail updates a second (each runs a probe batch)
+
+
+class EditorPage(QWidget):
+    def __init__(self, window):
+        super().__init__()
+        self.window = window
+        self.theme = window.theme
+        self.document = EditorDocument(self)
+        self.style_ = canvas_style(self.theme)
+        self.scene = GraphScene(self.style_, self)
+        self.view = GraphView(self.scene)
+        self.palette = LayerPalette()
+        self.inspector = Inspector()
+        self.message = MessagePanel()
+        self.actions = EditorActions(self)
+        self.thumbnails = ActivityThumbnails(self.theme)
+        self.dataset_hint: Optional[str] = None       # the dataset the template/preset opened was made for
+        self.path: Optional[Path] = None
+        self._clipboard: Optional[dict] = None         # fallback when the system clipboard is unavailable
+        self._pastes = 0
+        self._fitted = False
+        self._pending_snap = None
+        self._pictures: dict = {}
+        self._step = 0
+        self._thumb_timer = QTimer(self)
+        self._thumb_timer.setSingleShot(True)
+        self._thumb_timer.timeout.connect(self._update_thumbnails)
+        self._build()
+        self._connect()
+        spec = getattr(window.settings, "network", None)
+        if spec:
+            self._mirror(spec)
+        else:
+            self.document.replace(GraphModel.from_spec(TEMPLATES["mlp"].network()), "", keep_history=False)
+
+    # ================================================================== layout
+    def _build(self) -> None:
+        bar = QHBoxLayout()
+        bar.setSpacing(4)
+        title = QLabel("ARCHITECTURE")
+        title.setProperty("role", "title")
+        bar.addWidget(title)
+        bar.addSpacing(10)
+        self.new_button = self._menu_button("New ▾", "Start from a template (Undo brings the drawing back)")
+        for key, template in TEMPLATES.items():
+            action = self.new_button.menu().addAction(f"{template.title} — {template.summary}")
+            action.triggered.connect(lambda _=False, k=key: self.new_from_template(k))
+        self.new_button.menu().addSeparator()
+        self.new_button.menu().addAction("Empty drawing").triggered.connect(self.new_empty)
+        bar.addWidget(self.new_button)
+        self.preset_button = self._menu_button("Presets ▾", "Open the network of a lecture preset")
+        for name in presets.names():
+            action = self.preset_button.menu().addAction(name)
+            action.triggered.connect(lambda _=False, n=name: self.open_preset(n))
+        self.preset_button.menu().addSeparator()
+        self.preset_button.menu().addAction("The studio's current network").triggered.connect(self.open_studio_network)
+        bar.addWidget(self.preset_button)
+        for name in ("open", "save"):
+            bar.addWidget(self._tool(name))
+        bar.addSpacing(10)
+        for name in ("undo", "redo", "delete", "layout", "fit"):
+            bar.addWidget(self._tool(name))
+        bar.addSpacing(10)
+        self.export_button = self._menu_button("Export ▾", "Save the drawing as a picture for slides")
+        self.export_button.menu().addAction(self.actions["export_png"])
+        self.export_button.menu().addAction(self.actions["export_svg"])
+        bar.addWidget(self.export_button)
+        bar.addStretch(1)
+
+        canvas = QWidget()
+        canvas_lay = QVBoxLayout(canvas)
+        canvas_lay.setContentsMargins(0, 0, 0, 0)
+        canvas_lay.setSpacing(0)
+        canvas_lay.addWidget(self.view, 1)
+        self.totals = QLabel()
+        self.totals.setProperty("role", "metric")
+        self.totals.setContentsMargins(10, 4, 10, 4)
+        self.totals.setWordWrap(True)
+        self.totals.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        canvas_lay.addWidget(self.totals)
+
+        right = QWidget()
+        right_lay = QVBoxLayout(right)
+        right_lay.setContentsMargins(0, 0, 0, 0)
+        right_lay.addWidget(self._train_box())
+        self.inspector_scroll = QScrollArea()
+        self.inspector_scroll.setWidget(self.inspector)
+        self.inspector_scroll.setWidgetResizable(True)
+        self.inspector_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.inspector_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        right_lay.addWidget(_framed(self.inspector_scroll), 1)
+        self.right_column = right
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(_framed(self.palette))
+        self.splitter.addWidget(_framed(canvas))
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self._size_panels()
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 4)
+        lay.setSpacing(6)
+        lay.addLayout(bar)
+        lay.addWidget(self.message)
+        lay.addWidget(self.splitter, 1)
+
+    def _train_box(self) -> QFrame:
+        """Train this network (and on what), and whether the nodes show the run's activity."""
+        a = self.actions
+        self.train_button = QPushButton(a["train"].text())
+        self.train_button.setToolTip(a["train"].toolTip())
+        self.train_button.setStyleSheet("QPushButton { background: #183d4e; color: white; font-weight: bold; "
+                                        "padding: 6px 14px; border-radius: 5px; }"
+                                        "QPushButton:disabled { background: #8c959f; }")
+        self.train_button.clicked.connect(self.train)
+        self.dataset_combo = QComboBox()
+        self.dataset_combo.addItem("automatic", "")
+        for name in nvdata.names():
+            self.dataset_combo.addItem(name, name)
+        self.dataset_combo.setToolTip("The data the studio trains the drawing on (automatic: the studio's "
+                                      "current data if it suits the drawing's input, else data that does)")
+        self.live_box = QCheckBox("Show live activity in the nodes")
+        self.live_box.setChecked(True)
+        self.live_box.setToolTip("While the studio trains this network, each node shows what its units do: a "
+                                 "heat-map over the input plane for 2-D data, feature maps for images")
+        self.live_box.toggled.connect(self._live_toggled)
+        self.activity = QLabel()
+        self.activity.setProperty("role", "hint")
+        self.activity.setWordWrap(True)
+        box = QWidget()
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.addWidget(self.train_button)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("on"))
+        row.addWidget(self.dataset_combo, 1)
+        lay.addLayout(row)
+        lay.addWidget(self.live_box)
+        lay.addWidget(self.activity)
+        return _framed(box)
+
+    def _size_panels(self) -> None:
+        k = self.theme.font_pt / 10.0
+        self.palette.setMinimumWidth(int(170 * k))
+        self.right_column.setMinimumWidth(int(270 * k))
+        total = max(sum(self.splitter.sizes()), 1400)
+        side = [int(190 * k), int(300 * k)]
+        self.splitter.setSizes([side[0], total - sum(side), side[1]])
+
+    def _tool(self, name: str) -> QToolButton:
+        button = QToolButton()
+        button.setDefaultAction(self.actions[name])
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        return button
+
+    def _menu_button(self, text: str, tip: str) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setMenu(QMenu(button))
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        return button
+
+    def _connect(self) -> None:
+        d, a = self.document, self.actions
+        d.changed.connect(self._on_changed)
+        d.refused.connect(self.show_error)
+        d.undo_stack.canUndoChanged.connect(a["undo"].setEnabled)
+        d.undo_stack.canRedoChanged.connect(a["redo"].setEnabled)
+        a["undo"].setEnabled(False)
+        a["redo"].setEnabled(False)
+        for name, slot in (("open", self._open_dialog), ("save", self._save_dialog),
+                           ("undo", d.undo_stack.undo), ("redo", d.undo_stack.redo),
+                           ("delete", self.delete_selection), ("copy", self.copy_selection),
+                           ("cut", self.cut_selection), ("paste", self.paste),
+                           ("duplicate", self.duplicate), ("select_all", self.select_all),
+                           ("layout", self.auto_layout), ("fit", self.fit),
+                           ("search", self.palette.focus_search),
+                           ("export_png", lambda: self._export_dialog("png")),
+                           ("export_svg", lambda: self._export_dialog("svg")), ("train", self.train)):
+            a[name].triggered.connect(slot)
+        self.scene.connectRequested.connect(self.connect_layers)
+        self.scene.nodesMoved.connect(self._nodes_moved)
+        self.scene.selectionChanged.connect(self._show_inspector)
+        self.view.layerDropped.connect(self._dropped)
+        self.view.searchRequested.connect(self.palette.focus_search)
+        self.palette.addRequested.connect(self._palette_add)
+        i = self.inspector
+        i.paramChanged.connect(self.set_param)
+        i.renamed.connect(self.rename)
+        i.inputShapeChanged.connect(lambda shape: self._edit("Change the input shape",
+                                                             lambda m: m.set_input_shape(shape)))
+        i.networkNameChanged.connect(lambda name: self._edit("Rename the network",
+                                                             lambda m: setattr(m, "name", name)))
+        i.outputChosen.connect(lambda lid: self._edit(f"Make '{lid}' the output", lambda m: m.set_output(lid)))
+        i.invalid.connect(lambda reason: self.show_error(f"Not applied: {reason}"))
+
+    # ================================================================== the window's page protocol
+    def on_configured(self, info) -> None:
+        self._restyle_if_needed()
+        if not self.document.touched:
+            self._mirror(info.settings.network)
+
+    def on_snapshot(self, snap) -> None:
+        self._pending_snap = snap
+        if not self._thumb_timer.isActive():
+            self._thumb_timer.start(THUMBNAIL_INTERVAL_MS)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._restyle_if_needed()
+        if not self._fitted:
+            self._size_panels()
+            QTimer.singleShot(0, self.fit)
+
+    def changeEvent(self, event) -> None:
+        """The window's large-fonts / high-contrast switches reach the page as font and style changes."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._restyle_if_needed()
+
+    def _restyle_if_needed(self) -> None:
+        theme = getattr(self.window, "theme", self.theme)
+        if theme != self.theme:
+            self.theme = theme
+            self.style_ = canvas_style(theme)
+            self.scene.set_style(self.style_)
+            self.thumbnails.set_theme(theme)
+            self._size_panels()
+            self.scene.sync(self.document.model, self.document.inference)
+            self.fit()
+
+    # ================================================================== edits
+    def _edit(self, text: str, change) -> bool:
+        ok = self.document.edit(text, change)
+        if ok and self.message.level == "error":
+            self.message.clear()          # the error was about the state before this edit
+        return ok
+
+    def add_layer(self, layer_type: str, pos: Optional[QPointF] = None, after: Optional[str] = None,
+                  params: Optional[dict] = None) -> Optional[str]:
+        """Adds a layer; after=id places it right of that node and connects it. Returns the new id."""
+        model = self.document.model
+        if pos is not None:
+            x, y = self.scene.to_model(pos)
+        elif after is not None and after in self.scene.nodes:
+            w, h = self.scene.model_size(after)
+            x, y = model.positions[after]
+            x += w + GAP_X
+            while any(abs(px - x) < 60 and abs(py - y) < 40 for px, py in model.positions.values()):
+                y += h + 30                       # below whatever is already there
+        else:
+            x, y = self.scene.to_model(self.view.mapToScene(self.view.viewport().rect().center()))
+            x, y = x - 70, y - 30
+        new = {}
+
+        def change(m: GraphModel) -> None:
+            new["id"] = m.add_layer(layer_type, params, (x, y),
+                                    inputs=[after] if after is not None else ())
+
+        if not self._edit(f"Add {layer_type}", change):
+            return None
+        self.scene.select([new["id"]])
+        return new["id"]
+
+    def _palette_add(self, layer_type: str) -> None:
+        selected = self.scene.selected_nodes()
+        visible = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
+        if len(selected) == 1:
+            lid = self.add_layer(layer_type, after=selected[0])
+        elif visible.contains(self.view.last_scene_pos):      # where the mouse last was on the canvas
+            lid = self.add_layer(layer_type, pos=self.view.last_scene_pos)
+        else:
+            lid = self.add_layer(layer_type)
+        if lid is not None:
+            self.view.ensureVisible(self.scene.nodes[lid], 40, 40)
+            self.view.setFocus()
+
+    def _dropped(self, layer_type: str, pos: QPointF) -> None:
+        self.add_layer(layer_type, pos=pos - QPointF(60, 25) * self.scene.unit)
+        self.view.setFocus()
+
+    def connect_layers(self, src: str, dst: str) -> bool:
+        return self._edit(f"Connect {src} → {dst}", lambda m: m.connect(src, dst))
+
+    def set_param(self, lid: str, key: str, value) -> bool:
+        return self._edit(f"Set {lid}.{key}", lambda m: m.set_param(lid, key, value))
+
+    def rename(self, old: str, new: str) -> bool:
+        ok = self._edit(f"Rename {old} to {new}", lambda m: m.rename(old, new))
+        if ok:
+            self.scene.select([new])
+        return ok
+
+    def delete_selection(self) -> bool:
+        nodes = [lid for lid in self.scene.selected_nodes() if lid != INPUT]
+        edges = sorted(self.scene.selected_edges(), key=lambda e: -e[2])    # later slots first
+
+        def change(m: GraphModel) -> None:
+            for src, dst, slot in edges:
+                m.disconnect(src, dst, slot)
+            m.remove(nodes)
+
+        if not nodes and not edges:
+            return False
+        what = f"{len(nodes)} layer{'s' * (len(nodes) != 1)}" if nodes else f"{len(edges)} wire(s)"
+        return self._edit(f"Delete {what}", change)
+
+    def select_all(self) -> None:
+        self.scene.select(list(self.document.model.layers))
+
+    def _nodes_moved(self, positions: dict) -> None:
+        model = self.document.model
+        changed = {lid: p for lid, p in positions.items()
+                   if lid in model.positions and max(abs(a - b) for a, b in zip(model.positions[lid], p)) > 0.01}
+        if changed:
+            self.document.edit(f"Move {len(changed)} node(s)", lambda m: m.move(changed))
+
+    # ------------------------------------------------------------------ copy and paste
+    def copy_selection(self) -> bool:
+        ids = [lid for lid in self.scene.selected_nodes() if lid != INPUT]
+        if not ids:
+            return False
+        fragment = self.document.model.fragment(ids)
+        self._clipboard = fragment
+        self._pastes = 0
+        data = QMimeData()
+        text = json.dumps(fragment)
+        data.setData(CLIPBOARD_MIME, text.encode("utf-8"))
+        data.setText(text)
+        QApplication.clipboard().setMimeData(data)
+        return True
+
+    def cut_selection(self) -> bool:
+        return self.copy_selection() and self.delete_selection()
+
+    def paste(self) -> list[str]:
+        fragment = self._clipboard_fragment()
+        if fragment is None:
+            self.show_error("Nothing to paste: copy some layers first (Ctrl+C).")
+            return []
+        self._pastes += 1
+        offset = (40.0 * self._pastes, 40.0 * self._pastes)
+        new: list[str] = []
+        if self._edit(f"Paste {len(fragment.get('layers', []))} layer(s)",
+                      lambda m: new.extend(m.paste(fragment, offset))):
+            self.scene.select(new)
+        return new
+
+    def duplicate(self) -> list[str]:
+        return self.paste() if self.copy_selection() else []
+
+    def _clipboard_fragment(self) -> Optional[dict]:
+        data = QApplication.clipboard().mimeData()
+        if data is not None and data.hasFormat(CLIPBOARD_MIME):
+            try:
+                return json.loads(bytes(data.data(CLIPBOARD_MIME)).decode("utf-8"))
+            except ValueError:
+                pass
+        return self._clipboard
+
+    # ------------------------------------------------------------------ layout and view
+    def auto_layout(self) -> None:
+        model = self.document.model
+        positions = auto_layout(model, self.scene.model_size, self._canvas(self.scene.unit))
+        self.document.edit("Auto-layout", lambda m: m.move(positions))
+        self.fit()
+
+    def fit(self) -> None:
+        self._fitted = self.isVisible()
+        self.view.fit(self.scene.drawing_rect())
+
+    # ================================================================== whole drawings
+    def _replace(self, model: GraphModel, text: str, dataset: Optional[str], keep_history: bool = True) -> None:
+        if not model.has_layout():
+            sizes = self.scene.measure(model, self.document.checker.infer(model))
+            model.positions.update(auto_layout(model, sizes.get, self._canvas(self.scene.unit)))
+        self.document.replace(model, text, keep_history)
+        self.dataset_hint = dataset
+        self.scene.clearSelection()
+        self.fit()
+
+    def _canvas(self, unit: float = 1.0) -> tuple[float, float]:
+        """The canvas size in layout units (the layout wraps long chains to fill it); before the page is
+        first shown, the size it will have in a 1600 x 1000 window."""
+        vp = self.view.viewport().rect()
+        w, h = (vp.width(), vp.height()) if self.isVisible() and vp.height() > 100 else (1050, 780)
+        return w / unit, h / unit
+
+    def new_from_template(self, key: str) -> None:
+        template = TEMPLATES[key]
+        self._replace(GraphModel.from_spec(template.network()), f"New from template {template.title}",
+                      template.dataset)
+
+    def new_empty(self) -> None:
+        self._replace(GraphModel("untitled", self.document.model.input_shape), "New empty drawing", None)
+
+    def open_preset(self, name: str) -> bool:
+        try:
+            preset = presets.load(name)
+            model = GraphModel.from_spec(preset["network"])
+        except (ValueError, KeyError) as err:
+            self.show_error(f"Could not open preset {name!r}: {err}")
+            return False
+        self._replace(model, f"Open preset {name}", preset.get("dataset", {}).get("name"))
+        return True
+
+    def open_studio_network(self) -> None:
+        spec = self.window.settings.network
+        try:
+            model = GraphModel.from_spec(spec)
+        except (SpecError, ValueError) as err:
+            self.show_error(f"The studio's network cannot be drawn: {err}")
+            return
+        self._replace(model, "Open the studio's network", self.window.settings.dataset)
+
+    def _mirror(self, spec: dict) -> None:
+        """Shows the studio's network (before the user has edited anything); never an undo step."""
+        try:
+            model = GraphModel.from_spec(spec)
+        except (SpecError, ValueError):
+            return
+        current = self.document.model
+        if current.layers and model.to_spec(layout=False) == current.to_spec(layout=False):
+            return
+        self._replace(model, "", getattr(self.window.settings, "dataset", None), keep_history=False)
+        self.document.touched = False
+
+    def open_spec(self, source) -> bool:
+        """Opens a spec (a path, JSON text or a dict); on any problem says why and keeps the drawing."""
+        name = "the spec"
+        try:
+            if isinstance(source, dict):
+                spec = source
+            else:
+                path = Path(source)
+                name = path.name
+                text = path.read_text(encoding="utf-8", errors="replace")
+                try:
+                    spec = json.loads(text)
+                except json.JSONDecodeError as err:
+                    raise SpecError(f"not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})") from None
+            model = GraphModel.from_spec(spec)
+        except (OSError, SpecError, ValueError, TypeError) as err:
+            self.show_error(f"Could not open {name}: {err}. The drawing is unchanged.")
+            return False
+        self._replace(model, f"Open {name}", None)
+        if not isinstance(source, dict):
+            self.path = Path(source)
+        self.message.show_info(f"Opened {name}: {len(model.layers)} layers.")
+        return True
+
+    def save_spec(self, path) -> bool:
+        try:
+            text = json.dumps(self.document.model.to_spec(layout=True), indent=1)
+            Path(path).write_text(text + "\n", encoding="utf-8")
+        except (OSError, TypeError, ValueError) as err:
+            self.show_error(f"Could not save {path}: {err}")
+            return False
+        self.path = Path(path)
+        self.message.show_info(f"Saved {Path(path).name}.")
+        return True
+
+    def export(self, path, kind: str) -> bool:
+        path = Path(path)
+        ok = export_png(self.scene, path) if kind == "png" else export_svg(self.scene, path,
+                                                                            self.document.model.name)
+        if ok:
+            self.message.show_info(f"Exported {path.name}.")
+        else:
+            self.show_error(f"Could not write {path}")
+        return ok
+
+    # ------------------------------------------------------------------ dialogs
+    def _open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open network spec", str(self.path or ""),
+                                              "Network specs (*.json)")
+        if path:
+            self.open_spec(path)
+
+    def _save_dialog(self) -> None:
+        suggested = str(self.path or f"{self.document.model.name}.json")
+        path, _ = QFileDialog.getSaveFileName(self, "Save network spec", suggested, "Network specs (*.json)")
+        if path:
+            self.save_spec(path)
+
+    def _export_dialog(self, kind: str) -> None:
+        suggested = f"{self.document.model.name}.{kind}"
+        path, _ = QFileDialog.getSaveFileName(self, f"Export as {kind.upper()}", suggested,
+                                              f"{kind.upper()} images (*.{kind})")
+        if path:
+            self.export(path, kind)
+
+    # ================================================================== training
+    def chosen_dataset(self) -> str:
+        """The dataset picked in "Train on", else the studio's current one if it suits the drawing's
+        input, else the one the template or preset was made for, else one that suits."""
+        picked = self.dataset_combo.currentData()
+        if picked:
+            return picked
+        spec = self.document.model.training_spec()
+        current = self.window.settings.dataset
+        for candidate in (current, self.dataset_hint):
+            if candidate and suggest_dataset(spec, candidate) == candidate:
+                return candidate
+        return suggest_dataset(spec, current)
+
+    def train(self) -> bool:
+        """Hands the drawing to the studio (same window) and shows it there."""
+        inference = self.document.inference
+        if inference.problems:
+            self.show_error(f"Cannot train yet: {inference.problems[0]}")
+            return False
+        spec = self.document.model.training_spec()
+        try:
+            Network.from_spec(spec)
+        except (SpecError, ValueError, TypeError) as err:
+            self.show_error(f"Cannot train yet: {err}")
+            return False
+        dataset = self.chosen_dataset()
+        w = self.window
+        if dataset != w.settings.dataset:
+            w.settings = w.settings.updated(dataset=dataset, dataset_options={}, point_edits=[], loss=None)
+        w.apply_spec(spec)
+        w.show_studio()
+        return True
+
+    # ================================================================== showing
+    def show_error(self, text: str) -> None:
+        self.message.show_error(text)
+
+    def _on_changed(self) -> None:
+        model, inference = self.document.model, self.document.inference
+        self.scene.sync(model, inference)
+        self._show_inspector()
+        out = inference.output
+        shape = ""
+        if out and inference.nodes[out].ok:
+            shape = " → " + "×".join(str(d) for d in inference.nodes[out].shape)
+        problems = len(inference.problems)
+        self.totals.setText(
+            f"<b>{model.name}</b>: {len(model.layers)} layers{shape} · <b>{inference.params:,d}</b> parameters · "
+            f"<b>{_flops(inference.flops)}</b> per example"
+            + (f" · <span style='color:#a40e26'><b>⚠ {problems} problem{'s' * (problems > 1)}</b></span>"
+               if problems else " · <span style='color:#1a7f37'>✓ builds</span>"))
+        self.train_button.setEnabled(not problems)
+        self._apply_pictures()
+
+    def _show_inspector(self) -> None:
+        self.inspector.show_selection(self.document.model, self.document.inference, self.scene.selected_nodes())
+
+    # ------------------------------------------------------------------ live thumbnails
+    def _live_toggled(self, on: bool) -> None:
+        if not on:
+            self._pictures = {}
+            self.scene.set_live(False)
+            self._apply_pictures()
+            self.activity.setText("")
+        elif self.window.latest is not None:
+            self.on_snapshot(self.window.latest)
+
+    def _update_thumbnails(self) -> None:
+        snap, self._pending_snap = self._pending_snap, None
+        if snap is None or not self.isVisible() or not self.live_box.isChecked():
+            return
+        start = time.perf_counter()
+        try:
+            self._pictures = self.thumbnails.compute(snap)
+        except Exception as err:  # noqa: BLE001 - a view must never take the page down
+            self._pictures = {}
+            self.activity.setText(f"no live activity: {err}")
+            return
+        self._step = snap.step
+        self._apply_pictures()
+        cost = time.perf_counter() - start
+        # keep the probe under ~10% of the GUI thread: a slow one spaces the updates out
+        self._thumb_timer.setInterval(max(THUMBNAIL_INTERVAL_MS, int(cost * 10_000)))
+
+    def _apply_pictures(self) -> None:
+        mapping = self._run_ids()
+        self.scene.set_live(len(mapping) > 1)
+        if len(mapping) > 1:
+            self.activity.setText(f"live: the studio's run at step {self._step:,d}")
+        elif self._pictures:
+            self.activity.setText("the studio trains another network (Train this one to watch it)")
+        else:
+            self.activity.setText("")
+        for lid, node in self.scene.nodes.items():
+            node.set_thumbnails(*self._pictures.get(mapping.get(lid, ""), ([], 0, "", "")))
+
+    def _run_ids(self) -> dict[str, str]:
+        """Editor node id -> the id of the same layer in the studio's run. The run must be this drawing:
+        the same layers by id, or (when the studio renamed the layers of a plain chain) by position; a
+        node whose shape differs from the run's (edited since) gets no picture. Empty when the studio
+        trains another network."""
+        if not self._pictures:
+            return {}
+        model, run, inference = self.document.model, self.thumbnails, self.document.inference
+        mine = [lid for lid in model.order() if lid in model.feeds_output()]
+        types = [model.layers[lid]["type"] for lid in mine]
+        if set(mine) == set(run.order) and all(run.types.get(lid) == model.layers[lid]["type"] for lid in mine):
+            mapping = {lid: lid for lid in mine}
+        elif types == [run.types.get(r) for r in run.order]:
+            mapping = dict(zip(mine, run.order))
+        else:
+            return {}
+        mapping[INPUT] = INPUT
+        return {lid: r for lid, r in mapping.items()
+                if inference.nodes.get(lid) is not None and inference.nodes[lid].shape == run.shapes.get(r)}
+
+
+def _framed(widget: QWidget) -> QFrame:
+    """A widget in one of the studio's panel frames."""
+    frame = QFrame()
+    frame.setProperty("role", "panel")
+    lay = QVBoxLayout(frame)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.addWidget(widget)
+    return frame

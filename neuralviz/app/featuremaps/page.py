@@ -1,0 +1,331 @@
+"""FeatureMapPage: the "feature factory" of a convolutional network, live while the studio trains it.
+
+Left: the input (a test image or a drawing, translatable) and the class scores. Centre: the activation
+maps of every conv/pool layer for that input, and the learned filters. Right: translation invariance
+against a fully connected net, the images that excite a chosen channel, saliency, the confusion matrix.
+
+The page never runs a network in the GUI thread: it posts requests (the latest snapshot's weights and the
+chosen input) to its ProbeWorker thread and draws the answers. It only works while it is the visible tab
+(the studio calls on_snapshot only then), so a hidden page costs nothing.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable, Optional
+
+import numpy as np
+from PyQt6.QtCore import QEvent, Qt, QTimer
+from PyQt6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QStackedWidget,
+                             QTabWidget, QVBoxLayout, QWidget)
+
+from ... import data as nvdata
+from ... import presets
+from ..snapshot import RunInfo, Snapshot
+from .confusion_view import ConfusionView
+from .filters_view import FiltersView
+from .input_panel import InputPanel
+from .invariance_view import InvarianceView
+from .maps_view import MapsView
+from .probe import ProbeResult
+from .probe_controller import ProbeController
+from .probe_worker import ProbeRequest
+from .saliency_view import SaliencyView
+from .scores_view import ScoresView
+from .sign_legend import SignLegend
+from .sweep import SweepResult
+from .top_images import TopImagesView
+from .workbench import PageContext, unsupported_reason
+
+HEADLESS_WAIT_S = 30.0     # run_headless: longest wait for the page to catch up after training
+
+
+def _panel(title: str, *widgets: QWidget, stretch: int = 1) -> QFrame:
+    frame = QFrame()
+    frame.setProperty("role", "panel")
+    lay = QVBoxLayout(frame)
+    lay.setContentsMargins(6, 6, 6, 6)
+    lay.setSpacing(4)
+    if title:
+        label = QLabel(title)
+        label.setProperty("role", "title")
+        lay.addWidget(label)
+    for i, w in enumerate(widgets):
+        lay.addWidget(w, stretch if i == 0 else 0)
+    return frame
+
+
+def _scrolling(view: QWidget) -> QScrollArea:
+    """A mosaic view that scrolls vertically when its rows cannot fit even at the smallest scale."""
+    scroll = QScrollArea()
+    scroll.setWidget(view)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return scroll
+
+
+class FeatureMapPage(QWidget):
+    def __init__(self, window):
+        super().__init__()
+        self.studio = window
+        self.theme = window.theme
+        self.info: Optional[RunInfo] = None
+        self.ctx: Optional[PageContext] = None
+        self.snap: Optional[Snapshot] = None
+        self.result: Optional[ProbeResult] = None
+        self.sweep: Optional[SweepResult] = None
+        self.saliency_class: Optional[int] = None
+        self.refreshes = 0                   # probe results drawn (the benchmark counts these)
+        self._requests = 0
+        self._confusion_pick: dict[tuple[int, int], int] = {}
+        self.controller = ProbeController()
+        self.controller.ready.connect(self._on_ready)
+        self.controller.probed.connect(self._on_probed)
+        self.controller.swept.connect(self._on_swept)
+        self.controller.failed.connect(self._on_failed)
+        self._build()
+        window.installEventFilter(self)      # the worker thread must stop before the window goes
+        self._apply_theme()
+
+    # ================================================================== layout
+    def _build(self) -> None:
+        t = self.theme
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 6, 8, 4)
+        outer.setSpacing(4)
+        head = QHBoxLayout()
+        self.heading = QLabel("Feature maps: what each convolution layer sees")
+        self.heading.setProperty("role", "title")
+        self.status = QLabel("")
+        self.status.setProperty("role", "hint")
+        head.addWidget(self.heading)
+        head.addStretch(1)
+        head.addWidget(self.status)
+        outer.addLayout(head)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("QLabel { background: #ffebe9; border: 2px solid #cf222e; border-radius: 6px;"
+                                   " padding: 4px; color: #000000; }")
+        self.message.hide()
+        outer.addWidget(self.message)
+        self.stack = QStackedWidget()
+        outer.addWidget(self.stack, 1)
+        self.stack.addWidget(self._build_placeholder())
+        self.stack.addWidget(self._build_content(t))
+
+    def _build_placeholder(self) -> QWidget:
+        box = QWidget()
+        lay = QVBoxLayout(box)
+        lay.addStretch(1)
+        self.placeholder_label = QLabel("Load a convolutional network on images to see its feature maps.")
+        self.placeholder_label.setWordWrap(True)
+        self.placeholder_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(self.placeholder_label)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.preset_buttons = []
+        for name in (n for n in presets.names() if self.wants_preset(n)):
+            button = QPushButton(f"Load “{name}”")
+            button.clicked.connect(lambda _=False, n=name: self.studio.load_preset(n))
+            row.addWidget(button)
+            self.preset_buttons.append(button)
+        row.addStretch(1)
+        lay.addLayout(row)
+        lay.addStretch(2)
+        return box
+
+    def _build_content(self, t) -> QWidget:
+        self.input_panel = InputPanel(t)
+        self.scores = ScoresView(t)
+        self.maps = MapsView(t)
+        self.filters = FiltersView(t)
+        self.legend = SignLegend(t)
+        self.invariance = InvarianceView(t)
+        self.top_images = TopImagesView(t)
+        self.saliency = SaliencyView(t)
+        self.confusion = ConfusionView(t)
+
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(_panel("", self.input_panel))
+        left.addWidget(_panel("Class scores", self.scores))
+        left.setSizes([560, 340])
+
+        centre = QSplitter(Qt.Orientation.Vertical)
+        centre.addWidget(_panel("Feature maps for this input", _scrolling(self.maps), self.legend))
+        centre.addWidget(_panel("Learned filters", _scrolling(self.filters)))
+        centre.setSizes([600, 320])
+
+        self.tabs = QTabWidget()
+        for widget, title in ((self.invariance, "Translation"), (self.top_images, "Top images"),
+                              (self.saliency, "Saliency"), (self.confusion, "Confusion")):
+            self.tabs.addTab(widget, title)
+        right = _panel("", self.tabs)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        for w in (left, centre, right):
+            self.splitter.addWidget(w)
+        self.splitter.setSizes([330, 720, 530])
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(2, 2)
+        self.splitter.setChildrenCollapsible(False)
+
+        self.input_panel.changed.connect(self._post)
+        self.scores.classClicked.connect(self._class_clicked)
+        self.maps.mapClicked.connect(self._map_clicked)
+        self.top_images.channelChanged.connect(self.maps.set_selected)
+        self.confusion.cellClicked.connect(self._confusion_clicked)
+        return self.splitter
+
+    # ================================================================== theme
+    def _apply_theme(self) -> None:
+        t = self.theme = self.studio.theme
+        for view in (self.input_panel, self.scores, self.maps, self.filters, self.legend, self.invariance,
+                     self.top_images, self.saliency, self.confusion):
+            view.set_theme(t)
+
+    def _check_theme(self) -> None:
+        if self.studio.theme is not self.theme:
+            self._apply_theme()
+
+    # ================================================================== page protocol
+    def wants_preset(self, name: str) -> bool:
+        """Image presets whose views include "feature_maps" open on this page."""
+        try:
+            p = presets.load(name)
+            kind = nvdata.describe(p.get("dataset", {}).get("name", ""))["kind"]
+        except (ValueError, KeyError):
+            return False
+        return kind == "image" and "feature_maps" in p.get("views", [])
+
+    def _visible(self) -> bool:
+        return getattr(self.studio, "tabs", None) is not None and self.studio.tabs.currentWidget() is self
+
+    def on_configured(self, info: RunInfo) -> None:
+        """A new studio configuration: the worker rebuilds its copies (only while this page is shown)."""
+        same = self.info is not None and self.info.serial == info.serial
+        self.info = info
+        reason = unsupported_reason(info)
+        if reason:
+            self.placeholder_label.setText(reason + "\nLoad a convolutional network on images to see its "
+                                                    "feature maps, for example:")
+            self.stack.setCurrentIndex(0)
+            self.ctx = None
+            return
+        if self.ctx is None or self.ctx.serial != info.serial:
+            self.stack.setCurrentIndex(1)
+            if not same:
+                self.status.setText("preparing the network copies…")
+        if self._visible():
+            self.controller.configure(info)    # the worker ignores a configuration it already has
+
+    def on_snapshot(self, snap: Snapshot) -> None:
+        self._check_theme()
+        self.snap = snap
+        if self.ctx is not None and snap.info.serial == self.ctx.serial:
+            self._post()
+
+    def run_headless(self, steps: int, done: Callable[[], None]) -> None:
+        """`neuralviz gui --preset … --train-steps N --screenshot`: the studio trains N steps, then this page
+        waits until its views show those weights (and a test-set sweep of them) before done()."""
+        def final(snap: Snapshot) -> None:
+            started = time.perf_counter()
+
+            def check() -> None:
+                caught_up = (self.result is not None and self.result.step == snap.step and self.sweep is not None
+                             and self.sweep.step == snap.step and self.sweep.twin_epoch >= snap.epoch - 1e-9)
+                if caught_up or self.ctx is None or time.perf_counter() - started > HEADLESS_WAIT_S:
+                    done()
+                else:
+                    QTimer.singleShot(50, check)
+            check()
+        self.studio.on_final = final
+        self.studio.train_steps(steps)
+
+    # ================================================================== requests and answers
+    def _post(self) -> None:
+        """Ask the worker for the current input with the latest weights (the newest request wins)."""
+        ctx, snap, panel = self.ctx, self.snap, self.input_panel
+        if ctx is None or snap is None or snap.info.serial != ctx.serial or panel.base is None:
+            return
+        self._requests += 1
+        self.controller.request(ProbeRequest(serial=ctx.serial, step=snap.step, epoch=snap.epoch,
+                                             params=snap.params, image=panel.base.copy(), shift=panel.shift,
+                                             saliency_class=self.saliency_class, request=self._requests,
+                                             true_label=panel.true_label))
+
+    def _on_ready(self, ctx: PageContext) -> None:
+        if self.info is None or ctx.serial != self.info.serial:
+            return
+        self.ctx, self.result, self.sweep = ctx, None, None
+        self.saliency_class = None
+        self._confusion_pick.clear()
+        self.maps.set_context(ctx)
+        self.filters.set_context(ctx)
+        self.scores.set_classes(ctx.class_names)
+        self.saliency.set_classes(ctx.class_names)
+        self.confusion.set_classes(ctx.class_names)
+        self.invariance.set_context(ctx)
+        self.top_images.set_context(ctx)
+        self.maps.set_selected(self.top_images.layer, 0)
+        self.message.hide()
+        self.status.setText("")
+        if self.snap is None and self.studio.latest is not None:
+            self.snap = self.studio.latest
+        self.input_panel.set_test_set(ctx.test_images, ctx.test_labels, ctx.class_names, ctx.max_shift)
+
+    def _on_probed(self, result: ProbeResult) -> None:
+        if self.ctx is None or result.serial != self.ctx.serial:
+            return
+        if self.result is not None and result.request < self.result.request:
+            return
+        self.result = result
+        self.maps.show_result(result)
+        self.filters.show_filters(result.filters)
+        self.scores.show_scores(result.probs, result.true_label, self.saliency_class)
+        self.saliency.show_result(result)
+        self.invariance.show_result(result, result.true_label)
+        self.refreshes += 1
+        k = result.predicted
+        self.status.setText(f"weights of training step {result.step:,d}  ·  prediction “{self.ctx.class_names[k]}” "
+                            f"{100 * result.probs[k]:.0f}%")
+
+    def _on_swept(self, sweep: SweepResult) -> None:
+        if self.ctx is None or sweep.serial != self.ctx.serial:
+            return
+        self.sweep = sweep
+        self.confusion.show_sweep(sweep)
+        self.top_images.show_sweep(sweep)
+        self.invariance.show_sweep(sweep)
+
+    def _on_failed(self, message: str) -> None:
+        self.message.setText(message)
+        self.message.show()
+
+    # ================================================================== user actions
+    def _class_clicked(self, k: int) -> None:
+        self.saliency_class = None if self.saliency_class == k else k
+        self.tabs.setCurrentWidget(self.saliency)
+        self._post()
+
+    def _map_clicked(self, layer: str, channel: int) -> None:
+        self.maps.set_selected(layer, channel)
+        self.top_images.select(layer, channel)
+        self.tabs.setCurrentWidget(self.top_images)
+
+    def _confusion_clicked(self, true_class: int, predicted: int) -> None:
+        """Show a test image of that cell (the next one on each click)."""
+        s = self.sweep
+        if s is None:
+            return
+        hits = np.flatnonzero((s.labels == true_class) & (s.predictions == predicted))
+        if len(hits) == 0:
+            return
+        n = self._confusion_pick.get((true_class, predicted), -1) + 1
+        self._confusion_pick[(true_class, predicted)] = n
+        self.input_panel.show_test(int(hits[n % len(hits)]))
+
+    # ================================================================== lifetime
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.studio and event.type() == QEvent.Type.Close:
+            self.controller.shutdown()
+        return False

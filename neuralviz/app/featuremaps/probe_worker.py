@@ -1,0 +1,176 @@
+"""ProbeWorker: the feature-map page's own thread. The GUI thread never runs a network.
+
+It answers the page's requests (weights of a snapshot + the chosen input) with ProbeResults; the newest
+request wins, older ones are dropped unanswered, so a slow frame never queues up work. Between requests a
+timer runs the background jobs in short slices: sweeps over the test set (confusion matrix, top images,
+accuracy under translation), spaced so they take at most about a third of the time, and training of the
+fully connected twin up to the studio's epoch.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, replace
+from typing import Iterator, Mapping, Optional
+
+import numpy as np
+from PyQt6.QtCore import QObject, QTimer, pyqtSignal, pyqtSlot
+
+from ..snapshot import RunInfo
+from .probe import ProbeResult
+from .sweep import SweepResult
+from .workbench import Workbench
+
+TICK_S = 0.012            # background work per timer tick, so requests wait at most about this long
+SWEEP_MIN_GAP_S = 0.4     # sweeps start at most this often ...
+SWEEP_DUTY = 0.35         # ... and take at most about this share of the worker's time
+
+
+@dataclass(frozen=True)
+class ProbeRequest:
+    serial: int
+    step: int
+    epoch: float                           # the studio's epoch: the twin trains up to it
+    params: Mapping[str, np.ndarray]       # a snapshot's read-only weights
+    image: np.ndarray                      # (C, H, W) the chosen input, before translation
+    shift: tuple[int, int]
+    saliency_class: Optional[int]
+    request: int
+    true_label: Optional[int] = None
+
+
+class ProbeWorker(QObject):
+    ready = pyqtSignal(object)        # PageContext of the configuration now probed
+    probed = pyqtSignal(object)       # ProbeResult
+    swept = pyqtSignal(object)        # SweepResult
+    failed = pyqtSignal(str)
+
+    def __init__(self):
+        super().__init__()
+        self.pending: Optional[ProbeRequest] = None     # written by the GUI thread, taken here
+        self._bench: Optional[Workbench] = None
+        self._timer: Optional[QTimer] = None
+        self._params: Optional[Mapping[str, np.ndarray]] = None
+        self._step, self._epoch = 0, 0.0
+        self._swept_params: Optional[Mapping[str, np.ndarray]] = None
+        self._swept_twin_epoch = -1.0
+        self._sweep: Optional[Iterator[Optional[SweepResult]]] = None
+        self._sweep_done_at, self._sweep_cost = -1e9, 0.0
+
+    @pyqtSlot()
+    def start(self) -> None:
+        self._timer = QTimer(self)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._tick)
+
+    @pyqtSlot()
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._bench, self._sweep = None, None
+
+    # ------------------------------------------------------------------ configuration
+    @pyqtSlot(object)
+    def configure(self, info: RunInfo) -> None:
+        if self._bench is not None and self._bench.serial == info.serial:
+            return
+        self._bench, self._sweep, self._params, self._swept_params = None, None, None, None
+        self._sweep_done_at, self._epoch, self._swept_twin_epoch = -1e9, 0.0, -1.0
+        try:
+            self._bench = Workbench(info)
+        except Exception as err:  # noqa: BLE001 - any failure must reach the page, not kill the thread
+            self.failed.emit(_describe(err))
+            return
+        self.ready.emit(self._bench.context)
+        self.wake()
+
+    # ------------------------------------------------------------------ requests
+    @pyqtSlot()
+    def wake(self) -> None:
+        req, self.pending = self.pending, None
+        bench = self._bench
+        if req is None:
+            return
+        if bench is None or req.serial != bench.serial:
+            if bench is None or req.serial > bench.serial:
+                self.pending = self.pending or req      # for the configuration being set up
+            return
+        try:
+            result = self._probe(bench, req)
+        except Exception as err:  # noqa: BLE001
+            self.failed.emit(_describe(err))
+            return
+        self._params, self._step, self._epoch = req.params, req.step, req.epoch
+        self.probed.emit(result)
+        if self._timer is not None and not self._timer.isActive():
+            self._timer.start()
+
+    def _probe(self, bench: Workbench, req: ProbeRequest) -> ProbeResult:
+        bench.probe.load(req.params)
+        result = bench.probe.run(req.image, req.shift, req.saliency_class, serial=req.serial, step=req.step,
+                                 request=req.request)
+        twin = bench.twin
+        p = twin.probabilities(np.stack([result.original, result.image]))
+        hidden = twin.hidden_units()
+        return replace(_with_twin(result, p, hidden), true_label=req.true_label)
+
+    # ------------------------------------------------------------------ background
+    @pyqtSlot()
+    def _tick(self) -> None:
+        bench = self._bench
+        if bench is None or self._params is None:
+            self._timer.stop()
+            return
+        deadline = time.perf_counter() + TICK_S
+        busy = self._sweep_slice(bench)
+        try:
+            behind = bench.twin.train_until(self._epoch, deadline)
+        except Exception as err:  # noqa: BLE001 - e.g. the twin diverging: say so, keep the page
+            self.failed.emit(f"The fully connected comparison network stopped training: {_describe(err)}")
+            behind = False
+        if not (busy or behind):
+            self._timer.stop()
+
+    def _sweep_slice(self, bench: Workbench) -> bool:
+        """One chunk of the running sweep, or start one when due; True while sweep work is left."""
+        now = time.perf_counter()
+        if self._sweep is None:
+            # new weights, or a twin that trained on since: its accuracy curve would be out of date
+            stale = self._params is not self._swept_params or bench.twin.epoch != self._swept_twin_epoch
+            gap = max(SWEEP_MIN_GAP_S, self._sweep_cost * (1.0 / SWEEP_DUTY - 1.0))
+            if not stale:
+                return False
+            if now - self._sweep_done_at < gap:
+                return True          # due soon: keep the timer running
+            self._swept_params, self._swept_twin_epoch = self._params, bench.twin.epoch
+            self._sweep = bench.sweep.run(self._params, bench.twin, serial=bench.serial, step=self._step)
+        try:
+            result = next(self._sweep)
+        except Exception as err:  # noqa: BLE001
+            self._sweep = None
+            self.failed.emit(_describe(err))
+            return False
+        if result is not None:
+            self._sweep = None
+            self._sweep_done_at, self._sweep_cost = time.perf_counter(), result.seconds
+            self.swept.emit(result)
+        return True
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, copy=True)
+    a.flags.writeable = False
+    return a
+
+
+def _with_twin(result: ProbeResult, probs: np.ndarray, hidden: np.ndarray) -> ProbeResult:
+    ro = _read_only
+    return replace(result, twin_probs=ro(probs[1]), twin_probs_original=ro(probs[0]),
+                   twin_hidden=ro(hidden[1]), twin_hidden_original=ro(hidden[0]))
+
+
+def _describe(err: BaseException) -> str:
+    text = str(err) or repr(err)
+    if isinstance(err, (ValueError, TypeError, FileNotFoundError, FloatingPointError, KeyError)):
+        return text
+    return f"{type(err).__name__}: {text}\n{traceback.format_exc(limit=3)}"
