@@ -19,6 +19,7 @@
 #include "cpu/conv.h"
 #include "cpu/elementwise.h"
 #include "cpu/gemm.h"
+#include "cpu/linear.h"
 #include "cpu/mlp.h"
 #include "cpu/pool.h"
 #include "cpu/recurrent.h"
@@ -68,6 +69,23 @@ Arr<T> matmul(const Arr<T>& a, const Arr<T>& b, bool ta, bool tb) {
                  c.mutable_data(), N);
   }
   return c;
+}
+
+// Dense layer forward y = x w^T + b (csrc/cpu/linear.cpp).
+template <typename T>
+Arr<T> linear_forward(const Arr<T>& x, const Arr<T>& w, const std::optional<Arr<T>>& b) {
+  NVZ_CHECK(x.ndim() == 2 && w.ndim() == 2, "linear_forward: x and w must be 2-D");
+  const int64_t M = x.shape(0), K = x.shape(1), N = w.shape(0);
+  NVZ_CHECK(w.shape(1) == K, "linear_forward: x has ", K, " features but w expects ", w.shape(1));
+  if (b) expect_shape("linear_forward", "b", *b, {N});
+  auto y = empty<T>({M, N});
+  T* yp = y.mutable_data();
+  const T* bp = opt_ptr(b);
+  {
+    py::gil_scoped_release nogil;
+    nvz::linear_forward<T>(x.data(), w.data(), bp, yp, M, N, K);
+  }
+  return y;
 }
 
 // In-place C = alpha op(A) op(B) + beta C; exposes the full kernel contract to tests.
@@ -465,6 +483,7 @@ void bind_kernels(py::module_& m) {
   auto A = [](const char* n) { return py::arg(n).noconvert(); };
   auto Opt = [](const char* n) { return py::arg(n).noconvert().none(true); };
   m.def("matmul", &matmul<T>, A("a"), A("b"), py::arg("trans_a"), py::arg("trans_b"));
+  m.def("linear_forward", &linear_forward<T>, A("x"), A("w"), Opt("b"));
   m.def("gemm_", &gemm_inplace<T>, py::arg("trans_a"), py::arg("trans_b"), py::arg("alpha"),
         A("a"), A("b"), py::arg("beta"), A("c"));
   m.def("conv2d", &conv2d<T>, A("x"), A("w"), Opt("b"), py::arg("sh"), py::arg("sw"),

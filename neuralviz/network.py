@@ -78,6 +78,7 @@ class Network:
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         """Runs every layer; keeps each layer's output in self.outputs (for the app's views)."""
+        self.outputs = {}  # let the previous pass's arrays be reused by this one's allocations
         outputs = {INPUT: self._check_input(x)}
         for entry in self.order:
             layer = self.layers[entry["id"]]

@@ -433,6 +433,28 @@ def test_rubber_band_copy_paste_delete_and_view_controls(page):
     assert page.view.horizontalScrollBar().value() != h
 
 
+def test_palette_drags_layers_and_fonts_scale_the_canvas(qtbot, window, page):
+    tree = page.palette.tree
+    data = tree.mimeData([page.palette._items["conv2d"]])
+    assert bytes(data.data(LAYER_MIME)) == b"conv2d"
+    page.palette.filter("pool")
+    assert page.palette.visible_types() == ["maxpool2d", "avgpool2d"]
+    page.palette.filter("")
+    page.open_preset("xor")
+    x, y = page.document.model.positions["a1"]
+    width = page.scene.nodes["a1"].size()[0]
+    window.large_fonts_action.setChecked(True)                # the window's switch reaches the canvas
+    assert page.scene.unit == 1.5 and page.scene.nodes["a1"].size()[0] > 1.3 * width
+    assert page.scene.nodes["a1"].pos() == QPointF(1.5 * x, 1.5 * y)
+    assert page.document.model.positions["a1"] == (x, y)      # the saved layout does not change
+    zoom = page.view.zoom
+    page.actions["panels"].trigger()                          # canvas only, for the projector
+    qtbot.waitUntil(lambda: page.view.zoom > zoom * 1.05, timeout=WAIT)
+    assert not page.palette.isVisible() and not page.inspector.isVisible()
+    page.actions["panels"].trigger()
+    qtbot.waitUntil(lambda: page.palette.isVisible(), timeout=WAIT)
+
+
 def test_live_thumbnails_and_export(qtbot, window, page, tmp_path):
     # the page mirrors the studio's XOR network until edited, and draws its activity in the nodes
     assert page.document.model.output_id() == window.info.settings.network["layers"][-1]["id"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._C import linear_forward as _linear
 from .._C import matmul as _mm
 from .base import Layer, uniform_init
 
@@ -33,9 +34,8 @@ class Dense(Layer):
         x = inputs[0]
         self.lead = x.shape[:-1]
         self.x = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-        y = _mm(self.x, self.weight.value, False, True)
-        if self.bias is not None:
-            y += self.bias.value
+        self.x = np.ascontiguousarray(self.x)
+        y = _linear(self.x, self.weight.value, self.bias.value if self.bias is not None else None)
         return y if x.ndim == 2 else y.reshape(*self.lead, -1)
 
     def backward(self, grad_y):

@@ -6,7 +6,9 @@ What the inspector shows (research brief §6.3: curvature matrices side by side,
     diag    the diagonal
 each as correlations F_ij / √(F_ii F_jj) and as signed log-magnitudes; its eigenvalue spectrum (how
 badly conditioned the problem is, and where λ cuts in); the condition number over time.
-Pure numpy (the worker thread runs it); pictures are pooled to at most TILE_PIXELS² so a frame stays small.
+Each matrix is the one the optimizer of that name would use (opt.refresh + opt.fisher_matrix), measured
+one at a time so that only one dense P x P array exists at once. Pure numpy (the worker thread runs it);
+pictures are pooled to at most TILE_PIXELS² so a frame stays small.
 """
 from __future__ import annotations
 
@@ -15,20 +17,22 @@ from typing import Optional
 
 import numpy as np
 
-from ...optim.natural import MAX_MATRIX_PARAMS, fisher_matrices
+from ... import optim
 from ..snapshot import frozen
 from .config import EXACT_LIMIT
 from .frames import FisherFrame, FisherTile
 from .race_run import RaceRun
 
 PROBE_POINTS = 200        # training points the inspector's Fisher is measured on
+PICTURE_LIMIT = 4000      # parameters: above this no P x P picture (each dense matrix would be > 128 MB)
 TILE_PIXELS = 240         # larger matrices are max-pooled to this many rows and columns
 DECADES = 8               # the log-magnitude picture spans this many decades below the largest entry
-SPECTRA_UP_TO = 600       # eigenvalues of every approximation up to this size (above: the tracked one only)
+SPECTRA_UP_TO = 600       # dense eigenvalues of QD up to this size (exact: up to EXACT_LIMIT; K-FAC: factors)
 COND_CAP = 1e17           # beyond this the double-precision Fisher is numerically singular
 TITLES = {"exact": "exact Fisher F", "kfac": "K-FAC: G ⊗ A per layer", "qd": "quasi-diagonal",
           "diag": "diagonal"}
 ORDER = ("exact", "kfac", "qd", "diag")
+METHOD = {"exact": "ng-exact", "kfac": "kfac", "qd": "qd", "diag": "diag"}
 
 
 def pooled(m: np.ndarray, size: int = TILE_PIXELS) -> np.ndarray:
@@ -97,42 +101,65 @@ class FisherProbe:
         params = run.net.num_parameters()
         base = dict(step=step, run_label=run.label, run_title=run.choice.title, parameters=params,
                     fisher=fisher, damping=float(damping))
-        if params > MAX_MATRIX_PARAMS:
-            return self._empty(base, f"{params:,d} parameters: the Fisher would be a {params:,d} × {params:,d} "
-                                     f"matrix ({8 * params * params / 1e9:,.0f} GB); the inspector draws "
-                                     f"networks up to {MAX_MATRIX_PARAMS:,d} parameters.", start)
-        kinds = (["exact"] if params <= EXACT_LIMIT else []) + ["kfac", "qd", "diag"]
-        message = "" if params <= EXACT_LIMIT else (
-            f"The exact Fisher is not computed above {EXACT_LIMIT:,d} parameters (this network has "
-            f"{params:,d}); its approximations are.")
-        with np.errstate(all="ignore"):
-            try:
-                mats = fisher_matrices(run.net, self.x, self.y, self.loss, fisher, kinds=kinds)
-            except ValueError:   # a layer K-FAC / QD do not cover (recurrent, embedding, ...)
-                kinds = [k for k in kinds if k in ("exact", "diag")]
-                mats = fisher_matrices(run.net, self.x, self.y, self.loss, fisher, kinds=kinds)
-                message = (message + " " if message else "") + "K-FAC and QD do not cover this network's layers."
-        blocks = next(iter(mats.values()))[1]
-        reference = max(float(np.abs(m).max()) for m, _ in mats.values())
-        tiles = tuple(FisherTile(k, TITLES[k], frozen(pooled(correlation(mats[k][0])).astype(np.float32)),
-                                 frozen(pooled(magnitude(mats[k][0], reference)).astype(np.float32)), params)
-                      for k in ORDER if k in mats)
-        tracked = "exact" if "exact" in mats else "kfac" if "kfac" in mats else "diag"
-        spectra = {}
-        for kind, (m, _) in mats.items():
-            if kind == "diag":
-                spectra[kind] = frozen(np.sort(np.diag(m))[::-1].copy())
-            elif kind == tracked or params <= SPECTRA_UP_TO:
-                spectra[kind] = frozen(np.linalg.eigvalsh(m)[::-1].copy())
+        if params > PICTURE_LIMIT:
+            return self._empty(base, f"{params:,d} parameters: the Fisher is a {params:,d} × {params:,d} matrix "
+                                     f"({8 * params * params / 1e9:,.1f} GB); the inspector draws networks of up to "
+                                     f"{PICTURE_LIMIT:,d} parameters.", start)
+        notes = [] if params <= EXACT_LIMIT else [
+            f"The exact Fisher is not computed above {EXACT_LIMIT:,d} parameters (this network has {params:,d}); "
+            "its approximations are."]
+        tiles, spectra, layers, peak = [], {}, (), 0.0
+        for kind in ORDER:
+            if kind == "exact" and params > EXACT_LIMIT:
+                continue
+            measured = self._metric(run, kind, fisher)
+            if measured is None:
+                if kind in ("kfac", "qd") and not any("cover" in n for n in notes):
+                    notes.append("K-FAC and QD do not cover this network's layers.")
+                continue
+            opt, (m, blocks) = measured
+            layers = layer_ranges(blocks)
+            peak = max(peak, float(np.abs(m).max()))
+            tiles.append((kind, pooled(correlation(m)), pooled(m)))
+            spectra[kind] = self._spectrum(kind, opt, m)
+            del m
+        tiles = tuple(FisherTile(k, TITLES[k], frozen(c.astype(np.float32)),
+                                 frozen(magnitude(raw, peak).astype(np.float32)), params) for k, c, raw in tiles)
+        tracked = next(k for k in ("exact", "kfac", "diag", "qd") if k in spectra)
         cond, damped = condition(spectra[tracked], damping)
         history = self._cond.setdefault(run.label, [])
-        if history and history[-1][0] >= step:
-            history[:] = [h for h in history if h[0] < step]
+        history[:] = [h for h in history if h[0] < step]
         history.append((step, cond, damped))
         h = np.asarray(history, dtype=np.float64)
-        return FisherFrame(**base, tiles=tiles, layers=layer_ranges(blocks), spectra=spectra, cond_kind=tracked,
+        return FisherFrame(**base, tiles=tiles, layers=layers, spectra=spectra, cond_kind=tracked,
                            cond_steps=frozen(h[:, 0]), cond=frozen(h[:, 1]), cond_damped=frozen(h[:, 2]),
-                           message=message, seconds=time.perf_counter() - start)
+                           message=" ".join(notes), seconds=time.perf_counter() - start)
+
+    def _metric(self, run: RaceRun, kind: str, fisher: str):
+        """(the method's optimizer, its metric as (P x P, blocks)) at the run's weights, or None when the
+        method does not cover this network's layers."""
+        try:
+            opt = optim.make(METHOD[kind], run.net, damping=0.0, fisher=fisher)
+        except ValueError:
+            return None
+        with np.errstate(all="ignore"):
+            opt.refresh(self.x, self.y, self.loss)
+            return opt, opt.fisher_matrix()
+
+    @staticmethod
+    def _spectrum(kind: str, opt, m: np.ndarray) -> np.ndarray:
+        """Eigenvalues, largest first (K-FAC's from its Kronecker factors: eig(G ⊗ A) = eig(G) eig(A))."""
+        if kind == "diag":
+            w = np.diag(m)
+        elif kind == "kfac":
+            parts = [np.outer(np.linalg.eigvalsh(g), np.linalg.eigvalsh(a)).ravel() for a, g in opt.factors().values()]
+            covered = sum(p.size for p in parts)
+            w = np.concatenate(parts + [np.zeros(max(0, m.shape[0] - covered))])   # uncovered parameters: 0
+        elif kind == "qd" and m.shape[0] > SPECTRA_UP_TO:
+            return frozen(np.zeros(0))
+        else:
+            w = np.linalg.eigvalsh(m)
+        return frozen(np.sort(w)[::-1].copy())
 
     def _empty(self, base: dict, message: str, start: float) -> FisherFrame:
         empty = frozen(np.zeros(0))

@@ -13,12 +13,13 @@ from typing import Optional
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from ..curves_view import nice_ceiling
 from ..plot_style import configure_pyqtgraph, style_plot
 from ..theme import Theme
-from .fisher_probe import COND_CAP, ORDER
+from .config import EXACT_LIMIT
+from .fisher_probe import COND_CAP, ORDER, TITLES
 from .frames import FisherFrame, RaceInfo
 from .matrix_tile import MatrixTile
 from .run_style import panel_title
@@ -28,6 +29,9 @@ KIND_PENS = {"exact": ("#000000", Qt.PenStyle.SolidLine), "kfac": ("#0072b2", Qt
              "qd": ("#e69f00", Qt.PenStyle.DashDotLine), "diag": ("#56b4e9", Qt.PenStyle.DotLine)}
 KIND_NAMES = {"exact": "exact F", "kfac": "K-FAC", "qd": "quasi-diag.", "diag": "diagonal"}
 EIG_FLOOR = 1e-18
+MISSING = {"exact": f"not computed above {EXACT_LIMIT:,d} parameters: a dense P × P matrix, P³ to factorise",
+           "kfac": "K-FAC covers dense and conv2d layers only", "qd": "QD covers dense and conv2d layers only",
+           "diag": ""}
 DASH_GLYPHS = {Qt.PenStyle.SolidLine: "━━", Qt.PenStyle.DashLine: "╍╍", Qt.PenStyle.DashDotLine: "━·",
                Qt.PenStyle.DotLine: "┅┅"}
 
@@ -86,6 +90,7 @@ class FisherInspector(QWidget):
         self.cond_title = QLabel("Condition number")
         for label in (self.spectrum_title, self.cond_title):
             label.setProperty("role", "caption")
+            label.setWordWrap(True)
         plots = QVBoxLayout()
         plots.setSpacing(2)
         plots.addWidget(self.spectrum_title)
@@ -93,9 +98,18 @@ class FisherInspector(QWidget):
         plots.addWidget(self.cond_title)
         plots.addWidget(self.cond_widget, 1)
 
-        body = QHBoxLayout()
+        content = QWidget()
+        body = QHBoxLayout(content)
+        body.setContentsMargins(0, 0, 0, 0)
         body.addLayout(grid, 4)
         body.addLayout(plots, 5)
+        self.empty = QLabel("")
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setProperty("role", "caption")
+        self.body = QStackedWidget()
+        self.body.addWidget(content)
+        self.body.addWidget(self.empty)
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setProperty("role", "caption")
@@ -103,7 +117,7 @@ class FisherInspector(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(3)
         lay.addLayout(head)
-        lay.addLayout(body, 1)
+        lay.addWidget(self.body, 1)
         lay.addWidget(self.message)
         self.set_theme(theme)
 
@@ -158,11 +172,19 @@ class FisherInspector(QWidget):
         f = self._frame
         if f is None:
             return
+        if not f.tiles:
+            self.empty.setText(f.message)
+            self.body.setCurrentWidget(self.empty)
+            self.message.setText("")
+            return
+        self.body.setCurrentIndex(0)
         by_kind = {t.kind: t for t in f.tiles}
         for tile, kind in zip(self.tiles, ORDER):
             t = by_kind.get(kind)
-            tile.setVisible(t is not None or not f.tiles)
-            tile.show_tile(t, None if t is None else getattr(t, self.mode), f.layers)
+            if t is None:
+                tile.show_note(TITLES[kind], MISSING[kind])
+            else:
+                tile.show_tile(t, getattr(t, self.mode), f.layers)
         self._draw_spectra(f)
         self._draw_cond(f)
         self.message.setText(f.message)
@@ -185,9 +207,9 @@ class FisherInspector(QWidget):
         tracked = f.spectra.get(f.cond_kind)
         tiny = (f" · {int(np.sum(tracked < tracked[0] * 1e-12))} of {len(tracked)} below 1e-12 × the largest"
                 if tracked is not None and len(tracked) and tracked[0] > 0 else "")
-        keys = "  ".join(key_html(*KIND_PENS[k], KIND_NAMES[k]) for k in ORDER if k in f.spectra)
+        keys = "  ".join(key_html(*KIND_PENS[k], KIND_NAMES[k]) for k in ORDER if len(f.spectra.get(k, ())))
         lam = f"  {key_html('#cc79a7', Qt.PenStyle.DashLine, 'λ')}" if f.damping > 0 else ""
-        self.spectrum_title.setText(f"Eigenvalues, largest first{tiny}<br>{keys}{lam}")
+        self.spectrum_title.setText(f"Eigenvalues, largest first{tiny}  {keys}{lam}")
 
     def _draw_cond(self, f: FisherFrame) -> None:
         if not len(f.cond_steps):
@@ -211,4 +233,4 @@ class FisherInspector(QWidget):
         keys = key_html("#000000", Qt.PenStyle.SolidLine, f"cond {who}")
         if f.damping > 0:
             keys += "  " + key_html("#cc79a7", Qt.PenStyle.DashLine, f"cond ({who} + λI): {f.cond_damped[-1]:.1e}")
-        self.cond_title.setText(f"Condition number of {who} now {text}<br>{keys}")
+        self.cond_title.setText(f"Condition number of {who} now {text}  {keys}")

@@ -67,7 +67,7 @@ class GapView(QWidget):
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
-        style_plot(self.plot, theme, {"bottom": "step", "left": "gap to the twin (relative)"})
+        style_plot(self.plot, theme, {"bottom": "step"})
         self.legend.setLabelTextSize(f"{theme.plot_font_pt:.0f}pt")
         for i, curve in enumerate(self._curves):
             curve.setPen(run_pen(theme, i))

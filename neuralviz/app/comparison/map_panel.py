@@ -71,8 +71,8 @@ class MapPanel(QWidget):
         self._info = info
         self._rect_key = None
         if not p.has_map:
-            self.placeholder.setText(f"No picture of a {p.kind} problem's function;\nthe curves on the right "
-                                     "tell this race.")
+            self.placeholder.setText(f"{p.kind.capitalize()} data: no 2-D picture of the function.\n"
+                                     "The loss curves tell this race.")
             self.stack.setCurrentWidget(self.placeholder)
             return
         self.stack.setCurrentWidget(self.plot_widget)
@@ -84,10 +84,12 @@ class MapPanel(QWidget):
             x0, x1, y0, y1 = p.extent
             self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.02)
         else:
-            xs = np.concatenate([p.points.train_x[:, 0], p.line_x])
+            # Python floats: pyqtgraph compares the range with float64 limits (float32 would overflow)
+            xs = np.concatenate([p.points.train_x[:, 0], p.line_x]).astype(np.float64)
             ys = np.asarray(p.points.train_y, dtype=np.float64).ravel()
-            pad = 0.1 * (ys.max() - ys.min() or 1.0)
-            self.plot.setRange(xRange=(xs.min(), xs.max()), yRange=(ys.min() - pad, ys.max() + pad), padding=0.02)
+            pad = 0.1 * (float(ys.max() - ys.min()) or 1.0)
+            self.plot.setRange(xRange=(float(xs.min()), float(xs.max())),
+                               yRange=(float(ys.min()) - pad, float(ys.max()) + pad), padding=0.02)
         self._set_points(info)
 
     def _set_points(self, info: RaceInfo) -> None:

@@ -3,12 +3,10 @@ at the top as matrices are written, thin lines at the layer boundaries and the l
 bottom, so the block structure of K-FAC or the diagonal is visible at a glance."""
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QRectF
-from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PyQt6.QtCore import QRectF, Qt
+from PyQt6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from ..plot_style import configure_pyqtgraph, style_plot
 from ..render import HeatmapPainter
@@ -40,11 +38,18 @@ class MatrixTile(QWidget):
         self.bounds.setZValue(2)
         self.plot.addItem(self.image)
         self.plot.addItem(self.bounds)
+        self.note = QLabel("")
+        self.note.setWordWrap(True)
+        self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.note.setProperty("role", "caption")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.plot_widget)
+        self.stack.addWidget(self.note)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(1)
         lay.addWidget(self.title)
-        lay.addWidget(self.plot_widget, 1)
+        lay.addWidget(self.stack, 1)
         self.set_theme(theme)
 
     def set_theme(self, theme: Theme) -> None:
@@ -58,14 +63,15 @@ class MatrixTile(QWidget):
         """P of the matrix shown (its image may be pooled to fewer pixels)."""
         return self._key[0] if self._key else 0
 
-    def show_tile(self, tile: Optional[FisherTile], values: Optional[np.ndarray],
-                  layers: tuple[tuple[str, int, int], ...]) -> None:
-        if tile is None or values is None:
-            self.image.clear()
-            self.bounds.setData([], [])
-            self.title.setText("")
-            self._key = None
-            return
+    def show_note(self, title: str, text: str) -> None:
+        """No matrix: say why instead (e.g. the exact Fisher of a network too large for it)."""
+        self.title.setText(title)
+        self.note.setText(text)
+        self.stack.setCurrentWidget(self.note)
+        self._key = None
+
+    def show_tile(self, tile: FisherTile, values: np.ndarray, layers: tuple[tuple[str, int, int], ...]) -> None:
+        self.stack.setCurrentWidget(self.plot_widget)
         p = tile.size
         self.title.setText(tile.title)
         self.setToolTip(f"{tile.title}: {p} × {p}" + (f" (drawn pooled to {values.shape[0]} × {values.shape[0]}: "

@@ -98,9 +98,9 @@ class ComparisonPage(QWidget):
         self.apply_theme(theme)
         if isinstance(window, QObject):
             window.installEventFilter(self)      # the window's close stops the race thread
-        app = QApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
+        self._app = QApplication.instance()
+        if self._app is not None:
+            self._app.aboutToQuit.connect(self.shutdown)
 
     # ================================================================== layout
     def _build_widgets(self, theme: Theme) -> None:
@@ -125,6 +125,7 @@ class ComparisonPage(QWidget):
         left.setSpacing(8)
         left.addWidget(_panel(maps_widget), 11)
         left.addWidget(_panel(self.inspector), 10)
+        self.left = left
         right = QVBoxLayout()
         right.setSpacing(8)
         right.addWidget(_panel(self.loss), 11)
@@ -371,6 +372,8 @@ class ComparisonPage(QWidget):
         for panel in self.maps:
             panel.show_info(info)
         self.difference.show_info(info)
+        # without a picture of the function (images, sequences) the inspector gets the room
+        self.left.setStretch(0, 11 if info.problem.has_map else 2)
         self.inspector.show_info(info)
         said = [info.notice] if info.notice else []
         if info.problem.parameters > EXACT_LIMIT:
@@ -378,7 +381,7 @@ class ComparisonPage(QWidget):
                         f"(a dense P × P Fisher, solved every step) is switched off above {EXACT_LIMIT:,d}; "
                         "K-FAC and the quasi-diagonal method approximate it.")
         if said:
-            self.message.show_info(" ".join(said), seconds=12.0)
+            self.message.show_info(" ".join(said), seconds=30.0)
         elif self.message.level == "error":
             self.message.clear()
         if self._headless is not None and not self._headless_started:
@@ -397,11 +400,10 @@ class ComparisonPage(QWidget):
         self.frames_drawn += 1
         try:
             self.controls.show_step(frame.step)
-            p = frame.info.problem
             for panel, trace in zip(self.maps, frame.runs):
                 loss = trace.loss[-1] if len(trace.loss) else float("nan")
                 acc = f" · accuracy {100 * trace.accuracy:.0f}%" if trace.accuracy is not None else ""
-                panel.show_trace(trace, f"{p.loss} loss {loss:.3g}{acc}")
+                panel.show_trace(trace, f"loss {loss:.3g}{acc}")
             self.difference.show_frame(frame)
             self.loss.show_frame(frame)
             self.gap.show_frame(frame)
@@ -444,6 +446,11 @@ class ComparisonPage(QWidget):
         if self._closed:
             return
         self._closed = True
+        if self._app is not None:
+            try:
+                self._app.aboutToQuit.disconnect(self.shutdown)
+            except (TypeError, RuntimeError):
+                pass
         if self._thread.isRunning():
             self._stop.emit()
             self._thread.quit()

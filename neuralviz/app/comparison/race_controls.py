@@ -92,17 +92,19 @@ class RaceControls(QWidget):
         self.normalize.setToolTip("Step η·d/√(g·d): a fixed length in the Fisher metric (keeps every invariance)")
         self.normalize.toggled.connect(self.normalizeChanged)
         self.scaling = QComboBox()
-        self.scaling.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.scaling.setToolTip("The preset's badly scaled units for the inputs, or the data as generated")
         self.scaling.activated.connect(lambda _: self.scalingChanged.emit(bool(self.scaling.currentData())))
         self.reparam = QComboBox()
-        self.reparam.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         for r in REPARAMS:
             self.reparam.addItem(r.label, r.key)
         self.reparam.setToolTip("Every run also trains a twin computing the same function in these "
                                 "coordinates, on the same minibatches (the race restarts)")
         self.reparam.activated.connect(lambda _: self.reparamChanged.emit(self.reparam.currentData()))
 
+        # long entries: the combos may shrink (the open list shows them whole) so large fonts still fit
+        for combo, chars in ((self.scaling, 16), (self.reparam, 22)):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(chars)
         line2 = QHBoxLayout()
         line2.setSpacing(8)
         line2.addWidget(_hint("Natural gradient:"))
@@ -112,11 +114,10 @@ class RaceControls(QWidget):
         line2.addSpacing(12)
         self.scaling_hint = _hint("Inputs:")
         line2.addWidget(self.scaling_hint)
-        line2.addWidget(self.scaling)
+        line2.addWidget(self.scaling, 2)
         line2.addSpacing(12)
         line2.addWidget(_hint("Twin:"))
-        line2.addWidget(self.reparam)
-        line2.addStretch(1)
+        line2.addWidget(self.reparam, 3)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 6)

@@ -24,6 +24,8 @@ _SPECS = [
     ("layout", "Auto-layout", ["Ctrl+L"], "Arrange the layers in columns, left to right"),
     ("fit", "Fit", ["Ctrl+0"], "Show the whole drawing"),
     ("search", "Search layers", ["Ctrl+F"], "Find a layer type to add (Tab on the canvas)"),
+    ("panels", "Canvas only", ["Ctrl+Shift+F"], "Hide the side panels: the whole width for the drawing "
+                                                "(for a projector)"),
     ("export_png", "PNG…", [], "Export the drawing as a PNG picture for slides"),
     ("export_svg", "SVG…", [], "Export the drawing as an SVG (vector) picture for slides"),
     ("train", "Train this network ▶", ["Ctrl+Return"], "Train the drawing in the studio"),
@@ -42,6 +44,7 @@ class EditorActions(QObject):
             action.setToolTip(f"{tip} ({shown})" if shown else tip)
             page.addAction(action)
             self.all[name] = action
+        self.all["panels"].setCheckable(True)
 
     def __getitem__(self, name: str) -> QAction:
         return self.all[name]

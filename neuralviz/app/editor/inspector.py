@@ -108,6 +108,7 @@ class Inspector(QWidget):
         if self._rebuild(("network",)):
             name = self._add("name", "name", ParamField(_parse_name, str, "the network's name (saved in the spec)"))
             name.committed.connect(lambda v: self.networkNameChanged.emit(str(v)))
+            name.invalid.connect(self.invalid)
             self._input_field()
         self.heading.setText(f"Network “{model.name}”")
         self.summary.setText(model.description or "Select a layer to edit it. Tab searches the layers.")
@@ -173,13 +174,15 @@ class Inspector(QWidget):
         def parse_id(text: str) -> str:
             text = text.strip()
             if not _ID.fullmatch(text):
-                raise ValueError("a name starts with a letter and uses letters, digits, _ . - only")
-            if text == INPUT or (text != self._key[1] and text in model.layers):
+                raise ValueError("a name starts with a letter and uses letters, digits, _ and - only")
+            if text == INPUT or (text != lid and text in model.layers):
                 raise ValueError(f"the name {text!r} is taken")
             return text
 
+        # each field remembers its layer: a field that commits as focus leaves it (because another node
+        # was clicked) still edits the layer it belongs to
         field = self._add("id", "name", ParamField(parse_id, str, "the layer's id in the spec"))
-        field.committed.connect(lambda new: self.renamed.emit(self._key[1], new))
+        field.committed.connect(lambda new: self.renamed.emit(lid, new))
         field.invalid.connect(self.invalid)
         defaults = LAYER_TYPES[kind.type].defaults
         for spec in kind.params:
@@ -189,7 +192,7 @@ class Inspector(QWidget):
                 placeholder=spec.auto or ("" if default is None else f"default {spec.format(default)}"),
                 checkbox=spec.kind == "bool"))
             field.committed.connect(lambda value, key=spec.key, d=default:
-                                    self.paramChanged.emit(self._key[1], key, None if value == d else value))
+                                    self.paramChanged.emit(lid, key, None if value == d else value))
             field.invalid.connect(self.invalid)
 
     def _show_problems(self, problems: list[str]) -> None:

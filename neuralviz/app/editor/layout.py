@@ -16,7 +16,7 @@ from typing import Callable, Optional
 from ...spec import INPUT
 from .model import GraphModel, Point
 
-GAP_X = 88.0          # between columns (room for the shape label on each connection)
+GAP_X = 72.0          # between columns (room for the shape label on each connection)
 GAP_Y = 34.0          # between nodes of one column
 ROW_GAP = 96.0        # between wrapped rows (room for the connection that goes back to the left)
 DEFAULT_SIZE = (180.0, 90.0)
@@ -91,20 +91,20 @@ def _fitted_scale(chunks: list[range], widths, heights, canvas: tuple[float, flo
 
 
 def auto_layout(model: GraphModel, size: Optional[Size] = None, canvas: Optional[tuple[float, float]] = None,
-                scale: float = 1.0, max_zoom: float = 1.4) -> dict[str, Point]:
-    """Positions (top-left corners) for every node.
+                max_zoom: float = 1.4) -> dict[str, Point]:
+    """Positions (top-left corners) for every node, in layout units (scene pixels at normal fonts).
 
-    size(id) gives a node's (width, height); canvas the size of the view in pixels (None: one row);
-    scale the font scale (gaps grow with it); max_zoom the largest zoom the view will fit at. Long
-    chains wrap into as many rows as make the fitted drawing large enough to read: the fewest rows that
-    reach 90% of the best zoom possible (or of 1.0, whichever is lower)."""
+    size(id) gives a node's (width, height); canvas the size of the view (None: one row); max_zoom the
+    largest zoom the view will fit at. Long chains wrap into as many rows as make the fitted drawing
+    large enough to read: the fewest rows that reach 90% of the best zoom possible (or of 1.0, whichever
+    is lower)."""
     size = size or (lambda lid: DEFAULT_SIZE)
     rank = ranks(model)
     columns = _columns(model, rank)
     sizes = {lid: size(lid) for col in columns for lid in col}
     widths = [max(sizes[lid][0] for lid in col) for col in columns]
-    heights = [sum(sizes[lid][1] for lid in col) + GAP_Y * scale * (len(col) - 1) for col in columns]
-    gap_x, row_gap = GAP_X * scale, ROW_GAP * scale
+    heights = [sum(sizes[lid][1] for lid in col) + GAP_Y * (len(col) - 1) for col in columns]
+    gap_x, row_gap = GAP_X, ROW_GAP
     crossings = _crossings(model, rank, len(columns))
     chunks = [range(len(columns))]
     if canvas and len(columns) >= 4:
@@ -125,7 +125,7 @@ def auto_layout(model: GraphModel, size: Optional[Size] = None, canvas: Optional
             for lid in columns[k]:
                 w, h = sizes[lid]
                 positions[lid] = (x + (widths[k] - w) / 2, y)
-                y += h + GAP_Y * scale
+                y += h + GAP_Y
             x += widths[k] + gap_x
         top += row_height + row_gap
     return positions

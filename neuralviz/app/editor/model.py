@@ -20,7 +20,8 @@ from ...spec import FORMAT, INPUT, normalise
 from .catalog import KINDS
 
 Point = tuple[float, float]
-_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+# letters, digits, _ and -: no dots, which separate the layer from the weight in parameter names
+_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 # short id prefixes for new nodes: conv1, pool2, ...
 _PREFIX = {"dense": "dense", "conv2d": "conv", "maxpool2d": "pool", "avgpool2d": "avgpool",
            "gaussian_noise": "noise", "leaky_relu": "lrelu", "embedding": "embed"}
@@ -340,7 +341,7 @@ class GraphModel:
 
     def _check_new_id(self, lid: str) -> None:
         if not isinstance(lid, str) or not _ID.fullmatch(lid):
-            raise EditRefused(f"layer names start with a letter and use letters, digits, _ . - only; "
+            raise EditRefused(f"layer names start with a letter and use letters, digits, _ and - only; "
                               f"got {lid!r}")
         if lid == INPUT:
             raise EditRefused("'input' names the network input; choose another name")

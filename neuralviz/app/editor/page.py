@@ -24,14 +24,14 @@ from ... import data as nvdata
 from ... import presets
 from ...layers import SpecError
 from ...network import Network
-from ...spec import INPUT, normalise
+from ...spec import INPUT
 from ..message_panel import MessagePanel
 from .actions import EditorActions
 from .document import EditorDocument
 from .export import export_png, export_svg
 from .inspector import Inspector, _flops
 from .layout import GAP_X, auto_layout
-from .model import EditRefused, GraphModel
+from .model import GraphModel
 from .palette import LayerPalette
 from .scene import GraphScene
 from .style import canvas_style
@@ -102,7 +102,7 @@ class EditorPage(QWidget):
         for name in ("open", "save"):
             bar.addWidget(self._tool(name))
         bar.addSpacing(10)
-        for name in ("undo", "redo", "delete", "layout", "fit"):
+        for name in ("undo", "redo", "delete", "layout", "fit", "panels"):
             bar.addWidget(self._tool(name))
         bar.addSpacing(10)
         self.export_button = self._menu_button("Export ▾", "Save the drawing as a picture for slides")
@@ -187,10 +187,12 @@ class EditorPage(QWidget):
 
     def _size_panels(self) -> None:
         k = self.theme.font_pt / 10.0
-        self.palette.setMinimumWidth(int(170 * k))
+        # the side panels grow less than the fonts: with large fonts the canvas is what the room reads
+        k = 1.0 + (k - 1.0) * 0.6
+        self.palette.setMinimumWidth(int(160 * k))
         self.right_column.setMinimumWidth(int(270 * k))
         total = max(sum(self.splitter.sizes()), 1400)
-        side = [int(190 * k), int(300 * k)]
+        side = [int(175 * k), int(290 * k)]
         self.splitter.setSizes([side[0], total - sum(side), side[1]])
 
     def _tool(self, name: str) -> QToolButton:
@@ -221,7 +223,7 @@ class EditorPage(QWidget):
                            ("cut", self.cut_selection), ("paste", self.paste),
                            ("duplicate", self.duplicate), ("select_all", self.select_all),
                            ("layout", self.auto_layout), ("fit", self.fit),
-                           ("search", self.palette.focus_search),
+                           ("search", self.palette.focus_search), ("panels", self.show_panels),
                            ("export_png", lambda: self._export_dialog("png")),
                            ("export_svg", lambda: self._export_dialog("svg")), ("train", self.train)):
             a[name].triggered.connect(slot)
@@ -262,7 +264,7 @@ class EditorPage(QWidget):
     def changeEvent(self, event) -> None:
         """The window's large-fonts / high-contrast switches reach the page as font and style changes."""
         super().changeEvent(event)
-        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+        if hasattr(self, "document") and event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
             self._restyle_if_needed()
 
     def _restyle_if_needed(self) -> None:
@@ -411,6 +413,13 @@ class EditorPage(QWidget):
         positions = auto_layout(model, self.scene.model_size, self._canvas(self.scene.unit))
         self.document.edit("Auto-layout", lambda m: m.move(positions))
         self.fit()
+
+    def show_panels(self, canvas_only: bool = False) -> None:
+        """Hides the palette and the inspector (canvas_only) or shows them again; the drawing refits."""
+        for index in (0, 2):
+            self.splitter.widget(index).setVisible(not canvas_only)
+        self.actions["panels"].setChecked(canvas_only)
+        QTimer.singleShot(0, self.fit)
 
     def fit(self) -> None:
         self._fitted = self.isVisible()

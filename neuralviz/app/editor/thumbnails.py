@@ -119,7 +119,8 @@ class ActivityThumbnails:
         side = math.ceil(math.sqrt(flat.size))
         square = np.full(side * side, np.nan, dtype=np.float32)
         square[:flat.size] = flat
-        return [self._heat(np.nan_to_num(square.reshape(side, side)))], 1, "", f"{flat.size} value{'s' * (flat.size != 1)}"
+        note = f"{flat.size} value{'s' * (flat.size != 1)}"
+        return [self._heat(np.nan_to_num(square.reshape(side, side)))], 1, "", note
 
     def _heat(self, values: np.ndarray, flip: bool = False, grey: bool = False) -> QImage:
         values = np.nan_to_num(values.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)

@@ -37,6 +37,8 @@ class ConfusionView(QWidget):
         self._grid: Optional[tuple[float, float, float]] = None     # left, top, cell
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(240, 240)
+        # it paints every pixel itself: Qt need not repaint the panel beneath it on each frame
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme

@@ -55,6 +55,8 @@ class DrawCanvas(QWidget):
         self._last: Optional[tuple[float, float]] = None
         self._erase = False
         self.setMinimumSize(160, 160)
+        # it paints every pixel itself: Qt need not repaint the panel beneath it on each frame
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setToolTip("Draw with the left mouse button, erase with the right one")

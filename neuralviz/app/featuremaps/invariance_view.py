@@ -15,7 +15,7 @@ from typing import Optional
 
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt
-from PyQt6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
+from PyQt6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
 from ..theme import Theme, diverging_lut
@@ -44,18 +44,24 @@ class InvarianceView(QWidget):
         self.true_label: Optional[int] = None
         self.channel = 0
         self._images: dict[str, QImage] = {}
+        self._dirty = False
+        self._plot_cache: Optional[tuple[tuple, QPixmap]] = None   # the accuracy plot changes only per sweep
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(300, 420)
+        # it paints every pixel itself: Qt need not repaint the panel beneath it on each frame
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.painter = MosaicPainter(diverging_lut(theme))
+        self._plot_cache = None
         if self.result is not None:
             self.show_result(self.result, self.true_label)
 
     def set_context(self, ctx: PageContext) -> None:
         self.ctx, self.result, self.sweep = ctx, None, None
         self._images.clear()
+        self._plot_cache = None
         self.update()
 
     def show_sweep(self, sweep: SweepResult) -> None:
@@ -63,21 +69,26 @@ class InvarianceView(QWidget):
         self.update()
 
     def show_result(self, result: ProbeResult, true_label: Optional[int]) -> None:
-        """Renders the pictures of both columns (the painting then only places them)."""
+        """Keeps the result; the pictures are made when the view is painted (never while it is hidden)."""
         self.result, self.true_label = result, true_label
-        ctx = self.ctx
-        if ctx is None or not ctx.map_layers:
+        self._dirty = True
+        self.update()
+
+    def _render(self) -> None:
+        """The pictures of both columns (painting then only places them)."""
+        result, ctx = self.result, self.ctx
+        self._dirty = False
+        if ctx is None or result is None or not ctx.map_layers:
             return
         first = ctx.map_layers[0].id
         before, after = result.maps_original[first], result.maps[first]
         self.channel = int(np.argmax(before.reshape(len(before), -1).sum(axis=1)))
         peak = max(float(np.abs(before[self.channel]).max()), float(np.abs(after[self.channel]).max()), 1e-12)
         self._images = {"in0": grey_image(result.original.max(axis=0)), "in1": grey_image(result.image.max(axis=0))}
-        lut_image = self.painter.render
         for key, maps in (("map0", before), ("map1", after)):
             one = maps[self.channel][None]
             layout = fit_layout(1, one.shape[1], one.shape[2], one.shape[2], one.shape[1], gap=0, max_scale=1)
-            self._images[key] = rgba_image(lut_image(one, layout, -peak, peak))
+            self._images[key] = rgba_image(self.painter.render(one, layout, -peak, peak))
         if result.twin_hidden is not None:
             units = len(result.twin_hidden)
             side = int(np.ceil(np.sqrt(units)))
@@ -85,15 +96,16 @@ class InvarianceView(QWidget):
             top = max(float(np.abs(result.twin_hidden).max()), float(np.abs(result.twin_hidden_original).max()),
                       1e-12)
             for key, h in (("fc0", result.twin_hidden_original), ("fc1", result.twin_hidden)):
-                self._images[key] = rgba_image(lut_image(np.asarray(h, np.float32).reshape(-1, 1, 1),
-                                                         layout, -top, top))
-        self.update()
+                self._images[key] = rgba_image(self.painter.render(np.asarray(h, np.float32).reshape(-1, 1, 1),
+                                                                   layout, -top, top))
 
     # ------------------------------------------------------------------ painting
     def paintEvent(self, event) -> None:
         p = QPainter(self)
         t = self.theme
         p.fillRect(self.rect(), QColor(t.panel))
+        if self._dirty:
+            self._render()
         r, ctx = self.result, self.ctx
         if r is None or ctx is None or not self._images:
             p.setPen(QColor(t.muted_text))
@@ -124,7 +136,7 @@ class InvarianceView(QWidget):
             y = self._row(p, y, 0.6 * side, line, "fc",
                           f"fully connected: its {len(r.twin_hidden)} hidden units, no spatial layout",
                           ("FC", r.twin_probs_original, r.twin_probs))
-        self._plot(p, QRectF(8, y + 4, width, self.height() - y - foot_h - 8), line)
+        self._cached_plot(p, QRectF(8, y + 4, width, self.height() - y - foot_h - 8), line)
         self._footnote(p, QRectF(8, self.height() - foot_h, width, foot_h))
 
     @staticmethod
@@ -169,6 +181,23 @@ class InvarianceView(QWidget):
                 self._text(p, QRectF(8 + i * half, y, half, line), text, colour, Qt.AlignmentFlag.AlignHCenter)
             y += line + 4
         return y
+
+    def _cached_plot(self, p: QPainter, rect: QRectF, line: float) -> None:
+        """The plot is redrawn only when the sweep, the move, the size or the theme changed."""
+        dx = self.result.shift[0] if self.result is not None else 0
+        key = (id(self.sweep), dx, int(rect.width()), int(rect.height()), self.theme)
+        if self._plot_cache is None or self._plot_cache[0] != key:
+            ratio = self.devicePixelRatioF()
+            pixmap = QPixmap(int(rect.width() * ratio), int(rect.height() * ratio))
+            pixmap.setDevicePixelRatio(ratio)
+            pixmap.fill(QColor(self.theme.panel))
+            painter = QPainter(pixmap)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setFont(p.font())
+            self._plot(painter, QRectF(0, 0, rect.width(), rect.height()), line)
+            painter.end()
+            self._plot_cache = (key, pixmap)
+        p.drawPixmap(rect.topLeft(), self._plot_cache[1])
 
     def _plot(self, p: QPainter, rect: QRectF, line: float) -> None:
         """Test accuracy against the horizontal move: CNN solid with circles, fully connected dashed with

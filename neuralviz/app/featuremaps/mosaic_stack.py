@@ -58,6 +58,8 @@ class MosaicStack(QWidget):
         self.painter = MosaicPainter(diverging_lut(theme))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(200, 120)
+        # it paints every pixel itself: Qt need not repaint the panel beneath it on each frame
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 
     # ------------------------------------------------------------------ set-up
     def set_theme(self, theme: Theme) -> None:

@@ -32,6 +32,7 @@ from .probe_worker import ProbeRequest
 from .saliency_view import SaliencyView
 from .scores_view import ScoresView
 from .sign_legend import SignLegend
+from .status_text import StatusText
 from .sweep import SweepResult
 from .top_images import TopImagesView
 from .workbench import PageContext, unsupported_reason
@@ -96,8 +97,10 @@ class FeatureMapPage(QWidget):
         head = QHBoxLayout()
         self.heading = QLabel("Feature maps: what each convolution layer sees")
         self.heading.setProperty("role", "title")
-        self.status = QLabel("")
-        self.status.setProperty("role", "hint")
+        self.status = StatusText(self.theme)
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(250)
+        self._status_timer.timeout.connect(self._show_status)
         head.addWidget(self.heading)
         head.addStretch(1)
         head.addWidget(self.status)
@@ -179,8 +182,8 @@ class FeatureMapPage(QWidget):
     # ================================================================== theme
     def _apply_theme(self) -> None:
         t = self.theme = self.studio.theme
-        for view in (self.input_panel, self.scores, self.maps, self.filters, self.legend, self.invariance,
-                     self.top_images, self.saliency, self.confusion):
+        for view in (self.status, self.input_panel, self.scores, self.maps, self.filters, self.legend,
+                     self.invariance, self.top_images, self.saliency, self.confusion):
             view.set_theme(t)
 
     def _check_theme(self) -> None:
@@ -285,9 +288,22 @@ class FeatureMapPage(QWidget):
         self.saliency.show_result(result)
         self.invariance.show_result(result, result.true_label)
         self.refreshes += 1
-        k = result.predicted
-        self.status.setText(f"weights of training step {result.step:,d}  ·  prediction “{self.ctx.class_names[k]}” "
-                            f"{100 * result.probs[k]:.0f}%")
+        if not self._status_timer.isActive():
+            self._show_status()
+            self._status_timer.start()
+
+    def _show_status(self) -> None:
+        """The step the views show (a few times a second: the text itself need not follow every frame)."""
+        r = self.result
+        if r is None or self.ctx is None or r.serial != self.ctx.serial:
+            self._status_timer.stop()
+            return
+        k = r.predicted
+        text = (f"weights of training step {r.step:,d}  ·  prediction “{self.ctx.class_names[k]}” "
+                f"{100 * r.probs[k]:.0f}%")
+        self.status.setText(text)
+        if self.snap is None or self.snap.step == r.step:
+            self._status_timer.stop()        # training paused: nothing will change until the next frame
 
     def _on_swept(self, sweep: SweepResult) -> None:
         if self.ctx is None or sweep.serial != self.ctx.serial:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Iterator, Mapping, Optional
 
 import numpy as np
-from PyQt6.QtCore import QObject, QTimer, pyqtSignal, pyqtSlot
+from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal, pyqtSlot
 
 from ..snapshot import RunInfo
 from .probe import ProbeResult
@@ -22,8 +22,8 @@ from .sweep import SweepResult
 from .workbench import Workbench
 
 TICK_S = 0.012            # background work per timer tick, so requests wait at most about this long
-SWEEP_MIN_GAP_S = 0.4     # sweeps start at most this often ...
-SWEEP_DUTY = 0.35         # ... and take at most about this share of the worker's time
+SWEEP_MIN_GAP_S = 1.0     # sweeps start at most this often ...
+SWEEP_DUTY = 0.2          # ... and take at most about this share of the worker's time
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,8 @@ class ProbeWorker(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._tick)
+        # stop the timer inside its own thread when the thread ends (Qt forbids stopping it from another)
+        self.thread().finished.connect(self._timer.stop, Qt.ConnectionType.DirectConnection)
 
     @pyqtSlot()
     def stop(self) -> None:
@@ -103,6 +105,7 @@ class ProbeWorker(QObject):
         self._params, self._step, self._epoch = req.params, req.step, req.epoch
         self.probed.emit(result)
         if self._timer is not None and not self._timer.isActive():
+            self._timer.setInterval(0)
             self._timer.start()
 
     def _probe(self, bench: Workbench, req: ProbeRequest) -> ProbeResult:
@@ -122,26 +125,34 @@ class ProbeWorker(QObject):
             self._timer.stop()
             return
         deadline = time.perf_counter() + TICK_S
-        busy = self._sweep_slice(bench)
+        wait = self._sweep_slice(bench)
         try:
             behind = bench.twin.train_until(self._epoch, deadline)
         except Exception as err:  # noqa: BLE001 - e.g. the twin diverging: say so, keep the page
             self.failed.emit(f"The fully connected comparison network stopped training: {_describe(err)}")
             behind = False
-        if not (busy or behind):
+        if behind:
+            wait = 0.0
+        # run again at once while there is work, wake up when the next sweep is due, or sleep
+        if wait is None:
             self._timer.stop()
+        else:
+            self._timer.setInterval(int(1000 * wait))
+            if not self._timer.isActive():
+                self._timer.start()
 
-    def _sweep_slice(self, bench: Workbench) -> bool:
-        """One chunk of the running sweep, or start one when due; True while sweep work is left."""
+    def _sweep_slice(self, bench: Workbench) -> Optional[float]:
+        """One chunk of the running sweep, or start one when due. Returns in how many seconds the worker
+        should look again (0: at once), or None when no sweep is wanted."""
         now = time.perf_counter()
         if self._sweep is None:
             # new weights, or a twin that trained on since: its accuracy curve would be out of date
             stale = self._params is not self._swept_params or bench.twin.epoch != self._swept_twin_epoch
-            gap = max(SWEEP_MIN_GAP_S, self._sweep_cost * (1.0 / SWEEP_DUTY - 1.0))
             if not stale:
-                return False
+                return None
+            gap = max(SWEEP_MIN_GAP_S, self._sweep_cost * (1.0 / SWEEP_DUTY - 1.0))
             if now - self._sweep_done_at < gap:
-                return True          # due soon: keep the timer running
+                return self._sweep_done_at + gap - now
             self._swept_params, self._swept_twin_epoch = self._params, bench.twin.epoch
             self._sweep = bench.sweep.run(self._params, bench.twin, serial=bench.serial, step=self._step)
         try:
@@ -149,12 +160,12 @@ class ProbeWorker(QObject):
         except Exception as err:  # noqa: BLE001
             self._sweep = None
             self.failed.emit(_describe(err))
-            return False
+            return None
         if result is not None:
             self._sweep = None
             self._sweep_done_at, self._sweep_cost = time.perf_counter(), result.seconds
             self.swept.emit(result)
-        return True
+        return 0.0
 
 
 def _read_only(a: np.ndarray) -> np.ndarray:

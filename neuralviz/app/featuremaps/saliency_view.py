@@ -41,8 +41,11 @@ class SaliencyView(QWidget):
         self.result: Optional[ProbeResult] = None
         self.images: tuple[QImage, ...] = ()
         self.peak = 0.0
+        self._dirty = False
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(240, 200)
+        # it paints every pixel itself: Qt need not repaint the panel beneath it on each frame
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
@@ -54,7 +57,14 @@ class SaliencyView(QWidget):
         self.names = tuple(names)
 
     def show_result(self, result: ProbeResult) -> None:
+        """Keeps the result; the pictures are made when the view is painted (never while it is hidden)."""
         self.result = result
+        self._dirty = True
+        self.update()
+
+    def _render(self) -> None:
+        result = self.result
+        self._dirty = False
         grad = result.saliency.sum(axis=0)
         image = np.clip(result.image.max(axis=0), 0.0, 1.0)
         self.peak = float(np.max(np.abs(grad))) if grad.size else 0.0
@@ -64,7 +74,6 @@ class SaliencyView(QWidget):
         size = np.abs(grad) / scale
         self.images = (rgba_image(overlay_rgba(image, np.zeros_like(size), (0, 0, 0))), rgba_image(signed),
                        rgba_image(overlay_rgba(image, size, hex_to_rgb(self.theme.negative))))
-        self.update()
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
@@ -73,6 +82,8 @@ class SaliencyView(QWidget):
         r = self.result
         if r is None:
             return
+        if self._dirty:
+            self._render()
         p.setFont(theme_font(t, 1.05, bold=True))
         fm = p.fontMetrics()
         k = r.saliency_class

@@ -29,6 +29,8 @@ class ScoresView(QWidget):
         self.chosen: Optional[int] = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumHeight(120)
+        # it paints every pixel itself: Qt need not repaint the panel beneath it on each frame
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme

@@ -38,6 +38,7 @@ class _Grid(QWidget):
         super().__init__(owner)
         self.owner = owner
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 
     def paintEvent(self, event) -> None:
         self.owner.paint_grid(QPainter(self), self.width(), self.height())
