@@ -38,9 +38,10 @@ ROOT = Path(__file__).resolve().parents[1]
 WAIT = 20_000   # ms; the waits end as soon as their condition holds
 
 # A well-conditioned problem for the invariance test: undamped exact natural gradient is exactly
-# invariant, but amplifies rounding by cond(F) per step, so it is pinned to a small net on easy data
-# (cond(F) stays moderate; on XOR with 8-8 hidden units F is numerically singular at once).
-SMALL = dict(dataset="gaussians", hidden=[2], dataset_options={"n": 100})
+# invariant, but amplifies rounding by cond(F) per step, so it is pinned to a small net on easy data,
+# full batch (cond(F) stays moderate; on XOR with 8-8 hidden units F is numerically singular at once,
+# and a minibatch of 10 gives a Fisher of rank 10 or less).
+SMALL = dict(dataset="gaussians", hidden=[2], dataset_options={"n": 100}, batch_size=1000)
 
 
 def settings(preset: str = "xor", **changes) -> StudioSettings:
@@ -169,6 +170,10 @@ def test_page_races_in_lockstep_and_curves_grow(qtbot, page_for):
     assert len(points) == 2 and min(points) >= 40
     assert all(t.output.shape == (96, 96) for t in page.latest.runs)
     assert "step" in page.controls.step_label.text()
+    page.loss.time_button.setChecked(True)                        # loss against each run's own time
+    x, _ = page.loss._curves[1].getData()
+    np.testing.assert_array_equal(x, page.latest.runs[1].seconds)
+    assert np.all(np.diff(x) >= 0) and x[-1] > 0
 
 
 def test_reparametrisation_separates_sgd_but_not_undamped_exact_ng(qtbot, page_for):
@@ -208,6 +213,18 @@ def test_damping_slider_acts_on_the_running_optimizers(qtbot, page_for):
     reference.train(10)
     assert reference.frame().runs[1].loss[-1] != pytest.approx(frame.runs[1].loss[-1], rel=1e-6)
     assert reference.frame().runs[0].loss[-1] == pytest.approx(frame.runs[0].loss[-1], rel=1e-12)
+
+
+def test_a_refused_change_keeps_the_race_and_says_why(qtbot, page_for):
+    page = page_for(settings("xor", activation="relu"))
+    serial = page.latest.info.serial
+    page.set_reparam("units")                           # a ReLU network has no tanh units to swap
+    qtbot.waitUntil(lambda: page.message.level == "error", timeout=WAIT)
+    assert "tanh or sigmoid" in page.message.text
+    assert page.config.reparam == "none" and page.controls.reparam.currentData() == "none"
+    page.step()
+    frame = wait_frame(qtbot, page, lambda f: f.step == 1)
+    assert frame.info.serial == serial                  # the race in force went on
 
 
 def test_fisher_heat_maps_are_p_by_p_with_layer_blocks(qtbot, page_for):

@@ -349,10 +349,16 @@ class MainWindow(QMainWindow):
             if self.message.level == "error":
                 self.message.clear()   # the error was about a state that is gone now
 
+    def _draw_studio(self, snap: Snapshot) -> None:
+        self.network_panel.view.show_snapshot(snap)
+        self.output_panel.show_snapshot(snap)
+
     def _tab_changed(self, index: int) -> None:
         """A page shown after training went on catches up with the latest state at once."""
         page = self.tabs.widget(index)
         if page is self.studio_page:
+            if self.latest is not None:
+                self._draw_studio(self.latest)
             return
         if self.info is not None and hasattr(page, "on_configured"):
             page.on_configured(self.info)
@@ -393,9 +399,9 @@ class MainWindow(QMainWindow):
         self.latest = snap
         self.frames_drawn += 1
         self.controls.show_counters(snap.step, snap.epoch, snap.steps_per_second)
-        self.network_panel.view.show_snapshot(snap)
-        self.output_panel.show_snapshot(snap)
         page = self.tabs.currentWidget()
+        if page is self.studio_page or snap.final:   # hidden studio panels are not redrawn
+            self._draw_studio(snap)
         if page is not self.studio_page and hasattr(page, "on_snapshot"):
             page.on_snapshot(snap)
         if snap.final and self.on_final is not None:

@@ -39,9 +39,9 @@ class Reparam:
 
 REPARAMS = (
     Reparam("none", "none (no twins)", "", None),
-    Reparam("millimetres", "inputs in millimetres, not metres (x → 1000·x)", "inputs in millimetres (x → 1000·x)",
+    Reparam("millimetres", "millimetres, not metres (x → 1000·x)", "inputs in millimetres (x → 1000·x)",
             "per-feature", {"scale": 1000.0, "shift": 0.0}),
-    Reparam("fahrenheit", "inputs in °F, not °C (x → 1.8·x + 32)", "inputs in °F (x → 1.8·x + 32)",
+    Reparam("fahrenheit", "°F, not °C (x → 1.8·x + 32)", "inputs in °F (x → 1.8·x + 32)",
             "per-feature", {"scale": 1.8, "shift": 32.0}),
     Reparam("flip", "flipped encoding (x → 1 − x: 0/1 becomes 1/0)", "the encoding flipped (x → 1 − x)",
             "per-feature", {"scale": -1.0, "shift": 1.0}),

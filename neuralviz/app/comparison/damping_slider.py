@@ -39,7 +39,7 @@ class DampingSlider(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, NOTCHES)
         self.slider.setPageStep(PER_DECADE)
-        self.slider.setMinimumWidth(150)
+        self.slider.setMinimumWidth(220)
         self.slider.setToolTip("Damping λ added to the Fisher (F + λI). Far left: exactly 0, the invariant "
                                "(and fragile) natural gradient; each notch a quarter decade up to 10.")
         self.label = QLabel()

@@ -18,7 +18,7 @@ from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QStacke
 from ..curves_view import nice_ceiling
 from ..plot_style import configure_pyqtgraph, style_plot
 from ..theme import Theme
-from .config import EXACT_LIMIT
+from .config import EXACT_LIMIT, FISHER_TITLES
 from .fisher_probe import COND_CAP, ORDER, TITLES
 from .frames import FisherFrame, RaceInfo
 from .matrix_tile import MatrixTile
@@ -164,8 +164,8 @@ class FisherInspector(QWidget):
                         if self.run_combo.itemText(i).startswith(frame.run_label + ":")), -1)
             if idx >= 0:
                 self.select_run(idx)
-        fisher = {"true": "true Fisher", "empirical": "empirical Fisher", "mc": "Monte-Carlo Fisher"}[frame.fisher]
-        self.title.setText(f"Fisher inspector · {fisher}, {frame.parameters} × {frame.parameters} · step {frame.step}")
+        p = frame.parameters
+        self.title.setText(f"Fisher inspector · {FISHER_TITLES[frame.fisher]}, {p} × {p} · step {frame.step}")
         self._redraw()
 
     def _redraw(self) -> None:
@@ -205,11 +205,11 @@ class FisherInspector(QWidget):
             self.spectrum.setRange(xRange=(1, n_max), yRange=(np.log10(EIG_FLOOR), np.ceil(np.log10(top)) + 0.3),
                                    padding=0.02)
         tracked = f.spectra.get(f.cond_kind)
-        tiny = (f" · {int(np.sum(tracked < tracked[0] * 1e-12))} of {len(tracked)} below 1e-12 × the largest"
+        tiny = (f" ({int(np.sum(tracked < tracked[0] * 1e-12))} of {len(tracked)} below 1e-12 · max)"
                 if tracked is not None and len(tracked) and tracked[0] > 0 else "")
         keys = "  ".join(key_html(*KIND_PENS[k], KIND_NAMES[k]) for k in ORDER if len(f.spectra.get(k, ())))
         lam = f"  {key_html('#cc79a7', Qt.PenStyle.DashLine, 'λ')}" if f.damping > 0 else ""
-        self.spectrum_title.setText(f"Eigenvalues, largest first{tiny}  {keys}{lam}")
+        self.spectrum_title.setText(f"Eigenvalues{tiny}  {keys}{lam}")
 
     def _draw_cond(self, f: FisherFrame) -> None:
         if not len(f.cond_steps):

@@ -16,12 +16,13 @@ from typing import Optional
 
 import numpy as np
 
+from ...compare import reparametrize
 from ...network import Network
 from .config import EXACT_LIMIT, RUN_NAMES, RaceConfig, RunChoice, choice_for, is_natural, reparam
 from .fisher_probe import FisherProbe
 from .frames import FisherFrame, RaceFrame, RaceInfo
 from .problem import Problem
-from .race_run import RaceRun
+from .race_run import RaceRun, twin_kind
 
 PROBE_POINTS = 512       # the twin gap is measured on this many training inputs
 
@@ -58,20 +59,11 @@ class Lockstep:
         self.initial = {k: np.array(v, copy=True) for k, v in base.state_dict().items()}
         self.start_digest = digest(self.initial)
         twin = reparam(config.reparam) if config.reparam != "none" else None
-        self.runs: list[RaceRun] = []
-        for i, choice in enumerate(config.runs):
-            try:
-                run = RaceRun(RUN_NAMES[i], choice, config.hparams(i), problem, self.initial, twin, config.seed)
-            except ValueError as err:
-                if not is_natural(choice.name) or choice.name == "diag":
-                    raise
-                # K-FAC / QD / unitwise precondition dense and conv2d layers only: the diagonal Fisher
-                # covers every layer, so the race still has a natural-gradient contestant
-                notes.append(f"{choice.title} cannot run this network ({err}); the diagonal Fisher runs instead")
-                choice = choice_for("diag")
-                config = config.with_run(i, choice)
-                run = RaceRun(RUN_NAMES[i], choice, config.hparams(i), problem, self.initial, twin, config.seed)
-            self.runs.append(run)
+        if twin is not None:
+            # a map this network cannot absorb (a ReLU net has no tanh to swap, a conv input no affine
+            # map) is refused here with its reason, before any run is built
+            reparametrize(base, twin_kind(twin, base), seed=config.seed, **twin.options)
+        self.runs, config = self._build_runs(config, twin, notes)
         self.config = config
         self.check_identical_start()
         twin_text = ""
@@ -88,14 +80,33 @@ class Lockstep:
         self.fisher_probe = FisherProbe(problem.x_eval, problem.y_eval, problem.loss)
         self.evaluate()
 
+    def _build_runs(self, config: RaceConfig, twin, notes: list[str]) -> tuple[list[RaceRun], RaceConfig]:
+        """One RaceRun per choice, all loading the shared initial weights."""
+        runs = []
+        for i, choice in enumerate(config.runs):
+            try:
+                run = RaceRun(RUN_NAMES[i], choice, config.hparams(i), self.problem, self.initial, twin, config.seed)
+            except ValueError as err:
+                if not is_natural(choice.name) or choice.name == "diag":
+                    raise
+                # K-FAC / QD / unitwise precondition dense and conv2d layers only: the diagonal Fisher
+                # covers every layer, so the race still has a natural-gradient contestant
+                notes.append(f"{choice.title} cannot run this network ({err}); the diagonal Fisher runs instead")
+                config = config.with_run(i, choice_for("diag"))
+                run = RaceRun(RUN_NAMES[i], config.runs[i], config.hparams(i), self.problem, self.initial, twin,
+                              config.seed)
+            runs.append(run)
+        return runs, config
+
     # ------------------------------------------------------------------ the race
     def check_identical_start(self) -> None:
-        """Raises AssertionError unless every run (and twin's source) holds exactly the initial weights."""
+        """Raises AssertionError unless every run holds exactly the initial weights and has not stepped yet
+        (a race from different starting points would compare luck, not methods)."""
         for run in self.runs:
             state = run.net.state_dict()
             same = state.keys() == self.initial.keys() and all(np.array_equal(state[k], self.initial[k])
                                                                for k in state)
-            if not same or (run.opt.steps if hasattr(run.opt, "steps") else 0):
+            if not same or run.opt.steps:
                 raise AssertionError(f"run {run.label} does not start from the shared initial weights")
 
     def _next_batch(self) -> np.ndarray:

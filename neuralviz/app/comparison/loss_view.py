@@ -123,7 +123,7 @@ class LossOverlay(QWidget):
 
     def _set_ranges(self, x_max: float, low: float, high: float) -> None:
         lo = np.floor(np.log10(min(low, self.target or low)))
-        hi = np.ceil(np.log10(max(high, 1e-12)) + 0.05)
+        hi = np.ceil((np.log10(max(high, 1e-12)) + 0.15) * 2) / 2     # half decades: no empty decade on top
         ranges = (nice_ceiling(x_max if x_max > 0 else (1e-3 if self.by_time else 10)), lo, max(hi, lo + 1))
         if ranges != self._ranges:
             self._ranges = ranges

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from PyQt6.QtCore import QEvent, QObject, QThread, QTimer, pyqtSignal
-from PyQt6.QtWidgets import QApplication, QFrame, QHBoxLayout, QVBoxLayout, QWidget
+from PyQt6.QtCore import QEvent, QObject, Qt, QThread, QTimer, pyqtSignal
+from PyQt6.QtWidgets import QApplication, QFrame, QHBoxLayout, QSplitter, QVBoxLayout, QWidget
 
 from ... import presets
 from ..message_panel import MessagePanel
@@ -47,6 +47,22 @@ def _panel(*widgets: QWidget, stretch: tuple[int, ...] = ()) -> QFrame:
     for i, w in enumerate(widgets):
         lay.addWidget(w, stretch[i] if i < len(stretch) else 0)
     return frame
+
+
+def _splitter(orientation, *widgets: QWidget) -> QSplitter:
+    splitter = QSplitter(orientation)
+    splitter.setChildrenCollapsible(False)
+    splitter.setHandleWidth(8)
+    for w in widgets:
+        splitter.addWidget(w)
+    return splitter
+
+
+def _share(splitter: QSplitter, weights: tuple[int, ...]) -> None:
+    """Divide the splitter's room in these proportions (now and when the page is resized)."""
+    splitter.setSizes([1000 * w for w in weights])
+    for i, w in enumerate(weights):
+        splitter.setStretchFactor(i, w)
 
 
 def _problem_key(s: StudioSettings) -> tuple:
@@ -121,25 +137,18 @@ class ComparisonPage(QWidget):
         self.gap = GapView(theme)
         self.inspector = FisherInspector(theme)
 
-        left = QVBoxLayout()
-        left.setSpacing(8)
-        left.addWidget(_panel(maps_widget), 11)
-        left.addWidget(_panel(self.inspector), 10)
-        self.left = left
-        right = QVBoxLayout()
-        right.setSpacing(8)
-        right.addWidget(_panel(self.loss), 11)
-        right.addWidget(_panel(self.gap), 10)
-        body = QHBoxLayout()
-        body.setSpacing(8)
-        body.addLayout(left, 13)
-        body.addLayout(right, 8)
+        # splitters: the room between the panels follows set shares (and the lecturer's dragging)
+        self.left = _splitter(Qt.Orientation.Vertical, _panel(maps_widget), _panel(self.inspector))
+        self.right = _splitter(Qt.Orientation.Vertical, _panel(self.loss), _panel(self.gap))
+        self.body = _splitter(Qt.Orientation.Horizontal, self.left, self.right)
+        _share(self.right, (11, 10))
+        _share(self.body, (13, 8))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 4)
         lay.setSpacing(6)
         lay.addWidget(_panel(self.controls))
         lay.addWidget(self.message)
-        lay.addLayout(body, 1)
+        lay.addWidget(self.body, 1)
 
     def _set_run_count(self, count: int) -> None:
         """One map panel per run (rebuilt only when the number of runs changes)."""
@@ -194,8 +203,17 @@ class ComparisonPage(QWidget):
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.setStyleSheet(title_css(theme))
+        self._share_left()
         for view in (*self.maps, self.difference, self.loss, self.gap, self.inspector):
             view.set_theme(theme)
+
+    def _share_left(self) -> None:
+        """Maps above, inspector below: without a picture of the function (images, sequences) the
+        inspector gets the room; large fonts squeeze its small plots most, so it gets more."""
+        if self.info is not None and not self.info.problem.has_map:
+            _share(self.left, (2, 10))
+        else:
+            _share(self.left, (11, 13) if self.theme.large_fonts else (11, 10))
 
     def changeEvent(self, event) -> None:
         super().changeEvent(event)
@@ -372,8 +390,7 @@ class ComparisonPage(QWidget):
         for panel in self.maps:
             panel.show_info(info)
         self.difference.show_info(info)
-        # without a picture of the function (images, sequences) the inspector gets the room
-        self.left.setStretch(0, 11 if info.problem.has_map else 2)
+        self._share_left()
         self.inspector.show_info(info)
         said = [info.notice] if info.notice else []
         if info.problem.parameters > EXACT_LIMIT:
@@ -408,8 +425,9 @@ class ComparisonPage(QWidget):
             self.loss.show_frame(frame)
             self.gap.show_frame(frame)
         finally:
-            # Qt paints the views before it runs this zero-delay call: then the worker may send the next
-            QTimer.singleShot(0, self.worker.frame_shown)
+            # Qt paints the views before it runs this zero-delay call (a lambda: it runs in this thread,
+            # not queued to the worker's), and only then may the worker send the next frame
+            QTimer.singleShot(0, lambda: self.worker.frame_shown())
 
     def _on_fisher(self, fisher: FisherFrame) -> None:
         self.latest_fisher = fisher
@@ -417,6 +435,9 @@ class ComparisonPage(QWidget):
 
     def _on_failed(self, message: str) -> None:
         self.message.show_error(message)
+        if self.latest is not None:     # a refused change: the controls show what is still in force
+            self.config = self.latest.info.config
+            self.controls.show_config(self.config, self.latest.info)
         if self._headless is not None and self._headless_started:
             self._finish_headless()
         elif self._headless is not None and self.info is None:

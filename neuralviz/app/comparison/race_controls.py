@@ -1,8 +1,8 @@
 """RaceControls: the comparison's control bar.
 
-First line: play / step / reset, the speed, the step counter, one RunRow per run (+ / − to add or drop a
-run). Second line: what all natural-gradient runs share (damping λ, Fisher type, metric-normalised step),
-the inputs' units, and the reparametrisation the twins are trained in. Changes that keep the weights
+First line: play / step / reset, the speed, the step counter, the inputs' units and the reparametrisation
+the twins are trained in. Second line: one RunRow per run (+ / − to add or drop a run). Third line: what
+all natural-gradient runs share (damping λ, Fisher type, metric-normalised step). Changes that keep the weights
 (λ, Fisher type, normalisation, learning rates) apply at once; the others restart the race.
 """
 from __future__ import annotations
@@ -56,6 +56,8 @@ class RaceControls(QWidget):
         for s in SPEEDS:
             self.speed.addItem("max speed" if s == 0 else f"{s} step{'s' if s > 1 else ''} / frame", s)
         self.speed.setToolTip("Steps per drawn frame (about 30 frames a second): 1 lets the room watch the race")
+        self.speed.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.speed.setMinimumContentsLength(10)
         self.speed.currentIndexChanged.connect(lambda i: self.speedChanged.emit(SPEEDS[i]))
         self.step_label = QLabel("step 0")
         self.step_label.setProperty("role", "metric")
@@ -69,16 +71,6 @@ class RaceControls(QWidget):
         self.remove_button.setToolTip("Drop the last run: the race restarts")
         self.add_button.clicked.connect(self.addRunClicked)
         self.remove_button.clicked.connect(self.removeRunClicked)
-
-        line1 = QHBoxLayout()
-        line1.setSpacing(8)
-        for w in (self.play_button, self.step_button, self.reset_button, self.speed, self.step_label):
-            line1.addWidget(w)
-        line1.addSpacing(12)
-        line1.addLayout(self.rows_box)
-        line1.addWidget(self.add_button)
-        line1.addWidget(self.remove_button)
-        line1.addStretch(1)
 
         self.damping = DampingSlider()
         self.damping.dampingChanged.connect(self.dampingChanged)
@@ -102,28 +94,42 @@ class RaceControls(QWidget):
         self.reparam.activated.connect(lambda _: self.reparamChanged.emit(self.reparam.currentData()))
 
         # long entries: the combos may shrink (the open list shows them whole) so large fonts still fit
-        for combo, chars in ((self.scaling, 16), (self.reparam, 22)):
+        for combo, chars in ((self.scaling, 12), (self.reparam, 12), (self.fisher, 10)):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(chars)
+        # three lines, so that four runs or large fonts still fit the window's width:
+        # the race and its experiment / the runs / what the natural-gradient runs share
+        line1 = QHBoxLayout()
+        line1.setSpacing(8)
+        for w in (self.play_button, self.step_button, self.reset_button, self.speed, self.step_label):
+            line1.addWidget(w)
+        line1.addSpacing(16)
+        self.scaling_hint = _hint("Inputs:")
+        line1.addWidget(self.scaling_hint)
+        line1.addWidget(self.scaling, 3)
+        line1.addSpacing(12)
+        line1.addWidget(_hint("Twin:"))
+        line1.addWidget(self.reparam, 2)
         line2 = QHBoxLayout()
         line2.setSpacing(8)
-        line2.addWidget(_hint("Natural gradient:"))
-        line2.addWidget(self.damping, 2)
-        line2.addWidget(self.fisher)
-        line2.addWidget(self.normalize)
-        line2.addSpacing(12)
-        self.scaling_hint = _hint("Inputs:")
-        line2.addWidget(self.scaling_hint)
-        line2.addWidget(self.scaling, 2)
-        line2.addSpacing(12)
-        line2.addWidget(_hint("Twin:"))
-        line2.addWidget(self.reparam, 3)
+        line2.addWidget(_hint("Runs:"))
+        line2.addLayout(self.rows_box)
+        line2.addWidget(self.add_button)
+        line2.addWidget(self.remove_button)
+        line2.addStretch(1)
+        line3 = QHBoxLayout()
+        line3.setSpacing(8)
+        line3.addWidget(_hint("Natural gradient:"))
+        line3.addWidget(self.damping, 2)
+        line3.addWidget(self.fisher)
+        line3.addWidget(self.normalize)
+        line3.addStretch(1)
 
         lay = QVBoxLayout(self)
-        lay.setContentsMargins(8, 6, 8, 6)
-        lay.setSpacing(6)
-        lay.addLayout(line1)
-        lay.addLayout(line2)
+        lay.setContentsMargins(8, 4, 8, 4)
+        lay.setSpacing(4)
+        for line in (line1, line2, line3):
+            lay.addLayout(line)
 
     # ------------------------------------------------------------------ showing what is in force
     def set_playing(self, playing: bool) -> None:
@@ -143,7 +149,7 @@ class RaceControls(QWidget):
         self.scaling.clear()
         self.scaling.addItem("as generated", False)
         if text:
-            self.scaling.addItem(f"{text} (badly scaled)", True)
+            self.scaling.addItem(f"badly scaled: {text}", True)
         self.scaling.blockSignals(False)
         for w in (self.scaling, self.scaling_hint):
             w.setVisible(bool(text))

@@ -148,7 +148,8 @@ class RaceRun:
         p = self.problem
         with np.errstate(all="ignore"):
             if p.grid is not None:
-                prob = probabilities(self.net.forward(p.grid), p.loss)
+                # a diverged run's NaN outputs are drawn as "undecided" (white), not as garbage colours
+                prob = np.nan_to_num(probabilities(self.net.forward(p.grid), p.loss), nan=0.5)
                 side = int(round(np.sqrt(len(p.grid))))
                 return frozen(prob.reshape(side, side) if prob.ndim == 1 else prob.T.reshape(-1, side, side))
             if p.line_inputs is not None:
@@ -158,7 +159,7 @@ class RaceRun:
     def title(self) -> str:
         parts = [self.choice.title, f"lr {self.hparams['lr']:g}"]
         if self.natural:
-            parts.append(f"λ {self.hparams.get('damping', 0.0):g}")
+            parts.append(f"λ {self.hparams.get('damping', 0.0):.2g}")
         return "  ·  ".join(parts)
 
     def trace(self, output: Optional[np.ndarray], digest: str) -> RunTrace:

@@ -21,6 +21,8 @@ class RunRow(QWidget):
         for name in PLAIN + NATURAL:
             self.combo.addItem(OPTIMIZER_TITLES[name], name)
         self.combo.insertSeparator(len(PLAIN))
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.combo.setMinimumContentsLength(9)     # the open list shows long names whole
         self.combo.setToolTip("Changing a run's optimizer restarts the race from the shared initial weights")
         self.combo.activated.connect(lambda _: self.optimizerChosen.emit(self.combo.currentData()))
         self.lr = QDoubleSpinBox()
@@ -28,6 +30,7 @@ class RunRow(QWidget):
         self.lr.setRange(1e-4, 100.0)
         self.lr.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
         self.lr.setKeyboardTracking(False)
+        self.lr.setPrefix("lr ")
         self.lr.setToolTip("Learning rate η of this run (applied at once, weights kept)")
         self.lr.valueChanged.connect(self.lrChanged)
         lay = QHBoxLayout(self)
@@ -35,7 +38,6 @@ class RunRow(QWidget):
         lay.setSpacing(4)
         lay.addWidget(self.chip)
         lay.addWidget(self.combo)
-        lay.addWidget(QLabel("lr"))
         lay.addWidget(self.lr)
 
     def show_choice(self, choice: RunChoice) -> None:

@@ -30,7 +30,7 @@ FRAME_RATE = 30.0
 TICK_S = 0.025            # longest stretch of training between two looks at the event queue
 EVAL_SHARE = 0.15         # curve points while they cost under this share of the training time ...
 EVAL_EVERY_STEP = 2_000_000   # ... or after every step when parameters x evaluated examples is at most this
-FISHER_PERIOD_S = 0.4     # the inspector is refreshed at most this often while playing ...
+FISHER_PERIOD_S = 0.2     # the inspector is refreshed at most this often while playing ...
 FISHER_SHARE = 0.2        # ... and only while it costs under this share of the time
 GUI_TIMEOUT_S = 0.5       # emit anyway if the page has not confirmed a frame for this long
 SINGLE_BLAS_THREAD_UP_TO = 20_000   # parameters
@@ -219,14 +219,13 @@ class LockstepWorker(QObject):
         deadline = time.perf_counter() + TICK_S
         steps = 0
         with self._one_thread(race.problem.parameters):
-            while True:
-                n = 1 if fast else self._speed - steps
-                if self._target is not None:
-                    n = min(n, self._target - race.step)
-                if n <= 0 or not self._train(n):
-                    break
-                steps += n
-                if not fast or time.perf_counter() >= deadline:
+            # one lockstep step at a time (each may add a curve point): "N steps per frame" trains N,
+            # unless they take longer than a tick (a big network), so every command still answers at once
+            while (fast or steps < self._speed) and (self._target is None or race.step < self._target):
+                if not self._train(1):
+                    return
+                steps += 1
+                if time.perf_counter() >= deadline:
                     break
             if self._target is not None and race.step >= self._target:
                 self._finish_target()

@@ -9,5 +9,5 @@
 * ``mosaic.py``           layouts and vectorised rasterising of map mosaics
 * views: ``input_panel.py`` (+ ``draw_canvas.py``), ``scores_view.py``, ``maps_view.py``, ``filters_view.py``
   (both on ``mosaic_stack.py``), ``invariance_view.py``, ``top_images.py``, ``saliency_view.py``,
-  ``confusion_view.py``, ``sign_legend.py``; helpers in ``drawing.py``
+  ``confusion_view.py``, ``sign_legend.py``, ``status_text.py``; helpers in ``drawing.py``
 """

@@ -69,8 +69,9 @@ class ConfusionView(QWidget):
         line = fm.height() + 4
         n = int(m.sum())
         p.setPen(QColor(t.text))
-        p.drawText(QRectF(8, 4, self.width() - 16, line), Qt.AlignmentFlag.AlignLeft,
-                   f"Test set: {n:,d} images, {100 * s.accuracy:.1f}% right (step {s.step:,d})")
+        title = fm.elidedText(f"Test set: {n:,d} images, {100 * s.accuracy:.1f}% right (step {s.step:,d})",
+                              Qt.TextElideMode.ElideRight, self.width() - 16)
+        p.drawText(QRectF(8, 4, self.width() - 16, line), Qt.AlignmentFlag.AlignLeft, title)
         p.setFont(theme_font(t))
         fm = p.fontMetrics()
         label_w = max(fm.horizontalAdvance(x) for x in self.names) + 10
@@ -88,7 +89,7 @@ class ConfusionView(QWidget):
         p.restore()
         rows = np.maximum(m.sum(axis=1, keepdims=True), 1)
         share = m / rows
-        number_font = theme_font(t, min(1.0, cell / (2.4 * t.font_pt)) if cell < 2.4 * t.font_pt else 1.0)
+        number_font = theme_font(t, float(np.clip(cell / (3.0 * t.font_pt), 0.6, 1.5)))
         for i in range(k):
             p.setFont(theme_font(t))
             p.setPen(QColor(t.text))

@@ -15,7 +15,7 @@ from PyQt6.QtGui import QColor, QPainter
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
 from ..theme import Theme
-from .drawing import draw_pixels, fitted, grey_image, theme_font
+from .drawing import draw_pixels, fitted, grey_image
 from .probe import translate
 
 STAMP_SPACING = 0.25     # brush stamps per input pixel along a stroke: a smooth line at any mouse speed
@@ -50,7 +50,6 @@ class DrawCanvas(QWidget):
         self.theme = theme
         self.base: Optional[np.ndarray] = None          # (C, H, W) untranslated
         self.shift = (0, 0)
-        self.caption = ""
         self._shown = None
         self._last: Optional[tuple[float, float]] = None
         self._erase = False
@@ -115,8 +114,3 @@ class DrawCanvas(QWidget):
         if self._shown is None:
             return
         draw_pixels(p, self.image_rect(), self._shown)
-        if self.caption:
-            p.setFont(theme_font(self.theme, 0.9))
-            p.setPen(QColor(self.theme.muted_text))
-            p.drawText(self.image_rect().adjusted(4, 2, -4, -2),
-                       Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignRight, self.caption)

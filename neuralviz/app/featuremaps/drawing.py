@@ -44,21 +44,6 @@ def draw_pixels(p: QPainter, target: QRectF, image: QImage, frame: str = "#8c959
     p.drawRect(target)
 
 
-def draw_text(p: QPainter, rect: QRectF, text: str, colour: str, align=Qt.AlignmentFlag.AlignLeft,
-              wrap: bool = False) -> None:
-    p.setPen(QColor(colour))
-    flags = align | Qt.AlignmentFlag.AlignVCenter
-    if wrap:
-        flags = align | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
-    p.drawText(rect, flags, text)
-
-
-def square_in(rect: QRectF) -> QRectF:
-    """The largest square centred in rect."""
-    side = max(1.0, min(rect.width(), rect.height()))
-    return QRectF(rect.center().x() - side / 2, rect.center().y() - side / 2, side, side)
-
-
 def fitted(rect: QRectF, h: int, w: int) -> QRectF:
     """The largest rect of aspect w:h centred in rect (images keep square pixels)."""
     scale = max(1e-6, min(rect.width() / max(w, 1), rect.height() / max(h, 1)))

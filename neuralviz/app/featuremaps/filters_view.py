@@ -38,7 +38,7 @@ class FiltersView(MosaicStack):
                 title = f"{lid}: {out_c} filters, each {in_c} kernels of {kh}×{kw} (one per input map)"
             # a first layer's filters are pictures of strokes and edges: drawn larger than the deeper ones
             rows.append(RowSpec(lid, title, out_c, kh, in_c * (kw + 1) - 1, gap=FILTER_GAP if in_c > 1 else 3,
-                                zoom=1.0 if in_c > 1 else 3.0))
+                                zoom=1.0 if in_c > 1 else 5.0))
         self.set_rows(tuple(rows))
 
     def show_filters(self, filters) -> None:

@@ -147,12 +147,6 @@ class InputPanel(QWidget):
         self.base = np.zeros_like(self.base)
         self._update(emit=True)
 
-    def set_image(self, image: np.ndarray) -> None:
-        """Use a given image (C, H, W) as the input, as if drawn."""
-        self.index, self.edited = None, False
-        self.base = np.array(image, dtype=np.float32)
-        self._update(emit=True)
-
     def set_shift(self, dx: int, dy: int) -> None:
         for slider, v in ((self.sliders["x"], dx), (self.sliders["y"], dy)):
             slider.blockSignals(True)

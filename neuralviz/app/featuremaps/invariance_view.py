@@ -176,7 +176,10 @@ class InvarianceView(QWidget):
                 text = f"{who}: “{names[k]}” {100 * probs[k]:.0f}%"
                 colour = t.text
                 if i == 1:
-                    text += "  ✓ same" if stays else "  ✗ changed"
+                    full = text + ("  ✓ same" if stays else "  ✗ changed")
+                    # the mark alone where the word does not fit (large fonts in a narrow panel)
+                    fits = p.fontMetrics().horizontalAdvance(full) <= half - 4
+                    text = full if fits else text + (" ✓" if stays else " ✗")
                     colour = RIGHT if stays else WRONG
                 self._text(p, QRectF(8 + i * half, y, half, line), text, colour, Qt.AlignmentFlag.AlignHCenter)
             y += line + 4
@@ -221,8 +224,9 @@ class InvarianceView(QWidget):
         one_line = sum(34 + fm.horizontalAdvance(x) + 24 for x in legends) <= rect.width()
         legend_lines = 1 if one_line else len(legends)
         axis_w = fm.horizontalAdvance("100%") + 8
-        area = QRectF(rect.left() + axis_w, rect.top() + (1 + legend_lines) * line + 8, rect.width() - axis_w - 10,
-                      rect.height() - (3 + legend_lines) * line - 14)
+        right = fm.horizontalAdvance(f"{int(hi):+d}") / 2 + 6          # the last tick label stays inside
+        area = QRectF(rect.left() + axis_w, rect.top() + (1 + legend_lines) * line + 8,
+                      rect.width() - axis_w - right, rect.height() - (3 + legend_lines) * line - 14)
         if area.height() < 30:
             return
 

@@ -15,8 +15,8 @@ from typing import Callable, Optional
 
 import numpy as np
 from PyQt6.QtCore import QEvent, Qt, QTimer
-from PyQt6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QStackedWidget,
-                             QTabWidget, QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter,
+                             QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
 
 from ... import data as nvdata
 from ... import presets
@@ -85,7 +85,10 @@ class FeatureMapPage(QWidget):
         self.controller.swept.connect(self._on_swept)
         self.controller.failed.connect(self._on_failed)
         self._build()
-        window.installEventFilter(self)      # the worker thread must stop before the window goes
+        window.installEventFilter(self)      # the worker thread must stop before the window goes ...
+        app = QApplication.instance()
+        if app is not None:                  # ... or the application, whichever comes first
+            app.aboutToQuit.connect(self.controller.shutdown)
         self._apply_theme()
 
     # ================================================================== layout
@@ -167,7 +170,6 @@ class FeatureMapPage(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         for w in (left, centre, right):
             self.splitter.addWidget(w)
-        self.splitter.setSizes([330, 720, 530])
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
         self.splitter.setChildrenCollapsible(False)
@@ -185,6 +187,10 @@ class FeatureMapPage(QWidget):
         for view in (self.status, self.input_panel, self.scores, self.maps, self.filters, self.legend,
                      self.invariance, self.top_images, self.saliency, self.confusion):
             view.set_theme(t)
+        # large fonts need room for the analysis tabs' text; the mosaics rarely fill their width anyway
+        total = max(sum(self.splitter.sizes()), 1200)
+        shares = (0.22, 0.40, 0.38) if t.large_fonts else (0.21, 0.46, 0.33)
+        self.splitter.setSizes([int(total * f) for f in shares])
 
     def _check_theme(self) -> None:
         if self.studio.theme is not self.theme:

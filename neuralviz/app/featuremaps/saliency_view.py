@@ -19,6 +19,10 @@ from ..theme import Theme, diverging_lut, hex_to_rgb
 from .drawing import GREY_LUT, draw_pixels, fitted, rgba_image, theme_font
 from .probe import ProbeResult
 
+# The |gradient| overlay is a size, not a sign: Okabe-Ito reddish purple, apart from the orange and blue
+# that mean negative and positive everywhere else on the page.
+HIGHLIGHT = "#cc79a7"
+
 
 def overlay_rgba(image: np.ndarray, weight: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
     """(H, W, 4): the image as ink on paper with `colour` laid over it in proportion to weight in [0, 1]."""
@@ -73,7 +77,7 @@ class SaliencyView(QWidget):
         _fused.colormap_rgba(np.ascontiguousarray(grad, dtype=np.float32), self.lut, -scale, scale, signed)
         size = np.abs(grad) / scale
         self.images = (rgba_image(overlay_rgba(image, np.zeros_like(size), (0, 0, 0))), rgba_image(signed),
-                       rgba_image(overlay_rgba(image, size, hex_to_rgb(self.theme.negative))))
+                       rgba_image(overlay_rgba(image, size, hex_to_rgb(HIGHLIGHT))))
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
@@ -96,6 +100,7 @@ class SaliencyView(QWidget):
         fm = p.fontMetrics()
         small = fm.height() + 2
         legend = ("Blue: brightening that pixel raises the score; orange: lowers it; white: no effect. "
+                  "Purple over the input: how much each pixel matters either way. "
                   f"Largest |gradient| {self.peak:.3g}. Click a class in the score bars to follow it.")
         captions = ("input", "gradient (signed)", "|gradient| over the input")
         width, free = self.width() - 16, self.height() - line - 12

@@ -45,5 +45,6 @@ class SignLegend(QWidget):
         p.drawText(QRectF(x, 0, self.width() - x, self.height()), Qt.AlignmentFlag.AlignVCenter, labels[2])
         x += fm.horizontalAdvance(labels[2]) + 16
         p.setPen(QColor(t.muted_text))
-        p.drawText(QRectF(x, 0, max(0.0, self.width() - x), self.height()),
-                   Qt.AlignmentFlag.AlignVCenter, fm.elidedText(TEXT, Qt.TextElideMode.ElideRight, int(self.width() - x)))
+        room = max(0.0, self.width() - x)
+        p.drawText(QRectF(x, 0, room, self.height()), Qt.AlignmentFlag.AlignVCenter,
+                   fm.elidedText(TEXT, Qt.TextElideMode.ElideRight, int(room)))

@@ -16,7 +16,7 @@ from ..snapshot import RunInfo, frozen
 from ..training_run import TrainingRun
 from .fc_twin import FullyConnectedTwin
 from .probe import MapLayer, Probe
-from .sweep import DatasetSweep, shift_range
+from .sweep import DatasetSweep
 
 
 @dataclass(frozen=True)
