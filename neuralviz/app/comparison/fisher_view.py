@@ -22,7 +22,7 @@ from .config import EXACT_LIMIT, FISHER_TITLES
 from .fisher_probe import COND_CAP, ORDER, TITLES
 from .frames import FisherFrame, RaceInfo
 from .matrix_tile import MatrixTile
-from .run_style import panel_title
+from .run_style import keep_axis_units, panel_title
 
 # one colour and dash per approximation in the spectrum (Okabe-Ito, none of them a run colour)
 KIND_PENS = {"exact": ("#000000", Qt.PenStyle.SolidLine), "kfac": ("#0072b2", Qt.PenStyle.DashLine),
@@ -127,7 +127,9 @@ class FisherInspector(QWidget):
         for tile in self.tiles:
             tile.set_theme(theme)
         style_plot(self.spectrum, theme, {"bottom": "eigenvalue number"})
+        keep_axis_units(self.spectrum)
         style_plot(self.cond_plot, theme, {"bottom": "step"})
+        keep_axis_units(self.cond_plot)
         w = theme.line_width
         for kind, curve in self.spectrum_curves.items():
             colour, dash = KIND_PENS[kind]

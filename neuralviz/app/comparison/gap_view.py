@@ -20,7 +20,7 @@ from ..plot_style import configure_pyqtgraph, style_plot
 from ..theme import Theme
 from .config import is_natural
 from .frames import RaceFrame
-from .run_style import panel_title, run_pen
+from .run_style import keep_axis_units, panel_title, run_pen
 
 LOW, HIGH = 1e-17, 10.0     # the plot's range: rounding level .. completely different functions
 
@@ -68,6 +68,7 @@ class GapView(QWidget):
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         style_plot(self.plot, theme, {"bottom": "step"})
+        keep_axis_units(self.plot)
         self.legend.setLabelTextSize(f"{theme.plot_font_pt:.0f}pt")
         for i, curve in enumerate(self._curves):
             curve.setPen(run_pen(theme, i))
@@ -110,5 +111,5 @@ class GapView(QWidget):
             text += ("<br>Undamped natural gradient keeps its twin on the same function while the Fisher is well "
                      "conditioned; once F turns numerically singular (cond F, left) rounding errors grow."
                      if config.damping == 0 else
-                     f"<br>Damping λ = {config.damping:g} breaks the invariance: natural gradient's twins drift too.")
+                     f"<br>Damping λ = {config.damping:.2g} breaks the invariance: natural gradient's twins drift too.")
         self.caption.setText(text)

@@ -14,7 +14,7 @@ from ..curves_view import nice_ceiling
 from ..plot_style import configure_pyqtgraph, style_plot
 from ..theme import Theme
 from .frames import RaceFrame, RunTrace
-from .run_style import panel_title, run_pen
+from .run_style import keep_axis_units, panel_title, run_pen
 
 FLOOR = 1e-6          # losses below this are drawn at it (log scale)
 
@@ -73,6 +73,7 @@ class LossOverlay(QWidget):
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         style_plot(self.plot, theme, {"bottom": "seconds" if self.by_time else "step"})
+        keep_axis_units(self.plot)
         self.legend.setLabelTextSize(f"{theme.plot_font_pt:.0f}pt")
         self.target_line.setPen(pg.mkPen(theme.muted_text, width=1.5, style=Qt.PenStyle.DotLine))
         for i, curve in enumerate(self._curves):
@@ -91,6 +92,7 @@ class LossOverlay(QWidget):
         if self.time_button.isChecked() != self.by_time:
             self.time_button.setChecked(self.by_time)
         style_plot(self.plot, self.theme, {"bottom": "seconds" if self.by_time else "step"})
+        keep_axis_units(self.plot)
         self._ranges = None
         if self._frame is not None:
             self.show_frame(self._frame)

@@ -22,7 +22,7 @@ from ..message_panel import MessagePanel
 from ..settings import LIVE_KEYS, StudioSettings
 from ..snapshot import RunInfo
 from ..theme import Theme
-from .config import EXACT_LIMIT, MAX_RUNS, RaceConfig, RunChoice, choice_for, config_from_compare, default_config
+from .config import EXACT_LIMIT, MAX_RUNS, RaceConfig, RunChoice, choice_for
 from .difference_view import DifferenceView
 from .fisher_view import FisherInspector
 from .frames import FisherFrame, RaceFrame, RaceInfo
@@ -32,10 +32,9 @@ from .map_panel import MapPanel
 from .problem import describe_transform
 from .race_controls import RaceControls
 from .run_style import title_css
+from .studio_race import StudioRace, offered_transform, race_for
 from .worker import LockstepWorker, ProblemSource
 
-# Inputs in bad units for data without a preset's own: one feature stretched and shifted, one squeezed.
-BAD_SCALING = {"scale": [4.0, 0.04], "shift": [5.0, 0.0]}
 ADD_ORDER = ("ng-exact", "qd", "unitwise", "diag", "adam", "momentum", "sgd", "kfac")
 
 
@@ -99,11 +98,8 @@ class ComparisonPage(QWidget):
         self._studio_info: Optional[RunInfo] = None
         self._studio_key: Optional[tuple] = None
         self._applied_key: Optional[tuple] = None
-        self._preset = ""
-        self._compare: dict = {}
-        self._transform: Optional[dict] = None           # the preset's bad scaling
+        self._race: Optional[StudioRace] = None           # what the studio's configuration calls for
         self._offered_transform: Optional[dict] = None   # the bad scaling the inputs menu offers
-        self._batch: Optional[int] = None
         self._headless: Optional[tuple[int, Callable[[], None]]] = None
         self._headless_started = False
         self._closed = False
@@ -282,7 +278,7 @@ class ComparisonPage(QWidget):
     def choose_optimizer(self, index: int, name: str) -> None:
         if self.config is None:
             return
-        self.config = self.config.with_run(index, choice_for(name, self._compare.get("hyperparameters")))
+        self.config = self.config.with_run(index, choice_for(name, self._race.hyperparameters))
         self.restart()
 
     def set_lr(self, index: int, lr: float) -> None:
@@ -298,8 +294,7 @@ class ComparisonPage(QWidget):
         used = {r.name for r in self.config.runs}
         allowed = self.info is None or self.info.exact_allowed
         name = next(n for n in ADD_ORDER if n not in used and (n != "ng-exact" or allowed))
-        self.config = self.config.replace(runs=self.config.runs + (choice_for(name, self._compare.get(
-            "hyperparameters")),))
+        self.config = self.config.replace(runs=self.config.runs + (choice_for(name, self._race.hyperparameters),))
         self.restart()
 
     def remove_run(self) -> None:
@@ -342,41 +337,21 @@ class ComparisonPage(QWidget):
     # ================================================================== the studio's problem
     def _apply_studio(self) -> None:
         info = self._studio_info
-        s = info.settings
-        preset = s.preset or ""
-        compare = {}
-        if preset:
-            try:
-                compare = presets.load(preset).get("compare", {}) or {}
-            except ValueError:
-                compare = {}
-        if self.config is None or preset != self._preset:
+        preset = info.settings.preset or ""
+        if self._race is None or preset != self._race.preset:
             # a new preset (or the first race) brings its own runs; otherwise the user's runs stay
-            self._preset, self._compare = preset, compare
-            if compare:
-                self.config = config_from_compare(compare, seed=int(s.seed))
-                self._transform = compare.get("input_transform")
-                self._batch = 0 if compare.get("batch_size") is None else int(compare["batch_size"])
-                speed = int(compare.get("app", {}).get("steps_per_frame", 1))
-            else:
-                self.config = default_config(s.optimizer, s.lr, seed=int(s.seed))
-                self._transform, self._batch, speed = None, None, 5
-                self.config = self.config.replace(scaled=False)
-            self.controls.set_speed(speed)
-            self._speed.emit(speed)
-            target = compare.get("target_loss", 0.05 if info.num_classes else None)
-            self.loss.set_target(target)
-        transform = self._transform
-        if transform is None and info.kind == "planar" and len(s.features) >= 2:
-            extra = len(s.features) - 2
-            transform = {"scale": BAD_SCALING["scale"] + [1.0] * extra, "shift": BAD_SCALING["shift"] + [0.0] * extra}
-        self._offered_transform = transform
+            self._race = race_for(info)
+            self.config = self._race.config
+            self.controls.set_speed(self._race.speed)
+            self._speed.emit(self._race.speed)
+            self.loss.set_target(self._race.target)
+        self._offered_transform = offered_transform(self._race, info)
         self._applied_key = self._studio_key
         self._configure.emit(self._source(), self.config)
 
     def _source(self) -> ProblemSource:
         transform = self._offered_transform if self.config.scaled else None
-        return ProblemSource(self._studio_info.settings.copy(), transform, self._batch)
+        return ProblemSource(self._studio_info.settings.copy(), transform, self._race.batch_size)
 
     # ================================================================== worker reports
     def _on_race_configured(self, info: RaceInfo) -> None:

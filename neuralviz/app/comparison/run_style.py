@@ -23,6 +23,16 @@ def run_pen(theme: Theme, index: int, width_boost: float = 1.0) -> pg.QtGui.QPen
                     style=RUN_DASHES[index % len(RUN_DASHES)])
 
 
+def keep_axis_units(plot: pg.PlotItem) -> None:
+    """Tick labels in the data's own units. pyqtgraph 0.14 rescales a labelled axis spanning less than 1
+    (0.12 s drawn as "120") even with auto SI prefixes off, and without a unit the label does not say so."""
+    for side in ("left", "bottom"):
+        axis = plot.getAxis(side)
+        if hasattr(axis, "setSIPrefixEnableRanges"):
+            axis.setSIPrefixEnableRanges(())
+            axis.updateAutoSIPrefix()
+
+
 def panel_title(text: str = "") -> QLabel:
     """A panel's title line (bold, themed through the window's style sheet)."""
     label = QLabel(text)

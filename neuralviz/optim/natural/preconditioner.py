@@ -30,9 +30,10 @@ and the base class does the rest, identically for all of them:
                  parameters for ng-exact, whose F is its only matrix): every
                  step, no averaging (this batch's metric, where the theory's exact
                  statements hold). Above that, K-FAC practice (Martens & Grosse):
-                 statistics every 10 steps into a 0.95 moving average, inverses every 50
-                 (784-100-10: inverting K-FAC's 785 x 785 input factor costs about 25 SGD
-                 steps, and applying it one more; see bench/natural.py).
+                 statistics every 20 steps into a 0.9 moving average, inverses every 100
+                 (784-100-10: inverting K-FAC's 785 x 785 input factor costs about 10 SGD
+                 steps and applying it about one more; at these intervals a K-FAC step costs
+                 about 2.7 SGD steps at batch 256, measured in bench/natural.py).
 
 Weight decay and L1 are added to the gradient before preconditioning (the natural
 gradient of the regularised loss, measured with the data's metric).
@@ -48,7 +49,7 @@ from .fisher import FISHER_TYPES, Curvature, Layout, layer_kind
 
 MAX_MATRIX_PARAMS = 8000  # a dense P × P float64 matrix of 512 MB: beyond that, no heat map
 AUTO_DIM = 256            # "auto" refresh: every step up to this matrix size, else AUTO_LARGE
-AUTO_LARGE = {"stat_every": 10, "inv_every": 50, "stat_decay": 0.95}
+AUTO_LARGE = {"stat_every": 20, "inv_every": 100, "stat_decay": 0.9}
 
 
 def robust_inverse(a: np.ndarray) -> tuple[np.ndarray, bool]:
