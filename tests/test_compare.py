@@ -126,7 +126,7 @@ def test_natural_gradient_preset_and_cli_table(capsys):
     assert preset["compare"]["optimizers"] == ["sgd", "kfac"]
     assert set(preset["compare"]["input_transform"]) == {"scale", "shift"}
     net = nv.Network.from_spec(preset["network"])
-    assert net.output_shape == (2,) and preset["training"]["loss"] == "cross_entropy"
+    assert net.output_shape == (1,) and preset["training"]["loss"] == "bce"
     json.dumps(preset)
     assert cli_main(["natural-gradient", "--optimizers", "sgd,kfac,qd", "--steps", "15", "--set", "qd.lr=0.5"]) == 0
     out = capsys.readouterr().out

@@ -152,14 +152,24 @@ class MainWindow(QMainWindow):
             action.toggled.connect(self._theme_toggled)
             view.addAction(action)
         train = bar.addMenu("&Training")
-        for text, keys, slot in (("Play / pause", "Space", self.toggle_play), ("Step", "S", self.step),
-                                 ("Reset", "R", self.reset)):
+        for text, keys, slot in (("Play / pause", "Space", lambda: self._on_page("toggle_play")),
+                                 ("Step", "S", lambda: self._on_page("step")),
+                                 ("Reset", "R", lambda: self._on_page("restart", "reset"))):
             action = QAction(f"{text}\t{keys}", self)
             action.triggered.connect(slot)
             train.addAction(action)
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.activated.connect(slot)
-        QShortcut(QKeySequence("Right"), self).activated.connect(self.step)
+        QShortcut(QKeySequence("Right"), self).activated.connect(lambda: self._on_page("step"))
+
+    def _on_page(self, action: str, studio_action: str = "") -> None:
+        """Keyboard play/step/reset go to the visible page when it trains on its own
+        (the comparison race), else to the studio."""
+        page = self.tabs.currentWidget()
+        if page is not self.studio_page and hasattr(page, action):
+            getattr(page, action)()
+        else:
+            getattr(self, studio_action or action)()
 
     def _connect(self) -> None:
         c = self.controller

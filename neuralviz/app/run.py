@@ -84,8 +84,9 @@ def run(preset: Optional[str] = None, train_steps: int = 0, screenshot: Optional
         def finish(snap=None, failed: bool = False) -> None:
             if screenshot:
                 ok = window.grab().save(str(screenshot), "PNG")
+                shown = getattr(window.tabs.currentWidget(), "latest", None) or window.latest
                 print(f"neuralviz gui: {'saved' if ok else 'could not save'} {Path(screenshot)} "
-                      f"(step {window.latest.step if window.latest else 0})")
+                      f"(step {getattr(shown, 'step', 0)})")
                 result["code"] = 0 if ok and not failed else 1
             if quit:
                 window.close()
