@@ -12,7 +12,7 @@ from typing import Optional, Union
 
 import numpy as np
 
-from .layers import LAYER_TYPES, Layer, Parameter, SpecError
+from .layers import LAYER_TYPES, Layer, Parameter
 from .spec import INPUT, normalise, read_spec, topological_order
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}

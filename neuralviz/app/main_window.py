@@ -31,21 +31,12 @@ from .plot_style import configure_pyqtgraph
 from .session import load_session, save_session
 from .settings import DEFAULT_PRESET, LIVE_KEYS, StudioSettings
 from .snapshot import RunInfo, Snapshot
-from .theme import Theme, make_theme, stylesheet
+from .theme import Theme, framed, make_theme, stylesheet
 
 
 def _short(message: str, limit: int = 110) -> str:
     first = message.splitlines()[0] if message else ""
     return first if len(first) <= limit else first[:limit - 1] + "…"
-
-
-def _panel(widget: QWidget) -> QFrame:
-    frame = QFrame()
-    frame.setProperty("role", "panel")
-    lay = QVBoxLayout(frame)
-    lay.setContentsMargins(0, 0, 0, 0)
-    lay.addWidget(widget)
-    return frame
 
 
 class MainWindow(QMainWindow):
@@ -101,7 +92,7 @@ class MainWindow(QMainWindow):
         data_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.data_scroll = data_scroll
         for w in (data_scroll, self.network_panel, self.output_panel):
-            self.splitter.addWidget(_panel(w))
+            self.splitter.addWidget(framed(w))
         self.splitter.setSizes([250, 800, 530])
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)

@@ -119,3 +119,15 @@ def stylesheet(theme: Theme) -> str:
     QFrame#messagePanel[level="info"] {{ background: #ddf4ff; border: 2px solid #0969da; border-radius: 6px; }}
     QFrame#messagePanel QLabel {{ color: #000000; }}
     """
+
+
+def framed(widget):
+    """widget inside one of the studio's panel frames (styled by the "panel" role)."""
+    from PyQt6.QtWidgets import QFrame, QVBoxLayout
+
+    frame = QFrame()
+    frame.setProperty("role", "panel")
+    lay = QVBoxLayout(frame)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.addWidget(widget)
+    return frame

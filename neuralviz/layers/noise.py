@@ -3,12 +3,18 @@ additive Gaussian noise. Both are the identity at evaluation time, and both draw
 generator seeded with the network, so a run is reproducible."""
 from __future__ import annotations
 
-import numpy as np
 
 from .base import Layer
 
 
-class Dropout(Layer):
+class _Random(Layer):
+    """A layer that draws from its own generator, re-seeded by Network.reseed."""
+
+    def set_seed(self, rng):
+        self.rng = rng
+
+
+class Dropout(_Random):
     type = "dropout"
     defaults = {"p": 0.5}
 
@@ -18,9 +24,6 @@ class Dropout(Layer):
             raise self.error("'p' must be below 1 (p = 1 would drop every unit)")
         self.rng = rng
         return self.input_shapes[0]
-
-    def set_seed(self, rng):
-        self.rng = rng
 
     def forward(self, inputs, train):
         x = inputs[0]
@@ -36,7 +39,7 @@ class Dropout(Layer):
         return [grad_y if self.mask is None else grad_y * self.mask]
 
 
-class GaussianNoise(Layer):
+class GaussianNoise(_Random):
     type = "gaussian_noise"
     defaults = {"std": 0.1}
 
@@ -44,9 +47,6 @@ class GaussianNoise(Layer):
         self.std = self.float_param("std", 0.0, 1e6)
         self.rng = rng
         return self.input_shapes[0]
-
-    def set_seed(self, rng):
-        self.rng = rng
 
     def forward(self, inputs, train):
         x = inputs[0]

@@ -26,6 +26,7 @@ from ...layers import SpecError
 from ...network import Network
 from ...spec import INPUT
 from ..message_panel import MessagePanel
+from ..theme import framed
 from .actions import EditorActions
 from .document import EditorDocument
 from .export import export_png, export_svg
@@ -132,12 +133,12 @@ class EditorPage(QWidget):
         self.inspector_scroll.setWidgetResizable(True)
         self.inspector_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.inspector_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        right_lay.addWidget(_framed(self.inspector_scroll), 1)
+        right_lay.addWidget(framed(self.inspector_scroll), 1)
         self.right_column = right
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(_framed(self.palette))
-        self.splitter.addWidget(_framed(canvas))
+        self.splitter.addWidget(framed(self.palette))
+        self.splitter.addWidget(framed(canvas))
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
@@ -183,7 +184,7 @@ class EditorPage(QWidget):
         lay.addLayout(row)
         lay.addWidget(self.live_box)
         lay.addWidget(self.activity)
-        return _framed(box)
+        return framed(box)
 
     def _size_panels(self) -> None:
         k = self.theme.font_pt / 10.0
@@ -664,11 +665,3 @@ class EditorPage(QWidget):
                 if inference.nodes.get(lid) is not None and inference.nodes[lid].shape == run.shapes.get(r)}
 
 
-def _framed(widget: QWidget) -> QFrame:
-    """A widget in one of the studio's panel frames."""
-    frame = QFrame()
-    frame.setProperty("role", "panel")
-    lay = QVBoxLayout(frame)
-    lay.setContentsMargins(0, 0, 0, 0)
-    lay.addWidget(widget)
-    return frame
