@@ -112,9 +112,10 @@ def cases(quick: bool = False) -> list[Case]:
                       [("kfac", {}), ("kfac", {"inv_every": 1, "stat_every": 1}),
                        ("kfac", {"fisher": "mc"}), ("qd", {}), ("diag", {})])
     # applying the 785 x 785 inverse costs the same at any batch size, an SGD step does not
-    x, y = _digits_like(1024, "float32", flat28=True)
-    out += _cases_for("784-100-10 N=1024 f32", _mlp([784, 100, 10]), "float32", x, y, "cross_entropy",
-                      [("kfac", {})])
+    for n in (512, 1024):
+        x, y = _digits_like(n, "float32", flat28=True)
+        out += _cases_for(f"784-100-10 N={n} f32", _mlp([784, 100, 10]), "float32", x, y,
+                          "cross_entropy", [("kfac", {})])
     x, y = _digits_like(64, "float32", flat28=False)
     methods = [("kfac", {}), ("qd", {}), ("diag", {}), ("unitwise", {})]
     if not quick:
