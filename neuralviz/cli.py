@@ -155,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError, FileNotFoundError, FloatingPointError) as err:
         print(f"neuralviz {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `neuralviz presets | head`: the reader left, nothing is wrong
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
