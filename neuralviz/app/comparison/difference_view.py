@@ -11,13 +11,14 @@ from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QRectF, Qt
-from PyQt6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PyQt6.QtCore import QRectF
+from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ..plot_style import configure_pyqtgraph, style_plot
 from ..theme import Theme
 from .frames import RaceFrame, RaceInfo
 from .run_style import panel_title
+from .static_plot import map_items, plot_or_note, static_plot
 
 INK = np.array([63.0, 0.0, 125.0])      # disagreement colour (dark purple)
 
@@ -49,25 +50,9 @@ class DifferenceView(QWidget):
         self._info: Optional[RaceInfo] = None
         self._rect_key = None
         self.title = panel_title("Where they disagree")
-        self.plot_widget = pg.PlotWidget()
-        self.plot_widget.setMenuEnabled(False)
-        self.plot_widget.hideButtons()
-        self.plot = self.plot_widget.getPlotItem()
-        self.plot.setMouseEnabled(False, False)
-        self.plot.disableAutoRange()
-        self.image = pg.ImageItem()
-        self.curve = pg.PlotCurveItem()
-        self.points = pg.ScatterPlotItem(pxMode=True)
-        self.points.setZValue(2)
-        for item in (self.image, self.curve, self.points):
-            self.plot.addItem(item)
-        self.placeholder = QLabel("")
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setProperty("role", "caption")
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.plot_widget)
-        self.stack.addWidget(self.placeholder)
+        self.plot_widget, self.plot = static_plot()
+        self.image, self.curve, self.points = map_items(self.plot)
+        self.stack, self.placeholder = plot_or_note(self.plot_widget)
         self.caption = QLabel("")
         self.caption.setProperty("role", "caption")
         self.caption.setWordWrap(True)

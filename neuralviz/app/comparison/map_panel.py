@@ -7,14 +7,15 @@ from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QRectF, Qt
-from PyQt6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PyQt6.QtCore import QRectF
+from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
 from ..plot_style import configure_pyqtgraph, style_plot
 from ..render import HeatmapPainter
 from ..theme import Theme
 from .frames import RaceInfo, RunTrace
 from .run_style import panel_title, run_colour, run_pen
+from .static_plot import map_items, plot_or_note, static_plot
 
 
 class MapPanel(QWidget):
@@ -27,25 +28,9 @@ class MapPanel(QWidget):
         self._trace: Optional[RunTrace] = None
         self._rect_key = None
         self.title = panel_title()
-        self.plot_widget = pg.PlotWidget()
-        self.plot_widget.setMenuEnabled(False)
-        self.plot_widget.hideButtons()
-        self.plot = self.plot_widget.getPlotItem()
-        self.plot.setMouseEnabled(False, False)
-        self.plot.disableAutoRange()
-        self.image = pg.ImageItem()
-        self.curve = pg.PlotCurveItem()
-        self.points = pg.ScatterPlotItem(pxMode=True)
-        self.points.setZValue(2)
-        for item in (self.image, self.curve, self.points):
-            self.plot.addItem(item)
-        self.placeholder = QLabel("")
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setProperty("role", "caption")
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.plot_widget)
-        self.stack.addWidget(self.placeholder)
+        self.plot_widget, self.plot = static_plot()
+        self.image, self.curve, self.points = map_items(self.plot)
+        self.stack, self.placeholder = plot_or_note(self.plot_widget)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)

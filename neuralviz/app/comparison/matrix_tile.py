@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QRectF, Qt
-from PyQt6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PyQt6.QtCore import QRectF
+from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ..plot_style import configure_pyqtgraph, style_plot
 from ..render import HeatmapPainter
 from ..theme import Theme
 from .frames import FisherTile
+from .static_plot import plot_or_note, static_plot
 
 
 class MatrixTile(QWidget):
@@ -24,12 +25,7 @@ class MatrixTile(QWidget):
         self._key = None
         self.title = QLabel("")
         self.title.setProperty("role", "caption")
-        self.plot_widget = pg.PlotWidget()
-        self.plot_widget.setMenuEnabled(False)
-        self.plot_widget.hideButtons()
-        self.plot = self.plot_widget.getPlotItem()
-        self.plot.setMouseEnabled(False, False)
-        self.plot.disableAutoRange()
+        self.plot_widget, self.plot = static_plot()
         self.plot.setAspectLocked(True)
         self.plot.invertY(True)
         self.plot.hideAxis("left")
@@ -38,13 +34,7 @@ class MatrixTile(QWidget):
         self.bounds.setZValue(2)
         self.plot.addItem(self.image)
         self.plot.addItem(self.bounds)
-        self.note = QLabel("")
-        self.note.setWordWrap(True)
-        self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.note.setProperty("role", "caption")
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.plot_widget)
-        self.stack.addWidget(self.note)
+        self.stack, self.note = plot_or_note(self.plot_widget)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(1)
