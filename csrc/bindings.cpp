@@ -15,6 +15,7 @@
 
 #include "common/check.h"
 #include "common/cpu_features.h"
+#include "common/matmul_shape.h"
 #include "common/parallel.h"
 #include "cpu/conv.h"
 #include "cpu/elementwise.h"
@@ -59,9 +60,8 @@ const T* opt_ptr(const std::optional<Arr<T>>& a) {
 template <typename T>
 Arr<T> matmul(const Arr<T>& a, const Arr<T>& b, bool ta, bool tb) {
   NVZ_CHECK(a.ndim() == 2 && b.ndim() == 2, "matmul: a and b must be 2-D");
-  const int64_t M = ta ? a.shape(1) : a.shape(0), K = ta ? a.shape(0) : a.shape(1);
-  const int64_t Kb = tb ? b.shape(1) : b.shape(0), N = tb ? b.shape(0) : b.shape(1);
-  NVZ_CHECK(K == Kb, "matmul: inner dimensions differ (", K, " vs ", Kb, ")");
+  const auto [M, N, K] =
+      nvz::matmul_shape("matmul", a.shape(0), a.shape(1), b.shape(0), b.shape(1), ta, tb);
   auto c = empty<T>({M, N});
   {
     py::gil_scoped_release nogil;
@@ -92,9 +92,9 @@ Arr<T> linear_forward(const Arr<T>& x, const Arr<T>& w, const std::optional<Arr<
 template <typename T>
 void gemm_inplace(bool ta, bool tb, T alpha, const Arr<T>& a, const Arr<T>& b, T beta, Arr<T> c) {
   NVZ_CHECK(a.ndim() == 2 && b.ndim() == 2 && c.ndim() == 2, "gemm_: a, b, c must be 2-D");
-  const int64_t M = ta ? a.shape(1) : a.shape(0), K = ta ? a.shape(0) : a.shape(1);
-  const int64_t Kb = tb ? b.shape(1) : b.shape(0), N = tb ? b.shape(0) : b.shape(1);
-  NVZ_CHECK(K == Kb && c.shape(0) == M && c.shape(1) == N, "gemm_: shapes do not match");
+  const auto [M, N, K] =
+      nvz::matmul_shape("gemm_", a.shape(0), a.shape(1), b.shape(0), b.shape(1), ta, tb);
+  NVZ_CHECK(c.shape(0) == M && c.shape(1) == N, "gemm_: c must be (", M, ", ", N, ")");
   T* cp = c.mutable_data();
   py::gil_scoped_release nogil;
   nvz::gemm<T>(ta, tb, M, N, K, alpha, a.data(), a.shape(1), b.data(), b.shape(1), beta, cp, N);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/check.h"
+#include "common/matmul_shape.h"
 #include "cuda/cuda_ops.h"
 
 namespace py = pybind11;
@@ -19,9 +20,8 @@ using Arr = py::array_t<T, py::array::c_style>;
 template <typename T>
 Arr<T> matmul(const Arr<T>& a, const Arr<T>& b, bool ta, bool tb) {
   NVZ_CHECK(a.ndim() == 2 && b.ndim() == 2, "matmul: a and b must be 2-D");
-  const int64_t M = ta ? a.shape(1) : a.shape(0), K = ta ? a.shape(0) : a.shape(1);
-  const int64_t Kb = tb ? b.shape(1) : b.shape(0), N = tb ? b.shape(0) : b.shape(1);
-  NVZ_CHECK(K == Kb, "matmul: inner dimensions differ (", K, " vs ", Kb, ")");
+  const auto [M, N, K] =
+      nvz::matmul_shape("matmul", a.shape(0), a.shape(1), b.shape(0), b.shape(1), ta, tb);
   Arr<T> c({M, N});
   T* cp = c.mutable_data();
   {
