@@ -302,6 +302,40 @@ def test_eigen_damping_is_exact_tikhonov_and_pi_damping_expands_as_documented():
         assert rel(d_pi, dense) >= 1e-3  # factored damping is an approximation (T9c)
 
 
+@pytest.mark.parametrize("lam", [1e-2, 0.0])
+def test_kfac_skipping_inputs_that_never_fire_equals_the_dense_inverse(lam):
+    """Zero inputs (an image border, a dead ReLU) make A block diagonal: applying the live
+    block's inverse and 1/γ (0 undamped) on the rest equals the full (pseudo-)inverse."""
+    net = net64(mlp([6, 5, 3]))
+    x, y = RNG.normal(size=(40, 6)), RNG.normal(size=(40, 3))
+    x[:, [1, 4]] = 0.0
+    opt = nv.optim.make("kfac", net, damping=lam)
+    opt.refresh(x, y, "mse")
+    g = [RNG.normal(size=p.value.shape) for p in net.parameters()]
+    d = opt.direction(g)
+    inv = opt._inv["d0"]
+    assert list(inv.dead) == [1, 4] and not inv.all_live
+    assert opt.info["singular"] is (lam == 0)
+    for lid, lay in opt.layouts.items():
+        a, gg = opt.factors()[lid]
+        ad, gd = ng.pi_damping(a, gg, lam) if lam else (a, gg)
+        dense = np.linalg.pinv(gd) @ lay.bar(g) @ np.linalg.pinv(ad)
+        assert rel(lay.bar(d), dense) <= 1e-10
+
+
+@pytest.mark.parametrize("n", [1, 7, 96, 97, 250])
+def test_spd_inverse_matches_lu_inverse_and_is_symmetric(n):
+    """The Cholesky-based inverse (recursive trtri + lauum above the leaf size)."""
+    x = RNG.normal(size=(n + 5, n))
+    a = x.T @ x / n + 1e-3 * np.eye(n)
+    inv = ng.spd_inverse(a)
+    assert np.array_equal(inv, inv.T)
+    assert np.abs(a @ inv - np.eye(n)).max() <= 1e-12 * np.linalg.cond(a)
+    stack = np.stack([a, 2 * a])
+    np.testing.assert_allclose(ng.spd_inverse(stack)[1], np.linalg.inv(a) / 2, rtol=1e-9, atol=1e-12)
+    with pytest.raises(np.linalg.LinAlgError):
+        ng.spd_inverse(-a)
+
 # ----------------------------------------------------------------------------- T10, T11: variants
 
 def test_monte_carlo_fisher_is_unbiased():
@@ -470,14 +504,14 @@ def test_amortised_refresh_and_moving_average():
     trainer = nv.Trainer(net, "mse", opt)
     trainer.step(x, y)
     a_x = opt.metric["d0/A"].copy()           # the first layer's A depends on the inputs only
-    inv0 = opt._inv["d0"][0].copy()
+    inv0 = opt._inv["d0"].inv.copy()
     trainer.step(2 * x, y)
     a_2x = ng.curvature(net64(mlp([3, 4, 2])), 2 * x, None, "mse").layers["d0"].kfac_factors()[0]
     np.testing.assert_allclose(opt.metric["d0/A"], 0.5 * a_x + 0.5 * a_2x, rtol=1e-12)
-    np.testing.assert_array_equal(opt._inv["d0"][0], inv0)     # not refreshed until step 3
+    np.testing.assert_array_equal(opt._inv["d0"].inv, inv0)     # not refreshed until step 3
     trainer.step(x, y)
     trainer.step(x, y)
-    assert not np.array_equal(opt._inv["d0"][0], inv0)
+    assert not np.array_equal(opt._inv["d0"].inv, inv0)
     # "auto": every step, no averaging for small factors; K-FAC practice for a 301-wide one
     small = nv.optim.make("kfac", net)
     assert (small.stat_every, small.inv_every, small.stat_decay) == (1, 1, 0.0)

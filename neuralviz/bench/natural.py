@@ -6,17 +6,18 @@ measured in the same run; the ratio column is the cost of the step in SGD steps.
 
     2-8-8-2 tanh on XOR (batch 64, float64)
     784-100-10 tanh on digits-like images (the 8x8 digits upsampled to 28x28; batch 256,
-                and 1024 for K-FAC, float32, the engine's default dtype: the app's live
-                setting). Applying K-FAC's 785 x 785 input-factor inverse costs a fixed
-                123 MFLOP per step, about 2 SGD steps at batch 256: the 3x target holds
-                from batch ~1000, not at 256 (the refreshes are amortised already)
+                float32, the engine's default dtype: the app's live setting); then the
+                same images with pixel noise (no input is ever zero, so K-FAC applies its
+                full 785 x 785 input-factor inverse: 123 MFLOP, about 1.2 SGD steps at
+                batch 256), and K-FAC at batches 128, 512 and 1024 (that apply costs the
+                same at any batch size, an SGD step does not)
     a small CNN on the 8x8 digits (conv 8@3x3, relu, maxpool 2, dense 10; batch 64, float32)
 
 Settings are the CLI's defaults (TIMING_HP) and the optimizers' "auto" refresh: every step
-for small matrices; above 256 rows statistics every 10 steps and inverses every 50 (so
-K-FAC on 784-100-10 inverts its 785 x 785 input factor every 50th step; the
+for small matrices; above 256 rows statistics every 20 steps and inverses every 100 (so
+K-FAC on 784-100-10 inverts its input factor every 100th step; the
 "inv_every=1 stat_every=1" row shows the unamortised cost). A timed call runs one whole
-refresh period (e.g. 50 steps, for both methods), so the amortised cost is paid in full.
+refresh period (100 steps, for both methods), so the amortised cost is paid in full.
 
 `report()` (run by `python -m neuralviz.bench.natural`) prints `steps_to_target()`: full-batch steps until
 the training cross-entropy drops below 0.05 on XOR with well-scaled inputs (÷5) and badly
@@ -88,6 +89,14 @@ def _stepper(spec: dict, dtype: str, name: str, x, y, loss: str, steps: int = 0,
     return run, steps
 
 
+def _has_target(label: str, name: str, extra: dict) -> bool:
+    """The issue's target: a K-FAC step (amortised refreshes) within 3 SGD steps on
+    784-100-10 with digits-like data, at batch 256. The pixel-noise row shows what the step
+    costs without the zero-input saving; it is reported, not held to the target."""
+    return (name == "kfac" and "784" in label and "N=256" in label and "inv_every" not in extra
+            and "noise" not in label)
+
+
 def _cases_for(label: str, spec: dict, dtype: str, x, y, loss: str, methods: list[tuple[str, dict]]) -> list[Case]:
     out = []
     for name, extra in methods:
@@ -95,7 +104,7 @@ def _cases_for(label: str, spec: dict, dtype: str, x, y, loss: str, methods: lis
         sgd, _ = _stepper(spec, dtype, "sgd", x, y, loss, steps=steps, lr=0.01)
         tag = name + "".join(f" {k}={v}" for k, v in extra.items()) + (f" ({steps} steps)" if steps > 1 else "")
         out.append(Case(f"{label} {tag}", ours, "sgd", sgd,
-                        target="<= 3x" if name == "kfac" and "784" in label else ""))
+                        target="<= 3x" if _has_target(label, name, extra) else ""))
     return out
 
 
@@ -111,8 +120,11 @@ def cases(quick: bool = False) -> list[Case]:
     out += _cases_for("784-100-10 N=256 f32", _mlp([784, 100, 10]), "float32", x, y, "cross_entropy",
                       [("kfac", {}), ("kfac", {"inv_every": 1, "stat_every": 1}),
                        ("kfac", {"fisher": "mc"}), ("qd", {}), ("diag", {})])
-    # applying the 785 x 785 inverse costs the same at any batch size, an SGD step does not
-    for n in (512, 1024):
+    noisy = x + np.random.default_rng(0).normal(0.0, 0.05, x.shape).astype(x.dtype)
+    out += _cases_for("784-100-10 N=256 f32 pixel noise, dense A⁻¹", _mlp([784, 100, 10]), "float32", noisy, y,
+                      "cross_entropy", [("kfac", {})])
+    # applying A⁻¹ costs the same at any batch size, an SGD step does not
+    for n in (128, 512, 1024):
         x, y = _digits_like(n, "float32", flat28=True)
         out += _cases_for(f"784-100-10 N={n} f32", _mlp([784, 100, 10]), "float32", x, y,
                           "cross_entropy", [("kfac", {})])

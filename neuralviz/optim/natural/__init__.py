@@ -20,7 +20,8 @@ from .exact import ExactNaturalGradient
 from .fisher import FISHER_TYPES, Curvature, LayerStats, Layout, backprop_seeds, output_metric, output_seeds
 from .kfac import KFAC, pi_damping
 from .ollivier import QuasiDiagonal, UnitwiseNaturalGradient, qd_direction
-from .preconditioner import MAX_MATRIX_PARAMS, NaturalGradient, robust_inverse
+from .linalg import robust_inverse, spd_inverse
+from .preconditioner import MAX_MATRIX_PARAMS, NaturalGradient
 
 NATURAL_OPTIMIZERS: dict[str, type[NaturalGradient]] = {
     cls.name: cls for cls in (ExactNaturalGradient, KFAC, UnitwiseNaturalGradient, QuasiDiagonal, DiagonalFisher)
@@ -75,4 +76,4 @@ def fisher_matrices(net, x, y=None, loss: str = "mse", fisher: str = "true",
 __all__ = ["NATURAL_OPTIMIZERS", "NaturalGradient", "ExactNaturalGradient", "KFAC", "UnitwiseNaturalGradient",
            "QuasiDiagonal", "DiagonalFisher", "Curvature", "LayerStats", "Layout", "FISHER_TYPES",
            "fisher_matrices", "curvature", "output_seeds", "output_metric", "backprop_seeds",
-           "pi_damping", "qd_direction", "robust_inverse", "MAX_MATRIX_PARAMS"]
+           "pi_damping", "qd_direction", "robust_inverse", "spd_inverse", "MAX_MATRIX_PARAMS"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .linalg import lower_inverse
 from .preconditioner import NaturalGradient
 
 COND_MAX_PARAMS = 500  # eigvalsh costs ~4/3 P³: above this, cond(F) only on request (opt.cond)
@@ -41,7 +42,7 @@ class ExactNaturalGradient(NaturalGradient):
         a = f + lam * np.eye(f.shape[0])
         try:
             # F + λI = L Lᵀ; keep L⁻¹ so each direction is two matrix-vector products
-            self._linv = np.linalg.inv(np.linalg.cholesky(a))
+            self._linv = lower_inverse(np.linalg.cholesky(a))
             self._pinv = None
         except np.linalg.LinAlgError:
             # singular (λ = 0 on a rank-deficient F, e.g. softmax's shift direction):

@@ -15,6 +15,10 @@ Damping ("damping_mode"):
 damping_relative: λ is multiplied by (tr A / dim A)(tr G / dim G), the mean eigenvalue
 of G ⊗ A.
 
+Inputs that were exactly zero in every statistics batch (an image's empty border, a dead
+ReLU) are skipped when applying A⁻¹: exact, and on image inputs the largest saving of a
+step (see InputFactorInverse).
+
 With λ = 0 K-FAC is invariant under invertible affine maps of each layer's input vector
 (mixing allowed) and invertible linear maps of its pre-activations.
 """
@@ -22,7 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .preconditioner import NaturalGradient, robust_inverse
+from .linalg import robust_inverse
+from .preconditioner import NaturalGradient
 
 
 def pi_damping(a: np.ndarray, g: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
@@ -31,6 +36,58 @@ def pi_damping(a: np.ndarray, g: np.ndarray, lam: float) -> tuple[np.ndarray, np
     pi = np.sqrt(ta / tg) if ta > 0 and tg > 0 else 1.0
     r = np.sqrt(lam)
     return a + (pi * r) * np.eye(a.shape[0]), g + (r / pi) * np.eye(g.shape[0])
+
+
+class InputFactorInverse:
+    """(A + π√λ I)⁻¹ applied from the right, skipping the inputs that never fire.
+
+    An input that was exactly zero in every statistics batch (an image's empty border, a
+    dead ReLU) has a zero row and column in A, so the damped A is block diagonal:
+    [A_live + γI, γI]. Its inverse is [(A_live + γI)⁻¹, I/γ] exactly (0 for λ = 0: the
+    pseudo-inverse). Applying it then costs d_out·live² instead of d_out·D² flops: on the
+    784-100-10 digits net (504 live inputs of 785) the apply, the largest part of a K-FAC
+    step, is 2.4x cheaper. The result equals the dense product.
+    """
+
+    def __init__(self, a_damped: np.ndarray, a: np.ndarray, ginv: np.ndarray, dtype):
+        live = np.flatnonzero(np.any(a != 0, axis=1))
+        self.ginv = ginv
+        self.all_live = len(live) == a.shape[0]
+        self.live = live
+        self.dead = np.setdiff1d(np.arange(a.shape[0]), live)
+        diag = np.diagonal(a_damped)[self.dead].astype(np.float64)
+        self.dead_scale = np.where(diag > 0, 1.0 / np.where(diag > 0, diag, 1.0), 0.0).astype(dtype)
+        block = a_damped if self.all_live else a_damped[np.ix_(live, live)]
+        inv, self.singular = robust_inverse(block)
+        self.singular |= bool((diag <= 0).any())
+        self.inv = inv.astype(dtype)
+
+    def apply_a(self, v: np.ndarray) -> np.ndarray:
+        """v (A + π√λ I)⁻¹ for v of shape (d_out, D)."""
+        if self.all_live:
+            return v @ self.inv
+        out = np.empty_like(v)
+        out[:, self.live] = v[:, self.live] @ self.inv
+        out[:, self.dead] = v[:, self.dead] * self.dead_scale
+        return out
+
+
+def _pi_inverse(a, g, lam, dtype) -> tuple[InputFactorInverse, bool]:
+    """The π-damped factors' inverses (G's small and dense; A's through its live inputs)."""
+    ad, gd = pi_damping(a, g, lam) if lam > 0 else (a, g)
+    ginv, s_g = robust_inverse(gd)
+    inv = InputFactorInverse(ad, a, ginv.astype(dtype), dtype)
+    return inv, inv.singular or s_g
+
+
+def _eigen_inverse(a, g, lam, dtype) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], bool]:
+    """Exact Tikhonov on G ⊗ A: both eigenbases and the elementwise 1/(d_G d_Aᵀ + λ)."""
+    da, qa = np.linalg.eigh(a.astype(np.float64))
+    dg, qg = np.linalg.eigh(g.astype(np.float64))
+    denom = np.outer(dg, da) + lam
+    tiny = denom.max() * max(a.shape[0], g.shape[0]) * np.finfo(np.float64).eps
+    scale = np.where(denom > tiny, 1.0 / np.where(denom > tiny, denom, 1.0), 0.0)
+    return (qa.astype(dtype), qg.astype(dtype), scale.astype(dtype)), bool((denom <= tiny).any())
 
 
 class KFAC(NaturalGradient):
@@ -68,19 +125,10 @@ class KFAC(NaturalGradient):
         for lid, (a, g) in self.factors().items():
             lam = self._layer_damping(a, g)
             if self.hp["damping_mode"] == "eigen":
-                da, qa = np.linalg.eigh(a.astype(np.float64))
-                dg, qg = np.linalg.eigh(g.astype(np.float64))
-                denom = np.outer(dg, da) + lam
-                tiny = denom.max() * max(a.shape[0], g.shape[0]) * np.finfo(np.float64).eps
-                inv = np.where(denom > tiny, 1.0 / np.where(denom > tiny, denom, 1.0), 0.0)
-                singular |= bool((denom <= tiny).any())
-                self._inv[lid] = (qa.astype(dtype), qg.astype(dtype), inv.astype(dtype))
+                self._inv[lid], s = _eigen_inverse(a, g, lam, dtype)
             else:
-                ad, gd = pi_damping(a, g, lam) if lam > 0 else (a, g)
-                ainv, s1 = robust_inverse(ad)
-                ginv, s2 = robust_inverse(gd)
-                singular |= s1 or s2
-                self._inv[lid] = (ainv.astype(dtype), ginv.astype(dtype))
+                self._inv[lid], s = _pi_inverse(a, g, lam, dtype)
+            singular |= s
         self.info["singular"] = singular
         self.info["damping"] = self.damping
 
@@ -88,14 +136,15 @@ class KFAC(NaturalGradient):
         out = list(grads)
         for lid, lay in self.layouts.items():
             v = lay.bar(grads)
+            inv = self._inv[lid]
             if self.hp["damping_mode"] == "eigen":
-                qa, qg, inv = self._inv[lid]
-                d = qg @ (((qg.T @ v) @ qa) * inv) @ qa.T
+                qa, qg, scale = inv
+                d = qg @ (((qg.T @ v) @ qa) * scale) @ qa.T
             else:
-                ainv, ginv = self._inv[lid]
-                d = ginv @ (v @ ainv)
+                d = inv.ginv @ inv.apply_a(v)
             lay.unbar(d, out)
         return out
 
     def _matrix(self):
         return self._per_layer_matrix(lambda lid, lay: np.kron(self.metric[lid + "/G"], self.metric[lid + "/A"]))
+

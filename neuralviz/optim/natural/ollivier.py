@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .preconditioner import NaturalGradient, robust_inverse
+from .linalg import robust_inverse
+from .preconditioner import NaturalGradient
 
 _TINY = 1e-14  # a 2 × 2 minor below this fraction of M_ii M_00 is treated as singular
 
