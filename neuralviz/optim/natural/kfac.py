@@ -39,7 +39,7 @@ def pi_damping(a: np.ndarray, g: np.ndarray, lam: float) -> tuple[np.ndarray, np
 
 
 class InputFactorInverse:
-    """(A + π√λ I)⁻¹ applied from the right, skipping the inputs that never fire.
+    """G⁻¹ V (A + π√λ I)⁻¹ for one layer, skipping the inputs that never fire.
 
     An input that was exactly zero in every statistics batch (an image's empty border, a
     dead ReLU) has a zero row and column in A, so the damped A is block diagonal:
@@ -62,13 +62,15 @@ class InputFactorInverse:
         self.singular |= bool((diag <= 0).any())
         self.inv = inv.astype(dtype)
 
-    def apply_a(self, v: np.ndarray) -> np.ndarray:
-        """v (A + π√λ I)⁻¹ for v of shape (d_out, D)."""
+    def direction(self, v: np.ndarray) -> np.ndarray:
+        """G⁻¹ v (A + π√λ I)⁻¹ for the layer's gradient v (d_out, D)."""
         if self.all_live:
-            return v @ self.inv
+            return self.ginv @ (v @ self.inv)
         out = np.empty_like(v)
-        out[:, self.live] = v[:, self.live] @ self.inv
-        out[:, self.dead] = v[:, self.dead] * self.dead_scale
+        out[:, self.live] = self.ginv @ (v[:, self.live] @ self.inv)
+        dead = v[:, self.dead]
+        # usually exactly zero: an input that never fired in the statistics rarely fires now
+        out[:, self.dead] = self.ginv @ (dead * self.dead_scale) if dead.any() else 0.0
         return out
 
 
@@ -141,7 +143,7 @@ class KFAC(NaturalGradient):
                 qa, qg, scale = inv
                 d = qg @ (((qg.T @ v) @ qa) * scale) @ qa.T
             else:
-                d = inv.ginv @ inv.apply_a(v)
+                d = inv.direction(v)
             lay.unbar(d, out)
         return out
 

@@ -33,8 +33,8 @@ and the base class does the rest, identically for all of them:
                  statistics every 20 steps into a 0.9 moving average, inverses every 100
                  (784-100-10 at batch 256: inverting K-FAC's 785 x 785 input factor costs
                  about 20 SGD steps and applying it about 1.2 more; at these intervals a
-                 K-FAC step costs 2.2-2.8 SGD steps on the digits, whose zero pixels it
-                 skips, and about 3.3 on images without a zero pixel; bench/natural.py).
+                 K-FAC step costs 2.0-2.8 SGD steps on the digits, whose zero pixels it
+                 skips, and 3.0-3.3 on images without a zero pixel; bench/natural.py).
 
 Weight decay and L1 are added to the gradient before preconditioning (the natural
 gradient of the regularised loss, measured with the data's metric).
