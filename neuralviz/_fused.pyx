@@ -325,23 +325,77 @@ cdef void _sigmoid_bwd(const floating* y, const floating* gy, floating* gx,
         gx[i] = gy[i] * (one - y[i]) * y[i]     # torch's order of operations
 
 
-def relu_forward(cnp.ndarray x not None, out=None):
-    """y = max(x, 0) elementwise into `out` (may be `x`; allocated if None); returns it.
+cdef enum Activation:
+    RELU, LEAKY_RELU, TANH, SIGMOID
 
-    NaN inputs give NaN, as torch.relu does.
-    """
-    cdef int t = _float_type("relu_forward", "x", x)
-    cdef cnp.ndarray y = _output_like("relu_forward", "out", out, "x", x)
+
+cdef void _act_fwd(Activation op, const floating* x, floating slope, floating* y,
+                   Py_ssize_t n) noexcept nogil:
+    if op == RELU:
+        _relu_fwd(x, y, n)
+    elif op == LEAKY_RELU:
+        _leaky_fwd(x, slope, y, n)
+    elif op == TANH:
+        _tanh_fwd(x, y, n)
+    else:
+        _sigmoid_fwd(x, y, n)
+
+
+cdef void _act_bwd(Activation op, const floating* saved, floating slope, const floating* gy,
+                   floating* gx, Py_ssize_t n) noexcept nogil:
+    if op == RELU:
+        _relu_bwd(saved, gy, gx, n)
+    elif op == LEAKY_RELU:
+        _leaky_bwd(saved, slope, gy, gx, n)
+    elif op == TANH:
+        _tanh_bwd(saved, gy, gx, n)
+    else:
+        _sigmoid_bwd(saved, gy, gx, n)
+
+
+cdef cnp.ndarray _run_forward(str fn, Activation op, cnp.ndarray x, object out, double slope=0):
+    """The body every *_forward shares: check x, allocate or check `out`, release the GIL
+    for long arrays, and run op on the flat buffer in x's dtype."""
+    cdef int t = _float_type(fn, "x", x)
+    cdef cnp.ndarray y = _output_like(fn, "out", out, "x", x)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(x)
     cdef void* px = cnp.PyArray_DATA(x)
     cdef void* py = cnp.PyArray_DATA(y)
     cdef PyThreadState* gil = _release_gil_if_long(n)
     if t == cnp.NPY_FLOAT:
-        _relu_fwd(<float*>px, <float*>py, n)
+        _act_fwd(op, <float*>px, <float>slope, <float*>py, n)
     else:
-        _relu_fwd(<double*>px, <double*>py, n)
+        _act_fwd(op, <double*>px, slope, <double*>py, n)
     _reacquire_gil(gil)
     return y
+
+
+cdef cnp.ndarray _run_backward(str fn, Activation op, str saved_name, cnp.ndarray saved,
+                               cnp.ndarray grad_y, object grad_x, double slope=0):
+    """The body every *_backward shares; `saved` is what the rule reads (the forward
+    input or output, named saved_name in error messages)."""
+    cdef int t = _float_type(fn, saved_name, saved)
+    _check_like(fn, "grad_y", grad_y, saved_name, saved, False)
+    cdef cnp.ndarray gx = _output_like(fn, "grad_x", grad_x, saved_name, saved)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(saved)
+    cdef void* ps = cnp.PyArray_DATA(saved)
+    cdef void* pgy = cnp.PyArray_DATA(grad_y)
+    cdef void* pgx = cnp.PyArray_DATA(gx)
+    cdef PyThreadState* gil = _release_gil_if_long(n)
+    if t == cnp.NPY_FLOAT:
+        _act_bwd(op, <float*>ps, <float>slope, <float*>pgy, <float*>pgx, n)
+    else:
+        _act_bwd(op, <double*>ps, slope, <double*>pgy, <double*>pgx, n)
+    _reacquire_gil(gil)
+    return gx
+
+
+def relu_forward(cnp.ndarray x not None, out=None):
+    """y = max(x, 0) elementwise into `out` (may be `x`; allocated if None); returns it.
+
+    NaN inputs give NaN, as torch.relu does.
+    """
+    return _run_forward("relu_forward", RELU, x, out)
 
 
 def relu_backward(cnp.ndarray y_or_x not None, cnp.ndarray grad_y not None, grad_x=None):
@@ -350,36 +404,12 @@ def relu_backward(cnp.ndarray y_or_x not None, cnp.ndarray grad_y not None, grad
     Either the forward input or its output works: both are positive at the same places.
     `grad_x` may be `grad_y` (in place); it is written, not accumulated. Returns grad_x.
     """
-    cdef int t = _float_type("relu_backward", "y_or_x", y_or_x)
-    _check_like("relu_backward", "grad_y", grad_y, "y_or_x", y_or_x, False)
-    cdef cnp.ndarray gx = _output_like("relu_backward", "grad_x", grad_x, "y_or_x", y_or_x)
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(y_or_x)
-    cdef void* py = cnp.PyArray_DATA(y_or_x)
-    cdef void* pgy = cnp.PyArray_DATA(grad_y)
-    cdef void* pgx = cnp.PyArray_DATA(gx)
-    cdef PyThreadState* gil = _release_gil_if_long(n)
-    if t == cnp.NPY_FLOAT:
-        _relu_bwd(<float*>py, <float*>pgy, <float*>pgx, n)
-    else:
-        _relu_bwd(<double*>py, <double*>pgy, <double*>pgx, n)
-    _reacquire_gil(gil)
-    return gx
+    return _run_backward("relu_backward", RELU, "y_or_x", y_or_x, grad_y, grad_x)
 
 
 def leaky_relu_forward(cnp.ndarray x not None, double slope, out=None):
     """y = x if x > 0 else slope * x, into `out` (may be `x`; allocated if None); returns it."""
-    cdef int t = _float_type("leaky_relu_forward", "x", x)
-    cdef cnp.ndarray y = _output_like("leaky_relu_forward", "out", out, "x", x)
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(x)
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* py = cnp.PyArray_DATA(y)
-    cdef PyThreadState* gil = _release_gil_if_long(n)
-    if t == cnp.NPY_FLOAT:
-        _leaky_fwd(<float*>px, <float>slope, <float*>py, n)
-    else:
-        _leaky_fwd(<double*>px, slope, <double*>py, n)
-    _reacquire_gil(gil)
-    return y
+    return _run_forward("leaky_relu_forward", LEAKY_RELU, x, out, slope)
 
 
 def leaky_relu_backward(cnp.ndarray x not None, double slope, cnp.ndarray grad_y not None,
@@ -389,36 +419,12 @@ def leaky_relu_backward(cnp.ndarray x not None, double slope, cnp.ndarray grad_y
     `x` is the forward input (its output has the same sign for slope > 0). `grad_x` may be
     `grad_y`; it is written, not accumulated.
     """
-    cdef int t = _float_type("leaky_relu_backward", "x", x)
-    _check_like("leaky_relu_backward", "grad_y", grad_y, "x", x, False)
-    cdef cnp.ndarray gx = _output_like("leaky_relu_backward", "grad_x", grad_x, "x", x)
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(x)
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* pgy = cnp.PyArray_DATA(grad_y)
-    cdef void* pgx = cnp.PyArray_DATA(gx)
-    cdef PyThreadState* gil = _release_gil_if_long(n)
-    if t == cnp.NPY_FLOAT:
-        _leaky_bwd(<float*>px, <float>slope, <float*>pgy, <float*>pgx, n)
-    else:
-        _leaky_bwd(<double*>px, slope, <double*>pgy, <double*>pgx, n)
-    _reacquire_gil(gil)
-    return gx
+    return _run_backward("leaky_relu_backward", LEAKY_RELU, "x", x, grad_y, grad_x, slope)
 
 
 def tanh_forward(cnp.ndarray x not None, out=None):
     """y = tanh(x) into `out` (may be `x`; allocated if None); returns it. Within ~2 ulp."""
-    cdef int t = _float_type("tanh_forward", "x", x)
-    cdef cnp.ndarray y = _output_like("tanh_forward", "out", out, "x", x)
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(x)
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* py = cnp.PyArray_DATA(y)
-    cdef PyThreadState* gil = _release_gil_if_long(n)
-    if t == cnp.NPY_FLOAT:
-        _tanh_fwd(<float*>px, <float*>py, n)
-    else:
-        _tanh_fwd(<double*>px, <double*>py, n)
-    _reacquire_gil(gil)
-    return y
+    return _run_forward("tanh_forward", TANH, x, out)
 
 
 def tanh_backward(cnp.ndarray y not None, cnp.ndarray grad_y not None, grad_x=None):
@@ -426,20 +432,7 @@ def tanh_backward(cnp.ndarray y not None, cnp.ndarray grad_y not None, grad_x=No
 
     `grad_x` may be `grad_y`; it is written, not accumulated.
     """
-    cdef int t = _float_type("tanh_backward", "y", y)
-    _check_like("tanh_backward", "grad_y", grad_y, "y", y, False)
-    cdef cnp.ndarray gx = _output_like("tanh_backward", "grad_x", grad_x, "y", y)
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(y)
-    cdef void* py = cnp.PyArray_DATA(y)
-    cdef void* pgy = cnp.PyArray_DATA(grad_y)
-    cdef void* pgx = cnp.PyArray_DATA(gx)
-    cdef PyThreadState* gil = _release_gil_if_long(n)
-    if t == cnp.NPY_FLOAT:
-        _tanh_bwd(<float*>py, <float*>pgy, <float*>pgx, n)
-    else:
-        _tanh_bwd(<double*>py, <double*>pgy, <double*>pgx, n)
-    _reacquire_gil(gil)
-    return gx
+    return _run_backward("tanh_backward", TANH, "y", y, grad_y, grad_x)
 
 
 def sigmoid_forward(cnp.ndarray x not None, out=None):
@@ -448,18 +441,7 @@ def sigmoid_forward(cnp.ndarray x not None, out=None):
     Stable for any |x|: tiny outputs keep their relative accuracy (down to subnormals) and
     large |x| neither overflows nor produces NaN.
     """
-    cdef int t = _float_type("sigmoid_forward", "x", x)
-    cdef cnp.ndarray y = _output_like("sigmoid_forward", "out", out, "x", x)
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(x)
-    cdef void* px = cnp.PyArray_DATA(x)
-    cdef void* py = cnp.PyArray_DATA(y)
-    cdef PyThreadState* gil = _release_gil_if_long(n)
-    if t == cnp.NPY_FLOAT:
-        _sigmoid_fwd(<float*>px, <float*>py, n)
-    else:
-        _sigmoid_fwd(<double*>px, <double*>py, n)
-    _reacquire_gil(gil)
-    return y
+    return _run_forward("sigmoid_forward", SIGMOID, x, out)
 
 
 def sigmoid_backward(cnp.ndarray y not None, cnp.ndarray grad_y not None, grad_x=None):
@@ -467,20 +449,7 @@ def sigmoid_backward(cnp.ndarray y not None, cnp.ndarray grad_y not None, grad_x
 
     `grad_x` may be `grad_y`; it is written, not accumulated.
     """
-    cdef int t = _float_type("sigmoid_backward", "y", y)
-    _check_like("sigmoid_backward", "grad_y", grad_y, "y", y, False)
-    cdef cnp.ndarray gx = _output_like("sigmoid_backward", "grad_x", grad_x, "y", y)
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(y)
-    cdef void* py = cnp.PyArray_DATA(y)
-    cdef void* pgy = cnp.PyArray_DATA(grad_y)
-    cdef void* pgx = cnp.PyArray_DATA(gx)
-    cdef PyThreadState* gil = _release_gil_if_long(n)
-    if t == cnp.NPY_FLOAT:
-        _sigmoid_bwd(<float*>py, <float*>pgy, <float*>pgx, n)
-    else:
-        _sigmoid_bwd(<double*>py, <double*>pgy, <double*>pgx, n)
-    _reacquire_gil(gil)
-    return gx
+    return _run_backward("sigmoid_backward", SIGMOID, "y", y, grad_y, grad_x)
 
 
 # ----------------------------------------------------------------------------------------------

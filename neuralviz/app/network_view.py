@@ -250,7 +250,7 @@ class NetworkView(QGraphicsView):
             for j, name in enumerate(names):
                 pos[name] = QPointF((j - (len(names) - 1) / 2) * (w + 30), d * (h + gap))
         shape = "×".join(str(s) for s in structure.input_shape)
-        entries = [(INPUT, "input", f"input", f"shape {shape}", "")]
+        entries = [(INPUT, "input", "input", f"shape {shape}", "")]
         entries += [(b.id, b.type, f"{b.id} · {b.type}",
                      f"{'×'.join(str(s) for s in b.output_shape)}" + (f" · {b.params:,d} params" if b.params else ""),
                      b.detail) for b in blocks]
@@ -276,7 +276,7 @@ class NetworkView(QGraphicsView):
             out = max(start.x(), end.x()) + 50
             path.moveTo(start)
             path.cubicTo(QPointF(out, start.y()), QPointF(out, end.y()), end)
-            tip, direction = end, -1.0
+            tip = end
             head = [QPointF(tip.x() + 9, tip.y() - 5), QPointF(tip.x() + 9, tip.y() + 5)]
         else:
             start, end = QPointF(a.x() + w / 2, a.y() + h), QPointF(b.x() + w / 2, b.y())

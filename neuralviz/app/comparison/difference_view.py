@@ -12,13 +12,13 @@ from typing import Optional
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF
-from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QWidget
 
 from ..plot_style import configure_pyqtgraph, style_plot
 from ..theme import Theme
 from .frames import RaceFrame, RaceInfo
 from .run_style import panel_title
-from .static_plot import map_items, plot_or_note, static_plot
+from .static_plot import caption_label, column, map_items, plot_or_note, static_plot
 
 INK = np.array([63.0, 0.0, 125.0])      # disagreement colour (dark purple)
 
@@ -53,15 +53,8 @@ class DifferenceView(QWidget):
         self.plot_widget, self.plot = static_plot()
         self.image, self.curve, self.points = map_items(self.plot)
         self.stack, self.placeholder = plot_or_note(self.plot_widget)
-        self.caption = QLabel("")
-        self.caption.setProperty("role", "caption")
-        self.caption.setWordWrap(True)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addWidget(self.title)
-        lay.addWidget(self.stack, 1)
-        lay.addWidget(self.caption)
+        self.caption = caption_label()
+        column(self, self.title, self.stack, self.caption)
         self.set_theme(theme)
 
     def set_theme(self, theme: Theme) -> None:

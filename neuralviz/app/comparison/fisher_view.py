@@ -13,7 +13,7 @@ from typing import Optional
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..curves_view import nice_ceiling
 from ..plot_style import configure_pyqtgraph, style_plot
@@ -23,6 +23,7 @@ from .fisher_probe import COND_CAP, ORDER, TITLES
 from .frames import FisherFrame, RaceInfo
 from .matrix_tile import MatrixTile
 from .run_style import keep_axis_units, panel_title
+from .static_plot import caption_label, column, plot_or_note
 
 # one colour and dash per approximation in the spectrum (Okabe-Ito, none of them a run colour)
 KIND_PENS = {"exact": ("#000000", Qt.PenStyle.SolidLine), "kfac": ("#0072b2", Qt.PenStyle.DashLine),
@@ -103,22 +104,9 @@ class FisherInspector(QWidget):
         body.setContentsMargins(0, 0, 0, 0)
         body.addLayout(grid, 4)
         body.addLayout(plots, 5)
-        self.empty = QLabel("")
-        self.empty.setWordWrap(True)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setProperty("role", "caption")
-        self.body = QStackedWidget()
-        self.body.addWidget(content)
-        self.body.addWidget(self.empty)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        self.message.setProperty("role", "caption")
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(3)
-        lay.addLayout(head)
-        lay.addWidget(self.body, 1)
-        lay.addWidget(self.message)
+        self.body, self.empty = plot_or_note(content)
+        self.message = caption_label()
+        column(self, head, self.body, self.message, spacing=3)
         self.set_theme(theme)
 
     # ------------------------------------------------------------------ settings

@@ -12,8 +12,7 @@ from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QWidget
 
 from ..curves_view import nice_ceiling
 from ..plot_style import configure_pyqtgraph, style_plot
@@ -21,6 +20,7 @@ from ..theme import Theme
 from .config import is_natural
 from .frames import RaceFrame
 from .run_style import keep_axis_units, panel_title, run_pen
+from .static_plot import caption_label, column, plot_or_note, static_plot
 
 LOW, HIGH = 1e-17, 10.0     # the plot's range: rounding level .. completely different functions
 
@@ -34,35 +34,18 @@ class GapView(QWidget):
         self._curves: list[pg.PlotDataItem] = []
         self._x_max = None
         self.title = panel_title("Same function, other coordinates")
-        self.plot_widget = pg.PlotWidget()
-        self.plot_widget.setMenuEnabled(False)
-        self.plot_widget.hideButtons()
-        self.plot = self.plot_widget.getPlotItem()
+        self.plot_widget, self.plot = static_plot()
         self.plot.setLogMode(False, True)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
-        self.plot.setMouseEnabled(False, False)
-        self.plot.disableAutoRange()
         self.plot.setYRange(np.log10(LOW), np.log10(HIGH), padding=0.0)
         self.plot.getAxis("left").setTicks([[(float(k), f"1e{k}" if k else "1") for k in range(-16, 1, 4)], []])
         self.legend = self.plot.addLegend(offset=(8, -8))     # bottom left: above the rounding level
-        self.placeholder = QLabel("Choose a reparametrisation above: every run then also trains a twin that "
-                                  "computes the same function in other coordinates, on the same minibatches. "
-                                  "This plot shows how far each pair drifts apart.")
-        self.placeholder.setWordWrap(True)
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setProperty("role", "caption")
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.plot_widget)
-        self.stack.addWidget(self.placeholder)
-        self.caption = QLabel("")
-        self.caption.setWordWrap(True)
-        self.caption.setProperty("role", "caption")
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addWidget(self.title)
-        lay.addWidget(self.stack, 1)
-        lay.addWidget(self.caption)
+        self.stack, self.placeholder = plot_or_note(self.plot_widget)
+        self.placeholder.setText("Choose a reparametrisation above: every run then also trains a twin that "
+                                 "computes the same function in other coordinates, on the same minibatches. "
+                                 "This plot shows how far each pair drifts apart.")
+        self.caption = caption_label()
+        column(self, self.title, self.stack, self.caption)
         self.set_theme(theme)
 
     def set_theme(self, theme: Theme) -> None:

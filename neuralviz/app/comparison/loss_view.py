@@ -8,13 +8,14 @@ from typing import Optional
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QRadioButton, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QButtonGroup, QHBoxLayout, QRadioButton, QWidget
 
 from ..curves_view import nice_ceiling
 from ..plot_style import configure_pyqtgraph, style_plot
 from ..theme import Theme
 from .frames import RaceFrame, RunTrace
 from .run_style import keep_axis_units, panel_title, run_pen
+from .static_plot import caption_label, column, static_plot
 
 FLOOR = 1e-6          # losses below this are drawn at it (log scale)
 
@@ -48,26 +49,14 @@ class LossOverlay(QWidget):
         head.addWidget(self.title, 1)
         head.addWidget(self.steps_button)
         head.addWidget(self.time_button)
-        self.plot_widget = pg.PlotWidget()
-        self.plot_widget.setMenuEnabled(False)
-        self.plot_widget.hideButtons()
-        self.plot = self.plot_widget.getPlotItem()
+        self.plot_widget, self.plot = static_plot()
         self.plot.setLogMode(False, True)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
-        self.plot.setMouseEnabled(False, False)
-        self.plot.disableAutoRange()
         self.legend = self.plot.addLegend(offset=(-8, 6))
         self.target_line = pg.InfiniteLine(angle=0, movable=False)
         self.plot.addItem(self.target_line)
-        self.reached = QLabel("")
-        self.reached.setProperty("role", "caption")
-        self.reached.setWordWrap(True)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addLayout(head)
-        lay.addWidget(self.plot_widget, 1)
-        lay.addWidget(self.reached)
+        self.reached = caption_label()
+        column(self, head, self.plot_widget, self.reached)
         self.set_theme(theme)
 
     def set_theme(self, theme: Theme) -> None:

@@ -8,14 +8,14 @@ from typing import Optional
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF
-from PyQt6.QtWidgets import QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QWidget
 
 from ..plot_style import configure_pyqtgraph, style_plot
 from ..render import HeatmapPainter
 from ..theme import Theme
 from .frames import RaceInfo, RunTrace
 from .run_style import panel_title, run_colour, run_pen
-from .static_plot import map_items, plot_or_note, static_plot
+from .static_plot import column, map_items, plot_or_note, static_plot
 
 
 class MapPanel(QWidget):
@@ -31,11 +31,7 @@ class MapPanel(QWidget):
         self.plot_widget, self.plot = static_plot()
         self.image, self.curve, self.points = map_items(self.plot)
         self.stack, self.placeholder = plot_or_note(self.plot_widget)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addWidget(self.title)
-        lay.addWidget(self.stack, 1)
+        column(self, self.title, self.stack)
         self.set_theme(theme)
 
     def set_theme(self, theme: Theme) -> None:

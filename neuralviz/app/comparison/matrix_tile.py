@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF
-from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QLabel, QWidget
 
 from ..plot_style import configure_pyqtgraph, style_plot
 from ..render import HeatmapPainter
 from ..theme import Theme
 from .frames import FisherTile
-from .static_plot import plot_or_note, static_plot
+from .static_plot import column, plot_or_note, static_plot
 
 
 class MatrixTile(QWidget):
@@ -35,11 +35,7 @@ class MatrixTile(QWidget):
         self.plot.addItem(self.image)
         self.plot.addItem(self.bounds)
         self.stack, self.note = plot_or_note(self.plot_widget)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(1)
-        lay.addWidget(self.title)
-        lay.addWidget(self.stack, 1)
+        column(self, self.title, self.stack, spacing=1)
         self.set_theme(theme)
 
     def set_theme(self, theme: Theme) -> None:

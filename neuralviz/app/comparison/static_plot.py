@@ -1,10 +1,13 @@
-"""Building blocks shared by the comparison page's pictures: a plot that only shows, and
-the same plot stacked with a caption that replaces it when there is nothing to draw."""
+"""Building blocks shared by the comparison page's pictures: a plot that only shows, the
+same plot stacked with a caption that replaces it when there is nothing to draw, and the
+title-over-picture-over-caption column every panel is laid out as."""
 from __future__ import annotations
+
+from typing import Optional, Union
 
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QLabel, QStackedWidget
+from PyQt6.QtWidgets import QLabel, QLayout, QStackedWidget, QVBoxLayout, QWidget
 
 
 def static_plot() -> tuple[pg.PlotWidget, pg.PlotItem]:
@@ -28,13 +31,36 @@ def map_items(plot: pg.PlotItem) -> tuple[pg.ImageItem, pg.PlotCurveItem, pg.Sca
     return image, curve, points
 
 
-def plot_or_note(plot_widget: pg.PlotWidget) -> tuple[QStackedWidget, QLabel]:
-    """plot_widget in a stack with a centred caption (index 1) shown in its place."""
-    note = QLabel("")
+def plot_or_note(plot_widget: QWidget) -> tuple[QStackedWidget, QLabel]:
+    """plot_widget (or any picture) in a stack with a centred caption (index 1) shown in its place."""
+    note = caption_label()
     note.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    note.setWordWrap(True)
-    note.setProperty("role", "caption")
     stack = QStackedWidget()
     stack.addWidget(plot_widget)
     stack.addWidget(note)
     return stack, note
+
+
+def caption_label(text: str = "") -> QLabel:
+    """A word-wrapped label in the theme's caption style."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setProperty("role", "caption")
+    return label
+
+
+def column(owner: QWidget, head: Union[QWidget, QLayout], body: QWidget, foot: Optional[QWidget] = None,
+           spacing: int = 2) -> QVBoxLayout:
+    """owner's layout, without margins: head (a title, or a row of them) over body, which takes the
+    spare height, over foot (a caption)."""
+    lay = QVBoxLayout(owner)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.setSpacing(spacing)
+    if isinstance(head, QLayout):
+        lay.addLayout(head)
+    else:
+        lay.addWidget(head)
+    lay.addWidget(body, 1)
+    if foot is not None:
+        lay.addWidget(foot)
+    return lay

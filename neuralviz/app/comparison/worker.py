@@ -1,8 +1,6 @@
 """LockstepWorker: drives a Lockstep in its own QThread and hands frames to the page.
 
-Like the studio's worker: commands arrive as queued signals between steps, so nothing guards the
-networks; a timer drives training ("N steps per frame" at about 30 frames per second, or back to back at
-maximum speed); frames go out at most FRAME_RATE times a second and only once the page has drawn the
+Like the studio's worker, a FrameWorker (thread, timer, play/pause/speed: frame_worker.py); frames go out at most FRAME_RATE times a second and only once the page has drawn the
 previous one, so a slow GUI gets fewer frames, never late ones. Curve points are added after every step
 for small networks (so "steps to reach the target" is exact), else while they cost under EVAL_SHARE of
 the training time. The Fisher inspector is refreshed at most every FISHER_PERIOD_S (and then only while
@@ -17,16 +15,16 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
-import numpy as np
-from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal, pyqtSlot
+from PyQt6.QtCore import pyqtSignal, pyqtSlot
 
+from ..error_text import describe_error
+from ..frame_worker import FRAME_RATE, FrameWorker
 from ..settings import StudioSettings
 from .config import RaceConfig
 from .frames import RaceFrame
 from .lockstep import Lockstep
 from .problem import Problem, build_problem
 
-FRAME_RATE = 30.0
 TICK_S = 0.025            # longest stretch of training between two looks at the event queue
 EVAL_SHARE = 0.15         # curve points while they cost under this share of the training time ...
 EVAL_EVERY_STEP = 2_000_000   # ... or after every step when parameters x evaluated examples is at most this
@@ -57,48 +55,28 @@ def _blas_limiter():
         return None
 
 
-class LockstepWorker(QObject):
+class LockstepWorker(FrameWorker):
     frameReady = pyqtSignal(object)       # RaceFrame
     fisherReady = pyqtSignal(object)      # FisherFrame
     configured = pyqtSignal(object)       # RaceInfo of the race now in force
     failed = pyqtSignal(str)              # a configuration or a step went wrong (the previous race stays)
-    playingChanged = pyqtSignal(bool)
     targetReached = pyqtSignal()          # a train_for request is done (its final frames are out)
 
     def __init__(self):
-        super().__init__()
+        super().__init__(speed=1)
         self.race: Optional[Lockstep] = None
         self._source: Optional[ProblemSource] = None
         self._problem: Optional[Problem] = None
-        self._timer: Optional[QTimer] = None
-        self._playing = False
-        self._speed = 1
-        self._target: Optional[int] = None
-        self._serial = 0
-        self._frame_serial = 0
         self._inspect_index: Optional[int] = None
         self._last: Optional[RaceFrame] = None
-        self._gui_busy = False
-        self._last_emit = 0.0
         self._last_fisher = 0.0
         self._fisher_cost = 0.0
         self._eval_cost = 0.0
         self._trained_since_eval = 0.0
-        self._rate: list[tuple[float, int]] = []
         self._blas = _blas_limiter()
 
-    # ------------------------------------------------------------------ thread set-up
-    @pyqtSlot()
-    def start(self) -> None:
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self._tick)
-        self.thread().finished.connect(self._timer.stop, Qt.ConnectionType.DirectConnection)
-
-    @pyqtSlot()
-    def stop(self) -> None:
-        self._playing = False
-        if self._timer is not None:
-            self._timer.stop()
+    def _model(self) -> Optional[Lockstep]:
+        return self.race
 
     def frame_shown(self) -> None:
         """Called by the GUI thread once a frame is drawn (a plain attribute write)."""
@@ -117,7 +95,7 @@ class LockstepWorker(QObject):
             with self._one_thread(problem.parameters):
                 race = Lockstep(problem, config, serial=self._serial)
         except Exception as err:  # noqa: BLE001 - every failure must reach the page, not kill the thread
-            self.failed.emit(_describe(err))
+            self.failed.emit(describe_error(err, with_trace=False))
             return
         self._source, self._problem, self.race = source, problem, race
         self._target = None
@@ -128,10 +106,6 @@ class LockstepWorker(QObject):
         self._emit(force=True)
         self._emit_fisher()
         self._schedule()
-
-    @pyqtSlot()
-    def play(self) -> None:
-        self._set_playing(True)
 
     @pyqtSlot()
     def pause(self) -> None:
@@ -148,19 +122,6 @@ class LockstepWorker(QObject):
         self._train(1)
         self._emit(force=True)
         self._emit_fisher()
-
-    @pyqtSlot(int)
-    def train_for(self, steps: int) -> None:
-        """`steps` more steps at full speed, then pause, emit final frames and targetReached."""
-        if self.race is None:
-            return
-        self._target = self.race.step + max(0, int(steps))
-        self._set_playing(True)
-
-    @pyqtSlot(int)
-    def set_speed(self, steps_per_frame: int) -> None:
-        self._speed = max(0, int(steps_per_frame))
-        self._schedule()
 
     @pyqtSlot(float)
     def set_damping(self, damping: float) -> None:
@@ -185,37 +146,19 @@ class LockstepWorker(QObject):
         try:
             change(self.race)
         except Exception as err:  # noqa: BLE001
-            self.failed.emit(_describe(err))
+            self.failed.emit(describe_error(err, with_trace=False))
             return
         self._emit(force=not self._playing)
         self._emit_fisher()
 
     # ------------------------------------------------------------------ the loop
-    def _set_playing(self, playing: bool) -> None:
-        if playing != self._playing:
-            self._playing = playing
-            self._rate.clear()
-            self.playingChanged.emit(playing)
-        self._schedule()
-
-    def _schedule(self) -> None:
-        if self._timer is None:
-            return
-        if not (self._playing and self.race is not None):
-            self._timer.stop()
-            return
-        fast = self._speed == 0 or self._target is not None
-        self._timer.setInterval(0 if fast else int(1000 / (1.1 * FRAME_RATE)))
-        if not self._timer.isActive():
-            self._timer.start()
-
     @pyqtSlot()
     def _tick(self) -> None:
         race = self.race
         if not self._playing or race is None:
             self._schedule()
             return
-        fast = self._speed == 0 or self._target is not None
+        fast = self._flat_out
         deadline = time.perf_counter() + TICK_S
         steps = 0
         with self._one_thread(race.problem.parameters):
@@ -254,7 +197,7 @@ class LockstepWorker(QObject):
         except Exception as err:  # noqa: BLE001 - e.g. an assertion in a run's optimizer
             self._target = None
             self._set_playing(False)
-            self.failed.emit(f"Training stopped: {_describe(err)}")
+            self.failed.emit(f"Training stopped: {describe_error(err, with_trace=False)}")
             return False
         self._trained_since_eval += time.perf_counter() - start
         p = race.problem
@@ -266,16 +209,6 @@ class LockstepWorker(QObject):
         return True
 
     # ------------------------------------------------------------------ frames
-    def _steps_per_second(self) -> float:
-        now, step = time.perf_counter(), self.race.step
-        self._rate.append((now, step))
-        while len(self._rate) > 2 and now - self._rate[0][0] > 1.0:
-            self._rate.pop(0)
-        if len(self._rate) < 2 or not self._playing:
-            return 0.0
-        (t0, s0), (t1, s1) = self._rate[0], self._rate[-1]
-        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
-
     def _emit(self, force: bool = False, final: bool = False) -> None:
         if self.race is None:
             return
@@ -291,7 +224,7 @@ class LockstepWorker(QObject):
         except Exception as err:  # noqa: BLE001
             self._target = None
             self._set_playing(False)
-            self.failed.emit(f"Could not draw the race: {_describe(err)}")
+            self.failed.emit(f"Could not draw the race: {describe_error(err, with_trace=False)}")
             return
         self._last = frame
         self._last_emit = now
@@ -306,7 +239,7 @@ class LockstepWorker(QObject):
             with self._one_thread(self.race.problem.parameters):
                 fisher = self.race.inspect(self._inspect_index)
         except Exception as err:  # noqa: BLE001 - the inspector failing must not stop the race
-            self.failed.emit(f"The Fisher inspector could not measure this network: {_describe(err)}")
+            self.failed.emit(f"The Fisher inspector could not measure this network: {describe_error(err, with_trace=False)}")
             self._last_fisher = time.perf_counter()
             self._fisher_cost = 10.0
             return
@@ -327,10 +260,3 @@ class _Nothing:
     def __exit__(self, *exc):
         return False
 
-
-def _describe(err: BaseException) -> str:
-    text = str(err) or repr(err)
-    if isinstance(err, (ValueError, TypeError, FileNotFoundError, FloatingPointError, KeyError,
-                        np.linalg.LinAlgError)):
-        return text
-    return f"{type(err).__name__}: {text}"

@@ -9,13 +9,13 @@ fully connected twin up to the studio's epoch.
 from __future__ import annotations
 
 import time
-import traceback
 from dataclasses import dataclass, replace
 from typing import Iterator, Mapping, Optional
 
 import numpy as np
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal, pyqtSlot
 
+from ..error_text import describe_error
 from ..snapshot import RunInfo
 from .probe import ProbeResult
 from .sweep import SweepResult
@@ -81,7 +81,7 @@ class ProbeWorker(QObject):
         try:
             self._bench = Workbench(info)
         except Exception as err:  # noqa: BLE001 - any failure must reach the page, not kill the thread
-            self.failed.emit(_describe(err))
+            self.failed.emit(describe_error(err))
             return
         self.ready.emit(self._bench.context)
         self.wake()
@@ -100,7 +100,7 @@ class ProbeWorker(QObject):
         try:
             result = self._probe(bench, req)
         except Exception as err:  # noqa: BLE001
-            self.failed.emit(_describe(err))
+            self.failed.emit(describe_error(err))
             return
         self._params, self._step, self._epoch = req.params, req.step, req.epoch
         self.probed.emit(result)
@@ -129,7 +129,7 @@ class ProbeWorker(QObject):
         try:
             behind = bench.twin.train_until(self._epoch, deadline)
         except Exception as err:  # noqa: BLE001 - e.g. the twin diverging: say so, keep the page
-            self.failed.emit(f"The fully connected comparison network stopped training: {_describe(err)}")
+            self.failed.emit(f"The fully connected comparison network stopped training: {describe_error(err)}")
             behind = False
         if behind:
             wait = 0.0
@@ -159,7 +159,7 @@ class ProbeWorker(QObject):
             result = next(self._sweep)
         except Exception as err:  # noqa: BLE001
             self._sweep = None
-            self.failed.emit(_describe(err))
+            self.failed.emit(describe_error(err))
             return None
         if result is not None:
             self._sweep = None
@@ -179,9 +179,3 @@ def _with_twin(result: ProbeResult, probs: np.ndarray, hidden: np.ndarray) -> Pr
     return replace(result, twin_probs=ro(probs[1]), twin_probs_original=ro(probs[0]),
                    twin_hidden=ro(hidden[1]), twin_hidden_original=ro(hidden[0]))
 
-
-def _describe(err: BaseException) -> str:
-    text = str(err) or repr(err)
-    if isinstance(err, (ValueError, TypeError, FileNotFoundError, FloatingPointError, KeyError)):
-        return text
-    return f"{type(err).__name__}: {text}\n{traceback.format_exc(limit=3)}"
