@@ -11,6 +11,7 @@ Environment switches:
   NEURALVIZ_CUDA_ARCHS=90 semicolon list of SM architectures (default 75;80;86;89;90)
   NEURALVIZ_BUILD_JOBS=N  parallel compile jobs (default: number of CPUs)
 """
+
 from __future__ import annotations
 
 import glob
@@ -38,7 +39,10 @@ def cpu_extension() -> Pybind11Extension:
     sources += _rel(glob.glob(str(ROOT / "csrc" / "cpu" / "*.cpp")))
     sources.append("csrc/bindings.cpp")
     return Pybind11Extension(
-        "neuralviz._C", sources, include_dirs=["csrc"], cxx_std=17,
+        "neuralviz._C",
+        sources,
+        include_dirs=["csrc"],
+        cxx_std=17,
         extra_compile_args=list(CXX_FLAGS),
     )
 
@@ -48,17 +52,23 @@ def cython_extensions() -> list[Extension]:
 
     pyx = _rel(glob.glob(str(ROOT / "neuralviz" / "*.pyx")))
     exts = [
-        Extension(p[:-4].replace("/", "."), [p], language="c++",
-                  include_dirs=[_numpy_include()],
-                  # -fno-trapping-math changes no result; without it GCC 12 will not
-                  # vectorise the clamps and selects in the activation/optimizer loops (3x)
-                  extra_compile_args=list(CXX_FLAGS) + ["-fno-trapping-math"],
-                  define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")])
+        Extension(
+            p[:-4].replace("/", "."),
+            [p],
+            language="c++",
+            include_dirs=[_numpy_include()],
+            # -fno-trapping-math changes no result; without it GCC 12 will not
+            # vectorise the clamps and selects in the activation/optimizer loops (3x)
+            extra_compile_args=list(CXX_FLAGS) + ["-fno-trapping-math"],
+            define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        )
         for p in pyx
     ]
-    return cythonize(exts, compiler_directives={"language_level": 3, "boundscheck": False,
-                                                "wraparound": False, "cdivision": True},
-                     quiet=True)
+    return cythonize(
+        exts,
+        compiler_directives={"language_level": 3, "boundscheck": False, "wraparound": False, "cdivision": True},
+        quiet=True,
+    )
 
 
 def _numpy_include() -> str:
@@ -92,8 +102,13 @@ def cuda_extension() -> Pybind11Extension | None:
         if os.environ.get("NEURALVIZ_CUDA") == "1":
             raise RuntimeError("NEURALVIZ_CUDA=1 but no CUDA toolkit (nvcc + include/cuda_runtime.h) found")
         return None
-    ext = Pybind11Extension("neuralviz._C_cuda", ["csrc/cuda/bindings_cuda.cpp"],
-                            include_dirs=["csrc"], cxx_std=17, extra_compile_args=list(CXX_FLAGS))
+    ext = Pybind11Extension(
+        "neuralviz._C_cuda",
+        ["csrc/cuda/bindings_cuda.cpp"],
+        include_dirs=["csrc"],
+        cxx_std=17,
+        extra_compile_args=list(CXX_FLAGS),
+    )
     ext.cuda_sources = cu
     return ext
 
@@ -133,8 +148,21 @@ class BuildExt(build_ext):
         objects = []
         for src in ext.cuda_sources:
             obj = objdir / (Path(src).stem + ".o")
-            cmd = [nvcc, "-c", src, "-o", str(obj), "-O3", "-std=c++17", "-Icsrc",
-                   "--compiler-options", "-fPIC", "--cudart", "static", *gencode]
+            cmd = [
+                nvcc,
+                "-c",
+                src,
+                "-o",
+                str(obj),
+                "-O3",
+                "-std=c++17",
+                "-Icsrc",
+                "--compiler-options",
+                "-fPIC",
+                "--cudart",
+                "static",
+                *gencode,
+            ]
             print(" ".join(cmd))
             subprocess.run(cmd, check=True)
             objects.append(str(obj))
@@ -152,8 +180,12 @@ class BuildExt(build_ext):
             src.write_text(probe)
             cxx = self.compiler.compiler_cxx[0] if getattr(self.compiler, "compiler_cxx", None) else "c++"
             try:
-                ok = subprocess.run([cxx, "-fopenmp", str(src), "-o", str(Path(tmp) / "probe")],
-                                    capture_output=True, timeout=120).returncode == 0
+                ok = (
+                    subprocess.run(
+                        [cxx, "-fopenmp", str(src), "-o", str(Path(tmp) / "probe")], capture_output=True, timeout=120
+                    ).returncode
+                    == 0
+                )
             except (OSError, subprocess.SubprocessError):
                 ok = False
         if not ok:

@@ -15,6 +15,7 @@ What is counted:
   timer ticks/s a 10 ms QTimer in the GUI thread (the event loop stays responsive: ideal 100)
 The machine's load average is printed alongside: on a shared machine the figures drop with it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,19 +63,29 @@ def measure(preset: str, seconds: float, warmup: float = 1.0) -> dict:
     deadline = time.perf_counter() + 20
     while window.latest is None and time.perf_counter() < deadline:
         app.processEvents()
-    window.controls.speed_combo.setCurrentIndex(SPEEDS.index(0))      # "max"
+    window.controls.speed_combo.setCurrentIndex(SPEEDS.index(0))  # "max"
     window.play()
     marks: dict = {}
 
     def start():
-        marks.update(t=time.perf_counter(), cpu=time.thread_time(), frames=window.frames_drawn,
-                     step=window.latest.step, ticks=ticks[0],
-                     paints={k: c.count for k, c in counters.items()})
+        marks.update(
+            t=time.perf_counter(),
+            cpu=time.thread_time(),
+            frames=window.frames_drawn,
+            step=window.latest.step,
+            ticks=ticks[0],
+            paints={k: c.count for k, c in counters.items()},
+        )
 
     def stop():
-        marks.update(t1=time.perf_counter(), cpu1=time.thread_time(), frames1=window.frames_drawn,
-                     step1=window.latest.step, ticks1=ticks[0],
-                     paints1={k: c.count for k, c in counters.items()})
+        marks.update(
+            t1=time.perf_counter(),
+            cpu1=time.thread_time(),
+            frames1=window.frames_drawn,
+            step1=window.latest.step,
+            ticks1=ticks[0],
+            paints1={k: c.count for k, c in counters.items()},
+        )
         window.pause()
         app.quit()
 
@@ -84,7 +95,8 @@ def measure(preset: str, seconds: float, warmup: float = 1.0) -> dict:
     elapsed = marks["t1"] - marks["t"]
     frames = marks["frames1"] - marks["frames"]
     result = {
-        "preset": preset, "seconds": round(elapsed, 2),
+        "preset": preset,
+        "seconds": round(elapsed, 2),
         "frames_per_s": frames / elapsed,
         "steps_per_s": (marks["step1"] - marks["step"]) / elapsed,
         "gui_cpu_ms_per_frame": 1e3 * (marks["cpu1"] - marks["cpu"]) / max(frames, 1),
@@ -108,9 +120,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     r = measure(args.preset, args.seconds)
     ok = r["frames_per_s"] >= TARGET_FPS and r["steps_per_s"] >= TARGET_STEPS
-    print(f"studio, preset {r['preset']}, offscreen, {r['seconds']} s measured "
-          f"({'fused C++ SGD' if r['fast_path'] else 'layer-by-layer'} path; {r['cpus']} CPUs, "
-          f"load average {r['load_average']:.1f})")
+    print(
+        f"studio, preset {r['preset']}, offscreen, {r['seconds']} s measured "
+        f"({'fused C++ SGD' if r['fast_path'] else 'layer-by-layer'} path; {r['cpus']} CPUs, "
+        f"load average {r['load_average']:.1f})"
+    )
     print(f"{'metric':28s} {'value':>12s} {'target':>10s}")
     print(f"{'frames drawn per second':28s} {r['frames_per_s']:12.1f} {'>= 30':>10s}")
     print(f"{'training steps per second':28s} {r['steps_per_s']:12,.0f} {'>= 10,000':>10s}")

@@ -19,6 +19,7 @@ What is counted:
   timer ticks/s   a 10 ms QTimer in the GUI thread (the event loop stays responsive: ideal 100)
 The machine's load average is printed alongside: on a shared machine the figures drop with it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,14 +39,32 @@ TARGET_REFRESHES = 10.0
 
 
 def lenet28_spec(classes: int = 4) -> dict:
-    conv = lambda i, c: {"id": f"c{i}", "type": "conv2d", "channels": c, "kernel_size": 5,  # noqa: E731
-                         **({"padding": 2} if i == 1 else {})}
-    return {"format": "neuralviz.network/1", "name": "lenet-28", "input_shape": [1, 28, 28], "layers": [
-        conv(1, 6), {"id": "r1", "type": "relu"}, {"id": "p1", "type": "maxpool2d", "kernel_size": 2},
-        conv(2, 16), {"id": "r2", "type": "relu"}, {"id": "p2", "type": "maxpool2d", "kernel_size": 2},
-        {"id": "f", "type": "flatten"}, {"id": "h1", "type": "dense", "units": 120}, {"id": "r3", "type": "relu"},
-        {"id": "h2", "type": "dense", "units": 84}, {"id": "r4", "type": "relu"},
-        {"id": "out", "type": "dense", "units": classes}]}
+    conv = lambda i, c: {
+        "id": f"c{i}",
+        "type": "conv2d",
+        "channels": c,
+        "kernel_size": 5,  # noqa: E731
+        **({"padding": 2} if i == 1 else {}),
+    }
+    return {
+        "format": "neuralviz.network/1",
+        "name": "lenet-28",
+        "input_shape": [1, 28, 28],
+        "layers": [
+            conv(1, 6),
+            {"id": "r1", "type": "relu"},
+            {"id": "p1", "type": "maxpool2d", "kernel_size": 2},
+            conv(2, 16),
+            {"id": "r2", "type": "relu"},
+            {"id": "p2", "type": "maxpool2d", "kernel_size": 2},
+            {"id": "f", "type": "flatten"},
+            {"id": "h1", "type": "dense", "units": 120},
+            {"id": "r3", "type": "relu"},
+            {"id": "h2", "type": "dense", "units": 84},
+            {"id": "r4", "type": "relu"},
+            {"id": "out", "type": "dense", "units": classes},
+        ],
+    }
 
 
 def settings_for(preset: str, mnist: str = ""):
@@ -59,8 +78,14 @@ def settings_for(preset: str, mnist: str = ""):
     return s.with_network(lenet28_spec(10 if mnist else 4))
 
 
-def measure(preset: str, seconds: float, warmup: float = 2.0, mnist: str = "",
-            until_accuracy: float = 0.0, limit_s: float = 120.0) -> dict:
+def measure(
+    preset: str,
+    seconds: float,
+    warmup: float = 2.0,
+    mnist: str = "",
+    until_accuracy: float = 0.0,
+    limit_s: float = 120.0,
+) -> dict:
     from neuralviz.app.controls import SPEEDS
     from neuralviz.app.main_window import MainWindow
 
@@ -80,14 +105,21 @@ def measure(preset: str, seconds: float, warmup: float = 2.0, mnist: str = "",
         app.processEvents()
     if page.result is None:
         raise RuntimeError(f"the feature-map page never showed a result ({page.message.text()})")
-    window.controls.speed_combo.setCurrentIndex(SPEEDS.index(0))      # "max"
+    window.controls.speed_combo.setCurrentIndex(SPEEDS.index(0))  # "max"
     marks: dict = {}
     started = time.perf_counter()
 
     def snapshot_marks(suffix: str) -> None:
-        marks.update({f"t{suffix}": time.perf_counter(), f"refreshes{suffix}": page.refreshes,
-                      f"frames{suffix}": window.frames_drawn, f"step{suffix}": window.latest.step,
-                      f"ticks{suffix}": ticks[0], f"sweeps{suffix}": sweeps[0]})
+        marks.update(
+            {
+                f"t{suffix}": time.perf_counter(),
+                f"refreshes{suffix}": page.refreshes,
+                f"frames{suffix}": window.frames_drawn,
+                f"step{suffix}": window.latest.step,
+                f"ticks{suffix}": ticks[0],
+                f"sweeps{suffix}": sweeps[0],
+            }
+        )
 
     def stop() -> None:
         snapshot_marks("1")
@@ -114,8 +146,10 @@ def measure(preset: str, seconds: float, warmup: float = 2.0, mnist: str = "",
     app.exec()
     elapsed = marks["t1"] - marks["t"]
     result = {
-        "preset": preset, "network": window.info.settings.network.get("name", ""),
-        "dataset": window.info.settings.dataset, "input": list(page.ctx.input_shape),
+        "preset": preset,
+        "network": window.info.settings.network.get("name", ""),
+        "dataset": window.info.settings.dataset,
+        "input": list(page.ctx.input_shape),
         "seconds": round(elapsed, 2),
         "refreshes_per_s": (marks["refreshes1"] - marks["refreshes"]) / elapsed,
         "frames_per_s": (marks["frames1"] - marks["frames"]) / elapsed,
@@ -139,13 +173,19 @@ def main(argv=None) -> int:
     parser.add_argument("--preset", default="lenet28")
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--mnist", default="", help="directory with MNIST IDX files (lenet28 then trains on them)")
-    parser.add_argument("--until-accuracy", type=float, default=0.0,
-                        help="instead of a fixed time: train until this test accuracy (or 120 s)")
+    parser.add_argument(
+        "--until-accuracy",
+        type=float,
+        default=0.0,
+        help="instead of a fixed time: train until this test accuracy (or 120 s)",
+    )
     parser.add_argument("--json", default="")
     args = parser.parse_args(argv)
     r = measure(args.preset, args.seconds, mnist=args.mnist, until_accuracy=args.until_accuracy)
-    print(f"feature-map page, {r['network']} on {r['dataset']} {tuple(r['input'])}, offscreen, {r['seconds']} s "
-          f"measured ({r['cpus']} CPUs, load average {r['load_average']:.1f})")
+    print(
+        f"feature-map page, {r['network']} on {r['dataset']} {tuple(r['input'])}, offscreen, {r['seconds']} s "
+        f"measured ({r['cpus']} CPUs, load average {r['load_average']:.1f})"
+    )
     print(f"{'metric':32s} {'value':>10s} {'target':>8s}")
     print(f"{'page refreshes per second':32s} {r['refreshes_per_s']:10.1f} {'>= 10':>8s}")
     print(f"{'studio frames per second':32s} {r['frames_per_s']:10.1f}")
@@ -154,8 +194,7 @@ def main(argv=None) -> int:
     print(f"{'10 ms timer ticks per second':32s} {r['timer_ticks_per_s']:10.0f} {'(100)':>8s}")
     print(f"{'test accuracy at the end':32s} {r['test_accuracy']:10.3f}")
     if args.until_accuracy:
-        print(f"{'seconds to the accuracy':32s} {str(r['seconds_to_accuracy']):>10s}   "
-              f"(step {r['steps_to_accuracy']})")
+        print(f"{'seconds to the accuracy':32s} {str(r['seconds_to_accuracy']):>10s}   (step {r['steps_to_accuracy']})")
     ok = r["refreshes_per_s"] >= TARGET_REFRESHES
     print("target met" if ok else "TARGET NOT MET")
     if args.json:

@@ -102,8 +102,8 @@ void gemm_inplace(bool ta, bool tb, T alpha, const Arr<T>& a, const Arr<T>& b, T
 
 // ---------------------------------------------------------------- convolution
 nvz::Conv2dShape conv_shape(py::ssize_t N, py::ssize_t C, py::ssize_t H, py::ssize_t W,
-                            py::ssize_t OC, py::ssize_t KH, py::ssize_t KW, int64_t sh,
-                            int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
+                            py::ssize_t OC, py::ssize_t KH, py::ssize_t KW, int64_t sh, int64_t sw,
+                            int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
   NVZ_CHECK(sh >= 1 && sw >= 1 && dh >= 1 && dw >= 1 && ph >= 0 && pw >= 0,
             "conv2d: stride and dilation must be >= 1 and padding >= 0");
   nvz::Conv2dShape s{N, C, H, W, OC, KH, KW, sh, sw, ph, pw, dh, dw, 0, 0};
@@ -135,8 +135,8 @@ Arr<T> conv2d(const Arr<T>& x, const Arr<T>& w, const std::optional<Arr<T>>& b, 
 
 template <typename T>
 py::tuple conv2d_backward(const Arr<T>& x, const Arr<T>& w, const Arr<T>& gy, int64_t sh,
-                          int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw,
-                          bool need_gx, bool need_gw, bool need_gb) {
+                          int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw, bool need_gx,
+                          bool need_gw, bool need_gb) {
   NVZ_CHECK(x.ndim() == 4 && w.ndim() == 4, "conv2d_backward: x and w must be 4-D");
   NVZ_CHECK(x.shape(1) == w.shape(1), "conv2d_backward: channel mismatch");
   auto s = conv_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), w.shape(0), w.shape(2),
@@ -144,9 +144,21 @@ py::tuple conv2d_backward(const Arr<T>& x, const Arr<T>& w, const Arr<T>& gy, in
   expect_shape("conv2d_backward", "grad_y", gy, {s.N, s.OC, s.OH, s.OW});
   py::object gx = py::none(), gw = py::none(), gb = py::none();
   T *gxp = nullptr, *gwp = nullptr, *gbp = nullptr;
-  if (need_gx) { auto a = empty<T>({s.N, s.C, s.H, s.W}); gxp = a.mutable_data(); gx = a; }
-  if (need_gw) { auto a = empty<T>({s.OC, s.C, s.KH, s.KW}); gwp = a.mutable_data(); gw = a; }
-  if (need_gb) { auto a = empty<T>({s.OC}); gbp = a.mutable_data(); gb = a; }
+  if (need_gx) {
+    auto a = empty<T>({s.N, s.C, s.H, s.W});
+    gxp = a.mutable_data();
+    gx = a;
+  }
+  if (need_gw) {
+    auto a = empty<T>({s.OC, s.C, s.KH, s.KW});
+    gwp = a.mutable_data();
+    gw = a;
+  }
+  if (need_gb) {
+    auto a = empty<T>({s.OC});
+    gbp = a.mutable_data();
+    gb = a;
+  }
   {
     py::gil_scoped_release nogil;
     nvz::conv2d_backward<T>(s, x.data(), w.data(), gy.data(), gxp, gwp, gbp);
@@ -155,9 +167,8 @@ py::tuple conv2d_backward(const Arr<T>& x, const Arr<T>& w, const Arr<T>& gy, in
 }
 
 // ---------------------------------------------------------------- pooling
-nvz::Pool2dShape pool_shape(const char* fn, int64_t N, int64_t C, int64_t H, int64_t W,
-                            int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
-                            int64_t pw) {
+nvz::Pool2dShape pool_shape(const char* fn, int64_t N, int64_t C, int64_t H, int64_t W, int64_t kh,
+                            int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw) {
   NVZ_CHECK(kh >= 1 && kw >= 1 && sh >= 1 && sw >= 1 && ph >= 0 && pw >= 0, fn,
             ": kernel_size and stride must be >= 1, padding >= 0");
   NVZ_CHECK(2 * ph <= kh && 2 * pw <= kw, fn, ": padding must be at most half the kernel size");
@@ -170,8 +181,8 @@ template <typename T>
 py::tuple max_pool2d(const Arr<T>& x, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
                      int64_t pw) {
   NVZ_CHECK(x.ndim() == 4, "max_pool2d: x must be 4-D");
-  auto s = pool_shape("max_pool2d", x.shape(0), x.shape(1), x.shape(2), x.shape(3), kh, kw, sh,
-                      sw, ph, pw);
+  auto s = pool_shape("max_pool2d", x.shape(0), x.shape(1), x.shape(2), x.shape(3), kh, kw, sh, sw,
+                      ph, pw);
   auto y = empty<T>({s.N, s.C, s.OH, s.OW});
   auto idx = empty<int64_t>({s.N, s.C, s.OH, s.OW});
   T* yp = y.mutable_data();
@@ -203,8 +214,8 @@ template <typename T>
 Arr<T> avg_pool2d(const Arr<T>& x, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
                   int64_t pw) {
   NVZ_CHECK(x.ndim() == 4, "avg_pool2d: x must be 4-D");
-  auto s = pool_shape("avg_pool2d", x.shape(0), x.shape(1), x.shape(2), x.shape(3), kh, kw, sh,
-                      sw, ph, pw);
+  auto s = pool_shape("avg_pool2d", x.shape(0), x.shape(1), x.shape(2), x.shape(3), kh, kw, sh, sw,
+                      ph, pw);
   auto y = empty<T>({s.N, s.C, s.OH, s.OW});
   T* yp = y.mutable_data();
   {
@@ -218,8 +229,8 @@ template <typename T>
 Arr<T> avg_pool2d_backward(const Arr<T>& gy, int64_t H, int64_t W, int64_t kh, int64_t kw,
                            int64_t sh, int64_t sw, int64_t ph, int64_t pw) {
   NVZ_CHECK(gy.ndim() == 4, "avg_pool2d_backward: grad_y must be 4-D");
-  auto s = pool_shape("avg_pool2d_backward", gy.shape(0), gy.shape(1), H, W, kh, kw, sh, sw, ph,
-                      pw);
+  auto s =
+      pool_shape("avg_pool2d_backward", gy.shape(0), gy.shape(1), H, W, kh, kw, sh, sw, ph, pw);
   expect_shape("avg_pool2d_backward", "grad_y", gy, {s.N, s.C, s.OH, s.OW});
   auto gx = empty<T>({s.N, s.C, H, W});
   T* gxp = gx.mutable_data();
@@ -261,7 +272,11 @@ py::tuple rnn_tanh_forward(const Arr<T>& x, const Arr<T>& h0, const Arr<T>& w_ih
   auto hT = empty<T>({s.N, s.H});
   py::object cache = py::none();
   T* cp = nullptr;
-  if (with_cache) { auto c = empty<T>({nvz::rnn_tanh_cache_size(s)}); cp = c.mutable_data(); cache = c; }
+  if (with_cache) {
+    auto c = empty<T>({nvz::rnn_tanh_cache_size(s)});
+    cp = c.mutable_data();
+    cache = c;
+  }
   T *yp = y.mutable_data(), *hp = hT.mutable_data();
   {
     py::gil_scoped_release nogil;
@@ -283,12 +298,16 @@ py::tuple lstm_forward(const Arr<T>& x, const Arr<T>& h0, const Arr<T>& c0, cons
   auto cT = empty<T>({s.N, s.H});
   py::object cache = py::none();
   T* cp = nullptr;
-  if (with_cache) { auto c = empty<T>({nvz::lstm_cache_size(s)}); cp = c.mutable_data(); cache = c; }
+  if (with_cache) {
+    auto c = empty<T>({nvz::lstm_cache_size(s)});
+    cp = c.mutable_data();
+    cache = c;
+  }
   T *yp = y.mutable_data(), *hp = hT.mutable_data(), *ctp = cT.mutable_data();
   {
     py::gil_scoped_release nogil;
-    nvz::lstm_forward<T>(s, x.data(), h0.data(), c0.data(), w_ih.data(), w_hh.data(),
-                         b_ih.data(), b_hh.data(), yp, hp, ctp, cp);
+    nvz::lstm_forward<T>(s, x.data(), h0.data(), c0.data(), w_ih.data(), w_hh.data(), b_ih.data(),
+                         b_hh.data(), yp, hp, ctp, cp);
   }
   return py::make_tuple(y, hT, cT, cache);
 }
@@ -302,12 +321,16 @@ py::tuple gru_forward(const Arr<T>& x, const Arr<T>& h0, const Arr<T>& w_ih, con
   auto hT = empty<T>({s.N, s.H});
   py::object cache = py::none();
   T* cp = nullptr;
-  if (with_cache) { auto c = empty<T>({nvz::gru_cache_size(s)}); cp = c.mutable_data(); cache = c; }
+  if (with_cache) {
+    auto c = empty<T>({nvz::gru_cache_size(s)});
+    cp = c.mutable_data();
+    cache = c;
+  }
   T *yp = y.mutable_data(), *hp = hT.mutable_data();
   {
     py::gil_scoped_release nogil;
-    nvz::gru_forward<T>(s, x.data(), h0.data(), w_ih.data(), w_hh.data(), b_ih.data(),
-                        b_hh.data(), yp, hp, cp);
+    nvz::gru_forward<T>(s, x.data(), h0.data(), w_ih.data(), w_hh.data(), b_ih.data(), b_hh.data(),
+                        yp, hp, cp);
   }
   return py::make_tuple(y, hT, cache);
 }
@@ -317,9 +340,13 @@ template <typename T>
 struct RnnGrads {
   Arr<T> gx, gh0, gc0, gw_ih, gw_hh, gb_ih, gb_hh;
   RnnGrads(const nvz::RnnShape& s, int64_t G, bool with_c)
-      : gx(empty<T>({s.T, s.N, s.I})), gh0(empty<T>({s.N, s.H})),
-        gc0(empty<T>({with_c ? s.N : 0, s.H})), gw_ih(empty<T>({G * s.H, s.I})),
-        gw_hh(empty<T>({G * s.H, s.H})), gb_ih(empty<T>({G * s.H})), gb_hh(empty<T>({G * s.H})) {}
+      : gx(empty<T>({s.T, s.N, s.I})),
+        gh0(empty<T>({s.N, s.H})),
+        gc0(empty<T>({with_c ? s.N : 0, s.H})),
+        gw_ih(empty<T>({G * s.H, s.I})),
+        gw_hh(empty<T>({G * s.H, s.H})),
+        gb_ih(empty<T>({G * s.H})),
+        gb_hh(empty<T>({G * s.H})) {}
   py::tuple tuple(bool with_c) {
     if (with_c) return py::make_tuple(gx, gh0, gc0, gw_ih, gw_hh, gb_ih, gb_hh);
     return py::make_tuple(gx, gh0, gw_ih, gw_hh, gb_ih, gb_hh);
@@ -348,18 +375,16 @@ py::tuple rnn_tanh_backward(const Arr<T>& cache, const Arr<T>& x, const Arr<T>& 
     py::gil_scoped_release nogil;
     nvz::rnn_tanh_backward<T>(s, x.data(), h0.data(), w_ih.data(), w_hh.data(), y.data(),
                               cache.data(), gy.data(), ghp, g.gx.mutable_data(),
-                              g.gh0.mutable_data(), g.gw_ih.mutable_data(),
-                              g.gw_hh.mutable_data(), g.gb_ih.mutable_data(),
-                              g.gb_hh.mutable_data());
+                              g.gh0.mutable_data(), g.gw_ih.mutable_data(), g.gw_hh.mutable_data(),
+                              g.gb_ih.mutable_data(), g.gb_hh.mutable_data());
   }
   return g.tuple(false);
 }
 
 template <typename T>
 py::tuple lstm_backward(const Arr<T>& cache, const Arr<T>& x, const Arr<T>& h0, const Arr<T>& c0,
-                        const Arr<T>& w_ih, const Arr<T>& w_hh, const Arr<T>& y,
-                        const Arr<T>& gy, const std::optional<Arr<T>>& ghT,
-                        const std::optional<Arr<T>>& gcT) {
+                        const Arr<T>& w_ih, const Arr<T>& w_hh, const Arr<T>& y, const Arr<T>& gy,
+                        const std::optional<Arr<T>>& ghT, const std::optional<Arr<T>>& gcT) {
   auto s = rnn_shape("lstm_backward", 4, x, h0, w_ih, w_hh);
   expect_shape("lstm_backward", "c0", c0, {s.N, s.H});
   expect_backward_inputs("lstm_backward", s, cache, nvz::lstm_cache_size(s), y, gy, ghT);
@@ -436,7 +461,8 @@ py::tuple mlp_sgd_steps(const std::vector<int64_t>& sizes, const std::vector<int
       bp[l] = biases[l]->mutable_data();
     }
   }
-  NVZ_CHECK(x.ndim() == 2 && x.shape(1) == sizes[0], "mlp_sgd_steps: x must be (n, ", sizes[0], ")");
+  NVZ_CHECK(x.ndim() == 2 && x.shape(1) == sizes[0], "mlp_sgd_steps: x must be (n, ", sizes[0],
+            ")");
   const int64_t n = x.shape(0);
   const T* tp = nullptr;
   const int64_t* lp = nullptr;
@@ -456,7 +482,8 @@ py::tuple mlp_sgd_steps(const std::vector<int64_t>& sizes, const std::vector<int
   expect_shape("mlp_sgd_steps", "order", order, {steps * batch});
   for (int64_t i = 0; i < steps * batch; ++i) {
     const int64_t k = order.data()[i];
-    NVZ_CHECK(k >= 0 && k < n, "mlp_sgd_steps: order[", i, "] = ", k, " is not a sample index in [0, ", n, ")");
+    NVZ_CHECK(k >= 0 && k < n, "mlp_sgd_steps: order[", i, "] = ", k,
+              " is not a sample index in [0, ", n, ")");
   }
   auto losses = empty<T>({steps});
   T* lossp = losses.mutable_data();
@@ -484,10 +511,10 @@ void bind_kernels(py::module_& m) {
   auto Opt = [](const char* n) { return py::arg(n).noconvert().none(true); };
   m.def("matmul", &matmul<T>, A("a"), A("b"), py::arg("trans_a"), py::arg("trans_b"));
   m.def("linear_forward", &linear_forward<T>, A("x"), A("w"), Opt("b"));
-  m.def("gemm_", &gemm_inplace<T>, py::arg("trans_a"), py::arg("trans_b"), py::arg("alpha"),
-        A("a"), A("b"), py::arg("beta"), A("c"));
-  m.def("conv2d", &conv2d<T>, A("x"), A("w"), Opt("b"), py::arg("sh"), py::arg("sw"),
-        py::arg("ph"), py::arg("pw"), py::arg("dh"), py::arg("dw"));
+  m.def("gemm_", &gemm_inplace<T>, py::arg("trans_a"), py::arg("trans_b"), py::arg("alpha"), A("a"),
+        A("b"), py::arg("beta"), A("c"));
+  m.def("conv2d", &conv2d<T>, A("x"), A("w"), Opt("b"), py::arg("sh"), py::arg("sw"), py::arg("ph"),
+        py::arg("pw"), py::arg("dh"), py::arg("dw"));
   m.def("conv2d_backward", &conv2d_backward<T>, A("x"), A("w"), A("grad_y"), py::arg("sh"),
         py::arg("sw"), py::arg("ph"), py::arg("pw"), py::arg("dh"), py::arg("dw"),
         py::arg("need_grad_x") = true, py::arg("need_grad_w") = true,
@@ -500,24 +527,24 @@ void bind_kernels(py::module_& m) {
         py::arg("sw"), py::arg("ph"), py::arg("pw"));
   m.def("avg_pool2d_backward", &avg_pool2d_backward<T>, A("grad_y"), py::arg("H"), py::arg("W"),
         py::arg("kh"), py::arg("kw"), py::arg("sh"), py::arg("sw"), py::arg("ph"), py::arg("pw"));
-  m.def("rnn_tanh_forward", &rnn_tanh_forward<T>, A("x"), A("h0"), A("w_ih"), A("w_hh"),
-        A("b_ih"), A("b_hh"), py::arg("with_cache"));
-  m.def("lstm_forward", &lstm_forward<T>, A("x"), A("h0"), A("c0"), A("w_ih"), A("w_hh"),
-        A("b_ih"), A("b_hh"), py::arg("with_cache"));
-  m.def("gru_forward", &gru_forward<T>, A("x"), A("h0"), A("w_ih"), A("w_hh"), A("b_ih"),
+  m.def("rnn_tanh_forward", &rnn_tanh_forward<T>, A("x"), A("h0"), A("w_ih"), A("w_hh"), A("b_ih"),
         A("b_hh"), py::arg("with_cache"));
+  m.def("lstm_forward", &lstm_forward<T>, A("x"), A("h0"), A("c0"), A("w_ih"), A("w_hh"), A("b_ih"),
+        A("b_hh"), py::arg("with_cache"));
+  m.def("gru_forward", &gru_forward<T>, A("x"), A("h0"), A("w_ih"), A("w_hh"), A("b_ih"), A("b_hh"),
+        py::arg("with_cache"));
   m.def("rnn_tanh_backward", &rnn_tanh_backward<T>, A("cache"), A("x"), A("h0"), A("w_ih"),
         A("w_hh"), A("y"), A("grad_y"), Opt("grad_hT"));
   m.def("lstm_backward", &lstm_backward<T>, A("cache"), A("x"), A("h0"), A("c0"), A("w_ih"),
         A("w_hh"), A("y"), A("grad_y"), Opt("grad_hT"), Opt("grad_cT"));
-  m.def("gru_backward", &gru_backward<T>, A("cache"), A("x"), A("h0"), A("w_ih"), A("w_hh"),
-        A("y"), A("grad_y"), Opt("grad_hT"));
+  m.def("gru_backward", &gru_backward<T>, A("cache"), A("x"), A("h0"), A("w_ih"), A("w_hh"), A("y"),
+        A("grad_y"), Opt("grad_hT"));
   m.def("tanh_forward", &elementwise<T, nvz::tanh_forward<T>>, A("x"), A("out"));
   m.def("sigmoid_forward", &elementwise<T, nvz::sigmoid_forward<T>>, A("x"), A("out"));
   m.def("mlp_sgd_steps", &mlp_sgd_steps<T>, py::arg("sizes"), py::arg("acts"),
-        py::arg("leaky_slope"), py::arg("loss"), A("weights"), A("biases"), A("x"),
-        Opt("targets"), Opt("labels"), A("order"), py::arg("steps"), py::arg("batch"),
-        py::arg("lr"), py::arg("weight_decay"), py::arg("l1"));
+        py::arg("leaky_slope"), py::arg("loss"), A("weights"), A("biases"), A("x"), Opt("targets"),
+        Opt("labels"), A("order"), py::arg("steps"), py::arg("batch"), py::arg("lr"),
+        py::arg("weight_decay"), py::arg("l1"));
 }
 
 }  // namespace
@@ -532,8 +559,9 @@ PYBIND11_MODULE(_C, m) {
   m.def("has_openmp", &nvz::has_openmp);
   m.def("get_isa", [] { return std::string(nvz::isa_name(nvz::cpu_isa())); });
   m.def("hardware_isa", [] { return std::string(nvz::isa_name(nvz::hardware_isa())); });
-  m.def("set_isa", [](const std::string& name) { nvz::force_isa(parse_isa(name)); },
-        py::arg("name"), "Cap the instruction set the kernels use (for tests and benchmarks).");
+  m.def(
+      "set_isa", [](const std::string& name) { nvz::force_isa(parse_isa(name)); }, py::arg("name"),
+      "Cap the instruction set the kernels use (for tests and benchmarks).");
   m.def("available_isas", [] {
     std::vector<std::string> out;
     for (int i = 0; i <= static_cast<int>(nvz::hardware_isa()); ++i)

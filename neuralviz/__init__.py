@@ -1,11 +1,12 @@
 """neuralviz: an educational neural-network engine with hand-written kernels and a live app.
 
-    import neuralviz as nv
-    net = nv.Network.from_spec({"input_shape": [2], "layers": [...]}, seed=0)
-    ds = nv.data.load("xor", seed=0)
-    opt = nv.optim.make("sgd", net, lr=0.1)
-    nv.Trainer(net, "bce", opt, seed=0).fit(ds, epochs=50, batch_size=10)
+import neuralviz as nv
+net = nv.Network.from_spec({"input_shape": [2], "layers": [...]}, seed=0)
+ds = nv.data.load("xor", seed=0)
+opt = nv.optim.make("sgd", net, lr=0.1)
+nv.Trainer(net, "bce", opt, seed=0).fit(ds, epochs=50, batch_size=10)
 """
+
 from __future__ import annotations
 
 __version__ = "0.1.0"
@@ -18,6 +19,24 @@ from .layers import Parameter, SpecError
 from .network import Network
 from .trainer import Callback, Trainer, TrainingDiverged
 
-__all__ = ["__version__", "ops", "data", "losses", "optim", "backends", "set_backend",
-           "get_backend", "set_num_threads", "get_num_threads", "Network", "Parameter",
-           "SpecError", "Trainer", "Callback", "TrainingDiverged", "save", "load", "compare"]
+__all__ = [
+    "__version__",
+    "ops",
+    "data",
+    "losses",
+    "optim",
+    "backends",
+    "set_backend",
+    "get_backend",
+    "set_num_threads",
+    "get_num_threads",
+    "Network",
+    "Parameter",
+    "SpecError",
+    "Trainer",
+    "Callback",
+    "TrainingDiverged",
+    "save",
+    "load",
+    "compare",
+]

@@ -1,5 +1,6 @@
 """`python -m neuralviz` opens the training studio; `python -m neuralviz <command> ...` is the command line
 (`python -m neuralviz gui --preset spirals`, `python -m neuralviz train xor`, ...)."""
+
 from __future__ import annotations
 
 import sys

@@ -4,6 +4,7 @@ Floating arrays are C-contiguous float32 or float64, all of one dtype per call (
 cast); labels are int64; the colour table and image are uint8. Optional outputs default to
 a new array; an output may be its input (in place).
 """
+
 from typing import Optional, SupportsIndex
 
 import numpy as np
@@ -12,33 +13,58 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.floating]
 
 def relu_forward(x: FloatArray, out: Optional[FloatArray] = None) -> FloatArray: ...
-def relu_backward(y_or_x: FloatArray, grad_y: FloatArray,
-                  grad_x: Optional[FloatArray] = None) -> FloatArray: ...
+def relu_backward(y_or_x: FloatArray, grad_y: FloatArray, grad_x: Optional[FloatArray] = None) -> FloatArray: ...
 def leaky_relu_forward(x: FloatArray, slope: float, out: Optional[FloatArray] = None) -> FloatArray: ...
-def leaky_relu_backward(x: FloatArray, slope: float, grad_y: FloatArray,
-                        grad_x: Optional[FloatArray] = None) -> FloatArray: ...
+def leaky_relu_backward(
+    x: FloatArray, slope: float, grad_y: FloatArray, grad_x: Optional[FloatArray] = None
+) -> FloatArray: ...
 def tanh_forward(x: FloatArray, out: Optional[FloatArray] = None) -> FloatArray: ...
 def tanh_backward(y: FloatArray, grad_y: FloatArray, grad_x: Optional[FloatArray] = None) -> FloatArray: ...
 def sigmoid_forward(x: FloatArray, out: Optional[FloatArray] = None) -> FloatArray: ...
-def sigmoid_backward(y: FloatArray, grad_y: FloatArray,
-                     grad_x: Optional[FloatArray] = None) -> FloatArray: ...
-
-def softmax_cross_entropy(logits: FloatArray, labels: npt.NDArray[np.int64],
-                          grad_out: Optional[FloatArray] = None) -> float: ...
-def bce_with_logits(logits: FloatArray, targets: FloatArray,
-                    grad_out: Optional[FloatArray] = None) -> float: ...
+def sigmoid_backward(y: FloatArray, grad_y: FloatArray, grad_x: Optional[FloatArray] = None) -> FloatArray: ...
+def softmax_cross_entropy(
+    logits: FloatArray, labels: npt.NDArray[np.int64], grad_out: Optional[FloatArray] = None
+) -> float: ...
+def bce_with_logits(logits: FloatArray, targets: FloatArray, grad_out: Optional[FloatArray] = None) -> float: ...
 def mse(pred: FloatArray, target: FloatArray, grad_out: Optional[FloatArray] = None) -> float: ...
-
-def sgd_update(param: FloatArray, grad: FloatArray, lr: float, weight_decay: float = 0.0,
-               l1: float = 0.0) -> None: ...
-def momentum_update(param: FloatArray, grad: FloatArray, velocity: FloatArray, lr: float,
-                    momentum: float, nesterov: bool, weight_decay: float = 0.0,
-                    l1: float = 0.0) -> None: ...
-def adam_update(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, lr: float,
-                beta1: float, beta2: float, eps: float, step: SupportsIndex,
-                weight_decay: float = 0.0, l1: float = 0.0) -> None: ...
-def rmsprop_update(param: FloatArray, grad: FloatArray, sq: FloatArray, lr: float, alpha: float,
-                   eps: float, weight_decay: float = 0.0, l1: float = 0.0) -> None: ...
-
-def colormap_rgba(values: FloatArray, lut: npt.NDArray[np.uint8], vmin: float, vmax: float,
-                  out: Optional[npt.NDArray[np.uint8]] = None) -> npt.NDArray[np.uint8]: ...
+def sgd_update(param: FloatArray, grad: FloatArray, lr: float, weight_decay: float = 0.0, l1: float = 0.0) -> None: ...
+def momentum_update(
+    param: FloatArray,
+    grad: FloatArray,
+    velocity: FloatArray,
+    lr: float,
+    momentum: float,
+    nesterov: bool,
+    weight_decay: float = 0.0,
+    l1: float = 0.0,
+) -> None: ...
+def adam_update(
+    param: FloatArray,
+    grad: FloatArray,
+    m: FloatArray,
+    v: FloatArray,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    step: SupportsIndex,
+    weight_decay: float = 0.0,
+    l1: float = 0.0,
+) -> None: ...
+def rmsprop_update(
+    param: FloatArray,
+    grad: FloatArray,
+    sq: FloatArray,
+    lr: float,
+    alpha: float,
+    eps: float,
+    weight_decay: float = 0.0,
+    l1: float = 0.0,
+) -> None: ...
+def colormap_rgba(
+    values: FloatArray,
+    lut: npt.NDArray[np.uint8],
+    vmin: float,
+    vmax: float,
+    out: Optional[npt.NDArray[np.uint8]] = None,
+) -> npt.NDArray[np.uint8]: ...

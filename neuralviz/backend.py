@@ -4,6 +4,7 @@ The CPU extension `_C` is always built. The CUDA extension `_C_cuda` is optional
 built only where nvcc exists, and usable only where a GPU is present. Its absence is a
 normal state, reported with a human-readable reason rather than an exception.
 """
+
 from __future__ import annotations
 
 from . import _C

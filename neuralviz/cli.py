@@ -1,4 +1,5 @@
 """`neuralviz ...` command line: train, info, compare, presets, backends, bench, gui."""
+
 from __future__ import annotations
 
 import argparse
@@ -41,17 +42,22 @@ def _cmd_train(args) -> int:
     trainer = nv.Trainer(net, loss, opt, seed=args.seed)
     epochs = args.epochs or training.get("epochs", 10)
     batch = args.batch_size or training.get("batch_size", 32)
-    print(f"training {spec.get('name', args.spec)} ({net.num_parameters():,d} parameters) on {dataset} "
-          f"({len(ds.x_train)} train / {len(ds.x_test)} test) with {opt_name} lr {lr:g}, {loss}, "
-          f"{epochs} epochs, batch {batch}")
+    print(
+        f"training {spec.get('name', args.spec)} ({net.num_parameters():,d} parameters) on {dataset} "
+        f"({len(ds.x_train)} train / {len(ds.x_test)} test) with {opt_name} lr {lr:g}, {loss}, "
+        f"{epochs} epochs, batch {batch}"
+    )
     start = time.perf_counter()
     history = trainer.fit(ds, epochs=epochs, batch_size=batch, progress=not args.quiet)
     seconds = time.perf_counter() - start
     final = {k: v[-1] for k, v in history.items() if v and v[-1] is not None}
-    parts = [f"{k} {final[k]:.4f}" for k in ("train_loss", "train_accuracy", "test_loss", "test_accuracy")
-             if k in final]
-    print(f"done: {trainer.steps} steps in {seconds:.1f} s ({trainer.steps / max(seconds, 1e-9):,.0f} steps/s); "
-          + ", ".join(parts))
+    parts = [
+        f"{k} {final[k]:.4f}" for k in ("train_loss", "train_accuracy", "test_loss", "test_accuracy") if k in final
+    ]
+    print(
+        f"done: {trainer.steps} steps in {seconds:.1f} s ({trainer.steps / max(seconds, 1e-9):,.0f} steps/s); "
+        + ", ".join(parts)
+    )
     if args.save:
         nv.save(net, args.save)
         print(f"saved to {args.save}")
@@ -93,8 +99,10 @@ def _cmd_backends(args) -> int:
 
     print(f"neuralviz {nv.__version__}")
     print(f"backends: {', '.join(nv.backends())}")
-    print(f"cpu: instruction set {nv._C.get_isa()}, OpenMP {'on' if nv._C.has_openmp() else 'off'}, "
-          f"threads {nv.get_num_threads()}")
+    print(
+        f"cpu: instruction set {nv._C.get_isa()}, OpenMP {'on' if nv._C.has_openmp() else 'off'}, "
+        f"threads {nv.get_num_threads()}"
+    )
     if CUDA_REASON:
         print(f"cuda: {CUDA_REASON}")
     return 0
@@ -127,8 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec")
     p.set_defaults(func=_cmd_info)
 
-    p = sub.add_parser("compare", add_help=False,
-                       help="train optimizers in lockstep on a preset and print a table")
+    p = sub.add_parser("compare", add_help=False, help="train optimizers in lockstep on a preset and print a table")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=_cmd_compare)
 

@@ -14,6 +14,7 @@ each evaluation. Natural gradient (λ = 0) keeps the twins together; SGD does no
                   "affine"        x' = A x + c, A full          (b)
                   "sigmoid-tanh"  sigmoid hidden units -> tanh  (c)   ("tanh-sigmoid": back)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,6 +36,7 @@ REPARAMETRIZATIONS = ("per-feature", "affine", "sigmoid-tanh", "tanh-sigmoid")
 
 # ----------------------------------------------------------------------------- reparametrisation
 
+
 @dataclass
 class Reparametrization:
     """A twin network computing the same function in other coordinates.
@@ -47,7 +49,7 @@ class Reparametrization:
     kind: str
     net: Network
     transform: Callable[[np.ndarray], np.ndarray]
-    matrix: Optional[np.ndarray] = None   # input map x' = matrix @ x + shift (input kinds)
+    matrix: Optional[np.ndarray] = None  # input map x' = matrix @ x + shift (input kinds)
     shift: Optional[np.ndarray] = None
 
     def gap(self, net_a: Network, x: np.ndarray) -> float:
@@ -85,8 +87,7 @@ def _input_map(kind: str, d: int, rng: np.random.Generator, matrix, scale, shift
     return m, c
 
 
-def reparametrize(net: Network, kind: str, seed: int = 0, *, matrix=None, scale=None,
-                  shift=None) -> Reparametrization:
+def reparametrize(net: Network, kind: str, seed: int = 0, *, matrix=None, scale=None, shift=None) -> Reparametrization:
     """The twin of net under one of REPARAMETRIZATIONS (random but well-conditioned maps
     from seed unless matrix / scale / shift are given).
 
@@ -110,8 +111,10 @@ def reparametrize(net: Network, kind: str, seed: int = 0, *, matrix=None, scale=
         minv = np.linalg.inv(m)
         for e in _consumers(layers, "input"):
             if e["type"] != "dense":
-                raise ValueError(f"reparametrize {kind!r}: the input feeds layer '{e['id']}' ({e['type']}); "
-                                 "only dense layers can absorb an input map")
+                raise ValueError(
+                    f"reparametrize {kind!r}: the input feeds layer '{e['id']}' ({e['type']}); "
+                    "only dense layers can absorb an input map"
+                )
             w = state[e["id"] + ".weight"] @ minv
             state[e["id"] + ".weight"] = w
             bias = e["id"] + ".bias"
@@ -131,10 +134,15 @@ def reparametrize(net: Network, kind: str, seed: int = 0, *, matrix=None, scale=
             raise ValueError(f"reparametrize {kind!r}: the network has no {src} layer")
         for e in swapped:
             pre = by_id.get(e["inputs"][0])
-            if pre is None or pre["type"] != "dense" or len(_consumers(layers, pre["id"])) != 1 \
-                    or pre["id"] == spec["output"]:
-                raise ValueError(f"reparametrize {kind!r}: {src} layer '{e['id']}' must follow a dense layer "
-                                 "that feeds nothing else")
+            if (
+                pre is None
+                or pre["type"] != "dense"
+                or len(_consumers(layers, pre["id"])) != 1
+                or pre["id"] == spec["output"]
+            ):
+                raise ValueError(
+                    f"reparametrize {kind!r}: {src} layer '{e['id']}' must follow a dense layer that feeds nothing else"
+                )
             posts = _consumers(layers, e["id"])
             if e["id"] == spec["output"] or not posts or any(p["type"] != "dense" for p in posts):
                 raise ValueError(f"reparametrize {kind!r}: {src} layer '{e['id']}' must feed dense layers only")
@@ -160,6 +168,7 @@ _make_twin = reparametrize  # compare() takes a keyword of the same name
 
 # ----------------------------------------------------------------------------- lockstep runs
 
+
 @dataclass
 class Run:
     """One optimizer's trajectory. Lists are per evaluation (index 0: before training)."""
@@ -168,13 +177,13 @@ class Run:
     optimizer: str
     hparams: dict
     eval_steps: list[int] = field(default_factory=list)
-    loss: list[float] = field(default_factory=list)          # training-set loss
+    loss: list[float] = field(default_factory=list)  # training-set loss
     accuracy: list[Optional[float]] = field(default_factory=list)
     test_loss: list[float] = field(default_factory=list)
-    batch_loss: list[float] = field(default_factory=list)    # per step, before the update
+    batch_loss: list[float] = field(default_factory=list)  # per step, before the update
     step_seconds: list[float] = field(default_factory=list)  # per step, wall time of the step
     diverged: Optional[str] = None
-    info: list[dict] = field(default_factory=list)           # optimizer.info per step (cond(F), ...)
+    info: list[dict] = field(default_factory=list)  # optimizer.info per step (cond(F), ...)
 
     def steps_to(self, target_loss: float) -> Optional[int]:
         """First evaluated step whose training loss is below target (None: never)."""
@@ -195,8 +204,8 @@ class Run:
 @dataclass
 class Comparison:
     runs: dict[str, Run]
-    gaps: dict[tuple[str, str], list[float]]       # (label_a, label_b) -> per evaluation
-    invariance: dict[str, list[float]]              # label -> twin gap per evaluation
+    gaps: dict[tuple[str, str], list[float]]  # (label_a, label_b) -> per evaluation
+    invariance: dict[str, list[float]]  # label -> twin gap per evaluation
     eval_steps: list[int]
     settings: dict[str, Any]
 
@@ -204,8 +213,10 @@ class Comparison:
         """The CLI's table: steps to target, final loss/accuracy, time per step (+ twin gap)."""
         target = self.settings.get("target_loss") if target_loss is None else target_loss
         has_acc = any(r.accuracy and r.accuracy[-1] is not None for r in self.runs.values())
-        head = f"{'optimizer':24s} {'steps to loss<' + format(target, 'g') if target else 'steps':>18s} " \
-               f"{'final loss':>11s}" + (f" {'accuracy':>8s}" if has_acc else "") + f" {'ms/step':>9s}"
+        head = (
+            f"{'optimizer':24s} {'steps to loss<' + format(target, 'g') if target else 'steps':>18s} "
+            f"{'final loss':>11s}" + (f" {'accuracy':>8s}" if has_acc else "") + f" {'ms/step':>9s}"
+        )
         if self.invariance:
             head += f" {'twin gap':>9s}"
         lines = [head, "-" * len(head)]
@@ -275,12 +286,25 @@ def _default_loss(spec: dict, ds) -> str:
     return loss
 
 
-def compare(spec: Union[dict, str], dataset, optimizers=("sgd", "kfac"), steps: int = 100, seed: int = 0, *,
-            loss: Optional[str] = None, batch_size: Optional[int] = None, input_transform=None,
-            reparametrize: Optional[str] = None, reparametrize_options: Optional[dict] = None,
-            dtype: str = "float64", target_loss: Optional[float] = None, eval_every: int = 1,
-            probe_size: int = 512, dataset_options: Optional[dict] = None,
-            stop_at_target: bool = False) -> Comparison:
+def compare(
+    spec: Union[dict, str],
+    dataset,
+    optimizers=("sgd", "kfac"),
+    steps: int = 100,
+    seed: int = 0,
+    *,
+    loss: Optional[str] = None,
+    batch_size: Optional[int] = None,
+    input_transform=None,
+    reparametrize: Optional[str] = None,
+    reparametrize_options: Optional[dict] = None,
+    dtype: str = "float64",
+    target_loss: Optional[float] = None,
+    eval_every: int = 1,
+    probe_size: int = 512,
+    dataset_options: Optional[dict] = None,
+    stop_at_target: bool = False,
+) -> Comparison:
     """Train every optimizer from the same initial weights on the same minibatches, in lockstep.
 
     spec: a network spec (dict or JSON path). dataset: a Dataset or a name for nv.data.load.
@@ -312,20 +336,19 @@ def compare(spec: Union[dict, str], dataset, optimizers=("sgd", "kfac"), steps: 
 
     entries = _normalise_optimizers(optimizers)
     runs: dict[str, Run] = {}
-    members = []   # (label, trainer, twin trainer or None, twin transform)
+    members = []  # (label, trainer, twin trainer or None, twin transform)
     for label, name, hp in entries:
         net = Network.from_spec(spec, seed=seed, dtype=dtype)
         twin = None
         if reparametrize:
             twin = _make_twin(net, reparametrize, seed=seed, **(reparametrize_options or {}))
         trainer = Trainer(net, loss, optim.make(name, net, **hp), seed=seed)
-        twin_trainer = (Trainer(twin.net, loss, optim.make(name, twin.net, **hp), seed=seed)
-                        if twin else None)
+        twin_trainer = Trainer(twin.net, loss, optim.make(name, twin.net, **hp), seed=seed) if twin else None
         runs[label] = Run(label, name, dict(hp))
         members.append((label, trainer, twin_trainer, twin))
 
     labels = [m[0] for m in members]
-    gaps = {(a, b): [] for i, a in enumerate(labels) for b in labels[i + 1:]}
+    gaps = {(a, b): [] for i, a in enumerate(labels) for b in labels[i + 1 :]}
     invariance = {label: [] for label in labels} if reparametrize else {}
     eval_steps: list[int] = []
 
@@ -352,7 +375,7 @@ def compare(spec: Union[dict, str], dataset, optimizers=("sgd", "kfac"), steps: 
     for step in range(1, steps + 1):
         if pos + batch > n:
             order, pos = rng.permutation(n), 0
-        idx = order[pos:pos + batch] if batch < n else slice(None)
+        idx = order[pos : pos + batch] if batch < n else slice(None)
         pos += batch
         xb, yb = x[idx], y[idx]
         for label, trainer, twin_trainer, twin in members:
@@ -374,12 +397,23 @@ def compare(spec: Union[dict, str], dataset, optimizers=("sgd", "kfac"), steps: 
                     r.diverged = f"twin: {err}"
         if step % eval_every == 0 or step == steps:
             evaluate(step)
-            if stop_at_target and target_loss is not None and \
-                    all(r.diverged or r.loss[-1] < target_loss for r in runs.values()):
+            if (
+                stop_at_target
+                and target_loss is not None
+                and all(r.diverged or r.loss[-1] < target_loss for r in runs.values())
+            ):
                 break
-    settings = dict(steps=steps, seed=seed, loss=loss, batch_size=batch, dtype=dtype, target_loss=target_loss,
-                    input_transform=input_transform if not callable(input_transform) else "callable",
-                    reparametrize=reparametrize, dataset=getattr(ds, "name", ""))
+    settings = dict(
+        steps=steps,
+        seed=seed,
+        loss=loss,
+        batch_size=batch,
+        dtype=dtype,
+        target_loss=target_loss,
+        input_transform=input_transform if not callable(input_transform) else "callable",
+        reparametrize=reparametrize,
+        dataset=getattr(ds, "name", ""),
+    )
     return Comparison(runs, gaps, invariance, eval_steps, settings)
 
 
@@ -390,9 +424,10 @@ def compare(spec: Union[dict, str], dataset, optimizers=("sgd", "kfac"), steps: 
 # natural methods reach a target faster on badly scaled inputs, but the damping vanishes
 # with the Fisher once the model is confident, and QD/unitwise then take wild steps.
 _NATURAL_DEFAULT = {"lr": 1.0, "damping": 1e-3, "kl_clip": 0.01}
-DEFAULT_HPARAMS: dict[str, dict] = {"sgd": {"lr": 0.1},
-                                    **{name: dict(_NATURAL_DEFAULT)
-                                       for name in ("ng-exact", "kfac", "unitwise", "qd", "diag")}}
+DEFAULT_HPARAMS: dict[str, dict] = {
+    "sgd": {"lr": 0.1},
+    **{name: dict(_NATURAL_DEFAULT) for name in ("ng-exact", "kfac", "unitwise", "qd", "diag")},
+}
 
 
 def _parse_value(text: str):
@@ -408,21 +443,32 @@ def cli_main(argv: Optional[list[str]] = None) -> int:
     """`neuralviz compare PRESET --optimizers sgd,ng-exact,kfac,qd --steps N`."""
     from . import presets
 
-    p = argparse.ArgumentParser(prog="neuralviz compare",
-                                description="Train optimizers in lockstep (same init, same minibatches) and "
-                                            "print steps to a target loss, final loss and time per step.")
+    p = argparse.ArgumentParser(
+        prog="neuralviz compare",
+        description="Train optimizers in lockstep (same init, same minibatches) and "
+        "print steps to a target loss, final loss and time per step.",
+    )
     p.add_argument("preset", help="a preset name (see `neuralviz presets`) or a preset JSON file")
     p.add_argument("--optimizers", help="comma-separated names (default: the preset's compare list)")
     p.add_argument("--steps", type=int, help="training steps (default: the preset's, else 300)")
     p.add_argument("--target", type=float, help="target training loss (default: the preset's, else 0.05)")
-    p.add_argument("--batch-size", type=int, help="minibatch size (default: the preset's compare setting; "
-                                                     "full batch if none)")
+    p.add_argument(
+        "--batch-size", type=int, help="minibatch size (default: the preset's compare setting; full batch if none)"
+    )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--set", action="append", default=[], metavar="OPT.KEY=VALUE",
-                   help="override a hyperparameter, e.g. --set kfac.damping=0 --set sgd.lr=0.5")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="OPT.KEY=VALUE",
+        help="override a hyperparameter, e.g. --set kfac.damping=0 --set sgd.lr=0.5",
+    )
     p.add_argument("--no-transform", action="store_true", help="ignore the preset's input transform")
-    p.add_argument("--reparametrize", choices=REPARAMETRIZATIONS,
-                   help="also train twins in another parametrisation and report their gap")
+    p.add_argument(
+        "--reparametrize",
+        choices=REPARAMETRIZATIONS,
+        help="also train twins in another parametrisation and report their gap",
+    )
     args = p.parse_args(argv)
 
     path = args.preset
@@ -453,14 +499,25 @@ def cli_main(argv: Optional[list[str]] = None) -> int:
     target = args.target if args.target is not None else cfg.get("target_loss", 0.05)
     batch = args.batch_size if args.batch_size is not None else cfg.get("batch_size")
     transform = None if args.no_transform else cfg.get("input_transform")
-    cmp = compare(preset["network"], ds_cfg.get("name"), [{"name": n, **hparams[n]} for n in names],
-                  steps=steps, seed=args.seed, loss=training.get("loss"), batch_size=batch,
-                  input_transform=transform, reparametrize=args.reparametrize, target_loss=target,
-                  dataset_options=ds_cfg.get("options"))
+    cmp = compare(
+        preset["network"],
+        ds_cfg.get("name"),
+        [{"name": n, **hparams[n]} for n in names],
+        steps=steps,
+        seed=args.seed,
+        loss=training.get("loss"),
+        batch_size=batch,
+        input_transform=transform,
+        reparametrize=args.reparametrize,
+        target_loss=target,
+        dataset_options=ds_cfg.get("options"),
+    )
     s = cmp.settings
-    print(f"{preset.get('name', path)}: {s['dataset']}, {s['loss']}, batch {s['batch_size']}, {steps} steps, "
-          f"seed {s['seed']}" + (f", inputs x*{transform.get('scale')}+{transform.get('shift')}"
-                                 if isinstance(transform, dict) else ""))
+    print(
+        f"{preset.get('name', path)}: {s['dataset']}, {s['loss']}, batch {s['batch_size']}, {steps} steps, "
+        f"seed {s['seed']}"
+        + (f", inputs x*{transform.get('scale')}+{transform.get('shift')}" if isinstance(transform, dict) else "")
+    )
     for name in names:
         print(f"  {name}: " + ", ".join(f"{k}={v}" for k, v in hparams[name].items()))
     print(cmp.table(target))

@@ -13,6 +13,7 @@ Results match Trainer.step with optim "sgd" (same formulas, same minibatches) to
 
 Prediction needs nothing special: net.forward(x) is already one kernel call per layer.
 """
+
 from __future__ import annotations
 
 import math
@@ -71,8 +72,10 @@ def _plan_or_reason(net: Network) -> Union[FusedMlpPlan, str]:
             biases.append(layer.bias.value if layer.bias is not None else None)
         elif layer.type in _ACTIVATIONS:
             if previous_type != "dense":
-                return (f"activation '{entry['id']}' does not directly follow a dense layer "
-                        "(the fused path runs one activation per dense layer)")
+                return (
+                    f"activation '{entry['id']}' does not directly follow a dense layer "
+                    "(the fused path runs one activation per dense layer)"
+                )
             acts[-1] = layer.type
             if layer.type == "leaky_relu":
                 slopes.add(float(layer.slope))
@@ -85,13 +88,20 @@ def _plan_or_reason(net: Network) -> Union[FusedMlpPlan, str]:
         return f"the output '{net.output_id}' is not the end of the chain"
     if len(slopes) > 1:
         return f"leaky_relu layers use different slopes {sorted(slopes)}; the kernel takes one"
-    return FusedMlpPlan(tuple(sizes), tuple(acts),
-                        slopes.pop() if slopes else 0.0, tuple(weights), tuple(biases))
+    return FusedMlpPlan(tuple(sizes), tuple(acts), slopes.pop() if slopes else 0.0, tuple(weights), tuple(biases))
 
 
-def train_steps(net: Network, x: np.ndarray, y: np.ndarray, loss: str, lr: float,
-                order: np.ndarray, batch: int, weight_decay: float = 0.0,
-                l1: float = 0.0) -> np.ndarray:
+def train_steps(
+    net: Network,
+    x: np.ndarray,
+    y: np.ndarray,
+    loss: str,
+    lr: float,
+    order: np.ndarray,
+    batch: int,
+    weight_decay: float = 0.0,
+    l1: float = 0.0,
+) -> np.ndarray:
     """Runs len(order) // batch SGD steps on net in one kernel call; returns their losses.
 
     Step s trains on the samples x[order[s*batch:(s+1)*batch]], exactly as Trainer.step(x[idx],
@@ -112,22 +122,35 @@ def train_steps(net: Network, x: np.ndarray, y: np.ndarray, loss: str, lr: float
     if loss not in _LOSS_CODES:
         raise ValueError(f"train_steps: unknown loss {loss!r}; choose one of {', '.join(_LOSS_CODES)}")
     batch = _positive_int("batch", batch)
-    lr, weight_decay, l1 = (_rate(k, v) for k, v in (("lr", lr), ("weight_decay", weight_decay),
-                                                      ("l1", l1)))
+    lr, weight_decay, l1 = (_rate(k, v) for k, v in (("lr", lr), ("weight_decay", weight_decay), ("l1", l1)))
     x = np.ascontiguousarray(x, dtype=net.dtype)
     if x.ndim != 2 or x.shape[1] != plan.sizes[0]:
         raise ValueError(f"train_steps: x must have shape (n, {plan.sizes[0]}), got {x.shape}")
     order = _as_order(order, batch)
     targets, labels = _targets(loss, y, len(x), plan.sizes[-1], net.dtype)
     steps = len(order) // batch
-    done, losses = _C.mlp_sgd_steps(list(plan.sizes), [_ACT_CODES[a] for a in plan.acts],
-                                    plan.leaky_slope, _LOSS_CODES[loss], list(plan.weights),
-                                    list(plan.biases), x, targets, labels, order, steps, batch,
-                                    lr, weight_decay, l1)
+    done, losses = _C.mlp_sgd_steps(
+        list(plan.sizes),
+        [_ACT_CODES[a] for a in plan.acts],
+        plan.leaky_slope,
+        _LOSS_CODES[loss],
+        list(plan.weights),
+        list(plan.biases),
+        x,
+        targets,
+        labels,
+        order,
+        steps,
+        batch,
+        lr,
+        weight_decay,
+        l1,
+    )
     if done < steps:
         err = TrainingDiverged(
             f"loss became {losses[done]} at step {done + 1} of {steps} (fused sgd, learning rate "
-            f"{lr:g}); lower the learning rate or add regularisation")
+            f"{lr:g}); lower the learning rate or add regularisation"
+        )
         err.step, err.losses = done + 1, losses[:done]
         raise err
     return losses
@@ -148,6 +171,7 @@ def sample_order(n: int, steps: int, batch: int, rng: np.random.Generator) -> np
 
 # ---------------------------------------------------------------------- argument checks
 
+
 def _positive_int(name: str, value, fn: str = "train_steps") -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{fn}: {name} must be an integer >= 1, got {value!r}")
@@ -156,8 +180,12 @@ def _positive_int(name: str, value, fn: str = "train_steps") -> int:
 
 def _rate(name: str, value) -> float:
     """Checked as optim's Optimizer checks its hyperparameters."""
-    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number))
-            or not value >= 0 or not math.isfinite(value)):
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, float, np.number))
+        or not value >= 0
+        or not math.isfinite(value)
+    ):
         raise ValueError(f"train_steps: {name} must be a finite number >= 0, got {value!r}")
     return float(value)
 
@@ -165,11 +193,12 @@ def _rate(name: str, value) -> float:
 def _as_order(order, batch: int) -> np.ndarray:
     order = np.asarray(order)
     if order.ndim != 1 or (order.size and order.dtype.kind not in "iu"):
-        raise ValueError(f"train_steps: order must be a 1-D array of integer sample indices, "
-                         f"got shape {order.shape} and dtype {order.dtype}")
+        raise ValueError(
+            f"train_steps: order must be a 1-D array of integer sample indices, "
+            f"got shape {order.shape} and dtype {order.dtype}"
+        )
     if order.size % batch:
-        raise ValueError(f"train_steps: len(order) = {order.size} is not a multiple of "
-                         f"batch = {batch}")
+        raise ValueError(f"train_steps: len(order) = {order.size} is not a multiple of batch = {batch}")
     return np.ascontiguousarray(order, dtype=np.int64)
 
 
@@ -187,10 +216,8 @@ def _targets(loss: str, y, n: int, outputs: int, dtype: np.dtype):
     if y.dtype.kind not in "fiub":
         raise TypeError(f"train_steps: {loss} targets must be numeric, got dtype {y.dtype}")
     if y.size != n * outputs:
-        raise ValueError(f"train_steps: {loss} targets of shape {y.shape} do not match "
-                         f"{n} samples x {outputs} outputs")
+        raise ValueError(f"train_steps: {loss} targets of shape {y.shape} do not match {n} samples x {outputs} outputs")
     y = np.ascontiguousarray(y.reshape(n, outputs), dtype=dtype)
     if loss == "bce" and y.size and (y.min() < 0 or y.max() > 1):
-        raise ValueError(f"train_steps: bce targets must lie in [0, 1], got values in "
-                         f"[{y.min()}, {y.max()}]")
+        raise ValueError(f"train_steps: bce targets must lie in [0, 1], got values in [{y.min()}, {y.max()}]")
     return y, None

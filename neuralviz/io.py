@@ -2,6 +2,7 @@
 a format version. Writes go to a temporary file that is renamed into place, so a crash or
 a full disk never leaves a half-written model; loading checks everything and names the
 file in every error."""
+
 from __future__ import annotations
 
 import json
@@ -43,15 +44,18 @@ def load(path: Union[str, Path]) -> Network:
         with np.load(path, allow_pickle=False) as data:
             files = data.files
             meta = json.loads(bytes(data["__meta__"]).decode("utf-8")) if "__meta__" in files else None
-            state = {k[len("param/"):]: data[k] for k in files if k.startswith("param/")}
+            state = {k[len("param/") :]: data[k] for k in files if k.startswith("param/")}
     except Exception as err:  # zip, npy header, JSON and decoding errors all mean "corrupt"
-        raise ValueError(f"{path} is not a readable neuralviz model file (truncated or corrupt): "
-                         f"{type(err).__name__}: {err}") from None
+        raise ValueError(
+            f"{path} is not a readable neuralviz model file (truncated or corrupt): {type(err).__name__}: {err}"
+        ) from None
     if meta is None:
         raise ValueError(f"{path} is not a neuralviz model file (no metadata)")
     if not isinstance(meta, dict) or meta.get("format") != FILE_FORMAT:
-        raise ValueError(f"{path}: unsupported model format {meta.get('format') if isinstance(meta, dict) else meta!r}"
-                         f" (expected {FILE_FORMAT!r})")
+        raise ValueError(
+            f"{path}: unsupported model format {meta.get('format') if isinstance(meta, dict) else meta!r}"
+            f" (expected {FILE_FORMAT!r})"
+        )
     net = Network.from_spec(meta["spec"], seed=meta.get("seed", 0), dtype=meta.get("dtype", "float32"))
     try:
         net.load_state_dict(state)

@@ -5,6 +5,7 @@ cross_entropy takes logits and integer labels (softmax + log-likelihood in one s
 bce takes logits and 0/1 targets, mse takes any predictions and targets of the same shape.
 Targets are checked here, so a label out of range or a mismatched shape names itself.
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -39,8 +40,7 @@ def bce(logits: np.ndarray, target: np.ndarray, grad: bool = True):
     """Binary cross-entropy on logits (sigmoid folded in, stable for large |logit|)."""
     target = _as_float("bce", target, logits)
     if target.size and (target.min() < 0 or target.max() > 1):
-        raise ValueError(f"bce: targets must lie in [0, 1], got values in "
-                         f"[{target.min()}, {target.max()}]")
+        raise ValueError(f"bce: targets must lie in [0, 1], got values in [{target.min()}, {target.max()}]")
     g = np.empty_like(logits) if grad else None
     return _fused.bce_with_logits(np.ascontiguousarray(logits), target, g), g
 
@@ -55,8 +55,10 @@ def cross_entropy(logits: np.ndarray, labels: np.ndarray, grad: bool = True):
         raise TypeError(f"cross_entropy: labels must be integers, got dtype {labels.dtype}")
     c = logits.shape[-1]
     if labels.shape != logits.shape[:-1]:
-        raise ValueError(f"cross_entropy: labels have shape {labels.shape} but logits of shape "
-                         f"{logits.shape} need labels of shape {logits.shape[:-1]}")
+        raise ValueError(
+            f"cross_entropy: labels have shape {labels.shape} but logits of shape "
+            f"{logits.shape} need labels of shape {logits.shape[:-1]}"
+        )
     flat = np.ascontiguousarray(logits).reshape(-1, c)
     g = np.empty_like(flat) if grad else None
     value = _fused.softmax_cross_entropy(flat, np.ascontiguousarray(labels, dtype=np.int64).reshape(-1), g)

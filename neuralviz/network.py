@@ -4,6 +4,7 @@ Layers run in topological order. The backward pass walks the same order in rever
 sums the gradients of every output that feeds several layers (a residual skip is just a
 layer output used twice), so merges and skips need no special cases.
 """
+
 from __future__ import annotations
 
 import copy
@@ -36,8 +37,7 @@ class Network:
         self.output_grads: dict[str, np.ndarray] = {}
 
     @classmethod
-    def from_spec(cls, spec_or_path: Union[dict, str, Path], seed: int = 0,
-                  dtype: str = "float32") -> "Network":
+    def from_spec(cls, spec_or_path: Union[dict, str, Path], seed: int = 0, dtype: str = "float32") -> "Network":
         return cls(read_spec(spec_or_path), seed=seed, dtype=dtype)
 
     # ------------------------------------------------------------------ building
@@ -67,8 +67,10 @@ class Network:
         if not isinstance(x, np.ndarray):
             x = np.asarray(x)
         if x.shape[1:] != self.input_shape:
-            raise ValueError(f"network input must have shape (batch, {', '.join(map(str, self.input_shape))})"
-                             f" but x has shape {x.shape}")
+            raise ValueError(
+                f"network input must have shape (batch, {', '.join(map(str, self.input_shape))})"
+                f" but x has shape {x.shape}"
+            )
         first_types = {self.layers[e["id"]].type for e in self.order if INPUT in e["inputs"]}
         if first_types == {"embedding"} and x.dtype.kind in "iu":
             return x  # token ids stay integers
@@ -88,8 +90,7 @@ class Network:
 
     __call__ = forward
 
-    def backward(self, grad_y: np.ndarray, keep_grads: bool = False,
-                 input_grad: bool = True) -> Optional[np.ndarray]:
+    def backward(self, grad_y: np.ndarray, keep_grads: bool = False, input_grad: bool = True) -> Optional[np.ndarray]:
         """Backpropagates grad_y (d loss / d output); accumulates parameter gradients.
 
         Returns d loss / d input (None when the input is integer token ids). With
@@ -159,19 +160,31 @@ class Network:
 
     def layer_table(self) -> list[dict]:
         """One row per layer: id, type, output shape, parameter count, forward FLOPs/example."""
-        return [{"id": lid, "type": layer.type, "output_shape": layer.output_shape,
-                 "params": sum(p.size for p in layer.params.values()), "flops": layer.flops()}
-                for lid, layer in self.layers.items()]
+        return [
+            {
+                "id": lid,
+                "type": layer.type,
+                "output_shape": layer.output_shape,
+                "params": sum(p.size for p in layer.params.values()),
+                "flops": layer.flops(),
+            }
+            for lid, layer in self.layers.items()
+        ]
 
     def summary(self) -> str:
         rows = self.layer_table()
-        lines = [f"{self.spec.get('name', 'network')}: input {self.input_shape}, dtype {self.dtype}",
-                 f"{'layer':16s} {'type':15s} {'output':18s} {'params':>10s} {'FLOPs':>12s}"]
+        lines = [
+            f"{self.spec.get('name', 'network')}: input {self.input_shape}, dtype {self.dtype}",
+            f"{'layer':16s} {'type':15s} {'output':18s} {'params':>10s} {'FLOPs':>12s}",
+        ]
         for r in rows:
-            lines.append(f"{r['id']:16s} {r['type']:15s} {str(r['output_shape']):18s} "
-                         f"{r['params']:>10,d} {r['flops']:>12,d}")
-        lines.append(f"total: {sum(r['params'] for r in rows):,d} parameters, "
-                     f"{sum(r['flops'] for r in rows):,d} FLOPs per example (forward)")
+            lines.append(
+                f"{r['id']:16s} {r['type']:15s} {str(r['output_shape']):18s} {r['params']:>10,d} {r['flops']:>12,d}"
+            )
+        lines.append(
+            f"total: {sum(r['params'] for r in rows):,d} parameters, "
+            f"{sum(r['flops'] for r in rows):,d} FLOPs per example (forward)"
+        )
         return "\n".join(lines)
 
     def __repr__(self) -> str:

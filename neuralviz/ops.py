@@ -7,6 +7,7 @@ Inputs must be float32 or float64 and all of one dtype: float64 is never downcas
 integer arrays are refused rather than converted. Non-contiguous inputs are copied to
 C order first, so views and transposes give correct results.
 """
+
 from __future__ import annotations
 
 from typing import Optional, Sequence, Union
@@ -26,8 +27,10 @@ def _array(fn: str, name: str, a, ndim: Optional[int] = None) -> np.ndarray:
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{fn}: {name} must be a numpy array, got {type(a).__name__}")
     if a.dtype not in _FLOATS:
-        raise TypeError(f"{fn}: {name} must be float32 or float64, got {a.dtype} "
-                        f"(convert explicitly, e.g. {name}.astype(np.float32))")
+        raise TypeError(
+            f"{fn}: {name} must be float32 or float64, got {a.dtype} "
+            f"(convert explicitly, e.g. {name}.astype(np.float32))"
+        )
     if ndim is not None and a.ndim != ndim:
         raise ValueError(f"{fn}: {name} must be {ndim}-D, got shape {a.shape}")
     return np.ascontiguousarray(a)
@@ -38,8 +41,9 @@ def _same_dtype(fn: str, **arrays: Optional[np.ndarray]) -> None:
     first_name, first = named[0]
     for k, v in named[1:]:
         if v.dtype != first.dtype:
-            raise TypeError(f"{fn}: {k} is {v.dtype} but {first_name} is {first.dtype}; "
-                            "all arrays must have the same dtype")
+            raise TypeError(
+                f"{fn}: {k} is {v.dtype} but {first_name} is {first.dtype}; all arrays must have the same dtype"
+            )
 
 
 def _nonempty(fn: str, name: str, a: np.ndarray) -> None:
@@ -51,8 +55,11 @@ def _pair(fn: str, name: str, v: IntOrPair, minimum: int) -> tuple[int, int]:
     """An int or an (h, w) pair, as in PyTorch, checked against a lower bound."""
     if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
         pair = (int(v), int(v))
-    elif (isinstance(v, (tuple, list)) and len(v) == 2
-          and all(isinstance(e, (int, np.integer)) and not isinstance(e, bool) for e in v)):
+    elif (
+        isinstance(v, (tuple, list))
+        and len(v) == 2
+        and all(isinstance(e, (int, np.integer)) and not isinstance(e, bool) for e in v)
+    ):
         pair = (int(v[0]), int(v[1]))
     else:
         raise TypeError(f"{fn}: {name} must be an int or a pair of ints, got {v!r}")
@@ -80,10 +87,12 @@ def matmul(a: np.ndarray, b: np.ndarray, *, trans_a: bool = False, trans_b: bool
     ka = a.shape[0] if trans_a else a.shape[1]
     kb = b.shape[1] if trans_b else b.shape[0]
     if ka != kb:
-        raise ValueError(f"matmul: inner dimensions differ: op(a) is "
-                         f"{a.shape[::-1] if trans_a else a.shape} and op(b) is "
-                         f"{b.shape[::-1] if trans_b else b.shape} (a.shape={a.shape}, "
-                         f"b.shape={b.shape}, trans_a={trans_a}, trans_b={trans_b})")
+        raise ValueError(
+            f"matmul: inner dimensions differ: op(a) is "
+            f"{a.shape[::-1] if trans_a else a.shape} and op(b) is "
+            f"{b.shape[::-1] if trans_b else b.shape} (a.shape={a.shape}, "
+            f"b.shape={b.shape}, trans_a={trans_a}, trans_b={trans_b})"
+        )
     cuda = cuda_module()
     if cuda is not None:  # nv.set_backend("cuda"): copies to the GPU and back
         return cuda.matmul(a, b, bool(trans_a), bool(trans_b))
@@ -97,17 +106,19 @@ def _conv_args(fn, x, w, stride, padding, dilation):
     _nonempty(fn, "x", x)
     _nonempty(fn, "w", w)
     if x.shape[1] != w.shape[1]:
-        raise ValueError(f"{fn}: x has {x.shape[1]} channels but w expects {w.shape[1]} "
-                         f"(x.shape={x.shape}, w.shape={w.shape})")
+        raise ValueError(
+            f"{fn}: x has {x.shape[1]} channels but w expects {w.shape[1]} (x.shape={x.shape}, w.shape={w.shape})"
+        )
     s = _pair(fn, "stride", stride, 1)
     p = _pair(fn, "padding", padding, 0)
     d = _pair(fn, "dilation", dilation, 1)
-    for axis, size, k, pp, dd in ((2, x.shape[2], w.shape[2], p[0], d[0]),
-                                  (3, x.shape[3], w.shape[3], p[1], d[1])):
+    for axis, size, k, pp, dd in ((2, x.shape[2], w.shape[2], p[0], d[0]), (3, x.shape[3], w.shape[3], p[1], d[1])):
         if size + 2 * pp < dd * (k - 1) + 1:
-            raise ValueError(f"{fn}: kernel (extent {dd * (k - 1) + 1} with dilation {dd}) is "
-                             f"larger than the padded input ({size} + 2*{pp}) along axis {axis} "
-                             f"(x.shape={x.shape}, w.shape={w.shape})")
+            raise ValueError(
+                f"{fn}: kernel (extent {dd * (k - 1) + 1} with dilation {dd}) is "
+                f"larger than the padded input ({size} + 2*{pp}) along axis {axis} "
+                f"(x.shape={x.shape}, w.shape={w.shape})"
+            )
     return x, w, (*s, *p, *d)
 
 
@@ -121,29 +132,48 @@ def conv2d_output_shape(x_shape, w_shape, stride=1, padding=0, dilation=1) -> tu
     return (x_shape[0], w_shape[0], oh, ow)
 
 
-def conv2d(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = None, *, stride: IntOrPair = 1,
-           padding: IntOrPair = 0, dilation: IntOrPair = 1) -> np.ndarray:
+def conv2d(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: Optional[np.ndarray] = None,
+    *,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> np.ndarray:
     """2-D cross-correlation: x (N, C, H, W), w (C_out, C, kH, kW), b (C_out,) or None."""
     x, w, geo = _conv_args("conv2d", x, w, stride, padding, dilation)
     if b is not None:
         b = _array("conv2d", "b", b, 1)
         if b.shape[0] != w.shape[0]:
-            raise ValueError(f"conv2d: b has {b.shape[0]} entries but w has {w.shape[0]} "
-                             f"output channels (b.shape={b.shape}, w.shape={w.shape})")
+            raise ValueError(
+                f"conv2d: b has {b.shape[0]} entries but w has {w.shape[0]} "
+                f"output channels (b.shape={b.shape}, w.shape={w.shape})"
+            )
     _same_dtype("conv2d", x=x, w=w, b=b)
     return _C.conv2d(x, w, b, *geo)
 
 
-def conv2d_backward(x: np.ndarray, w: np.ndarray, grad_y: np.ndarray, *, stride: IntOrPair = 1,
-                    padding: IntOrPair = 0, dilation: IntOrPair = 1, need_grad_x: bool = True):
+def conv2d_backward(
+    x: np.ndarray,
+    w: np.ndarray,
+    grad_y: np.ndarray,
+    *,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+    need_grad_x: bool = True,
+):
     """(grad_x, grad_w, grad_b) of conv2d for upstream grad_y; grad_x is None if not needed."""
     x, w, geo = _conv_args("conv2d_backward", x, w, stride, padding, dilation)
     grad_y = _array("conv2d_backward", "grad_y", grad_y, 4)
     _same_dtype("conv2d_backward", x=x, w=w, grad_y=grad_y)
     expect = conv2d_output_shape(x.shape, w.shape, stride, padding, dilation)
     if grad_y.shape != expect:
-        raise ValueError(f"conv2d_backward: grad_y must have shape {expect} (the conv output for "
-                         f"x.shape={x.shape}, w.shape={w.shape}), got {grad_y.shape}")
+        raise ValueError(
+            f"conv2d_backward: grad_y must have shape {expect} (the conv output for "
+            f"x.shape={x.shape}, w.shape={w.shape}), got {grad_y.shape}"
+        )
     return _C.conv2d_backward(x, w, grad_y, *geo, bool(need_grad_x), True, True)
 
 
@@ -156,19 +186,21 @@ def _pool_geometry(fn, x_shape, kernel_size, stride, padding):
         raise ValueError(f"{fn}: padding {p} must be at most half of kernel_size {k}")
     for axis, size, kk, pp in ((2, x_shape[2], k[0], p[0]), (3, x_shape[3], k[1], p[1])):
         if size + 2 * pp < kk:
-            raise ValueError(f"{fn}: kernel_size {kk} is larger than the padded input "
-                             f"({size} + 2*{pp}) along axis {axis} (x shape {tuple(x_shape)})")
+            raise ValueError(
+                f"{fn}: kernel_size {kk} is larger than the padded input "
+                f"({size} + 2*{pp}) along axis {axis} (x shape {tuple(x_shape)})"
+            )
     return (*k, *s, *p)
 
 
 def pool2d_output_shape(x_shape, kernel_size, stride=None, padding=0) -> tuple[int, int, int, int]:
     kh, kw, sh, sw, ph, pw = _pool_geometry("pool2d", x_shape, kernel_size, stride, padding)
-    return (x_shape[0], x_shape[1], (x_shape[2] + 2 * ph - kh) // sh + 1,
-            (x_shape[3] + 2 * pw - kw) // sw + 1)
+    return (x_shape[0], x_shape[1], (x_shape[2] + 2 * ph - kh) // sh + 1, (x_shape[3] + 2 * pw - kw) // sw + 1)
 
 
-def max_pool2d(x: np.ndarray, kernel_size: IntOrPair, stride: Optional[IntOrPair] = None,
-               padding: IntOrPair = 0) -> tuple[np.ndarray, np.ndarray]:
+def max_pool2d(
+    x: np.ndarray, kernel_size: IntOrPair, stride: Optional[IntOrPair] = None, padding: IntOrPair = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """(y, indices): the max of each window and its flat index h*W + w in the input plane."""
     x = _array("max_pool2d", "x", x, 4)
     _nonempty("max_pool2d", "x", x)
@@ -190,16 +222,18 @@ def max_pool2d_backward(grad_y: np.ndarray, indices: np.ndarray, x_shape) -> np.
     return _C.max_pool2d_backward(grad_y, indices, h, w)
 
 
-def avg_pool2d(x: np.ndarray, kernel_size: IntOrPair, stride: Optional[IntOrPair] = None,
-               padding: IntOrPair = 0) -> np.ndarray:
+def avg_pool2d(
+    x: np.ndarray, kernel_size: IntOrPair, stride: Optional[IntOrPair] = None, padding: IntOrPair = 0
+) -> np.ndarray:
     """Window means; padded zeros count in the mean (PyTorch's count_include_pad=True)."""
     x = _array("avg_pool2d", "x", x, 4)
     _nonempty("avg_pool2d", "x", x)
     return _C.avg_pool2d(x, *_pool_geometry("avg_pool2d", x.shape, kernel_size, stride, padding))
 
 
-def avg_pool2d_backward(grad_y: np.ndarray, x_shape, kernel_size: IntOrPair,
-                        stride: Optional[IntOrPair] = None, padding: IntOrPair = 0) -> np.ndarray:
+def avg_pool2d_backward(
+    grad_y: np.ndarray, x_shape, kernel_size: IntOrPair, stride: Optional[IntOrPair] = None, padding: IntOrPair = 0
+) -> np.ndarray:
     fn = "avg_pool2d_backward"
     grad_y = _array(fn, "grad_y", grad_y, 4)
     shape = _shape4(fn, "x_shape", x_shape)
@@ -222,10 +256,17 @@ def _rnn_args(fn: str, kind: str, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, c0=No
     t, n, i = x.shape
     hidden = h0.shape[1]
     if n == 0 or hidden == 0 or i == 0:
-        raise ValueError(f"{fn}: batch, input and hidden sizes must be positive "
-                         f"(x.shape={x.shape}, h0.shape={h0.shape})")
-    expect = {"h0": (n, hidden), "c0": (n, hidden), "w_ih": (g * hidden, i),
-              "w_hh": (g * hidden, hidden), "b_ih": (g * hidden,), "b_hh": (g * hidden,)}
+        raise ValueError(
+            f"{fn}: batch, input and hidden sizes must be positive (x.shape={x.shape}, h0.shape={h0.shape})"
+        )
+    expect = {
+        "h0": (n, hidden),
+        "c0": (n, hidden),
+        "w_ih": (g * hidden, i),
+        "w_hh": (g * hidden, hidden),
+        "b_ih": (g * hidden,),
+        "b_hh": (g * hidden,),
+    }
     arrays = {"x": x, "h0": h0, "c0": c0, "w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh}
     for name, want in expect.items():
         a = arrays[name]
@@ -233,8 +274,10 @@ def _rnn_args(fn: str, kind: str, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, c0=No
             continue
         a = arrays[name] = _array(fn, name, a)
         if a.shape != want:
-            raise ValueError(f"{fn}: {name} must have shape {want} for x.shape={x.shape} (T, N, I) "
-                             f"and hidden size {hidden} (from h0.shape={h0.shape}), got {a.shape}")
+            raise ValueError(
+                f"{fn}: {name} must have shape {want} for x.shape={x.shape} (T, N, I) "
+                f"and hidden size {hidden} (from h0.shape={h0.shape}), got {a.shape}"
+            )
     _same_dtype(fn, **arrays)
     return arrays
 
@@ -260,8 +303,7 @@ def rnn_tanh(x, h0, w_ih, w_hh, b_ih, b_hh):
 def lstm(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     """LSTM over a whole sequence (gates i, f, g, o as PyTorch): returns (y, h_T, c_T)."""
     a = _rnn_args("lstm", "lstm", x, h0, w_ih, w_hh, b_ih, b_hh, c0=c0)
-    y, h_t, c_t, _ = _C.lstm_forward(a["x"], a["h0"], a["c0"], a["w_ih"], a["w_hh"], a["b_ih"],
-                                     a["b_hh"], False)
+    y, h_t, c_t, _ = _C.lstm_forward(a["x"], a["h0"], a["c0"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"], False)
     return y, h_t, c_t
 
 
@@ -281,8 +323,7 @@ def rnn_tanh_forward_cached(x, h0, w_ih, w_hh, b_ih, b_hh):
 def lstm_forward_cached(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     """Like lstm, plus the saved gates for lstm_backward_cached: (y, h_T, c_T, cache)."""
     a = _rnn_args("lstm", "lstm", x, h0, w_ih, w_hh, b_ih, b_hh, c0=c0)
-    return tuple(_C.lstm_forward(a["x"], a["h0"], a["c0"], a["w_ih"], a["w_hh"], a["b_ih"],
-                                 a["b_hh"], True))
+    return tuple(_C.lstm_forward(a["x"], a["h0"], a["c0"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"], True))
 
 
 def gru_forward_cached(x, h0, w_ih, w_hh, b_ih, b_hh):
@@ -307,21 +348,24 @@ def _backward_common(fn, kind, cache, x, h0, w_ih, w_hh, y, grad_y, grad_hT, c0=
 
 def rnn_tanh_backward_cached(cache, x, h0, w_ih, w_hh, y, grad_y, grad_hT=None):
     a = _backward_common("rnn_tanh_backward", "rnn_tanh", cache, x, h0, w_ih, w_hh, y, grad_y, grad_hT)
-    return tuple(_C.rnn_tanh_backward(a["cache"], a["x"], a["h0"], a["w_ih"], a["w_hh"], a["y"],
-                                      a["grad_y"], a["grad_hT"]))
+    return tuple(
+        _C.rnn_tanh_backward(a["cache"], a["x"], a["h0"], a["w_ih"], a["w_hh"], a["y"], a["grad_y"], a["grad_hT"])
+    )
 
 
 def lstm_backward_cached(cache, x, h0, c0, w_ih, w_hh, y, grad_y, grad_hT=None, grad_cT=None):
     a = _backward_common("lstm_backward", "lstm", cache, x, h0, w_ih, w_hh, y, grad_y, grad_hT, c0=c0)
     gct = _grad_arg("lstm_backward", "grad_cT", grad_cT, a["h0"].shape, a["x"].dtype)
-    return tuple(_C.lstm_backward(a["cache"], a["x"], a["h0"], a["c0"], a["w_ih"], a["w_hh"], a["y"],
-                                  a["grad_y"], a["grad_hT"], gct))
+    return tuple(
+        _C.lstm_backward(
+            a["cache"], a["x"], a["h0"], a["c0"], a["w_ih"], a["w_hh"], a["y"], a["grad_y"], a["grad_hT"], gct
+        )
+    )
 
 
 def gru_backward_cached(cache, x, h0, w_ih, w_hh, y, grad_y, grad_hT=None):
     a = _backward_common("gru_backward", "gru", cache, x, h0, w_ih, w_hh, y, grad_y, grad_hT)
-    return tuple(_C.gru_backward(a["cache"], a["x"], a["h0"], a["w_ih"], a["w_hh"], a["y"],
-                                 a["grad_y"], a["grad_hT"]))
+    return tuple(_C.gru_backward(a["cache"], a["x"], a["h0"], a["w_ih"], a["w_hh"], a["y"], a["grad_y"], a["grad_hT"]))
 
 
 def rnn_tanh_backward(x, h0, w_ih, w_hh, b_ih, b_hh, grad_y, grad_hT=None):

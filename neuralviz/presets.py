@@ -1,6 +1,7 @@
 """Lecture presets (assets/presets/*.json): a network spec, a dataset with its options,
 training hyperparameters and the views the app opens. The CLI and the app both start
 from these, so every demo of the lecture is one name away."""
+
 from __future__ import annotations
 
 import json

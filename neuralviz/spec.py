@@ -5,6 +5,7 @@ A spec is JSON: {"format": "neuralviz.network/1", "input_shape": [...], "layers"
 previous layer ("input" names the network input). Validation here is structural (ids,
 types, references, cycles); shapes are checked when the layers are built.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,11 @@ def normalise(spec: dict) -> dict:
     if unknown:
         raise SpecError(f"unknown top-level key(s) {sorted(unknown)}; allowed: {sorted(_TOP_KEYS)}")
     shape = spec.get("input_shape")
-    if (not isinstance(shape, (list, tuple)) or not shape
-            or any(not isinstance(d, int) or isinstance(d, bool) or d < 1 for d in shape)):
+    if (
+        not isinstance(shape, (list, tuple))
+        or not shape
+        or any(not isinstance(d, int) or isinstance(d, bool) or d < 1 for d in shape)
+    ):
         raise SpecError(f"'input_shape' must be a non-empty list of positive ints, got {shape!r}")
     layers = spec.get("layers")
     if not isinstance(layers, list) or not layers:
@@ -66,8 +70,7 @@ def normalise(spec: dict) -> dict:
         if lid in seen:
             raise SpecError(f"layer '{lid}': duplicate id")
         if ltype not in LAYER_TYPES:
-            raise SpecError(f"layer '{lid}': unknown type {ltype!r}; known types: "
-                            f"{', '.join(sorted(LAYER_TYPES))}")
+            raise SpecError(f"layer '{lid}': unknown type {ltype!r}; known types: {', '.join(sorted(LAYER_TYPES))}")
         inputs = entry.get("inputs", [previous])
         if isinstance(inputs, str):
             inputs = [inputs]
@@ -81,13 +84,14 @@ def normalise(spec: dict) -> dict:
         for src in layer["inputs"]:
             if src != INPUT and src not in seen:
                 hint = _closest(src, ids)
-                raise SpecError(f"layer '{layer['id']}': input '{src}' does not exist"
-                                + (f" (did you mean '{hint}'?)" if hint else ""))
+                raise SpecError(
+                    f"layer '{layer['id']}': input '{src}' does not exist"
+                    + (f" (did you mean '{hint}'?)" if hint else "")
+                )
     output = spec.get("output", previous)
     if output not in seen:
         raise SpecError(f"'output' names unknown layer {output!r}")
-    return {**spec, "format": FORMAT, "input_shape": list(shape), "layers": out_layers,
-            "output": output}
+    return {**spec, "format": FORMAT, "input_shape": list(shape), "layers": out_layers, "output": output}
 
 
 def topological_order(layers: list[dict], output: str) -> list[dict]:

@@ -4,6 +4,7 @@ GUI tests run offscreen (must be set before any QApplication exists). Kernel tes
 run over every instruction set this CPU supports via the `isa` fixture, so the generic
 and AVX2 paths stay tested on an AVX-512 machine too.
 """
+
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -25,5 +26,7 @@ def isa(request):
 
 
 def pytest_report_header(config):
-    return (f"neuralviz {nv.__version__}: isa {nv._C.get_isa()} (testing {', '.join(ISAS)}), "
-            f"backends {nv.backends()}, openmp {nv._C.has_openmp()}")
+    return (
+        f"neuralviz {nv.__version__}: isa {nv._C.get_isa()} (testing {', '.join(ISAS)}), "
+        f"backends {nv.backends()}, openmp {nv._C.has_openmp()}"
+    )

@@ -5,6 +5,7 @@ which can hide transposition bugs); its gradient w.r.t. x is backward(G) and w.r
 parameter the accumulated .grad. Central differences with eps 1e-6 are compared with
 torch.autograd.gradcheck's tolerances (atol 1e-5, rtol 1e-3).
 """
+
 import numpy as np
 
 
@@ -48,4 +49,5 @@ def check_network_gradients(net, x, train=False, reseed=None, atol=1e-5, rtol=1e
         for i, num in numeric_grad(loss, arr).items():
             a = analytic.reshape(-1)[i]
             assert abs(a - num) <= atol + rtol * abs(num), (
-                f"{what}: d/d{name}[{np.unravel_index(i, arr.shape)}]: analytic {a:.8g} vs numeric {num:.8g}")
+                f"{what}: d/d{name}[{np.unravel_index(i, arr.shape)}]: analytic {a:.8g} vs numeric {num:.8g}"
+            )

@@ -16,6 +16,7 @@ are compared with an exact-as-possible answer.
     y = ref_conv.avg_pool2d(x, kernel_size, stride=None, padding=0)
     gx = ref_conv.avg_pool2d_backward(gy, x.shape, kernel_size, stride=None, padding=0)
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,8 +29,7 @@ def pair(v) -> tuple[int, int]:
 
 def conv2d_output_hw(h, w, kh, kw, stride, padding, dilation) -> tuple[int, int]:
     (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
-    return ((h + 2 * ph - dh * (kh - 1) - 1) // sh + 1,
-            (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1)
+    return ((h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1)
 
 
 def _tap_slices(kh, kw, oh, ow, stride, dilation):
@@ -37,8 +37,7 @@ def _tap_slices(kh, kw, oh, ow, stride, dilation):
     (sh, sw), (dh, dw) = pair(stride), pair(dilation)
     for i in range(kh):
         for j in range(kw):
-            yield (i, j, slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
-                   slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
+            yield (i, j, slice(i * dh, i * dh + sh * (oh - 1) + 1, sh), slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
 
 
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1) -> np.ndarray:
@@ -70,7 +69,7 @@ def conv2d_backward(x, w, gy, stride=1, padding=0, dilation=1):
     for i, j, rows, cols in _tap_slices(kh, kw, oh, ow, stride, dilation):
         gw[:, :, i, j] = np.einsum("nohw,nchw->oc", gy, xp[:, :, rows, cols])
         gxp[:, :, rows, cols] += np.einsum("nohw,oc->nchw", gy, w[:, :, i, j])
-    gx = gxp[:, :, ph:ph + h, pw:pw + wd]
+    gx = gxp[:, :, ph : ph + h, pw : pw + wd]
     return gx, gw, gy.sum(axis=(0, 2, 3))
 
 
@@ -98,7 +97,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     idx = np.empty((n, c, oh, ow), np.int64)
     for r in range(oh):
         for q in range(ow):
-            window = xp[:, :, r * sh:r * sh + kh, q * sw:q * sw + kw].reshape(n, c, kh * kw)
+            window = xp[:, :, r * sh : r * sh + kh, q * sw : q * sw + kw].reshape(n, c, kh * kw)
             k = window.argmax(axis=2)  # first maximum in row-major order, as PyTorch
             y[:, :, r, q] = np.take_along_axis(window, k[..., None], axis=2)[..., 0]
             idx[:, :, r, q] = (r * sh + k // kw - ph) * w + (q * sw + k % kw - pw)
@@ -125,7 +124,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0) -> np.ndarray:
     y = np.empty((n, c, oh, ow))
     for r in range(oh):
         for q in range(ow):
-            y[:, :, r, q] = xp[:, :, r * sh:r * sh + kh, q * sw:q * sw + kw].mean(axis=(2, 3))
+            y[:, :, r, q] = xp[:, :, r * sh : r * sh + kh, q * sw : q * sw + kw].mean(axis=(2, 3))
     return y
 
 
@@ -136,6 +135,6 @@ def avg_pool2d_backward(gy, x_shape, kernel_size, stride=None, padding=0) -> np.
     gxp = np.zeros((n, c, h + 2 * ph, w + 2 * pw))
     for r in range(oh):
         for q in range(ow):
-            window = gxp[:, :, r * sh:r * sh + kh, q * sw:q * sw + kw]
-            window += gy[:, :, r:r + 1, q:q + 1] / (kh * kw)
-    return gxp[:, :, ph:ph + h, pw:pw + w]
+            window = gxp[:, :, r * sh : r * sh + kh, q * sw : q * sw + kw]
+            window += gy[:, :, r : r + 1, q : q + 1] / (kh * kw)
+    return gxp[:, :, ph : ph + h, pw : pw + w]

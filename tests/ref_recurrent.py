@@ -13,6 +13,7 @@ Each *_backward takes the upstream gradients grad_y (T, N, H) and optionally gra
     rnn_tanh / gru: (grad_x, grad_h0, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh)
     lstm:           (grad_x, grad_h0, grad_c0, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh)
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,6 +28,7 @@ def _zeros_like_or(g, like):
 
 
 # ---------------------------------------------------------------------- tanh RNN
+
 
 def rnn_tanh_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     """h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh). Returns (y, h_T)."""
@@ -53,6 +55,7 @@ def rnn_tanh_backward(x, h0, w_ih, w_hh, b_ih, b_hh, grad_y, grad_hT=None):
 
 # ---------------------------------------------------------------------- LSTM
 
+
 def _lstm_steps(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     """Forward, keeping (i, f, g, o, c_t) of every step for the backward."""
     H = h0.shape[1]
@@ -61,9 +64,9 @@ def _lstm_steps(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     for x_t in x:
         a = x_t @ w_ih.T + b_ih + h @ w_hh.T + b_hh
         i = sigmoid(a[:, :H])
-        f = sigmoid(a[:, H:2 * H])
-        g = np.tanh(a[:, 2 * H:3 * H])
-        o = sigmoid(a[:, 3 * H:])
+        f = sigmoid(a[:, H : 2 * H])
+        g = np.tanh(a[:, 2 * H : 3 * H])
+        o = sigmoid(a[:, 3 * H :])
         c = f * c + i * g
         h = o * np.tanh(c)
         ys.append(h)
@@ -89,11 +92,10 @@ def lstm_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, grad_y, grad_hT=None, grad_
         h_prev = y[t - 1] if t else h0
         dh = dh + grad_y[t]
         tc = np.tanh(c)
-        dc = dc + dh * o * (1 - tc ** 2)
-        da = np.concatenate([dc * gg * i * (1 - i),
-                             dc * c_prev * f * (1 - f),
-                             dc * i * (1 - gg ** 2),
-                             dh * tc * o * (1 - o)], axis=1)
+        dc = dc + dh * o * (1 - tc**2)
+        da = np.concatenate(
+            [dc * gg * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - gg**2), dh * tc * o * (1 - o)], axis=1
+        )
         g.add_step(t, da, da, h_prev)
         dh = da @ w_hh
         dc = dc * f
@@ -102,6 +104,7 @@ def lstm_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, grad_y, grad_hT=None, grad_
 
 
 # ---------------------------------------------------------------------- GRU
+
 
 def _gru_steps(x, h0, w_ih, w_hh, b_ih, b_hh):
     """Forward, keeping (r, z, n, hn) of every step; hn = h_{t-1} W_hn^T + b_hn."""
@@ -112,9 +115,9 @@ def _gru_steps(x, h0, w_ih, w_hh, b_ih, b_hh):
         gi = x_t @ w_ih.T + b_ih
         gh = h @ w_hh.T + b_hh
         r = sigmoid(gi[:, :H] + gh[:, :H])
-        z = sigmoid(gi[:, H:2 * H] + gh[:, H:2 * H])
-        hn = gh[:, 2 * H:]
-        n = np.tanh(gi[:, 2 * H:] + r * hn)  # reset applied after W_hn, b_hn inside
+        z = sigmoid(gi[:, H : 2 * H] + gh[:, H : 2 * H])
+        hn = gh[:, 2 * H :]
+        n = np.tanh(gi[:, 2 * H :] + r * hn)  # reset applied after W_hn, b_hn inside
         h = (1 - z) * n + z * h
         ys.append(h)
         saved.append((r, z, n, hn))
@@ -136,7 +139,7 @@ def gru_backward(x, h0, w_ih, w_hh, b_ih, b_hh, grad_y, grad_hT=None):
         r, z, n, hn = saved[t]
         h_prev = y[t - 1] if t else h0
         dh = dh + grad_y[t]
-        dan = dh * (1 - z) * (1 - n ** 2)
+        dan = dh * (1 - z) * (1 - n**2)
         dar = dan * hn * r * (1 - r)
         daz = dh * (h_prev - n) * z * (1 - z)
         d_gi = np.concatenate([dar, daz, dan], axis=1)
@@ -147,6 +150,7 @@ def gru_backward(x, h0, w_ih, w_hh, b_ih, b_hh, grad_y, grad_hT=None):
 
 
 # ---------------------------------------------------------------------- shared
+
 
 class _Grads:
     """Accumulates the input, weight and bias gradients over the steps of one backward."""

@@ -5,6 +5,7 @@ the event loop keeps running; pause stops; changes apply (live or by rebuilding)
 window instead of killing it; the trained XOR map shows both classes; sessions and the headless command
 line work.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,7 +30,7 @@ from neuralviz.app.spec_edit import MlpDescription, parse_hidden  # noqa: E402
 from neuralviz.app.training_run import TrainingRun  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-WAIT = 15_000   # ms; generous for a loaded CI machine, the waits end as soon as the condition holds
+WAIT = 15_000  # ms; generous for a loaded CI machine, the waits end as soon as the condition holds
 
 
 @pytest.fixture
@@ -61,16 +62,30 @@ def test_mlp_description_round_trips_the_presets():
         mlp = MlpDescription.from_spec(spec)
         assert mlp is not None, name
         again = MlpDescription.from_spec(mlp.to_spec())
-        assert (again.hidden, again.activations, again.output_units, again.output_tail) == \
-               (mlp.hidden, mlp.activations, mlp.output_units, mlp.output_tail)
+        assert (again.hidden, again.activations, again.output_units, again.output_tail) == (
+            mlp.hidden,
+            mlp.activations,
+            mlp.output_units,
+            mlp.output_tail,
+        )
     assert MlpDescription.from_spec(presets.load("digits-cnn")["network"]) is None
     mlp = MlpDescription.from_spec(presets.load("xor")["network"])
     mlp.set_hidden([4, 3, 2])
     mlp.set_activation("relu")
     mlp.dropout = 0.25
     layers = [(l["type"], l.get("units")) for l in mlp.to_spec()["layers"]]
-    assert layers == [("dense", 4), ("relu", None), ("dropout", None), ("dense", 3), ("relu", None),
-                      ("dropout", None), ("dense", 2), ("relu", None), ("dropout", None), ("dense", 1)]
+    assert layers == [
+        ("dense", 4),
+        ("relu", None),
+        ("dropout", None),
+        ("dense", 3),
+        ("relu", None),
+        ("dropout", None),
+        ("dense", 2),
+        ("relu", None),
+        ("dropout", None),
+        ("dense", 1),
+    ]
     assert parse_hidden("8, 8") == [8, 8] and parse_hidden("") == []
     with pytest.raises(ValueError, match="'x'"):
         parse_hidden("8, x")
@@ -83,9 +98,12 @@ def test_training_run_uses_the_fused_path_and_learns_xor():
     snap = run.snapshot()
     assert snap.metrics["train_accuracy"] > 0.95
     assert snap.output_map.shape == (96, 96)
-    assert {k: v.shape for k, v in snap.neuron_maps.items()} == {"a1": (8, 48, 48), "a2": (8, 48, 48),
-                                                                 "out": (1, 48, 48)}
-    assert not snap.params["h1.weight"].flags.writeable      # views get read-only copies
+    assert {k: v.shape for k, v in snap.neuron_maps.items()} == {
+        "a1": (8, 48, 48),
+        "a2": (8, 48, 48),
+        "out": (1, 48, 48),
+    }
+    assert not snap.params["h1.weight"].flags.writeable  # views get read-only copies
 
 
 # ---------------------------------------------------------------------------------------------- the window
@@ -118,7 +136,7 @@ def test_event_loop_keeps_running_during_a_long_training_run(qtbot, window):
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(1))
     timer.start(10)
-    w.controls.speed_combo.setCurrentIndex(w.controls.speed_combo.count() - 1)   # max speed
+    w.controls.speed_combo.setCurrentIndex(w.controls.speed_combo.count() - 1)  # max speed
     frames0 = w.frames_drawn
     w.play()
     qtbot.wait(1500)
@@ -142,7 +160,7 @@ def test_changing_dataset_and_optimizer(qtbot, window):
     wait_for_run(qtbot, w, lambda i: i.settings.optimizer == "adam")
     assert w.info.serial == serial, "changing the optimizer must keep the network and its weights"
     assert not w.info.fast_path
-    w.hyper.changed.emit({"optimizer": "perceptron"})   # cannot train this MLP: refused, adam stays
+    w.hyper.changed.emit({"optimizer": "perceptron"})  # cannot train this MLP: refused, adam stays
     qtbot.waitUntil(lambda: w.message.level == "error", timeout=WAIT)
     assert "perceptron" in w.message.text and w.settings.optimizer == "adam"
     assert w.hyper.optimizer.currentText() == "adam"
@@ -150,7 +168,7 @@ def test_changing_dataset_and_optimizer(qtbot, window):
     wait_for_run(qtbot, w, lambda i: i.settings.lr == 0.05)
     w.train_steps(200)
     qtbot.waitUntil(lambda: w.latest.final and w.latest.step == 200, timeout=WAIT)
-    w.data_panel.datasetChosen.emit("sine")            # another kind: the MLP adapts to 1 input
+    w.data_panel.datasetChosen.emit("sine")  # another kind: the MLP adapts to 1 input
     wait_for_run(qtbot, w, lambda i: i.kind == "regression")
     assert w.output_panel.stack.currentWidget() is w.output_panel.regression
     w.network_panel.presetChosen.emit("digits-cnn")
@@ -170,8 +188,8 @@ def test_trained_xor_screenshot_shows_both_classes(qtbot, window, tmp_path):
     assert w.export_png(tmp_path / "window.png") and (tmp_path / "window.png").stat().st_size > 10_000
     plot = pixels(w.output_panel.boundary.plot_widget).astype(int)
     r, g, b = plot[..., 0], plot[..., 1], plot[..., 2]
-    orange = (r - b > 80) & (r > g)          # class 0 (pale Playground orange)
-    blue = (b - r > 80)                      # class 1 (pale Playground blue)
+    orange = (r - b > 80) & (r > g)  # class 0 (pale Playground orange)
+    blue = b - r > 80  # class 1 (pale Playground blue)
     assert orange.mean() > 0.15 and blue.mean() > 0.15, (orange.mean(), blue.mean())
 
 
@@ -193,7 +211,7 @@ def test_bad_spec_shows_an_error_and_keeps_the_run(qtbot, window):
 
 def test_divergence_pauses_with_a_message(qtbot, window):
     w = window
-    w.hyper.changed.emit({"activation": "relu"})       # unbounded units: a huge step overflows
+    w.hyper.changed.emit({"activation": "relu"})  # unbounded units: a huge step overflows
     wait_for_run(qtbot, w, lambda i: i.settings.activation == "relu")
     w.hyper.changed.emit({"lr": 1e10})
     w.play()
@@ -267,17 +285,40 @@ def _env_without_display() -> dict:
 
 
 def test_gui_without_display_says_so_and_fails():
-    proc = subprocess.run([sys.executable, "-m", "neuralviz"], env=_env_without_display(), cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "neuralviz"],
+        env=_env_without_display(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 3
     assert "no display" in proc.stderr and "--screenshot" in proc.stderr
 
 
 def test_gui_screenshot_works_headless(tmp_path):
     out = tmp_path / "xor.png"
-    proc = subprocess.run([sys.executable, "-m", "neuralviz", "gui", "--preset", "xor", "--train-steps", "500",
-                           "--screenshot", str(out), "--quit"], env=_env_without_display(), cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "neuralviz",
+            "gui",
+            "--preset",
+            "xor",
+            "--train-steps",
+            "500",
+            "--screenshot",
+            str(out),
+            "--quit",
+        ],
+        env=_env_without_display(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     image = QImage(str(out))
     assert (image.width(), image.height()) == (1600, 1000)

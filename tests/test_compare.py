@@ -1,5 +1,6 @@
 """nv.compare: lockstep runs from the same initial weights on the same minibatches, the
 reparametrisation helper behind the invariance experiment, the preset and the CLI table."""
+
 import json
 
 import numpy as np
@@ -8,11 +9,24 @@ import pytest
 import neuralviz as nv
 from neuralviz.compare import Reparametrization, cli_main, compare, function_gap, reparametrize
 
-XOR_262 = {"input_shape": [2], "layers": [{"id": "h", "type": "dense", "units": 6}, {"id": "a", "type": "tanh"},
-                                          {"id": "out", "type": "dense", "units": 2}]}
-SIG_NET = {"input_shape": [3], "layers": [{"id": "h1", "type": "dense", "units": 4}, {"id": "s1", "type": "sigmoid"},
-                                          {"id": "h2", "type": "dense", "units": 4}, {"id": "s2", "type": "sigmoid"},
-                                          {"id": "out", "type": "dense", "units": 2}]}
+XOR_262 = {
+    "input_shape": [2],
+    "layers": [
+        {"id": "h", "type": "dense", "units": 6},
+        {"id": "a", "type": "tanh"},
+        {"id": "out", "type": "dense", "units": 2},
+    ],
+}
+SIG_NET = {
+    "input_shape": [3],
+    "layers": [
+        {"id": "h1", "type": "dense", "units": 4},
+        {"id": "s1", "type": "sigmoid"},
+        {"id": "h2", "type": "dense", "units": 4},
+        {"id": "s2", "type": "sigmoid"},
+        {"id": "out", "type": "dense", "units": 2},
+    ],
+}
 
 
 @pytest.fixture(scope="module")
@@ -21,10 +35,20 @@ def xor():
 
 
 def test_identical_runs_stay_identical_and_histories_have_every_step(xor):
-    cmp = compare(XOR_262, xor, [{"name": "sgd", "lr": 0.1, "label": "a"}, {"name": "sgd", "lr": 0.1, "label": "b"},
-                                 {"name": "kfac", "lr": 0.3}], steps=12, batch_size=16, seed=3)
+    cmp = compare(
+        XOR_262,
+        xor,
+        [
+            {"name": "sgd", "lr": 0.1, "label": "a"},
+            {"name": "sgd", "lr": 0.1, "label": "b"},
+            {"name": "kfac", "lr": 0.3},
+        ],
+        steps=12,
+        batch_size=16,
+        seed=3,
+    )
     a, b = cmp.runs["a"], cmp.runs["b"]
-    assert a.loss == b.loss and a.batch_loss == b.batch_loss            # same init, same minibatches
+    assert a.loss == b.loss and a.batch_loss == b.batch_loss  # same init, same minibatches
     assert cmp.gaps[("a", "b")] == [0.0] * 13
     assert cmp.gaps[("a", "kfac")][0] == 0.0 and cmp.gaps[("a", "kfac")][-1] > 1e-3
     assert len(a.loss) == 13 and len(a.step_seconds) == 12 and a.time_per_step > 0
@@ -34,8 +58,15 @@ def test_identical_runs_stay_identical_and_histories_have_every_step(xor):
 
 
 def test_steps_to_target_and_table(xor):
-    cmp = compare(XOR_262, xor, ["sgd", {"name": "kfac", "lr": 1.0, "damping": 1e-3, "kl_clip": 0.01}],
-                  steps=40, target_loss=0.3, eval_every=5, seed=0)
+    cmp = compare(
+        XOR_262,
+        xor,
+        ["sgd", {"name": "kfac", "lr": 1.0, "damping": 1e-3, "kl_clip": 0.01}],
+        steps=40,
+        target_loss=0.3,
+        eval_every=5,
+        seed=0,
+    )
     assert cmp.eval_steps == [0, 5, 10, 15, 20, 25, 30, 35, 40]
     k = cmp.runs["kfac"]
     hit = k.steps_to(0.3)
@@ -61,7 +92,7 @@ def test_reparametrized_twin_computes_the_same_function(kind, spec):
     x = np.random.default_rng(0).normal(size=(20, net.input_shape[0]))
     assert twin.gap(net, x) <= 1e-12
     changed = [k for k, v in net.state_dict().items() if not np.allclose(v, twin.net.state_dict()[k])]
-    assert changed                                              # other coordinates, same function
+    assert changed  # other coordinates, same function
     if kind == "sigmoid-tanh":
         assert [e["type"] for e in twin.net.spec["layers"]].count("tanh") == 2
         back = reparametrize(twin.net, "tanh-sigmoid")
@@ -74,7 +105,7 @@ def test_reparametrized_twin_computes_the_same_function(kind, spec):
 
 def test_reparametrize_explicit_maps_and_errors():
     net = nv.Network.from_spec(XOR_262, seed=0, dtype="float64")
-    twin = reparametrize(net, "per-feature", scale=[2.0, -1.0], shift=[-1.0, 1.0])     # {0,1}->{-1,1}, a 0/1 flip
+    twin = reparametrize(net, "per-feature", scale=[2.0, -1.0], shift=[-1.0, 1.0])  # {0,1}->{-1,1}, a 0/1 flip
     np.testing.assert_array_equal(twin.transform(np.array([[0.0, 0.0], [1.0, 1.0]])), [[-1, 1], [1, 0]])
     with pytest.raises(ValueError, match="invertible"):
         reparametrize(net, "affine", matrix=[[1, 2], [2, 4]])
@@ -82,19 +113,28 @@ def test_reparametrize_explicit_maps_and_errors():
         reparametrize(net, "sigmoid-tanh")
     with pytest.raises(ValueError, match="unknown kind"):
         reparametrize(net, "rotate")
-    conv = nv.Network.from_spec({"input_shape": [1, 4, 4], "layers": [
-        {"id": "c", "type": "conv2d", "channels": 2, "kernel_size": 2}]}, dtype="float64")
+    conv = nv.Network.from_spec(
+        {"input_shape": [1, 4, 4], "layers": [{"id": "c", "type": "conv2d", "channels": 2, "kernel_size": 2}]},
+        dtype="float64",
+    )
     with pytest.raises(ValueError, match="flat input"):
         reparametrize(conv, "affine")
-    nobias = nv.Network.from_spec({"input_shape": [2], "layers": [{"id": "d", "type": "dense", "units": 2,
-                                                                   "bias": False}]}, dtype="float64")
+    nobias = nv.Network.from_spec(
+        {"input_shape": [2], "layers": [{"id": "d", "type": "dense", "units": 2, "bias": False}]}, dtype="float64"
+    )
     with pytest.raises(ValueError, match="no bias"):
         reparametrize(nobias, "per-feature", shift=1.0)
 
 
 def test_invariance_experiment_is_one_call(xor):
-    cmp = compare(XOR_262, xor, [{"name": "unitwise", "lr": 0.05, "damping": 0.0, "normalize": True}, "sgd"],
-                  steps=5, reparametrize="per-feature", loss="cross_entropy")
+    cmp = compare(
+        XOR_262,
+        xor,
+        [{"name": "unitwise", "lr": 0.05, "damping": 0.0, "normalize": True}, "sgd"],
+        steps=5,
+        reparametrize="per-feature",
+        loss="cross_entropy",
+    )
     assert cmp.invariance["unitwise"][0] <= 1e-12
     assert cmp.invariance["unitwise"][-1] < 1e-9 < cmp.invariance["sgd"][-1]
     assert "twin gap" in cmp.table()
@@ -102,8 +142,9 @@ def test_invariance_experiment_is_one_call(xor):
 
 def test_a_diverging_run_stops_alone(xor):
     linear = {"input_shape": [2], "layers": [{"id": "out", "type": "dense", "units": 2}]}
-    cmp = compare(linear, xor, [{"name": "sgd", "lr": 1e5, "label": "wild"}, {"name": "sgd", "lr": 1e-3}],
-                  steps=30, loss="mse")
+    cmp = compare(
+        linear, xor, [{"name": "sgd", "lr": 1e5, "label": "wild"}, {"name": "sgd", "lr": 1e-3}], steps=30, loss="mse"
+    )
     assert cmp.runs["wild"].diverged and not cmp.runs["sgd"].diverged
     assert len(cmp.runs["sgd"].loss) == 31
     assert "(diverged)" in cmp.table(target_loss=0.01)

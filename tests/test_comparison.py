@@ -6,6 +6,7 @@ exact natural gradient's; the damping slider acts on the running optimizers; the
 P x P matrices; big networks get K-FAC instead of exact natural gradient, with the reason said; and the
 lecture preset shows SGD stalling where K-FAC converges.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -35,7 +36,7 @@ from neuralviz.app.theme import make_theme  # noqa: E402
 from neuralviz.app.training_run import TrainingRun  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-WAIT = 20_000   # ms; the waits end as soon as their condition holds
+WAIT = 20_000  # ms; the waits end as soon as their condition holds
 
 # A well-conditioned problem for the invariance test: undamped exact natural gradient is exactly
 # invariant, but amplifies rounding by cond(F) per step, so it is pinned to a small net on easy data,
@@ -66,7 +67,7 @@ def page_for(qtbot):
         qtbot.addWidget(page)
         made.append((page, window))
         page.resize(1500, 950)
-        page.on_configured(TrainingRun(s).info)      # as the studio reports a new configuration
+        page.on_configured(TrainingRun(s).info)  # as the studio reports a new configuration
         page.show()
         qtbot.waitUntil(lambda: page.latest is not None and page.latest_fisher is not None, timeout=WAIT)
         return page
@@ -90,7 +91,7 @@ def race_to(qtbot, page, steps: int):
 
 # ---------------------------------------------------------------------------------------------- no Qt
 def test_lockstep_runs_start_identical_share_minibatches_and_count_alike():
-    problem = build_problem(settings("xor"))         # the studio's minibatches of 10
+    problem = build_problem(settings("xor"))  # the studio's minibatches of 10
     assert problem.batch_size == 10 < len(problem.x_train)
     race = Lockstep(problem, RaceConfig(runs=(RunChoice("sgd", 0.1), RunChoice("sgd", 0.1), RunChoice("kfac", 1.0))))
     digest = race.start_digest
@@ -140,7 +141,7 @@ def test_exact_natural_gradient_is_replaced_above_the_size_limit():
     assert not race.info.exact_allowed and "K-FAC runs instead" in race.info.notice
     fisher = race.inspect(1)
     assert [t.kind for t in fisher.tiles] == ["kfac", "qd", "diag"] and "not computed" in fisher.message
-    assert all(t.correlation.shape[0] <= 240 for t in fisher.tiles)       # pooled for drawing
+    assert all(t.correlation.shape[0] <= 240 for t in fisher.tiles)  # pooled for drawing
 
 
 def test_small_helpers():
@@ -149,19 +150,19 @@ def test_small_helpers():
     assert format_lambda(0.0) == "0" and format_lambda(1e-3) == "1e-3" and format_lambda(1.778e-3) == "1.8e-3"
     m = np.arange(36.0).reshape(6, 6) - 20
     p = pooled(m, 3)
-    assert p.shape == (3, 3) and p[0, 0] == -20 and p[2, 2] == 15     # largest magnitude, sign kept
+    assert p.shape == (3, 3) and p[0, 0] == -20 and p[2, 2] == 15  # largest magnitude, sign kept
 
 
 # ---------------------------------------------------------------------------------------------- the page
 def test_page_races_in_lockstep_and_curves_grow(qtbot, page_for):
     page = page_for(settings("xor"))
     first = page.latest
-    assert first.step == 0 and len({t.start_digest for t in first.runs}) == 1   # identical start (asserted)
+    assert first.step == 0 and len({t.start_digest for t in first.runs}) == 1  # identical start (asserted)
     assert [t.title.split()[0] for t in first.runs] == ["SGD", "K-FAC"]
     for _ in range(3):
         page.step()
     frame = wait_frame(qtbot, page, lambda f: f.step == 3)
-    assert all(list(t.steps) == [0, 1, 2, 3] for t in frame.runs)       # every run, every step, same count
+    assert all(list(t.steps) == [0, 1, 2, 3] for t in frame.runs)  # every run, every step, same count
     page.play()
     frame = wait_frame(qtbot, page, lambda f: f.step >= 40)
     page.pause()
@@ -170,7 +171,7 @@ def test_page_races_in_lockstep_and_curves_grow(qtbot, page_for):
     assert len(points) == 2 and min(points) >= 40
     assert all(t.output.shape == (96, 96) for t in page.latest.runs)
     assert "step" in page.controls.step_label.text()
-    page.loss.time_button.setChecked(True)                        # loss against each run's own time
+    page.loss.time_button.setChecked(True)  # loss against each run's own time
     x, _ = page.loss._curves[1].getData()
     np.testing.assert_array_equal(x, page.latest.runs[1].seconds)
     assert np.all(np.diff(x) >= 0) and x[-1] > 0
@@ -183,13 +184,13 @@ def test_reparametrisation_separates_sgd_but_not_undamped_exact_ng(qtbot, page_f
     page.set_damping(0.0)
     page.set_lr(1, 0.05)
     page.set_normalize(True)
-    page.set_reparam("millimetres")                     # the toggle: every run gets a twin in millimetres
+    page.set_reparam("millimetres")  # the toggle: every run gets a twin in millimetres
     frame = wait_frame(qtbot, page, lambda f: bool(f.info.twin_text) and f.step == 0)
     assert frame.info.config.damping == 0.0 and frame.info.config.normalize
     frame = race_to(qtbot, page, 20)
     sgd, ng = frame.runs
-    assert sgd.gap[0] < 1e-12 < 1e-2 < sgd.gap[-1]      # same function at the start, then apart
-    assert np.nanmax(ng.gap) < 1e-6                     # relative: invariant to rounding
+    assert sgd.gap[0] < 1e-12 < 1e-2 < sgd.gap[-1]  # same function at the start, then apart
+    assert np.nanmax(ng.gap) < 1e-6  # relative: invariant to rounding
     assert page.gap.stack.currentWidget() is page.gap.plot_widget
     page.set_reparam("none")
     frame = wait_frame(qtbot, page, lambda f: not f.info.twin_text)
@@ -200,10 +201,10 @@ def test_damping_slider_acts_on_the_running_optimizers(qtbot, page_for):
     page = page_for(settings("xor"))
     race_to(qtbot, page, 5)
     before = page.latest.runs[1]
-    page.controls.damping.slider.setValue(value_notch(0.1))      # as a user drags it
+    page.controls.damping.slider.setValue(value_notch(0.1))  # as a user drags it
     frame = wait_frame(qtbot, page, lambda f: f.runs[1].damping == pytest.approx(0.1))
     assert "λ 0.1" in frame.runs[1].title and frame.info.config.damping == pytest.approx(0.1)
-    assert frame.runs[0].damping is None                          # SGD has no metric to damp
+    assert frame.runs[0].damping is None  # SGD has no metric to damp
     assert page.latest_fisher is not None
     qtbot.waitUntil(lambda: page.latest_fisher.damping == pytest.approx(0.1), timeout=WAIT)
     # ... and it changes the trajectory: the same race with the old λ goes elsewhere
@@ -218,13 +219,13 @@ def test_damping_slider_acts_on_the_running_optimizers(qtbot, page_for):
 def test_a_refused_change_keeps_the_race_and_says_why(qtbot, page_for):
     page = page_for(settings("xor", activation="relu"))
     serial = page.latest.info.serial
-    page.set_reparam("units")                           # a ReLU network has no tanh units to swap
+    page.set_reparam("units")  # a ReLU network has no tanh units to swap
     qtbot.waitUntil(lambda: page.message.level == "error", timeout=WAIT)
     assert "tanh or sigmoid" in page.message.text
     assert page.config.reparam == "none" and page.controls.reparam.currentData() == "none"
     page.step()
     frame = wait_frame(qtbot, page, lambda f: f.step == 1)
-    assert frame.info.serial == serial                  # the race in force went on
+    assert frame.info.serial == serial  # the race in force went on
 
 
 def test_fisher_heat_maps_are_p_by_p_with_layer_blocks(qtbot, page_for):
@@ -238,16 +239,18 @@ def test_fisher_heat_maps_are_p_by_p_with_layer_blocks(qtbot, page_for):
     assert [name for name, _, _ in fisher.layers] == ["h1", "h2", "out"] and fisher.layers[-1][2] == p
     assert len(fisher.spectra["exact"]) == p and np.isfinite(fisher.cond_damped[-1])
     diag = next(t for t in fisher.tiles if t.kind == "diag").correlation
-    np.testing.assert_array_equal(diag, np.diag(np.diag(diag)))    # the diagonal keeps no correlation
-    page.inspect(0)                                                # at the other run's weights
+    np.testing.assert_array_equal(diag, np.diag(np.diag(diag)))  # the diagonal keeps no correlation
+    page.inspect(0)  # at the other run's weights
     qtbot.waitUntil(lambda: page.latest_fisher.run_label == "A", timeout=WAIT)
 
 
 def test_controls_disable_exact_ng_for_big_networks(qtbot):
     controls = RaceControls()
     qtbot.addWidget(controls)
-    race = Lockstep(build_problem(settings("xor", hidden=[45, 45])),
-                    RaceConfig(runs=(RunChoice("sgd", 0.1), RunChoice("kfac", 1.0))))
+    race = Lockstep(
+        build_problem(settings("xor", hidden=[45, 45])),
+        RaceConfig(runs=(RunChoice("sgd", 0.1), RunChoice("kfac", 1.0))),
+    )
     controls.show_config(race.config, race.info)
     item = controls.rows[1].combo.model().item(controls.rows[1].combo.findData("ng-exact"))
     assert not item.isEnabled() and "Fisher" in item.toolTip()
@@ -265,10 +268,26 @@ def test_page_wants_the_preset_and_runs_headless(qtbot, page_for):
 
 def test_gui_command_line_opens_the_comparison_for_the_preset(tmp_path):
     shot = tmp_path / "ng.png"
-    result = subprocess.run([sys.executable, "-m", "neuralviz", "gui", "--preset", "natural-gradient",
-                             "--train-steps", "20", "--screenshot", str(shot), "--quit"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120,
-                            env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "neuralviz",
+            "gui",
+            "--preset",
+            "natural-gradient",
+            "--train-steps",
+            "20",
+            "--screenshot",
+            str(shot),
+            "--quit",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     assert result.returncode == 0, result.stderr
     image = QImage(str(shot))
     assert image.width() >= 1200 and image.height() >= 800

@@ -1,5 +1,6 @@
 """conv2d forward and backward: numpy reference (ref_conv), float64 finite differences,
 PyTorch (when installed), every instruction set, bad inputs and non-contiguous views."""
+
 import numpy as np
 import pytest
 
@@ -8,32 +9,32 @@ import ref_conv
 
 # (N, C, H, W, C_out, kH, kW, stride, padding, dilation): each row exercises something.
 GEOMETRIES = [
-    (2, 1, 28, 28, 8, 5, 5, 1, 0, 1),             # benchmark (a): direct path, 1 channel
-    (2, 8, 12, 12, 16, 5, 5, 1, 0, 1),            # benchmark (b)
-    (3, 1, 8, 8, 16, 3, 3, 1, 1, 1),              # benchmark (c)
-    (2, 16, 16, 16, 32, 3, 3, 1, 1, 1),           # benchmark (d), smaller images
-    (1, 3, 7, 11, 5, 3, 3, 1, 1, 1),              # batch 1, primes, C_out not a multiple of 4
-    (2, 2, 13, 17, 3, 3, 5, (2, 1), (1, 2), 1),   # vertical stride only (direct, no transposed)
-    (2, 3, 13, 17, 7, 3, 3, 2, 1, 1),             # stride 2: im2col + GEMM
+    (2, 1, 28, 28, 8, 5, 5, 1, 0, 1),  # benchmark (a): direct path, 1 channel
+    (2, 8, 12, 12, 16, 5, 5, 1, 0, 1),  # benchmark (b)
+    (3, 1, 8, 8, 16, 3, 3, 1, 1, 1),  # benchmark (c)
+    (2, 16, 16, 16, 32, 3, 3, 1, 1, 1),  # benchmark (d), smaller images
+    (1, 3, 7, 11, 5, 3, 3, 1, 1, 1),  # batch 1, primes, C_out not a multiple of 4
+    (2, 2, 13, 17, 3, 3, 5, (2, 1), (1, 2), 1),  # vertical stride only (direct, no transposed)
+    (2, 3, 13, 17, 7, 3, 3, 2, 1, 1),  # stride 2: im2col + GEMM
     (2, 2, 11, 9, 4, 3, 2, (1, 3), (0, 1), (2, 1)),  # horizontal stride 3, asymmetric pairs
-    (2, 3, 10, 12, 5, 3, 3, 1, 2, 2),             # dilation with padding
-    (2, 4, 9, 7, 6, 1, 1, 1, 0, 1),               # pointwise 1x1: no im2col at all
-    (2, 4, 9, 7, 6, 1, 1, 2, 1, 1),               # 1x1, stride and padding: bias-only border
-    (2, 4, 9, 7, 6, 1, 1, (1, 2), 1, 1),          # 1x1 on the im2col path with padding
-    (2, 2, 5, 7, 3, 5, 7, 1, 0, 1),               # kernel = input: 1x1 output
-    (2, 2, 3, 4, 3, 5, 6, 1, 1, 1),               # kernel = padded input
-    (2, 2, 3, 4, 3, 5, 6, 2, 1, 1),               # ... on the im2col path
-    (1, 1, 1, 1, 1, 1, 1, 1, 0, 1),               # everything 1
-    (2, 1, 5, 70, 9, 3, 3, 1, 1, 1),              # wide rows: several column blocks
-    (2, 1, 19, 37, 2, 2, 4, 1, (1, 0), (3, 2)),   # 1 channel, dilation, 2 outputs
-    (2, 1, 12, 13, 4, 3, 3, 2, 0, 1),             # 1 channel, strided: im2col path
-    (2, 5, 6, 6, 1, 3, 3, 1, 1, 1),               # one output channel
-    (2, 3, 23, 29, 4, 4, 3, 3, (2, 1), (1, 2)),   # primes with strides and dilations
-    (2, 2, 4, 5, 3, 1, 3, 1, (3, 1), 1),          # padding wider than the kernel reach
-    (2, 3, 9, 4, 5, 3, 2, 1, 1, 1),               # narrow rows: grad x as one flattened row
-    (3, 1, 6, 2, 6, 2, 1, 1, 0, 1),               # narrow rows: forward as one flattened row
-    (1, 32, 6, 7, 64, 3, 3, 1, 1, 1),             # large patch and C_out: im2col + GEMM
-    (2, 256, 3, 5, 64, 1, 1, 1, 0, 1),            # ... pointwise: GEMM on x itself
+    (2, 3, 10, 12, 5, 3, 3, 1, 2, 2),  # dilation with padding
+    (2, 4, 9, 7, 6, 1, 1, 1, 0, 1),  # pointwise 1x1: no im2col at all
+    (2, 4, 9, 7, 6, 1, 1, 2, 1, 1),  # 1x1, stride and padding: bias-only border
+    (2, 4, 9, 7, 6, 1, 1, (1, 2), 1, 1),  # 1x1 on the im2col path with padding
+    (2, 2, 5, 7, 3, 5, 7, 1, 0, 1),  # kernel = input: 1x1 output
+    (2, 2, 3, 4, 3, 5, 6, 1, 1, 1),  # kernel = padded input
+    (2, 2, 3, 4, 3, 5, 6, 2, 1, 1),  # ... on the im2col path
+    (1, 1, 1, 1, 1, 1, 1, 1, 0, 1),  # everything 1
+    (2, 1, 5, 70, 9, 3, 3, 1, 1, 1),  # wide rows: several column blocks
+    (2, 1, 19, 37, 2, 2, 4, 1, (1, 0), (3, 2)),  # 1 channel, dilation, 2 outputs
+    (2, 1, 12, 13, 4, 3, 3, 2, 0, 1),  # 1 channel, strided: im2col path
+    (2, 5, 6, 6, 1, 3, 3, 1, 1, 1),  # one output channel
+    (2, 3, 23, 29, 4, 4, 3, 3, (2, 1), (1, 2)),  # primes with strides and dilations
+    (2, 2, 4, 5, 3, 1, 3, 1, (3, 1), 1),  # padding wider than the kernel reach
+    (2, 3, 9, 4, 5, 3, 2, 1, 1, 1),  # narrow rows: grad x as one flattened row
+    (3, 1, 6, 2, 6, 2, 1, 1, 0, 1),  # narrow rows: forward as one flattened row
+    (1, 32, 6, 7, 64, 3, 3, 1, 1, 1),  # large patch and C_out: im2col + GEMM
+    (2, 256, 3, 5, 64, 1, 1, 1, 0, 1),  # ... pointwise: GEMM on x itself
 ]
 IDS = ["x".join(map(str, g[:7])) + f"-s{g[7]}-p{g[8]}-d{g[9]}".replace(" ", "") for g in GEOMETRIES]
 DTYPES = [np.float32, np.float64]
@@ -90,9 +91,9 @@ def test_backward_can_skip_grad_x():
 
 # ------------------------------------------------------------------ finite differences
 FD_GEOMETRIES = [
-    (2, 1, 5, 6, 3, 3, 3, 1, 1, 1),                # direct kernels
+    (2, 1, 5, 6, 3, 3, 3, 1, 1, 1),  # direct kernels
     (1, 2, 6, 5, 2, 3, 2, (2, 1), (1, 0), (1, 2)),  # direct, vertical stride
-    (2, 2, 5, 5, 2, 2, 2, 2, 1, 1),                # im2col + col2im
+    (2, 2, 5, 5, 2, 2, 2, 2, 1, 1),  # im2col + col2im
 ]
 
 
@@ -132,8 +133,7 @@ def test_non_contiguous_inputs():
     geo = dict(stride=1, padding=(0, 0), dilation=1)
     assert not x.flags.c_contiguous and not w.flags.c_contiguous and not gy.flags.c_contiguous
     assert_close(nv.ops.conv2d(x, w, b, **geo), ref_conv.conv2d(x, w, b, **geo), np.float64, 20)
-    for ours, ref in zip(nv.ops.conv2d_backward(x, w, gy, **geo),
-                         ref_conv.conv2d_backward(x, w, gy, **geo)):
+    for ours, ref in zip(nv.ops.conv2d_backward(x, w, gy, **geo), ref_conv.conv2d_backward(x, w, gy, **geo)):
         assert_close(ours, ref, np.float64, 100)
 
 
@@ -164,8 +164,7 @@ def test_matches_torch(geom, dtype):
     tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
     ty = torch.nn.functional.conv2d(tx, tw, tb, **geo)
     ty.backward(torch.tensor(gy))
-    assert_close(nv.ops.conv2d(x, w, b, **geo), ty.detach().numpy().astype(np.float64), dtype,
-                 w[0].size)
+    assert_close(nv.ops.conv2d(x, w, b, **geo), ty.detach().numpy().astype(np.float64), dtype, w[0].size)
     for ours, ref in zip(nv.ops.conv2d_backward(x, w, gy, **geo), (tx.grad, tw.grad, tb.grad)):
         assert_close(ours, ref.numpy().astype(np.float64), dtype, gy[:, 0].size * w[0].size)
 
@@ -176,28 +175,29 @@ def _ok():
     return rng.standard_normal((2, 3, 8, 8)), rng.standard_normal((4, 3, 3, 3))
 
 
-@pytest.mark.parametrize("call, exc, match", [
-    (lambda x, w: nv.ops.conv2d(x, w[:, :2]), ValueError, "channels"),
-    (lambda x, w: nv.ops.conv2d(x[:, :, :2, :2], w), ValueError, "larger than the padded input"),
-    (lambda x, w: nv.ops.conv2d(x[:, :, :2, :2], w, dilation=2, padding=1), ValueError, "larger"),
-    (lambda x, w: nv.ops.conv2d(x[0], w), ValueError, "x must be 4-D"),
-    (lambda x, w: nv.ops.conv2d(x, w[0]), ValueError, "w must be 4-D"),
-    (lambda x, w: nv.ops.conv2d(x, w, stride=0), ValueError, "stride"),
-    (lambda x, w: nv.ops.conv2d(x, w, stride=(1, -2)), ValueError, "stride"),
-    (lambda x, w: nv.ops.conv2d(x, w, padding=-1), ValueError, "padding"),
-    (lambda x, w: nv.ops.conv2d(x, w, dilation=0), ValueError, "dilation"),
-    (lambda x, w: nv.ops.conv2d(x, w, stride=(1, 2, 3)), TypeError, "stride"),
-    (lambda x, w: nv.ops.conv2d(x.astype(np.int64), w), TypeError, "x"),
-    (lambda x, w: nv.ops.conv2d(x, w.astype(np.int32)), TypeError, "w"),
-    (lambda x, w: nv.ops.conv2d(x.astype(np.float32), w), TypeError, "dtype"),
-    (lambda x, w: nv.ops.conv2d(x, w, np.zeros(5)), ValueError, "b"),
-    (lambda x, w: nv.ops.conv2d(x, w, np.zeros(4, np.float32)), TypeError, "b"),
-    (lambda x, w: nv.ops.conv2d_backward(x, w, np.zeros((2, 4, 5, 6))), ValueError, "grad_y"),
-    (lambda x, w: nv.ops.conv2d_backward(x, w, np.zeros((2, 4, 6, 6), np.float32)), TypeError,
-     "grad_y"),
-    (lambda x, w: nv.ops.conv2d_backward(x, w[:, :1], np.zeros((2, 4, 6, 6))), ValueError,
-     "channels"),
-])
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (lambda x, w: nv.ops.conv2d(x, w[:, :2]), ValueError, "channels"),
+        (lambda x, w: nv.ops.conv2d(x[:, :, :2, :2], w), ValueError, "larger than the padded input"),
+        (lambda x, w: nv.ops.conv2d(x[:, :, :2, :2], w, dilation=2, padding=1), ValueError, "larger"),
+        (lambda x, w: nv.ops.conv2d(x[0], w), ValueError, "x must be 4-D"),
+        (lambda x, w: nv.ops.conv2d(x, w[0]), ValueError, "w must be 4-D"),
+        (lambda x, w: nv.ops.conv2d(x, w, stride=0), ValueError, "stride"),
+        (lambda x, w: nv.ops.conv2d(x, w, stride=(1, -2)), ValueError, "stride"),
+        (lambda x, w: nv.ops.conv2d(x, w, padding=-1), ValueError, "padding"),
+        (lambda x, w: nv.ops.conv2d(x, w, dilation=0), ValueError, "dilation"),
+        (lambda x, w: nv.ops.conv2d(x, w, stride=(1, 2, 3)), TypeError, "stride"),
+        (lambda x, w: nv.ops.conv2d(x.astype(np.int64), w), TypeError, "x"),
+        (lambda x, w: nv.ops.conv2d(x, w.astype(np.int32)), TypeError, "w"),
+        (lambda x, w: nv.ops.conv2d(x.astype(np.float32), w), TypeError, "dtype"),
+        (lambda x, w: nv.ops.conv2d(x, w, np.zeros(5)), ValueError, "b"),
+        (lambda x, w: nv.ops.conv2d(x, w, np.zeros(4, np.float32)), TypeError, "b"),
+        (lambda x, w: nv.ops.conv2d_backward(x, w, np.zeros((2, 4, 5, 6))), ValueError, "grad_y"),
+        (lambda x, w: nv.ops.conv2d_backward(x, w, np.zeros((2, 4, 6, 6), np.float32)), TypeError, "grad_y"),
+        (lambda x, w: nv.ops.conv2d_backward(x, w[:, :1], np.zeros((2, 4, 6, 6))), ValueError, "channels"),
+    ],
+)
 def test_bad_inputs_raise(call, exc, match):
     x, w = _ok()
     with pytest.raises(exc, match=match):

@@ -1,4 +1,5 @@
 """The optional CUDA backend: skipped (with the reason) where no GPU is usable."""
+
 import numpy as np
 import pytest
 

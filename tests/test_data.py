@@ -1,4 +1,5 @@
 """Tests of neuralviz.data: shapes, determinism, semantics of every generator, IDX files, option errors."""
+
 import math
 import os
 import pickle
@@ -11,10 +12,23 @@ import neuralviz.data as data
 
 FILE_FREE = [n for n in data.names() if n not in ("mnist", "fashion_mnist")]
 # Small sizes keep the whole file fast; every generator still runs through all its code paths.
-SMALL = {"xor": {"n": 200}, "circles": {"n": 200}, "gaussians": {"n": 200}, "spirals": {"n": 200},
-         "moons": {"n": 200}, "checkerboard": {"n": 200}, "sine": {"n": 100}, "step": {"n": 100},
-         "abs": {"n": 100}, "digits": {}, "shapes": {"n": 120}, "sine_forecast": {"n": 100},
-         "adding": {"n": 100}, "copy": {"n": 100}, "story_qa": {"n": 150}}
+SMALL = {
+    "xor": {"n": 200},
+    "circles": {"n": 200},
+    "gaussians": {"n": 200},
+    "spirals": {"n": 200},
+    "moons": {"n": 200},
+    "checkerboard": {"n": 200},
+    "sine": {"n": 100},
+    "step": {"n": 100},
+    "abs": {"n": 100},
+    "digits": {},
+    "shapes": {"n": 120},
+    "sine_forecast": {"n": 100},
+    "adding": {"n": 100},
+    "copy": {"n": 100},
+    "story_qa": {"n": 150},
+}
 
 EXPECTED = {  # name: (task, x_train shape without N, y shape without N, num_classes, x dtype)
     "xor": ("classification", (2,), (), 2, np.float32),
@@ -44,6 +58,7 @@ def same(a, b):
 
 
 # ---------------------------------------------------------------------------------------------- every dataset
+
 
 def test_every_registered_dataset_is_covered():
     assert set(FILE_FREE) == set(EXPECTED) == set(SMALL)
@@ -83,7 +98,7 @@ def test_same_seed_same_arrays_and_options_regenerate(name):
     a = data.load(name, seed=3, **SMALL[name])
     b = data.load(name, seed=3, **SMALL[name])
     assert same(a, b)
-    c = data.load(a.name, seed=a.seed, **a.options)       # what the app saves and restores
+    c = data.load(a.name, seed=a.seed, **a.options)  # what the app saves and restores
     assert same(a, c)
     assert pickle.loads(pickle.dumps(a.options)) == a.options
 
@@ -112,7 +127,7 @@ def test_generator_seed_is_accepted_and_not_recorded():
 
 def test_test_fraction_sizes():
     ds = data.load("circles", n=500)
-    assert (ds.n_train, ds.n_test) == (250, 250)       # Playground's 50 % default
+    assert (ds.n_train, ds.n_test) == (250, 250)  # Playground's 50 % default
     ds = data.load("circles", n=101, test_fraction=0.3)
     assert (ds.n_train, ds.n_test) == (71, 30)
     ds = data.load("circles", n=40, test_fraction=0.0)
@@ -121,6 +136,7 @@ def test_test_fraction_sizes():
 
 # ---------------------------------------------------------------------------------------------- planar
 
+
 def all_points(ds):
     return np.concatenate([ds.x_train, ds.x_test]).astype(np.float64), np.concatenate([ds.y_train, ds.y_test])
 
@@ -128,7 +144,7 @@ def all_points(ds):
 def test_xor_labels_follow_quadrants_without_noise():
     x, y = all_points(data.load("xor", n=400, dtype="float64"))
     np.testing.assert_array_equal(y, (x[:, 0] * x[:, 1] < 0).astype(np.int64))
-    assert np.abs(x).min() >= 0.3 and np.abs(x).max() <= 5.3      # Playground's padding off the axes
+    assert np.abs(x).min() >= 0.3 and np.abs(x).max() <= 5.3  # Playground's padding off the axes
 
 
 def test_circles_match_the_playground_radii():
@@ -147,15 +163,26 @@ def test_checkerboard_labels_without_noise():
     np.testing.assert_array_equal(y, (cell[:, 0] + cell[:, 1]) % 3)
 
 
-@pytest.mark.parametrize("name,classes", [("gaussians", 2), ("gaussians", 5), ("spirals", 2), ("spirals", 3),
-                                          ("circles", 4), ("checkerboard", 2), ("xor", None), ("moons", None)])
+@pytest.mark.parametrize(
+    "name,classes",
+    [
+        ("gaussians", 2),
+        ("gaussians", 5),
+        ("spirals", 2),
+        ("spirals", 3),
+        ("circles", 4),
+        ("checkerboard", 2),
+        ("xor", None),
+        ("moons", None),
+    ],
+)
 def test_class_balance(name, classes):
     opts = {"classes": classes} if classes else {}
     _, y = all_points(data.load(name, n=600, noise=0.0, **opts))
     k = classes or 2
     counts = np.bincount(y, minlength=k)
     assert counts.sum() == 600
-    assert counts.min() >= 0.75 * 600 / k      # exact for the per-class generators, near for xor/checkerboard
+    assert counts.min() >= 0.75 * 600 / k  # exact for the per-class generators, near for xor/checkerboard
 
 
 def test_noise_changes_points_or_labels():
@@ -164,7 +191,7 @@ def test_noise_changes_points_or_labels():
     assert noisy.x_train.std() > clean.x_train.std()
     _, y0 = all_points(data.load("xor", n=400, noise=0.0))
     _, y1 = all_points(data.load("xor", n=400, noise=0.5))
-    assert (y0 != y1).mean() > 0.05    # same points (same seed), labels read at displaced points
+    assert (y0 != y1).mean() > 0.05  # same points (same seed), labels read at displaced points
 
 
 def test_gaussian_blob_centres():
@@ -188,6 +215,7 @@ def test_gaussian_noise_stays_mostly_in_playground_domain(name):
 
 # ---------------------------------------------------------------------------------------------- features
 
+
 def test_expand_features_values_and_order():
     x = np.array([[0.5, -2.0], [3.0, 1.5]], dtype=np.float32)
     assert data.PLAYGROUND_FEATURES == ["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"]
@@ -199,16 +227,19 @@ def test_expand_features_values_and_order():
     picked = data.expand_features(x.astype(np.float64), ["sin(x2)", "x1^2"])
     assert picked.dtype == np.float64
     np.testing.assert_allclose(picked, np.stack([np.sin(x2), x1 * x1], axis=1).astype(np.float64), rtol=1e-6)
-    np.testing.assert_array_equal(data.expand_features(x), x)          # default: the raw inputs
+    np.testing.assert_array_equal(data.expand_features(x), x)  # default: the raw inputs
     assert data.expand_features(np.array([[1, 2]]), ["x1*x2"]).tolist() == [[2.0]]
 
 
-@pytest.mark.parametrize("x,features,match", [
-    (np.zeros((3, 2)), ["x3"], "unknown feature 'x3'"),
-    (np.zeros((3, 2)), [], "empty"),
-    (np.zeros((3, 2)), ["x1", "x1"], "repeat"),
-    (np.zeros((3, 3)), ["x1"], r"shape \(N, 2\)"),
-])
+@pytest.mark.parametrize(
+    "x,features,match",
+    [
+        (np.zeros((3, 2)), ["x3"], "unknown feature 'x3'"),
+        (np.zeros((3, 2)), [], "empty"),
+        (np.zeros((3, 2)), ["x1", "x1"], "repeat"),
+        (np.zeros((3, 3)), ["x1"], r"shape \(N, 2\)"),
+    ],
+)
 def test_expand_features_errors(x, features, match):
     with pytest.raises(ValueError, match=match):
         data.expand_features(x, features)
@@ -216,8 +247,10 @@ def test_expand_features_errors(x, features, match):
 
 # ---------------------------------------------------------------------------------------------- regression
 
-@pytest.mark.parametrize("name,f", [("sine", lambda x: np.sin(np.pi * x)), ("step", lambda x: (x >= 0) * 1.0),
-                                    ("abs", np.abs)])
+
+@pytest.mark.parametrize(
+    "name,f", [("sine", lambda x: np.sin(np.pi * x)), ("step", lambda x: (x >= 0) * 1.0), ("abs", np.abs)]
+)
 def test_regression_targets(name, f):
     ds = data.load(name, n=300, dtype="float64")
     x, y = all_points(ds)
@@ -236,9 +269,72 @@ def test_sine_frequency():
 # ---------------------------------------------------------------------------------------------- images
 
 DIGIT_COUNTS = [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
-FIRST_DIGIT = [0, 0, 5, 13, 9, 1, 0, 0, 0, 0, 13, 15, 10, 15, 5, 0, 0, 3, 15, 2, 0, 11, 8, 0, 0, 4, 12, 0, 0, 8, 8,
-               0, 0, 5, 8, 0, 0, 9, 8, 0, 0, 4, 11, 0, 1, 12, 7, 0, 0, 2, 14, 5, 10, 12, 0, 0, 0, 0, 6, 13, 10, 0, 0,
-               0]  # the first row of scikit-learn's digits.csv.gz, a 0
+FIRST_DIGIT = [
+    0,
+    0,
+    5,
+    13,
+    9,
+    1,
+    0,
+    0,
+    0,
+    0,
+    13,
+    15,
+    10,
+    15,
+    5,
+    0,
+    0,
+    3,
+    15,
+    2,
+    0,
+    11,
+    8,
+    0,
+    0,
+    4,
+    12,
+    0,
+    0,
+    8,
+    8,
+    0,
+    0,
+    5,
+    8,
+    0,
+    0,
+    9,
+    8,
+    0,
+    0,
+    4,
+    11,
+    0,
+    1,
+    12,
+    7,
+    0,
+    0,
+    2,
+    14,
+    5,
+    10,
+    12,
+    0,
+    0,
+    0,
+    0,
+    6,
+    13,
+    10,
+    0,
+    0,
+    0,
+]  # the first row of scikit-learn's digits.csv.gz, a 0
 
 
 def test_digits_are_the_real_1797_images():
@@ -247,7 +343,7 @@ def test_digits_are_the_real_1797_images():
     assert x.shape == (1797, 1, 8, 8)
     assert np.bincount(y).tolist() == DIGIT_COUNTS
     assert x.min() == 0.0 and x.max() == 1.0
-    np.testing.assert_array_equal(np.unique(x * 16), np.arange(17))        # counts 0..16 scaled by 1/16
+    np.testing.assert_array_equal(np.unique(x * 16), np.arange(17))  # counts 0..16 scaled by 1/16
     first = np.array(FIRST_DIGIT).reshape(1, 8, 8) / 16.0
     hits = [i for i in range(len(x)) if np.array_equal(x[i], first)]
     assert len(hits) == 1 and y[hits[0]] == 0
@@ -270,11 +366,11 @@ def test_shapes_classes_positions_and_size_option():
     assert np.bincount(y).tolist() == [100, 100, 100, 100]
     assert x.min() >= 0.0 and x.max() <= 1.0
     mass = x.sum(axis=(1, 2, 3))
-    assert mass.min() > 5.0                                  # every image shows a shape
+    assert mass.min() > 5.0  # every image shows a shape
     rows = np.arange(20)
     centroid_row = (x[:, 0].sum(axis=2) * rows).sum(axis=1) / mass
     centroid_col = (x[:, 0].sum(axis=1) * rows).sum(axis=1) / mass
-    assert centroid_row.std() > 1.5 and centroid_col.std() > 1.5      # shapes sit at many positions
+    assert centroid_row.std() > 1.5 and centroid_col.std() > 1.5  # shapes sit at many positions
     # Discs fill ~π/4 of their bounding box, crosses much less: the classes really differ.
     box = (x[:, 0] > 0.05).any(axis=1).sum(axis=1) * (x[:, 0] > 0.05).any(axis=2).sum(axis=1)
     fill = (x[:, 0] > 0.5).sum(axis=(1, 2)) / box
@@ -284,6 +380,7 @@ def test_shapes_classes_positions_and_size_option():
 
 
 # ---------------------------------------------------------------------------------------------- IDX / MNIST
+
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])
 @pytest.mark.parametrize("suffix", ["", ".gz"])
@@ -299,7 +396,7 @@ def test_idx_round_trip(tmp_path, dtype, suffix):
 def test_idx_header_layout(tmp_path):
     path = tmp_path / "labels"
     data.write_idx(path, np.array([3, 1, 4], dtype=np.uint8))
-    assert path.read_bytes() == bytes([0, 0, 8, 1, 0, 0, 0, 3, 3, 1, 4])     # magic 0x00000801, big-endian size
+    assert path.read_bytes() == bytes([0, 0, 8, 1, 0, 0, 0, 3, 3, 1, 4])  # magic 0x00000801, big-endian size
 
 
 def idx_bytes(array):
@@ -307,14 +404,17 @@ def idx_bytes(array):
     return bytes([0, 0, 8, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
 
 
-@pytest.mark.parametrize("content,match", [
-    (b"\x00\x00", "too short"),
-    (b"\x01\x00\x08\x01\x00\x00\x00\x01\x05", "bad magic"),
-    (b"\x00\x00\x07\x01\x00\x00\x00\x01\x05", "bad magic"),          # unknown type code
-    (b"\x00\x00\x08\x03\x00\x00\x00\x01", "truncated header"),
-    (idx_bytes(np.zeros((4, 3, 3)))[:-1], "size mismatch"),
-    (idx_bytes(np.zeros((4,))) + b"\x00", "size mismatch"),
-])
+@pytest.mark.parametrize(
+    "content,match",
+    [
+        (b"\x00\x00", "too short"),
+        (b"\x01\x00\x08\x01\x00\x00\x00\x01\x05", "bad magic"),
+        (b"\x00\x00\x07\x01\x00\x00\x00\x01\x05", "bad magic"),  # unknown type code
+        (b"\x00\x00\x08\x03\x00\x00\x00\x01", "truncated header"),
+        (idx_bytes(np.zeros((4, 3, 3)))[:-1], "size mismatch"),
+        (idx_bytes(np.zeros((4,))) + b"\x00", "size mismatch"),
+    ],
+)
 def test_corrupt_idx_raises_naming_the_file(tmp_path, content, match):
     path = tmp_path / "broken-idx"
     path.write_bytes(content)
@@ -394,10 +494,11 @@ def test_asset_path_errors_name_both_places():
     assert data.asset_path("data/digits.csv.gz").is_file()
     with pytest.raises(FileNotFoundError) as err:
         data.asset_path("data/no-such-file.bin")
-    assert str(err.value).count("no-such-file.bin") == 3    # the request, the package place, the repo place
+    assert str(err.value).count("no-such-file.bin") == 3  # the request, the package place, the repo place
 
 
 # ---------------------------------------------------------------------------------------------- sequences
+
 
 def test_adding_problem_targets():
     ds = data.load("adding", n=200, length=15, dtype="float64")
@@ -427,12 +528,12 @@ def test_copy_task_layout():
     K, L, D = 5, 3, 4
     x, y = ds.x_train, ds.y_train
     assert x.shape[1:] == (2 * L + D, K + 2) and y.shape[1:] == (2 * L + D,)
-    np.testing.assert_array_equal(x.sum(axis=2), 1.0)                     # one-hot rows
+    np.testing.assert_array_equal(x.sum(axis=2), 1.0)  # one-hot rows
     tokens = x.argmax(axis=2)
-    assert (tokens[:, :L] < K).all() and (tokens[:, L:L + D - 1] == K).all()
-    assert (tokens[:, L + D - 1] == K + 1).all() and (tokens[:, L + D:] == K).all()
-    np.testing.assert_array_equal(y[:, L + D:], tokens[:, :L])             # repeat the symbols
-    assert (y[:, :L + D] == K).all()
+    assert (tokens[:, :L] < K).all() and (tokens[:, L : L + D - 1] == K).all()
+    assert (tokens[:, L + D - 1] == K + 1).all() and (tokens[:, L + D :] == K).all()
+    np.testing.assert_array_equal(y[:, L + D :], tokens[:, :L])  # repeat the symbols
+    assert (y[:, : L + D] == K).all()
     assert ds.num_classes == K + 1 and ds.class_names[-1] == "blank"
     assert ds.decode(x[0]).split()[L + D - 1] == ">"
     assert ds.decode(y[:2])[0].split()[-L:] == [ds.vocab[t] for t in tokens[0, :L]]
@@ -442,7 +543,6 @@ def test_copy_task_layout():
     assert last.x_train.shape[1:] == (L + D, K + 2) and last.y_train.shape == (last.n_train,)
     np.testing.assert_array_equal(last.y_train, last.x_train[:, 0].argmax(axis=1))
     assert (last.x_train[:, -1].argmax(axis=1) == K + 1).all()
-
 
 
 def answer_by_simulation(text: str, places: list[str]) -> str:
@@ -457,13 +557,13 @@ def answer_by_simulation(text: str, places: list[str]) -> str:
         if words[0] == "where":
             obj = words[-2]
             return actor_at[holder[obj]] if holder.get(obj) else object_at[obj]
-        if words[0] == "the":                                   # "the ring is in the cave"
+        if words[0] == "the":  # "the ring is in the cave"
             object_at[words[1]], holder[words[1]] = place, None
-        elif place is not None:                                 # "bilbo went (back) to the cave"
+        elif place is not None:  # "bilbo went (back) to the cave"
             actor_at[words[0]] = place
         elif words[1] in ("took", "picked", "grabbed"):
             holder[words[-1] if words[-1] != "there" else words[-2]] = words[0]
-        else:                                                   # dropped / left / put down
+        else:  # dropped / left / put down
             obj = words[-2] if words[-1] == "there" else words[-1]
             holder[obj], object_at[obj] = None, actor_at[words[0]]
     raise AssertionError(f"no question in {text!r}")
@@ -481,13 +581,13 @@ def test_story_answers_follow_from_the_story(padding):
     assert (pad_column == 0).any() and ds.vocab[0] == "<pad>"
     last_words = ds.x_train[:, -1] if padding == "pre" else None
     if last_words is not None:
-        assert (np.array(ds.vocab)[last_words] == "?").all()             # the question ends every row
+        assert (np.array(ds.vocab)[last_words] == "?").all()  # the question ends every row
 
 
 def test_story_vocab_and_balance():
     a = data.load("story_qa", n=400, seed=1)
     b = data.load("story_qa", n=100, seed=2)
-    assert a.vocab == b.vocab                       # vocabulary never depends on the seed
+    assert a.vocab == b.vocab  # vocabulary never depends on the seed
     assert len(set(a.vocab)) == len(a.vocab)
     assert a.x_train.max() < len(a.vocab) and a.class_names == ["shire", "cave", "forest", "river"]
     counts = np.bincount(np.concatenate([a.y_train, a.y_test]), minlength=4)
@@ -500,6 +600,7 @@ def test_story_vocab_and_balance():
 
 
 # ---------------------------------------------------------------------------------------------- Dataset API
+
 
 def test_batches_cover_the_split_once():
     ds = data.load("moons", n=103, test_fraction=0.0)
@@ -516,7 +617,7 @@ def test_batches_cover_the_split_once():
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
     rng = np.random.default_rng(0)
     epoch1 = next(ds.batches(10, rng=rng))[0]
-    epoch2 = next(ds.batches(10, rng))[0]                  # a Generator passed as seed advances too
+    epoch2 = next(ds.batches(10, rng))[0]  # a Generator passed as seed advances too
     assert not np.array_equal(epoch1, epoch2)
     ordered = next(ds.batches(5, shuffle=False))[0]
     np.testing.assert_array_equal(ordered, ds.x_train[:5])
@@ -576,27 +677,31 @@ def test_describe_and_defaults():
 
 # ---------------------------------------------------------------------------------------------- option errors
 
-@pytest.mark.parametrize("name,options,match", [
-    ("xor", {"n": -5}, r"option n=-5 is outside"),
-    ("xor", {"n": 2.5}, r"option n=2.5 must be an integer"),
-    ("xor", {"n": True}, r"option n=True must be an integer"),
-    ("xor", {"noise": 0.7}, r"option noise=0.7 is outside \[0.0, 0.5\]"),
-    ("xor", {"noise": -0.1}, r"option noise=-0.1"),
-    ("xor", {"noise": float("nan")}, r"option noise=nan"),
-    ("xor", {"noise": "high"}, r"option noise='high' must be a number"),
-    ("xor", {"classes": 3}, r"unknown option 'classes'"),
-    ("moons", {"nosie": 0.1}, r"unknown option 'nosie'.*noise"),
-    ("circles", {"classes": 1}, r"option classes=1"),
-    ("circles", {"test_fraction": 1.0}, r"option test_fraction=1.0"),
-    ("circles", {"dtype": "int32"}, r"option dtype='int32'"),
-    ("circles", {"n": 4, "test_fraction": 0.9}, r"option n=4 leaves no training"),
-    ("digits", {"n": 5}, r"option n=5"),
-    ("shapes", {"size": 4}, r"option size=4"),
-    ("copy", {"target": "all"}, r"option target='all' is not one of"),
-    ("story_qa", {"places": 1}, r"option places=1"),
-    ("story_qa", {"dtype": "float64"}, r"unknown option 'dtype'"),
-    ("adding", {"length": 1}, r"option length=1"),
-])
+
+@pytest.mark.parametrize(
+    "name,options,match",
+    [
+        ("xor", {"n": -5}, r"option n=-5 is outside"),
+        ("xor", {"n": 2.5}, r"option n=2.5 must be an integer"),
+        ("xor", {"n": True}, r"option n=True must be an integer"),
+        ("xor", {"noise": 0.7}, r"option noise=0.7 is outside \[0.0, 0.5\]"),
+        ("xor", {"noise": -0.1}, r"option noise=-0.1"),
+        ("xor", {"noise": float("nan")}, r"option noise=nan"),
+        ("xor", {"noise": "high"}, r"option noise='high' must be a number"),
+        ("xor", {"classes": 3}, r"unknown option 'classes'"),
+        ("moons", {"nosie": 0.1}, r"unknown option 'nosie'.*noise"),
+        ("circles", {"classes": 1}, r"option classes=1"),
+        ("circles", {"test_fraction": 1.0}, r"option test_fraction=1.0"),
+        ("circles", {"dtype": "int32"}, r"option dtype='int32'"),
+        ("circles", {"n": 4, "test_fraction": 0.9}, r"option n=4 leaves no training"),
+        ("digits", {"n": 5}, r"option n=5"),
+        ("shapes", {"size": 4}, r"option size=4"),
+        ("copy", {"target": "all"}, r"option target='all' is not one of"),
+        ("story_qa", {"places": 1}, r"option places=1"),
+        ("story_qa", {"dtype": "float64"}, r"unknown option 'dtype'"),
+        ("adding", {"length": 1}, r"option length=1"),
+    ],
+)
 def test_bad_options_are_named(name, options, match):
     with pytest.raises(ValueError, match=match):
         data.load(name, **options)

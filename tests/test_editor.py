@@ -5,6 +5,7 @@ is saved, reopened and trained; shapes are checked after every edit and a failin
 the right node; every edit can be undone; bad input (a cycle, a bad value, a corrupt file) is refused
 with a reason and never loses the drawing.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,9 +50,12 @@ def test_model_is_the_spec_and_round_trips():
     m = xor_model()
     spec = m.to_spec()
     assert [(l["id"], l["type"], l["inputs"]) for l in spec["layers"]] == [
-        ("dense1", "dense", ["input"]), ("tanh1", "tanh", ["dense1"]), ("dense2", "dense", ["tanh1"])]
+        ("dense1", "dense", ["input"]),
+        ("tanh1", "tanh", ["dense1"]),
+        ("dense2", "dense", ["tanh1"]),
+    ]
     assert spec["output"] == "dense2" and set(spec["layout"]) == {"input", "dense1", "tanh1", "dense2"}
-    net = nv.Network.from_spec(spec)                       # the engine takes it as it is
+    net = nv.Network.from_spec(spec)  # the engine takes it as it is
     assert net.output_shape == (1,) and net.num_parameters() == 2 * 4 + 4 + 4 + 1
     again = GraphModel.from_spec(json.loads(json.dumps(spec)))
     assert again.to_spec() == spec
@@ -74,7 +78,7 @@ def test_model_edits_and_refusals():
         m.rename("tanh1", "dense1")
     with pytest.raises(EditRefused, match="'input'"):
         m.rename("tanh1", "input")
-    assert m.connect("input", "tanh1") == "dense1"        # a single-input layer: the wire is replaced
+    assert m.connect("input", "tanh1") == "dense1"  # a single-input layer: the wire is replaced
     m.connect("dense1", "tanh1")
     add = m.add_layer("add", inputs=["dense1", "tanh1"])  # a merge takes several
     assert m.layers[add]["inputs"] == ["dense1", "tanh1"]
@@ -92,8 +96,15 @@ def test_opening_bad_specs_says_why():
     with pytest.raises(SpecError, match="does not exist"):
         GraphModel.from_spec({"input_shape": [2], "layers": [{"id": "h", "type": "relu", "inputs": ["x"]}]})
     with pytest.raises(SpecError, match="cycle"):
-        GraphModel.from_spec({"input_shape": [2], "layers": [
-            {"id": "a", "type": "add", "inputs": ["input", "b"]}, {"id": "b", "type": "relu", "inputs": ["a"]}]})
+        GraphModel.from_spec(
+            {
+                "input_shape": [2],
+                "layers": [
+                    {"id": "a", "type": "add", "inputs": ["input", "b"]},
+                    {"id": "b", "type": "relu", "inputs": ["a"]},
+                ],
+            }
+        )
 
 
 def test_inference_flags_exactly_the_failing_node():
@@ -106,7 +117,7 @@ def test_inference_flags_exactly_the_failing_node():
     assert set(inf.errors()) == {conv}
     assert "conv2d needs image input" in inf.nodes[conv].error and conv in inf.nodes[conv].error
     assert inf.nodes["relu1"].blocked_by == conv and not inf.nodes["relu1"].error
-    assert inf.ok and inf.params == 12 + 5          # the broken branch does not feed the output
+    assert inf.ok and inf.params == 12 + 5  # the broken branch does not feed the output
     m.set_output("relu1")
     assert not ShapeChecker().infer(m).ok
 
@@ -117,7 +128,7 @@ def test_palette_catalog_covers_every_layer_type_and_parses_values():
         shape = {"Convolution": [1, 8, 8], "Recurrent": [5, 3]}.get(kind.category, [4])
         m = GraphModel("t", shape)
         lid = m.add_layer(kind.type, inputs=["input"] * (2 if kind.category == "Merge" else 1))
-        assert ShapeChecker().infer(m).nodes[lid].ok, kind.type   # the starting values build
+        assert ShapeChecker().infer(m).nodes[lid].ok, kind.type  # the starting values build
     units = KINDS["dense"].param("units")
     assert units.parse(" 16 ") == 16
     for bad, reason in (("0", "≥ 1"), ("8.5", "whole number"), ("", "needs a value"), ("x", "whole number")):
@@ -138,12 +149,12 @@ def test_templates_build_and_layout_flows_left_to_right():
         assert net.num_parameters() > 0, key
         m = GraphModel.from_spec(template.network())
         pos = auto_layout(m)
-        for src, dst, _ in m.edges():          # one row: every wire points right
+        for src, dst, _ in m.edges():  # one row: every wire points right
             assert pos[src][0] < pos[dst][0], (key, src, dst)
     m = GraphModel.from_spec(TEMPLATES["residual"].network())
     pos = auto_layout(m, canvas=(1000, 800))
     rows = sorted({round(y) for _, y in pos.values()})
-    assert len(rows) > 1                       # a long chain wraps into rows on a wide-ish canvas
+    assert len(rows) > 1  # a long chain wraps into rows on a wide-ish canvas
     # the block and its skip stay on one row (the cut goes where one wire crosses)
     assert len({round(pos[k][1]) for k in ("act0", "conv1", "act1", "conv2", "skip")}) == 1
 
@@ -210,14 +221,14 @@ def palette_double_click(page, layer_type: str) -> None:
     item = page.palette._items[layer_type]
     tree.scrollToItem(item)
     centre = tree.visualItemRect(item).center()
-    QTest.mouseClick(tree.viewport(), LEFT, NOMOD, centre)     # Qt 6's mouseDClick sends only the
-    QTest.mouseDClick(tree.viewport(), LEFT, NOMOD, centre)    # double-click itself
+    QTest.mouseClick(tree.viewport(), LEFT, NOMOD, centre)  # Qt 6's mouseDClick sends only the
+    QTest.mouseDClick(tree.viewport(), LEFT, NOMOD, centre)  # double-click itself
 
 
 def test_build_xor_mlp_with_the_mouse_save_and_reopen(qtbot, page, tmp_path):
     page.new_empty()
     page.scene.select(["input"])
-    palette_double_click(page, "dense")           # added after the selected node, wired to it
+    palette_double_click(page, "dense")  # added after the selected node, wired to it
     first = page.scene.selected_nodes()[0]
     assert page.document.model.layers[first]["inputs"] == ["input"]
     palette_double_click(page, "tanh")
@@ -234,14 +245,17 @@ def test_build_xor_mlp_with_the_mouse_save_and_reopen(qtbot, page, tmp_path):
     model = page.document.model
     spec = model.to_spec()
     assert [(l["type"], l.get("units"), l["inputs"]) for l in spec["layers"]] == [
-        ("dense", 4, ["input"]), ("tanh", None, [first]), ("dense", 1, ["a1"])]
+        ("dense", 4, ["input"]),
+        ("tanh", None, [first]),
+        ("dense", 1, ["a1"]),
+    ]
     assert page.document.inference.ok and page.document.inference.params == 17
-    assert page.scene.edges[("a1", out, 0)].label == "4"       # the wire shows its tensor shape
+    assert page.scene.edges[("a1", out, 0)].label == "4"  # the wire shows its tensor shape
     path = tmp_path / "xor.json"
     assert page.save_spec(path)
     page.new_from_template("lenet")
     assert page.open_spec(path)
-    assert page.document.model.to_spec() == spec                # positions included
+    assert page.document.model.to_spec() == spec  # positions included
     # Tab on the canvas opens the search; Enter adds the best match
     page.view.setFocus()
     QTest.keyClick(page.view, Qt.Key.Key_Tab)
@@ -261,7 +275,7 @@ def test_residual_cnn_round_trip_and_training_in_the_studio(qtbot, window, page,
     act1 = page.add_layer("relu", after=c1)
     c2 = page.add_layer("conv2d", after=act1, params={"channels": 8, "kernel_size": 3, "padding": 1})
     skip = page.add_layer("add", after=c2)
-    wire(page, act0, skip)                                      # the skip, drawn with the mouse
+    wire(page, act0, skip)  # the skip, drawn with the mouse
     flat = page.add_layer("flatten", after=skip)
     page.add_layer("dense", after=flat, params={"units": 10})
     page.auto_layout()
@@ -280,9 +294,13 @@ def test_residual_cnn_round_trip_and_training_in_the_studio(qtbot, window, page,
     # the drawing trains in the studio
     assert page.train()
     assert window.tabs.currentWidget() is window.studio_page
-    qtbot.waitUntil(lambda: window.info.settings.dataset == "digits" and
-                    [l["type"] for l in window.info.settings.network["layers"]] ==
-                    [l["type"] for l in spec["layers"]], timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: (
+            window.info.settings.dataset == "digits"
+            and [l["type"] for l in window.info.settings.network["layers"]] == [l["type"] for l in spec["layers"]]
+        ),
+        timeout=WAIT,
+    )
     window.train_steps(3)
     qtbot.waitUntil(lambda: window.latest.final and window.latest.step == 3, timeout=WAIT)
 
@@ -303,7 +321,7 @@ def test_undo_redo_round_trips_every_edit(page):
     states.append(d.model.state())
     did(page.set_param(h, "units", 3))
     did(page.rename(a, "act"))
-    did(page.connect_layers("input", "act"))                    # replaces the wire from h
+    did(page.connect_layers("input", "act"))  # replaces the wire from h
     page.scene.select([h])
     page.copy_selection()
     assert page.paste()
@@ -326,7 +344,7 @@ def test_shape_error_is_flagged_on_the_right_node(qtbot, page, tmp_path):
     page.open_preset("digits-cnn")
     d = page.document
     assert d.inference.ok
-    assert page.set_param("c2", "kernel_size", 7)                # 4x4 maps cannot take a 7x7 kernel
+    assert page.set_param("c2", "kernel_size", 7)  # 4x4 maps cannot take a 7x7 kernel
     errors = d.inference.errors()
     assert list(errors) == ["c2"] and "larger than the padded input" in errors["c2"]
     assert page.scene.nodes["c2"].info.error and not page.scene.nodes["c1"].info.error
@@ -344,7 +362,7 @@ def test_shape_error_is_flagged_on_the_right_node(qtbot, page, tmp_path):
 def test_a_cycle_is_refused_at_connect_time(page):
     page.open_preset("xor")
     before = page.document.model.state()
-    wire(page, "out", "h1")                                     # dragged with the mouse
+    wire(page, "out", "h1")  # dragged with the mouse
     assert page.document.model.state() == before
     assert page.message.level == "error" and "cycle" in page.message.text
     assert "h1 → a1 → h2 → a2 → out" in page.message.text
@@ -387,7 +405,7 @@ def test_every_preset_opens_laid_out(page):
         assert model.has_layout() and page.document.inference.ok, name
         assert set(page.scene.nodes) == set(model.nodes())
         boxes = [page.scene.nodes[lid].scene_box() for lid in model.nodes()]
-        assert not any(a.intersects(b) for i, a in enumerate(boxes) for b in boxes[i + 1:]), name
+        assert not any(a.intersects(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :]), name
 
 
 def test_rubber_band_copy_paste_delete_and_view_controls(page):
@@ -405,7 +423,7 @@ def test_rubber_band_copy_paste_delete_and_view_controls(page):
     assert len(pasted) == 2 and set(pasted).isdisjoint({"h1", "a1"})
     new_h = [p for p in pasted if d.model.layers[p]["type"] == "dense"][0]
     new_a = [p for p in pasted if p != new_h][0]
-    assert d.model.layers[new_a]["inputs"] == [new_h]          # the wire between them came along
+    assert d.model.layers[new_a]["inputs"] == [new_h]  # the wire between them came along
     QTest.keyClick(page.view, Qt.Key.Key_Delete)
     assert set(pasted).isdisjoint(d.model.layers)
     # moving a node by dragging it is one undoable step
@@ -424,8 +442,16 @@ def test_rubber_band_copy_paste_delete_and_view_controls(page):
     # zoom with the wheel, pan with the middle button
     zoom = page.view.zoom
     vp = page.view.viewport()
-    wheel = QWheelEvent(QPointF(200, 200), QPointF(page.view.mapToGlobal(QPoint(200, 200))), QPoint(0, 0),
-                        QPoint(0, 240), Qt.MouseButton.NoButton, NOMOD, Qt.ScrollPhase.NoScrollPhase, False)
+    wheel = QWheelEvent(
+        QPointF(200, 200),
+        QPointF(page.view.mapToGlobal(QPoint(200, 200))),
+        QPoint(0, 0),
+        QPoint(0, 240),
+        Qt.MouseButton.NoButton,
+        NOMOD,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(vp, wheel)
     assert page.view.zoom > zoom * 1.2
     h = page.view.horizontalScrollBar().value()
@@ -443,12 +469,12 @@ def test_palette_drags_layers_and_fonts_scale_the_canvas(qtbot, window, page):
     page.open_preset("xor")
     x, y = page.document.model.positions["a1"]
     width = page.scene.nodes["a1"].size()[0]
-    window.large_fonts_action.setChecked(True)                # the window's switch reaches the canvas
+    window.large_fonts_action.setChecked(True)  # the window's switch reaches the canvas
     assert page.scene.unit == 1.5 and page.scene.nodes["a1"].size()[0] > 1.3 * width
     assert page.scene.nodes["a1"].pos() == QPointF(1.5 * x, 1.5 * y)
-    assert page.document.model.positions["a1"] == (x, y)      # the saved layout does not change
+    assert page.document.model.positions["a1"] == (x, y)  # the saved layout does not change
     zoom = page.view.zoom
-    page.actions["panels"].trigger()                          # canvas only, for the projector
+    page.actions["panels"].trigger()  # canvas only, for the projector
     qtbot.waitUntil(lambda: page.view.zoom > zoom * 1.05, timeout=WAIT)
     assert not page.palette.isVisible() and not page.inspector.isVisible()
     page.actions["panels"].trigger()
@@ -465,7 +491,7 @@ def test_live_thumbnails_and_export(qtbot, window, page, tmp_path):
     node = page.scene.nodes["h1"]
     assert node.band and node.thumbnail_caption().startswith("units 1–")
     assert node.thumbnails[0].width() == 40 and page.scene.nodes["input"].thumbnails
-    page.open_preset("digits-cnn")      # another network than the studio's: no stale pictures
+    page.open_preset("digits-cnn")  # another network than the studio's: no stale pictures
     assert not page.scene.nodes["c1"].band and "another network" in page.activity.text()
     png, svg = tmp_path / "net.png", tmp_path / "net.svg"
     assert page.export(png, "png") and page.export(svg, "svg")
@@ -473,6 +499,7 @@ def test_live_thumbnails_and_export(qtbot, window, page, tmp_path):
     assert image.width() > 400 and image.height() > 200
     text = svg.read_text(encoding="utf-8")
     assert "<svg" in text and "conv2d" in text
-    pixels = np.frombuffer(image.convertToFormat(QImage.Format.Format_RGB32).constBits().asstring(
-        image.sizeInBytes()), dtype=np.uint8)
-    assert pixels.std() > 20             # not a blank picture
+    pixels = np.frombuffer(
+        image.convertToFormat(QImage.Format.Format_RGB32).constBits().asstring(image.sizeInBytes()), dtype=np.uint8
+    )
+    assert pixels.std() > 20  # not a blank picture

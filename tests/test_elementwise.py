@@ -1,4 +1,5 @@
 """The C++ tanh/sigmoid kernels used for large arrays, on every instruction set."""
+
 import numpy as np
 import pytest
 
@@ -37,7 +38,7 @@ def test_large_layer_path_matches_small_path():
     net = nv.Network.from_spec({"input_shape": [8], "layers": [{"id": "t", "type": "tanh"}]})
     x = np.random.default_rng(0).standard_normal((40000, 8)).astype(np.float32)
     big = net.forward(x)
-    small = np.concatenate([net.forward(x[i:i + 1000]) for i in range(0, 40000, 1000)])
+    small = np.concatenate([net.forward(x[i : i + 1000]) for i in range(0, 40000, 1000)])
     np.testing.assert_allclose(big, small, rtol=4e-7, atol=1e-38)
 
 

@@ -2,6 +2,7 @@
 the layer-by-layer path it replaces: Trainer.step with optim "sgd" on the same minibatches
 must give the same per-step losses and the same weights (float64 to rounding, float32
 within ~1e-5), plus eligibility, divergence and argument errors."""
+
 import threading
 import time
 
@@ -40,8 +41,7 @@ def make_data(loss, n, n_in, n_out, rng, dtype=np.float64):
     return x, y
 
 
-def train_both(spec, loss, dtype="float64", batch=10, steps=50, lr=0.1, weight_decay=0.0,
-               l1=0.0, seed=0):
+def train_both(spec, loss, dtype="float64", batch=10, steps=50, lr=0.1, weight_decay=0.0, l1=0.0, seed=0):
     """Trains two copies of one network, fused and layer by layer; returns both with losses."""
     rng = np.random.default_rng(seed)
     fused = nv.Network.from_spec(spec, seed=seed, dtype=dtype)
@@ -68,8 +68,7 @@ def assert_same_training(fused, fused_losses, layered, ref_losses, rtol, atol):
 
 
 # (bias, batch, weight_decay, l1, out_act)
-CONFIGS = [(True, 10, 0.0, 0.0, None), (False, 1, 1e-2, 1e-3, None),
-           (True, 10, 1e-3, 1e-2, "sigmoid")]
+CONFIGS = [(True, 10, 0.0, 0.0, None), (False, 1, 1e-2, 1e-3, None), (True, 10, 1e-3, 1e-2, "sigmoid")]
 
 
 @pytest.mark.parametrize("sizes", [(2, 8, 8, 1), (5, 16, 7, 3)], ids=["2-8-8-1", "5-16-7-3"])
@@ -110,6 +109,7 @@ def test_linear_chain_without_activations_matches():
 
 # ---------------------------------------------------------------------------- eligibility
 
+
 def test_plan_describes_the_network():
     net = nv.Network.from_spec(mlp_spec((2, 8, 8, 1), "leaky_relu", slope=0.2), dtype="float64")
     plan = fused_mlp_plan(net)
@@ -136,16 +136,29 @@ INELIGIBLE = {
     "step activation": mlp_spec((2, 3, 1), "step"),
     "activation first": _with(BASE, 0, {"id": "pre", "type": "tanh"}),
     "two activations": _with(BASE, 2, {"id": "again", "type": "relu"}),
-    "different leaky slopes": {"input_shape": [2], "layers": [
-        {"id": "d0", "type": "dense", "units": 3}, {"id": "a0", "type": "leaky_relu", "slope": 0.1},
-        {"id": "d1", "type": "dense", "units": 3}, {"id": "a1", "type": "leaky_relu", "slope": 0.2},
-        {"id": "d2", "type": "dense", "units": 1}]},
-    "skip connection": {"input_shape": [2], "layers": [
-        {"id": "d0", "type": "dense", "units": 2}, {"id": "a0", "type": "tanh"},
-        {"id": "sum", "type": "add", "inputs": ["a0", "input"]},
-        {"id": "out", "type": "dense", "units": 1}]},
-    "image input": {"input_shape": [1, 4, 4], "layers": [
-        {"id": "f", "type": "flatten"}, {"id": "d", "type": "dense", "units": 2}]},
+    "different leaky slopes": {
+        "input_shape": [2],
+        "layers": [
+            {"id": "d0", "type": "dense", "units": 3},
+            {"id": "a0", "type": "leaky_relu", "slope": 0.1},
+            {"id": "d1", "type": "dense", "units": 3},
+            {"id": "a1", "type": "leaky_relu", "slope": 0.2},
+            {"id": "d2", "type": "dense", "units": 1},
+        ],
+    },
+    "skip connection": {
+        "input_shape": [2],
+        "layers": [
+            {"id": "d0", "type": "dense", "units": 2},
+            {"id": "a0", "type": "tanh"},
+            {"id": "sum", "type": "add", "inputs": ["a0", "input"]},
+            {"id": "out", "type": "dense", "units": 1},
+        ],
+    },
+    "image input": {
+        "input_shape": [1, 4, 4],
+        "layers": [{"id": "f", "type": "flatten"}, {"id": "d", "type": "dense", "units": 2}],
+    },
 }
 
 
@@ -163,6 +176,7 @@ def test_same_leaky_slopes_are_eligible():
 
 
 # ---------------------------------------------------------------------------- divergence
+
 
 def test_divergence_raises_with_the_step_and_keeps_the_weights_before_it():
     spec = mlp_spec((2, 8, 8, 1), "tanh")
@@ -199,6 +213,7 @@ def test_overflowing_weights_diverge_too():
 
 
 # ---------------------------------------------------------------------------- arguments
+
 
 @pytest.fixture
 def small():

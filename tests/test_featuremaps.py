@@ -6,6 +6,7 @@ the canvas changes what the network is fed; the translation controls move the in
 it; after training the filters have structure; the confusion matrix counts every test image once; the
 saliency map has the input's shape (and is the true gradient of the class score).
 """
+
 from __future__ import annotations
 
 import os
@@ -42,12 +43,14 @@ def digits_net(dtype="float32"):
 def test_map_layers_follow_conv_activation_and_pool_layers():
     net = digits_net()
     assert [(m.id, m.source, m.kind, m.shape) for m in map_layers(net)] == [
-        ("r1", "c1", "conv", (8, 8, 8)), ("p1", "p1", "pool", (8, 4, 4)),
-        ("r2", "c2", "conv", (16, 4, 4)), ("p2", "p2", "pool", (16, 2, 2))]
+        ("r1", "c1", "conv", (8, 8, 8)),
+        ("p1", "p1", "pool", (8, 4, 4)),
+        ("r2", "c2", "conv", (16, 4, 4)),
+        ("p2", "p2", "pool", (16, 2, 2)),
+    ]
     residual = nv.Network.from_spec(presets.load("residual-cnn")["network"])
     # c2 feeds the skip addition, not an activation: its raw output is shown
-    assert [(m.id, m.source) for m in map_layers(residual)] == [("r0", "stem"), ("r1", "c1"), ("c2", "c2"),
-                                                                 ("p", "p")]
+    assert [(m.id, m.source) for m in map_layers(residual)] == [("r0", "stem"), ("r1", "c1"), ("c2", "c2"), ("p", "p")]
 
 
 @pytest.mark.parametrize("dx,dy", [(0, 0), (2, 1), (-3, 0), (1, -2), (9, 0), (0, -8)])
@@ -56,7 +59,7 @@ def test_translate_matches_a_padded_reference(dx, dy):
     x = rng.random((3, 2, 7, 8)).astype(np.float32)
     pad = 10
     big = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    ref = big[..., pad - dy:pad - dy + 7, pad - dx:pad - dx + 8]
+    ref = big[..., pad - dy : pad - dy + 7, pad - dx : pad - dx + 8]
     np.testing.assert_array_equal(translate(x, dx, dy), ref)
 
 
@@ -76,7 +79,7 @@ def test_probe_maps_scores_and_saliency(dtype):
     np.testing.assert_allclose(r.probs, class_probabilities(out[None], "cross_entropy")[0], rtol=1e-6)
     assert r.saliency.shape == image.shape == r.image.shape and r.saliency_class == 4
     assert not r.maps["r1"].flags.writeable and not r.saliency.flags.writeable
-    if dtype == "float64":      # the saliency is the gradient of the class-4 score: central differences
+    if dtype == "float64":  # the saliency is the gradient of the class-4 score: central differences
         eps, fd = 1e-6, np.zeros_like(image)
         for idx in np.ndindex(image.shape):
             hi, lo = image.copy(), image.copy()
@@ -84,7 +87,7 @@ def test_probe_maps_scores_and_saliency(dtype):
             lo[idx] -= eps
             fd[idx] = (net.forward(hi[None])[0, 4] - net.forward(lo[None])[0, 4]) / (2 * eps)
         np.testing.assert_allclose(r.saliency, fd, rtol=1e-3, atol=1e-5)
-    again = probe.run(image, (0, 0))           # None: the predicted class; no gradients left behind
+    again = probe.run(image, (0, 0))  # None: the predicted class; no gradients left behind
     assert again.saliency_class == int(np.argmax(again.probs))
     assert all(not p.grad.any() for p in probe.net.parameters())
 
@@ -111,7 +114,7 @@ def test_sweep_confusion_counts_every_test_image_once():
     sweep = DatasetSweep(probe, ds.x_test, ds.y_test)
     twin = FullyConnectedTwin((1, 8, 8), 10, net.num_parameters(), ds.x_train, ds.y_train, batch_size=32)
     results = list(sweep.run(net.state_dict(), twin, serial=1, step=5))
-    assert all(x is None for x in results[:-1]) and len(results) > 2      # chunks: the worker answers between
+    assert all(x is None for x in results[:-1]) and len(results) > 2  # chunks: the worker answers between
     s = results[-1]
     n = len(ds.x_test)
     predicted = net.forward(ds.x_test).argmax(axis=1)
@@ -140,9 +143,11 @@ def test_workbench_mirrors_the_studio_run_and_refuses_what_it_cannot_show():
     assert ctx.serial == 4 and ctx.input_shape == (1, 8, 8) and ctx.num_classes == 10
     assert ctx.filter_shapes == {"stem": (8, 1, 3, 3), "c1": (8, 8, 3, 3), "c2": (8, 8, 3, 3)}
     assert len(ctx.test_images) == len(run.x_test) and ctx.max_shift == 3
-    bench.probe.load(run.snapshot().params)          # the studio's weights fit the page's copy
-    mlp = {"input_shape": [1, 8, 8], "layers": [{"id": "f", "type": "flatten"},
-                                                {"id": "out", "type": "dense", "units": 10}]}
+    bench.probe.load(run.snapshot().params)  # the studio's weights fit the page's copy
+    mlp = {
+        "input_shape": [1, 8, 8],
+        "layers": [{"id": "f", "type": "flatten"}, {"id": "out", "type": "dense", "units": 10}],
+    }
     dense = TrainingRun(StudioSettings.from_preset("digits-cnn").with_network(mlp))
     assert "no convolution" in unsupported_reason(dense.info)
     assert "images" in unsupported_reason(TrainingRun(StudioSettings.from_preset("xor")).info)
@@ -161,7 +166,7 @@ def test_confusion_matrix_reference():
 
 def test_twin_has_about_the_cnn_size_and_learns():
     assert hidden_units_for(64, 10, 3658) == 49
-    assert hidden_units_for(784, 4, 100) == 16          # never narrower than 16
+    assert hidden_units_for(784, 4, 100) == 16  # never narrower than 16
     ds = nv.data.load("digits", seed=0)
     twin = FullyConnectedTwin((1, 8, 8), 10, 3658, ds.x_train, ds.y_train, batch_size=32, seed=0)
     assert abs(twin.net.num_parameters() - 3658) < 0.05 * 3658
@@ -172,7 +177,7 @@ def test_twin_has_about_the_cnn_size_and_learns():
 def test_mosaic_matches_a_naive_raster():
     rng = np.random.default_rng(3)
     maps = rng.normal(size=(5, 3, 4)).astype(np.float32)
-    layout = layout_for_cell(5, 3, 4, 6, max_width=40, gap=2)          # 2 map pixels per map pixel
+    layout = layout_for_cell(5, 3, 4, 6, max_width=40, gap=2)  # 2 map pixels per map pixel
     assert (layout.cols, layout.rows, layout.cell_h, layout.cell_w) == (3, 2, 6, 8)
     lut = np.zeros((256, 4), dtype=np.uint8)
     lut[:, 0] = np.arange(256)
@@ -184,11 +189,11 @@ def test_mosaic_matches_a_naive_raster():
     for i in range(5):
         x, y = layout.cell_origin(i)
         block = np.kron(rows[i], np.ones((2, 2), dtype=np.uint8))
-        ref[y:y + 6, x:x + 8, 0] = block
-        ref[y:y + 6, x:x + 8, 1:3] = 0
-        assert layout.cell_at(x + 1, y + 1) == i and layout.cell_at(x + 8, y) is None   # gap
+        ref[y : y + 6, x : x + 8, 0] = block
+        ref[y : y + 6, x : x + 8, 1:3] = 0
+        assert layout.cell_at(x + 1, y + 1) == i and layout.cell_at(x + 8, y) is None  # gap
     np.testing.assert_array_equal(out, ref)
-    assert layout.cell_at(layout.width - 1, layout.height - 1) is None       # the empty sixth cell
+    assert layout.cell_at(layout.width - 1, layout.height - 1) is None  # the empty sixth cell
 
 
 def test_layouts_balance_lines_and_fit():
@@ -212,7 +217,7 @@ def test_brush_strokes_stay_in_range_and_erase():
     image = np.zeros((8, 8), dtype=np.float32)
     drawn = stamp_segment(image, (1.5, 4.5), (6.5, 4.5), 0.8)
     assert drawn.min() >= 0 and drawn.max() <= 1
-    assert drawn[4, 2:6].min() == 1.0 and drawn[0].max() == 0.0     # the line is drawn, far rows untouched
+    assert drawn[4, 2:6].min() == 1.0 and drawn[0].max() == 0.0  # the line is drawn, far rows untouched
     erased = stamp_segment(drawn, (1.5, 4.5), (6.5, 4.5), 0.8, erase=True)
     assert erased[4, 2:6].max() == 0.0
 
@@ -224,6 +229,7 @@ def test_top_indices_rank_largest_first():
 
 
 # ---------------------------------------------------------------------------------------------- the page
+
 
 def _wait(app, condition, timeout=WAIT_S):
     deadline = time.perf_counter() + timeout
@@ -289,7 +295,7 @@ def test_drawing_on_the_canvas_changes_the_network_input(qapp, studio, qtbot):
     drawn = _fresh_result(qapp, page, lambda r: r.true_label is None)
     np.testing.assert_array_equal(drawn.original, panel.base)
     assert drawn.original.max() == 1.0 and not np.array_equal(drawn.original, before)
-    assert (drawn.original >= before).all() and drawn.original.sum() > before.sum() + 3   # ink was added
+    assert (drawn.original >= before).all() and drawn.original.sum() > before.sum() + 3  # ink was added
     panel.clear()
     blank = _fresh_result(qapp, page, lambda r: not r.original.any())
     assert panel.source_label.text() == "Your drawing" and not blank.image.any()
@@ -305,7 +311,7 @@ def test_translation_slider_moves_the_input_and_the_maps(qapp, studio):
     np.testing.assert_array_equal(r.image, translate(r.original, 2, 0))
     assert "2 px right" in panel.shift_label.text()
     shown = panel.canvas.base
-    np.testing.assert_array_equal(shown, r.original)             # the canvas keeps the untranslated image
+    np.testing.assert_array_equal(shown, r.original)  # the canvas keeps the untranslated image
     # the first layer's maps moved right by 2 (away from the edges, where pixels left or entered the frame)
     np.testing.assert_allclose(r.maps["r1"][:, :, 3:7], r.maps_original["r1"][:, :, 1:5], atol=1e-5)
     panel.set_shift(0, 0)
@@ -318,8 +324,16 @@ def test_trained_page_screenshot_has_structured_filters_and_a_full_confusion_mat
     w, page = studio
     initial = page.result.filters["c1"].copy()
     w.train_steps(300)
-    _wait(qapp, lambda: w.latest.final and page.result is not None and page.result.step == w.latest.step
-          and page.sweep is not None and page.sweep.step == w.latest.step)
+    _wait(
+        qapp,
+        lambda: (
+            w.latest.final
+            and page.result is not None
+            and page.result.step == w.latest.step
+            and page.sweep is not None
+            and page.sweep.step == w.latest.step
+        ),
+    )
     trained = page.result.filters["c1"]
     assert not np.allclose(trained, initial)
     for tab in range(page.tabs.count()):
@@ -331,9 +345,9 @@ def test_trained_page_screenshot_has_structured_filters_and_a_full_confusion_mat
     assert shot.std() > 30 and len(np.unique(packed)) > 300, "page looks blank"
     filters = _pixels(page.filters.images["c1"].convertToFormat(QImage.Format.Format_RGBA8888))
     layout = page.filters.layouts[0]
-    for i in range(layout.count):       # every first-layer filter is a pattern, not a flat square
+    for i in range(layout.count):  # every first-layer filter is a pattern, not a flat square
         x, y = layout.cell_origin(i)
-        cell = filters[y:y + layout.cell_h, x:x + layout.cell_w].astype(float)
+        cell = filters[y : y + layout.cell_h, x : x + layout.cell_w].astype(float)
         assert cell.std() > 10, f"filter {i} looks uniform"
     s = page.sweep
     assert s.confusion.sum() == len(page.ctx.test_images) == len(w.info.data.test_x)
@@ -350,7 +364,7 @@ def test_clicks_choose_channel_class_and_confusion_cell(qapp, studio):
     page.scores.classClicked.emit(7)
     r = _fresh_result(qapp, page, lambda r: r.saliency_class == 7)
     assert page.tabs.currentWidget() is page.saliency and r.saliency.shape == (1, 8, 8)
-    page.scores.classClicked.emit(7)              # again: back to following the prediction
+    page.scores.classClicked.emit(7)  # again: back to following the prediction
     assert page.saliency_class is None
     s = page.sweep
     t, p = next((t, p) for t in range(10) for p in range(10) if s.confusion[t, p])
@@ -368,7 +382,7 @@ def test_large_fonts_and_non_image_runs(qapp, studio):
     _wait(qapp, lambda: page.theme.large_fonts)
     assert page.grab().toImage().width() > 0
     w.large_fonts_action.setChecked(False)
-    w.load_preset("xor")                       # planar data: the page explains and offers the CNN presets
+    w.load_preset("xor")  # planar data: the page explains and offers the CNN presets
     _wait(qapp, lambda: w.info.kind == "planar")
     w.tabs.setCurrentWidget(page)
     assert page.stack.currentIndex() == 0 and "images" in page.placeholder_label.text()
@@ -380,17 +394,36 @@ def test_gui_screenshot_of_the_page_works_headless(tmp_path):
     out = tmp_path / "digits.png"
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.run([sys.executable, "-m", "neuralviz", "gui", "--preset", "digits-cnn", "--train-steps",
-                           "200", "--screenshot", str(out), "--quit"], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "neuralviz",
+            "gui",
+            "--preset",
+            "digits-cnn",
+            "--train-steps",
+            "200",
+            "--screenshot",
+            str(out),
+            "--quit",
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     from PyQt6.QtGui import QImage
+
     shot = _pixels(QImage(str(out)))
     assert shot.std() > 30
 
 
 def _pixels(image) -> np.ndarray:
     from PyQt6.QtGui import QImage
+
     image = image.convertToFormat(QImage.Format.Format_RGBA8888)
     h, w = image.height(), image.width()
     buf = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), dtype=np.uint8)

@@ -4,6 +4,7 @@ differences and, where installed, PyTorch; plus its input validation.
 References are computed in float64 (longdouble where an ulp-level claim is checked) from
 the same inputs, so float32 results are compared with a tolerance of a few ulp.
 """
+
 import sys
 import threading
 import time
@@ -38,6 +39,7 @@ def assert_close(ours, ref, dtype, what=""):
 # ---------------------------------------------------------------------------------------------
 # numpy references (float64)
 # ---------------------------------------------------------------------------------------------
+
 
 def ref_sigmoid(x):
     x = np.asarray(x, np.float64)
@@ -94,6 +96,7 @@ def ref_mse(pred, target):
 # Activations
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ACTIVATIONS)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", SHAPES)
@@ -106,8 +109,9 @@ def test_activation_forward_backward_match_numpy(name, dtype, shape):
     assert_close(y, fwd_ref(x.astype(np.float64)), dtype, f"{name} forward")
     gx = backward(name, x, y, gy)
     assert gx.dtype == dtype
-    assert_close(gx, bwd_ref(x.astype(np.float64), y.astype(np.float64), gy.astype(np.float64)),
-                 dtype, f"{name} backward")
+    assert_close(
+        gx, bwd_ref(x.astype(np.float64), y.astype(np.float64), gy.astype(np.float64)), dtype, f"{name} backward"
+    )
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
@@ -124,9 +128,9 @@ def test_activation_in_place_and_preallocated_outputs(name, dtype):
     assert backward(name, x, y, gy, gx_out) is gx_out
     np.testing.assert_array_equal(gx_out, gx)
     g = gy.copy()
-    backward(name, x, y, g, g)                     # grad_x is grad_y
+    backward(name, x, y, g, g)  # grad_x is grad_y
     np.testing.assert_array_equal(g, gx)
-    forward(name, x, x)                            # out is x
+    forward(name, x, x)  # out is x
     np.testing.assert_array_equal(x, y)
 
 
@@ -156,11 +160,16 @@ def test_relu_gradient_at_zero_is_zero_and_nan_propagates():
 def test_tanh_and_sigmoid_are_accurate_to_a_few_ulp(dtype):
     rng = np.random.default_rng(7)
     lim = 110 if dtype == np.float32 else 750
-    x = np.concatenate([rng.uniform(-25, 25, 20000), rng.standard_normal(5000) * 1e-3,
-                        rng.standard_normal(2000) * 1e-30, rng.uniform(-lim, lim, 5000)]).astype(dtype)
+    x = np.concatenate(
+        [
+            rng.uniform(-25, 25, 20000),
+            rng.standard_normal(5000) * 1e-3,
+            rng.standard_normal(2000) * 1e-30,
+            rng.uniform(-lim, lim, 5000),
+        ]
+    ).astype(dtype)
     xl = x.astype(np.longdouble)
-    for name, f, ref in [("tanh", F.tanh_forward, np.tanh(xl)),
-                         ("sigmoid", F.sigmoid_forward, 1 / (1 + np.exp(-xl)))]:
+    for name, f, ref in [("tanh", F.tanh_forward, np.tanh(xl)), ("sigmoid", F.sigmoid_forward, 1 / (1 + np.exp(-xl)))]:
         ours = f(x).astype(np.longdouble)
         normal = np.abs(ref) >= np.finfo(dtype).tiny
         ulp = np.spacing(np.abs(ref[normal]).astype(dtype)).astype(np.longdouble)
@@ -196,6 +205,7 @@ def test_empty_arrays_are_fine(dtype):
 # Losses
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("n,c", [(1, 1), (1, 5), (10, 2), (7, 13), (128, 10), (3, 1000)])
 def test_softmax_cross_entropy_matches_numpy(dtype, n, c):
@@ -207,9 +217,9 @@ def test_softmax_cross_entropy_matches_numpy(dtype, n, c):
     assert isinstance(loss, float)
     assert_close(loss, ref_loss, dtype, "loss")
     assert_close(grad, ref_grad, dtype, "grad")
-    assert F.softmax_cross_entropy(logits, labels) == loss   # no-grad path: same value
+    assert F.softmax_cross_entropy(logits, labels) == loss  # no-grad path: same value
     g = logits.copy()
-    assert F.softmax_cross_entropy(g, labels, g) == loss       # grad written over the logits
+    assert F.softmax_cross_entropy(g, labels, g) == loss  # grad written over the logits
     np.testing.assert_array_equal(g, grad)
 
 
@@ -217,7 +227,7 @@ def test_softmax_cross_entropy_matches_numpy(dtype, n, c):
 @pytest.mark.parametrize("shape", [(1,), (10, 1), (7, 3), (2, 3, 5)])
 def test_bce_and_mse_match_numpy(dtype, shape):
     x = rand(shape, dtype, seed=10, scale=3)
-    t = np.random.default_rng(11).uniform(0, 1, shape).astype(dtype)   # soft targets too
+    t = np.random.default_rng(11).uniform(0, 1, shape).astype(dtype)  # soft targets too
     for fn, ref in [(F.bce_with_logits, ref_bce), (F.mse, ref_mse)]:
         ref_loss, ref_grad = ref(x, t)
         grad = np.full_like(x, np.nan)
@@ -304,8 +314,7 @@ def test_torch_losses_match():
             t_loss.backward()
             rtol = 1e-5 if dtype == np.float32 else 1e-12
             assert loss == pytest.approx(t_loss.item(), rel=rtol), fn.__name__
-            np.testing.assert_allclose(grad, t_logits.grad.numpy(), rtol=rtol, atol=rtol * 1e-2,
-                                       err_msg=fn.__name__)
+            np.testing.assert_allclose(grad, t_logits.grad.numpy(), rtol=rtol, atol=rtol * 1e-2, err_msg=fn.__name__)
 
 
 def test_torch_activations_match():
@@ -315,8 +324,12 @@ def test_torch_activations_match():
         gy = rand((9, 17), dtype, seed=19)
         # 1 - y^2 and (1 - y) y cancel where y is near 1: an ulp of y there is ~1e-7 absolute
         rtol, atol = (2e-6, 1e-6) if dtype == np.float32 else (1e-14, 1e-15)
-        for name, torch_fn in [("relu", torch.relu), ("tanh", torch.tanh), ("sigmoid", torch.sigmoid),
-                               ("leaky_relu", lambda a: torch.nn.functional.leaky_relu(a, 0.2))]:
+        for name, torch_fn in [
+            ("relu", torch.relu),
+            ("tanh", torch.tanh),
+            ("sigmoid", torch.sigmoid),
+            ("leaky_relu", lambda a: torch.nn.functional.leaky_relu(a, 0.2)),
+        ]:
             y = forward(name, x)
             gx = backward(name, x, y, gy)
             tx = torch.from_numpy(x.copy()).requires_grad_(True)
@@ -329,6 +342,7 @@ def test_torch_activations_match():
 # ---------------------------------------------------------------------------------------------
 # Optimizer updates
 # ---------------------------------------------------------------------------------------------
+
 
 def effective_grad(p, g, wd, l1):
     return g + wd * p + l1 * np.sign(p)
@@ -349,8 +363,8 @@ def ref_step(kind, p, g, state, hp, step):
         b1, b2 = hp["beta1"], hp["beta2"]
         m += dt(1 - b1) * (d - m)
         v[:] = v * dt(b2) + dt(1 - b2) * d * d
-        step_size = dt(hp["lr"] / (1 - b1 ** step))
-        denom = np.sqrt(v) / dt(np.sqrt(1 - b2 ** step)) + dt(hp["eps"])
+        step_size = dt(hp["lr"] / (1 - b1**step))
+        denom = np.sqrt(v) / dt(np.sqrt(1 - b2**step)) + dt(hp["eps"])
         p += (-step_size * m) / denom
     elif kind == "rmsprop":
         sq = state[0]
@@ -364,8 +378,7 @@ def our_step(kind, p, g, state, hp, step):
     elif kind == "momentum":
         F.momentum_update(p, g, state[0], hp["lr"], hp["momentum"], hp["nesterov"], hp["wd"], hp["l1"])
     elif kind == "adam":
-        F.adam_update(p, g, state[0], state[1], hp["lr"], hp["beta1"], hp["beta2"], hp["eps"], step,
-                      hp["wd"], hp["l1"])
+        F.adam_update(p, g, state[0], state[1], hp["lr"], hp["beta1"], hp["beta2"], hp["eps"], step, hp["wd"], hp["l1"])
     elif kind == "rmsprop":
         F.rmsprop_update(p, g, state[0], hp["lr"], hp["alpha"], hp["eps"], hp["wd"], hp["l1"])
 
@@ -375,7 +388,7 @@ OPTIMIZERS = {
     "momentum": {"lr": 0.05, "momentum": 0.9, "nesterov": False},
     "nesterov": {"lr": 0.05, "momentum": 0.8, "nesterov": True},
     "adam": {"lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
-    "adam_low_beta1": {"lr": 0.01, "beta1": 0.3, "beta2": 0.99, "eps": 1e-6},   # lerp's other branch
+    "adam_low_beta1": {"lr": 0.01, "beta1": 0.3, "beta2": 0.99, "eps": 1e-6},  # lerp's other branch
     "rmsprop": {"lr": 0.01, "alpha": 0.99, "eps": 1e-8},
 }
 
@@ -396,7 +409,7 @@ def test_optimizer_steps_match_numpy(name, dtype, regularise, size):
     kind = kind_of(name)
     hp = dict(OPTIMIZERS[name], wd=regularise[0], l1=regularise[1])
     p_ours = rand(size, dtype, seed=20)
-    p_ours[: size // 5] = 0                         # sign(0) = 0 in the L1 term
+    p_ours[: size // 5] = 0  # sign(0) = 0 in the L1 term
     p_ref = p_ours.copy()
     s_ours = [np.zeros_like(p_ours) for _ in range(n_state(kind))]
     s_ref = [np.zeros_like(p_ours) for _ in range(n_state(kind))]
@@ -423,14 +436,19 @@ def test_optimizer_steps_match_torch(name):
             p[0] = 0
             tp = torch.nn.Parameter(torch.from_numpy(p.copy()))
             if kind in ("sgd", "momentum"):
-                opt = torch.optim.SGD([tp], lr=base["lr"], momentum=base.get("momentum", 0),
-                                      nesterov=base.get("nesterov", False), weight_decay=wd)
+                opt = torch.optim.SGD(
+                    [tp],
+                    lr=base["lr"],
+                    momentum=base.get("momentum", 0),
+                    nesterov=base.get("nesterov", False),
+                    weight_decay=wd,
+                )
             elif kind == "adam":
-                opt = torch.optim.Adam([tp], lr=base["lr"], betas=(base["beta1"], base["beta2"]),
-                                       eps=base["eps"], weight_decay=wd)
+                opt = torch.optim.Adam(
+                    [tp], lr=base["lr"], betas=(base["beta1"], base["beta2"]), eps=base["eps"], weight_decay=wd
+                )
             else:
-                opt = torch.optim.RMSprop([tp], lr=base["lr"], alpha=base["alpha"], eps=base["eps"],
-                                          weight_decay=wd)
+                opt = torch.optim.RMSprop([tp], lr=base["lr"], alpha=base["alpha"], eps=base["eps"], weight_decay=wd)
             state = [np.zeros_like(p) for _ in range(n_state(kind))]
             hp = dict(base, wd=wd, l1=l1)
             for step in range(1, 7):
@@ -440,13 +458,15 @@ def test_optimizer_steps_match_torch(name):
                 opt.step()
                 our_step(kind, p, g, state, hp, step)
             rtol = 1e-5 if dtype == np.float32 else 1e-12
-            np.testing.assert_allclose(p, tp.detach().numpy(), rtol=rtol, atol=rtol * 0.1,
-                                       err_msg=f"{name} {dtype.__name__} wd={wd} l1={l1}")
+            np.testing.assert_allclose(
+                p, tp.detach().numpy(), rtol=rtol, atol=rtol * 0.1, err_msg=f"{name} {dtype.__name__} wd={wd} l1={l1}"
+            )
 
 
 # ---------------------------------------------------------------------------------------------
 # Colour mapping
 # ---------------------------------------------------------------------------------------------
+
 
 def ref_colormap(values, lut, vmin, vmax):
     v = values.astype(np.float64)
@@ -469,8 +489,9 @@ def test_colormap_matches_numpy(dtype, shape):
     out = np.full(shape + (4,), 7, np.uint8)
     assert F.colormap_rgba(values, lut, -1.0, 2.0, out) is out
     np.testing.assert_array_equal(out, ref_colormap(values, lut, -1.0, 2.0))
-    np.testing.assert_array_equal(F.colormap_rgba(values, lut, 0.5, 0.5),
-                                  ref_colormap(values, lut, 0.5, 0.5))   # vmin == vmax: row 0
+    np.testing.assert_array_equal(
+        F.colormap_rgba(values, lut, 0.5, 0.5), ref_colormap(values, lut, 0.5, 0.5)
+    )  # vmin == vmax: row 0
 
 
 def test_colormap_ends_and_nan():
@@ -479,12 +500,13 @@ def test_colormap_ends_and_nan():
     v = np.array([[0.0, 1.0, 0.5, np.nan, -3.0, 9.0, 1 / 256 - 1e-12, 1 / 256]])
     out = F.colormap_rgba(v, lut, 0.0, 1.0)
     np.testing.assert_array_equal(out[0, :, 0], [0, 255, 128, 0, 0, 255, 0, 1])
-    np.testing.assert_array_equal(out[0, 3], [0, 0, 0, 0])   # NaN: transparent
+    np.testing.assert_array_equal(out[0, 3], [0, 0, 0, 0])  # NaN: transparent
 
 
 # ---------------------------------------------------------------------------------------------
 # Bad input is reported, never silently cast, never a crash
 # ---------------------------------------------------------------------------------------------
+
 
 def test_wrong_dtypes_raise_type_error():
     x32 = np.zeros(4, np.float32)
@@ -506,7 +528,7 @@ def test_wrong_dtypes_raise_type_error():
     with pytest.raises(TypeError, match="labels must be int64, got float64"):
         F.softmax_cross_entropy(np.zeros((2, 3)), np.zeros(2))
     with pytest.raises(TypeError):
-        F.relu_forward([1.0, 2.0])                 # not an array
+        F.relu_forward([1.0, 2.0])  # not an array
     with pytest.raises(TypeError, match="out must be a numpy array or None"):
         F.relu_forward(x32, [0.0] * 4)
     with pytest.raises(TypeError, match="lut must be uint8, got float64"):
@@ -566,7 +588,7 @@ def test_label_out_of_range_names_label_and_index(bad):
     grad = np.full_like(logits, 5.0)
     with pytest.raises(ValueError, match=rf"label {bad} at index 2 is out of range for 3 classes"):
         F.softmax_cross_entropy(logits, labels, grad)
-    assert np.all(grad == 5.0)                     # nothing written before the error
+    assert np.all(grad == 5.0)  # nothing written before the error
 
 
 def test_long_loops_release_the_gil():
@@ -582,7 +604,7 @@ def test_long_loops_release_the_gil():
             time.sleep(0.0005)
 
     interval = sys.getswitchinterval()
-    sys.setswitchinterval(1.0)      # a GIL-holding loop would now starve the ticker outright
+    sys.setswitchinterval(1.0)  # a GIL-holding loop would now starve the ticker outright
     try:
         t = threading.Thread(target=ticker)
         t.start()

@@ -1,4 +1,5 @@
 """Long kernels release the GIL, so the app's GUI thread keeps running during training."""
+
 import threading
 import time
 

@@ -1,12 +1,19 @@
 """nv.save / nv.load: round trip, atomic writes, clear errors for bad files."""
+
 import numpy as np
 import pytest
 
 import neuralviz as nv
 
-SPEC = {"name": "tiny", "input_shape": [3], "layers": [{"id": "h", "type": "dense", "units": 4},
-                                                      {"id": "a", "type": "relu"},
-                                                      {"id": "out", "type": "dense", "units": 2}]}
+SPEC = {
+    "name": "tiny",
+    "input_shape": [3],
+    "layers": [
+        {"id": "h", "type": "dense", "units": 4},
+        {"id": "a", "type": "relu"},
+        {"id": "out", "type": "dense", "units": 2},
+    ],
+}
 
 
 def test_round_trip(tmp_path):

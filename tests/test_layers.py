@@ -1,4 +1,5 @@
 """Every layer type's backward against float64 finite differences, through a network."""
+
 import numpy as np
 import pytest
 
@@ -20,8 +21,17 @@ CASES = [
     ((5,), {"type": "dense", "units": 1, "bias": False}),
     ((4, 3), {"type": "dense", "units": 2}),  # per time step
     ((2, 7, 6), {"type": "conv2d", "channels": 3, "kernel_size": 3}),
-    ((3, 9, 8), {"type": "conv2d", "channels": 2, "kernel_size": [2, 3], "stride": [2, 1],
-                 "padding": [1, 2], "dilation": [1, 2]}),
+    (
+        (3, 9, 8),
+        {
+            "type": "conv2d",
+            "channels": 2,
+            "kernel_size": [2, 3],
+            "stride": [2, 1],
+            "padding": [1, 2],
+            "dilation": [1, 2],
+        },
+    ),
     ((2, 6, 7), {"type": "maxpool2d", "kernel_size": 2}),
     ((2, 7, 7), {"type": "maxpool2d", "kernel_size": 3, "stride": 2, "padding": 1}),
     ((2, 6, 7), {"type": "avgpool2d", "kernel_size": 2}),
@@ -73,14 +83,18 @@ def test_gaussian_noise_gradient_and_behaviour():
 
 
 def test_merge_layers_gradients():
-    spec = {"input_shape": [4], "layers": [
-        {"id": "a", "type": "dense", "units": 3},
-        {"id": "b", "type": "dense", "units": 3, "inputs": ["input"]},
-        {"id": "c", "type": "dense", "units": 2, "inputs": ["input"]},
-        {"id": "s", "type": "add", "inputs": ["a", "b"]},
-        {"id": "t", "type": "tanh"},
-        {"id": "cat", "type": "concat", "inputs": ["t", "c", "input"]},
-        {"id": "out", "type": "dense", "units": 2}]}
+    spec = {
+        "input_shape": [4],
+        "layers": [
+            {"id": "a", "type": "dense", "units": 3},
+            {"id": "b", "type": "dense", "units": 3, "inputs": ["input"]},
+            {"id": "c", "type": "dense", "units": 2, "inputs": ["input"]},
+            {"id": "s", "type": "add", "inputs": ["a", "b"]},
+            {"id": "t", "type": "tanh"},
+            {"id": "cat", "type": "concat", "inputs": ["t", "c", "input"]},
+            {"id": "out", "type": "dense", "units": 2},
+        ],
+    }
     net = nv.Network.from_spec(spec, seed=0, dtype="float64")
     assert net.output_shape == (2,)
     assert net.layers["cat"].output_shape == (9,)
@@ -88,19 +102,29 @@ def test_merge_layers_gradients():
 
 
 def test_concat_channels_gradient():
-    spec = {"input_shape": [2, 5, 5], "layers": [
-        {"id": "c1", "type": "conv2d", "channels": 3, "kernel_size": 3, "padding": 1},
-        {"id": "cat", "type": "concat", "inputs": ["c1", "input"]},
-        {"id": "f", "type": "flatten"}, {"id": "out", "type": "dense", "units": 2}]}
+    spec = {
+        "input_shape": [2, 5, 5],
+        "layers": [
+            {"id": "c1", "type": "conv2d", "channels": 3, "kernel_size": 3, "padding": 1},
+            {"id": "cat", "type": "concat", "inputs": ["c1", "input"]},
+            {"id": "f", "type": "flatten"},
+            {"id": "out", "type": "dense", "units": 2},
+        ],
+    }
     net = nv.Network.from_spec(spec, seed=0, dtype="float64")
     assert net.layers["cat"].output_shape == (5, 5, 5)
     check_network_gradients(net, rand((2, 2, 5, 5)), what="concat channels")
 
 
 def test_embedding_gradient():
-    spec = {"input_shape": [6], "layers": [
-        {"id": "e", "type": "embedding", "vocab": 10, "dim": 4},
-        {"id": "r", "type": "gru", "hidden": 3}, {"id": "out", "type": "dense", "units": 2}]}
+    spec = {
+        "input_shape": [6],
+        "layers": [
+            {"id": "e", "type": "embedding", "vocab": 10, "dim": 4},
+            {"id": "r", "type": "gru", "hidden": 3},
+            {"id": "out", "type": "dense", "units": 2},
+        ],
+    }
     net = nv.Network.from_spec(spec, seed=0, dtype="float64")
     ids = np.random.default_rng(0).integers(0, 10, size=(3, 6))
     check_network_gradients(net, ids, what="embedding")
@@ -110,10 +134,14 @@ def test_embedding_gradient():
 
 def test_fan_out_accumulates_both_gradients():
     """A layer output used twice (the residual case) receives the sum of both gradients."""
-    spec = {"input_shape": [3], "layers": [
-        {"id": "h", "type": "dense", "units": 3},
-        {"id": "t", "type": "tanh"},
-        {"id": "res", "type": "add", "inputs": ["t", "h"]}]}
+    spec = {
+        "input_shape": [3],
+        "layers": [
+            {"id": "h", "type": "dense", "units": 3},
+            {"id": "t", "type": "tanh"},
+            {"id": "res", "type": "add", "inputs": ["t", "h"]},
+        ],
+    }
     net = nv.Network.from_spec(spec, seed=1, dtype="float64")
     x = rand((2, 3))
     G = rand((2, 3), seed=5)

@@ -1,4 +1,5 @@
 """The dense-layer forward kernel: the direct path for narrow layers and the GEMM path."""
+
 import numpy as np
 import pytest
 
@@ -6,8 +7,7 @@ from neuralviz import _C
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("m,n,k", [(1, 1, 1), (63, 8, 2), (65, 1, 8), (200, 32, 16), (70, 33, 17),
-                                   (5, 7, 300)])
+@pytest.mark.parametrize("m,n,k", [(1, 1, 1), (63, 8, 2), (65, 1, 8), (200, 32, 16), (70, 33, 17), (5, 7, 300)])
 @pytest.mark.parametrize("bias", [True, False])
 def test_linear_forward_matches_numpy(isa, dtype, m, n, k, bias):
     rng = np.random.default_rng(m * n + k)

@@ -8,6 +8,7 @@ set (`isa` fixture). Shapes sit around the register tiles (4/6/12 rows by 4 to 3
 columns, per ISA and dtype) and the cache blocks, where the edge code lives.
 alpha/beta are only reachable from C++, through the private in-place helper _C.gemm_.
 """
+
 import concurrent.futures
 
 import numpy as np
@@ -25,25 +26,25 @@ TRANS_IDS = ["NN", "TN", "NT", "TT"]
 
 # (M, K, N): each row exercises an edge of the blocking
 SHAPES = [
-    (1, 1, 1),        # everything 1
-    (1, 32, 128),     # batch-1 matvec (recurrent step): wide one-row tiles
-    (1, 7, 5),        # one row narrower than a vector: computed as C^T
-    (5, 3, 1),        # N = 1: computed transposed, stored column-wise
-    (3, 300, 2),      # N = 2 < M, long K
-    (2, 17, 3),       # tiny, both narrow
-    (6, 16, 16),      # exactly one AVX2 float tile
-    (7, 13, 17),      # one past the tile in every direction
-    (11, 9, 31),      # primes just under AVX-512 / AVX2 tile sizes
-    (12, 33, 32),     # AVX-512 float tile, ragged K
+    (1, 1, 1),  # everything 1
+    (1, 32, 128),  # batch-1 matvec (recurrent step): wide one-row tiles
+    (1, 7, 5),  # one row narrower than a vector: computed as C^T
+    (5, 3, 1),  # N = 1: computed transposed, stored column-wise
+    (3, 300, 2),  # N = 2 < M, long K
+    (2, 17, 3),  # tiny, both narrow
+    (6, 16, 16),  # exactly one AVX2 float tile
+    (7, 13, 17),  # one past the tile in every direction
+    (11, 9, 31),  # primes just under AVX-512 / AVX2 tile sizes
+    (12, 33, 32),  # AVX-512 float tile, ragged K
     (13, 64, 65),
-    (23, 5, 100),     # small-M path with a ragged last row block
+    (23, 5, 100),  # small-M path with a ragged last row block
     (25, 70, 47),
-    (32, 128, 512),   # LSTM step shape
-    (37, 41, 43),     # just past the small-M path on AVX2: packed A
-    (73, 19, 9),      # just past it on AVX-512, narrow N
-    (97, 101, 103),   # packed path, ragged everywhere
-    (130, 257, 66),   # two M blocks, two K blocks
-    (8, 600, 24),     # three K blocks: later blocks accumulate onto the first
+    (32, 128, 512),  # LSTM step shape
+    (37, 41, 43),  # just past the small-M path on AVX2: packed A
+    (73, 19, 9),  # just past it on AVX-512, narrow N
+    (97, 101, 103),  # packed path, ragged everywhere
+    (130, 257, 66),  # two M blocks, two K blocks
+    (8, 600, 24),  # three K blocks: later blocks accumulate onto the first
 ]
 SHAPE_IDS = ["x".join(map(str, s)) for s in SHAPES]
 
@@ -75,8 +76,10 @@ def assert_gemm_close(ours, a, b, ta, tb, dtype, alpha=1.0, beta=0.0, c0=None, w
     bad = ~(err <= tol)  # also catches NaN
     if bad.any():
         i, j = np.argwhere(bad)[0]
-        pytest.fail(f"{what}: {bad.sum()} of {bad.size} elements off, first at ({i}, {j}): "
-                    f"ours {ours[i, j]!r}, reference {ref[i, j]!r}, tolerance {tol[i, j]:.3g}")
+        pytest.fail(
+            f"{what}: {bad.sum()} of {bad.size} elements off, first at ({i}, {j}): "
+            f"ours {ours[i, j]!r}, reference {ref[i, j]!r}, tolerance {tol[i, j]:.3g}"
+        )
 
 
 # ------------------------------------------------------------------------- nv.ops.matmul
@@ -91,8 +94,9 @@ def test_matmul_matches_numpy(isa, dtype, ta, tb):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
-@pytest.mark.parametrize("M,K,N", [(200, 20, 2100), (40, 9, 1100), (5, 2, 3000)],
-                         ids=["2-col-blocks", "2-col-blocks-f64", "wide-small-m"])
+@pytest.mark.parametrize(
+    "M,K,N", [(200, 20, 2100), (40, 9, 1100), (5, 2, 3000)], ids=["2-col-blocks", "2-col-blocks-f64", "wide-small-m"]
+)
 def test_matmul_wide_n_crosses_column_blocks(isa, dtype, M, K, N):
     rng = np.random.default_rng(2)
     for ta, tb in TRANS:
@@ -167,8 +171,9 @@ def test_gemm_alpha_beta(isa, dtype, ta, tb):
             c0 = rng.standard_normal((M, N)).astype(dtype)
             c = c0.copy()
             _C.gemm_(ta, tb, alpha, a, b, beta, c)
-            assert_gemm_close(c, a, b, ta, tb, dtype, alpha, beta, c0,
-                              what=f"{isa} {M},{K},{N} alpha={alpha} beta={beta}")
+            assert_gemm_close(
+                c, a, b, ta, tb, dtype, alpha, beta, c0, what=f"{isa} {M},{K},{N} alpha={alpha} beta={beta}"
+            )
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
@@ -210,10 +215,18 @@ def test_gemm_k_zero_and_alpha_zero_scale_c(dtype):
 
 # ------------------------------------------------------------------------- randomized
 @settings(max_examples=50, deadline=None)
-@given(M=st.integers(1, 70), K=st.integers(0, 90), N=st.integers(1, 70),
-       ta=st.booleans(), tb=st.booleans(), f64=st.booleans(),
-       alpha=st.sampled_from([1.0, -2.0, 0.25]), beta=st.sampled_from([0.0, 1.0, -0.5]),
-       isa_name=st.sampled_from(_C.available_isas()), seed=st.integers(0, 2**16))
+@given(
+    M=st.integers(1, 70),
+    K=st.integers(0, 90),
+    N=st.integers(1, 70),
+    ta=st.booleans(),
+    tb=st.booleans(),
+    f64=st.booleans(),
+    alpha=st.sampled_from([1.0, -2.0, 0.25]),
+    beta=st.sampled_from([0.0, 1.0, -0.5]),
+    isa_name=st.sampled_from(_C.available_isas()),
+    seed=st.integers(0, 2**16),
+)
 def test_gemm_random_shapes(M, K, N, ta, tb, f64, alpha, beta, isa_name, seed):
     dtype = np.float64 if f64 else np.float32
     rng = np.random.default_rng(seed)
@@ -238,8 +251,7 @@ def test_threaded_result_equals_single_thread(isa, dtype):
     # 12-row AVX-512 tiles leave a 1-row block, which must not switch summation order.)
     rng = np.random.default_rng(9)
     try:
-        for M, K, N in [(64, 64, 64), (301, 70, 29), (7, 500, 900), (150, 40, 3), (73, 300, 33),
-                        (2, 2000, 300)]:
+        for M, K, N in [(64, 64, 64), (301, 70, 29), (7, 500, 900), (150, 40, 3), (73, 300, 33), (2, 2000, 300)]:
             for ta, tb in TRANS:
                 a, b = operands(M, K, N, dtype, ta, tb, rng)
                 nv.set_num_threads(1)
@@ -247,8 +259,7 @@ def test_threaded_result_equals_single_thread(isa, dtype):
                 for threads in (2, 3):
                     nv.set_num_threads(threads)
                     many = nv.ops.matmul(a, b, trans_a=ta, trans_b=tb)
-                    np.testing.assert_array_equal(
-                        many, one, err_msg=f"{threads} threads, {M},{K},{N} ta={ta} tb={tb}")
+                    np.testing.assert_array_equal(many, one, err_msg=f"{threads} threads, {M},{K},{N} ta={ta} tb={tb}")
     finally:
         nv.set_num_threads(1)
 

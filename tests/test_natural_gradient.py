@@ -6,6 +6,7 @@ brief shared/research/natural_gradient.md §5. The oracles never use the code un
 Jacobians by central differences of the network outputs, the output-space metric by
 differences of the engine's own loss gradients.
 """
+
 import numpy as np
 import pytest
 
@@ -84,8 +85,10 @@ def layer_blocks(blocks):
 
 # ----------------------------------------------------------------------------- T2: output space
 
-@pytest.mark.parametrize("loss, shape", [("mse", (4, 3)), ("bce", (4, 2)), ("cross_entropy", (4, 3)),
-                                          ("cross_entropy", (3, 2, 4))])
+
+@pytest.mark.parametrize(
+    "loss, shape", [("mse", (4, 3)), ("bce", (4, 2)), ("cross_entropy", (4, 3)), ("cross_entropy", (3, 2, 4))]
+)
 def test_output_metric_is_the_hessian_of_the_mean_loss(loss, shape):
     """T2/T16: Λ_n/N is the (n, n) block of ∇²_f L for the engine's own (mean) losses, and
     the blocks between examples vanish: the GGN with exactly the optimised scaling."""
@@ -96,7 +99,7 @@ def test_output_metric_is_the_hessian_of_the_mean_loss(loss, shape):
     lam = output_metric(out, loss)
     expect = np.zeros_like(h)
     for i in range(n):
-        expect[i * c:(i + 1) * c, i * c:(i + 1) * c] = lam[i] / n
+        expect[i * c : (i + 1) * c, i * c : (i + 1) * c] = lam[i] / n
     np.testing.assert_allclose(h, expect, atol=1e-8 * np.abs(expect).max())
 
 
@@ -124,32 +127,63 @@ def test_fisher_is_the_expected_score_outer_product(loss):
 
 # ----------------------------------------------------------------------------- T1: the Fisher
 
-CONV_NET = {"input_shape": [2, 5, 6], "layers": [
-    {"id": "c1", "type": "conv2d", "channels": 3, "kernel_size": [3, 2], "stride": [1, 2], "padding": 1,
-     "dilation": [2, 1]},
-    {"id": "r1", "type": "tanh"}, {"id": "p1", "type": "maxpool2d", "kernel_size": 2},
-    {"id": "f", "type": "flatten"}, {"id": "out", "type": "dense", "units": 3}]}
-RNN_NET = {"input_shape": [4, 2], "layers": [{"id": "r", "type": "rnn", "hidden": 3},
-                                             {"id": "out", "type": "dense", "units": 2}]}
+CONV_NET = {
+    "input_shape": [2, 5, 6],
+    "layers": [
+        {
+            "id": "c1",
+            "type": "conv2d",
+            "channels": 3,
+            "kernel_size": [3, 2],
+            "stride": [1, 2],
+            "padding": 1,
+            "dilation": [2, 1],
+        },
+        {"id": "r1", "type": "tanh"},
+        {"id": "p1", "type": "maxpool2d", "kernel_size": 2},
+        {"id": "f", "type": "flatten"},
+        {"id": "out", "type": "dense", "units": 3},
+    ],
+}
+RNN_NET = {
+    "input_shape": [4, 2],
+    "layers": [{"id": "r", "type": "rnn", "hidden": 3}, {"id": "out", "type": "dense", "units": 2}],
+}
 # a parametrised layer the structured methods do not cover: exact/diag use masked backward passes
-EMBED_NET = {"input_shape": [3], "layers": [{"id": "e", "type": "embedding", "vocab": 5, "dim": 2},
-                                            {"id": "f", "type": "flatten"}, {"id": "h", "type": "dense", "units": 3},
-                                            {"id": "a", "type": "tanh"}, {"id": "out", "type": "dense", "units": 2}]}
+EMBED_NET = {
+    "input_shape": [3],
+    "layers": [
+        {"id": "e", "type": "embedding", "vocab": 5, "dim": 2},
+        {"id": "f", "type": "flatten"},
+        {"id": "h", "type": "dense", "units": 3},
+        {"id": "a", "type": "tanh"},
+        {"id": "out", "type": "dense", "units": 2},
+    ],
+}
 
 
-@pytest.mark.parametrize("case", ["mlp-mse", "mlp-bce", "mlp-ce", "sigmoid-relu-ce", "conv-ce", "embedding-mse",
-                                  "rnn-mse"])
+@pytest.mark.parametrize(
+    "case", ["mlp-mse", "mlp-bce", "mlp-ce", "sigmoid-relu-ce", "conv-ce", "embedding-mse", "rnn-mse"]
+)
 def test_exact_fisher_matches_finite_difference_jacobians(case):
     """T1: F = (1/N) Σ J_nᵀ Λ_n J_n with J_n from central differences; also F v (matrix-free)."""
     if case.startswith("mlp"):
-        spec, loss, x = mlp([3, 4, 3]), {"mse": "mse", "bce": "bce", "ce": "cross_entropy"}[case[4:]], \
-            RNG.normal(size=(6, 3))
+        spec, loss, x = (
+            mlp([3, 4, 3]),
+            {"mse": "mse", "bce": "bce", "ce": "cross_entropy"}[case[4:]],
+            RNG.normal(size=(6, 3)),
+        )
     elif case == "sigmoid-relu-ce":
-        spec = {"input_shape": [3], "layers": [{"id": "d0", "type": "dense", "units": 4},
-                                               {"id": "a0", "type": "sigmoid"},
-                                               {"id": "d1", "type": "dense", "units": 4},
-                                               {"id": "a1", "type": "relu"},
-                                               {"id": "d2", "type": "dense", "units": 3}]}
+        spec = {
+            "input_shape": [3],
+            "layers": [
+                {"id": "d0", "type": "dense", "units": 4},
+                {"id": "a0", "type": "sigmoid"},
+                {"id": "d1", "type": "dense", "units": 4},
+                {"id": "a1", "type": "relu"},
+                {"id": "d2", "type": "dense", "units": 3},
+            ],
+        }
         loss, x = "cross_entropy", RNG.normal(size=(6, 3))
     elif case == "conv-ce":
         spec, loss, x = CONV_NET, "cross_entropy", RNG.normal(size=(3, 2, 5, 6))
@@ -197,6 +231,7 @@ def test_structured_views_are_the_matching_entries_of_the_exact_fisher():
 
 # ----------------------------------------------------------------------------- T3, T4b: solves
 
+
 @pytest.mark.parametrize("damping", [0.0, 1e-3])
 def test_exact_solve_is_backward_stable(damping):
     """T3: ‖(F+λI)d − g‖ ≤ 1e-10 ‖F+λI‖₂ ‖d‖ (not a bare relative error: cond(F) is large)."""
@@ -227,6 +262,7 @@ def test_one_undamped_step_with_lr_1_lands_on_least_squares(method):
 
 # ----------------------------------------------------------------------------- T4-T7, T14: K-FAC blocks
 
+
 def kfac_block_errors(spec, x, loss, seed=0):
     net = net64(spec, seed)
     mats = ng.fisher_matrices(net, x, None, loss, kinds=["exact", "kfac"])
@@ -237,8 +273,9 @@ def kfac_block_errors(spec, x, loss, seed=0):
 
 def test_kfac_is_exact_for_a_single_linear_layer_with_squared_loss():
     """T4a."""
-    errs = kfac_block_errors({"input_shape": [4], "layers": [{"id": "lin", "type": "dense", "units": 3}]},
-                             RNG.normal(size=(50, 4)), "mse")
+    errs = kfac_block_errors(
+        {"input_shape": [4], "layers": [{"id": "lin", "type": "dense", "units": 3}]}, RNG.normal(size=(50, 4)), "mse"
+    )
     assert errs["lin"] <= 1e-12
 
 
@@ -266,14 +303,19 @@ def test_kfac_differs_for_a_nonlinear_net_with_many_examples():
 @pytest.mark.parametrize("geometry", [dict(), dict(stride=2, padding=1), dict(dilation=2, padding=2)])
 def test_kfac_expand_is_exact_for_a_conv_layer_with_per_location_targets(geometry):
     """T14: a single conv2d whose every output location is a squared-loss target."""
-    spec = {"input_shape": [2, 6, 7], "layers": [
-        {"id": "c", "type": "conv2d", "channels": 3, "kernel_size": [3, 2], **geometry},
-        {"id": "f", "type": "flatten"}]}
+    spec = {
+        "input_shape": [2, 6, 7],
+        "layers": [
+            {"id": "c", "type": "conv2d", "channels": 3, "kernel_size": [3, 2], **geometry},
+            {"id": "f", "type": "flatten"},
+        ],
+    }
     errs = kfac_block_errors(spec, RNG.normal(size=(4, 2, 6, 7)), "mse")
     assert errs["c"] <= 1e-10
 
 
 # ----------------------------------------------------------------------------- T9: damping
+
 
 def test_eigen_damping_is_exact_tikhonov_and_pi_damping_expands_as_documented():
     """T9a: eigen mode = dense solve(G⊗A + λI); T9b: the π-split identity; T9c: they differ."""
@@ -340,15 +382,18 @@ def test_spd_inverse_matches_lu_inverse_and_is_symmetric(n):
     with pytest.raises(np.linalg.LinAlgError):
         ng.spd_inverse(-a)
 
+
 # ----------------------------------------------------------------------------- T10, T11: variants
+
 
 def test_monte_carlo_fisher_is_unbiased():
     """T10: 10⁴ sampled labels per point: rel ≈ 2/√M; assert ≤ 5e-2."""
     net = net64(mlp([3, 4, 3]))
     x = RNG.normal(size=(5, 3))
     f = ng.fisher_matrices(net, x, None, "cross_entropy", kinds=["exact"])["exact"][0]
-    f_mc = ng.fisher_matrices(net, x, None, "cross_entropy", fisher="mc", mc_samples=10_000,
-                              kinds=["exact"], seed=7)["exact"][0]
+    f_mc = ng.fisher_matrices(net, x, None, "cross_entropy", fisher="mc", mc_samples=10_000, kinds=["exact"], seed=7)[
+        "exact"
+    ][0]
     assert rel(f_mc, f) <= 5e-2
 
 
@@ -380,10 +425,11 @@ def test_empirical_fisher_vanishes_at_zero_residual_while_the_fisher_does_not():
 
 # ----------------------------------------------------------------------------- T13: quasi-diagonal
 
+
 def test_qd_equals_the_exact_2x2_inverse_for_fan_in_one():
     """T13a."""
     m = RNG.normal(size=(3, 2, 2))
-    m = m @ m.transpose(0, 2, 1) + 0.1 * np.eye(2)    # a PSD 2x2 metric per unit: (w_1, w_0)
+    m = m @ m.transpose(0, 2, 1) + 0.1 * np.eye(2)  # a PSD 2x2 metric per unit: (w_1, w_0)
     g = RNG.normal(size=(3, 2))
     dw, db = ng.qd_direction(g[:, :1], g[:, 1], m[:, :1, 0], m[:, :1, 1], m[:, 1, 1])
     exact = np.linalg.solve(m, g[..., None])[..., 0]
@@ -399,7 +445,7 @@ def test_qd_denominators_are_never_negative_while_the_arrowhead_matrix_can_be_in
         r = RNG.random(20)
         m = (a * r[:, None]).T @ a / 20
         mii, m0i, m00 = np.diag(m)[:6], m[:6, 6], m[6, 6]
-        assert np.all(mii * m00 - m0i ** 2 >= -1e-12 * mii * m00)
+        assert np.all(mii * m00 - m0i**2 >= -1e-12 * mii * m00)
         arrow = np.diag(np.diag(m))
         arrow[:6, 6] = arrow[6, :6] = m0i
         indefinite += np.linalg.eigvalsh(arrow)[0] < 0
@@ -408,16 +454,28 @@ def test_qd_denominators_are_never_negative_while_the_arrowhead_matrix_can_be_in
 
 # ----------------------------------------------------------------------------- T12: invariance
 
+
 def teacher_data(seed=3, n=256, sizes=(4, 4, 3)):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, sizes[0]))
     y = net64(mlp(list(sizes)), seed=seed + 100).forward(x) * 3 + 0.1 * rng.normal(size=(n, sizes[-1]))
-    return nv.data.Dataset(name="teacher", task="regression", x_train=x, y_train=y, x_test=x[:0],
-                           y_test=y[:0], num_classes=None, options={})
+    return nv.data.Dataset(
+        name="teacher",
+        task="regression",
+        x_train=x,
+        y_train=y,
+        x_test=x[:0],
+        y_test=y[:0],
+        num_classes=None,
+        options={},
+    )
 
 
-INVARIANT = {"per-feature": ("ng-exact", "kfac", "unitwise", "qd"), "affine": ("ng-exact", "kfac", "unitwise"),
-             "sigmoid-tanh": ("ng-exact", "kfac", "unitwise", "qd")}
+INVARIANT = {
+    "per-feature": ("ng-exact", "kfac", "unitwise", "qd"),
+    "affine": ("ng-exact", "kfac", "unitwise"),
+    "sigmoid-tanh": ("ng-exact", "kfac", "unitwise", "qd"),
+}
 
 
 @pytest.mark.parametrize("kind", ["per-feature", "affine", "sigmoid-tanh"])
@@ -429,19 +487,21 @@ def test_twins_stay_equal_under_natural_gradient_and_separate_under_sgd(kind):
     ds = teacher_data()
     act = "sigmoid" if kind == "sigmoid-tanh" else "tanh"
     runs = [{"name": m, "lr": 0.05, "damping": 0.0, "normalize": True} for m in ("ng-exact", "kfac", "unitwise", "qd")]
-    runs += [{"name": "kfac", "label": "kfac-mc", "fisher": "mc", "lr": 0.05, "damping": 0.0, "normalize": True},
-             {"name": "sgd", "lr": 0.1},
-             {"name": "ng-exact", "label": "ng-exact λ=1e-3", "lr": 0.05, "damping": 1e-3, "normalize": True},
-             {"name": "kfac", "label": "kfac λ=1e-3", "lr": 0.05, "damping": 1e-3, "normalize": True}]
+    runs += [
+        {"name": "kfac", "label": "kfac-mc", "fisher": "mc", "lr": 0.05, "damping": 0.0, "normalize": True},
+        {"name": "sgd", "lr": 0.1},
+        {"name": "ng-exact", "label": "ng-exact λ=1e-3", "lr": 0.05, "damping": 1e-3, "normalize": True},
+        {"name": "kfac", "label": "kfac λ=1e-3", "lr": 0.05, "damping": 1e-3, "normalize": True},
+    ]
     cmp = compare(mlp([4, 4, 3], act=act), ds, runs, steps=20, seed=3, loss="mse", reparametrize=kind)
     gap = {label: g[-1] for label, g in cmp.invariance.items()}
-    assert all(g[0] <= 1e-11 for g in cmp.invariance.values())           # same function at the start
+    assert all(g[0] <= 1e-11 for g in cmp.invariance.values())  # same function at the start
     assert max(i["cond"] for i in cmp.runs["ng-exact"].info) <= 1e7
     for method in INVARIANT[kind]:
         assert gap[method] <= 1e-8, (method, gap)
-    assert gap["kfac-mc"] <= 1e-8                                         # same random labels: still exact
+    assert gap["kfac-mc"] <= 1e-8  # same random labels: still exact
     if kind == "affine":
-        assert gap["qd"] >= 1e-2                                          # QD does not mix inputs
+        assert gap["qd"] >= 1e-2  # QD does not mix inputs
     assert gap["sgd"] >= 1e-2
     # damping is not covariant: report the cost, do not hide it
     print(f"\n{kind}: gaps after 20 steps " + ", ".join(f"{k} {v:.1e}" for k, v in gap.items()))
@@ -449,6 +509,7 @@ def test_twins_stay_equal_under_natural_gradient_and_separate_under_sgd(kind):
 
 
 # ----------------------------------------------------------------------------- the optimizer API
+
 
 def test_normalized_step_has_unit_metric_length_and_kl_clip_bounds_it():
     net = net64(mlp([3, 4, 2]))
@@ -458,7 +519,7 @@ def test_normalized_step_has_unit_metric_length_and_kl_clip_bounds_it():
     nv.Trainer(net, "mse", opt).step(x, y)
     delta = np.concatenate([p.value.ravel() for p in net.parameters()]) - before
     f = opt.fisher_matrix()[0]
-    assert delta @ f @ delta == pytest.approx(0.01 ** 2, rel=1e-8)
+    assert delta @ f @ delta == pytest.approx(0.01**2, rel=1e-8)
     net2 = net64(mlp([3, 4, 2]))
     opt2 = nv.optim.make("kfac", net2, lr=10.0, damping=1e-3, kl_clip=1e-4)
     nv.Trainer(net2, "mse", opt2).step(x, y)
@@ -487,15 +548,21 @@ def test_every_method_and_variant_trains_xor(name, fisher):
 
 def test_float32_networks_and_convolutions_train():
     ds = nv.data.load("digits", seed=0)
-    spec = {"input_shape": [1, 8, 8], "layers": [{"id": "c", "type": "conv2d", "channels": 4, "kernel_size": 3},
-                                                 {"id": "r", "type": "relu"}, {"id": "p", "type": "avgpool2d",
-                                                                               "kernel_size": 2},
-                                                 {"id": "f", "type": "flatten"},
-                                                 {"id": "o", "type": "dense", "units": 10}]}
+    spec = {
+        "input_shape": [1, 8, 8],
+        "layers": [
+            {"id": "c", "type": "conv2d", "channels": 4, "kernel_size": 3},
+            {"id": "r", "type": "relu"},
+            {"id": "p", "type": "avgpool2d", "kernel_size": 2},
+            {"id": "f", "type": "flatten"},
+            {"id": "o", "type": "dense", "units": 10},
+        ],
+    }
     for name in ("kfac", "qd", "unitwise", "diag"):
         net = nv.Network.from_spec(spec, seed=0)
-        trainer = nv.Trainer(net, "cross_entropy", nv.optim.make(name, net, lr=0.5, damping=1e-3,
-                                                                 damping_relative=True, kl_clip=0.01))
+        trainer = nv.Trainer(
+            net, "cross_entropy", nv.optim.make(name, net, lr=0.5, damping=1e-3, damping_relative=True, kl_clip=0.01)
+        )
         losses = [trainer.step(ds.x_train[:64], ds.y_train[:64]) for _ in range(15)]
         assert losses[-1] < 0.7 * losses[0], name
         assert all(p.value.dtype == np.float32 for p in net.parameters())
@@ -507,12 +574,12 @@ def test_amortised_refresh_and_moving_average():
     opt = nv.optim.make("kfac", net, lr=1e-3, inv_every=3, stat_decay=0.5)
     trainer = nv.Trainer(net, "mse", opt)
     trainer.step(x, y)
-    a_x = opt.metric["d0/A"].copy()           # the first layer's A depends on the inputs only
+    a_x = opt.metric["d0/A"].copy()  # the first layer's A depends on the inputs only
     inv0 = opt._inv["d0"].inv.copy()
     trainer.step(2 * x, y)
     a_2x = ng.curvature(net64(mlp([3, 4, 2])), 2 * x, None, "mse").layers["d0"].kfac_factors()[0]
     np.testing.assert_allclose(opt.metric["d0/A"], 0.5 * a_x + 0.5 * a_2x, rtol=1e-12)
-    np.testing.assert_array_equal(opt._inv["d0"].inv, inv0)     # not refreshed until step 3
+    np.testing.assert_array_equal(opt._inv["d0"].inv, inv0)  # not refreshed until step 3
     trainer.step(x, y)
     trainer.step(x, y)
     assert not np.array_equal(opt._inv["d0"].inv, inv0)

@@ -1,4 +1,5 @@
 """Package-level API: version, backends, threads, instruction-set control."""
+
 import numpy as np
 import pytest
 

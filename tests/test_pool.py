@@ -1,5 +1,6 @@
 """max_pool2d / avg_pool2d forward and backward: numpy reference (ref_conv), float64 finite
 differences, PyTorch (when installed), bad inputs and non-contiguous views."""
+
 import numpy as np
 import pytest
 
@@ -8,13 +9,13 @@ import ref_conv
 
 # (N, C, H, W, kernel_size, stride, padding)
 GEOMETRIES = [
-    (2, 3, 8, 8, 2, None, 0),           # the usual 2x2 / stride 2
-    (2, 3, 9, 7, 2, None, 0),           # odd sizes: floor mode drops the last row/column
-    (1, 2, 11, 13, 3, 2, 1),            # overlapping windows with padding
+    (2, 3, 8, 8, 2, None, 0),  # the usual 2x2 / stride 2
+    (2, 3, 9, 7, 2, None, 0),  # odd sizes: floor mode drops the last row/column
+    (1, 2, 11, 13, 3, 2, 1),  # overlapping windows with padding
     (2, 2, 7, 10, (3, 2), (1, 2), (1, 1)),  # asymmetric pairs
-    (1, 1, 5, 5, 5, None, 2),           # kernel 5, padding 2: windows reach far into padding
-    (3, 1, 4, 6, (4, 6), 1, 0),         # kernel = input: 1x1 output
-    (2, 2, 6, 5, 1, 1, 0),              # 1x1 windows: identity
+    (1, 1, 5, 5, 5, None, 2),  # kernel 5, padding 2: windows reach far into padding
+    (3, 1, 4, 6, (4, 6), 1, 0),  # kernel = input: 1x1 output
+    (2, 2, 6, 5, 1, 1, 0),  # 1x1 windows: identity
     (1, 3, 17, 19, (2, 3), (3, 1), (1, 0)),  # primes, stride larger than the kernel
 ]
 DTYPES = [np.float32, np.float64]
@@ -64,7 +65,7 @@ def test_max_pool_ties_take_the_first_maximum():
     x[0, 0, 1, 1] = x[0, 0, 0, 1] = 5.0
     y, idx = nv.ops.max_pool2d(x, 2)
     assert y[0, 0, 0, 0] == 5.0 and idx[0, 0, 0, 0] == 1  # (0, 1) comes before (1, 1)
-    assert idx[0, 0, 1, 1] == 2 * 4 + 2                   # all-zero window: its first element
+    assert idx[0, 0, 1, 1] == 2 * 4 + 2  # all-zero window: its first element
 
 
 def test_max_pool_propagates_nan():
@@ -80,10 +81,11 @@ def test_backward_matches_finite_differences(geom):
     x, gy, geo = make(geom, np.float64, seed=1)
     eps = 1e-6
     for forward, backward in (
-        (lambda: nv.ops.max_pool2d(x, **geo)[0],
-         lambda: nv.ops.max_pool2d_backward(gy, nv.ops.max_pool2d(x, **geo)[1], x.shape)),
-        (lambda: nv.ops.avg_pool2d(x, **geo),
-         lambda: nv.ops.avg_pool2d_backward(gy, x.shape, **geo)),
+        (
+            lambda: nv.ops.max_pool2d(x, **geo)[0],
+            lambda: nv.ops.max_pool2d_backward(gy, nv.ops.max_pool2d(x, **geo)[1], x.shape),
+        ),
+        (lambda: nv.ops.avg_pool2d(x, **geo), lambda: nv.ops.avg_pool2d_backward(gy, x.shape, **geo)),
     ):
         num = np.zeros_like(x)
         for i in np.ndindex(x.shape):
@@ -105,11 +107,15 @@ def test_non_contiguous_inputs():
     np.testing.assert_array_equal(y, ry)
     np.testing.assert_array_equal(idx, ridx)
     gy = np.swapaxes(rng.standard_normal((2, 3, 2, 4)), 2, 3)  # (2, 3, 4, 2), non-contiguous
-    np.testing.assert_allclose(nv.ops.max_pool2d_backward(gy, idx[..., ::1], x.shape),
-                               ref_conv.max_pool2d_backward(gy, ridx, x.shape), rtol=1e-13)
+    np.testing.assert_allclose(
+        nv.ops.max_pool2d_backward(gy, idx[..., ::1], x.shape),
+        ref_conv.max_pool2d_backward(gy, ridx, x.shape),
+        rtol=1e-13,
+    )
     np.testing.assert_allclose(nv.ops.avg_pool2d(x, 2), ref_conv.avg_pool2d(x, 2), rtol=1e-13)
-    np.testing.assert_allclose(nv.ops.avg_pool2d_backward(gy, x.shape, 2),
-                               ref_conv.avg_pool2d_backward(gy, x.shape, 2), rtol=1e-13)
+    np.testing.assert_allclose(
+        nv.ops.avg_pool2d_backward(gy, x.shape, 2), ref_conv.avg_pool2d_backward(gy, x.shape, 2), rtol=1e-13
+    )
 
 
 def test_threads_give_the_same_result():
@@ -120,9 +126,15 @@ def test_threads_give_the_same_result():
         for threads in (1, 2):
             nv.set_num_threads(threads)
             y, idx = nv.ops.max_pool2d(x, **geo)
-            results.append([y, idx, nv.ops.max_pool2d_backward(gy, idx, x.shape),
-                            nv.ops.avg_pool2d(x, **geo),
-                            nv.ops.avg_pool2d_backward(gy, x.shape, **geo)])
+            results.append(
+                [
+                    y,
+                    idx,
+                    nv.ops.max_pool2d_backward(gy, idx, x.shape),
+                    nv.ops.avg_pool2d(x, **geo),
+                    nv.ops.avg_pool2d_backward(gy, x.shape, **geo),
+                ]
+            )
     finally:
         nv.set_num_threads(before)
     for a, b in zip(*results):
@@ -141,43 +153,55 @@ def test_matches_torch(geom, dtype):
     y, idx = nv.ops.max_pool2d(x, **geo)
     np.testing.assert_array_equal(y, ty.detach().numpy())
     np.testing.assert_array_equal(idx, tidx.numpy())
-    np.testing.assert_allclose(nv.ops.max_pool2d_backward(gy, idx, x.shape), tx.grad.numpy(),
-                               **tol(dtype))
+    np.testing.assert_allclose(nv.ops.max_pool2d_backward(gy, idx, x.shape), tx.grad.numpy(), **tol(dtype))
     tx = torch.tensor(x, requires_grad=True)
     ty = F.avg_pool2d(tx, **geo, count_include_pad=True)
     ty.backward(torch.tensor(gy))
     np.testing.assert_allclose(nv.ops.avg_pool2d(x, **geo), ty.detach().numpy(), **tol(dtype))
-    np.testing.assert_allclose(nv.ops.avg_pool2d_backward(gy, x.shape, **geo), tx.grad.numpy(),
-                               **tol(dtype))
+    np.testing.assert_allclose(nv.ops.avg_pool2d_backward(gy, x.shape, **geo), tx.grad.numpy(), **tol(dtype))
 
 
 # ------------------------------------------------------------------ bad inputs
 X = np.random.default_rng(4).standard_normal((2, 3, 8, 8))
 
 
-@pytest.mark.parametrize("call, exc, match", [
-    (lambda: nv.ops.max_pool2d(X[0], 2), ValueError, "x must be 4-D"),
-    (lambda: nv.ops.avg_pool2d(X[0], 2), ValueError, "x must be 4-D"),
-    (lambda: nv.ops.max_pool2d(X, 0), ValueError, "kernel_size"),
-    (lambda: nv.ops.max_pool2d(X, 2, stride=0), ValueError, "stride"),
-    (lambda: nv.ops.avg_pool2d(X, 2, stride=-1), ValueError, "stride"),
-    (lambda: nv.ops.max_pool2d(X, 2, padding=-1), ValueError, "padding"),
-    (lambda: nv.ops.max_pool2d(X, 2, padding=2), ValueError, "padding"),
-    (lambda: nv.ops.avg_pool2d(X, 9), ValueError, "kernel_size"),
-    (lambda: nv.ops.max_pool2d(X.astype(np.int32), 2), TypeError, "x"),
-    (lambda: nv.ops.avg_pool2d(X.astype(np.int64), 2), TypeError, "x"),
-    (lambda: nv.ops.max_pool2d_backward(np.zeros((2, 3, 4, 4)), np.full((2, 3, 4, 4), 64),
-                                        X.shape), ValueError, "indices"),
-    (lambda: nv.ops.max_pool2d_backward(np.zeros((2, 3, 4, 4)), np.full((2, 3, 4, 4), -1),
-                                        X.shape), ValueError, "indices"),
-    (lambda: nv.ops.max_pool2d_backward(np.zeros((2, 3, 4, 4)), np.zeros((2, 3, 4, 4)),
-                                        X.shape), TypeError, "indices"),
-    (lambda: nv.ops.max_pool2d_backward(np.zeros((2, 3, 4, 4)), np.zeros((2, 3, 4, 3), np.int64),
-                                        X.shape), ValueError, "indices"),
-    (lambda: nv.ops.avg_pool2d_backward(np.zeros((2, 3, 4, 5)), X.shape, 2), ValueError, "grad_y"),
-    (lambda: nv.ops.avg_pool2d_backward(np.zeros((2, 3, 4, 4), np.int32), X.shape, 2), TypeError,
-     "grad_y"),
-])
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (lambda: nv.ops.max_pool2d(X[0], 2), ValueError, "x must be 4-D"),
+        (lambda: nv.ops.avg_pool2d(X[0], 2), ValueError, "x must be 4-D"),
+        (lambda: nv.ops.max_pool2d(X, 0), ValueError, "kernel_size"),
+        (lambda: nv.ops.max_pool2d(X, 2, stride=0), ValueError, "stride"),
+        (lambda: nv.ops.avg_pool2d(X, 2, stride=-1), ValueError, "stride"),
+        (lambda: nv.ops.max_pool2d(X, 2, padding=-1), ValueError, "padding"),
+        (lambda: nv.ops.max_pool2d(X, 2, padding=2), ValueError, "padding"),
+        (lambda: nv.ops.avg_pool2d(X, 9), ValueError, "kernel_size"),
+        (lambda: nv.ops.max_pool2d(X.astype(np.int32), 2), TypeError, "x"),
+        (lambda: nv.ops.avg_pool2d(X.astype(np.int64), 2), TypeError, "x"),
+        (
+            lambda: nv.ops.max_pool2d_backward(np.zeros((2, 3, 4, 4)), np.full((2, 3, 4, 4), 64), X.shape),
+            ValueError,
+            "indices",
+        ),
+        (
+            lambda: nv.ops.max_pool2d_backward(np.zeros((2, 3, 4, 4)), np.full((2, 3, 4, 4), -1), X.shape),
+            ValueError,
+            "indices",
+        ),
+        (
+            lambda: nv.ops.max_pool2d_backward(np.zeros((2, 3, 4, 4)), np.zeros((2, 3, 4, 4)), X.shape),
+            TypeError,
+            "indices",
+        ),
+        (
+            lambda: nv.ops.max_pool2d_backward(np.zeros((2, 3, 4, 4)), np.zeros((2, 3, 4, 3), np.int64), X.shape),
+            ValueError,
+            "indices",
+        ),
+        (lambda: nv.ops.avg_pool2d_backward(np.zeros((2, 3, 4, 5)), X.shape, 2), ValueError, "grad_y"),
+        (lambda: nv.ops.avg_pool2d_backward(np.zeros((2, 3, 4, 4), np.int32), X.shape, 2), TypeError, "grad_y"),
+    ],
+)
 def test_bad_inputs_raise(call, exc, match):
     with pytest.raises(exc, match=match):
         call()

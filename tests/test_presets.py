@@ -1,4 +1,5 @@
 """Every lecture preset builds, fits its dataset, trains a few steps and reports metrics."""
+
 import numpy as np
 import pytest
 

@@ -1,5 +1,6 @@
 """nv.ops.rnn_tanh / lstm / gru and their backwards against the numpy reference
 (ref_recurrent.py), PyTorch and float64 finite differences, on every instruction set."""
+
 import numpy as np
 import pytest
 
@@ -7,8 +8,7 @@ import neuralviz as nv
 import ref_recurrent as ref
 
 CELLS = ["rnn_tanh", "lstm", "gru"]
-TORCH_NAMES = {"w_ih": "weight_ih_l0", "w_hh": "weight_hh_l0", "b_ih": "bias_ih_l0",
-               "b_hh": "bias_hh_l0"}
+TORCH_NAMES = {"w_ih": "weight_ih_l0", "w_hh": "weight_hh_l0", "b_ih": "bias_ih_l0", "b_hh": "bias_hh_l0"}
 # (T, N, I, H): batch 1, hidden 1, odd sizes, tails of the vector width (4/8/16 lanes) and of
 # the GEMM register tile (4/6/8 rows, 8..32 columns).
 SHAPES = [(5, 3, 4, 7), (1, 1, 1, 1), (3, 1, 2, 1), (4, 2, 3, 17), (6, 7, 5, 33), (2, 13, 1, 40)]
@@ -23,10 +23,18 @@ def make_problem(cell, T, N, I, H, dtype=np.float64, seed=0):
         return (scale * rng.standard_normal(shape)).astype(dtype)
 
     k = 1 / np.sqrt(H)
-    return {"x": r(T, N, I), "h0": r(N, H), "c0": r(N, H),
-            "w_ih": r(G * H, I, scale=k), "w_hh": r(G * H, H, scale=k),
-            "b_ih": r(G * H, scale=k), "b_hh": r(G * H, scale=k),
-            "grad_y": r(T, N, H), "grad_hT": r(N, H), "grad_cT": r(N, H)}
+    return {
+        "x": r(T, N, I),
+        "h0": r(N, H),
+        "c0": r(N, H),
+        "w_ih": r(G * H, I, scale=k),
+        "w_hh": r(G * H, H, scale=k),
+        "b_ih": r(G * H, scale=k),
+        "b_hh": r(G * H, scale=k),
+        "grad_y": r(T, N, H),
+        "grad_hT": r(N, H),
+        "grad_cT": r(N, H),
+    }
 
 
 def inputs(cell, p):
@@ -46,8 +54,7 @@ def ours_forward(cell, p):
 
 
 def ours_backward(cell, p, with_state_grads=True):
-    return getattr(nv.ops, f"{cell}_backward")(*inputs(cell, p), p["grad_y"],
-                                               *state_grads(cell, p, with_state_grads))
+    return getattr(nv.ops, f"{cell}_backward")(*inputs(cell, p), p["grad_y"], *state_grads(cell, p, with_state_grads))
 
 
 def as64(p):
@@ -75,19 +82,18 @@ GRAD_NAMES = {
 
 # ---------------------------------------------------------------- numpy reference
 
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "T{}N{}I{}H{}".format(*s))
 @pytest.mark.parametrize("cell", CELLS)
 def test_matches_reference(isa, cell, shape, dtype):
     p = make_problem(cell, *shape, dtype=dtype, seed=sum(shape))
     p64 = as64(p)
-    for name, ours, want in zip(OUT_NAMES[cell], ours_forward(cell, p),
-                                ref.FORWARD[cell](*inputs(cell, p64))):
+    for name, ours, want in zip(OUT_NAMES[cell], ours_forward(cell, p), ref.FORWARD[cell](*inputs(cell, p64))):
         assert_close(ours, want, dtype, f"{cell} {isa} {name}")
     for with_state in (True, False):
         got = ours_backward(cell, p, with_state)
-        want = ref.BACKWARD[cell](*inputs(cell, p64), p64["grad_y"],
-                                  *state_grads(cell, p64, with_state))
+        want = ref.BACKWARD[cell](*inputs(cell, p64), p64["grad_y"], *state_grads(cell, p64, with_state))
         for name, g, w in zip(GRAD_NAMES[cell], got, want):
             assert_close(g, w, dtype, f"{cell} {isa} {name} (state grads {with_state})")
 
@@ -111,14 +117,18 @@ def test_threads_give_identical_results(cell):
 
 # ---------------------------------------------------------------- PyTorch
 
+
 def torch_run(cell, p):
     """torch.nn.RNN/LSTM/GRU with our weights copied by name: outputs and all gradients of
     sum(y*grad_y) + sum(h_T*grad_hT) (+ sum(c_T*grad_cT))."""
     torch = pytest.importorskip("torch")
     dtype = torch.float64 if p["x"].dtype == np.float64 else torch.float32
     I, H = p["x"].shape[2], p["h0"].shape[1]
-    module = {"rnn_tanh": lambda: torch.nn.RNN(I, H, nonlinearity="tanh"),
-              "lstm": lambda: torch.nn.LSTM(I, H), "gru": lambda: torch.nn.GRU(I, H)}[cell]()
+    module = {
+        "rnn_tanh": lambda: torch.nn.RNN(I, H, nonlinearity="tanh"),
+        "lstm": lambda: torch.nn.LSTM(I, H),
+        "gru": lambda: torch.nn.GRU(I, H),
+    }[cell]()
     module = module.to(dtype)
     with torch.no_grad():
         for ours, theirs in TORCH_NAMES.items():
@@ -140,13 +150,12 @@ def torch_run(cell, p):
     wrt += [getattr(module, TORCH_NAMES[n]) for n in ("w_ih", "w_hh", "b_ih", "b_hh")]
     grads = [g.numpy() for g in torch.autograd.grad(loss, wrt)]
     n_states = 2 if cell == "lstm" else 1
-    grads[1:1 + n_states] = [g[0] for g in grads[1:1 + n_states]]  # (1, N, H) -> (N, H)
+    grads[1 : 1 + n_states] = [g[0] for g in grads[1 : 1 + n_states]]  # (1, N, H) -> (N, H)
     return [o.detach().numpy() for o in outs], grads
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(6, 3, 5, 11), (1, 2, 3, 4), (9, 1, 1, 32)],
-                         ids=lambda s: "T{}N{}I{}H{}".format(*s))
+@pytest.mark.parametrize("shape", [(6, 3, 5, 11), (1, 2, 3, 4), (9, 1, 1, 32)], ids=lambda s: "T{}N{}I{}H{}".format(*s))
 @pytest.mark.parametrize("cell", CELLS)
 def test_matches_torch(cell, shape, dtype):
     p = make_problem(cell, *shape, dtype=dtype, seed=7)
@@ -158,6 +167,7 @@ def test_matches_torch(cell, shape, dtype):
 
 
 # ---------------------------------------------------------------- finite differences
+
 
 @pytest.mark.parametrize("cell", CELLS)
 def test_finite_differences(isa, cell):
@@ -185,10 +195,12 @@ def test_finite_differences(isa, cell):
             numeric = (up - down) / (2 * eps)
             assert abs(grad[i] - numeric) <= 1e-5 + 1e-3 * abs(numeric), (
                 f"{cell} {isa}: d/d{name}[{np.unravel_index(i, p[name].shape)}]: "
-                f"analytic {grad[i]:.8g} vs numeric {numeric:.8g}")
+                f"analytic {grad[i]:.8g} vs numeric {numeric:.8g}"
+            )
 
 
 # ---------------------------------------------------------------- edge cases and API
+
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("cell", CELLS)
@@ -221,7 +233,8 @@ def test_cached_path_equals_functional(cell):
         np.testing.assert_array_equal(a, b)
     state = (p["x"], p["h0"], p["c0"]) if cell == "lstm" else (p["x"], p["h0"])
     via_cache = getattr(nv.ops, f"{cell}_backward_cached")(
-        cache, *state, p["w_ih"], p["w_hh"], outs[0], p["grad_y"], *state_grads(cell, p, True))
+        cache, *state, p["w_ih"], p["w_hh"], outs[0], p["grad_y"], *state_grads(cell, p, True)
+    )
     for a, b in zip(ours_backward(cell, p), via_cache):
         np.testing.assert_array_equal(a, b)
 
@@ -229,24 +242,36 @@ def test_cached_path_equals_functional(cell):
 def test_activations_accurate_to_a_few_ulp(isa):
     """The LSTM cache holds sigmoid(a) (i, f, o) and tanh(a) (g) of the pre-activations; with
     x W_ih^T = x exactly and zero recurrent weights and biases, a = x."""
-    xs = np.concatenate([np.linspace(-40, 40, 4001), np.geomspace(1e-30, 5, 300),
-                         -np.geomspace(1e-30, 5, 300), [20.0, -20.0, 1e-8, -1e-8]])
+    xs = np.concatenate(
+        [
+            np.linspace(-40, 40, 4001),
+            np.geomspace(1e-30, 5, 300),
+            -np.geomspace(1e-30, 5, 300),
+            [20.0, -20.0, 1e-8, -1e-8],
+        ]
+    )
     for dtype in (np.float32, np.float64):
         x = xs.astype(dtype)
         N = x.size
         w_ih = np.ones((4, 1), dtype)
         zeros = np.zeros((4,), dtype)
         _, _, _, cache = nv.ops.lstm_forward_cached(
-            x.reshape(1, N, 1), np.zeros((N, 1), dtype), np.zeros((N, 1), dtype), w_ih,
-            np.zeros((4, 1), dtype), zeros, zeros)
-        gates = cache[:4 * N].reshape(N, 4)
+            x.reshape(1, N, 1),
+            np.zeros((N, 1), dtype),
+            np.zeros((N, 1), dtype),
+            w_ih,
+            np.zeros((4, 1), dtype),
+            zeros,
+            zeros,
+        )
+        gates = cache[: 4 * N].reshape(N, 4)
         xl = x.astype(np.longdouble)
         want_sig = 1 / (1 + np.exp(-xl))
         want_tanh = np.tanh(xl)
         for got, want, what in ((gates[:, 0], want_sig, "sigmoid"), (gates[:, 2], want_tanh, "tanh")):
             ulp = np.spacing(np.abs(want.astype(dtype)))
             err = np.abs(got.astype(np.longdouble) - want) / ulp
-            tiny = np.abs(want) < np.finfo(dtype).tiny * 2 ** 30  # sigmoid far in the left tail
+            tiny = np.abs(want) < np.finfo(dtype).tiny * 2**30  # sigmoid far in the left tail
             assert err[~tiny].max() <= 4, (what, dtype, x[~tiny][np.argmax(err[~tiny])])
         t = gates[:, 2]
         assert t[x == dtype(1e-30)][0] == dtype(1e-30)  # no cancellation near 0
@@ -265,8 +290,13 @@ def test_nan_propagates():
 def test_bad_shapes_name_the_argument(cell):
     p = make_problem(cell, 3, 2, 4, 5)
     G = ref.GATES[cell]
-    bad = {"w_ih": np.zeros((G * 5, 3)), "w_hh": np.zeros((G * 5, 4)), "b_ih": np.zeros(G * 5 + 1),
-           "b_hh": np.zeros((G * 5, 1)), "h0": np.zeros((3, 5))}
+    bad = {
+        "w_ih": np.zeros((G * 5, 3)),
+        "w_hh": np.zeros((G * 5, 4)),
+        "b_ih": np.zeros(G * 5 + 1),
+        "b_hh": np.zeros((G * 5, 1)),
+        "h0": np.zeros((3, 5)),
+    }
     if cell == "lstm":
         bad["c0"] = np.zeros((2, 6))
     for name, value in bad.items():

@@ -1,15 +1,20 @@
 """Learning sanity (asserted outcomes), optimizers against PyTorch, and the Trainer's
 guarantees: determinism, callbacks, divergence and bad-data errors."""
+
 import numpy as np
 import pytest
 
 import neuralviz as nv
 
-XOR_241 = {"input_shape": [2], "layers": [{"id": "h", "type": "dense", "units": 4},
-                                           {"id": "a", "type": "tanh"},
-                                           {"id": "out", "type": "dense", "units": 1}]}
-PERCEPTRON = {"input_shape": [2], "layers": [{"id": "w", "type": "dense", "units": 1},
-                                              {"id": "s", "type": "step"}]}
+XOR_241 = {
+    "input_shape": [2],
+    "layers": [
+        {"id": "h", "type": "dense", "units": 4},
+        {"id": "a", "type": "tanh"},
+        {"id": "out", "type": "dense", "units": 1},
+    ],
+}
+PERCEPTRON = {"input_shape": [2], "layers": [{"id": "w", "type": "dense", "units": 1}, {"id": "s", "type": "step"}]}
 
 
 def fit(spec, ds, loss, opt_name, epochs, batch_size, seed=0, **hp):
@@ -56,20 +61,31 @@ def test_perceptron_cannot_learn_xor_but_learns_separable_data():
 
 def test_small_cnn_reaches_95_percent_on_digits():
     ds = nv.data.load("digits", seed=0)
-    spec = {"input_shape": [1, 8, 8], "layers": [
-        {"id": "c1", "type": "conv2d", "channels": 16, "kernel_size": 3, "padding": 1},
-        {"id": "r1", "type": "relu"}, {"id": "p1", "type": "maxpool2d", "kernel_size": 2},
-        {"id": "f", "type": "flatten"}, {"id": "out", "type": "dense", "units": 10}]}
+    spec = {
+        "input_shape": [1, 8, 8],
+        "layers": [
+            {"id": "c1", "type": "conv2d", "channels": 16, "kernel_size": 3, "padding": 1},
+            {"id": "r1", "type": "relu"},
+            {"id": "p1", "type": "maxpool2d", "kernel_size": 2},
+            {"id": "f", "type": "flatten"},
+            {"id": "out", "type": "dense", "units": 10},
+        ],
+    }
     trainer = fit(spec, ds, "cross_entropy", "adam", epochs=12, batch_size=32, lr=0.01)
     assert trainer.evaluate(ds.x_test, ds.y_test)["accuracy"] >= 0.95
 
 
 def test_training_is_deterministic_per_seed():
     ds = nv.data.load("spirals", seed=1)
-    spec = {"input_shape": [2], "layers": [{"id": "h", "type": "dense", "units": 8},
-                                           {"id": "d", "type": "dropout", "p": 0.2},
-                                           {"id": "a", "type": "relu"},
-                                           {"id": "out", "type": "dense", "units": 1}]}
+    spec = {
+        "input_shape": [2],
+        "layers": [
+            {"id": "h", "type": "dense", "units": 8},
+            {"id": "d", "type": "dropout", "p": 0.2},
+            {"id": "a", "type": "relu"},
+            {"id": "out", "type": "dense", "units": 1},
+        ],
+    }
     h1 = fit(spec, ds, "bce", "momentum", epochs=2, batch_size=16, seed=4, lr=0.05).history
     h2 = fit(spec, ds, "bce", "momentum", epochs=2, batch_size=16, seed=4, lr=0.05).history
     h3 = fit(spec, ds, "bce", "momentum", epochs=2, batch_size=16, seed=5, lr=0.05).history
@@ -98,8 +114,10 @@ def test_callbacks_can_stop_and_history_is_recorded():
 
 def test_divergence_stops_with_a_message():
     ds = nv.data.load("sine", seed=0)
-    spec = {"input_shape": [1], "layers": [{"id": "h", "type": "dense", "units": 16},
-                                           {"id": "out", "type": "dense", "units": 1}]}
+    spec = {
+        "input_shape": [1],
+        "layers": [{"id": "h", "type": "dense", "units": 16}, {"id": "out", "type": "dense", "units": 1}],
+    }
     with pytest.raises(nv.TrainingDiverged, match="learning rate"):
         fit(spec, ds, "mse", "sgd", epochs=50, batch_size=8, lr=1e4)
 
@@ -143,27 +161,44 @@ def test_schedules():
     assert c(0) == pytest.approx(0.1) and c(50) == pytest.approx(0.05) and c(100) == pytest.approx(0.0)
     net = nv.Network.from_spec(XOR_241)
     opt = nv.optim.make("sgd", net, lr=0.1, schedule="step", schedule_options={"step_size": 2, "gamma": 0.1})
-    opt.step(); opt.step()
+    opt.step()
+    opt.step()
     assert opt.lr == pytest.approx(0.01)
 
 
-@pytest.mark.parametrize("name,hp,torch_name,torch_hp", [
-    ("sgd", {"lr": 0.1, "weight_decay": 0.01}, "SGD", {"lr": 0.1, "weight_decay": 0.01}),
-    ("momentum", {"lr": 0.1, "momentum": 0.9}, "SGD", {"lr": 0.1, "momentum": 0.9}),
-    ("momentum", {"lr": 0.1, "momentum": 0.8, "nesterov": True}, "SGD",
-     {"lr": 0.1, "momentum": 0.8, "nesterov": True}),
-    ("adam", {"lr": 0.01, "weight_decay": 0.1}, "Adam", {"lr": 0.01, "weight_decay": 0.1}),
-    ("rmsprop", {"lr": 0.01}, "RMSprop", {"lr": 0.01, "eps": 1e-8}),
-])
+@pytest.mark.parametrize(
+    "name,hp,torch_name,torch_hp",
+    [
+        ("sgd", {"lr": 0.1, "weight_decay": 0.01}, "SGD", {"lr": 0.1, "weight_decay": 0.01}),
+        ("momentum", {"lr": 0.1, "momentum": 0.9}, "SGD", {"lr": 0.1, "momentum": 0.9}),
+        (
+            "momentum",
+            {"lr": 0.1, "momentum": 0.8, "nesterov": True},
+            "SGD",
+            {"lr": 0.1, "momentum": 0.8, "nesterov": True},
+        ),
+        ("adam", {"lr": 0.01, "weight_decay": 0.1}, "Adam", {"lr": 0.01, "weight_decay": 0.1}),
+        ("rmsprop", {"lr": 0.01}, "RMSprop", {"lr": 0.01, "eps": 1e-8}),
+    ],
+)
 def test_optimizers_match_torch(name, hp, torch_name, torch_hp):
     torch = pytest.importorskip("torch")
-    spec = {"input_shape": [3], "layers": [{"id": "h", "type": "dense", "units": 4},
-                                           {"id": "a", "type": "tanh"},
-                                           {"id": "out", "type": "dense", "units": 2}]}
+    spec = {
+        "input_shape": [3],
+        "layers": [
+            {"id": "h", "type": "dense", "units": 4},
+            {"id": "a", "type": "tanh"},
+            {"id": "out", "type": "dense", "units": 2},
+        ],
+    }
     net = nv.Network.from_spec(spec, seed=0, dtype="float64")
     model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2)).double()
-    named = {"h.weight": model[0].weight, "h.bias": model[0].bias,
-             "out.weight": model[2].weight, "out.bias": model[2].bias}
+    named = {
+        "h.weight": model[0].weight,
+        "h.bias": model[0].bias,
+        "out.weight": model[2].weight,
+        "out.bias": model[2].bias,
+    }
     with torch.no_grad():
         for k, p in named.items():
             p.copy_(torch.from_numpy(net.state_dict()[k]))

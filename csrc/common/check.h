@@ -17,7 +17,7 @@ template <typename... Args>
 }  // namespace nvz
 
 // NVZ_CHECK(cond, "conv2d: x has ", c, " channels but w expects ", wc);
-#define NVZ_CHECK(cond, ...)            \
-  do {                                  \
+#define NVZ_CHECK(cond, ...)               \
+  do {                                     \
     if (!(cond)) ::nvz::fail(__VA_ARGS__); \
   } while (0)

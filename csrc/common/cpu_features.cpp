@@ -31,13 +31,18 @@ Isa cpu_isa() {
   return static_cast<Isa>(hw < cap ? hw : cap);
 }
 
-void force_isa(Isa isa) { g_cap.store(static_cast<int>(isa), std::memory_order_relaxed); }
+void force_isa(Isa isa) {
+  g_cap.store(static_cast<int>(isa), std::memory_order_relaxed);
+}
 
 const char* isa_name(Isa isa) {
   switch (isa) {
-    case Isa::avx512: return "avx512";
-    case Isa::avx2: return "avx2";
-    default: return "generic";
+    case Isa::avx512:
+      return "avx512";
+    case Isa::avx2:
+      return "avx2";
+    default:
+      return "generic";
   }
 }
 

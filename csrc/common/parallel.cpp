@@ -9,7 +9,9 @@ namespace {
 std::atomic<int> g_threads{1};
 }
 
-int num_threads() { return g_threads.load(std::memory_order_relaxed); }
+int num_threads() {
+  return g_threads.load(std::memory_order_relaxed);
+}
 
 void set_num_threads(int n) {
   NVZ_CHECK(n >= 1, "set_num_threads: n must be >= 1, got ", n);

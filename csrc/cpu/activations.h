@@ -88,7 +88,7 @@ struct ExpConstants<float> {
   static constexpr float round_shift = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
   static constexpr int mantissa_bits = 23;
   static constexpr uint32_t one_bits = 0x3f800000u;  // bit pattern of 1.0f
-  static constexpr float lowest = -87.0f;  // keeps 2^n normal (n >= -126)
+  static constexpr float lowest = -87.0f;            // keeps 2^n normal (n >= -126)
   static constexpr int degree = 7;
 };
 
@@ -139,7 +139,7 @@ NVZ_TARGET inline V exp_split(V x, V& scale) {
   using C = ExpConstants<T>;
   using U = typename Simd<T>::U;
   x = x < C::lowest ? vbroadcast<T>(C::lowest) : x;  // a NaN compares false and is kept
-  const V shifted = x * C::log2e + C::round_shift;    // n + 1.5*2^k, rounded to nearest
+  const V shifted = x * C::log2e + C::round_shift;   // n + 1.5*2^k, rounded to nearest
   const V n = shifted - C::round_shift;
   const V r = (x - n * C::ln2_hi) - n * C::ln2_lo;
   // The low mantissa bits of `shifted` hold n (two's complement); shifting them into the

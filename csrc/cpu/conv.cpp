@@ -53,24 +53,29 @@ void check_shape(const Conv2dShape& s, const char* fn) {
   NVZ_CHECK(s.N >= 0 && s.C >= 1 && s.H >= 1 && s.W >= 1, fn,
             ": x must have N >= 0 and positive C, H, W, got (", s.N, ", ", s.C, ", ", s.H, ", ",
             s.W, ")");
-  NVZ_CHECK(s.OC >= 1 && s.KH >= 1 && s.KW >= 1, fn, ": w must have positive sizes, got (",
-            s.OC, ", ", s.C, ", ", s.KH, ", ", s.KW, ")");
+  NVZ_CHECK(s.OC >= 1 && s.KH >= 1 && s.KW >= 1, fn, ": w must have positive sizes, got (", s.OC,
+            ", ", s.C, ", ", s.KH, ", ", s.KW, ")");
   NVZ_CHECK(s.SH >= 1 && s.SW >= 1, fn, ": stride must be >= 1, got (", s.SH, ", ", s.SW, ")");
   NVZ_CHECK(s.PH >= 0 && s.PW >= 0, fn, ": padding must be >= 0, got (", s.PH, ", ", s.PW, ")");
-  NVZ_CHECK(s.DH >= 1 && s.DW >= 1, fn, ": dilation must be >= 1, got (", s.DH, ", ", s.DW,
-            ")");
+  NVZ_CHECK(s.DH >= 1 && s.DW >= 1, fn, ": dilation must be >= 1, got (", s.DH, ", ", s.DW, ")");
   const int64_t eh = s.H + 2 * s.PH - s.DH * (s.KH - 1) - 1;
   const int64_t ew = s.W + 2 * s.PW - s.DW * (s.KW - 1) - 1;
-  NVZ_CHECK(eh >= 0 && ew >= 0, fn, ": the kernel (", s.KH, ", ", s.KW, ") with dilation (",
-            s.DH, ", ", s.DW, ") is larger than the padded input (", s.H + 2 * s.PH, ", ",
-            s.W + 2 * s.PW, ")");
-  NVZ_CHECK(s.OH == eh / s.SH + 1 && s.OW == ew / s.SW + 1, fn, ": output size (", s.OH, ", ",
-            s.OW, ") should be (", eh / s.SH + 1, ", ", ew / s.SW + 1, ")");
+  NVZ_CHECK(eh >= 0 && ew >= 0, fn, ": the kernel (", s.KH, ", ", s.KW, ") with dilation (", s.DH,
+            ", ", s.DW, ") is larger than the padded input (", s.H + 2 * s.PH, ", ", s.W + 2 * s.PW,
+            ")");
+  NVZ_CHECK(s.OH == eh / s.SH + 1 && s.OW == ew / s.SW + 1, fn, ": output size (", s.OH, ", ", s.OW,
+            ") should be (", eh / s.SH + 1, ", ", ew / s.SW + 1, ")");
 }
 
-int64_t taps(const Conv2dShape& s) { return s.KH * s.KW; }
-int64_t patch(const Conv2dShape& s) { return s.C * s.KH * s.KW; }  // rows of col
-int64_t pixels(const Conv2dShape& s) { return s.OH * s.OW; }       // columns of col
+int64_t taps(const Conv2dShape& s) {
+  return s.KH * s.KW;
+}
+int64_t patch(const Conv2dShape& s) {
+  return s.C * s.KH * s.KW;
+}  // rows of col
+int64_t pixels(const Conv2dShape& s) {
+  return s.OH * s.OW;
+}  // columns of col
 
 // 1x1 kernel, stride 1, no padding: col_n would be a copy of x_n.
 bool pointwise(const Conv2dShape& s) {
@@ -81,10 +86,14 @@ bool pointwise(const Conv2dShape& s) {
 // load only a few times. When the patch (C*KH*KW) and the output channels are both large,
 // im2col + GEMM, whose register tiles reuse loads more and whose cache blocking keeps the
 // operands close, is faster: measured on AVX-512 from 32->64 channels, 3x3 on 16x16 up.
-bool gemm_sized(const Conv2dShape& s) { return patch(s) >= 256 && s.OC >= 64; }
+bool gemm_sized(const Conv2dShape& s) {
+  return patch(s) >= 256 && s.OC >= 64;
+}
 
 // Forward and grad w: the direct kernels need unit horizontal stride.
-bool direct_ok(const Conv2dShape& s) { return s.SW == 1 && !gemm_sized(s); }
+bool direct_ok(const Conv2dShape& s) {
+  return s.SW == 1 && !gemm_sized(s);
+}
 
 // The direct grad x correlates the zero-padded gy over all H*W outputs and (up to the
 // skipped all-padding kernel rows) all taps, while only OH*OW*taps products per channel pair
@@ -119,8 +128,8 @@ void for_each_task(int64_t N, int nt, const F& body) {
 // Copies planes (P, H, W) into the interior of zero-bordered planes (P, Hb, Wb) at row
 // `top`, column `left`. The border is never written, so it stays zero across images.
 template <typename T>
-void copy_into_padded(const T* src, int64_t P, int64_t H, int64_t W, T* dst, int64_t Hb,
-                      int64_t Wb, int64_t top, int64_t left) {
+void copy_into_padded(const T* src, int64_t P, int64_t H, int64_t W, T* dst, int64_t Hb, int64_t Wb,
+                      int64_t top, int64_t left) {
   for (int64_t p = 0; p < P; ++p)
     for (int64_t h = 0; h < H; ++h)
       std::memcpy(dst + (p * Hb + top + h) * Wb + left, src + (p * H + h) * W, W * sizeof(T));
@@ -155,7 +164,9 @@ std::vector<int64_t> tap_offsets(const Conv2dShape& s, int64_t Wb) {
 }
 
 // a / b rounded up, for any sign of a and b > 0.
-int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); }
+int64_t ceil_div(int64_t a, int64_t b) {
+  return a >= 0 ? (a + b - 1) / b : -(-a / b);
+}
 
 // For each of R output rows r, the taps [kh_lo*KW, kh_hi*KW) (kernel rows kh_lo..kh_hi-1)
 // whose input row r*step + base + kh*DH falls inside the rows [lo, hi) of a padded buffer
@@ -275,13 +286,26 @@ void forward_direct(const Conv2dShape& s, Isa isa, int nt, const T* x, const T* 
     T* yn = y + n * s.OC * P;
     if (flat) {
       T* yf = flat_out.data() + tid * out;
-      const CorrArgs<T> a{xp, s.C, plane, Wp, off.data(), taps(s), nullptr, w, b,
-                          yf, s.OC, 1, (s.OH - 1) * Wp + s.OW, s.OH * Wp, 0};
+      const CorrArgs<T> a{xp,
+                          s.C,
+                          plane,
+                          Wp,
+                          off.data(),
+                          taps(s),
+                          nullptr,
+                          w,
+                          b,
+                          yf,
+                          s.OC,
+                          1,
+                          (s.OH - 1) * Wp + s.OW,
+                          s.OH * Wp,
+                          0};
       conv_detail::direct_corr(isa, a);
       unflatten(yf, s.OC, s.OH, Wp, s.OW, yn);
     } else {
-      const CorrArgs<T> a{xp, s.C, plane, s.SH * Wp, off.data(), taps(s), rows.data(), w, b,
-                          yn, s.OC, s.OH, s.OW, P, s.OW};
+      const CorrArgs<T> a{xp, s.C, plane, s.SH * Wp, off.data(), taps(s), rows.data(), w,
+                          b,  yn,  s.OC,  s.OH,      s.OW,       P,       s.OW};
       conv_detail::direct_corr(isa, a);
     }
   });
@@ -354,8 +378,8 @@ void weight_grad_direct(const Conv2dShape& s, Isa isa, int nt, const T* x, const
       copy_into_padded(g, nb * s.OC, s.OH, s.OW, gp, s.OH, OWr, 0, 0);
       g = gp;
     }
-    const WgradArgs<T> a{nb,  g,     gy_image,  s.OC,       s.OH, s.OW, s.OH * OWr, OWr,
-                         xp,  image, s.SH * Wp, off.data(), J,    parts.data() + tid * part};
+    const WgradArgs<T> a{nb,  g,  gy_image, s.OC,      s.OH,       s.OW, s.OH * OWr,
+                         OWr, xp, image,    s.SH * Wp, off.data(), J,    parts.data() + tid * part};
     conv_detail::direct_wgrad(isa, a);
   });
   for (int64_t e = 0; e < s.OC * J; ++e) {
@@ -379,8 +403,7 @@ void weight_grad_im2col(const Conv2dShape& s, int nt, const T* x, const T* gy, T
     T* col = scratch.data() + tid * K * P;
     if (!plain) im2col(s, cols, xn, col);
     T* dst = nt > 1 ? partial.data() + tid * size : gw;
-    gemm<T>(false, true, s.OC, K, P, T(1), gy + n * s.OC * P, P, plain ? xn : col, P, T(1), dst,
-            K);
+    gemm<T>(false, true, s.OC, K, P, T(1), gy + n * s.OC * P, P, plain ? xn : col, P, T(1), dst, K);
   });
   for (int t = 0; t < (nt > 1 ? nt : 0); ++t)
     for (int64_t e = 0; e < size; ++e) gw[e] += partial[t * size + e];
@@ -412,13 +435,15 @@ void input_grad_direct(const Conv2dShape& s, Isa isa, int nt, const T* w, const 
     T* gxn = gx + n * image;
     if (flat) {
       T* gf = flat_out.data() + tid * out;
-      const CorrArgs<T> a{in, s.OC, plane, Wb, off.data(), KK, nullptr, rotated.data(), nullptr,
-                          gf, s.C, 1, (s.H - 1) * Wb + s.W, s.H * Wb, 0};
+      const CorrArgs<T> a{
+          in,      s.OC, plane, Wb, off.data(),           KK,       nullptr, rotated.data(),
+          nullptr, gf,   s.C,   1,  (s.H - 1) * Wb + s.W, s.H * Wb, 0};
       conv_detail::direct_corr(isa, a);
       unflatten(gf, s.C, s.H, Wb, s.W, gxn);
     } else {
-      const CorrArgs<T> a{in, s.OC, plane, Wb, off.data(), KK, rows.data(), rotated.data(),
-                          nullptr, gxn, s.C, s.H, s.W, s.H * s.W, s.W};
+      const CorrArgs<T> a{in,          s.OC,           plane,   Wb,  off.data(), KK,
+                          rows.data(), rotated.data(), nullptr, gxn, s.C,        s.H,
+                          s.W,         s.H * s.W,      s.W};
       conv_detail::direct_corr(isa, a);
     }
   });

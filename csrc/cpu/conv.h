@@ -5,10 +5,10 @@
 namespace nvz {
 
 struct Conv2dShape {
-  int64_t N, C, H, W;        // input
-  int64_t OC, KH, KW;        // weight (OC, C, KH, KW)
+  int64_t N, C, H, W;  // input
+  int64_t OC, KH, KW;  // weight (OC, C, KH, KW)
   int64_t SH, SW, PH, PW, DH, DW;
-  int64_t OH, OW;            // output, = floor((H + 2P - D(K-1) - 1)/S) + 1, all >= 1
+  int64_t OH, OW;  // output, = floor((H + 2P - D(K-1) - 1)/S) + 1, all >= 1
 };
 
 // y (N, OC, OH, OW) is overwritten. b may be null (no bias).

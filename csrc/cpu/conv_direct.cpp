@@ -31,17 +31,27 @@ namespace {
 // ---------------------------------------------------------------------------------------
 // Instruction sets: vector width and the accumulator budget of the register file.
 // ---------------------------------------------------------------------------------------
-struct IsaGeneric { static constexpr int kVecBytes = 16, kAcc = 12; };  // 16 xmm registers
-struct IsaAvx2 { static constexpr int kVecBytes = 32, kAcc = 12; };     // 16 ymm registers
-struct IsaAvx512 { static constexpr int kVecBytes = 64, kAcc = 24; };   // 32 zmm registers
-struct IsaAvx512Ymm { static constexpr int kVecBytes = 32, kAcc = 24; };  // narrow rows
+struct IsaGeneric {
+  static constexpr int kVecBytes = 16, kAcc = 12;
+};  // 16 xmm registers
+struct IsaAvx2 {
+  static constexpr int kVecBytes = 32, kAcc = 12;
+};  // 16 ymm registers
+struct IsaAvx512 {
+  static constexpr int kVecBytes = 64, kAcc = 24;
+};  // 32 zmm registers
+struct IsaAvx512Ymm {
+  static constexpr int kVecBytes = 32, kAcc = 24;
+};  // narrow rows
 
 template <typename T, int V>
 struct VecOf {
   typedef T type __attribute__((vector_size(V * sizeof(T))));
 };
 template <typename T, class Tag>
-constexpr int lanes_of() { return Tag::kVecBytes / static_cast<int>(sizeof(T)); }
+constexpr int lanes_of() {
+  return Tag::kVecBytes / static_cast<int>(sizeof(T));
+}
 
 template <typename Vec, typename T>
 NVZ_CONV_INLINE Vec load(const T* p) {
@@ -139,7 +149,9 @@ NVZ_CONV_INLINE void corr_body(const CorrArgs<T>& a) {
 // ---------------------------------------------------------------------------------------
 
 template <class Tag>
-constexpr int wgrad_pairs() { return Tag::kAcc >= 24 ? 4 : 2; }
+constexpr int wgrad_pairs() {
+  return Tag::kAcc >= 24 ? 4 : 2;
+}
 
 // The rows of all B images are processed in tiles: every (channel, pair) block sweeps one
 // tile with its accumulators in registers and then adds them to memory. A tile holds about
@@ -245,10 +257,14 @@ Width width_for(Isa isa, int64_t Cw) {
 template <typename T>
 int lanes_for(Width w) {
   switch (w) {
-    case Width::avx512_zmm: return lanes_of<T, IsaAvx512>();
-    case Width::avx512_ymm: return lanes_of<T, IsaAvx512Ymm>();
-    case Width::avx2: return lanes_of<T, IsaAvx2>();
-    default: return lanes_of<T, IsaGeneric>();
+    case Width::avx512_zmm:
+      return lanes_of<T, IsaAvx512>();
+    case Width::avx512_ymm:
+      return lanes_of<T, IsaAvx512Ymm>();
+    case Width::avx2:
+      return lanes_of<T, IsaAvx2>();
+    default:
+      return lanes_of<T, IsaGeneric>();
   }
 }
 
@@ -260,26 +276,42 @@ template <typename T>
 using CorrFn = void (*)(const CorrArgs<T>&);
 
 template <typename T, int OB, int NV>
-void corr_generic(const CorrArgs<T>& a) { corr_body<T, IsaGeneric, OB, NV>(a); }
+void corr_generic(const CorrArgs<T>& a) {
+  corr_body<T, IsaGeneric, OB, NV>(a);
+}
 template <typename T>
-void wgrad_generic(const WgradArgs<T>& a) { wgrad_body<T, IsaGeneric>(a); }
+void wgrad_generic(const WgradArgs<T>& a) {
+  wgrad_body<T, IsaGeneric>(a);
+}
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define NVZ_CONV_X86 1
 #define NVZ_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #define NVZ_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
 template <typename T, int OB, int NV>
-NVZ_TARGET_AVX2 void corr_avx2(const CorrArgs<T>& a) { corr_body<T, IsaAvx2, OB, NV>(a); }
+NVZ_TARGET_AVX2 void corr_avx2(const CorrArgs<T>& a) {
+  corr_body<T, IsaAvx2, OB, NV>(a);
+}
 template <typename T, int OB, int NV>
-NVZ_TARGET_AVX512 void corr_zmm(const CorrArgs<T>& a) { corr_body<T, IsaAvx512, OB, NV>(a); }
+NVZ_TARGET_AVX512 void corr_zmm(const CorrArgs<T>& a) {
+  corr_body<T, IsaAvx512, OB, NV>(a);
+}
 template <typename T, int OB>  // a row fits one ymm, so one vector per column block
-NVZ_TARGET_AVX512 void corr_ymm(const CorrArgs<T>& a) { corr_body<T, IsaAvx512Ymm, OB, 1>(a); }
+NVZ_TARGET_AVX512 void corr_ymm(const CorrArgs<T>& a) {
+  corr_body<T, IsaAvx512Ymm, OB, 1>(a);
+}
 template <typename T>
-NVZ_TARGET_AVX2 void wgrad_avx2(const WgradArgs<T>& a) { wgrad_body<T, IsaAvx2>(a); }
+NVZ_TARGET_AVX2 void wgrad_avx2(const WgradArgs<T>& a) {
+  wgrad_body<T, IsaAvx2>(a);
+}
 template <typename T>
-NVZ_TARGET_AVX512 void wgrad_zmm(const WgradArgs<T>& a) { wgrad_body<T, IsaAvx512>(a); }
+NVZ_TARGET_AVX512 void wgrad_zmm(const WgradArgs<T>& a) {
+  wgrad_body<T, IsaAvx512>(a);
+}
 template <typename T>
-NVZ_TARGET_AVX512 void wgrad_ymm(const WgradArgs<T>& a) { wgrad_body<T, IsaAvx512Ymm>(a); }
+NVZ_TARGET_AVX512 void wgrad_ymm(const WgradArgs<T>& a) {
+  wgrad_body<T, IsaAvx512Ymm>(a);
+}
 #endif
 
 // The tile shapes compiled for each width: four channels (OB = 4) or one (OB = 1), by NV
@@ -305,19 +337,29 @@ template <typename T>
 CorrFn<T> corr_fn(Width w, int ob, int nv) {
   if (ob == 4) {
     switch (nv) {
-      case 1: return corr_entry<T, 4, 1>(w);
-      case 2: return corr_entry<T, 4, 2>(w);
-      case 3: return corr_entry<T, 4, 3>(w);
-      case 4: return corr_entry<T, 4, 4>(w);
-      case 5: return corr_entry<T, 4, 5>(w);
-      default: return corr_entry<T, 4, 6>(w);
+      case 1:
+        return corr_entry<T, 4, 1>(w);
+      case 2:
+        return corr_entry<T, 4, 2>(w);
+      case 3:
+        return corr_entry<T, 4, 3>(w);
+      case 4:
+        return corr_entry<T, 4, 4>(w);
+      case 5:
+        return corr_entry<T, 4, 5>(w);
+      default:
+        return corr_entry<T, 4, 6>(w);
     }
   }
   switch (nv) {
-    case 1: return corr_entry<T, 1, 1>(w);
-    case 2: return corr_entry<T, 1, 2>(w);
-    case 3: return corr_entry<T, 1, 3>(w);
-    default: return corr_entry<T, 1, 4>(w);
+    case 1:
+      return corr_entry<T, 1, 1>(w);
+    case 2:
+      return corr_entry<T, 1, 2>(w);
+    case 3:
+      return corr_entry<T, 1, 3>(w);
+    default:
+      return corr_entry<T, 1, 4>(w);
   }
 }
 
@@ -344,8 +386,8 @@ CorrPlan plan_corr(Isa isa, int64_t O, int64_t R, int64_t Cw) {
   CorrPlan best{width, ob, 1, -1};
   for (int nv = 1; nv <= max_nv; ++nv) {
     const int64_t rb = corr_rows(int(acc), ob, nv);
-    const int64_t cost = (O + ob - 1) / ob * ob * ((R + rb - 1) / rb * rb) *
-                         ((vectors + nv - 1) / nv * nv);
+    const int64_t cost =
+        (O + ob - 1) / ob * ob * ((R + rb - 1) / rb * rb) * ((vectors + nv - 1) / nv * nv);
     if (best.cost < 0 || cost <= best.cost) best = {width, ob, nv, cost};
   }
   return best;
@@ -375,10 +417,14 @@ void direct_wgrad(Isa isa, const WgradArgs<T>& a) {
   if (a.O <= 0 || a.J <= 0) return;
 #ifdef NVZ_CONV_X86
   switch (width_for<T>(isa, a.Cw)) {
-    case Width::avx512_zmm: return wgrad_zmm<T>(a);
-    case Width::avx512_ymm: return wgrad_ymm<T>(a);
-    case Width::avx2: return wgrad_avx2<T>(a);
-    default: break;
+    case Width::avx512_zmm:
+      return wgrad_zmm<T>(a);
+    case Width::avx512_ymm:
+      return wgrad_ymm<T>(a);
+    case Width::avx2:
+      return wgrad_avx2<T>(a);
+    default:
+      break;
   }
 #endif
   wgrad_generic<T>(a);

@@ -23,15 +23,15 @@ constexpr int64_t kOverread = 64;
 
 template <typename T>
 struct CorrArgs {
-  const T* in;           // input planes, I of them, in_ps elements apart
+  const T* in;              // input planes, I of them, in_ps elements apart
   int64_t I, in_ps, in_rs;  // in_rs: elements between consecutive output rows (stride * width)
-  const int64_t* off;    // taps offsets (in elements) from an output position's origin
+  const int64_t* off;       // taps offsets (in elements) from an output position's origin
   int64_t taps;
   const int64_t* row_taps;  // null, or per output row r the taps [row_taps[2r], row_taps[2r+1])
                             // that can read non-zero input; the others are skipped
-  const T* wt;           // (O, I, taps)
-  const T* bias;         // (O) or null
-  T* out;                // O planes of R rows by Cw columns; overwritten
+  const T* wt;              // (O, I, taps)
+  const T* bias;            // (O) or null
+  T* out;                   // O planes of R rows by Cw columns; overwritten
   int64_t O, R, Cw, out_ps, out_rs;
 };
 
@@ -45,14 +45,14 @@ int64_t direct_corr_cost(Isa isa, int64_t O, int64_t R, int64_t Cw);
 
 template <typename T>
 struct WgradArgs {
-  int64_t B;             // images, summed over
-  const T* gy;           // per image O planes of R rows by Cw columns; each row must be
+  int64_t B;    // images, summed over
+  const T* gy;  // per image O planes of R rows by Cw columns; each row must be
   int64_t gy_is, O, R, Cw, gy_ps, gy_rs;  // readable and zero up to a multiple of the lanes
-  const T* in;           // zero-padded inputs; readable kOverread elements past the end
+  const T* in;  // zero-padded inputs; readable kOverread elements past the end
   int64_t in_is, in_rs;
-  const int64_t* off;    // J offsets: (input channel, tap) pairs
+  const int64_t* off;  // J offsets: (input channel, tap) pairs
   int64_t J;
-  T* part;               // (O, J, wgrad_lanes) partial sums, accumulated into
+  T* part;  // (O, J, wgrad_lanes) partial sums, accumulated into
 };
 
 // Lanes L of the vectors direct_wgrad uses for rows of Cw columns: the partial sums have

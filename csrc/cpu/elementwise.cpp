@@ -16,19 +16,19 @@ namespace elementwise {
 
 // One copy of activations.h and of the loops below per instruction set. The tail uses a
 // partial load/store, so no element is processed twice and no scalar libm call remains.
-#define NVZ_ELEMENTWISE_LOOP(NAME, VFN)                                      \
-  template <typename T>                                                      \
-  NVZ_TARGET void NAME(const T* x, T* y, int64_t n) {                        \
-    constexpr int L = Simd<T>::lanes;                                        \
-    int64_t i = 0;                                                           \
-    for (; i + L <= n; i += L) vstore(y + i, VFN(vload(x + i)));             \
-    if (i < n) {                                                             \
-      const int m = static_cast<int>(n - i);                                 \
-      vstore_part(y + i, VFN(vload_part(x + i, m)), m);                      \
-    }                                                                        \
+#define NVZ_ELEMENTWISE_LOOP(NAME, VFN)                          \
+  template <typename T>                                          \
+  NVZ_TARGET void NAME(const T* x, T* y, int64_t n) {            \
+    constexpr int L = Simd<T>::lanes;                            \
+    int64_t i = 0;                                               \
+    for (; i + L <= n; i += L) vstore(y + i, VFN(vload(x + i))); \
+    if (i < n) {                                                 \
+      const int m = static_cast<int>(n - i);                     \
+      vstore_part(y + i, VFN(vload_part(x + i, m)), m);          \
+    }                                                            \
   }
-#define NVZ_ELEMENTWISE_LOOPS                 \
-  NVZ_ELEMENTWISE_LOOP(tanh_loop, vtanh)      \
+#define NVZ_ELEMENTWISE_LOOPS            \
+  NVZ_ELEMENTWISE_LOOP(tanh_loop, vtanh) \
   NVZ_ELEMENTWISE_LOOP(sigmoid_loop, vsigmoid)
 
 namespace isa_generic {
@@ -66,9 +66,12 @@ template <typename T>
 void tanh_forward(const T* x, T* y, int64_t n) {
 #ifdef NVZ_ELEMENTWISE_X86
   switch (cpu_isa()) {
-    case Isa::avx512: return elementwise::isa_avx512::tanh_loop(x, y, n);
-    case Isa::avx2: return elementwise::isa_avx2::tanh_loop(x, y, n);
-    default: break;
+    case Isa::avx512:
+      return elementwise::isa_avx512::tanh_loop(x, y, n);
+    case Isa::avx2:
+      return elementwise::isa_avx2::tanh_loop(x, y, n);
+    default:
+      break;
   }
 #endif
   elementwise::isa_generic::tanh_loop(x, y, n);
@@ -78,9 +81,12 @@ template <typename T>
 void sigmoid_forward(const T* x, T* y, int64_t n) {
 #ifdef NVZ_ELEMENTWISE_X86
   switch (cpu_isa()) {
-    case Isa::avx512: return elementwise::isa_avx512::sigmoid_loop(x, y, n);
-    case Isa::avx2: return elementwise::isa_avx2::sigmoid_loop(x, y, n);
-    default: break;
+    case Isa::avx512:
+      return elementwise::isa_avx512::sigmoid_loop(x, y, n);
+    case Isa::avx2:
+      return elementwise::isa_avx2::sigmoid_loop(x, y, n);
+    default:
+      break;
   }
 #endif
   elementwise::isa_generic::sigmoid_loop(x, y, n);

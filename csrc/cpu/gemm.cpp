@@ -142,10 +142,10 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
   NVZ_CHECK(M >= 0 && N >= 0 && K >= 0, "gemm: negative size M=", M, " N=", N, " K=", K);
   // Leading dimensions only matter for non-empty operands (numpy gives empty arrays
   // zero strides).
-  NVZ_CHECK(M == 0 || K == 0 || lda >= (trans_a ? M : K), "gemm: lda=", lda,
-            " too small for ", trans_a ? "A^T" : "A", " with M=", M, " K=", K);
-  NVZ_CHECK(K == 0 || N == 0 || ldb >= (trans_b ? K : N), "gemm: ldb=", ldb,
-            " too small for ", trans_b ? "B^T" : "B", " with K=", K, " N=", N);
+  NVZ_CHECK(M == 0 || K == 0 || lda >= (trans_a ? M : K), "gemm: lda=", lda, " too small for ",
+            trans_a ? "A^T" : "A", " with M=", M, " K=", K);
+  NVZ_CHECK(K == 0 || N == 0 || ldb >= (trans_b ? K : N), "gemm: ldb=", ldb, " too small for ",
+            trans_b ? "B^T" : "B", " with K=", K, " N=", N);
   NVZ_CHECK(M == 0 || N == 0 || ldc >= N, "gemm: ldc=", ldc, " < N=", N);
   if (M == 0 || N == 0) return;
   if (K == 0 || alpha == T(0)) {

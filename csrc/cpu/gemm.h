@@ -11,7 +11,7 @@ namespace nvz {
 // accumulates, which the backward passes use to sum gradients.
 // K == 0 is allowed (C = beta * C). Threads: nvz::threads_for(M*N*K). Thread-safe.
 template <typename T>
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha,
-          const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+          int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
 
 }  // namespace nvz

@@ -150,8 +150,8 @@ void pack_a_rows_blocks(const T* const (&rows)[MR], int m, int64_t k_end, T* __r
 // op(A)[i0 : i0+mc, p0 : p0+kc] -> ceil(mc/MR) panels of MR x kc. op(A) has m_total
 // rows, so a stored row of A^T may be read up to m_total - i0 values past i0.
 template <typename T, typename Isa, int MR>
-void pack_a(const MatView<T>& A, int64_t m_total, int64_t i0, int64_t p0, int64_t mc,
-            int64_t kc, T* __restrict__ dst) {
+void pack_a(const MatView<T>& A, int64_t m_total, int64_t i0, int64_t p0, int64_t mc, int64_t kc,
+            T* __restrict__ dst) {
   using S = Simd<T, Isa>;
   constexpr int L = S::kLanes, G = (MR + L - 1) / L;
   for (int64_t ip = 0; ip < mc; ip += MR, dst += MR * kc) {
@@ -261,8 +261,8 @@ struct BPanels {
 };
 
 template <typename T, typename Isa, int R, int W>
-inline void write_back(const typename Simd<T, Isa>::V (&acc)[R][W], const OutView<T>& C,
-                       int64_t i0, int64_t j0, int m, int n, T alpha, T beta) {
+inline void write_back(const typename Simd<T, Isa>::V (&acc)[R][W], const OutView<T>& C, int64_t i0,
+                       int64_t j0, int m, int n, T alpha, T beta) {
   using S = Simd<T, Isa>;
   using V = typename S::V;
   constexpr int L = S::kLanes;
@@ -303,9 +303,8 @@ inline void write_back(const typename Simd<T, Isa>::V (&acc)[R][W], const OutVie
 // R rows x W vectors. a: a packed MR x kc panel (kPackedA: rows 1 apart, k R apart) or
 // op(A) in place (rows rs_a apart, k cs_a apart).
 template <typename T, typename Isa, int R, int W, bool kPackedA>
-void micro_kernel(int64_t kc, const T* __restrict__ a, int64_t rs_a, int64_t cs_a,
-                  BPanels<T> b, const OutView<T>& C, int64_t i0, int64_t j0, int m, int n,
-                  T alpha, T beta) {
+void micro_kernel(int64_t kc, const T* __restrict__ a, int64_t rs_a, int64_t cs_a, BPanels<T> b,
+                  const OutView<T>& C, int64_t i0, int64_t j0, int m, int n, T alpha, T beta) {
   using S = Simd<T, Isa>;
   using V = typename S::V;
   constexpr int L = S::kLanes, NV = Blocking<T, Isa>::NV;
@@ -369,8 +368,8 @@ constexpr int row_tile_vectors() {
 // j_pad (packed B; in-place B has no padding, so j_pad = j_end there).
 template <typename T, typename Isa, int R, int W>
 inline void sweep_columns(int64_t kc, const T* a, int64_t rs_a, int64_t cs_a, BPanels<T> b,
-                          const OutView<T>& C, int64_t i0, int64_t j, int64_t j_end,
-                          int64_t j_pad, T alpha, T beta) {
+                          const OutView<T>& C, int64_t i0, int64_t j, int64_t j_end, int64_t j_pad,
+                          T alpha, T beta) {
   constexpr int L = Simd<T, Isa>::kLanes, NV = Blocking<T, Isa>::NV;
   for (; j + W * L <= j_pad && j < j_end; j += W * L) {
     micro_kernel<T, Isa, R, W, false>(kc, a, rs_a, cs_a, b, C, i0, j, R,
@@ -391,8 +390,8 @@ inline void row_block(int64_t kc, const T* a, int64_t rs_a, int64_t cs_a, BPanel
   constexpr int W = row_tile_vectors<T, Isa, R>();
   const OutView<T> c{C.p + j0 * C.cs, C.rs, C.cs};
   if (n_inplace > 0)
-    sweep_columns<T, Isa, R, W>(kc, a, rs_a, cs_a, direct, c, i0, 0, n_inplace, n_inplace,
-                                alpha, beta);
+    sweep_columns<T, Isa, R, W>(kc, a, rs_a, cs_a, direct, c, i0, 0, n_inplace, n_inplace, alpha,
+                                beta);
   if (n_inplace < nc) {
     const OutView<T> c2{c.p + n_inplace * C.cs, C.rs, C.cs};
     const int64_t n = nc - n_inplace, n_pad = (n + NR - 1) / NR * NR;
@@ -410,8 +409,8 @@ inline void row_block_tail(int m, int64_t kc, const T* a, int64_t rs_a, int64_t 
       row_block<T, Isa, R>(kc, a, rs_a, cs_a, direct, n_inplace, packed, nc, C, i0, j0, alpha,
                            beta);
     else
-      row_block_tail<T, Isa, R - 1>(m, kc, a, rs_a, cs_a, direct, n_inplace, packed, nc, C, i0,
-                                    j0, alpha, beta);
+      row_block_tail<T, Isa, R - 1>(m, kc, a, rs_a, cs_a, direct, n_inplace, packed, nc, C, i0, j0,
+                                    alpha, beta);
   }
 }
 
@@ -488,8 +487,8 @@ void gemm_blocked(const Problem<T>& p) {
           const BPanels<T> b{bbuf + jr * kc, NR, 0};
           for (int64_t ir = 0; ir < mc; ir += MR) {
             const int m = int(std::min<int64_t>(MR, mc - ir));
-            micro_kernel<T, Isa, MR, NV, true>(kc, abuf + ir * kc, 1, MR, b, p.C, ic + ir,
-                                               jc + jr, m, n, p.alpha, beta);
+            micro_kernel<T, Isa, MR, NV, true>(kc, abuf + ir * kc, 1, MR, b, p.C, ic + ir, jc + jr,
+                                               m, n, p.alpha, beta);
           }
         }
       }

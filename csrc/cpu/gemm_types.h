@@ -9,9 +9,15 @@
 
 namespace nvz::gemm_detail {
 
-struct IsaGeneric { static constexpr int kVecBytes = 16; };  // SSE2 on x86-64, NEON on arm64
-struct IsaAvx2 { static constexpr int kVecBytes = 32; };     // 16 ymm registers, 2 FMA ports
-struct IsaAvx512 { static constexpr int kVecBytes = 64; };   // 32 zmm registers
+struct IsaGeneric {
+  static constexpr int kVecBytes = 16;
+};  // SSE2 on x86-64, NEON on arm64
+struct IsaAvx2 {
+  static constexpr int kVecBytes = 32;
+};  // 16 ymm registers, 2 FMA ports
+struct IsaAvx512 {
+  static constexpr int kVecBytes = 64;
+};  // 32 zmm registers
 
 // Register tile MR x NR (NR = NV vectors) and the cache blocks around it.
 //   Registers: MR*NV accumulators + NV vectors of B + 1 broadcast of A must fit the file

@@ -39,8 +39,7 @@ void gru_forward(const RnnShape& s, const T* x, const T* h0, const T* w_ih, cons
   for (int64_t t = 0; t < s.T; ++t) {
     const T* h_prev = t ? y + (t - 1) * NH : h0;
     recurrent::gemm_packed(k, N, h_prev, H, w_hh_t, hh.data(), G, /*accumulate=*/false);
-    k.gru_step({N, H, gates + t * N * G, hh.data(), b_ih, b_hh, h_prev, hn + t * NH,
-                y + t * NH});
+    k.gru_step({N, H, gates + t * N * G, hh.data(), b_ih, b_hh, h_prev, hn + t * NH, y + t * NH});
   }
   recurrent::copy(hT, y + (s.T - 1) * NH, NH);
 }
@@ -81,12 +80,11 @@ void gru_backward(const RnnShape& s, const T* x, const T* h0, const T* w_ih, con
                                     gw_hh);
 }
 
-#define NVZ_INSTANTIATE(T)                                                                 \
-  template void gru_forward<T>(const RnnShape&, const T*, const T*, const T*, const T*,    \
-                               const T*, const T*, T*, T*, T*);                            \
-  template void gru_backward<T>(const RnnShape&, const T*, const T*, const T*, const T*,   \
-                                const T*, const T*, const T*, const T*, T*, T*, T*, T*, T*, \
-                                T*);
+#define NVZ_INSTANTIATE(T)                                                                         \
+  template void gru_forward<T>(const RnnShape&, const T*, const T*, const T*, const T*, const T*,  \
+                               const T*, T*, T*, T*);                                              \
+  template void gru_backward<T>(const RnnShape&, const T*, const T*, const T*, const T*, const T*, \
+                                const T*, const T*, const T*, T*, T*, T*, T*, T*, T*);
 NVZ_INSTANTIATE(float)
 NVZ_INSTANTIATE(double)
 #undef NVZ_INSTANTIATE

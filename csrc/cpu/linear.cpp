@@ -56,7 +56,7 @@ void linear_forward(const T* x, const T* w, const T* b, T* y, int64_t M, int64_t
 
 template void linear_forward<float>(const float*, const float*, const float*, float*, int64_t,
                                     int64_t, int64_t);
-template void linear_forward<double>(const double*, const double*, const double*, double*,
-                                     int64_t, int64_t, int64_t);
+template void linear_forward<double>(const double*, const double*, const double*, double*, int64_t,
+                                     int64_t, int64_t);
 
 }  // namespace nvz

@@ -43,8 +43,8 @@ void lstm_forward(const RnnShape& s, const T* x, const T* h0, const T* c0, const
     const T* h_prev = t ? y + (t - 1) * NH : h0;
     const T* c_prev = t ? cells + (t - 1) * NH : c0;
     recurrent::gemm_packed(k, N, h_prev, H, w_hh_t, hh.data(), G, /*accumulate=*/false);
-    k.lstm_step({N, H, gates + t * N * G, hh.data(), bias.data(), c_prev, cells + t * NH,
-                 y + t * NH});
+    k.lstm_step(
+        {N, H, gates + t * N * G, hh.data(), bias.data(), c_prev, cells + t * NH, y + t * NH});
   }
   recurrent::copy(hT, y + (s.T - 1) * NH, NH);
   recurrent::copy(cT, cells + (s.T - 1) * NH, NH);
@@ -86,12 +86,12 @@ void lstm_backward(const RnnShape& s, const T* x, const T* h0, const T* c0, cons
                                     gw_ih, gw_hh);
 }
 
-#define NVZ_INSTANTIATE(T)                                                                  \
-  template void lstm_forward<T>(const RnnShape&, const T*, const T*, const T*, const T*,    \
-                                const T*, const T*, const T*, T*, T*, T*, T*);              \
-  template void lstm_backward<T>(const RnnShape&, const T*, const T*, const T*, const T*,   \
-                                 const T*, const T*, const T*, const T*, const T*, const T*, \
-                                 T*, T*, T*, T*, T*, T*, T*);
+#define NVZ_INSTANTIATE(T)                                                                         \
+  template void lstm_forward<T>(const RnnShape&, const T*, const T*, const T*, const T*, const T*, \
+                                const T*, const T*, T*, T*, T*, T*);                               \
+  template void lstm_backward<T>(const RnnShape&, const T*, const T*, const T*, const T*,          \
+                                 const T*, const T*, const T*, const T*, const T*, const T*, T*,   \
+                                 T*, T*, T*, T*, T*, T*);
 NVZ_INSTANTIATE(float)
 NVZ_INSTANTIATE(double)
 #undef NVZ_INSTANTIATE

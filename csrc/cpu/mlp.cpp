@@ -73,8 +73,8 @@ void check_arguments(const MlpShape& s, const void* const* weights, const void* 
   }
   NVZ_CHECK(s.loss >= 0 && s.loss <= static_cast<int>(MlpLoss::cross_entropy),
             "mlp_sgd_steps: unknown loss code ", s.loss);
-  NVZ_CHECK(steps >= 0 && batch >= 1, "mlp_sgd_steps: need steps >= 0 and batch >= 1, got ",
-            steps, " and ", batch);
+  NVZ_CHECK(steps >= 0 && batch >= 1, "mlp_sgd_steps: need steps >= 0 and batch >= 1, got ", steps,
+            " and ", batch);
   if (steps == 0) return;
   NVZ_CHECK(n_samples >= 1 && x && order && losses_out,
             "mlp_sgd_steps: x, order and losses_out are required and n_samples >= 1");
@@ -88,8 +88,8 @@ void check_arguments(const MlpShape& s, const void* const* weights, const void* 
     NVZ_CHECK(targets, "mlp_sgd_steps: mse and bce need targets");
   }
   for (int64_t i = 0; i < steps * batch; ++i)
-    NVZ_CHECK(order[i] >= 0 && order[i] < n_samples, "mlp_sgd_steps: order[", i, "] = ",
-              order[i], " is not a sample index in [0, ", n_samples, ")");
+    NVZ_CHECK(order[i] >= 0 && order[i] < n_samples, "mlp_sgd_steps: order[", i, "] = ", order[i],
+              " is not a sample index in [0, ", n_samples, ")");
 }
 
 // ------------------------------------------------------------------ dense layer, (F, B) layout
@@ -300,7 +300,7 @@ template <typename T>
 struct Workspace {
   std::vector<T> storage;
   std::vector<T*> act;
-  T* delta[2];       // ping-pong gradients w.r.t. layer outputs, (max width, B) each
+  T* delta[2];  // ping-pong gradients w.r.t. layer outputs, (max width, B) each
   std::vector<T*> grad_w, grad_b;
 
   Workspace(const MlpShape& s, int64_t B) : act(s.layers + 1), grad_w(s.layers), grad_b(s.layers) {

@@ -11,11 +11,11 @@ enum class Act : int { identity = 0, tanh = 1, relu = 2, sigmoid = 3, leaky_relu
 enum class MlpLoss : int { mse = 0, bce = 1, cross_entropy = 2 };
 
 struct MlpShape {
-  int64_t layers;         // number of dense layers L >= 1
-  const int64_t* sizes;   // L + 1 sizes: input, hidden..., output
-  const int* acts;        // L activations (Act) applied after each dense layer
-  double leaky_slope;     // slope for Act::leaky_relu
-  int loss;               // MlpLoss, applied to the last layer's activation output (logits)
+  int64_t layers;        // number of dense layers L >= 1
+  const int64_t* sizes;  // L + 1 sizes: input, hidden..., output
+  const int* acts;       // L activations (Act) applied after each dense layer
+  double leaky_slope;    // slope for Act::leaky_relu
+  int loss;              // MlpLoss, applied to the last layer's activation output (logits)
 };
 
 // weights[l]: (sizes[l+1], sizes[l]) row-major as PyTorch Linear; biases[l] may be null.

@@ -21,17 +21,15 @@ void check_pool_shape(const Pool2dShape& s, const char* fn) {
   NVZ_CHECK(s.N >= 0 && s.C >= 1 && s.H >= 1 && s.W >= 1, fn,
             ": x must have N >= 0 and positive C, H, W, got (", s.N, ", ", s.C, ", ", s.H, ", ",
             s.W, ")");
-  NVZ_CHECK(s.KH >= 1 && s.KW >= 1, fn, ": kernel_size must be >= 1, got (", s.KH, ", ", s.KW,
-            ")");
+  NVZ_CHECK(s.KH >= 1 && s.KW >= 1, fn, ": kernel_size must be >= 1, got (", s.KH, ", ", s.KW, ")");
   NVZ_CHECK(s.SH >= 1 && s.SW >= 1, fn, ": stride must be >= 1, got (", s.SH, ", ", s.SW, ")");
-  NVZ_CHECK(s.PH >= 0 && s.PW >= 0 && 2 * s.PH <= s.KH && 2 * s.PW <= s.KW, fn,
-            ": padding (", s.PH, ", ", s.PW, ") must be >= 0 and at most half of kernel_size (",
-            s.KH, ", ", s.KW, ")");
+  NVZ_CHECK(s.PH >= 0 && s.PW >= 0 && 2 * s.PH <= s.KH && 2 * s.PW <= s.KW, fn, ": padding (", s.PH,
+            ", ", s.PW, ") must be >= 0 and at most half of kernel_size (", s.KH, ", ", s.KW, ")");
   const int64_t eh = s.H + 2 * s.PH - s.KH, ew = s.W + 2 * s.PW - s.KW;
   NVZ_CHECK(eh >= 0 && ew >= 0, fn, ": kernel_size (", s.KH, ", ", s.KW,
             ") is larger than the padded input (", s.H + 2 * s.PH, ", ", s.W + 2 * s.PW, ")");
-  NVZ_CHECK(s.OH == eh / s.SH + 1 && s.OW == ew / s.SW + 1, fn, ": output size (", s.OH, ", ",
-            s.OW, ") should be (", eh / s.SH + 1, ", ", ew / s.SW + 1, ")");
+  NVZ_CHECK(s.OH == eh / s.SH + 1 && s.OW == ew / s.SW + 1, fn, ": output size (", s.OH, ", ", s.OW,
+            ") should be (", eh / s.SH + 1, ", ", ew / s.SW + 1, ")");
 }
 
 // Threads over the N*C planes for `work` elementary operations.
@@ -135,8 +133,8 @@ void max_pool2d_backward(const Pool2dShape& s, const T* gy, const int64_t* idx, 
   // Validate every index before the parallel scatter (no throwing inside OpenMP).
   for (int64_t e = 0; e < total; ++e)
     NVZ_CHECK(idx[e] >= 0 && idx[e] < in,
-              "max_pool2d_backward: indices must lie in [0, H*W) = [0, ", in, ") for x_shape H=",
-              s.H, ", W=", s.W, ", got ", idx[e], " at flat position ", e);
+              "max_pool2d_backward: indices must lie in [0, H*W) = [0, ", in,
+              ") for x_shape H=", s.H, ", W=", s.W, ", got ", idx[e], " at flat position ", e);
   const int nt = plane_threads(s, total);
   for_each_plane(s.N * s.C, nt, [&](int64_t p) {
     T* g = gx + p * in;
@@ -166,8 +164,7 @@ void avg_pool2d_backward(const Pool2dShape& s, const T* gy, T* gx) {
 
 template void max_pool2d_forward<float>(const Pool2dShape&, const float*, float*, int64_t*);
 template void max_pool2d_forward<double>(const Pool2dShape&, const double*, double*, int64_t*);
-template void max_pool2d_backward<float>(const Pool2dShape&, const float*, const int64_t*,
-                                         float*);
+template void max_pool2d_backward<float>(const Pool2dShape&, const float*, const int64_t*, float*);
 template void max_pool2d_backward<double>(const Pool2dShape&, const double*, const int64_t*,
                                           double*);
 template void avg_pool2d_forward<float>(const Pool2dShape&, const float*, float*);

@@ -57,9 +57,8 @@ namespace isa_avx512 {
 template <typename T>
 const RecurrentKernels<T>& kernels_for_cpu() {
 #ifdef NVZ_RECURRENT_X86
-  static const RecurrentKernels<T> table[3] = {isa_generic::make_kernels<T>(),
-                                               isa_avx2::make_kernels<T>(),
-                                               isa_avx512::make_kernels<T>()};
+  static const RecurrentKernels<T> table[3] = {
+      isa_generic::make_kernels<T>(), isa_avx2::make_kernels<T>(), isa_avx512::make_kernels<T>()};
   return table[static_cast<int>(cpu_isa())];
 #else
   static const RecurrentKernels<T> generic = isa_generic::make_kernels<T>();
@@ -77,8 +76,8 @@ T* Buffer<T>::allocate(int64_t n) {
 }
 
 template <typename T>
-PackedB<T>::PackedB(const RecurrentKernels<T>& k, int64_t K_, int64_t N_, const T* src,
-                    int64_t ld, bool transposed)
+PackedB<T>::PackedB(const RecurrentKernels<T>& k, int64_t K_, int64_t N_, const T* src, int64_t ld,
+                    bool transposed)
     : K(K_), N(N_), buf_(((N_ + k.nr - 1) / k.nr) * K_ * k.nr) {
   const int64_t nr = k.nr;
   T* dst = buf_.data();
@@ -149,9 +148,8 @@ void add_biases(T* b, const T* b_ih, const T* b_hh, int64_t n) {
 // without copying it together. K is the long T*N dimension, so it is cut into blocks of
 // kBlockK rows whose packed B (kBlockK x N) stays in L2 while every row tile of C passes.
 template <typename T>
-void gemm_tn_two_part(const RecurrentKernels<T>& k, int64_t M, int64_t N, int64_t K,
-                      const T* A, int64_t lda, const T* head, int64_t head_rows, const T* tail,
-                      T* C) {
+void gemm_tn_two_part(const RecurrentKernels<T>& k, int64_t M, int64_t N, int64_t K, const T* A,
+                      int64_t lda, const T* head, int64_t head_rows, const T* tail, T* C) {
   constexpr int64_t kBlockK = 256;
   if (K == 0) {
     std::fill(C, C + M * N, T(0));
@@ -190,8 +188,8 @@ void gemm_tn_two_part(const RecurrentKernels<T>& k, int64_t M, int64_t N, int64_
 
 template <typename T>
 void input_and_weight_grads(const RecurrentKernels<T>& k, const RnnShape& s, int64_t GH,
-                            const T* dA_ih, const T* dA_hh, const T* x, const T* h0,
-                            const T* y, const T* w_ih, T* gx, T* gw_ih, T* gw_hh) {
+                            const T* dA_ih, const T* dA_hh, const T* x, const T* h0, const T* y,
+                            const T* w_ih, T* gx, T* gw_ih, T* gw_hh) {
   const int64_t TN = s.T * s.N, H = s.H, I = s.I;
   // gx (T*N, I) = dA_ih (T*N, GH) W_ih (GH, I)
   const PackedB<T> w_ih_packed(k, GH, I, w_ih, I, /*transposed=*/false);
@@ -212,20 +210,19 @@ void empty_sequence_grads(const RnnShape& s, int64_t GH, const T* grad_hT, T* gh
   std::fill(gb_hh, gb_hh + GH, T(0));
 }
 
-#define NVZ_INSTANTIATE(T)                                                                 \
-  template const RecurrentKernels<T>& kernels_for_cpu<T>();                                \
-  template class Buffer<T>;                                                                \
-  template class PackedB<T>;                                                               \
-  template void gemm_packed<T>(const RecurrentKernels<T>&, int64_t, const T*, int64_t,     \
-                               const PackedB<T>&, T*, int64_t, bool);                      \
-  template void copy<T>(T*, const T*, int64_t);                                            \
-  template void copy_or_zero<T>(T*, const T*, int64_t);                                    \
-  template void add_biases<T>(T*, const T*, const T*, int64_t);                            \
-  template void input_and_weight_grads<T>(const RecurrentKernels<T>&, const RnnShape&,     \
-                                          int64_t, const T*, const T*, const T*, const T*, \
-                                          const T*, const T*, T*, T*, T*);                 \
-  template void empty_sequence_grads<T>(const RnnShape&, int64_t, const T*, T*, T*, T*, T*, \
-                                        T*);
+#define NVZ_INSTANTIATE(T)                                                                      \
+  template const RecurrentKernels<T>& kernels_for_cpu<T>();                                     \
+  template class Buffer<T>;                                                                     \
+  template class PackedB<T>;                                                                    \
+  template void gemm_packed<T>(const RecurrentKernels<T>&, int64_t, const T*, int64_t,          \
+                               const PackedB<T>&, T*, int64_t, bool);                           \
+  template void copy<T>(T*, const T*, int64_t);                                                 \
+  template void copy_or_zero<T>(T*, const T*, int64_t);                                         \
+  template void add_biases<T>(T*, const T*, const T*, int64_t);                                 \
+  template void input_and_weight_grads<T>(const RecurrentKernels<T>&, const RnnShape&, int64_t, \
+                                          const T*, const T*, const T*, const T*, const T*,     \
+                                          const T*, T*, T*, T*);                                \
+  template void empty_sequence_grads<T>(const RnnShape&, int64_t, const T*, T*, T*, T*, T*, T*);
 NVZ_INSTANTIATE(float)
 NVZ_INSTANTIATE(double)
 #undef NVZ_INSTANTIATE
@@ -233,8 +230,14 @@ NVZ_INSTANTIATE(double)
 }  // namespace recurrent
 
 // Cache layouts (elements of T); see the cell files for what each part holds.
-int64_t rnn_tanh_cache_size(const RnnShape&) { return 0; }  // y (= every h_t) is enough
-int64_t lstm_cache_size(const RnnShape& s) { return s.T * s.N * 5 * s.H; }
-int64_t gru_cache_size(const RnnShape& s) { return s.T * s.N * 4 * s.H; }
+int64_t rnn_tanh_cache_size(const RnnShape&) {
+  return 0;
+}  // y (= every h_t) is enough
+int64_t lstm_cache_size(const RnnShape& s) {
+  return s.T * s.N * 5 * s.H;
+}
+int64_t gru_cache_size(const RnnShape& s) {
+  return s.T * s.N * 4 * s.H;
+}
 
 }  // namespace nvz

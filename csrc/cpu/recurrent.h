@@ -34,13 +34,12 @@ void gru_forward(const RnnShape& s, const T* x, const T* h0, const T* w_ih, cons
 // (treated as zero). All gradient outputs are overwritten (not accumulated).
 template <typename T>
 void rnn_tanh_backward(const RnnShape& s, const T* x, const T* h0, const T* w_ih, const T* w_hh,
-                       const T* y, const T* cache, const T* grad_y, const T* grad_hT, T* gx,
-                       T* gh0, T* gw_ih, T* gw_hh, T* gb_ih, T* gb_hh);
+                       const T* y, const T* cache, const T* grad_y, const T* grad_hT, T* gx, T* gh0,
+                       T* gw_ih, T* gw_hh, T* gb_ih, T* gb_hh);
 template <typename T>
 void lstm_backward(const RnnShape& s, const T* x, const T* h0, const T* c0, const T* w_ih,
                    const T* w_hh, const T* y, const T* cache, const T* grad_y, const T* grad_hT,
-                   const T* grad_cT, T* gx, T* gh0, T* gc0, T* gw_ih, T* gw_hh, T* gb_ih,
-                   T* gb_hh);
+                   const T* grad_cT, T* gx, T* gh0, T* gc0, T* gw_ih, T* gw_hh, T* gb_ih, T* gb_hh);
 template <typename T>
 void gru_backward(const RnnShape& s, const T* x, const T* h0, const T* w_ih, const T* w_hh,
                   const T* y, const T* cache, const T* grad_y, const T* grad_hT, T* gx, T* gh0,

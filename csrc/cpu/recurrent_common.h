@@ -196,8 +196,8 @@ void add_biases(T* b, const T* b_ih, const T* b_hh, int64_t n);
 // hidden projections (the same array for RNN and LSTM). Requires s.T >= 1.
 template <typename T>
 void input_and_weight_grads(const RecurrentKernels<T>& k, const RnnShape& s, int64_t GH,
-                            const T* dA_ih, const T* dA_hh, const T* x, const T* h0,
-                            const T* y, const T* w_ih, T* gx, T* gw_ih, T* gw_hh);
+                            const T* dA_ih, const T* dA_hh, const T* x, const T* h0, const T* y,
+                            const T* w_ih, T* gx, T* gw_ih, T* gw_hh);
 
 // T == 0 backward: gh0 = grad_hT (or 0), weight and bias gradients 0, gx empty.
 template <typename T>

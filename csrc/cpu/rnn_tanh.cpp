@@ -63,12 +63,12 @@ void rnn_tanh_backward(const RnnShape& s, const T* x, const T* h0, const T* w_ih
                                     gw_hh);
 }
 
-#define NVZ_INSTANTIATE(T)                                                                   \
-  template void rnn_tanh_forward<T>(const RnnShape&, const T*, const T*, const T*, const T*, \
-                                    const T*, const T*, T*, T*, T*);                         \
-  template void rnn_tanh_backward<T>(const RnnShape&, const T*, const T*, const T*,          \
-                                     const T*, const T*, const T*, const T*, const T*, T*,   \
-                                     T*, T*, T*, T*, T*);
+#define NVZ_INSTANTIATE(T)                                                                       \
+  template void rnn_tanh_forward<T>(const RnnShape&, const T*, const T*, const T*, const T*,     \
+                                    const T*, const T*, T*, T*, T*);                             \
+  template void rnn_tanh_backward<T>(const RnnShape&, const T*, const T*, const T*, const T*,    \
+                                     const T*, const T*, const T*, const T*, T*, T*, T*, T*, T*, \
+                                     T*);
 NVZ_INSTANTIATE(float)
 NVZ_INSTANTIATE(double)
 #undef NVZ_INSTANTIATE

@@ -15,8 +15,8 @@ std::string device_name(int device);
 
 // Row-major C[M,N] = op(A) op(B), as nvz::gemm with alpha = 1, beta = 0.
 template <typename T>
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const T* A,
-          const T* B, T* C);
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const T* A, const T* B,
+          T* C);
 
 }  // namespace cuda
 }  // namespace nvz

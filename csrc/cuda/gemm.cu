@@ -76,7 +76,9 @@ struct DeviceBuffer {
   explicit DeviceBuffer(int64_t n) {
     if (n > 0) check(cudaMalloc(&ptr, sizeof(T) * n), "cudaMalloc");
   }
-  ~DeviceBuffer() { if (ptr) cudaFree(ptr); }
+  ~DeviceBuffer() {
+    if (ptr) cudaFree(ptr);
+  }
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
 };
@@ -88,7 +90,8 @@ int device_count(std::string* reason) {
   cudaError_t err = cudaGetDeviceCount(&n);
   if (err != cudaSuccess) {
     cudaGetLastError();
-    if (reason) *reason = std::string(cudaGetErrorString(err)) + " (cudaError " + std::to_string(err) + ")";
+    if (reason)
+      *reason = std::string(cudaGetErrorString(err)) + " (cudaError " + std::to_string(err) + ")";
     return 0;
   }
   if (n == 0 && reason) *reason = "no CUDA device found";
@@ -114,7 +117,8 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, const T
   check(cudaMemcpy(C, dC.ptr, sizeof(T) * M * N, cudaMemcpyDeviceToHost), "copy C");
 }
 
-template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, const float*, const float*, float*);
+template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, const float*, const float*,
+                          float*);
 template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, const double*, const double*,
                            double*);
 

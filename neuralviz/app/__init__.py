@@ -23,6 +23,7 @@ Layout of this package (one small class per file):
 
 Importing this package does not import Qt; ``run.py`` does so only when a window is opened.
 """
+
 from __future__ import annotations
 
 __all__ = ["run"]

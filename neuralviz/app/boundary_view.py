@@ -5,6 +5,7 @@ colour of the winning class paled by uncertainty; "discretize" shows only the de
 selected in the diagram, its map is shown here instead, enlarged. A click adds a training point (of the
 class chosen in the data panel; Shift picks the other class of two), Ctrl+click removes the nearest one.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -21,7 +22,7 @@ from .theme import Theme
 
 
 class BoundaryView(QWidget):
-    pointClicked = pyqtSignal(float, float, object)     # x1, x2, Qt.KeyboardModifier flags
+    pointClicked = pyqtSignal(float, float, object)  # x1, x2, Qt.KeyboardModifier flags
 
     def __init__(self, theme: Theme, parent=None):
         super().__init__(parent)
@@ -41,8 +42,8 @@ class BoundaryView(QWidget):
         self.plot_widget.hideButtons()
         self.plot = self.plot_widget.getPlotItem()
         self.plot.setAspectLocked(True)
-        self.plot.setMouseEnabled(False, False)      # clicks add points; the view never drifts
-        self.plot.disableAutoRange()                 # a fixed range: new frames never re-layout the axes
+        self.plot.setMouseEnabled(False, False)  # clicks add points; the view never drifts
+        self.plot.disableAutoRange()  # a fixed range: new frames never re-layout the axes
         self.image = pg.ImageItem()
         self.plot.addItem(self.image)
         self.train_points = pg.ScatterPlotItem(pxMode=True)
@@ -98,12 +99,18 @@ class BoundaryView(QWidget):
         brushes = [pg.mkBrush(self.theme.class_color(c, k)) for c in range(k)]
         size = self.theme.point_size
         d = info.data
-        self.train_points.setData(pos=np.asarray(d.train_x, dtype=np.float64), size=size,
-                                  brush=[brushes[int(c) % k] for c in d.train_y],
-                                  pen=pg.mkPen(self.theme.point_outline, width=self.theme.point_outline_width))
-        self.test_points.setData(pos=np.asarray(d.test_x, dtype=np.float64), size=size,
-                                 brush=[brushes[int(c) % k] for c in d.test_y],
-                                 pen=pg.mkPen("#000000", width=max(1.5, self.theme.point_outline_width)))
+        self.train_points.setData(
+            pos=np.asarray(d.train_x, dtype=np.float64),
+            size=size,
+            brush=[brushes[int(c) % k] for c in d.train_y],
+            pen=pg.mkPen(self.theme.point_outline, width=self.theme.point_outline_width),
+        )
+        self.test_points.setData(
+            pos=np.asarray(d.test_x, dtype=np.float64),
+            size=size,
+            brush=[brushes[int(c) % k] for c in d.test_y],
+            pen=pg.mkPen("#000000", width=max(1.5, self.theme.point_outline_width)),
+        )
         self.test_points.setVisible(self.show_test)
 
     def _redraw(self) -> None:
@@ -113,8 +120,11 @@ class BoundaryView(QWidget):
         rgba = self._neuron_rgba(snap) if self.selected else None
         if rgba is None and snap.output_map is not None:
             m = snap.output_map
-            rgba = (self.painter.probability(m, self.discretize) if m.ndim == 2
-                    else self.painter.classes(m, self.discretize))
+            rgba = (
+                self.painter.probability(m, self.discretize)
+                if m.ndim == 2
+                else self.painter.classes(m, self.discretize)
+            )
         if rgba is not None:
             self.image.setImage(rgba, autoLevels=False, levels=(0, 255))
             # setRect scales by the current image size, so it must follow the first setImage of a size

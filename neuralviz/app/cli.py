@@ -1,4 +1,5 @@
 """The `neuralviz gui` subcommand (wired into neuralviz/cli.py by add_gui_parser)."""
+
 from __future__ import annotations
 
 import argparse
@@ -6,17 +7,21 @@ from typing import Optional
 
 
 def add_gui_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("gui", help="open the training studio window",
-                              description="Open the training studio. With --screenshot it also works "
-                                          "without a display (for slides and tests).")
+    p = subparsers.add_parser(
+        "gui",
+        help="open the training studio window",
+        description="Open the training studio. With --screenshot it also works "
+        "without a display (for slides and tests).",
+    )
     configure_parser(p)
     return p
 
 
 def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", help="lecture preset to open (see `neuralviz presets`; default: xor)")
-    p.add_argument("--train-steps", type=int, default=0, metavar="N",
-                   help="train N steps at full speed once the window is up")
+    p.add_argument(
+        "--train-steps", type=int, default=0, metavar="N", help="train N steps at full speed once the window is up"
+    )
     p.add_argument("--screenshot", metavar="PATH", help="save the window as a PNG after training")
     p.add_argument("--quit", action="store_true", help="exit after training (and the screenshot)")
     p.add_argument("--large-fonts", action="store_true", help="fonts 1.5x larger, for projectors")
@@ -29,8 +34,14 @@ def run_gui(args: argparse.Namespace) -> int:
 
     if args.train_steps < 0:
         raise ValueError(f"--train-steps must be >= 0, got {args.train_steps}")
-    return run(preset=args.preset, train_steps=args.train_steps, screenshot=args.screenshot, quit=args.quit,
-               large_fonts=args.large_fonts, high_contrast=args.high_contrast)
+    return run(
+        preset=args.preset,
+        train_steps=args.train_steps,
+        screenshot=args.screenshot,
+        quit=args.quit,
+        large_fonts=args.large_fonts,
+        high_contrast=args.high_contrast,
+    )
 
 
 def gui_main(argv: Optional[list[str]] = None) -> int:

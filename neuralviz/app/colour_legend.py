@@ -1,5 +1,6 @@
 """ColourLegend: the diverging colour bar with its meaning, as in the Playground, or the class swatches
 for data with more than two classes."""
+
 from __future__ import annotations
 
 from PyQt6.QtCore import QPointF, QRectF, Qt
@@ -18,9 +19,9 @@ class ColourLegend(QWidget):
         self.set_theme(theme)
 
     def _caption(self) -> str:
-        return {0: "Colours show neuron and weight values.",
-                2: "Colours show data, neuron and weight values."}.get(
-            len(self.class_names), "Colours show the class; pale = unsure.")
+        return {0: "Colours show neuron and weight values.", 2: "Colours show data, neuron and weight values."}.get(
+            len(self.class_names), "Colours show the class; pale = unsure."
+        )
 
     def _resize(self) -> None:
         """Caption (wrapped to the width), bar, labels: the height follows the caption's lines."""

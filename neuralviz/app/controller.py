@@ -4,6 +4,7 @@ It owns the QThread and the TrainingWorker living in it, turns method calls into
 worker runs them between training chunks) and relays what the worker reports. The views connect to its
 signals only; nothing in the GUI thread ever touches the network.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -48,11 +49,18 @@ class TrainingController(QObject):
         self.worker = TrainingWorker()
         self.worker.moveToThread(self._thread)
         self._thread.started.connect(self.worker.start)
-        for mine, theirs in ((self._configure, self.worker.configure), (self._play, self.worker.play),
-                             (self._pause, self.worker.pause), (self._step, self.worker.step_once),
-                             (self._reset, self.worker.reset), (self._speed, self.worker.set_speed),
-                             (self._live, self.worker.set_live), (self._points, self.worker.edit_points),
-                             (self._train_for, self.worker.train_for), (self._stop, self.worker.stop)):
+        for mine, theirs in (
+            (self._configure, self.worker.configure),
+            (self._play, self.worker.play),
+            (self._pause, self.worker.pause),
+            (self._step, self.worker.step_once),
+            (self._reset, self.worker.reset),
+            (self._speed, self.worker.set_speed),
+            (self._live, self.worker.set_live),
+            (self._points, self.worker.edit_points),
+            (self._train_for, self.worker.train_for),
+            (self._stop, self.worker.stop),
+        ):
             mine.connect(theirs)
         self.worker.snapshotReady.connect(self._on_snapshot)
         self.worker.configured.connect(self._on_configured)
@@ -102,7 +110,7 @@ class TrainingController(QObject):
         self.frames += 1
         start = time.perf_counter()
         try:
-            self.snapshotReady.emit(snap)   # the views take it now (direct connections) ...
+            self.snapshotReady.emit(snap)  # the views take it now (direct connections) ...
         finally:
             # ... and Qt paints them before it runs this zero-delay call, so the worker learns what a
             # whole frame cost the GUI thread

@@ -1,4 +1,5 @@
 """ControlsBar: reset, play/pause, single step, speed, and the epoch / step counters."""
+
 from __future__ import annotations
 
 from PyQt6.QtCore import QSize, Qt, pyqtSignal
@@ -22,21 +23,26 @@ def _labelled(title: str, widget: QWidget) -> QWidget:
 
 
 class ControlsBar(QWidget):
-    playClicked = pyqtSignal()       # toggles play / pause
+    playClicked = pyqtSignal()  # toggles play / pause
     stepClicked = pyqtSignal()
     resetClicked = pyqtSignal()
-    speedChanged = pyqtSignal(int)   # steps per frame, 0 = maximum
+    speedChanged = pyqtSignal(int)  # steps per frame, 0 = maximum
 
     def __init__(self, parent=None):
         super().__init__(parent)
         style = self.style()
-        self.reset_button = self._button(style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload),
-                                         "Reset: weights back to their initial values (same seed), counters to zero (R)", 40)
-        self.play_button = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay),
-                                        "Play / pause training (Space)", 52)
+        self.reset_button = self._button(
+            style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload),
+            "Reset: weights back to their initial values (same seed), counters to zero (R)",
+            40,
+        )
+        self.play_button = self._button(
+            style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Play / pause training (Space)", 52
+        )
         self.play_button.setObjectName("playButton")
-        self.step_button = self._button(style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward),
-                                        "One training step (S or →)", 40)
+        self.step_button = self._button(
+            style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward), "One training step (S or →)", 40
+        )
         self.reset_button.clicked.connect(self.resetClicked)
         self.play_button.clicked.connect(self.playClicked)
         self.step_button.clicked.connect(self.stepClicked)
@@ -89,7 +95,7 @@ class ControlsBar(QWidget):
             self.rate_label.setText("paused")
 
     def show_counters(self, step: int, epoch: float, steps_per_second: float) -> None:
-        self.epoch_label.setText(f"{int(epoch):07,d}")   # 000,714 as in the Playground
+        self.epoch_label.setText(f"{int(epoch):07,d}")  # 000,714 as in the Playground
         self.step_label.setText(f"{step:,d}")
         if self._playing and steps_per_second > 0:
             self.rate_label.setText(f"{steps_per_second:,.0f}")

@@ -1,4 +1,5 @@
 """CurvesView: loss and accuracy over epochs, train solid and test dashed (told apart without colour)."""
+
 from __future__ import annotations
 
 import time
@@ -13,7 +14,7 @@ from .plot_style import configure_pyqtgraph, style_plot
 from .snapshot import Snapshot
 from .theme import Theme
 
-MAX_RATE = 10.0     # curve updates per second while training
+MAX_RATE = 10.0  # curve updates per second while training
 
 
 def nice_ceiling(value: float) -> float:
@@ -22,8 +23,8 @@ def nice_ceiling(value: float) -> float:
         return 1.0
     exponent = np.floor(np.log10(value))
     for m in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
-        if m * 10 ** exponent >= value * (1 - 1e-9):
-            return float(m * 10 ** exponent)
+        if m * 10**exponent >= value * (1 - 1e-9):
+            return float(m * 10**exponent)
     return float(10 ** (exponent + 1))
 
 

@@ -1,25 +1,42 @@
 """DataPanel: which dataset, its noise and train/test split, regenerate, test points, input features, and
 which class a click on the output map adds."""
+
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QStandardItem, QStandardItemModel
-from PyQt6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QLabel, QPushButton, QSlider,
-                             QSpinBox, QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .. import data as nvdata
 from .settings import StudioSettings
 
-KIND_TITLES = {"planar": "2-D points", "regression": "Regression (1-D)", "image": "Images",
-               "sequence": "Sequences"}
+KIND_TITLES = {"planar": "2-D points", "regression": "Regression (1-D)", "image": "Images", "sequence": "Sequences"}
 # how the Playground writes its features
-FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1^2": "x₁²", "x2^2": "x₂²", "x1*x2": "x₁x₂",
-                  "sin(x1)": "sin(x₁)", "sin(x2)": "sin(x₂)"}
+FEATURE_LABELS = {
+    "x1": "x₁",
+    "x2": "x₂",
+    "x1^2": "x₁²",
+    "x2^2": "x₂²",
+    "x1*x2": "x₁x₂",
+    "sin(x1)": "sin(x₁)",
+    "sin(x2)": "sin(x₂)",
+}
 
 
 class DataPanel(QWidget):
     datasetChosen = pyqtSignal(str)
-    optionsChanged = pyqtSignal(dict)     # the dataset's options (only those the user set)
+    optionsChanged = pyqtSignal(dict)  # the dataset's options (only those the user set)
     featuresChanged = pyqtSignal(list)
     regenerateClicked = pyqtSignal()
     showTestChanged = pyqtSignal(bool)
@@ -111,7 +128,7 @@ class DataPanel(QWidget):
     def _hint(text: str) -> QLabel:
         label = QLabel(text)
         label.setProperty("role", "hint")
-        label.setWordWrap(True)       # the panel narrows with large fonts instead of clipping
+        label.setWordWrap(True)  # the panel narrows with large fonts instead of clipping
         return label
 
     @staticmethod
@@ -120,7 +137,7 @@ class DataPanel(QWidget):
         s.setRange(lo, hi)
         s.setSingleStep(step)
         s.setPageStep(step)
-        s.setTracking(False)      # emit on release, not for every pixel dragged
+        s.setTracking(False)  # emit on release, not for every pixel dragged
         return s
 
     @staticmethod
@@ -205,8 +222,7 @@ class DataPanel(QWidget):
                 self.folder_button.setText(f"Data folder: {opts['path'] or '(choose…)'}")
             planar = info["kind"] == "planar"
             self.show_test.setVisible(info["kind"] in ("planar", "regression"))
-            for w in (self.features_title, self.features_widget, self.click_title, self.click_class,
-                      self.click_hint):
+            for w in (self.features_title, self.features_widget, self.click_title, self.click_class, self.click_hint):
                 w.setVisible(planar)
             for name, box in self.feature_boxes.items():
                 box.setChecked(name in s.features)

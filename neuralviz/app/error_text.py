@@ -1,4 +1,5 @@
 """The text a user sees in the window when something in a worker thread fails."""
+
 from __future__ import annotations
 
 import traceback

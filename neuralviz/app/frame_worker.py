@@ -6,6 +6,7 @@ every ~1/30 s for "N steps per frame", back to back at maximum speed or while a 
 pending. Subclasses say what the model is (`_model()`, anything with a `step` count) and implement
 `_tick` (train for a while, emit frames) and `_emit`.
 """
+
 from __future__ import annotations
 
 import time
@@ -13,8 +14,8 @@ from typing import Optional
 
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal, pyqtSlot
 
-FRAME_RATE = 30.0      # frames per second the views aim at
-MAX_SPEED = 0          # speed value meaning "as fast as possible"
+FRAME_RATE = 30.0  # frames per second the views aim at
+MAX_SPEED = 0  # speed value meaning "as fast as possible"
 
 
 class FrameWorker(QObject):
@@ -25,7 +26,7 @@ class FrameWorker(QObject):
         self._timer: Optional[QTimer] = None
         self._playing = False
         self._speed = speed
-        self._target: Optional[int] = None    # train_for: the step to stop at
+        self._target: Optional[int] = None  # train_for: the step to stop at
         self._serial = 0
         self._frame_serial = 0
         self._gui_busy = False

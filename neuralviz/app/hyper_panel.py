@@ -3,10 +3,11 @@
 It edits values only; the window decides what each change means (a live change keeps the weights, a
 structural one rebuilds the network and says so). Emits `changed` with the fields that changed.
 """
+
 from __future__ import annotations
 
 from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QLabel, QSpinBox, QWidget)
+from PyQt6.QtWidgets import QComboBox, QDoubleSpinBox, QGridLayout, QLabel, QSpinBox, QWidget
 
 from .. import optim
 from .settings import StudioSettings
@@ -18,8 +19,8 @@ REGULARIZATION_LABELS = {"none": "None", "l1": "L1", "l2": "L2"}
 
 
 class HyperPanel(QWidget):
-    changed = pyqtSignal(dict)       # {field: new value}
-    invalid = pyqtSignal(str)        # a value that could not be read (the field keeps its old value)
+    changed = pyqtSignal(dict)  # {field: new value}
+    invalid = pyqtSignal(str)  # a value that could not be read (the field keeps its old value)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -33,15 +34,21 @@ class HyperPanel(QWidget):
         self.regularization = QComboBox()
         for key, label in REGULARIZATION_LABELS.items():
             self.regularization.addItem(label, key)
-        self.reg_rate = self._number_combo(REG_RATES, "Regularisation rate (L1: λ·sign(w), L2: λ·w added "
-                                                      "to every gradient)")
+        self.reg_rate = self._number_combo(
+            REG_RATES, "Regularisation rate (L1: λ·sign(w), L2: λ·w added to every gradient)"
+        )
         self.activation = QComboBox()
         self.activation.addItems(CHOOSABLE_ACTIVATIONS)
         self.activation.setToolTip("Activation of the hidden layers (rebuilds the network)")
-        self.dropout = self._spin(0.0, 0.9, 0.1, "Dropout after each hidden layer, training only "
-                                                 "(rebuilds the network)")
-        self.noise = self._spin(0.0, 5.0, 0.1, "Standard deviation of Gaussian noise added to the inputs "
-                                               "while training (rebuilds the network)")
+        self.dropout = self._spin(
+            0.0, 0.9, 0.1, "Dropout after each hidden layer, training only (rebuilds the network)"
+        )
+        self.noise = self._spin(
+            0.0,
+            5.0,
+            0.1,
+            "Standard deviation of Gaussian noise added to the inputs while training (rebuilds the network)",
+        )
         self.seed = QSpinBox()
         self.seed.setRange(0, 999_999)
         self.seed.setToolTip("Seed of the weights, the data and the minibatch order (rebuilds)")
@@ -51,10 +58,17 @@ class HyperPanel(QWidget):
         self.grid.setHorizontalSpacing(14)
         self.grid.setVerticalSpacing(2)
         self.fields = []
-        for title, widget in (("Optimizer", self.optimizer), ("Learning rate", self.lr),
-                              ("Batch size", self.batch), ("Regularisation", self.regularization),
-                              ("Regularisation rate", self.reg_rate), ("Activation", self.activation),
-                              ("Dropout", self.dropout), ("Input noise", self.noise), ("Seed", self.seed)):
+        for title, widget in (
+            ("Optimizer", self.optimizer),
+            ("Learning rate", self.lr),
+            ("Batch size", self.batch),
+            ("Regularisation", self.regularization),
+            ("Regularisation rate", self.reg_rate),
+            ("Activation", self.activation),
+            ("Dropout", self.dropout),
+            ("Input noise", self.noise),
+            ("Seed", self.seed),
+        ):
             label = QLabel(title)
             label.setProperty("role", "hint")
             self.fields.append((label, widget))
@@ -69,11 +83,12 @@ class HyperPanel(QWidget):
         self.lr.lineEdit().editingFinished.connect(lambda: self._read_number("lr", self.lr, "learning rate"))
         self.batch.editingFinished.connect(lambda: self._emit_if_changed("batch_size", self.batch.value()))
         self.regularization.activated.connect(
-            lambda _: self.changed.emit({"regularization": self.regularization.currentData()}))
-        self.reg_rate.activated.connect(lambda _: self._read_number("reg_rate", self.reg_rate,
-                                                                    "regularisation rate"))
+            lambda _: self.changed.emit({"regularization": self.regularization.currentData()})
+        )
+        self.reg_rate.activated.connect(lambda _: self._read_number("reg_rate", self.reg_rate, "regularisation rate"))
         self.reg_rate.lineEdit().editingFinished.connect(
-            lambda: self._read_number("reg_rate", self.reg_rate, "regularisation rate"))
+            lambda: self._read_number("reg_rate", self.reg_rate, "regularisation rate")
+        )
         self.activation.activated.connect(lambda _: self.changed.emit({"activation": self.activation.currentText()}))
         self.dropout.editingFinished.connect(lambda: self._emit_if_changed("dropout", self.dropout.value()))
         self.noise.editingFinished.connect(lambda: self._emit_if_changed("input_noise", self.noise.value()))
@@ -131,8 +146,17 @@ class HyperPanel(QWidget):
     # ------------------------------------------------------------------ showing settings
     def show_settings(self, s: StudioSettings, is_mlp: bool) -> None:
         """Show `s` without emitting anything; MLP-only fields are disabled for other networks."""
-        widgets = (self.optimizer, self.lr, self.batch, self.regularization, self.reg_rate, self.activation,
-                   self.dropout, self.noise, self.seed)
+        widgets = (
+            self.optimizer,
+            self.lr,
+            self.batch,
+            self.regularization,
+            self.reg_rate,
+            self.activation,
+            self.dropout,
+            self.noise,
+            self.seed,
+        )
         for w in widgets:
             w.blockSignals(True)
         try:
@@ -156,8 +180,14 @@ class HyperPanel(QWidget):
         finally:
             for w in widgets:
                 w.blockSignals(False)
-        self._shown = {"lr": float(s.lr), "reg_rate": float(s.reg_rate), "batch_size": int(s.batch_size),
-                       "dropout": float(s.dropout), "input_noise": float(s.input_noise), "seed": int(s.seed)}
+        self._shown = {
+            "lr": float(s.lr),
+            "reg_rate": float(s.reg_rate),
+            "batch_size": int(s.batch_size),
+            "dropout": float(s.dropout),
+            "input_noise": float(s.input_noise),
+            "seed": int(s.seed),
+        }
 
 
 def _fmt(value: float) -> str:

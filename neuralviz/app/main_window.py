@@ -5,6 +5,7 @@ them to the worker (live keys keep the weights, others rebuild) -> the worker an
 the run now in force (the panels then show exactly that) or `rejected` with the reason (shown in the
 message banner; the previous run keeps training, nothing the user had is lost).
 """
+
 from __future__ import annotations
 
 import sys
@@ -13,9 +14,18 @@ from typing import Callable, Optional
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QAction, QFontMetrics, QKeySequence, QShortcut
-from PyQt6.QtWidgets import (QApplication, QFileDialog, QFrame, QLabel, QMainWindow, QScrollArea, QSplitter,
-                             QTabWidget,
-                             QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .. import data as nvdata
 from ..spec import read_spec
@@ -36,7 +46,7 @@ from .theme import Theme, framed, make_theme, stylesheet
 
 def _short(message: str, limit: int = 110) -> str:
     first = message.splitlines()[0] if message else ""
-    return first if len(first) <= limit else first[:limit - 1] + "…"
+    return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
 class MainWindow(QMainWindow):
@@ -54,7 +64,7 @@ class MainWindow(QMainWindow):
         self.latest: Optional[Snapshot] = None
         self.selected: Optional[tuple[str, int]] = None
         self.frames_drawn = 0
-        self.on_final: Optional[Callable[[Snapshot], None]] = None   # used by `neuralviz gui --screenshot`
+        self.on_final: Optional[Callable[[Snapshot], None]] = None  # used by `neuralviz gui --screenshot`
         self._pending_reason = ""
 
         self.controller = TrainingController(self)
@@ -85,7 +95,7 @@ class MainWindow(QMainWindow):
         top_lay.addWidget(self.hyper)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        data_scroll = QScrollArea()     # a long data panel (large fonts) scrolls instead of growing the window
+        data_scroll = QScrollArea()  # a long data panel (large fonts) scrolls instead of growing the window
         data_scroll.setWidget(self.data_panel)
         data_scroll.setWidgetResizable(True)
         data_scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -123,12 +133,14 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        for text, keys, slot in (("&Open session…", QKeySequence.StandardKey.Open, self._open_session_dialog),
-                                 ("&Save session…", QKeySequence.StandardKey.Save, self._save_session_dialog),
-                                 ("Open network &spec…", None, self._open_spec_dialog),
-                                 ("Export &output view as PNG…", None, lambda: self._export_dialog(True)),
-                                 ("&Export window as PNG…", "Ctrl+E", lambda: self._export_dialog(False)),
-                                 ("&Quit", QKeySequence.StandardKey.Quit, self.close)):
+        for text, keys, slot in (
+            ("&Open session…", QKeySequence.StandardKey.Open, self._open_session_dialog),
+            ("&Save session…", QKeySequence.StandardKey.Save, self._save_session_dialog),
+            ("Open network &spec…", None, self._open_spec_dialog),
+            ("Export &output view as PNG…", None, lambda: self._export_dialog(True)),
+            ("&Export window as PNG…", "Ctrl+E", lambda: self._export_dialog(False)),
+            ("&Quit", QKeySequence.StandardKey.Quit, self.close),
+        ):
             action = QAction(text, self)
             if keys is not None:
                 action.setShortcut(QKeySequence(keys))
@@ -143,9 +155,11 @@ class MainWindow(QMainWindow):
             action.toggled.connect(self._theme_toggled)
             view.addAction(action)
         train = bar.addMenu("&Training")
-        for text, keys, slot in (("Play / pause", "Space", lambda: self._on_page("toggle_play")),
-                                 ("Step", "S", lambda: self._on_page("step")),
-                                 ("Reset", "R", lambda: self._on_page("restart", "reset"))):
+        for text, keys, slot in (
+            ("Play / pause", "Space", lambda: self._on_page("toggle_play")),
+            ("Step", "S", lambda: self._on_page("step")),
+            ("Reset", "R", lambda: self._on_page("restart", "reset")),
+        ):
             action = QAction(f"{text}\t{keys}", self)
             action.triggered.connect(slot)
             train.addAction(action)
@@ -180,11 +194,11 @@ class MainWindow(QMainWindow):
         self.hyper.invalid.connect(self.show_error)
         d = self.data_panel
         d.datasetChosen.connect(self._dataset_chosen)
-        d.optionsChanged.connect(lambda opts: self.change("dataset options", dataset_options=opts,
-                                                          point_edits=[]))
+        d.optionsChanged.connect(lambda opts: self.change("dataset options", dataset_options=opts, point_edits=[]))
         d.featuresChanged.connect(lambda feats: self.change("input features", features=feats))
-        d.regenerateClicked.connect(lambda: self.change("data sample", data_seed=self.settings.data_seed + 1,
-                                                        point_edits=[]))
+        d.regenerateClicked.connect(
+            lambda: self.change("data sample", data_seed=self.settings.data_seed + 1, point_edits=[])
+        )
         d.showTestChanged.connect(self.output_panel.set_show_test)
         n = self.network_panel
         n.presetChosen.connect(self.load_preset)
@@ -245,7 +259,7 @@ class MainWindow(QMainWindow):
     def change(self, reason: str, **changes) -> None:
         """Apply a user change: live keys keep the weights; anything else rebuilds the run."""
         if "seed" in changes:
-            changes["data_seed"] = changes["seed"]     # one seed: weights, data and minibatch order
+            changes["data_seed"] = changes["seed"]  # one seed: weights, data and minibatch order
         self.settings = self.settings.updated(**changes)
         if set(changes) <= LIVE_KEYS:
             self.controller.set_live(**changes)
@@ -294,8 +308,13 @@ class MainWindow(QMainWindow):
         old_kind = nvdata.describe(self.settings.dataset)["kind"]
         same_kind = nvdata.describe(name)["kind"] == old_kind
         self._select(None)
-        self.change(f"dataset “{name}”", dataset=name, dataset_options={}, point_edits=[],
-                    loss=self.settings.loss if same_kind else None)
+        self.change(
+            f"dataset “{name}”",
+            dataset=name,
+            dataset_options={},
+            point_edits=[],
+            loss=self.settings.loss if same_kind else None,
+        )
 
     def _feature_toggled(self, name: str) -> None:
         feats = list(self.settings.features)
@@ -331,9 +350,9 @@ class MainWindow(QMainWindow):
         self._show_settings(self.settings)
         self.network_panel.view.show_info(info)
         self.output_panel.show_info(info)
-        self.data_panel.set_classes(info.class_names,
-                                    [self.theme.class_color(k, info.num_classes or 2)
-                                     for k in range(len(info.class_names))])
+        self.data_panel.set_classes(
+            info.class_names, [self.theme.class_color(k, info.num_classes or 2) for k in range(len(info.class_names))]
+        )
         self.path_label.setText("fused C++ SGD path" if info.fast_path else "layer-by-layer path")
         for page in self.pages.values():
             if hasattr(page, "on_configured"):
@@ -341,14 +360,13 @@ class MainWindow(QMainWindow):
         if first:
             if self.selected and self.selected[0] not in {c.map_layer for c in info.structure.columns}:
                 self._select(None)
-            said = [s for s in (self._pending_reason,
-                                info.notice) if s]
+            said = [s for s in (self._pending_reason, info.notice) if s]
             if said:
                 self.message.show_info(" ".join(said))
                 self.statusBar().showMessage(_short(" ".join(said)), 8000)
             self._pending_reason = ""
             if self.message.level == "error":
-                self.message.clear()   # the error was about a state that is gone now
+                self.message.clear()  # the error was about a state that is gone now
 
     def _draw_studio(self, snap: Snapshot) -> None:
         self.network_panel.view.show_snapshot(snap)
@@ -374,8 +392,9 @@ class MainWindow(QMainWindow):
         if in_force is not None:
             self.settings = in_force.copy()
             self._show_settings(self.settings)
-        self.show_error(message + ("  (Nothing changed: the previous setup keeps running.)"
-                                   if in_force is not None else ""))
+        self.show_error(
+            message + ("  (Nothing changed: the previous setup keeps running.)" if in_force is not None else "")
+        )
 
     def show_error(self, message: str) -> None:
         self.message.show_error(message)
@@ -396,12 +415,12 @@ class MainWindow(QMainWindow):
             if self.info is None or snap.info.serial > self.info.serial:
                 self._on_configured(snap.info)
             else:
-                return   # a frame of a run that has been replaced
+                return  # a frame of a run that has been replaced
         self.latest = snap
         self.frames_drawn += 1
         self.controls.show_counters(snap.step, snap.epoch, snap.steps_per_second)
         page = self.tabs.currentWidget()
-        if page is self.studio_page or snap.final:   # hidden studio panels are not redrawn
+        if page is self.studio_page or snap.final:  # hidden studio panels are not redrawn
             self._draw_studio(snap)
         if page is not self.studio_page and hasattr(page, "on_snapshot"):
             page.on_snapshot(snap)
@@ -411,8 +430,9 @@ class MainWindow(QMainWindow):
     # ================================================================== files
     def save_session(self, path) -> Path:
         snap = self.latest
-        return save_session(path, self.settings, snap.params if snap else None,
-                            snap.step if snap else 0, snap.epoch if snap else 0.0)
+        return save_session(
+            path, self.settings, snap.params if snap else None, snap.step if snap else 0, snap.epoch if snap else 0.0
+        )
 
     def open_session(self, path) -> None:
         try:
@@ -422,8 +442,9 @@ class MainWindow(QMainWindow):
             return
         self._select(None)
         self.settings = settings
-        self._pending_reason = (f"Session {Path(path).name} opened (its weights after "
-                                f"{meta.get('step', 0):,d} training steps).")
+        self._pending_reason = (
+            f"Session {Path(path).name} opened (its weights after {meta.get('step', 0):,d} training steps)."
+        )
         self.controller.configure(settings, state)
 
     def export_png(self, path, output_only: bool = False) -> bool:

@@ -1,5 +1,6 @@
 """MessagePanel: a banner across the window for errors (it stays until dismissed or replaced) and for
 notices about what a change did (they fade after a few seconds)."""
+
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt, QTimer
@@ -39,7 +40,7 @@ class MessagePanel(QFrame):
 
     def show_info(self, text: str, seconds: float = 6.0) -> None:
         if self.level == "error":
-            return            # an unread error is more important than a notice
+            return  # an unread error is more important than a notice
         self._show("info", text)
         self._timer.start(int(seconds * 1000))
 

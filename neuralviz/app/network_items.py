@@ -1,5 +1,6 @@
 """The graphics items of the network diagram: neurons with live maps, bundles of weighted edges, and
 layer blocks for networks that are not small MLPs."""
+
 from __future__ import annotations
 
 import time
@@ -25,7 +26,7 @@ class NeuronItem(QGraphicsObject):
         super().__init__()
         self.size = size
         self.image: Optional[QImage] = None
-        self._scaled: Optional[QImage] = None     # the image at its size on screen
+        self._scaled: Optional[QImage] = None  # the image at its size on screen
         self.curve: Optional[QPainterPath] = None
         self.bias: Optional[QColor] = None
         self.active = True
@@ -146,9 +147,9 @@ class NeuronLayer(QGraphicsItem):
         far = t.map(QPointF(n.size, n.size))
         w, h = max(1, round(far.x() - corner.x())), max(1, round(far.y() - corner.y()))
         if n._scaled is None or (n._scaled.width(), n._scaled.height()) != (w, h):
-            n._scaled = n.image.scaled(w, h, Qt.AspectRatioMode.IgnoreAspectRatio,
-                                       Qt.TransformationMode.SmoothTransformation).convertToFormat(
-                QImage.Format.Format_ARGB32_Premultiplied)
+            n._scaled = n.image.scaled(
+                w, h, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation
+            ).convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
         p.save()
         p.resetTransform()
         p.drawImage(QPointF(round(corner.x()), round(corner.y())), n._scaled)
@@ -166,7 +167,7 @@ class EdgeLayer:
     """
 
     def __init__(self, theme: Theme):
-        self.curves: dict[str, list[list[list[QLineF]]]] = {}   # dense id -> curves[k][j] (input j -> unit k)
+        self.curves: dict[str, list[list[list[QLineF]]]] = {}  # dense id -> curves[k][j] (input j -> unit k)
         self.weights: dict[str, np.ndarray] = {}
         self.theme = theme
         self.dirty = True
@@ -181,8 +182,8 @@ class EdgeLayer:
         it strokes a curve, and at this length the eye cannot tell."""
         t = np.linspace(0.0, 1.0, segments + 1)
         # Bezier a, (mid, a.y), (mid, b.y), b written out per coordinate
-        x = a.x() + (b.x() - a.x()) * (1.5 * t - 1.5 * t ** 2 + t ** 3)
-        y = a.y() + (b.y() - a.y()) * (3 * t ** 2 - 2 * t ** 3)
+        x = a.x() + (b.x() - a.x()) * (1.5 * t - 1.5 * t**2 + t**3)
+        y = a.y() + (b.y() - a.y()) * (3 * t**2 - 2 * t**3)
         return [QLineF(x[i], y[i], x[i + 1], y[i + 1]) for i in range(segments)]
 
     def add_bundle(self, dense_id: str, starts: list[QPointF], ends: list[QPointF]) -> None:
@@ -218,8 +219,14 @@ class EdgeLayer:
                 k, j = divmod(int(flat), n_in)
                 base = pos if w[k, j] >= 0 else neg
                 rgb = 255.0 + (base - 255.0) * strength[k, j]
-                p.setPen(QPen(QColor(int(rgb[0]), int(rgb[1]), int(rgb[2])), float(widths[k, j]),
-                              Qt.PenStyle.SolidLine, Qt.PenCapStyle.SquareCap))
+                p.setPen(
+                    QPen(
+                        QColor(int(rgb[0]), int(rgb[1]), int(rgb[2])),
+                        float(widths[k, j]),
+                        Qt.PenStyle.SolidLine,
+                        Qt.PenCapStyle.SquareCap,
+                    )
+                )
                 p.drawLines(curves[k][j])
         p.restore()
         self.dirty = False
@@ -229,9 +236,20 @@ class EdgeLayer:
 
 
 # colours of layer families in the block diagram (light fills, dark text stays readable)
-BLOCK_COLOURS = {"dense": "#dbeafe", "conv2d": "#dcfce7", "maxpool2d": "#fef9c3", "avgpool2d": "#fef9c3",
-                 "flatten": "#f3f4f6", "lstm": "#fce7f3", "gru": "#fce7f3", "rnn": "#fce7f3",
-                 "embedding": "#ede9fe", "add": "#ffedd5", "concat": "#ffedd5", "input": "#e5e7eb"}
+BLOCK_COLOURS = {
+    "dense": "#dbeafe",
+    "conv2d": "#dcfce7",
+    "maxpool2d": "#fef9c3",
+    "avgpool2d": "#fef9c3",
+    "flatten": "#f3f4f6",
+    "lstm": "#fce7f3",
+    "gru": "#fce7f3",
+    "rnn": "#fce7f3",
+    "embedding": "#ede9fe",
+    "add": "#ffedd5",
+    "concat": "#ffedd5",
+    "input": "#e5e7eb",
+}
 
 
 class LayerBlockItem(QGraphicsObject):
@@ -251,9 +269,9 @@ class LayerBlockItem(QGraphicsObject):
     def paint(self, p: QPainter, option, widget=None) -> None:
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         rect = QRectF(0, 0, self.WIDTH, self.HEIGHT)
-        fill = BLOCK_COLOURS.get(self.kind, "#e0f2fe" if self.kind not in ("relu", "tanh", "sigmoid",
-                                                                            "leaky_relu", "step")
-                                 else "#f1f5f9")
+        fill = BLOCK_COLOURS.get(
+            self.kind, "#e0f2fe" if self.kind not in ("relu", "tanh", "sigmoid", "leaky_relu", "step") else "#f1f5f9"
+        )
         p.setBrush(QBrush(QColor(fill)))
         p.setPen(QPen(QColor("#1f2328"), 1.5 if not (self.theme and self.theme.high_contrast) else 2.5))
         p.drawRoundedRect(rect, 8, 8)

@@ -1,4 +1,5 @@
 """NetworkPanel: the preset picker, the hidden-layer widths of an MLP, and the live network diagram."""
+
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt, pyqtSignal
@@ -33,8 +34,9 @@ class NetworkPanel(QWidget):
         self.preset = QComboBox()
         for name in presets.names():
             self.preset.addItem(name)
-            self.preset.setItemData(self.preset.count() - 1, presets.load(name).get("title", name),
-                                     Qt.ItemDataRole.ToolTipRole)
+            self.preset.setItemData(
+                self.preset.count() - 1, presets.load(name).get("title", name), Qt.ItemDataRole.ToolTipRole
+            )
         self.preset.setToolTip("Lecture presets: network, dataset and training settings together")
         self.preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.preset.setMinimumContentsLength(10)

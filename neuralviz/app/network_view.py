@@ -6,6 +6,7 @@ as its size, a bias square per neuron. Clicking a neuron enlarges its map in the
 input feature of 2-D data switches it on or off. Other networks are drawn as layer blocks with their
 output shapes and parameter counts, top to bottom in the order data flows.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -13,8 +14,7 @@ from typing import Optional
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QTransform
-from PyQt6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsSimpleTextItem,
-                             QGraphicsView)
+from PyQt6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView
 
 from ..spec import INPUT
 from .data_panel import FEATURE_LABELS
@@ -23,14 +23,14 @@ from .render import HeatmapPainter, neuron_scale, to_qimage
 from .snapshot import NetStructure, RunInfo, Snapshot
 from .theme import Theme
 
-NEURON = 44.0           # neuron box size (scene units; the view scales the whole scene to fit)
-PITCH = 58.0            # vertical distance between neurons
-MIN_GAP = 120.0         # least horizontal distance between columns (more when the view is wide)
+NEURON = 44.0  # neuron box size (scene units; the view scales the whole scene to fit)
+PITCH = 58.0  # vertical distance between neurons
+MIN_GAP = 120.0  # least horizontal distance between columns (more when the view is wide)
 
 
 class NetworkView(QGraphicsView):
-    neuronClicked = pyqtSignal(str, int)     # map layer id, unit
-    featureToggled = pyqtSignal(str)         # a Playground feature name
+    neuronClicked = pyqtSignal(str, int)  # map layer id, unit
+    featureToggled = pyqtSignal(str)  # a Playground feature name
 
     def __init__(self, theme: Theme, parent=None):
         super().__init__(parent)
@@ -48,7 +48,7 @@ class NetworkView(QGraphicsView):
         self.painter = HeatmapPainter(theme)
         self._structure: Optional[NetStructure] = None
         self._info: Optional[RunInfo] = None
-        self._neurons: dict[str, list[NeuronItem]] = {}     # map layer -> items
+        self._neurons: dict[str, list[NeuronItem]] = {}  # map layer -> items
         self._edges: Optional[EdgeLayer] = None
         self._texts: list[QGraphicsSimpleTextItem] = []
         self._blocks: list[LayerBlockItem] = []
@@ -56,7 +56,7 @@ class NetworkView(QGraphicsView):
         self._content: Optional[QRectF] = None
         self._gap = MIN_GAP
         self._last: Optional[Snapshot] = None
-        self._margins = (10.0, 10.0, 10.0, 10.0)     # left, top, right, bottom in screen pixels
+        self._margins = (10.0, 10.0, 10.0, 10.0)  # left, top, right, bottom in screen pixels
 
     # ------------------------------------------------------------------ public slots
     def set_theme(self, theme: Theme) -> None:
@@ -106,8 +106,17 @@ class NetworkView(QGraphicsView):
         self._content = content
         self._fit()
 
-    def _text(self, text: str, x: float, y: float, scale: float = 1.0, bold: bool = False,
-              align: str = "left", middle: bool = False, dy_px: float = 0.0) -> QGraphicsSimpleTextItem:
+    def _text(
+        self,
+        text: str,
+        x: float,
+        y: float,
+        scale: float = 1.0,
+        bold: bool = False,
+        align: str = "left",
+        middle: bool = False,
+        dy_px: float = 0.0,
+    ) -> QGraphicsSimpleTextItem:
         """A label anchored at scene point (x, y) that keeps its size on screen however much the diagram
         is scaled to fit; align/middle/dy_px place it around the anchor in screen pixels."""
         item = QGraphicsSimpleTextItem(text)
@@ -132,7 +141,7 @@ class NetworkView(QGraphicsView):
         vw, vh = max(100, self.viewport().width()), max(100, self.viewport().height())
         tallest = max(c.units for c in columns) * PITCH
         n = len(columns)
-        wanted = (vw - 120) / max(vh - 90, 50) * tallest     # scene width that fills the view at fit
+        wanted = (vw - 120) / max(vh - 90, 50) * tallest  # scene width that fills the view at fit
         return max(MIN_GAP, (wanted - n * NEURON) / max(n - 1, 1))
 
     def _build_mlp(self, info: RunInfo) -> None:
@@ -142,7 +151,7 @@ class NetworkView(QGraphicsView):
         tallest = max(heights)
         positions: list[list[QPointF]] = []
         neuron_layer = NeuronLayer(self.theme)
-        top = 0.0                       # titles sit above the tallest column
+        top = 0.0  # titles sit above the tallest column
         label_width = 0.0
         header_px = self._header_height()
         for i, col in enumerate(columns):
@@ -170,9 +179,11 @@ class NetworkView(QGraphicsView):
             for k, pt in enumerate(pts):
                 name = col.names[k]
                 label = FEATURE_LABELS.get(name, name) if i == 0 else ""
-                tip = (f"{label}: click to {'remove' if col.active[k] else 'add'} this input feature"
-                       if i == 0 and info.kind == "planar" else
-                       f"{name}: click to see its map in the output view")
+                tip = (
+                    f"{label}: click to {'remove' if col.active[k] else 'add'} this input feature"
+                    if i == 0 and info.kind == "planar"
+                    else f"{name}: click to see its map in the output view"
+                )
                 item = NeuronItem(NEURON, tip, self._click_handler(i, col, k), neuron_layer)
                 item.setPos(pt)
                 item.set_state(col.active[k], self._selected == (col.map_layer, k))
@@ -187,19 +198,26 @@ class NetworkView(QGraphicsView):
         self._add_edges(columns, positions)
         self._show_input_maps(info)
         out_x = (len(columns) - 1) * (NEURON + gap)
-        summary = self._text(info.structure.summary, out_x + NEURON, tallest - PITCH + NEURON, 0.9,
-                             align="right", dy_px=6)
+        summary = self._text(
+            info.structure.summary, out_x + NEURON, tallest - PITCH + NEURON, 0.9, align="right", dy_px=6
+        )
         # room in screen pixels for the input labels and for column titles wider than their neurons
-        self._margins = (max(label_width + 16, first_half + 6), header_px + 8, max(12.0, last_half + 6),
-                         summary.boundingRect().height() + 12)
+        self._margins = (
+            max(label_width + 16, first_half + 6),
+            header_px + 8,
+            max(12.0, last_half + 6),
+            summary.boundingRect().height() + 12,
+        )
 
     def _header_height(self) -> float:
         """Screen pixels the column headers need: a bold title and two short lines, plus a gap."""
+
         def line(scale: float, bold: bool = False) -> float:
             font = QFont(self.font())
             font.setPointSizeF(self.theme.font_pt * scale)
             font.setBold(bold)
             return QFontMetricsF(font).height()
+
         return line(1.05, True) + 2 * (line(0.9) - 2) + 8
 
     def _activation_name(self, map_layer: str) -> str:
@@ -218,13 +236,13 @@ class NetworkView(QGraphicsView):
         for i in range(1, len(columns)):
             prev, col = columns[i - 1], columns[i]
             # inputs of this dense layer: the active neurons of the previous column, in order
-            starts = [QPointF(p.x() + NEURON, p.y() + NEURON / 2)
-                      for p, on in zip(positions[i - 1], prev.active) if on]
+            starts = [QPointF(p.x() + NEURON, p.y() + NEURON / 2) for p, on in zip(positions[i - 1], prev.active) if on]
             ends = [QPointF(p.x(), p.y() + NEURON / 2) for p in positions[i]]
             self._edges.add_bundle(col.dense_id, starts, ends)
         # the scene must cover the edges for the background to be drawn under them
-        self.scene().addRect(QRectF(positions[0][0], positions[-1][-1]).normalized(),
-                             QPen(Qt.PenStyle.NoPen)).setZValue(-10)
+        self.scene().addRect(
+            QRectF(positions[0][0], positions[-1][-1]).normalized(), QPen(Qt.PenStyle.NoPen)
+        ).setZValue(-10)
 
     def _show_input_maps(self, info: RunInfo) -> None:
         col = info.structure.columns[0]
@@ -251,9 +269,16 @@ class NetworkView(QGraphicsView):
                 pos[name] = QPointF((j - (len(names) - 1) / 2) * (w + 30), d * (h + gap))
         shape = "×".join(str(s) for s in structure.input_shape)
         entries = [(INPUT, "input", "input", f"shape {shape}", "")]
-        entries += [(b.id, b.type, f"{b.id} · {b.type}",
-                     f"{'×'.join(str(s) for s in b.output_shape)}" + (f" · {b.params:,d} params" if b.params else ""),
-                     b.detail) for b in blocks]
+        entries += [
+            (
+                b.id,
+                b.type,
+                f"{b.id} · {b.type}",
+                f"{'×'.join(str(s) for s in b.output_shape)}" + (f" · {b.params:,d} params" if b.params else ""),
+                b.detail,
+            )
+            for b in blocks
+        ]
         for name, kind, title, line2, detail in entries:
             item = LayerBlockItem(title, line2, kind, f"{title}\noutput {line2}" + (f"\n{detail}" if detail else ""))
             item.theme = self.theme
@@ -264,14 +289,15 @@ class NetworkView(QGraphicsView):
         for b in blocks:
             for src in b.inputs:
                 self._arrow(pos[src], pos[b.id], depth[b.id] - depth[src] > 1, pen)
-        summary = self._text(structure.summary, pos[blocks[-1].id].x() + w / 2, pos[blocks[-1].id].y() + h,
-                             0.95, align="centre", dy_px=8)
+        summary = self._text(
+            structure.summary, pos[blocks[-1].id].x() + w / 2, pos[blocks[-1].id].y() + h, 0.95, align="centre", dy_px=8
+        )
         self._margins = (10.0, 10.0, 10.0, summary.boundingRect().height() + 16)
 
     def _arrow(self, a: QPointF, b: QPointF, skip: bool, pen: QPen) -> None:
         w, h = LayerBlockItem.WIDTH, LayerBlockItem.HEIGHT
         path = QPainterPath()
-        if skip:   # a skip connection bends around the right side of the layers it jumps over
+        if skip:  # a skip connection bends around the right side of the layers it jumps over
             start, end = QPointF(a.x() + w, a.y() + h / 2), QPointF(b.x() + w, b.y() + h / 2)
             out = max(start.x(), end.x()) + 50
             path.moveTo(start)
@@ -300,10 +326,10 @@ class NetworkView(QGraphicsView):
             items = self._neurons.get(col.map_layer, [])
             if values is None or len(values) != len(items):
                 continue
-            if values.ndim == 3:           # maps over the plane
+            if values.ndim == 3:  # maps over the plane
                 for item, m in zip(items, values):
                     item.set_image(to_qimage(self.painter.diverging(m, neuron_scale(m))))
-            else:                          # curves over x
+            else:  # curves over x
                 for item, c in zip(items, values):
                     item.set_curve(c, neuron_scale(c))
 
@@ -347,9 +373,12 @@ class NetworkView(QGraphicsView):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        if self._structure is not None and self._structure.kind == "mlp" and \
-                abs(self._column_gap(self._structure.columns) - self._gap) > 0.1 * self._gap:
-            self._build(self._info)      # the panel changed shape: spread the columns again
+        if (
+            self._structure is not None
+            and self._structure.kind == "mlp"
+            and abs(self._column_gap(self._structure.columns) - self._gap) > 0.1 * self._gap
+        ):
+            self._build(self._info)  # the panel changed shape: spread the columns again
             if self._last is not None:
                 self.show_snapshot(self._last)
         self._fit()

@@ -1,12 +1,12 @@
 """OutputPanel: the metrics in large type, the loss/accuracy curves, and the output view that suits the
 data (decision map for 2-D points, curve for 1-D regression, predicted samples otherwise)."""
+
 from __future__ import annotations
 
 from typing import Optional
 
 from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout,
-                             QWidget)
+from PyQt6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from .boundary_view import BoundaryView
 from .colour_legend import ColourLegend
@@ -18,7 +18,7 @@ from .theme import Theme
 
 
 class OutputPanel(QWidget):
-    showOutputClicked = pyqtSignal()           # leave the enlarged neuron map
+    showOutputClicked = pyqtSignal()  # leave the enlarged neuron map
 
     def __init__(self, theme: Theme, parent=None):
         super().__init__(parent)
@@ -84,8 +84,11 @@ class OutputPanel(QWidget):
         if self._info is not None and self._info.kind == "planar":
             # an enlarged neuron shows values (-1 .. 1), whatever the classes are
             self.legend.set_classes(() if map_layer else self._info.class_names)
-        self.showing.setText(f"Enlarged: neuron {map_layer}[{unit}] (click it again or “Show output”)"
-                             if map_layer else self._output_text)
+        self.showing.setText(
+            f"Enlarged: neuron {map_layer}[{unit}] (click it again or “Show output”)"
+            if map_layer
+            else self._output_text
+        )
 
     def show_info(self, info: RunInfo) -> None:
         if self._info is None or info.kind != self._info.kind or info.class_names != self._info.class_names:
@@ -97,8 +100,11 @@ class OutputPanel(QWidget):
             self.discretize.setVisible(planar)
             self.legend.setVisible(planar or view is self.regression)
             self.legend.set_classes(info.class_names if planar else ())
-            self._output_text = {"planar": "Output of the network", "regression": "The network's curve",
-                                 "image": "Predictions on test images"}.get(info.kind, "Predictions on test examples")
+            self._output_text = {
+                "planar": "Output of the network",
+                "regression": "The network's curve",
+                "image": "Predictions on test images",
+            }.get(info.kind, "Predictions on test examples")
             self.showing.setText(self._output_text)
         self._info = info
         self.stack.currentWidget().show_info(info)

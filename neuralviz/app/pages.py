@@ -7,6 +7,7 @@ forwards what the training worker reports to every page that wants it:
                                         the page is the visible tab, so hidden pages cost nothing
 A page that is not installed yet is simply absent; one that fails to build shows why.
 """
+
 from __future__ import annotations
 
 import importlib

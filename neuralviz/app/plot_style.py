@@ -1,4 +1,5 @@
 """Shared set-up of the pyqtgraph plots: white background, themed fonts and axis labels."""
+
 from __future__ import annotations
 
 import pyqtgraph as pg
@@ -32,8 +33,8 @@ def style_plot(plot: pg.PlotItem, theme: Theme, labels: dict[str, str]) -> None:
         axis.setStyle(tickFont=font, tickTextOffset=4)
         axis.setPen(pg.mkPen(theme.text, width=1.5 if theme.high_contrast else 1))
         axis.setTextPen(pg.mkPen(theme.text))
-        axis.enableAutoSIPrefix(False)     # "loss (x0.001)" confuses more than it saves
-        if hasattr(axis, "setSIPrefixEnableRanges"):   # pyqtgraph 0.14 ignores the switch above
+        axis.enableAutoSIPrefix(False)  # "loss (x0.001)" confuses more than it saves
+        if hasattr(axis, "setSIPrefixEnableRanges"):  # pyqtgraph 0.14 ignores the switch above
             axis.setSIPrefixEnableRanges(())
         if side in labels:
             axis.setLabel(labels[side], **{"font-size": f"{theme.plot_font_pt + 1:.0f}pt", "color": theme.text})

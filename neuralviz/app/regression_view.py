@@ -1,5 +1,6 @@
 """RegressionView: 1-D regression data and the network's curve through it (a selected neuron's curve is
 drawn dashed on the same axes)."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -71,10 +72,20 @@ class RegressionView(QWidget):
             return
         self._data = d = info.data
         t = self.theme
-        self.train_points.setData(x=d.train_x[:, 0], y=d.train_y[:, 0], size=t.point_size,
-                                  brush=pg.mkBrush(t.positive), pen=pg.mkPen(t.point_outline, width=1))
-        self.test_points.setData(x=d.test_x[:, 0], y=d.test_y[:, 0], size=t.point_size,
-                                 brush=pg.mkBrush(t.negative), pen=pg.mkPen("#000000", width=1.5))
+        self.train_points.setData(
+            x=d.train_x[:, 0],
+            y=d.train_y[:, 0],
+            size=t.point_size,
+            brush=pg.mkBrush(t.positive),
+            pen=pg.mkPen(t.point_outline, width=1),
+        )
+        self.test_points.setData(
+            x=d.test_x[:, 0],
+            y=d.test_y[:, 0],
+            size=t.point_size,
+            brush=pg.mkBrush(t.negative),
+            pen=pg.mkPen("#000000", width=1.5),
+        )
         self.test_points.setVisible(self.show_test)
         self._fill_legend()
         # a fixed range around the data (and the curve's x range): frames never re-layout the axes

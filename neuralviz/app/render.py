@@ -3,6 +3,7 @@
 The colour mapping runs in neuralviz._fused.colormap_rgba (one pass in C, into a reused buffer), so a
 frame with dozens of neuron maps costs well under a millisecond of the GUI thread.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@ Qt aborts the whole process (no exception) when it finds no display, so the chec
 object exists: without DISPLAY / WAYLAND_DISPLAY / QT_QPA_PLATFORM on Linux the studio says what to do
 and returns an error code. `--screenshot` needs no display: it switches Qt to its offscreen platform.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,8 @@ NO_DISPLAY_MESSAGE = (
     "so no window can open.\n"
     "  - on a desktop, run it from a graphical session (or with ssh -X);\n"
     "  - to render without a screen, add --screenshot out.png (it trains, saves the picture and exits);\n"
-    "  - or set QT_QPA_PLATFORM=offscreen to run the window invisibly.")
+    "  - or set QT_QPA_PLATFORM=offscreen to run the window invisibly."
+)
 
 
 def headless_problem() -> Optional[str]:
@@ -37,16 +39,24 @@ def install_excepthook(window) -> None:
     def hook(kind, value, tb):
         traceback.print_exception(kind, value, tb)
         try:
-            window.show_error(f"Internal error ({kind.__name__}: {value}); the studio keeps running. "
-                              "Details are printed on the console.")
+            window.show_error(
+                f"Internal error ({kind.__name__}: {value}); the studio keeps running. "
+                "Details are printed on the console."
+            )
         except Exception:  # noqa: BLE001 - the window itself may be the problem
             pass
 
     sys.excepthook = hook
 
 
-def run(preset: Optional[str] = None, train_steps: int = 0, screenshot: Optional[str] = None,
-        quit: bool = False, large_fonts: bool = False, high_contrast: bool = False) -> int:
+def run(
+    preset: Optional[str] = None,
+    train_steps: int = 0,
+    screenshot: Optional[str] = None,
+    quit: bool = False,
+    large_fonts: bool = False,
+    high_contrast: bool = False,
+) -> int:
     """Open the studio; returns the process exit code.
 
     With train_steps, trains that many steps at full speed once the window is up; with screenshot, then
@@ -73,33 +83,41 @@ def run(preset: Optional[str] = None, train_steps: int = 0, screenshot: Optional
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("neuralviz")
     if not QFontDatabase.families():
-        print("neuralviz gui: warning: Qt found no fonts, text will show as boxes "
-              "(install a font package such as fonts-dejavu-core)", file=sys.stderr)
+        print(
+            "neuralviz gui: warning: Qt found no fonts, text will show as boxes "
+            "(install a font package such as fonts-dejavu-core)",
+            file=sys.stderr,
+        )
     window = MainWindow(settings, make_theme(large_fonts, high_contrast))
     install_excepthook(window)
     window.open_page_for(preset or DEFAULT_PRESET)
     window.show()
     result = {"code": 0}
     if train_steps or screenshot or quit:
+
         def finish(snap=None, failed: bool = False) -> None:
             if screenshot:
                 ok = window.grab().save(str(screenshot), "PNG")
                 shown = getattr(window.tabs.currentWidget(), "latest", None) or window.latest
-                print(f"neuralviz gui: {'saved' if ok else 'could not save'} {Path(screenshot)} "
-                      f"(step {getattr(shown, 'step', 0)})")
+                print(
+                    f"neuralviz gui: {'saved' if ok else 'could not save'} {Path(screenshot)} "
+                    f"(step {getattr(shown, 'step', 0)})"
+                )
                 result["code"] = 0 if ok and not failed else 1
             if quit:
                 window.close()
                 app.quit()
 
         window.on_final = finish
-        if quit:   # an error would leave the run waiting forever: stop with the message and a picture
-            window.controller.failed.connect(lambda msg: (print(f"neuralviz gui: {msg}", file=sys.stderr),
-                                                          finish(failed=True)))
-            window.controller.rejected.connect(lambda msg, _s: (print(f"neuralviz gui: {msg}", file=sys.stderr),
-                                                                finish(failed=True)))
+        if quit:  # an error would leave the run waiting forever: stop with the message and a picture
+            window.controller.failed.connect(
+                lambda msg: (print(f"neuralviz gui: {msg}", file=sys.stderr), finish(failed=True))
+            )
+            window.controller.rejected.connect(
+                lambda msg, _s: (print(f"neuralviz gui: {msg}", file=sys.stderr), finish(failed=True))
+            )
         page = window.tabs.currentWidget()
-        if hasattr(page, "run_headless"):   # a page with its own training (e.g. the comparison)
+        if hasattr(page, "run_headless"):  # a page with its own training (e.g. the comparison)
             page.run_headless(max(0, int(train_steps)), lambda: finish())
         else:
             window.train_steps(max(0, int(train_steps)))

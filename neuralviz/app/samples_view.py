@@ -3,6 +3,7 @@
 Images are shown as a grid with the predicted class under each (✓ right, ✗ wrong: marks as well as
 colours, so the result reads without colour vision); sequences as one line of text per example.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -37,8 +38,11 @@ class SamplesView(QWidget):
         if snap.samples is None or snap.samples is self.samples:
             return
         self.samples = snap.samples
-        self._images = ([grey_qimage(1.0 - im) for im in snap.samples.images]   # dark strokes on white
-                        if snap.samples.images is not None else [])
+        self._images = (
+            [grey_qimage(1.0 - im) for im in snap.samples.images]  # dark strokes on white
+            if snap.samples.images is not None
+            else []
+        )
         self.update()
 
     def paintEvent(self, event) -> None:
@@ -74,8 +78,11 @@ class SamplesView(QWidget):
             p.setPen(QPen(colour, 3 if self.theme.high_contrast else 2))
             p.drawRect(target)
             p.setPen(colour)
-            p.drawText(QRectF(c * cell_w, y + side + 2, cell_w, line), Qt.AlignmentFlag.AlignHCenter,
-                       f"{'✓' if ok else '✗'} {text}")
+            p.drawText(
+                QRectF(c * cell_w, y + side + 2, cell_w, line),
+                Qt.AlignmentFlag.AlignHCenter,
+                f"{'✓' if ok else '✗'} {text}",
+            )
 
     def _paint_texts(self, p: QPainter, s: Samples) -> None:
         line = p.fontMetrics().height() * 2.6
@@ -84,8 +91,9 @@ class SamplesView(QWidget):
             colour = QColor(self.theme.text if ok is None else (RIGHT if ok else WRONG))
             mark = "" if ok is None else ("✓ " if ok else "✗ ")
             p.setPen(colour)
-            p.drawText(QRectF(8, y, self.width() - 16, line),
-                       Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignTop, mark + text)
+            p.drawText(
+                QRectF(8, y, self.width() - 16, line), Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignTop, mark + text
+            )
             y += line
             if y > self.height():
                 break

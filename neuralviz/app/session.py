@@ -6,6 +6,7 @@
 Both files are written to a temporary name and renamed into place, so an interrupted save never leaves a
 half-written session. Opening checks the format and names the file in every error.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,12 +27,22 @@ def weights_path(path: Union[str, Path]) -> Path:
     return path.with_name(path.stem + ".weights.npz")
 
 
-def save_session(path: Union[str, Path], settings: StudioSettings,
-                 params: Optional[dict[str, np.ndarray]] = None, step: int = 0, epoch: float = 0.0) -> Path:
+def save_session(
+    path: Union[str, Path],
+    settings: StudioSettings,
+    params: Optional[dict[str, np.ndarray]] = None,
+    step: int = 0,
+    epoch: float = 0.0,
+) -> Path:
     """Writes the session file (and the weights file when params are given); returns the session path."""
     path = Path(path)
-    meta = {"format": SESSION_FORMAT, "settings": settings.to_dict(), "step": int(step), "epoch": float(epoch),
-            "weights": weights_path(path).name if params else None}
+    meta = {
+        "format": SESSION_FORMAT,
+        "settings": settings.to_dict(),
+        "step": int(step),
+        "epoch": float(epoch),
+        "weights": weights_path(path).name if params else None,
+    }
     if params:
         _atomic_write(weights_path(path), lambda fh: np.savez(fh, **{k: np.asarray(v) for k, v in params.items()}))
     _atomic_write(path, lambda fh: fh.write(json.dumps(meta, indent=1).encode("utf-8")))

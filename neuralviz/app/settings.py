@@ -4,6 +4,7 @@ The panels edit a StudioSettings; the worker builds a TrainingRun from a copy of
 stores it. Keys split in two groups: LIVE ones change a running training without touching the weights
 (learning rate, batch size, regularisation, optimizer), the others rebuild the network or the data.
 """
+
 from __future__ import annotations
 
 import copy
@@ -23,23 +24,23 @@ DEFAULT_PRESET = "xor"
 class StudioSettings:
     preset: str = ""
     title: str = ""
-    network: dict = field(default_factory=dict)        # the spec as the preset/user gave it
+    network: dict = field(default_factory=dict)  # the spec as the preset/user gave it
     dataset: str = "xor"
     dataset_options: dict = field(default_factory=dict)
-    data_seed: int = 0                                  # "regenerate" draws a new one
-    features: list = field(default_factory=lambda: ["x1", "x2"])   # planar data only
-    loss: Optional[str] = None                          # None: the dataset's default loss
+    data_seed: int = 0  # "regenerate" draws a new one
+    features: list = field(default_factory=lambda: ["x1", "x2"])  # planar data only
+    loss: Optional[str] = None  # None: the dataset's default loss
     optimizer: str = "sgd"
     lr: float = 0.03
     batch_size: int = 10
-    regularization: str = "none"                        # none | l1 | l2
+    regularization: str = "none"  # none | l1 | l2
     reg_rate: float = 0.0
-    hidden: Optional[list] = None                       # MLPs: hidden widths (None: as in the spec)
-    activation: Optional[str] = None                    # MLPs: hidden activation (None: as in the spec)
-    dropout: float = 0.0                                # MLPs: dropout after each hidden layer
-    input_noise: float = 0.0                            # MLPs: Gaussian noise added to the inputs
-    seed: int = 0                                       # weights, minibatch order, dropout draws
-    point_edits: list = field(default_factory=list)     # [["add", x1, x2, label] | ["remove", x1, x2]]
+    hidden: Optional[list] = None  # MLPs: hidden widths (None: as in the spec)
+    activation: Optional[str] = None  # MLPs: hidden activation (None: as in the spec)
+    dropout: float = 0.0  # MLPs: dropout after each hidden layer
+    input_noise: float = 0.0  # MLPs: Gaussian noise added to the inputs
+    seed: int = 0  # weights, minibatch order, dropout draws
+    point_edits: list = field(default_factory=list)  # [["add", x1, x2, label] | ["remove", x1, x2]]
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -48,10 +49,16 @@ class StudioSettings:
         p = presets.load(name)
         training = p.get("training", {})
         data = p.get("dataset", {})
-        base = cls(preset=name, title=p.get("title", name),
-                   dataset=data.get("name", "xor"), dataset_options=dict(data.get("options", {})),
-                   loss=training.get("loss"), optimizer=training.get("optimizer", "sgd"),
-                   lr=float(training.get("lr", 0.03)), batch_size=int(training.get("batch_size", 10)))
+        base = cls(
+            preset=name,
+            title=p.get("title", name),
+            dataset=data.get("name", "xor"),
+            dataset_options=dict(data.get("options", {})),
+            loss=training.get("loss"),
+            optimizer=training.get("optimizer", "sgd"),
+            lr=float(training.get("lr", 0.03)),
+            batch_size=int(training.get("batch_size", 10)),
+        )
         return base.with_network(p["network"])
 
     def with_network(self, spec: dict) -> "StudioSettings":

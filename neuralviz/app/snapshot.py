@@ -6,6 +6,7 @@ a private, read-only copy, so a view can keep a snapshot as long as it likes whi
 * RunInfo   what stays fixed for one configuration (structure of the net, the data points, the grid)
 * Snapshot  one frame: counters, metrics, curve history, weights, output map and neuron maps
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -59,7 +60,7 @@ class LayerBlock:
 
 @dataclass(frozen=True)
 class NetStructure:
-    kind: str                                # "mlp" (neuron diagram) or "blocks"
+    kind: str  # "mlp" (neuron diagram) or "blocks"
     columns: tuple[NeuronColumn, ...] = ()
     blocks: tuple[LayerBlock, ...] = ()
     input_shape: tuple[int, ...] = ()
@@ -84,17 +85,17 @@ class RunInfo:
 
     serial: int
     settings: StudioSettings
-    kind: str                              # dataset kind: planar | regression | image | sequence
+    kind: str  # dataset kind: planar | regression | image | sequence
     task: str
     loss: str
     num_classes: Optional[int]
     class_names: tuple[str, ...]
     structure: NetStructure
     data: DataView
-    extent: tuple[float, float, float, float] = (-6.0, 6.0, -6.0, 6.0)   # planar: x1 min/max, x2 min/max
+    extent: tuple[float, float, float, float] = (-6.0, 6.0, -6.0, 6.0)  # planar: x1 min/max, x2 min/max
     feature_maps: Mapping[str, np.ndarray] = field(default_factory=dict)  # planar: feature -> (h, w)
-    line_x: Optional[np.ndarray] = None    # regression: the x values of the curves
-    notice: str = ""                       # what the run changed on its own (said in the status bar)
+    line_x: Optional[np.ndarray] = None  # regression: the x values of the curves
+    notice: str = ""  # what the run changed on its own (said in the status bar)
     fast_path: bool = False
 
     @property
@@ -121,9 +122,9 @@ class CurveHistory:
 class Samples:
     """Predictions on a few test examples (image and sequence data)."""
 
-    images: Optional[np.ndarray]           # (k, H, W) in [0, 1], or None for sequences
-    texts: tuple[str, ...]                 # one caption per example
-    correct: tuple[Optional[bool], ...]    # None where "correct" does not apply (regression)
+    images: Optional[np.ndarray]  # (k, H, W) in [0, 1], or None for sequences
+    texts: tuple[str, ...]  # one caption per example
+    correct: tuple[Optional[bool], ...]  # None where "correct" does not apply (regression)
 
 
 @dataclass(frozen=True)
@@ -136,9 +137,9 @@ class Snapshot:
     metrics: Mapping[str, Optional[float]]
     history: CurveHistory
     params: Mapping[str, np.ndarray]
-    output_map: Optional[np.ndarray] = None        # planar: (H, W) p(class 1), or (K, H, W) probabilities
+    output_map: Optional[np.ndarray] = None  # planar: (H, W) p(class 1), or (K, H, W) probabilities
     neuron_maps: Mapping[str, np.ndarray] = field(default_factory=dict)  # map_layer -> (units, h, w) / (units, n)
-    curve: Optional[np.ndarray] = None             # regression: prediction at info.line_x
+    curve: Optional[np.ndarray] = None  # regression: prediction at info.line_x
     samples: Optional[Samples] = None
-    final: bool = False                            # last frame of a "train N steps" request
+    final: bool = False  # last frame of a "train N steps" request
     serial: int = 0

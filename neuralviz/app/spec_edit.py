@@ -6,6 +6,7 @@ last dense being the output (optionally followed by activations, e.g. the percep
 networks (convolutions, branches, recurrences) are shown and trained as they are; these controls then do
 not apply to them.
 """
+
 from __future__ import annotations
 
 import copy
@@ -23,14 +24,14 @@ CHOOSABLE_ACTIVATIONS = ("tanh", "relu", "leaky_relu", "sigmoid", "linear")
 class MlpDescription:
     input_shape: tuple[int, ...]
     hidden: list[int]
-    activations: list[Optional[str]]          # per hidden layer; None = linear
+    activations: list[Optional[str]]  # per hidden layer; None = linear
     output_units: int
-    output_tail: list[dict] = field(default_factory=list)   # layers after the output dense (no ids)
+    output_tail: list[dict] = field(default_factory=list)  # layers after the output dense (no ids)
     dropout: float = 0.0
     input_noise: float = 0.0
     name: str = "mlp"
-    flatten: bool = True      # inputs with several axes are flattened; (time, features) may instead go
-                              # through the dense layers per time step (one output per step)
+    flatten: bool = True  # inputs with several axes are flattened; (time, features) may instead go
+    # through the dense layers per time step (one output per step)
 
     # ------------------------------------------------------------------ reading
     @classmethod
@@ -55,7 +56,7 @@ class MlpDescription:
         if i < len(types) and types[i] == "gaussian_noise":
             noise, i = float(layers[i].get("std", 0.1)), i + 1
         if len(spec["input_shape"]) > 2 and not flattened:
-            return None             # images must be flattened; (time, features) may run per step
+            return None  # images must be flattened; (time, features) may run per step
         groups: list[dict] = []
         dropouts: set[float] = set()
         for entry in layers[i:]:
@@ -75,10 +76,17 @@ class MlpDescription:
             return None
         out = groups[-1]
         tail = [{"type": out["act"]}] if out["act"] else []
-        return cls(input_shape=tuple(spec["input_shape"]), hidden=[g["units"] for g in groups[:-1]],
-                   activations=[g["act"] for g in groups[:-1]], output_units=out["units"],
-                   output_tail=tail, dropout=dropouts.pop() if dropouts else 0.0, input_noise=noise,
-                   name=str(spec.get("name", "mlp")), flatten=flattened or len(spec["input_shape"]) == 1)
+        return cls(
+            input_shape=tuple(spec["input_shape"]),
+            hidden=[g["units"] for g in groups[:-1]],
+            activations=[g["act"] for g in groups[:-1]],
+            output_units=out["units"],
+            output_tail=tail,
+            dropout=dropouts.pop() if dropouts else 0.0,
+            input_noise=noise,
+            name=str(spec.get("name", "mlp")),
+            flatten=flattened or len(spec["input_shape"]) == 1,
+        )
 
     # ------------------------------------------------------------------ writing
     def to_spec(self) -> dict:
@@ -97,8 +105,12 @@ class MlpDescription:
         layers.append({"id": "out", "type": "dense", "units": int(self.output_units)})
         for k, extra in enumerate(self.output_tail):
             layers.append({**copy.deepcopy(extra), "id": f"out_{extra['type']}{k or ''}"})
-        return {"format": "neuralviz.network/1", "name": self.name, "input_shape": list(self.input_shape),
-                "layers": layers}
+        return {
+            "format": "neuralviz.network/1",
+            "name": self.name,
+            "input_shape": list(self.input_shape),
+            "layers": layers,
+        }
 
     # ------------------------------------------------------------------ the controls
     @property
@@ -117,7 +129,7 @@ class MlpDescription:
     def set_hidden(self, sizes: list[int]) -> None:
         """New hidden sizes; new layers take the activation of the last existing one (tanh if none)."""
         default = self.activations[-1] if self.activations else "tanh"
-        acts = list(self.activations[:len(sizes)])
+        acts = list(self.activations[: len(sizes)])
         acts += [default] * (len(sizes) - len(acts))
         self.hidden, self.activations = [int(s) for s in sizes], acts
 
@@ -128,8 +140,10 @@ def parse_hidden(text: str) -> list[int]:
     sizes = []
     for p in parts:
         if not p.isdigit() or not 1 <= int(p) <= 4096:
-            raise ValueError(f"hidden layers: {p!r} is not a layer width between 1 and 4096 "
-                             "(write widths separated by commas, e.g. '8, 8')")
+            raise ValueError(
+                f"hidden layers: {p!r} is not a layer width between 1 and 4096 "
+                "(write widths separated by commas, e.g. '8, 8')"
+            )
         sizes.append(int(p))
     if len(sizes) > 16:
         raise ValueError(f"hidden layers: {len(sizes)} layers is more than the 16 the studio draws")

@@ -11,6 +11,7 @@ Colour choices (all readable by viewers with the common red-green colour-vision 
 The "high contrast" variant darkens the colours and the text and thickens lines and point outlines, for
 washed-out projectors; "large fonts" scales every font (Qt widgets and plot axes) by 1.5.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,12 +33,12 @@ class Theme:
 
     large_fonts: bool
     high_contrast: bool
-    font_pt: float            # base font size of the widgets
-    plot_font_pt: float       # axis tick labels
-    title_pt: float           # panel titles
-    negative: str             # class 0 / negative values / negative weights
-    positive: str             # class 1 / positive values / positive weights
-    neutral: str              # zero
+    font_pt: float  # base font size of the widgets
+    plot_font_pt: float  # axis tick labels
+    title_pt: float  # panel titles
+    negative: str  # class 0 / negative values / negative weights
+    positive: str  # class 1 / positive values / positive weights
+    neutral: str  # zero
     classes: tuple[str, ...]  # colours of classes 0..K-1 for K > 2
     text: str
     muted_text: str
@@ -61,18 +62,47 @@ class Theme:
 def make_theme(large_fonts: bool = False, high_contrast: bool = False) -> Theme:
     scale = 1.5 if large_fonts else 1.0
     if high_contrast:
-        colours = dict(negative="#d35f00", positive="#005a9c", neutral="#ffffff", text="#000000",
-                       muted_text="#202020", background="#ffffff", panel="#ffffff",
-                       point_outline="#000000", point_outline_width=1.5, line_width=3.0,
-                       edge_max_width=8.0, train_curve="#000000", test_curve="#d35f00")
+        colours = dict(
+            negative="#d35f00",
+            positive="#005a9c",
+            neutral="#ffffff",
+            text="#000000",
+            muted_text="#202020",
+            background="#ffffff",
+            panel="#ffffff",
+            point_outline="#000000",
+            point_outline_width=1.5,
+            line_width=3.0,
+            edge_max_width=8.0,
+            train_curve="#000000",
+            test_curve="#d35f00",
+        )
     else:
-        colours = dict(negative=PLAYGROUND_ORANGE, positive=PLAYGROUND_BLUE, neutral=PLAYGROUND_NEUTRAL,
-                       text="#1f2328", muted_text="#59636e", background="#f7f7f7", panel="#ffffff",
-                       point_outline="#ffffff", point_outline_width=1.0, line_width=2.0,
-                       edge_max_width=6.0, train_curve="#0072b2", test_curve="#d55e00")
-    return Theme(large_fonts=large_fonts, high_contrast=high_contrast, font_pt=10 * scale,
-                 plot_font_pt=9 * scale, title_pt=12 * scale, classes=OKABE_ITO,
-                 point_size=(9 if high_contrast else 8) * (1.2 if large_fonts else 1.0), **colours)
+        colours = dict(
+            negative=PLAYGROUND_ORANGE,
+            positive=PLAYGROUND_BLUE,
+            neutral=PLAYGROUND_NEUTRAL,
+            text="#1f2328",
+            muted_text="#59636e",
+            background="#f7f7f7",
+            panel="#ffffff",
+            point_outline="#ffffff",
+            point_outline_width=1.0,
+            line_width=2.0,
+            edge_max_width=6.0,
+            train_curve="#0072b2",
+            test_curve="#d55e00",
+        )
+    return Theme(
+        large_fonts=large_fonts,
+        high_contrast=high_contrast,
+        font_pt=10 * scale,
+        plot_font_pt=9 * scale,
+        title_pt=12 * scale,
+        classes=OKABE_ITO,
+        point_size=(9 if high_contrast else 8) * (1.2 if large_fonts else 1.0),
+        **colours,
+    )
 
 
 def hex_to_rgb(colour: str) -> tuple[int, int, int]:
@@ -85,8 +115,7 @@ def diverging_lut(theme: Theme) -> np.ndarray:
 
     Interpolated in RGB like the Playground's d3 scale; used with neuralviz._fused.colormap_rgba.
     """
-    lo, mid, hi = (np.array(hex_to_rgb(c), dtype=np.float64) for c in
-                   (theme.negative, theme.neutral, theme.positive))
+    lo, mid, hi = (np.array(hex_to_rgb(c), dtype=np.float64) for c in (theme.negative, theme.neutral, theme.positive))
     t = np.linspace(-1.0, 1.0, 256)[:, None]
     rgb = np.where(t < 0, mid + (lo - mid) * (-t), mid + (hi - mid) * t)
     lut = np.empty((256, 4), dtype=np.uint8)
@@ -97,8 +126,7 @@ def diverging_lut(theme: Theme) -> np.ndarray:
 
 def class_rgb(theme: Theme, num_classes: int) -> np.ndarray:
     """(K, 3) float array of the class colours in [0, 255]."""
-    return np.array([hex_to_rgb(theme.class_color(k, num_classes)) for k in range(num_classes)],
-                    dtype=np.float32)
+    return np.array([hex_to_rgb(theme.class_color(k, num_classes)) for k in range(num_classes)], dtype=np.float32)
 
 
 def stylesheet(theme: Theme) -> str:

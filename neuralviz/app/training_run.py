@@ -8,6 +8,7 @@ Training uses the fused C++ path (neuralviz.fastpath: many SGD steps per call, G
 network is a plain dense chain and the optimizer is plain SGD, and Trainer.step otherwise; both consume the
 same stream of shuffled minibatches, so switching between them changes nothing but the speed.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,28 +23,25 @@ from ..layers import SpecError
 from ..network import Network
 from ..trainer import Trainer, TrainingDiverged
 from .settings import StudioSettings
-from .snapshot import (CurveHistory, DataView, LayerBlock, NetStructure, NeuronColumn, RunInfo, Samples,
-                       Snapshot, frozen)
+from .snapshot import CurveHistory, DataView, LayerBlock, NetStructure, NeuronColumn, RunInfo, Samples, Snapshot, frozen
 from .spec_edit import ACTIVATION_TYPES, MlpDescription, fit_io
 
-GRID = 96                 # output map: GRID x GRID predictions over the plane
-NEURON_STRIDE = 2         # neuron thumbnails use every 2nd grid point (48 x 48)
-LINE_POINTS = 200         # regression curves
-EVAL_LIMIT = 1000         # curves are measured on at most this many train / test examples
-HISTORY_LIMIT = 2000      # curve points kept (older ones are thinned 2:1)
-DIAGRAM_MAX_UNITS = 32    # wider MLP layers are drawn as blocks
+GRID = 96  # output map: GRID x GRID predictions over the plane
+NEURON_STRIDE = 2  # neuron thumbnails use every 2nd grid point (48 x 48)
+LINE_POINTS = 200  # regression curves
+EVAL_LIMIT = 1000  # curves are measured on at most this many train / test examples
+HISTORY_LIMIT = 2000  # curve points kept (older ones are thinned 2:1)
+DIAGRAM_MAX_UNITS = 32  # wider MLP layers are drawn as blocks
 DIAGRAM_MAX_INPUTS = 16
 DEFAULT_MLP = MlpDescription(input_shape=(2,), hidden=[8, 8], activations=["tanh", "tanh"], output_units=1)
 
 
 class TrainingRun:
-    def __init__(self, settings: StudioSettings, serial: int = 0,
-                 state: Optional[dict[str, np.ndarray]] = None):
+    def __init__(self, settings: StudioSettings, serial: int = 0, state: Optional[dict[str, np.ndarray]] = None):
         self.settings = settings.copy()
         self.serial = serial
         self.notices: list[str] = []
-        self.ds = nvdata.load(self.settings.dataset, seed=int(self.settings.data_seed),
-                              **self.settings.dataset_options)
+        self.ds = nvdata.load(self.settings.dataset, seed=int(self.settings.data_seed), **self.settings.dataset_options)
         self.kind = self.ds.kind
         self.features = self._features()
         self.loss = self._choose_loss()
@@ -54,19 +52,25 @@ class TrainingRun:
         self.out_units = int(np.prod(self.net.output_shape[-1:]))
         self._fusable: Optional[bool] = None
         self._set_targets()
-        self.trainer = Trainer(self.net, self.loss, self._make_optimizer(self.settings),
-                               seed=self.settings.seed)
-        self.trainer.check_dataset(SimpleNamespace(name=self.ds.name, x_train=self.x_train,
-                                                   y_train=self.labels_train, x_test=self.x_test,
-                                                   y_test=self.labels_test))
+        self.trainer = Trainer(self.net, self.loss, self._make_optimizer(self.settings), seed=self.settings.seed)
+        self.trainer.check_dataset(
+            SimpleNamespace(
+                name=self.ds.name,
+                x_train=self.x_train,
+                y_train=self.labels_train,
+                x_test=self.x_test,
+                y_test=self.labels_test,
+            )
+        )
         self._check_output_fits_targets()
         self.rng = np.random.default_rng([int(self.settings.seed), 7])
         self._perm, self._pos = np.empty(0, dtype=np.int64), 0
         self.step = 0
         self.samples_seen = 0
         self.last_loss: Optional[float] = None
-        self._history: dict[str, list] = {k: [] for k in ("epoch", "train_loss", "test_loss",
-                                                          "train_accuracy", "test_accuracy")}
+        self._history: dict[str, list] = {
+            k: [] for k in ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
+        }
         self._history_stride, self._evaluations, self._evaluated_at = 1, 0, -1
         self._metrics: dict[str, Optional[float]] = {}
         self._maps: dict = {}
@@ -81,18 +85,18 @@ class TrainingRun:
         chosen = [f for f in nvdata.PLAYGROUND_FEATURES if f in self.settings.features]
         unknown = sorted(set(self.settings.features) - set(nvdata.PLAYGROUND_FEATURES))
         if unknown:
-            raise ValueError(f"unknown input feature(s) {unknown}; choose from "
-                             f"{', '.join(nvdata.PLAYGROUND_FEATURES)}")
+            raise ValueError(f"unknown input feature(s) {unknown}; choose from {', '.join(nvdata.PLAYGROUND_FEATURES)}")
         if not chosen:
-            raise ValueError("no input feature selected: tick at least one of "
-                             + ", ".join(nvdata.PLAYGROUND_FEATURES))
+            raise ValueError("no input feature selected: tick at least one of " + ", ".join(nvdata.PLAYGROUND_FEATURES))
         return chosen
 
     def _choose_loss(self) -> str:
         ds, wanted = self.ds, self.settings.loss or self.ds.default_loss
-        fits = {"mse": True,
-                "bce": ds.task == "classification" and ds.num_classes == 2,
-                "cross_entropy": ds.is_classification}
+        fits = {
+            "mse": True,
+            "bce": ds.task == "classification" and ds.num_classes == 2,
+            "cross_entropy": ds.is_classification,
+        }
         if wanted not in fits:
             raise ValueError(f"unknown loss {wanted!r}; choose one of {', '.join(fits)}")
         if not fits[wanted]:
@@ -108,8 +112,7 @@ class TrainingRun:
             if edit[0] == "add":
                 label = int(edit[3])
                 if not 0 <= label < (ds.num_classes or 2):
-                    raise ValueError(f"added point has class {label}, but {ds.name} has "
-                                     f"{ds.num_classes} classes")
+                    raise ValueError(f"added point has class {label}, but {ds.name} has {ds.num_classes} classes")
                 x_train = np.vstack([x_train, np.array([[edit[1], edit[2]]], dtype=x_train.dtype)])
                 y_train = np.append(y_train, np.int64(label))
             elif edit[0] == "remove" and len(x_train) > 1:
@@ -134,7 +137,7 @@ class TrainingRun:
             return 1
         if self.loss == "cross_entropy":
             return int(ds.num_classes)
-        if ds.is_classification:      # mse on labels: one unit (the perceptron) or one-hot rows
+        if ds.is_classification:  # mse on labels: one unit (the perceptron) or one-hot rows
             return 1 if spec_units == 1 else int(ds.num_classes)
         return int(np.prod(ds.target_shape))
 
@@ -145,18 +148,20 @@ class TrainingRun:
         if mlp is None:
             if not s.network:
                 raise SpecError("no network spec: pick a preset or open a spec file")
-            Network.from_spec(s.network, seed=s.seed)   # a broken spec is an error, never silently replaced
+            Network.from_spec(s.network, seed=s.seed)  # a broken spec is an error, never silently replaced
             spec = fit_io(s.network, input_shape, self._output_units(_last_units(s.network)))
             try:
                 return Network.from_spec(spec, seed=s.seed)
             except (SpecError, ValueError, TypeError) as err:
                 name = s.network.get("name", "")
                 if len(input_shape) != 1:
-                    raise SpecError(f"network {name!r} cannot read {self.ds.name} inputs of shape "
-                                    f"{input_shape}: {err}") from None
+                    raise SpecError(
+                        f"network {name!r} cannot read {self.ds.name} inputs of shape {input_shape}: {err}"
+                    ) from None
                 # a valid network built for other data (a CNN meeting 2-D points): an MLP takes over
-                self.notices.append(f"network {name!r} cannot read {self.ds.name} ({err}); "
-                                    "using an MLP 8, 8 (tanh) instead")
+                self.notices.append(
+                    f"network {name!r} cannot read {self.ds.name} ({err}); using an MLP 8, 8 (tanh) instead"
+                )
                 mlp = dataclasses.replace(DEFAULT_MLP)
                 s.hidden, s.activation, s.dropout, s.input_noise = [8, 8], "tanh", 0.0, 0.0
         mlp.input_shape = input_shape
@@ -192,8 +197,10 @@ class TrainingRun:
         try:
             losses.get(self.loss)(out, self.y_train[:2], grad=False)
         except (ValueError, TypeError) as err:
-            raise ValueError(f"the network's output {tuple(out.shape[1:])} does not fit the {self.loss} "
-                             f"targets of {self.ds.name} {tuple(self.y_train.shape[1:])}: {err}") from None
+            raise ValueError(
+                f"the network's output {tuple(out.shape[1:])} does not fit the {self.loss} "
+                f"targets of {self.ds.name} {tuple(self.y_train.shape[1:])}: {err}"
+            ) from None
 
     def _make_optimizer(self, s: StudioSettings):
         return optim.make(s.optimizer, self.net, lr=float(s.lr), weight_decay=s.weight_decay, l1=s.l1)
@@ -211,7 +218,7 @@ class TrainingRun:
             raise ValueError(f"learning rate and regularisation rate must be >= 0, got {new.lr}, {new.reg_rate}")
         opt = self.trainer.opt
         if new.optimizer != self.settings.optimizer:
-            opt = self._make_optimizer(new)      # raises before anything changed
+            opt = self._make_optimizer(new)  # raises before anything changed
         opt.set_lr(float(new.lr))
         opt.weight_decay, opt.l1 = new.weight_decay, new.l1
         self.trainer.opt = opt
@@ -237,7 +244,7 @@ class TrainingRun:
     @property
     def uses_fast_path(self) -> bool:
         """Plain SGD on a plain dense chain: train with the fused C++ kernel (GIL released)."""
-        if self._fusable is None:   # depends on the network only, so it is worked out once
+        if self._fusable is None:  # depends on the network only, so it is worked out once
             self._fusable = self.x_train.ndim == 2 and fastpath.fused_mlp_plan(self.net) is not None
         return self.settings.optimizer == "sgd" and self._fusable
 
@@ -258,9 +265,9 @@ class TrainingRun:
             n = len(self.x_train)
             epochs = -(-(count - left) // n)
             fresh = self.rng.permuted(np.broadcast_to(np.arange(n, dtype=np.int64), (epochs, n)), axis=1)
-            self._perm = np.concatenate([self._perm[self._pos:], fresh.ravel()])
+            self._perm = np.concatenate([self._perm[self._pos :], fresh.ravel()])
             self._pos = 0
-        out = self._perm[self._pos:self._pos + count]
+        out = self._perm[self._pos : self._pos + count]
         self._pos += count
         return out
 
@@ -274,8 +281,17 @@ class TrainingRun:
         if self.uses_fast_path:
             s = self.settings
             try:
-                step_losses = fastpath.train_steps(self.net, self.x_train, self.y_train, self.loss, float(s.lr),
-                                                   self._take(steps * b), b, s.weight_decay, s.l1)
+                step_losses = fastpath.train_steps(
+                    self.net,
+                    self.x_train,
+                    self.y_train,
+                    self.loss,
+                    float(s.lr),
+                    self._take(steps * b),
+                    b,
+                    s.weight_decay,
+                    s.l1,
+                )
             except TrainingDiverged as err:
                 self._count(getattr(err, "step", 1) - 1, b)
                 raise
@@ -303,7 +319,7 @@ class TrainingRun:
             r = float(max(6.0, np.ceil(np.abs(pts).max() * 1.05))) if len(pts) else 6.0
             self.extent = (-r, r, -r, r)
             centres = -r + (np.arange(GRID) + 0.5) * (2 * r / GRID)
-            gx, gy = np.meshgrid(centres, centres)          # row = x2 (y axis), column = x1
+            gx, gy = np.meshgrid(centres, centres)  # row = x2 (y axis), column = x1
             plane = np.column_stack([gx.ravel(), gy.ravel()])
             self.grid_inputs = nvdata.expand_features(plane, self.features).astype(np.float32)
             small = plane.reshape(GRID, GRID, 2)[::NEURON_STRIDE, ::NEURON_STRIDE].reshape(-1, 2)
@@ -320,38 +336,70 @@ class TrainingRun:
 
     def _prepare_eval(self) -> None:
         k = EVAL_LIMIT
-        self._eval_sets = {"train": (self.x_train[:k], self.y_train[:k], self.labels_train[:k]),
-                           "test": (self.x_test[:k], self.y_test[:k], self.labels_test[:k])}
+        self._eval_sets = {
+            "train": (self.x_train[:k], self.y_train[:k], self.labels_train[:k]),
+            "test": (self.x_test[:k], self.y_test[:k], self.labels_test[:k]),
+        }
 
     def _make_info(self) -> RunInfo:
-        return RunInfo(serial=self.serial, settings=self.settings.copy(), kind=self.kind, task=self.ds.task,
-                       loss=self.loss, num_classes=self.ds.num_classes,
-                       class_names=tuple(self.ds.class_names or
-                                         [str(k) for k in range(self.ds.num_classes or 0)]),
-                       structure=self.structure, data=self.points, extent=self.extent,
-                       feature_maps=self.feature_maps, line_x=self.line_x, notice="; ".join(self.notices),
-                       fast_path=self.uses_fast_path)
+        return RunInfo(
+            serial=self.serial,
+            settings=self.settings.copy(),
+            kind=self.kind,
+            task=self.ds.task,
+            loss=self.loss,
+            num_classes=self.ds.num_classes,
+            class_names=tuple(self.ds.class_names or [str(k) for k in range(self.ds.num_classes or 0)]),
+            structure=self.structure,
+            data=self.points,
+            extent=self.extent,
+            feature_maps=self.feature_maps,
+            line_x=self.line_x,
+            notice="; ".join(self.notices),
+            fast_path=self.uses_fast_path,
+        )
 
     def _structure(self) -> NetStructure:
         net = self.net
-        sizes = " → ".join(str(int(np.prod(s))) for s in
-                           [net.input_shape] + [net.layers[e["id"]].output_shape for e in net.order
-                                                if net.layers[e["id"]].type == "dense"])
+        sizes = " → ".join(
+            str(int(np.prod(s)))
+            for s in [net.input_shape]
+            + [net.layers[e["id"]].output_shape for e in net.order if net.layers[e["id"]].type == "dense"]
+        )
         mlp = MlpDescription.from_spec(net.spec)
-        neuron_view = (mlp is not None and self.kind in ("planar", "regression")
-                       and int(np.prod(net.input_shape)) <= DIAGRAM_MAX_INPUTS
-                       and max(mlp.hidden + [mlp.output_units]) <= DIAGRAM_MAX_UNITS)
+        neuron_view = (
+            mlp is not None
+            and self.kind in ("planar", "regression")
+            and int(np.prod(net.input_shape)) <= DIAGRAM_MAX_INPUTS
+            and max(mlp.hidden + [mlp.output_units]) <= DIAGRAM_MAX_UNITS
+        )
         params = net.num_parameters()
         if neuron_view:
-            return NetStructure(kind="mlp", columns=self._columns(), input_shape=net.input_shape,
-                                parameters=params, summary=f"{sizes} · {params:,d} parameters")
-        blocks = tuple(LayerBlock(id=e["id"], type=net.layers[e["id"]].type, inputs=tuple(e["inputs"]),
-                                  output_shape=tuple(net.layers[e["id"]].output_shape),
-                                  params=sum(p.size for p in net.layers[e["id"]].params.values()),
-                                  detail=_block_detail(e))
-                       for e in net.order)
-        return NetStructure(kind="blocks", blocks=blocks, input_shape=net.input_shape, parameters=params,
-                            summary=f"{len(blocks)} layers · {params:,d} parameters")
+            return NetStructure(
+                kind="mlp",
+                columns=self._columns(),
+                input_shape=net.input_shape,
+                parameters=params,
+                summary=f"{sizes} · {params:,d} parameters",
+            )
+        blocks = tuple(
+            LayerBlock(
+                id=e["id"],
+                type=net.layers[e["id"]].type,
+                inputs=tuple(e["inputs"]),
+                output_shape=tuple(net.layers[e["id"]].output_shape),
+                params=sum(p.size for p in net.layers[e["id"]].params.values()),
+                detail=_block_detail(e),
+            )
+            for e in net.order
+        )
+        return NetStructure(
+            kind="blocks",
+            blocks=blocks,
+            input_shape=net.input_shape,
+            parameters=params,
+            summary=f"{len(blocks)} layers · {params:,d} parameters",
+        )
 
     def _columns(self) -> tuple[NeuronColumn, ...]:
         if self.kind == "planar":
@@ -368,29 +416,54 @@ class TrainingRun:
                 units = layer.output_shape[0]
                 last = entry["id"] == dense_order[-1]
                 title = "Output" if last else f"Layer {len(columns)}"
-                columns.append(NeuronColumn(title, entry["id"], entry["id"],
-                                            tuple(f"{entry['id']}[{k}]" for k in range(units)), (True,) * units))
+                columns.append(
+                    NeuronColumn(
+                        title,
+                        entry["id"],
+                        entry["id"],
+                        tuple(f"{entry['id']}[{k}]" for k in range(units)),
+                        (True,) * units,
+                    )
+                )
             elif layer.type in ACTIVATION_TYPES:
                 columns[-1] = dataclasses.replace(columns[-1], map_layer=entry["id"])
         return tuple(columns)
 
     # ================================================================== frames
-    def snapshot(self, *, playing: bool = False, steps_per_second: float = 0.0, evaluate: bool = True,
-                 maps: bool = True, final: bool = False, serial: int = 0) -> Snapshot:
+    def snapshot(
+        self,
+        *,
+        playing: bool = False,
+        steps_per_second: float = 0.0,
+        evaluate: bool = True,
+        maps: bool = True,
+        final: bool = False,
+        serial: int = 0,
+    ) -> Snapshot:
         """One frame for the views; evaluate/maps=False reuse the last metrics / maps (cheaper)."""
         if (evaluate and self._evaluated_at != self.step) or not self._metrics:
             self.evaluate()
         if maps or not self._maps:
             self._maps = self._compute_maps()
-        return Snapshot(info=self.info, step=self.step, epoch=self.epoch, steps_per_second=steps_per_second,
-                        playing=playing, metrics=dict(self._metrics), history=self._history_arrays(),
-                        params={p.name: frozen(p.value) for p in self.net.parameters()},
-                        output_map=self._maps.get("output"), neuron_maps=self._maps.get("neurons", {}),
-                        curve=self._maps.get("curve"), samples=self._maps.get("samples"),
-                        final=final, serial=serial)
+        return Snapshot(
+            info=self.info,
+            step=self.step,
+            epoch=self.epoch,
+            steps_per_second=steps_per_second,
+            playing=playing,
+            metrics=dict(self._metrics),
+            history=self._history_arrays(),
+            params={p.name: frozen(p.value) for p in self.net.parameters()},
+            output_map=self._maps.get("output"),
+            neuron_maps=self._maps.get("neurons", {}),
+            curve=self._maps.get("curve"),
+            samples=self._maps.get("samples"),
+            final=final,
+            serial=serial,
+        )
 
     def _forward(self, x: np.ndarray, batch: int = 4096) -> np.ndarray:
-        outs = [self.net.forward(x[i:i + batch], train=False) for i in range(0, len(x), batch)]
+        outs = [self.net.forward(x[i : i + batch], train=False) for i in range(0, len(x), batch)]
         return np.concatenate(outs) if len(outs) > 1 else outs[0]
 
     def evaluate(self) -> None:
@@ -404,8 +477,9 @@ class TrainingRun:
             out = self._forward(x)
             value = float(loss_fn(out, y, grad=False)[0])
             m[f"{split}_loss"] = value if np.isfinite(value) else None
-            m[f"{split}_accuracy"] = (float(np.mean(self._predict_labels(out) == labels))
-                                      if self.ds.is_classification else None)
+            m[f"{split}_accuracy"] = (
+                float(np.mean(self._predict_labels(out) == labels)) if self.ds.is_classification else None
+            )
         self._metrics = m
         self._evaluated_at = self.step
         self._evaluations += 1
@@ -420,14 +494,18 @@ class TrainingRun:
                 self._history_stride *= 2
 
     def _predict_labels(self, out: np.ndarray) -> np.ndarray:
-        if out.shape[-1] == 1:   # one unit: a logit (bce) or a 0/1 value (mse, e.g. the perceptron)
+        if out.shape[-1] == 1:  # one unit: a logit (bce) or a 0/1 value (mse, e.g. the perceptron)
             return (out[..., 0] > (0.0 if self.loss == "bce" else 0.5)).astype(np.int64)
         return out.argmax(axis=-1)
 
     def _history_arrays(self) -> CurveHistory:
         h = self._history
-        return CurveHistory(*(frozen(np.asarray(h[k], dtype=np.float64)) for k in
-                              ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy")))
+        return CurveHistory(
+            *(
+                frozen(np.asarray(h[k], dtype=np.float64))
+                for k in ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
+            )
+        )
 
     def _compute_maps(self) -> dict:
         if self.kind == "planar":
@@ -451,15 +529,14 @@ class TrainingRun:
         return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
 
     def _plane_maps(self) -> dict:
-        out = self.net.forward(self.grid_inputs, train=False)   # one pass: the neuron maps read net.outputs
+        out = self.net.forward(self.grid_inputs, train=False)  # one pass: the neuron maps read net.outputs
         p = self._probabilities(out)
         output = p.reshape(GRID, GRID) if p.ndim == 1 else p.T.reshape(-1, GRID, GRID)
         neurons = {}
         if self.structure.kind == "mlp":
             for col in self.structure.columns[1:]:
                 a = self.net.outputs[col.map_layer].reshape(GRID, GRID, -1)
-                neurons[col.map_layer] = frozen(
-                    np.moveaxis(a[::NEURON_STRIDE, ::NEURON_STRIDE], -1, 0))
+                neurons[col.map_layer] = frozen(np.moveaxis(a[::NEURON_STRIDE, ::NEURON_STRIDE], -1, 0))
         return {"output": frozen(output), "neurons": neurons}
 
     def _line_maps(self) -> dict:
@@ -478,8 +555,10 @@ class TrainingRun:
         names = self.info.class_names
         if self.kind == "image":
             pred = self._predict_labels(out)
-            texts = tuple(_class_name(names, k) if k == y else f"{_class_name(names, k)} (is {_class_name(names, y)})"
-                          for k, y in zip(pred, labels))
+            texts = tuple(
+                _class_name(names, k) if k == y else f"{_class_name(names, k)} (is {_class_name(names, y)})"
+                for k, y in zip(pred, labels)
+            )
             return Samples(frozen(np.clip(x[:, 0], 0.0, 1.0)), texts, tuple(bool(a == b) for a, b in zip(pred, labels)))
         return self._sequence_samples(out, x, labels, names, min(count, 8))
 
@@ -488,15 +567,17 @@ class TrainingRun:
         for i in range(min(count, len(x))):
             story = _decode(self.ds, x[i])
             if self.ds.is_classification:
-                pred = self._predict_labels(out[i:i + 1])[0]
-                if np.ndim(pred):      # sequence labelling: one label per time step
+                pred = self._predict_labels(out[i : i + 1])[0]
+                if np.ndim(pred):  # sequence labelling: one label per time step
                     ok = bool(np.all(pred == labels[i]))
                     shown = " ".join(_class_name(names, k) for k in pred)
                     texts.append(f"{story}  →  {shown}")
                 else:
                     ok = bool(pred == labels[i])
-                    texts.append(f"{story}  →  {_class_name(names, pred)}"
-                                 + ("" if ok else f"   (answer: {_class_name(names, labels[i])})"))
+                    texts.append(
+                        f"{story}  →  {_class_name(names, pred)}"
+                        + ("" if ok else f"   (answer: {_class_name(names, labels[i])})")
+                    )
                 correct.append(ok)
             else:
                 target = np.ravel(labels[i])

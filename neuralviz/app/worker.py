@@ -13,6 +13,7 @@ Expensive parts of a frame (evaluating the curves, the output map) are refreshed
 under a fifth of the elapsed time, so a big network keeps training at full speed and its views update
 less often.
 """
+
 from __future__ import annotations
 
 import time
@@ -27,18 +28,18 @@ from .settings import StudioSettings
 from .training_run import TrainingRun
 
 MAX_FRAME_RATE = 36.0  # never more than this
-TICK_S = 0.02          # longest stretch of training between two looks at the event queue
-CHUNK_S = 0.004        # a chunk of steps aims at this long (the fused path runs it without the GIL)
-EVAL_SHARE = 0.1       # between frames, curve points are added while they cost under this share of the time
-GUI_TIMEOUT_S = 0.5    # emit anyway if the GUI has not confirmed a frame for this long
-NAP_S = 0.001          # the worker naps in steps this short while the GUI draws a frame
+TICK_S = 0.02  # longest stretch of training between two looks at the event queue
+CHUNK_S = 0.004  # a chunk of steps aims at this long (the fused path runs it without the GIL)
+EVAL_SHARE = 0.1  # between frames, curve points are added while they cost under this share of the time
+GUI_TIMEOUT_S = 0.5  # emit anyway if the GUI has not confirmed a frame for this long
+NAP_S = 0.001  # the worker naps in steps this short while the GUI draws a frame
 
 
 class TrainingWorker(FrameWorker):
-    snapshotReady = pyqtSignal(object)      # Snapshot
-    configured = pyqtSignal(object)         # RunInfo of the run now in force
-    rejected = pyqtSignal(str, object)      # message, the StudioSettings still in force (or None)
-    failed = pyqtSignal(str)                # a problem while training (divergence); training paused
+    snapshotReady = pyqtSignal(object)  # Snapshot
+    configured = pyqtSignal(object)  # RunInfo of the run now in force
+    rejected = pyqtSignal(str, object)  # message, the StudioSettings still in force (or None)
+    failed = pyqtSignal(str)  # a problem while training (divergence); training paused
 
     def __init__(self):
         super().__init__(speed=10)
@@ -48,7 +49,7 @@ class TrainingWorker(FrameWorker):
         self._eval_cost = 0.0
         self._gui_cost = 0.0
         self._gui_free_at = 0.0
-        self._rate = 1000.0                 # steps per second, measured (sizes the chunks)
+        self._rate = 1000.0  # steps per second, measured (sizes the chunks)
 
     def _model(self) -> Optional[TrainingRun]:
         return self._run
@@ -169,7 +170,7 @@ class TrainingWorker(FrameWorker):
             if self._eval_cost <= EVAL_SHARE * seconds:
                 # cheap enough: a curve point per chunk, so fast runs still draw smooth curves
                 self._timed_evaluate()
-            self._emit()      # a frame as soon as one is due, not only at the end of the tick
+            self._emit()  # a frame as soon as one is due, not only at the end of the tick
         return True
 
     def _timed_evaluate(self) -> None:
@@ -182,8 +183,10 @@ class TrainingWorker(FrameWorker):
         try:
             self._run.train(steps)
         except TrainingDiverged as err:
-            self._stop_with(f"Training diverged at step {self._run.step + 1:,d}: {err}, then press Reset "
-                            "(the weights are no longer useful).")
+            self._stop_with(
+                f"Training diverged at step {self._run.step + 1:,d}: {err}, then press Reset "
+                "(the weights are no longer useful)."
+            )
             return False
         except Exception as err:  # noqa: BLE001
             self._stop_with(f"Training stopped: {describe_error(err)}")
@@ -207,16 +210,25 @@ class TrainingWorker(FrameWorker):
         gui_rested = now - self._gui_free_at >= 0.25 * self._gui_cost
         # frames may come a little faster than FRAME_RATE (up to MAX_FRAME_RATE): the wait for the GUI's
         # confirmation and the chunk boundaries only ever delay them, so this keeps the rate at about 30
-        if not force and (since < 1.0 / MAX_FRAME_RATE or (not gui_rested and since < GUI_TIMEOUT_S)
-                          or (self._gui_busy and since < GUI_TIMEOUT_S)):
+        if not force and (
+            since < 1.0 / MAX_FRAME_RATE
+            or (not gui_rested and since < GUI_TIMEOUT_S)
+            or (self._gui_busy and since < GUI_TIMEOUT_S)
+        ):
             return
         full = force or (now - self._last_full) >= 4.0 * self._full_cost
         sps = self._steps_per_second()
         try:
             start = time.perf_counter()
             self._frame_serial += 1
-            snap = run.snapshot(playing=self._playing, steps_per_second=sps, evaluate=full, maps=full,
-                                final=final, serial=self._frame_serial)
+            snap = run.snapshot(
+                playing=self._playing,
+                steps_per_second=sps,
+                evaluate=full,
+                maps=full,
+                final=final,
+                serial=self._frame_serial,
+            )
             if full:
                 self._full_cost = time.perf_counter() - start
                 self._last_full = now
@@ -228,4 +240,3 @@ class TrainingWorker(FrameWorker):
         self._last_emit = now
         self._gui_busy = True
         self.snapshotReady.emit(snap)
-

@@ -1,4 +1,5 @@
 """Command line for the benchmark suites; see neuralviz/bench/__init__.py."""
+
 from __future__ import annotations
 
 import argparse
@@ -14,8 +15,12 @@ from ._harness import run_cases, single_thread_peers
 def _describe_machine() -> str:
     import neuralviz as nv
 
-    parts = [f"neuralviz {nv.__version__}", f"isa {nv._C.get_isa()}", platform.machine(),
-             f"python {platform.python_version()}"]
+    parts = [
+        f"neuralviz {nv.__version__}",
+        f"isa {nv._C.get_isa()}",
+        platform.machine(),
+        f"python {platform.python_version()}",
+    ]
     try:
         import numpy
 

@@ -4,6 +4,7 @@ Every case times our kernel and a peer (numpy/OpenBLAS or PyTorch) in the same p
 single-threaded, and reports the median of repeats plus the ratio ours/peer, so a number
 is always read against a baseline measured on the same machine at the same moment.
 """
+
 from __future__ import annotations
 
 import os
@@ -85,8 +86,20 @@ def run_cases(cases: list[Case], repeats: int = 15, quick: bool = False) -> list
         gflops = case.flops / ours / 1e9 if case.flops else 0.0
         ratio = ours / theirs if theirs else float("nan")
         peer_t = _fmt_time(theirs) if theirs else "   missing"
-        print(f"{case.name:44s} {_fmt_time(ours):>11s} {gflops:8.1f} {case.peer:>6s} "
-              f"{peer_t:>11s} {ratio:6.2f}x  {case.target}", flush=True)
-        rows.append({"name": case.name, "ours_s": ours, "peer": case.peer, "peer_s": theirs,
-                     "ratio": ratio, "gflops": gflops, "target": case.target})
+        print(
+            f"{case.name:44s} {_fmt_time(ours):>11s} {gflops:8.1f} {case.peer:>6s} "
+            f"{peer_t:>11s} {ratio:6.2f}x  {case.target}",
+            flush=True,
+        )
+        rows.append(
+            {
+                "name": case.name,
+                "ours_s": ours,
+                "peer": case.peer,
+                "peer_s": theirs,
+                "ratio": ratio,
+                "gflops": gflops,
+                "target": case.target,
+            }
+        )
     return rows

@@ -7,6 +7,7 @@ gradients for x, w and b, like ours. Forward-only rows time inference (torch und
 
 Run alone with `python -m neuralviz.bench kernels --only conv` (or --only pool).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,8 +23,7 @@ SHAPES = {
     "(c) b64 1->16 8x8 k3p1": (64, 1, 8, 8, 16, 3, 1),
     "(d) b32 16->32 32x32 k3p1": (32, 16, 32, 32, 32, 3, 1),
 }
-TARGETS = {"(a)": "< 1x torch", "(b)": "<= 1.5x torch", "(c)": "< 1x torch",
-           "(d)": "<= 1.5x torch"}
+TARGETS = {"(a)": "< 1x torch", "(b)": "<= 1.5x torch", "(c)": "< 1x torch", "(d)": "<= 1.5x torch"}
 
 
 def _torch():
@@ -48,12 +48,15 @@ def _conv_cases(label, shape, backward: bool) -> Case:
     x, w, b, gy = _problem(*shape)
     flops = 2.0 * gy.size * C * k * k * (3 if backward else 1)
     if backward:
+
         def ours():
             nv.ops.conv2d(x, w, b, padding=p)
             return nv.ops.conv2d_backward(x, w, gy, padding=p)
     else:
+
         def ours():
             return nv.ops.conv2d(x, w, b, padding=p)
+
     theirs = None
     torch = _torch()
     if torch is not None:
@@ -61,13 +64,16 @@ def _conv_cases(label, shape, backward: bool) -> Case:
         tx, tw, tb = (torch.from_numpy(a).requires_grad_(backward) for a in (x, w, b))
         tgy = torch.from_numpy(gy)
         if backward:
+
             def theirs():
                 y = F.conv2d(tx, tw, tb, padding=p)
                 return torch.autograd.grad(y, (tx, tw, tb), tgy)
         else:
+
             def theirs():
                 with torch.no_grad():
                     return F.conv2d(tx, tw, tb, padding=p)
+
     name = f"conv {label} {'fwd+bwd' if backward else 'fwd'}"
     target = TARGETS[label[:3]] if backward else ""
     return Case(name, ours, "torch", theirs, flops, target)
@@ -90,6 +96,7 @@ def _max_pool_case() -> Case:
         def theirs():
             y = torch.nn.functional.max_pool2d(tx, 2)
             return torch.autograd.grad(y, (tx,), tgy)
+
     return Case("max_pool2d b64 c16 24x24 k2 fwd+bwd", ours, "torch", theirs, 0.0, "")
 
 

@@ -4,6 +4,7 @@ Only meaningful on a machine with a GPU; elsewhere it returns no cases. The CPU 
 run single-threaded (the harness pins them), so the ratio shows what offloading a large
 product buys a student's laptop with a GPU.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,10 +28,22 @@ def cases(quick: bool = False) -> list[Case]:
             a = rng.standard_normal((n, n)).astype(dtype)
             b = rng.standard_normal((n, n)).astype(dtype)
             tag = "s" if dtype == np.float32 else "d"
-            out.append(Case(f"cuda {tag}gemm n={n} (with copies) vs numpy",
-                            lambda a=a, b=b: cuda.matmul(a, b, False, False), "numpy",
-                            lambda a=a, b=b: a @ b, flops=2.0 * n ** 3))
-            out.append(Case(f"cuda {tag}gemm n={n} (with copies) vs our CPU",
-                            lambda a=a, b=b: cuda.matmul(a, b, False, False), "cpu",
-                            lambda a=a, b=b: nv._C.matmul(a, b, False, False), flops=2.0 * n ** 3))
+            out.append(
+                Case(
+                    f"cuda {tag}gemm n={n} (with copies) vs numpy",
+                    lambda a=a, b=b: cuda.matmul(a, b, False, False),
+                    "numpy",
+                    lambda a=a, b=b: a @ b,
+                    flops=2.0 * n**3,
+                )
+            )
+            out.append(
+                Case(
+                    f"cuda {tag}gemm n={n} (with copies) vs our CPU",
+                    lambda a=a, b=b: cuda.matmul(a, b, False, False),
+                    "cpu",
+                    lambda a=a, b=b: nv._C.matmul(a, b, False, False),
+                    flops=2.0 * n**3,
+                )
+            )
     return out

@@ -7,6 +7,7 @@ torch (eager ops; autograd for the loss gradient; torch.optim for Adam). The sma
 
 Run alone with `python -m neuralviz.bench kernels --only fused`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -65,8 +66,8 @@ def _adam_cases(size: int = 200_000) -> list[Case]:
     g = rng.standard_normal(size).astype(np.float32)
     m, v, tmp = (np.zeros_like(p) for _ in range(3))
     lr, b1, b2, eps, step = 1e-3, 0.9, 0.999, 1e-8, 10
-    step_size = np.float32(lr / (1 - b1 ** step))
-    bc2_sqrt = np.float32(np.sqrt(1 - b2 ** step))
+    step_size = np.float32(lr / (1 - b1**step))
+    bc2_sqrt = np.float32(np.sqrt(1 - b2**step))
 
     def ours():
         _fused.adam_update(p, g, m, v, lr, b1, b2, eps, step)
@@ -105,8 +106,7 @@ def _tanh_cases(shape) -> list[Case]:
     torch = _torch()
     if torch is not None:
         tx, ty = torch.from_numpy(x), torch.from_numpy(y.copy())
-        cases.append(Case(name, lambda: _fused.tanh_forward(x, y), "torch",
-                          lambda: torch.tanh(tx, out=ty)))
+        cases.append(Case(name, lambda: _fused.tanh_forward(x, y), "torch", lambda: torch.tanh(tx, out=ty)))
     return cases
 
 
@@ -126,9 +126,12 @@ def _colormap_case(size: int = 256) -> Case:
 
     with np.errstate(invalid="ignore"):
         numpy_colormap()  # NaN -> intp casts warn once; the row is about speed
-    return Case(f"fused colormap_rgba {size}x{size}",
-                lambda: _fused.colormap_rgba(values, lut, vmin, vmax, out), "numpy",
-                lambda: _silenced(numpy_colormap))
+    return Case(
+        f"fused colormap_rgba {size}x{size}",
+        lambda: _fused.colormap_rgba(values, lut, vmin, vmax, out),
+        "numpy",
+        lambda: _silenced(numpy_colormap),
+    )
 
 
 def _silenced(fn):

@@ -11,6 +11,7 @@ h(32x128) @ W_hh^T with W_hh (512, 128), and a batch-1 matvec).
 
 Run alone with `python -m neuralviz.bench kernels --only matmul`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,8 +32,7 @@ SHAPES = [
     ("sgemm h @ W_hh^T 32x128 @ (512x128)^T", 32, 128, 512, np.float32, False, True, ""),
     ("sgemm 1x32 @ 32x128 (matvec)", 1, 32, 128, np.float32, False, False, ""),
 ]
-QUICK = {"sgemm 512x512 @ 512x512", "sgemm 128x784 @ 784x256",
-         "sgemm 32x128 @ 128x512 (LSTM step)"}
+QUICK = {"sgemm 512x512 @ 512x512", "sgemm 128x784 @ 784x256", "sgemm 32x128 @ 128x512 (LSTM step)"}
 
 
 def _case(label, M, K, N, dtype, trans_a, trans_b, target, seed=0) -> Case:
@@ -48,8 +48,7 @@ def _case(label, M, K, N, dtype, trans_a, trans_b, target, seed=0) -> Case:
     def theirs():
         return op_a @ op_b
 
-    return Case(name=label, ours=ours, peer="numpy", theirs=theirs, flops=2.0 * M * N * K,
-                target=target)
+    return Case(name=label, ours=ours, peer="numpy", theirs=theirs, flops=2.0 * M * N * K, target=target)
 
 
 def cases(quick: bool = False) -> list[Case]:

@@ -7,6 +7,7 @@ on y, with gradients for x, h0 (c0) and all four parameters, like ours.
 
 Run alone with `python -m neuralviz.bench kernels --only rnn_tanh` (or lstm / gru).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,21 +37,26 @@ def _problem(cell: str, T: int, N: int, I: int, H: int, seed: int = 0) -> dict:
     def u(*shape):
         return rng.uniform(-k, k, shape).astype(np.float32)
 
-    return {"x": rng.standard_normal((T, N, I)).astype(np.float32),
-            "h0": rng.standard_normal((N, H)).astype(np.float32),
-            "c0": rng.standard_normal((N, H)).astype(np.float32),
-            "w_ih": u(G * H, I), "w_hh": u(G * H, H), "b_ih": u(G * H), "b_hh": u(G * H),
-            "grad_y": rng.standard_normal((T, N, H)).astype(np.float32)}
+    return {
+        "x": rng.standard_normal((T, N, I)).astype(np.float32),
+        "h0": rng.standard_normal((N, H)).astype(np.float32),
+        "c0": rng.standard_normal((N, H)).astype(np.float32),
+        "w_ih": u(G * H, I),
+        "w_hh": u(G * H, H),
+        "b_ih": u(G * H),
+        "b_hh": u(G * H),
+        "grad_y": rng.standard_normal((T, N, H)).astype(np.float32),
+    }
 
 
 def _ours(cell: str, p: dict):
     ops = nv.ops
     w = (p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"])
     if cell == "lstm":
+
         def run():
             y, _, _, cache = ops.lstm_forward_cached(p["x"], p["h0"], p["c0"], *w)
-            return ops.lstm_backward_cached(cache, p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"],
-                                            y, p["grad_y"])
+            return ops.lstm_backward_cached(cache, p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"], y, p["grad_y"])
     else:
         forward = getattr(ops, f"{cell}_forward_cached")
         backward = getattr(ops, f"{cell}_backward_cached")
@@ -58,6 +64,7 @@ def _ours(cell: str, p: dict):
         def run():
             y, _, cache = forward(p["x"], p["h0"], *w)
             return backward(cache, p["x"], p["h0"], p["w_ih"], p["w_hh"], y, p["grad_y"])
+
     return run
 
 
@@ -75,8 +82,9 @@ def _torch(cell: str, p: dict):
         module = torch.nn.RNN(I, H, nonlinearity="tanh")
     with torch.no_grad():
         for name in ("w_ih", "w_hh", "b_ih", "b_hh"):
-            torch_name = {"w_ih": "weight_ih_l0", "w_hh": "weight_hh_l0",
-                          "b_ih": "bias_ih_l0", "b_hh": "bias_hh_l0"}[name]
+            torch_name = {"w_ih": "weight_ih_l0", "w_hh": "weight_hh_l0", "b_ih": "bias_ih_l0", "b_hh": "bias_hh_l0"}[
+                name
+            ]
             getattr(module, torch_name).copy_(torch.from_numpy(p[name]))
     x = torch.from_numpy(p["x"]).requires_grad_()
     h0 = torch.from_numpy(p["h0"])[None].clone().requires_grad_()
@@ -87,6 +95,7 @@ def _torch(cell: str, p: dict):
     def run():
         y, _ = module(x, (h0, c0) if cell == "lstm" else h0)
         return torch.autograd.grad(y, wrt, grad_outputs=gy)
+
     return run
 
 
@@ -100,7 +109,14 @@ def cases(quick: bool = False) -> list[Case]:
     for shape_index, (label, T, N, I, H) in enumerate(SHAPES):
         for cell in ("lstm", "gru", "rnn_tanh"):
             p = _problem(cell, T, N, I, H)
-            out.append(Case(name=f"{cell} fwd+bwd {label}", ours=_ours(cell, p), peer="torch",
-                            theirs=_torch(cell, p), flops=_flops(cell, T, N, I, H),
-                            target=TARGETS[(cell, shape_index)]))
+            out.append(
+                Case(
+                    name=f"{cell} fwd+bwd {label}",
+                    ours=_ours(cell, p),
+                    peer="torch",
+                    theirs=_torch(cell, p),
+                    flops=_flops(cell, T, N, I, H),
+                    target=TARGETS[(cell, shape_index)],
+                )
+            )
     return out

@@ -12,6 +12,7 @@ forward under no_grad), initialised with our weights.
 
 Run with `python -m neuralviz.bench training`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,25 +23,45 @@ from ..network import Network
 from ..trainer import Trainer
 from ._harness import Case
 
-PLAYGROUND = {"input_shape": [2], "layers": [
-    {"id": "h1", "type": "dense", "units": 8}, {"id": "a1", "type": "tanh"},
-    {"id": "h2", "type": "dense", "units": 8}, {"id": "a2", "type": "tanh"},
-    {"id": "out", "type": "dense", "units": 1}]}
+PLAYGROUND = {
+    "input_shape": [2],
+    "layers": [
+        {"id": "h1", "type": "dense", "units": 8},
+        {"id": "a1", "type": "tanh"},
+        {"id": "h2", "type": "dense", "units": 8},
+        {"id": "a2", "type": "tanh"},
+        {"id": "out", "type": "dense", "units": 1},
+    ],
+}
 
-MLP = {"input_shape": [784], "layers": [
-    {"id": "h1", "type": "dense", "units": 256}, {"id": "a1", "type": "relu"},
-    {"id": "h2", "type": "dense", "units": 128}, {"id": "a2", "type": "relu"},
-    {"id": "out", "type": "dense", "units": 10}]}
+MLP = {
+    "input_shape": [784],
+    "layers": [
+        {"id": "h1", "type": "dense", "units": 256},
+        {"id": "a1", "type": "relu"},
+        {"id": "h2", "type": "dense", "units": 128},
+        {"id": "a2", "type": "relu"},
+        {"id": "out", "type": "dense", "units": 10},
+    ],
+}
 
-LENET = {"input_shape": [1, 28, 28], "layers": [
-    {"id": "c1", "type": "conv2d", "channels": 6, "kernel_size": 5}, {"id": "r1", "type": "relu"},
-    {"id": "p1", "type": "maxpool2d", "kernel_size": 2},
-    {"id": "c2", "type": "conv2d", "channels": 16, "kernel_size": 5}, {"id": "r2", "type": "relu"},
-    {"id": "p2", "type": "maxpool2d", "kernel_size": 2},
-    {"id": "flat", "type": "flatten"},
-    {"id": "f1", "type": "dense", "units": 120}, {"id": "r3", "type": "relu"},
-    {"id": "f2", "type": "dense", "units": 84}, {"id": "r4", "type": "relu"},
-    {"id": "out", "type": "dense", "units": 10}]}
+LENET = {
+    "input_shape": [1, 28, 28],
+    "layers": [
+        {"id": "c1", "type": "conv2d", "channels": 6, "kernel_size": 5},
+        {"id": "r1", "type": "relu"},
+        {"id": "p1", "type": "maxpool2d", "kernel_size": 2},
+        {"id": "c2", "type": "conv2d", "channels": 16, "kernel_size": 5},
+        {"id": "r2", "type": "relu"},
+        {"id": "p2", "type": "maxpool2d", "kernel_size": 2},
+        {"id": "flat", "type": "flatten"},
+        {"id": "f1", "type": "dense", "units": 120},
+        {"id": "r3", "type": "relu"},
+        {"id": "f2", "type": "dense", "units": 84},
+        {"id": "r4", "type": "relu"},
+        {"id": "out", "type": "dense", "units": 10},
+    ],
+}
 
 FUSED_CHUNK = 256  # steps per fused call; a power of two, see Amortised
 
@@ -96,13 +117,19 @@ def _torch_model(torch, net: Network):
     return nn.Sequential(*modules)
 
 
-def _step_cases(name: str, spec: dict, x: np.ndarray, y: np.ndarray, loss: str, lr: float,
-                target: str) -> tuple[list[Case], Network]:
+def _step_cases(
+    name: str, spec: dict, x: np.ndarray, y: np.ndarray, loss: str, lr: float, target: str
+) -> tuple[list[Case], Network]:
     """Trainer.step on (x, y) against the torch step on the same model and batch."""
     net = Network.from_spec(spec, seed=0)
     trainer = Trainer(net, loss, optim.make("sgd", net, lr=lr))
-    case = Case(name, lambda: trainer.step(x, y), "torch", target=target,
-                flops=3 * len(x) * sum(layer.flops() for layer in net.layers.values()))
+    case = Case(
+        name,
+        lambda: trainer.step(x, y),
+        "torch",
+        target=target,
+        flops=3 * len(x) * sum(layer.flops() for layer in net.layers.values()),
+    )
     torch = _torch()
     if torch is not None:
         model = _torch_model(torch, Network.from_spec(spec, seed=0))
@@ -129,8 +156,7 @@ def _playground(quick: bool) -> list[Case]:
     x_all = rng.uniform(-5, 5, size=(200, 2)).astype(np.float32)
     y_all = (x_all[:, 0] * x_all[:, 1] > 0).astype(np.float32)  # XOR quadrants
     x, y = x_all[:10], y_all[:10]
-    cases, _ = _step_cases("playground 2-8-8-1 tanh b10 step (layers)", PLAYGROUND, x, y,
-                           "bce", 0.03, "")
+    cases, _ = _step_cases("playground 2-8-8-1 tanh b10 step (layers)", PLAYGROUND, x, y, "bce", 0.03, "")
     layered = cases[0]
 
     fused_net = Network.from_spec(PLAYGROUND, seed=0)
@@ -141,14 +167,25 @@ def _playground(quick: bool) -> list[Case]:
         calls[0] += 1
         train_steps(fused_net, x_all, y_all, "bce", 0.03, chunks[calls[0] % len(chunks)], 10)
 
-    cases.append(Case(f"playground step fused ({FUSED_CHUNK}/call, per step)", Amortised(fused),
-                      "torch", layered.theirs, target="<= 1/5 torch (>= 5x faster)"))
+    cases.append(
+        Case(
+            f"playground step fused ({FUSED_CHUNK}/call, per step)",
+            Amortised(fused),
+            "torch",
+            layered.theirs,
+            target="<= 1/5 torch (>= 5x faster)",
+        )
+    )
 
     side = np.linspace(-6, 6, 200, dtype=np.float32)
     grid = np.stack(np.meshgrid(side, side), axis=-1).reshape(-1, 2)
-    case = Case("playground 2-8-8-1 forward 200x200 grid", lambda: fused_net.forward(grid),
-                "torch", target="<= 3 ms",
-                flops=len(grid) * sum(layer.flops() for layer in fused_net.layers.values()))
+    case = Case(
+        "playground 2-8-8-1 forward 200x200 grid",
+        lambda: fused_net.forward(grid),
+        "torch",
+        target="<= 3 ms",
+        flops=len(grid) * sum(layer.flops() for layer in fused_net.layers.values()),
+    )
     torch = _torch()
     if torch is not None:
         model, tgrid = _torch_model(torch, fused_net), torch.from_numpy(grid)
@@ -166,13 +203,18 @@ def _mlp(quick: bool) -> list[Case]:
     rng = np.random.default_rng(1)
     x = rng.random((128, 784), dtype=np.float32)
     y = rng.integers(0, 10, 128)
-    cases, _ = _step_cases("mlp 784-256-128-10 relu b128 step", MLP, x, y, "cross_entropy", 0.01,
-                           "<= 1.1x torch")
+    cases, _ = _step_cases("mlp 784-256-128-10 relu b128 step", MLP, x, y, "cross_entropy", 0.01, "<= 1.1x torch")
     # one step per call: at ~1 ms a step the call overhead (~20 us) needs no amortising
     fused_net, order = Network.from_spec(MLP, seed=0), rng.permutation(128)
-    cases.append(Case("mlp 784-256-128-10 step fused", lambda: train_steps(
-        fused_net, x, y, "cross_entropy", 0.01, order, 128), "torch", cases[0].theirs,
-        flops=cases[0].flops))
+    cases.append(
+        Case(
+            "mlp 784-256-128-10 step fused",
+            lambda: train_steps(fused_net, x, y, "cross_entropy", 0.01, order, 128),
+            "torch",
+            cases[0].theirs,
+            flops=cases[0].flops,
+        )
+    )
     return cases
 
 
@@ -180,8 +222,7 @@ def _lenet(quick: bool) -> list[Case]:
     rng = np.random.default_rng(2)
     x = rng.random((64, 1, 28, 28), dtype=np.float32)
     y = rng.integers(0, 10, 64)
-    cases, _ = _step_cases("lenet 28x28 b64 step", LENET, x, y, "cross_entropy", 0.01,
-                           "<= 1.5x torch")
+    cases, _ = _step_cases("lenet 28x28 b64 step", LENET, x, y, "cross_entropy", 0.01, "<= 1.5x torch")
     return cases
 
 

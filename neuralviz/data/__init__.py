@@ -23,6 +23,7 @@ Every dataset is a pure function of (name, seed, options): the same seed gives i
 ``load(ds.name, seed=ds.seed, **ds.options)`` regenerates a dataset. Float arrays are float32 unless
 ``dtype="float64"``. Class labels stay int64; ``ds.targets("bce")`` or `to_targets` convert them for a loss.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -37,8 +38,21 @@ from .dataset import TASKS, Dataset, make_rng, to_targets
 from .features import PLAYGROUND_FEATURES, expand_features
 from .idx import read_idx, write_idx
 
-__all__ = ["load", "names", "describe", "default_options", "Dataset", "to_targets", "expand_features",
-           "PLAYGROUND_FEATURES", "read_idx", "write_idx", "asset_path", "TASKS", "KINDS"]
+__all__ = [
+    "load",
+    "names",
+    "describe",
+    "default_options",
+    "Dataset",
+    "to_targets",
+    "expand_features",
+    "PLAYGROUND_FEATURES",
+    "read_idx",
+    "write_idx",
+    "asset_path",
+    "TASKS",
+    "KINDS",
+]
 
 
 def names(kind: str | None = None) -> list[str]:
@@ -63,9 +77,14 @@ def default_options(name: str) -> dict[str, Any]:
 def describe(name: str) -> dict[str, Any]:
     """What the app's dataset panel shows: kind, task, one-line summary and each option's default and doc."""
     entry = _entry(name)
-    return {"name": name, "kind": entry.kind, "task": entry.task, "summary": entry.summary,
-            "options": {opt: {"default": spec.default, "doc": spec.doc} for opt, spec in entry.options.items()},
-            "required": list(entry.requires)}
+    return {
+        "name": name,
+        "kind": entry.kind,
+        "task": entry.task,
+        "summary": entry.summary,
+        "options": {opt: {"default": spec.default, "doc": spec.doc} for opt, spec in entry.options.items()},
+        "required": list(entry.requires),
+    }
 
 
 def load(name: str, seed: int | np.random.Generator = 0, **options: Any) -> Dataset:
@@ -81,5 +100,11 @@ def load(name: str, seed: int | np.random.Generator = 0, **options: Any) -> Data
     resolved = resolve_options(entry, options)
     parts = entry.build(make_rng(seed), **resolved)
     task = parts.pop("task", entry.task)
-    return Dataset(name=name, task=task, kind=entry.kind, options=resolved,
-                   seed=None if isinstance(seed, np.random.Generator) else int(seed), **parts)
+    return Dataset(
+        name=name,
+        task=task,
+        kind=entry.kind,
+        options=resolved,
+        seed=None if isinstance(seed, np.random.Generator) else int(seed),
+        **parts,
+    )

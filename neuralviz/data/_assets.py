@@ -3,6 +3,7 @@
 setup.py copies the repository's assets/ into the package as neuralviz/assets/ when it builds a wheel; an
 editable or in-tree run has no such copy and reads <repo>/assets/ directly.
 """
+
 from __future__ import annotations
 
 from importlib import resources

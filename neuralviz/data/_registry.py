@@ -5,6 +5,7 @@ Each dataset registers a builder together with a declaration of its options (def
 out-of-range value fails with a message naming the option, and the resolved options (defaults filled in) are
 stored on the Dataset, which is what lets the app save a dataset choice and regenerate it bit for bit.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -30,19 +31,20 @@ class Option:
 @dataclass(frozen=True)
 class Entry:
     name: str
-    kind: str                      # one of KINDS: which panel/views of the app suit the data
-    task: str                      # see Dataset.task
+    kind: str  # one of KINDS: which panel/views of the app suit the data
+    task: str  # see Dataset.task
     summary: str
     options: dict[str, Option]
-    build: Callable[..., Any]      # build(rng: np.random.Generator, seed, **resolved_options) -> Dataset
-    requires: tuple[str, ...] = field(default=())   # options with no usable default (e.g. mnist's path)
+    build: Callable[..., Any]  # build(rng: np.random.Generator, seed, **resolved_options) -> Dataset
+    requires: tuple[str, ...] = field(default=())  # options with no usable default (e.g. mnist's path)
 
 
 REGISTRY: dict[str, Entry] = {}
 
 
-def register(name: str, *, kind: str, task: str, summary: str, options: dict[str, Option],
-             requires: tuple[str, ...] = ()):
+def register(
+    name: str, *, kind: str, task: str, summary: str, options: dict[str, Option], requires: tuple[str, ...] = ()
+):
     """Decorator adding a builder to the registry under `name`."""
     if kind not in KINDS:
         raise ValueError(f"unknown dataset kind {kind!r}")
@@ -50,6 +52,7 @@ def register(name: str, *, kind: str, task: str, summary: str, options: dict[str
     def decorate(build):
         REGISTRY[name] = Entry(name, kind, task, summary, dict(options), build, tuple(requires))
         return build
+
     return decorate
 
 
@@ -57,12 +60,13 @@ def resolve_options(entry: Entry, given: dict[str, Any]) -> dict[str, Any]:
     """Defaults overlaid with the given options, every value checked and normalised."""
     unknown = sorted(set(given) - set(entry.options))
     if unknown:
-        raise ValueError(f"load({entry.name!r}): unknown option {unknown[0]!r}; "
-                         f"{entry.name} accepts {', '.join(sorted(entry.options))}")
+        raise ValueError(
+            f"load({entry.name!r}): unknown option {unknown[0]!r}; "
+            f"{entry.name} accepts {', '.join(sorted(entry.options))}"
+        )
     for name in entry.requires:
         if given.get(name) is None:
-            raise ValueError(f"load({entry.name!r}): option {name!r} is required "
-                             f"({entry.options[name].doc})")
+            raise ValueError(f"load({entry.name!r}): option {name!r} is required ({entry.options[name].doc})")
     resolved = {}
     for name, opt in entry.options.items():
         value = given.get(name, opt.default)
@@ -72,12 +76,14 @@ def resolve_options(entry: Entry, given: dict[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------------------------- checkers
 
+
 def _where(dataset: str, option: str, value: Any) -> str:
     return f"load({dataset!r}): option {option}={value!r}"
 
 
 def integer(lo: int, hi: int | None = None) -> Checker:
     """An int in [lo, hi] (bool rejected: `n=True` is a bug, not 1)."""
+
     def check(dataset, option, value):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise ValueError(f"{_where(dataset, option, value)} must be an integer")
@@ -86,6 +92,7 @@ def integer(lo: int, hi: int | None = None) -> Checker:
             bound = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
             raise ValueError(f"{_where(dataset, option, value)} is outside {bound}")
         return value
+
     return check
 
 
@@ -96,22 +103,24 @@ def optional_integer(lo: int, hi: int | None = None) -> Checker:
 
 def real(lo: float, hi: float) -> Checker:
     """A finite real number in [lo, hi], returned as a Python float."""
+
     def check(dataset, option, value):
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ValueError(f"{_where(dataset, option, value)} must be a number")
         value = float(value)
-        if not (lo <= value <= hi):          # also rejects NaN
+        if not (lo <= value <= hi):  # also rejects NaN
             raise ValueError(f"{_where(dataset, option, value)} is outside [{lo}, {hi}]")
         return value
+
     return check
 
 
 def choice(*allowed: Any) -> Checker:
     def check(dataset, option, value):
         if value not in allowed:
-            raise ValueError(f"{_where(dataset, option, value)} is not one of "
-                             f"{', '.join(repr(a) for a in allowed)}")
+            raise ValueError(f"{_where(dataset, option, value)} is not one of {', '.join(repr(a) for a in allowed)}")
         return value
+
     return check
 
 

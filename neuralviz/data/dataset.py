@@ -15,6 +15,7 @@ task                        x                            y                      
 Labels stay integers on the Dataset; `to_targets` / `Dataset.targets` turn them into what a loss wants
 (float (N, 1) 0/1 columns for "bce", one-hot rows for "mse" on a classifier).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,8 +23,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-TASKS = ("classification", "regression", "sequence-classification", "sequence-regression",
-         "sequence-labeling")
+TASKS = ("classification", "regression", "sequence-classification", "sequence-regression", "sequence-labeling")
 LABEL_TASKS = ("classification", "sequence-classification", "sequence-labeling")
 LOSSES = ("cross_entropy", "bce", "mse")
 
@@ -37,8 +37,7 @@ def make_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def to_targets(y: np.ndarray, loss: str, num_classes: int | None = None,
-               dtype: Any = np.float32) -> np.ndarray:
+def to_targets(y: np.ndarray, loss: str, num_classes: int | None = None, dtype: Any = np.float32) -> np.ndarray:
     """Labels or regression targets converted to what `loss` expects.
 
     cross_entropy: int64 class labels, unchanged.
@@ -57,8 +56,10 @@ def to_targets(y: np.ndarray, loss: str, num_classes: int | None = None,
         if not is_labels:
             return y.astype(dtype, copy=False)
         if y.size and (y.min() < 0 or y.max() > 1):
-            raise ValueError(f"to_targets: bce needs binary 0/1 labels, got labels in "
-                             f"[{y.min()}, {y.max()}]; use cross_entropy for {int(y.max()) + 1} classes")
+            raise ValueError(
+                f"to_targets: bce needs binary 0/1 labels, got labels in "
+                f"[{y.min()}, {y.max()}]; use cross_entropy for {int(y.max()) + 1} classes"
+            )
         return y.astype(dtype).reshape(*y.shape, 1) if y.ndim == 1 else y.astype(dtype)
     # mse
     if not is_labels:
@@ -74,19 +75,20 @@ class Dataset:
 
     Regenerate exactly with ``neuralviz.data.load(ds.name, seed=ds.seed, **ds.options)``.
     """
+
     name: str
     task: str
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
-    num_classes: int | None          # None for regression tasks
-    options: dict[str, Any]          # every option used, defaults filled in (JSON-serialisable)
-    seed: int | None = 0             # None when a Generator was passed instead of an int
-    kind: str = ""                   # "planar" | "regression" | "image" | "sequence"
-    feature_names: list[str] | None = None   # per input feature (last axis of x) where meaningful
-    class_names: list[str] | None = None     # per class label where meaningful
-    vocab: list[str] | None = None           # token id -> word, for token/symbol datasets
+    num_classes: int | None  # None for regression tasks
+    options: dict[str, Any]  # every option used, defaults filled in (JSON-serialisable)
+    seed: int | None = 0  # None when a Generator was passed instead of an int
+    kind: str = ""  # "planar" | "regression" | "image" | "sequence"
+    feature_names: list[str] | None = None  # per input feature (last axis of x) where meaningful
+    class_names: list[str] | None = None  # per class label where meaningful
+    vocab: list[str] | None = None  # token id -> word, for token/symbol datasets
     description: str = ""
     decoder: Callable[[np.ndarray], str] | None = field(default=None, repr=False)
 
@@ -148,9 +150,16 @@ class Dataset:
         return to_targets(y, loss, self.num_classes, dtype)
 
     # ------------------------------------------------------------------ iteration and checks
-    def batches(self, batch_size: int, seed: int | np.random.Generator | None = None, shuffle: bool = True,
-                *, rng: np.random.Generator | None = None, which: str = "train",
-                drop_last: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def batches(
+        self,
+        batch_size: int,
+        seed: int | np.random.Generator | None = None,
+        shuffle: bool = True,
+        *,
+        rng: np.random.Generator | None = None,
+        which: str = "train",
+        drop_last: bool = False,
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yields (x, y) minibatches of one pass over a split.
 
         The order comes from `seed` (alias `rng`): an int gives the same order on every call; a Generator
@@ -170,7 +179,7 @@ class Dataset:
             order = np.arange(n)
         stop = n - n % batch_size if drop_last else n
         # Validation above runs at the call; only the slicing is lazy.
-        return ((x[order[i:i + batch_size]], y[order[i:i + batch_size]]) for i in range(0, stop, batch_size))
+        return ((x[order[i : i + batch_size]], y[order[i : i + batch_size]]) for i in range(0, stop, batch_size))
 
     def check_finite(self) -> None:
         """Raise ValueError naming the first array that holds NaN or inf."""
@@ -188,7 +197,7 @@ class Dataset:
         if self.decoder is None:
             raise ValueError(f"dataset {self.name!r} has no vocabulary to decode")
         ids = np.asarray(ids)
-        if np.issubdtype(ids.dtype, np.floating):      # one-hot (or soft) rows -> ids
+        if np.issubdtype(ids.dtype, np.floating):  # one-hot (or soft) rows -> ids
             ids = ids.argmax(axis=-1)
         if ids.ndim == 1:
             return self.decoder(ids)
@@ -198,5 +207,7 @@ class Dataset:
 
     def __repr__(self) -> str:
         classes = f", num_classes={self.num_classes}" if self.num_classes is not None else ""
-        return (f"Dataset({self.name!r}, task={self.task!r}, x_train={self.x_train.shape} {self.x_train.dtype}, "
-                f"y_train={self.y_train.shape} {self.y_train.dtype}, x_test={self.x_test.shape}{classes})")
+        return (
+            f"Dataset({self.name!r}, task={self.task!r}, x_train={self.x_train.shape} {self.x_train.dtype}, "
+            f"y_train={self.y_train.shape} {self.y_train.dtype}, x_test={self.x_test.shape}{classes})"
+        )

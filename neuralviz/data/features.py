@@ -1,4 +1,5 @@
 """The TensorFlow Playground's hand-made input features for 2-D data."""
+
 from __future__ import annotations
 
 from typing import Callable, Sequence
@@ -35,8 +36,9 @@ def expand_features(x2d: np.ndarray, features: Sequence[str] = ("x1", "x2")) -> 
         raise ValueError("expand_features: features is empty; choose from " + ", ".join(PLAYGROUND_FEATURES))
     for name in features:
         if name not in _FEATURES:
-            raise ValueError(f"expand_features: unknown feature {name!r}; choose from "
-                             + ", ".join(PLAYGROUND_FEATURES))
+            raise ValueError(
+                f"expand_features: unknown feature {name!r}; choose from " + ", ".join(PLAYGROUND_FEATURES)
+            )
     if len(set(features)) != len(features):
         raise ValueError(f"expand_features: features repeat a name: {features}")
     if not np.issubdtype(x2d.dtype, np.floating):

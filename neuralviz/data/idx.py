@@ -3,6 +3,7 @@
 Layout (big-endian): two zero bytes, a type code, the number of dimensions d, then d uint32 sizes, then the
 values in C order. A name ending in .gz is read or written through gzip.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -22,7 +23,7 @@ def _read_bytes(path: str) -> bytes:
         try:
             with gzip.open(path, "rb") as f:
                 return f.read()
-        except (OSError, EOFError, zlib.error) as err:     # BadGzipFile is an OSError
+        except (OSError, EOFError, zlib.error) as err:  # BadGzipFile is an OSError
             raise ValueError(f"IDX file {path}: not a valid gzip stream ({err})") from None
     with open(path, "rb") as f:
         return f.read()
@@ -34,8 +35,10 @@ def parse_idx(data: bytes, path: str = "<bytes>") -> np.ndarray:
         raise ValueError(f"IDX file {path}: {len(data)} bytes is too short for the 4-byte magic number")
     zero0, zero1, code, ndim = data[0], data[1], data[2], data[3]
     if zero0 != 0 or zero1 != 0 or code not in IDX_TYPES or ndim == 0:
-        raise ValueError(f"IDX file {path}: bad magic number 0x{data[:4].hex()} (expected 0x0000TTDD with "
-                         f"type TT in {{{', '.join(f'{c:02x}' for c in IDX_TYPES)}}} and DD >= 1 dimensions)")
+        raise ValueError(
+            f"IDX file {path}: bad magic number 0x{data[:4].hex()} (expected 0x0000TTDD with "
+            f"type TT in {{{', '.join(f'{c:02x}' for c in IDX_TYPES)}}} and DD >= 1 dimensions)"
+        )
     header = 4 + 4 * ndim
     if len(data) < header:
         raise ValueError(f"IDX file {path}: truncated header ({len(data)} bytes, {ndim} dimensions need {header})")
@@ -43,8 +46,10 @@ def parse_idx(data: bytes, path: str = "<bytes>") -> np.ndarray:
     dtype = np.dtype(IDX_TYPES[code])
     expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if len(data) != expected:
-        raise ValueError(f"IDX file {path}: size mismatch: header says shape {shape} of {dtype.name} "
-                         f"({expected} bytes in all) but the file holds {len(data)} bytes")
+        raise ValueError(
+            f"IDX file {path}: size mismatch: header says shape {shape} of {dtype.name} "
+            f"({expected} bytes in all) but the file holds {len(data)} bytes"
+        )
     return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 

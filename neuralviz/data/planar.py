@@ -12,6 +12,7 @@ Labels are int64 0/1 (0..K-1 for the multi-class variants). Class indices count 
 inner disc is class 0, gaussians' blob at (2, 2) is class 0), and xor's class 1 is "the signs of x1 and x2
 differ", as in the truth table.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,7 +21,7 @@ from ._registry import DTYPE_OPTION, Option, integer, n_option, noise_option, re
 from .split import check_split_sizes, train_test
 
 FEATURE_NAMES = ["x1", "x2"]
-RADIUS = 5.0          # Playground's circle radius and the half-width of its xor square
+RADIUS = 5.0  # Playground's circle radius and the half-width of its xor square
 
 
 def _per_class_counts(n: int, k: int) -> np.ndarray:
@@ -33,18 +34,37 @@ def _classes_option(hi: int) -> Option:
 
 
 def _common(n: int = 500, noise: float = 0.0) -> dict[str, Option]:
-    return {"n": n_option(n), "noise": noise_option(noise, "Playground noise level in [0, 0.5]"),
-            "test_fraction": test_fraction_option(0.5), "dtype": DTYPE_OPTION}
+    return {
+        "n": n_option(n),
+        "noise": noise_option(noise, "Playground noise level in [0, 0.5]"),
+        "test_fraction": test_fraction_option(0.5),
+        "dtype": DTYPE_OPTION,
+    }
 
 
-def _finish(x: np.ndarray, y: np.ndarray, classes: int, rng: np.random.Generator, test_fraction: float,
-            dtype: str, description: str) -> dict:
+def _finish(
+    x: np.ndarray,
+    y: np.ndarray,
+    classes: int,
+    rng: np.random.Generator,
+    test_fraction: float,
+    dtype: str,
+    description: str,
+) -> dict:
     x_train, y_train, x_test, y_test = train_test(x.astype(dtype), y.astype(np.int64), test_fraction, rng)
-    return dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test, num_classes=classes,
-                feature_names=list(FEATURE_NAMES), description=description)
+    return dict(
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
+        num_classes=classes,
+        feature_names=list(FEATURE_NAMES),
+        description=description,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- generators
+
 
 def xor_points(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Uniform in the 4 quadrants, pushed 0.3 off the axes; class 1 where sign(x1) != sign(x2)."""
@@ -109,8 +129,9 @@ def moon_points(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndar
     return 3.0 * (p - np.array([0.5, 0.25])), y
 
 
-def checkerboard_points(n: int, noise: float, classes: int, cells: int,
-                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def checkerboard_points(
+    n: int, noise: float, classes: int, cells: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Uniform in [-5, 5]², `cells` squares per side; the square in column i, row j has class (i + j) mod K.
     The label is read at the point displaced by up to ±noise cell widths."""
     size = 2 * RADIUS / cells
@@ -133,43 +154,78 @@ def build_xor(rng, *, n, noise, test_fraction, dtype):
     return _finish(x, y, 2, rng, test_fraction, dtype, "class 1 where the signs of x1 and x2 differ")
 
 
-@register("circles", kind="planar", task="classification", summary=f"{_SUMMARY}: disc inside ring(s)",
-          options={**_common(), "classes": _classes_option(6)})
+@register(
+    "circles",
+    kind="planar",
+    task="classification",
+    summary=f"{_SUMMARY}: disc inside ring(s)",
+    options={**_common(), "classes": _classes_option(6)},
+)
 def build_circles(rng, *, n, noise, test_fraction, dtype, classes):
     check_split_sizes("circles", n, test_fraction)
     x, y = ring_points(n, noise, classes, rng)
     return _finish(x, y, classes, rng, test_fraction, dtype, f"{classes} concentric rings, class 0 innermost")
 
 
-@register("gaussians", kind="planar", task="classification", summary=f"{_SUMMARY}: Gaussian blobs",
-          options={**_common(), "classes": _classes_option(8)})
+@register(
+    "gaussians",
+    kind="planar",
+    task="classification",
+    summary=f"{_SUMMARY}: Gaussian blobs",
+    options={**_common(), "classes": _classes_option(8)},
+)
 def build_gaussians(rng, *, n, noise, test_fraction, dtype, classes):
     check_split_sizes("gaussians", n, test_fraction)
     x, y = gaussian_points(n, noise, classes, rng)
     return _finish(x, y, classes, rng, test_fraction, dtype, f"{classes} Gaussian blobs")
 
 
-@register("spirals", kind="planar", task="classification", summary=f"{_SUMMARY}: interleaved spiral arms",
-          options={**_common(), "classes": _classes_option(6)})
+@register(
+    "spirals",
+    kind="planar",
+    task="classification",
+    summary=f"{_SUMMARY}: interleaved spiral arms",
+    options={**_common(), "classes": _classes_option(6)},
+)
 def build_spirals(rng, *, n, noise, test_fraction, dtype, classes):
     check_split_sizes("spirals", n, test_fraction)
     x, y = spiral_points(n, noise, classes, rng)
     return _finish(x, y, classes, rng, test_fraction, dtype, f"{classes} interleaved spiral arms")
 
 
-@register("moons", kind="planar", task="classification", summary=f"{_SUMMARY}: two interleaving half moons",
-          options=_common(noise=0.2))
+@register(
+    "moons",
+    kind="planar",
+    task="classification",
+    summary=f"{_SUMMARY}: two interleaving half moons",
+    options=_common(noise=0.2),
+)
 def build_moons(rng, *, n, noise, test_fraction, dtype):
     check_split_sizes("moons", n, test_fraction)
     x, y = moon_points(n, noise, rng)
     return _finish(x, y, 2, rng, test_fraction, dtype, "two interleaving half moons")
 
 
-@register("checkerboard", kind="planar", task="classification", summary=f"{_SUMMARY}: checkerboard squares",
-          options={**_common(), "classes": _classes_option(6),
-                   "cells": Option(4, integer(2, 12), "squares per side of the board (2-12)")})
+@register(
+    "checkerboard",
+    kind="planar",
+    task="classification",
+    summary=f"{_SUMMARY}: checkerboard squares",
+    options={
+        **_common(),
+        "classes": _classes_option(6),
+        "cells": Option(4, integer(2, 12), "squares per side of the board (2-12)"),
+    },
+)
 def build_checkerboard(rng, *, n, noise, test_fraction, dtype, classes, cells):
     check_split_sizes("checkerboard", n, test_fraction)
     x, y = checkerboard_points(n, noise, classes, cells, rng)
-    return _finish(x, y, classes, rng, test_fraction, dtype,
-                   f"{cells}x{cells} board, square (i, j) has class (i + j) mod {classes}")
+    return _finish(
+        x,
+        y,
+        classes,
+        rng,
+        test_fraction,
+        dtype,
+        f"{cells}x{cells} board, square (i, j) has class (i + j) mod {classes}",
+    )

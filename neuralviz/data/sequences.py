@@ -6,6 +6,7 @@
   Predicting the constant 1 gives an MSE of about 1/6; beating that means the network remembers across time.
 - copy: remember `length` symbols across `delay` steps (see build_copy for the exact layout).
 """
+
 from __future__ import annotations
 
 from functools import partial
@@ -17,8 +18,12 @@ from .split import check_split_sizes, train_test
 
 
 def _base_options(length: int) -> dict[str, Option]:
-    return {"n": n_option(1000), "length": Option(length, integer(2, 1000), "time steps T of each input sequence"),
-            "test_fraction": test_fraction_option(0.2), "dtype": DTYPE_OPTION}
+    return {
+        "n": n_option(1000),
+        "length": Option(length, integer(2, 1000), "time steps T of each input sequence"),
+        "test_fraction": test_fraction_option(0.2),
+        "dtype": DTYPE_OPTION,
+    }
 
 
 def _finish(x, y, rng, test_fraction, stratify=False, **fields) -> dict:
@@ -27,6 +32,7 @@ def _finish(x, y, rng, test_fraction, stratify=False, **fields) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------- sine forecast
+
 
 def sum_of_sines(n: int, steps: int, components: int, rng: np.random.Generator) -> np.ndarray:
     """(n, steps) signals Σ_k a_k sin(2π t / P_k + φ_k) with weights a_k summing to 1 (so |signal| <= 1),
@@ -39,23 +45,36 @@ def sum_of_sines(n: int, steps: int, components: int, rng: np.random.Generator) 
     return (amplitude * np.sin(2 * np.pi * t / period + phase)).sum(axis=1)
 
 
-@register("sine_forecast", kind="sequence", task="sequence-regression",
-          summary="sum of sines: predict the next value(s) from the last T",
-          options={**_base_options(20),
-                   "horizon": Option(1, integer(1, 50), "how many future values to predict"),
-                   "components": Option(2, integer(1, 5), "sines per signal (1-5)"),
-                   "noise": noise_option(0.0, "std of Gaussian noise on the inputs (targets stay clean)")})
+@register(
+    "sine_forecast",
+    kind="sequence",
+    task="sequence-regression",
+    summary="sum of sines: predict the next value(s) from the last T",
+    options={
+        **_base_options(20),
+        "horizon": Option(1, integer(1, 50), "how many future values to predict"),
+        "components": Option(2, integer(1, 5), "sines per signal (1-5)"),
+        "noise": noise_option(0.0, "std of Gaussian noise on the inputs (targets stay clean)"),
+    },
+)
 def build_sine_forecast(rng, *, n, length, test_fraction, dtype, horizon, components, noise):
     check_split_sizes("sine_forecast", n, test_fraction)
     signal = sum_of_sines(n, length + horizon, components, rng)
     x = signal[:, :length, None] + rng.normal(0.0, 1.0, size=(n, length, 1)) * noise
     y = signal[:, length:]
-    return _finish(x.astype(dtype), y.astype(dtype), rng, test_fraction, num_classes=None,
-                   feature_names=["value"],
-                   description=f"{components} sine(s), T={length}, predict {horizon} step(s) ahead")
+    return _finish(
+        x.astype(dtype),
+        y.astype(dtype),
+        rng,
+        test_fraction,
+        num_classes=None,
+        feature_names=["value"],
+        description=f"{components} sine(s), T={length}, predict {horizon} step(s) ahead",
+    )
 
 
 # ---------------------------------------------------------------------------------------------- adding
+
 
 def adding_problem(n: int, steps: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     values = rng.uniform(0.0, 1.0, size=(n, steps))
@@ -70,23 +89,37 @@ def adding_problem(n: int, steps: int, rng: np.random.Generator) -> tuple[np.nda
     return np.stack([values, markers], axis=2), y[:, None]
 
 
-@register("adding", kind="sequence", task="sequence-regression",
-          summary="adding problem: sum the two marked values of a long sequence", options=_base_options(20))
+@register(
+    "adding",
+    kind="sequence",
+    task="sequence-regression",
+    summary="adding problem: sum the two marked values of a long sequence",
+    options=_base_options(20),
+)
 def build_adding(rng, *, n, length, test_fraction, dtype):
     check_split_sizes("adding", n, test_fraction)
     x, y = adding_problem(n, length, rng)
-    return _finish(x.astype(dtype), y.astype(dtype), rng, test_fraction, num_classes=None,
-                   feature_names=["value", "marker"], description=f"adding problem, T={length}")
+    return _finish(
+        x.astype(dtype),
+        y.astype(dtype),
+        rng,
+        test_fraction,
+        num_classes=None,
+        feature_names=["value", "marker"],
+        description=f"adding problem, T={length}",
+    )
 
 
 # ---------------------------------------------------------------------------------------------- copy
+
 
 def symbol_names(k: int) -> list[str]:
     return [chr(ord("A") + i) for i in range(k)] if k <= 26 else [f"s{i}" for i in range(k)]
 
 
-def copy_task(n: int, symbols: int, length: int, delay: int, target: str,
-              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def copy_task(
+    n: int, symbols: int, length: int, delay: int, target: str, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Token ids of the inputs (n, T) and the targets; see build_copy."""
     blank, go = symbols, symbols + 1
     data = rng.integers(0, symbols, size=(n, length))
@@ -97,7 +130,7 @@ def copy_task(n: int, symbols: int, length: int, delay: int, target: str,
     if target == "last":
         return tokens, data[:, 0].copy()
     labels = np.full((n, steps), blank)
-    labels[:, length + delay:] = data
+    labels[:, length + delay :] = data
     return tokens, labels
 
 
@@ -105,14 +138,25 @@ def _decode_symbols(vocab: list[str], ids: np.ndarray) -> str:
     return " ".join(vocab[int(i)] for i in ids)
 
 
-@register("copy", kind="sequence", task="sequence-labeling",
-          summary="copy task: repeat a few symbols after a delay",
-          options={"n": n_option(1000), "symbols": Option(8, integer(2, 64), "alphabet size K (2-64)"),
-                   "length": Option(5, integer(1, 100), "symbols L to remember"),
-                   "delay": Option(10, integer(1, 1000), "steps D after the symbols: D - 1 blanks, then the go marker"),
-                   "target": Option("sequence", choice("sequence", "last"),
-                                    "'sequence': label every step; 'last': classify the first symbol at the end"),
-                   "test_fraction": test_fraction_option(0.2), "dtype": DTYPE_OPTION})
+@register(
+    "copy",
+    kind="sequence",
+    task="sequence-labeling",
+    summary="copy task: repeat a few symbols after a delay",
+    options={
+        "n": n_option(1000),
+        "symbols": Option(8, integer(2, 64), "alphabet size K (2-64)"),
+        "length": Option(5, integer(1, 100), "symbols L to remember"),
+        "delay": Option(10, integer(1, 1000), "steps D after the symbols: D - 1 blanks, then the go marker"),
+        "target": Option(
+            "sequence",
+            choice("sequence", "last"),
+            "'sequence': label every step; 'last': classify the first symbol at the end",
+        ),
+        "test_fraction": test_fraction_option(0.2),
+        "dtype": DTYPE_OPTION,
+    },
+)
 def build_copy(rng, *, n, symbols, length, delay, target, test_fraction, dtype):
     """Inputs are one-hot rows over K + 2 tokens: the K symbols, blank (id K) and go (id K + 1).
 
@@ -129,10 +173,13 @@ def build_copy(rng, *, n, symbols, length, delay, target, test_fraction, dtype):
     x = np.eye(symbols + 2, dtype=dtype)[tokens]
     names = symbol_names(symbols)
     vocab = names + ["_", ">"]
-    fields = dict(num_classes=symbols + 1 if target == "sequence" else symbols,
-                  class_names=names + ["blank"] if target == "sequence" else names,
-                  feature_names=names + ["blank", "go"], vocab=vocab,
-                  description=f"copy {length} of {symbols} symbols across a delay of {delay}")
+    fields = dict(
+        num_classes=symbols + 1 if target == "sequence" else symbols,
+        class_names=names + ["blank"] if target == "sequence" else names,
+        feature_names=names + ["blank", "go"],
+        vocab=vocab,
+        description=f"copy {length} of {symbols} symbols across a delay of {delay}",
+    )
     ds = _finish(x, y.astype(np.int64), rng, test_fraction, **fields)
     ds["decoder"] = partial(_decode_symbols, vocab)
     if target == "last":

@@ -16,6 +16,7 @@ How hard it is, with the default options (measured over 1500 stories): chance is
 started" answers about 1/3 and "the last place named" about 3/5 of the questions, so a network that beats ~60 %
 test accuracy is tracking objects, not matching a shortcut.
 """
+
 from __future__ import annotations
 
 from functools import partial
@@ -42,7 +43,7 @@ TAKE_VERBS = ("took", "picked", "grabbed")
 DROP_VERBS = ("dropped", "left", "put")
 # Chances of each kind of event when it is possible (renormalised over the possible ones).
 EVENT_WEIGHTS = {"move": 0.45, "take": 0.4, "drop": 0.15}
-ASK_MOVED = 0.6       # chance that the question is about an object no longer where the story first put it
+ASK_MOVED = 0.6  # chance that the question is about an object no longer where the story first put it
 MAX_REDRAWS = 20
 
 
@@ -95,8 +96,13 @@ class _World:
 
     def possible_events(self, actors) -> dict[str, list[tuple]]:
         """(actor, object) takes and drops that make sense now; a move (always possible) is built on demand."""
-        takes = [(a, o) for a in actors if a in self.actor_at for o, h in self.holder.items()
-                 if h is None and self.object_at[o] == self.actor_at[a]]
+        takes = [
+            (a, o)
+            for a in actors
+            if a in self.actor_at
+            for o, h in self.holder.items()
+            if h is None and self.object_at[o] == self.actor_at[a]
+        ]
         drops = [(h, o) for o, h in self.holder.items() if h is not None]
         return {"move": [None], "take": takes, "drop": drops}
 
@@ -124,8 +130,9 @@ def _choose_kind(events: dict[str, list], draw: _Uniforms) -> str:
     return kinds[-1]
 
 
-def generate_story(actors: list[str], places: list[str], objects: list[str], events: int,
-                   draw: _Uniforms, ask_moved: bool = False) -> tuple[list[str], str] | None:
+def generate_story(
+    actors: list[str], places: list[str], objects: list[str], events: int, draw: _Uniforms, ask_moved: bool = False
+) -> tuple[list[str], str] | None:
     """Words of one story plus question, and the answer (a place).
 
     ask_moved: the question must be about an object no longer where the story first put it; None when the
@@ -189,15 +196,21 @@ def detokenize(vocab: list[str], ids: np.ndarray) -> str:
     return "".join(out)
 
 
-@register("story_qa", kind="sequence", task="sequence-classification",
-          summary="templated stories: where is the object at the end?",
-          options={"n": n_option(1000),
-                   "actors": Option(3, integer(1, len(ACTORS)), f"actors in the stories (1-{len(ACTORS)})"),
-                   "places": Option(4, integer(2, len(PLACES)), f"places, hence answer classes (2-{len(PLACES)})"),
-                   "objects": Option(2, integer(1, len(OBJECTS)), f"objects (1-{len(OBJECTS)})"),
-                   "events": Option(6, integer(1, 40), "sentences of action (moves, takes, drops) per story"),
-                   "padding": Option("pre", choice("pre", "post"), "pad short stories on the left or right"),
-                   "test_fraction": test_fraction_option(0.2)})
+@register(
+    "story_qa",
+    kind="sequence",
+    task="sequence-classification",
+    summary="templated stories: where is the object at the end?",
+    options={
+        "n": n_option(1000),
+        "actors": Option(3, integer(1, len(ACTORS)), f"actors in the stories (1-{len(ACTORS)})"),
+        "places": Option(4, integer(2, len(PLACES)), f"places, hence answer classes (2-{len(PLACES)})"),
+        "objects": Option(2, integer(1, len(OBJECTS)), f"objects (1-{len(OBJECTS)})"),
+        "events": Option(6, integer(1, 40), "sentences of action (moves, takes, drops) per story"),
+        "padding": Option("pre", choice("pre", "post"), "pad short stories on the left or right"),
+        "test_fraction": test_fraction_option(0.2),
+    },
+)
 def build_story_qa(rng, *, n, actors, places, objects, events, padding, test_fraction):
     check_split_sizes("story_qa", n, test_fraction)
     vocab = build_vocab(actors, places, objects)
@@ -213,10 +226,18 @@ def build_story_qa(rng, *, n, actors, places, objects, events, padding, test_fra
     x = np.zeros((n, steps), dtype=np.int64)
     for row, ids in zip(x, stories):
         if padding == "pre":
-            row[steps - len(ids):] = ids
+            row[steps - len(ids) :] = ids
         else:
-            row[:len(ids)] = ids
+            row[: len(ids)] = ids
     x_train, y_train, x_test, y_test = train_test(x, np.array(answers, dtype=np.int64), test_fraction, rng)
-    return dict(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test, num_classes=places,
-                class_names=list(where), vocab=vocab, decoder=partial(detokenize, vocab),
-                description=f"{actors} actors, {places} places, {objects} objects, {events} events per story")
+    return dict(
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
+        num_classes=places,
+        class_names=list(where),
+        vocab=vocab,
+        decoder=partial(detokenize, vocab),
+        description=f"{actors} actors, {places} places, {objects} objects, {events} events per story",
+    )

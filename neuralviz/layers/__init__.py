@@ -1,4 +1,5 @@
 """Layer types by spec name (DESIGN.md §4). One concept per module."""
+
 from __future__ import annotations
 
 from .activations import LeakyReLU, ReLU, Sigmoid, Step, Tanh
@@ -14,8 +15,26 @@ from .reshape import Flatten
 
 LAYER_TYPES: dict[str, type[Layer]] = {
     cls.type: cls
-    for cls in (Dense, Conv2d, MaxPool2d, AvgPool2d, Flatten, ReLU, LeakyReLU, Tanh, Sigmoid,
-                Step, Dropout, GaussianNoise, Add, Concat, RNN, LSTM, GRU, Embedding)
+    for cls in (
+        Dense,
+        Conv2d,
+        MaxPool2d,
+        AvgPool2d,
+        Flatten,
+        ReLU,
+        LeakyReLU,
+        Tanh,
+        Sigmoid,
+        Step,
+        Dropout,
+        GaussianNoise,
+        Add,
+        Concat,
+        RNN,
+        LSTM,
+        GRU,
+        Embedding,
+    )
 }
 
 __all__ = ["Layer", "Parameter", "SpecError", "LAYER_TYPES"]

@@ -1,6 +1,7 @@
 """Elementwise non-linearities. The loops run in the Cython module neuralviz._fused
 (one pass, GIL released); backward uses the saved output where the derivative allows
 (tanh' = 1 - y^2, sigmoid' = y(1 - y)), so no second transcendental call is needed."""
+
 from __future__ import annotations
 
 import numpy as np

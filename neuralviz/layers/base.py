@@ -6,6 +6,7 @@ inference, so a bad spec fails before any data flows, with the layer id in the m
 *accumulates* parameter gradients (so a network can sum gradients over several passes).
 Shapes exclude the batch dimension.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -45,20 +46,22 @@ class Layer:
     # costly one (dense, conv2d) may return None instead of computing it.
     skip_grad_x: bool = False
 
-    def __init__(self, layer_id: str, config: dict, input_shapes: list[tuple], dtype: np.dtype,
-                 rng: np.random.Generator):
+    def __init__(
+        self, layer_id: str, config: dict, input_shapes: list[tuple], dtype: np.dtype, rng: np.random.Generator
+    ):
         self.id = layer_id
         self.dtype = np.dtype(dtype)
         self.input_shapes = [tuple(s) for s in input_shapes]
         unknown = set(config) - set(self.defaults)
         if unknown:
-            raise SpecError(f"layer '{layer_id}' ({self.type}): unknown parameter(s) "
-                            f"{sorted(unknown)}; allowed: {sorted(self.defaults) or 'none'}")
+            raise SpecError(
+                f"layer '{layer_id}' ({self.type}): unknown parameter(s) "
+                f"{sorted(unknown)}; allowed: {sorted(self.defaults) or 'none'}"
+            )
         self.config = {**self.defaults, **config}
         n = len(input_shapes)
         if n < self.min_inputs or (self.max_inputs is not None and n > self.max_inputs):
-            want = (f"exactly {self.min_inputs}" if self.max_inputs == self.min_inputs
-                    else f"at least {self.min_inputs}")
+            want = f"exactly {self.min_inputs}" if self.max_inputs == self.min_inputs else f"at least {self.min_inputs}"
             raise SpecError(f"layer '{layer_id}' ({self.type}) takes {want} input(s), got {n}")
         self.params: dict[str, Parameter] = {}
         self.output_shape: tuple = self.build(rng)
@@ -100,8 +103,11 @@ class Layer:
     def pair_param(self, key: str, minimum: int) -> tuple[int, int]:
         v = self.config[key]
         pair = (v, v) if not isinstance(v, (list, tuple)) else tuple(v)
-        if (len(pair) != 2 or any(not isinstance(e, (int, np.integer)) or isinstance(e, bool)
-                                  for e in pair) or min(pair) < minimum):
+        if (
+            len(pair) != 2
+            or any(not isinstance(e, (int, np.integer)) or isinstance(e, bool) for e in pair)
+            or min(pair) < minimum
+        ):
             raise self.error(f"'{key}' must be an int >= {minimum} or a pair of them, got {v!r}")
         return int(pair[0]), int(pair[1])
 

@@ -1,4 +1,5 @@
 """2-D convolution layer over NCHW images, weights (channels, C_in, kH, kW) as PyTorch."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,8 +10,7 @@ from .base import Layer, uniform_init
 
 class Conv2d(Layer):
     type = "conv2d"
-    defaults = {"channels": None, "kernel_size": None, "stride": 1, "padding": 0,
-                "dilation": 1, "bias": True}
+    defaults = {"channels": None, "kernel_size": None, "stride": 1, "padding": 0, "dilation": 1, "bias": True}
 
     def build(self, rng):
         shape = self.input_shapes[0]
@@ -25,12 +25,13 @@ class Conv2d(Layer):
         oh = (h + 2 * self.padding[0] - self.dilation[0] * (kh - 1) - 1) // self.stride[0] + 1
         ow = (w + 2 * self.padding[1] - self.dilation[1] * (kw - 1) - 1) // self.stride[1] + 1
         if oh < 1 or ow < 1:
-            raise self.error(f"kernel {kh}x{kw} (dilation {self.dilation}) is larger than the "
-                             f"padded input {h}x{w} (padding {self.padding})")
+            raise self.error(
+                f"kernel {kh}x{kw} (dilation {self.dilation}) is larger than the "
+                f"padded input {h}x{w} (padding {self.padding})"
+            )
         fan_in = c * kh * kw
         self.weight = self.add_param("weight", uniform_init(rng, (oc, c, kh, kw), fan_in))
-        self.bias = (self.add_param("bias", uniform_init(rng, (oc,), fan_in))
-                     if self.config["bias"] else None)
+        self.bias = self.add_param("bias", uniform_init(rng, (oc,), fan_in)) if self.config["bias"] else None
         return (oc, oh, ow)
 
     def _geometry(self):
@@ -42,9 +43,15 @@ class Conv2d(Layer):
         return _C.conv2d(self.x, self.weight.value, b, *self._geometry())
 
     def backward(self, grad_y):
-        gx, gw, gb = _C.conv2d_backward(self.x, self.weight.value, np.ascontiguousarray(grad_y),
-                                        *self._geometry(), not self.skip_grad_x, True,
-                                        self.bias is not None)
+        gx, gw, gb = _C.conv2d_backward(
+            self.x,
+            self.weight.value,
+            np.ascontiguousarray(grad_y),
+            *self._geometry(),
+            not self.skip_grad_x,
+            True,
+            self.bias is not None,
+        )
         self.weight.grad += gw
         if self.bias is not None:
             self.bias.grad += gb

@@ -3,6 +3,7 @@
 Calls the kernel binding directly: shapes and dtypes were checked when the network was
 built, and the per-call validation of nv.ops would dominate for Playground-size nets.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,12 +23,12 @@ class Dense(Layer):
         # (features,) or, after a sequence layer, (time, features): applied per time step
         # as PyTorch's Linear. Images (C, H, W) must be flattened explicitly.
         if len(shape) not in (1, 2):
-            raise self.error(f"dense needs (features,) or (time, features) input, got {shape}; "
-                             "add a 'flatten' layer before it")
+            raise self.error(
+                f"dense needs (features,) or (time, features) input, got {shape}; add a 'flatten' layer before it"
+            )
         fan_in = shape[-1]
         self.weight = self.add_param("weight", uniform_init(rng, (units, fan_in), fan_in))
-        self.bias = (self.add_param("bias", uniform_init(rng, (units,), fan_in))
-                     if self.config["bias"] else None)
+        self.bias = self.add_param("bias", uniform_init(rng, (units,), fan_in)) if self.config["bias"] else None
         return (*shape[:-1], units)
 
     def forward(self, inputs, train):

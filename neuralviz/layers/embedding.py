@@ -1,5 +1,6 @@
 """Embedding: integer token ids (N, T) -> vectors (N, T, dim), a lookup table trained by
 scatter-adding the gradient rows; initialised N(0, 1) as PyTorch."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,14 +23,15 @@ class Embedding(Layer):
         ids = inputs[0]
         if ids.dtype.kind not in "iu":
             if not np.all(np.equal(np.mod(ids, 1), 0)):
-                raise ValueError(f"layer '{self.id}' (embedding): input must hold integer token "
-                                 f"ids, got non-integer values of dtype {ids.dtype}")
+                raise ValueError(
+                    f"layer '{self.id}' (embedding): input must hold integer token "
+                    f"ids, got non-integer values of dtype {ids.dtype}"
+                )
             ids = ids.astype(np.int64)
         vocab = self.weight.value.shape[0]
         if ids.size and (ids.min() < 0 or ids.max() >= vocab):
             bad = ids[(ids < 0) | (ids >= vocab)].flat[0]
-            raise ValueError(f"layer '{self.id}' (embedding): token id {bad} is outside the "
-                             f"vocabulary [0, {vocab})")
+            raise ValueError(f"layer '{self.id}' (embedding): token id {bad} is outside the vocabulary [0, {vocab})")
         self.ids = ids
         return self.weight.value[ids]
 

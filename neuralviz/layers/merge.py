@@ -1,4 +1,5 @@
 """Layers that join branches of the graph: add (residual skips) and concat."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -40,7 +41,7 @@ class Concat(Layer):
             raise self.error("concat needs inputs with the same number of dimensions")
         k = axis - 1
         for s in self.input_shapes[1:]:
-            if s[:k] + s[k + 1:] != self.input_shapes[0][:k] + self.input_shapes[0][k + 1:]:
+            if s[:k] + s[k + 1 :] != self.input_shapes[0][:k] + self.input_shapes[0][k + 1 :]:
                 raise self.error(f"concat inputs may differ only along axis {axis}")
         self.axis = axis
         self.sizes = [s[k] for s in self.input_shapes]

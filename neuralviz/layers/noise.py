@@ -1,6 +1,7 @@
 """Regularisers that inject randomness during training only: inverted dropout and
 additive Gaussian noise. Both are the identity at evaluation time, and both draw from a
 generator seeded with the network, so a run is reproducible."""
+
 from __future__ import annotations
 
 

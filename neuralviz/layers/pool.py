@@ -1,4 +1,5 @@
 """Max and average pooling over NCHW images (floor mode; stride defaults to kernel size)."""
+
 from __future__ import annotations
 
 import numpy as np

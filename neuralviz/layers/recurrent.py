@@ -6,6 +6,7 @@ pays for the forward once. The kernels are time-major, so the layer transposes a
 edges. The initial state is zero; the output is the whole sequence (N, T, H) with
 return_sequences, else the last state (N, H).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -76,8 +77,7 @@ class RNN(_Recurrent):
         return _C.rnn_tanh_forward(x, self.h0, *self._weights(), True)
 
     def _run_backward(self, gy, g_last):
-        return _C.rnn_tanh_backward(self.cache, self.x, self.h0, self.w_ih.value, self.w_hh.value,
-                                    self.y, gy, g_last)
+        return _C.rnn_tanh_backward(self.cache, self.x, self.h0, self.w_ih.value, self.w_hh.value, self.y, gy, g_last)
 
 
 class LSTM(_Recurrent):
@@ -89,8 +89,9 @@ class LSTM(_Recurrent):
         return _C.lstm_forward(x, self.h0, self.c0, *self._weights(), True)
 
     def _run_backward(self, gy, g_last):
-        return _C.lstm_backward(self.cache, self.x, self.h0, self.c0, self.w_ih.value,
-                                self.w_hh.value, self.y, gy, g_last, None)
+        return _C.lstm_backward(
+            self.cache, self.x, self.h0, self.c0, self.w_ih.value, self.w_hh.value, self.y, gy, g_last, None
+        )
 
 
 class GRU(_Recurrent):
@@ -101,5 +102,4 @@ class GRU(_Recurrent):
         return _C.gru_forward(x, self.h0, *self._weights(), True)
 
     def _run_backward(self, gy, g_last):
-        return _C.gru_backward(self.cache, self.x, self.h0, self.w_ih.value, self.w_hh.value,
-                               self.y, gy, g_last)
+        return _C.gru_backward(self.cache, self.x, self.h0, self.w_ih.value, self.w_hh.value, self.y, gy, g_last)

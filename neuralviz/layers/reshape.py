@@ -1,4 +1,5 @@
 """Flatten: (C, H, W) or (T, F) per example -> one feature vector, as torch.flatten(x, 1)."""
+
 from __future__ import annotations
 
 import numpy as np

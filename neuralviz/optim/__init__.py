@@ -5,6 +5,7 @@ Common hyperparameters: lr, weight_decay (L2), l1, schedule ("constant", "step",
 `hyperparameters` (e.g. momentum/nesterov, beta1/beta2/eps; for the natural-gradient
 family fisher="true"|"empirical"|"mc", damping, normalize: see optim/natural/).
 """
+
 from __future__ import annotations
 
 from . import natural
@@ -14,9 +15,7 @@ from .natural import NATURAL_OPTIMIZERS
 from .perceptron import Perceptron
 from .schedules import make_schedule
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {
-    cls.name: cls for cls in (SGD, Momentum, Adam, RMSprop, Perceptron)
-}
+OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentum, Adam, RMSprop, Perceptron)}
 OPTIMIZERS.update(NATURAL_OPTIMIZERS)  # "ng-exact", "kfac", "unitwise", "qd", "diag"
 
 

@@ -4,6 +4,7 @@ Trainer calls `step(batch)` after the backward pass; first-order methods only re
 parameters' gradients, while second-order ones (natural gradient, the perceptron rule)
 also use the batch (x, y, loss name) to gather their statistics.
 """
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -15,13 +16,22 @@ class Optimizer:
     name = ""
     hyperparameters: dict[str, Any] = {}
 
-    def __init__(self, net, lr: float = 0.01, weight_decay: float = 0.0, l1: float = 0.0,
-                 schedule: str = "constant", schedule_options: Optional[dict] = None, **hparams):
+    def __init__(
+        self,
+        net,
+        lr: float = 0.01,
+        weight_decay: float = 0.0,
+        l1: float = 0.0,
+        schedule: str = "constant",
+        schedule_options: Optional[dict] = None,
+        **hparams,
+    ):
         unknown = set(hparams) - set(self.hyperparameters)
         if unknown:
             allowed = ["lr", "weight_decay", "l1", "schedule", "schedule_options", *self.hyperparameters]
-            raise ValueError(f"optimizer {self.name!r}: unknown hyperparameter(s) {sorted(unknown)}; "
-                             f"allowed: {', '.join(allowed)}")
+            raise ValueError(
+                f"optimizer {self.name!r}: unknown hyperparameter(s) {sorted(unknown)}; allowed: {', '.join(allowed)}"
+            )
         for key, value in (("lr", lr), ("weight_decay", weight_decay), ("l1", l1)):
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0 or value != value:
                 raise ValueError(f"optimizer {self.name!r}: {key} must be a number >= 0, got {value!r}")
@@ -53,5 +63,11 @@ class Optimizer:
         raise NotImplementedError
 
     def describe(self) -> dict:
-        return {"name": self.name, "lr": self.base_lr, "weight_decay": self.weight_decay,
-                "l1": self.l1, "schedule": self.schedule_name, **self.hp}
+        return {
+            "name": self.name,
+            "lr": self.base_lr,
+            "weight_decay": self.weight_decay,
+            "l1": self.l1,
+            "schedule": self.schedule_name,
+            **self.hp,
+        }

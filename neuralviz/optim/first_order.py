@@ -1,5 +1,6 @@
 """First-order optimizers with PyTorch's update rules; the per-element loops run in the
 Cython module neuralviz._fused (in place, GIL released)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,9 +32,9 @@ class Momentum(Optimizer):
 
     def _update(self, lr, batch):
         for p, v in zip(self.params, self.velocity):
-            _fused.momentum_update(p.value, p.grad, v, lr,
-                                   self.hp["momentum"], bool(self.hp["nesterov"]),
-                                   self.weight_decay, self.l1)
+            _fused.momentum_update(
+                p.value, p.grad, v, lr, self.hp["momentum"], bool(self.hp["nesterov"]), self.weight_decay, self.l1
+            )
 
 
 class Adam(Optimizer):
@@ -49,9 +50,9 @@ class Adam(Optimizer):
     def _update(self, lr, batch):
         h = self.hp
         for p, m, v in zip(self.params, self.m, self.v):
-            _fused.adam_update(p.value, p.grad, m, v,
-                               lr, h["beta1"], h["beta2"], h["eps"], self.steps + 1,
-                               self.weight_decay, self.l1)
+            _fused.adam_update(
+                p.value, p.grad, m, v, lr, h["beta1"], h["beta2"], h["eps"], self.steps + 1, self.weight_decay, self.l1
+            )
 
 
 class RMSprop(Optimizer):
@@ -65,5 +66,4 @@ class RMSprop(Optimizer):
 
     def _update(self, lr, batch):
         for p, s in zip(self.params, self.sq):
-            _fused.rmsprop_update(p.value, p.grad, s, lr,
-                                  self.hp["alpha"], self.hp["eps"], self.weight_decay, self.l1)
+            _fused.rmsprop_update(p.value, p.grad, s, lr, self.hp["alpha"], self.hp["eps"], self.weight_decay, self.l1)

@@ -3,6 +3,7 @@ by a step unit: w += lr * (target - output) * x, b += lr * (target - output).
 
 It converges on linearly separable data and never on XOR — the history slide.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,8 +19,10 @@ class Perceptron(Optimizer):
         super().__init__(net, **kw)
         types = [layer.type for layer in net.layers.values()]
         if types != ["dense", "step"]:
-            raise ValueError("optimizer 'perceptron' needs a network of exactly one dense layer "
-                             f"followed by a step layer, got layers {types}")
+            raise ValueError(
+                "optimizer 'perceptron' needs a network of exactly one dense layer "
+                f"followed by a step layer, got layers {types}"
+            )
         self.dense = next(iter(net.layers.values()))
 
     def _update(self, lr, batch):

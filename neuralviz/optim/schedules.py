@@ -1,4 +1,5 @@
 """Learning-rate schedules: functions of the step number (0-based)."""
+
 from __future__ import annotations
 
 import math
@@ -22,9 +23,11 @@ def cosine(lr: float, total_steps: int = 1000, min_lr: float = 0.0) -> Schedule:
     """Half a cosine from lr down to min_lr over total_steps, then stay at min_lr."""
     if total_steps < 1:
         raise ValueError(f"cosine schedule: total_steps must be >= 1, got {total_steps}")
+
     def rate(step: int) -> float:
         t = min(step, total_steps) / total_steps
         return min_lr + 0.5 * (lr - min_lr) * (1 + math.cos(math.pi * t))
+
     return rate
 
 

@@ -4,6 +4,7 @@ Each run has its own optimizer and learning rate; the natural-gradient knobs (da
 metric-normalised step) are shared by every natural-gradient run, so a change shows its effect on all of
 them at once. Preset hyperparameters beyond these (e.g. a KL clip) ride along per run in `extra`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -14,9 +15,17 @@ from ...compare import DEFAULT_HPARAMS
 
 NATURAL = ("ng-exact", "kfac", "unitwise", "qd", "diag")
 PLAIN = ("sgd", "momentum", "adam", "rmsprop")
-OPTIMIZER_TITLES = {"sgd": "SGD", "momentum": "Momentum", "adam": "Adam", "rmsprop": "RMSprop",
-                    "ng-exact": "Exact NG", "kfac": "K-FAC", "unitwise": "Unitwise NG", "qd": "Quasi-diagonal NG",
-                    "diag": "Diagonal Fisher"}
+OPTIMIZER_TITLES = {
+    "sgd": "SGD",
+    "momentum": "Momentum",
+    "adam": "Adam",
+    "rmsprop": "RMSprop",
+    "ng-exact": "Exact NG",
+    "kfac": "K-FAC",
+    "unitwise": "Unitwise NG",
+    "qd": "Quasi-diagonal NG",
+    "diag": "Diagonal Fisher",
+}
 FISHER_TITLES = {"true": "true Fisher", "empirical": "empirical Fisher", "mc": "Monte-Carlo Fisher"}
 RUN_NAMES = "ABCD"
 MAX_RUNS = len(RUN_NAMES)
@@ -31,20 +40,35 @@ class Reparam:
     """A change of coordinates that leaves the function alone (see neuralviz.compare.reparametrize)."""
 
     key: str
-    label: str                 # the menu entry
-    short: str                 # for titles: "a twin with ..."
-    kind: Optional[str]        # compare.reparametrize kind; "swap" picks tanh-sigmoid or sigmoid-tanh
+    label: str  # the menu entry
+    short: str  # for titles: "a twin with ..."
+    kind: Optional[str]  # compare.reparametrize kind; "swap" picks tanh-sigmoid or sigmoid-tanh
     options: dict = field(default_factory=dict)
 
 
 REPARAMS = (
     Reparam("none", "none (no twins)", "", None),
-    Reparam("millimetres", "millimetres, not metres (x → 1000·x)", "inputs in millimetres (x → 1000·x)",
-            "per-feature", {"scale": 1000.0, "shift": 0.0}),
-    Reparam("fahrenheit", "°F, not °C (x → 1.8·x + 32)", "inputs in °F (x → 1.8·x + 32)",
-            "per-feature", {"scale": 1.8, "shift": 32.0}),
-    Reparam("flip", "flipped encoding (x → 1 − x: 0/1 becomes 1/0)", "the encoding flipped (x → 1 − x)",
-            "per-feature", {"scale": -1.0, "shift": 1.0}),
+    Reparam(
+        "millimetres",
+        "millimetres, not metres (x → 1000·x)",
+        "inputs in millimetres (x → 1000·x)",
+        "per-feature",
+        {"scale": 1000.0, "shift": 0.0},
+    ),
+    Reparam(
+        "fahrenheit",
+        "°F, not °C (x → 1.8·x + 32)",
+        "inputs in °F (x → 1.8·x + 32)",
+        "per-feature",
+        {"scale": 1.8, "shift": 32.0},
+    ),
+    Reparam(
+        "flip",
+        "flipped encoding (x → 1 − x: 0/1 becomes 1/0)",
+        "the encoding flipped (x → 1 − x)",
+        "per-feature",
+        {"scale": -1.0, "shift": 1.0},
+    ),
     Reparam("mix", "mixed inputs (rotated and stretched: x → A·x + c)", "mixed inputs (x → A·x + c)", "affine"),
     Reparam("units", "hidden units tanh ↔ sigmoid (weights mapped)", "tanh ↔ sigmoid units", "swap"),
 )
@@ -68,7 +92,7 @@ def default_lr(name: str) -> float:
 
 @dataclass(frozen=True)
 class RunChoice:
-    name: str                                  # nv.optim.make name
+    name: str  # nv.optim.make name
     lr: float
     extra: dict = field(default_factory=dict)  # further hyperparameters (kl_clip, momentum, ...)
 
@@ -80,11 +104,11 @@ class RunChoice:
 @dataclass(frozen=True)
 class RaceConfig:
     runs: tuple[RunChoice, ...]
-    damping: float = 1e-3          # λ of every natural-gradient run (0 allowed)
-    fisher: str = "true"           # true | empirical | mc
-    normalize: bool = False        # metric-normalised step η·d/√(g·d)
-    reparam: str = "none"          # a REPARAMS key: every run also trains a twin in those coordinates
-    scaled: bool = True            # apply the problem's bad input scaling (when it has one)
+    damping: float = 1e-3  # λ of every natural-gradient run (0 allowed)
+    fisher: str = "true"  # true | empirical | mc
+    normalize: bool = False  # metric-normalised step η·d/√(g·d)
+    reparam: str = "none"  # a REPARAMS key: every run also trains a twin in those coordinates
+    scaled: bool = True  # apply the problem's bad input scaling (when it has one)
     seed: int = 0
 
     def hparams(self, index: int) -> dict[str, Any]:
@@ -122,13 +146,21 @@ def config_from_compare(cfg: dict, seed: int = 0) -> RaceConfig:
     """The race a preset's "compare" section describes (optimizers, hyperparameters, app settings)."""
     names = [n if isinstance(n, str) else n["name"] for n in cfg.get("optimizers", ["sgd", "kfac"])][:MAX_RUNS]
     hps = cfg.get("hyperparameters", {})
-    damping = next((float(hps[n]["damping"]) for n in names if is_natural(n) and "damping" in hps.get(n, {})),
-                   float(DEFAULT_HPARAMS["kfac"]["damping"]))
+    damping = next(
+        (float(hps[n]["damping"]) for n in names if is_natural(n) and "damping" in hps.get(n, {})),
+        float(DEFAULT_HPARAMS["kfac"]["damping"]),
+    )
     fisher = next((hps[n]["fisher"] for n in names if "fisher" in hps.get(n, {})), "true")
     normalize = next((bool(hps[n]["normalize"]) for n in names if "normalize" in hps.get(n, {})), False)
     app = cfg.get("app", {})
-    return RaceConfig(runs=tuple(choice_for(n, hps) for n in names), damping=damping, fisher=fisher,
-                      normalize=normalize, reparam=app.get("reparametrize", "none"), seed=seed)
+    return RaceConfig(
+        runs=tuple(choice_for(n, hps) for n in names),
+        damping=damping,
+        fisher=fisher,
+        normalize=normalize,
+        reparam=app.get("reparametrize", "none"),
+        seed=seed,
+    )
 
 
 def default_config(studio_optimizer: str = "sgd", studio_lr: float = 0.1, seed: int = 0) -> RaceConfig:

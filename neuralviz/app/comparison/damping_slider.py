@@ -2,6 +2,7 @@
 
 λ = 0 is where natural gradient is exactly invariant (and numerically fragile); 1e-8 … 10 in quarter
 decades covers everything from "barely there" to "this is gradient descent with a tiny step"."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +10,7 @@ from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
 LOG_MIN, LOG_MAX, PER_DECADE = -8, 1, 4
-NOTCHES = (LOG_MAX - LOG_MIN) * PER_DECADE + 1      # notch 0 is λ = 0, notches 1.. are 10^LOG_MIN ...
+NOTCHES = (LOG_MAX - LOG_MIN) * PER_DECADE + 1  # notch 0 is λ = 0, notches 1.. are 10^LOG_MIN ...
 
 
 def notch_value(notch: int) -> float:
@@ -40,8 +41,10 @@ class DampingSlider(QWidget):
         self.slider.setRange(0, NOTCHES)
         self.slider.setPageStep(PER_DECADE)
         self.slider.setMinimumWidth(220)
-        self.slider.setToolTip("Damping λ added to the Fisher (F + λI). Far left: exactly 0, the invariant "
-                               "(and fragile) natural gradient; each notch a quarter decade up to 10.")
+        self.slider.setToolTip(
+            "Damping λ added to the Fisher (F + λI). Far left: exactly 0, the invariant "
+            "(and fragile) natural gradient; each notch a quarter decade up to 10."
+        )
         self.label = QLabel()
         self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance("λ = 1.8e-3 ") + 4)
         lay = QHBoxLayout(self)

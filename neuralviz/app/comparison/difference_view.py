@@ -5,6 +5,7 @@
 different classes): one hue, so it reads by lightness alone. The caption says how much of the plane the
 runs decide differently. 1-D regression: |f_A − f_B| along x.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -20,7 +21,7 @@ from .frames import RaceFrame, RaceInfo
 from .run_style import panel_title
 from .static_plot import caption_label, column, map_items, plot_or_note, static_plot
 
-INK = np.array([63.0, 0.0, 125.0])      # disagreement colour (dark purple)
+INK = np.array([63.0, 0.0, 125.0])  # disagreement colour (dark purple)
 
 
 def disagreement(outputs: list[np.ndarray]) -> np.ndarray:
@@ -86,8 +87,7 @@ class DifferenceView(QWidget):
             x0, x1, y0, y1 = p.extent
             self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.02)
             # the data as hollow rings: where the points are matters, their class is in the run maps
-            self.points.setData(pos=np.asarray(p.points.train_x, dtype=np.float64),
-                                size=self.theme.point_size * 0.7)
+            self.points.setData(pos=np.asarray(p.points.train_x, dtype=np.float64), size=self.theme.point_size * 0.7)
         else:
             self.plot.setRange(xRange=(float(p.line_x.min()), float(p.line_x.max())), padding=0.02)
 
@@ -118,5 +118,6 @@ class DifferenceView(QWidget):
             self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
             self._rect_key = key
         share = decided_differently(outputs)
-        self.caption.setText(f"white: same prediction · purple: opposite · "
-                             f"decided differently on {100 * share:.0f}% of the plane")
+        self.caption.setText(
+            f"white: same prediction · purple: opposite · decided differently on {100 * share:.0f}% of the plane"
+        )

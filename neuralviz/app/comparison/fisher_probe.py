@@ -10,6 +10,7 @@ Each matrix is the one the optimizer of that name would use (opt.refresh + opt.f
 one at a time so that only one dense P x P array exists at once. Pure numpy (the worker thread runs it);
 pictures are pooled to at most TILE_PIXELS² so a frame stays small.
 """
+
 from __future__ import annotations
 
 import time
@@ -23,14 +24,13 @@ from .config import EXACT_LIMIT
 from .frames import FisherFrame, FisherTile
 from .race_run import RaceRun
 
-PROBE_POINTS = 200        # training points the inspector's Fisher is measured on
-PICTURE_LIMIT = 4000      # parameters: above this no P x P picture (each dense matrix would be > 128 MB)
-TILE_PIXELS = 240         # larger matrices are max-pooled to this many rows and columns
-DECADES = 8               # the log-magnitude picture spans this many decades below the largest entry
-SPECTRA_UP_TO = 600       # dense eigenvalues of QD up to this size (exact: up to EXACT_LIMIT; K-FAC: factors)
-COND_CAP = 1e17           # beyond this the double-precision Fisher is numerically singular
-TITLES = {"exact": "exact Fisher F", "kfac": "K-FAC: G ⊗ A per layer", "qd": "quasi-diagonal",
-          "diag": "diagonal"}
+PROBE_POINTS = 200  # training points the inspector's Fisher is measured on
+PICTURE_LIMIT = 4000  # parameters: above this no P x P picture (each dense matrix would be > 128 MB)
+TILE_PIXELS = 240  # larger matrices are max-pooled to this many rows and columns
+DECADES = 8  # the log-magnitude picture spans this many decades below the largest entry
+SPECTRA_UP_TO = 600  # dense eigenvalues of QD up to this size (exact: up to EXACT_LIMIT; K-FAC: factors)
+COND_CAP = 1e17  # beyond this the double-precision Fisher is numerically singular
+TITLES = {"exact": "exact Fisher F", "kfac": "K-FAC: G ⊗ A per layer", "qd": "quasi-diagonal", "diag": "diagonal"}
 ORDER = ("exact", "kfac", "qd", "diag")
 METHOD = {"exact": "ng-exact", "kfac": "kfac", "qd": "qd", "diag": "diag"}
 
@@ -43,8 +43,11 @@ def pooled(m: np.ndarray, size: int = TILE_PIXELS) -> np.ndarray:
     k = -(-n // size)
     pad = k * (-(-n // k)) - n
     a = np.pad(m, ((0, pad), (0, pad)))
-    b = a.reshape(a.shape[0] // k, k, a.shape[1] // k, k).transpose(0, 2, 1, 3).reshape(a.shape[0] // k,
-                                                                                        a.shape[1] // k, -1)
+    b = (
+        a.reshape(a.shape[0] // k, k, a.shape[1] // k, k)
+        .transpose(0, 2, 1, 3)
+        .reshape(a.shape[0] // k, a.shape[1] // k, -1)
+    )
     idx = np.abs(b).argmax(axis=-1)
     return np.take_along_axis(b, idx[..., None], axis=-1)[..., 0]
 
@@ -99,15 +102,30 @@ class FisherProbe:
     def measure(self, run: RaceRun, step: int, fisher: str, damping: float) -> FisherFrame:
         start = time.perf_counter()
         params = run.net.num_parameters()
-        base = dict(step=step, run_label=run.label, run_title=run.choice.title, parameters=params,
-                    fisher=fisher, damping=float(damping))
+        base = dict(
+            step=step,
+            run_label=run.label,
+            run_title=run.choice.title,
+            parameters=params,
+            fisher=fisher,
+            damping=float(damping),
+        )
         if params > PICTURE_LIMIT:
-            return self._empty(base, f"{params:,d} parameters: the Fisher is a {params:,d} × {params:,d} matrix "
-                                     f"({8 * params * params / 1e9:,.1f} GB); the inspector draws networks of up to "
-                                     f"{PICTURE_LIMIT:,d} parameters.", start)
-        notes = [] if params <= EXACT_LIMIT else [
-            f"The exact Fisher is not computed above {EXACT_LIMIT:,d} parameters (this network has {params:,d}); "
-            "its approximations are."]
+            return self._empty(
+                base,
+                f"{params:,d} parameters: the Fisher is a {params:,d} × {params:,d} matrix "
+                f"({8 * params * params / 1e9:,.1f} GB); the inspector draws networks of up to "
+                f"{PICTURE_LIMIT:,d} parameters.",
+                start,
+            )
+        notes = (
+            []
+            if params <= EXACT_LIMIT
+            else [
+                f"The exact Fisher is not computed above {EXACT_LIMIT:,d} parameters (this network has {params:,d}); "
+                "its approximations are."
+            ]
+        )
         tiles, spectra, layers, peak = [], {}, (), 0.0
         for kind in ORDER:
             if kind == "exact" and params > EXACT_LIMIT:
@@ -123,17 +141,30 @@ class FisherProbe:
             tiles.append((kind, pooled(correlation(m)), pooled(m)))
             spectra[kind] = self._spectrum(kind, opt, m)
             del m
-        tiles = tuple(FisherTile(k, TITLES[k], frozen(c.astype(np.float32)),
-                                 frozen(magnitude(raw, peak).astype(np.float32)), params) for k, c, raw in tiles)
+        tiles = tuple(
+            FisherTile(
+                k, TITLES[k], frozen(c.astype(np.float32)), frozen(magnitude(raw, peak).astype(np.float32)), params
+            )
+            for k, c, raw in tiles
+        )
         tracked = next(k for k in ("exact", "kfac", "diag", "qd") if k in spectra)
         cond, damped = condition(spectra[tracked], damping)
         history = self._cond.setdefault(run.label, [])
         history[:] = [h for h in history if h[0] < step]
         history.append((step, cond, damped))
         h = np.asarray(history, dtype=np.float64)
-        return FisherFrame(**base, tiles=tiles, layers=layers, spectra=spectra, cond_kind=tracked,
-                           cond_steps=frozen(h[:, 0]), cond=frozen(h[:, 1]), cond_damped=frozen(h[:, 2]),
-                           message=" ".join(notes), seconds=time.perf_counter() - start)
+        return FisherFrame(
+            **base,
+            tiles=tiles,
+            layers=layers,
+            spectra=spectra,
+            cond_kind=tracked,
+            cond_steps=frozen(h[:, 0]),
+            cond=frozen(h[:, 1]),
+            cond_damped=frozen(h[:, 2]),
+            message=" ".join(notes),
+            seconds=time.perf_counter() - start,
+        )
 
     def _metric(self, run: RaceRun, kind: str, fisher: str):
         """(the method's optimizer, its metric as (P x P, blocks)) at the run's weights, or None when the
@@ -154,7 +185,7 @@ class FisherProbe:
         elif kind == "kfac":
             parts = [np.outer(np.linalg.eigvalsh(g), np.linalg.eigvalsh(a)).ravel() for a, g in opt.factors().values()]
             covered = sum(p.size for p in parts)
-            w = np.concatenate(parts + [np.zeros(max(0, m.shape[0] - covered))])   # uncovered parameters: 0
+            w = np.concatenate(parts + [np.zeros(max(0, m.shape[0] - covered))])  # uncovered parameters: 0
         elif kind == "qd" and m.shape[0] > SPECTRA_UP_TO:
             return frozen(np.zeros(0))
         else:
@@ -163,8 +194,18 @@ class FisherProbe:
 
     def _empty(self, base: dict, message: str, start: float) -> FisherFrame:
         empty = frozen(np.zeros(0))
-        return FisherFrame(**base, tiles=(), layers=(), spectra={}, cond_kind="", cond_steps=empty, cond=empty,
-                           cond_damped=empty, message=message, seconds=time.perf_counter() - start)
+        return FisherFrame(
+            **base,
+            tiles=(),
+            layers=(),
+            spectra={},
+            cond_kind="",
+            cond_steps=empty,
+            cond=empty,
+            cond_damped=empty,
+            message=message,
+            seconds=time.perf_counter() - start,
+        )
 
     def forget(self, label: Optional[str] = None) -> None:
         if label is None:

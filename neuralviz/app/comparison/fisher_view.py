@@ -6,6 +6,7 @@ scales: badly scaled inputs make some rows a million times larger than others); 
 of each, with λ drawn across it (eigenvalues below the line are dominated by damping); and the condition
 number over time, of F and of F + λI, the matrix actually solved.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -26,15 +27,26 @@ from .run_style import keep_axis_units, panel_title
 from .static_plot import caption_label, column, plot_or_note
 
 # one colour and dash per approximation in the spectrum (Okabe-Ito, none of them a run colour)
-KIND_PENS = {"exact": ("#000000", Qt.PenStyle.SolidLine), "kfac": ("#0072b2", Qt.PenStyle.DashLine),
-             "qd": ("#e69f00", Qt.PenStyle.DashDotLine), "diag": ("#56b4e9", Qt.PenStyle.DotLine)}
+KIND_PENS = {
+    "exact": ("#000000", Qt.PenStyle.SolidLine),
+    "kfac": ("#0072b2", Qt.PenStyle.DashLine),
+    "qd": ("#e69f00", Qt.PenStyle.DashDotLine),
+    "diag": ("#56b4e9", Qt.PenStyle.DotLine),
+}
 KIND_NAMES = {"exact": "exact F", "kfac": "K-FAC", "qd": "quasi-diag.", "diag": "diagonal"}
 EIG_FLOOR = 1e-18
-MISSING = {"exact": f"not computed above {EXACT_LIMIT:,d} parameters: a dense P × P matrix, P³ to factorise",
-           "kfac": "K-FAC covers dense and conv2d layers only", "qd": "QD covers dense and conv2d layers only",
-           "diag": ""}
-DASH_GLYPHS = {Qt.PenStyle.SolidLine: "━━", Qt.PenStyle.DashLine: "╍╍", Qt.PenStyle.DashDotLine: "━·",
-               Qt.PenStyle.DotLine: "┅┅"}
+MISSING = {
+    "exact": f"not computed above {EXACT_LIMIT:,d} parameters: a dense P × P matrix, P³ to factorise",
+    "kfac": "K-FAC covers dense and conv2d layers only",
+    "qd": "QD covers dense and conv2d layers only",
+    "diag": "",
+}
+DASH_GLYPHS = {
+    Qt.PenStyle.SolidLine: "━━",
+    Qt.PenStyle.DashLine: "╍╍",
+    Qt.PenStyle.DashDotLine: "━·",
+    Qt.PenStyle.DotLine: "┅┅",
+}
 
 
 def key_html(colour: str, dash, name: str) -> str:
@@ -57,8 +69,10 @@ class FisherInspector(QWidget):
         self.mode_combo = QComboBox()
         self.mode_combo.addItem("correlation", "correlation")
         self.mode_combo.addItem("log magnitude", "magnitude")
-        self.mode_combo.setToolTip("correlation: F_ij / √(F_ii F_jj), the structure each approximation keeps; "
-                                   "log magnitude: sign · log10 |F_ij| over 8 decades, the scales")
+        self.mode_combo.setToolTip(
+            "correlation: F_ij / √(F_ii F_jj), the structure each approximation keeps; "
+            "log magnitude: sign · log10 |F_ij| over 8 decades, the scales"
+        )
         self.mode_combo.currentIndexChanged.connect(lambda _: self._redraw())
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
@@ -150,8 +164,14 @@ class FisherInspector(QWidget):
     def show_fisher(self, frame: FisherFrame) -> None:
         self._frame = frame
         if 0 <= self.run_combo.currentIndex() and self.run_combo.currentText()[:1] != frame.run_label:
-            idx = next((i for i in range(self.run_combo.count())
-                        if self.run_combo.itemText(i).startswith(frame.run_label + ":")), -1)
+            idx = next(
+                (
+                    i
+                    for i in range(self.run_combo.count())
+                    if self.run_combo.itemText(i).startswith(frame.run_label + ":")
+                ),
+                -1,
+            )
             if idx >= 0:
                 self.select_run(idx)
         p = frame.parameters
@@ -192,11 +212,15 @@ class FisherInspector(QWidget):
         if f.damping > 0:
             self.lambda_line.setValue(np.log10(f.damping))
         if top > 0:
-            self.spectrum.setRange(xRange=(1, n_max), yRange=(np.log10(EIG_FLOOR), np.ceil(np.log10(top)) + 0.3),
-                                   padding=0.02)
+            self.spectrum.setRange(
+                xRange=(1, n_max), yRange=(np.log10(EIG_FLOOR), np.ceil(np.log10(top)) + 0.3), padding=0.02
+            )
         tracked = f.spectra.get(f.cond_kind)
-        tiny = (f" ({int(np.sum(tracked < tracked[0] * 1e-12))} of {len(tracked)} below 1e-12 · max)"
-                if tracked is not None and len(tracked) and tracked[0] > 0 else "")
+        tiny = (
+            f" ({int(np.sum(tracked < tracked[0] * 1e-12))} of {len(tracked)} below 1e-12 · max)"
+            if tracked is not None and len(tracked) and tracked[0] > 0
+            else ""
+        )
         keys = "  ".join(key_html(*KIND_PENS[k], KIND_NAMES[k]) for k in ORDER if len(f.spectra.get(k, ())))
         lam = f"  {key_html('#cc79a7', Qt.PenStyle.DashLine, 'λ')}" if f.damping > 0 else ""
         self.spectrum_title.setText(f"Eigenvalues{tiny}  {keys}{lam}")
@@ -215,8 +239,11 @@ class FisherInspector(QWidget):
         else:
             self.cond_damped_curve.setData([], [])
         top = float(np.max(cond))
-        self.cond_plot.setRange(xRange=(0, nice_ceiling(max(float(f.cond_steps[-1]), 10))),
-                                yRange=(0, np.ceil(np.log10(max(top, 10.0)))), padding=0.02)
+        self.cond_plot.setRange(
+            xRange=(0, nice_ceiling(max(float(f.cond_steps[-1]), 10))),
+            yRange=(0, np.ceil(np.log10(max(top, 10.0)))),
+            padding=0.02,
+        )
         who = "F" if f.cond_kind == "exact" else f"{KIND_NAMES[f.cond_kind]}'s F"
         now = f.cond[-1]
         text = "∞ (singular)" if not np.isfinite(now) else f"{now:.1e}"

@@ -1,11 +1,12 @@
 """The immutable objects the comparison worker hands to the views (every array a read-only copy).
 
-    RaceInfo     what stays fixed while one race runs (problem, run titles, twin description)
-    RunTrace     one run's history and current picture
-    RaceFrame    one frame: every run at the same step
-    FisherTile   one matrix of the Fisher inspector, ready to colour
-    FisherFrame  the inspector's content: tiles, spectra, condition number over time
+RaceInfo     what stays fixed while one race runs (problem, run titles, twin description)
+RunTrace     one run's history and current picture
+RaceFrame    one frame: every run at the same step
+FisherTile   one matrix of the Fisher inspector, ready to colour
+FisherFrame  the inspector's content: tiles, spectra, condition number over time
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,26 +23,26 @@ class RaceInfo:
     serial: int
     problem: Problem
     config: RaceConfig
-    labels: tuple[str, ...]          # "A", "B", ...
-    titles: tuple[str, ...]          # "SGD", "K-FAC", ...
-    twin_text: str = ""              # the reparametrisation the twins live in ("" when off)
-    notice: str = ""                 # what the race changed on its own (substituted optimizers, ...)
-    exact_allowed: bool = True       # exact natural gradient is offered (small enough network)
+    labels: tuple[str, ...]  # "A", "B", ...
+    titles: tuple[str, ...]  # "SGD", "K-FAC", ...
+    twin_text: str = ""  # the reparametrisation the twins live in ("" when off)
+    notice: str = ""  # what the race changed on its own (substituted optimizers, ...)
+    exact_allowed: bool = True  # exact natural gradient is offered (small enough network)
 
 
 @dataclass(frozen=True)
 class RunTrace:
     label: str
-    title: str                       # "K-FAC  lr 1  λ 0"
-    steps: np.ndarray                # evaluated steps
-    loss: np.ndarray                 # training loss at those steps
-    seconds: np.ndarray              # this run's own optimizer time up to those steps
-    gap: np.ndarray                  # relative gap to the reparametrised twin (nan without twin)
+    title: str  # "K-FAC  lr 1  λ 0"
+    steps: np.ndarray  # evaluated steps
+    loss: np.ndarray  # training loss at those steps
+    seconds: np.ndarray  # this run's own optimizer time up to those steps
+    gap: np.ndarray  # relative gap to the reparametrised twin (nan without twin)
     accuracy: Optional[float]
-    output: Optional[np.ndarray]     # planar: (H, W) p(class 1) or (K, H, W); regression: (points,)
+    output: Optional[np.ndarray]  # planar: (H, W) p(class 1) or (K, H, W); regression: (points,)
     diverged: str = ""
     twin_diverged: str = ""
-    start_digest: str = ""           # hash of the initial weights (identical for every run)
+    start_digest: str = ""  # hash of the initial weights (identical for every run)
     damping: Optional[float] = None  # λ in force (natural-gradient runs)
     info: Mapping[str, float] = field(default_factory=dict)  # the optimizer's last info (cond, ...)
 
@@ -59,11 +60,11 @@ class RaceFrame:
 
 @dataclass(frozen=True)
 class FisherTile:
-    kind: str                        # exact | kfac | qd | diag
+    kind: str  # exact | kfac | qd | diag
     title: str
-    correlation: np.ndarray          # (n, n) in [-1, 1]: F_ij / sqrt(F_ii F_jj)
-    magnitude: np.ndarray            # (n, n) in [-1, 1]: sign · (1 + log10(|F_ij| / max|F|) / decades)
-    size: int                        # P: the matrix is P x P (the images may be pooled to n x n)
+    correlation: np.ndarray  # (n, n) in [-1, 1]: F_ij / sqrt(F_ii F_jj)
+    magnitude: np.ndarray  # (n, n) in [-1, 1]: sign · (1 + log10(|F_ij| / max|F|) / decades)
+    size: int  # P: the matrix is P x P (the images may be pooled to n x n)
 
 
 @dataclass(frozen=True)
@@ -75,11 +76,11 @@ class FisherFrame:
     fisher: str
     damping: float
     tiles: tuple[FisherTile, ...]
-    layers: tuple[tuple[str, int, int], ...]         # (layer id, start, stop) in parameter order
-    spectra: Mapping[str, np.ndarray]                # kind -> eigenvalues, largest first
-    cond_kind: str                                   # whose condition number is tracked ("exact", "kfac")
+    layers: tuple[tuple[str, int, int], ...]  # (layer id, start, stop) in parameter order
+    spectra: Mapping[str, np.ndarray]  # kind -> eigenvalues, largest first
+    cond_kind: str  # whose condition number is tracked ("exact", "kfac")
     cond_steps: np.ndarray
-    cond: np.ndarray                                 # cond(F) at those steps (inf: singular)
-    cond_damped: np.ndarray                          # cond(F + λI)
-    message: str = ""                                # why a part is missing
-    seconds: float = 0.0                             # what computing this frame cost
+    cond: np.ndarray  # cond(F) at those steps (inf: singular)
+    cond_damped: np.ndarray  # cond(F + λI)
+    message: str = ""  # why a part is missing
+    seconds: float = 0.0  # what computing this frame cost

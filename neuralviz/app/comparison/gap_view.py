@@ -6,6 +6,7 @@ log10 max|f − f_twin| / max|f| over the steps: plain gradient's twins part wit
 natural gradient's stay together at rounding level (1e-16 … 1e-9) until the Fisher turns numerically
 singular, and any damping λ > 0 breaks the invariance — honestly shown, not hidden.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -22,7 +23,7 @@ from .frames import RaceFrame
 from .run_style import keep_axis_units, panel_title, run_pen
 from .static_plot import caption_label, column, plot_or_note, static_plot
 
-LOW, HIGH = 1e-17, 10.0     # the plot's range: rounding level .. completely different functions
+LOW, HIGH = 1e-17, 10.0  # the plot's range: rounding level .. completely different functions
 
 
 class GapView(QWidget):
@@ -39,11 +40,13 @@ class GapView(QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.setYRange(np.log10(LOW), np.log10(HIGH), padding=0.0)
         self.plot.getAxis("left").setTicks([[(float(k), f"1e{k}" if k else "1") for k in range(-16, 1, 4)], []])
-        self.legend = self.plot.addLegend(offset=(8, -8))     # bottom left: above the rounding level
+        self.legend = self.plot.addLegend(offset=(8, -8))  # bottom left: above the rounding level
         self.stack, self.placeholder = plot_or_note(self.plot_widget)
-        self.placeholder.setText("Choose a reparametrisation above: every run then also trains a twin that "
-                                 "computes the same function in other coordinates, on the same minibatches. "
-                                 "This plot shows how far each pair drifts apart.")
+        self.placeholder.setText(
+            "Choose a reparametrisation above: every run then also trains a twin that "
+            "computes the same function in other coordinates, on the same minibatches. "
+            "This plot shows how far each pair drifts apart."
+        )
         self.caption = caption_label()
         column(self, self.title, self.stack, self.caption)
         self.set_theme(theme)
@@ -91,8 +94,10 @@ class GapView(QWidget):
         text = "max|f − f_twin| / max|f| now: " + " · ".join(said)
         config = frame.info.config
         if any(is_natural(r.name) for r in config.runs):
-            text += ("<br>Undamped natural gradient keeps its twin on the same function while the Fisher is well "
-                     "conditioned; once F turns numerically singular (cond F, left) rounding errors grow."
-                     if config.damping == 0 else
-                     f"<br>Damping λ = {config.damping:.2g} breaks the invariance: natural gradient's twins drift too.")
+            text += (
+                "<br>Undamped natural gradient keeps its twin on the same function while the Fisher is well "
+                "conditioned; once F turns numerically singular (cond F, left) rounding errors grow."
+                if config.damping == 0
+                else f"<br>Damping λ = {config.damping:.2g} breaks the invariance: natural gradient's twins drift too."
+            )
         self.caption.setText(text)

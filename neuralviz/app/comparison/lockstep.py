@@ -8,6 +8,7 @@
 
 Pure Python and numpy, no Qt: the worker thread drives it, tests can drive it directly.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,7 +25,7 @@ from .frames import FisherFrame, RaceFrame, RaceInfo
 from .problem import Problem
 from .race_run import RaceRun, twin_kind
 
-PROBE_POINTS = 512       # the twin gap is measured on this many training inputs
+PROBE_POINTS = 512  # the twin gap is measured on this many training inputs
 
 
 def digest(state: dict[str, np.ndarray]) -> str:
@@ -42,8 +43,10 @@ def _fit_config(config: RaceConfig, problem: Problem) -> tuple[RaceConfig, list[
     for run in config.runs:
         name = run.name
         if name == "ng-exact" and problem.parameters > EXACT_LIMIT:
-            notes.append(f"exact natural gradient needs a dense {problem.parameters:,d} × {problem.parameters:,d} "
-                         f"Fisher; K-FAC runs instead")
+            notes.append(
+                f"exact natural gradient needs a dense {problem.parameters:,d} × {problem.parameters:,d} "
+                f"Fisher; K-FAC runs instead"
+            )
             name = "kfac"
         runs.append(run if name == run.name else choice_for(name))
     return config.replace(runs=tuple(runs)), notes
@@ -69,10 +72,16 @@ class Lockstep:
         twin_text = ""
         if twin is not None:
             twin_text = twin.short if twin.kind != "swap" else f"{self.runs[0].twin.kind.replace('-', ' → ')} units"
-        self.info = RaceInfo(serial=serial, problem=problem, config=config,
-                             labels=tuple(r.label for r in self.runs), titles=tuple(r.choice.title for r in self.runs),
-                             twin_text=twin_text, notice="; ".join(n for n in [problem.notice, *notes] if n),
-                             exact_allowed=problem.parameters <= EXACT_LIMIT)
+        self.info = RaceInfo(
+            serial=serial,
+            problem=problem,
+            config=config,
+            labels=tuple(r.label for r in self.runs),
+            titles=tuple(r.choice.title for r in self.runs),
+            twin_text=twin_text,
+            notice="; ".join(n for n in [problem.notice, *notes] if n),
+            exact_allowed=problem.parameters <= EXACT_LIMIT,
+        )
         self.rng = np.random.default_rng([config.seed, 11])
         self._order, self._pos = np.empty(0, dtype=np.int64), 0
         self.step = 0
@@ -93,8 +102,9 @@ class Lockstep:
                 # covers every layer, so the race still has a natural-gradient contestant
                 notes.append(f"{choice.title} cannot run this network ({err}); the diagonal Fisher runs instead")
                 config = config.with_run(i, choice_for("diag"))
-                run = RaceRun(RUN_NAMES[i], config.runs[i], config.hparams(i), self.problem, self.initial, twin,
-                              config.seed)
+                run = RaceRun(
+                    RUN_NAMES[i], config.runs[i], config.hparams(i), self.problem, self.initial, twin, config.seed
+                )
             runs.append(run)
         return runs, config
 
@@ -104,8 +114,7 @@ class Lockstep:
         (a race from different starting points would compare luck, not methods)."""
         for run in self.runs:
             state = run.net.state_dict()
-            same = state.keys() == self.initial.keys() and all(np.array_equal(state[k], self.initial[k])
-                                                               for k in state)
+            same = state.keys() == self.initial.keys() and all(np.array_equal(state[k], self.initial[k]) for k in state)
             if not same or run.opt.steps:
                 raise AssertionError(f"run {run.label} does not start from the shared initial weights")
 
@@ -115,7 +124,7 @@ class Lockstep:
             return np.arange(n)
         if self._pos + b > len(self._order):
             self._order, self._pos = self.rng.permutation(n), 0
-        idx = self._order[self._pos:self._pos + b]
+        idx = self._order[self._pos : self._pos + b]
         self._pos += b
         return idx
 
@@ -161,8 +170,16 @@ class Lockstep:
         self.config = new
 
     # ------------------------------------------------------------------ what the views get
-    def frame(self, *, maps: bool = True, playing: bool = False, steps_per_second: float = 0.0,
-              final: bool = False, serial: int = 0, previous: Optional[RaceFrame] = None) -> RaceFrame:
+    def frame(
+        self,
+        *,
+        maps: bool = True,
+        playing: bool = False,
+        steps_per_second: float = 0.0,
+        final: bool = False,
+        serial: int = 0,
+        previous: Optional[RaceFrame] = None,
+    ) -> RaceFrame:
         """One frame; maps=False reuses the previous frame's pictures (they cost the most)."""
         self.evaluate()
         traces = []
@@ -171,8 +188,15 @@ class Lockstep:
             traces.append(run.trace(output, self.start_digest))
         info = dataclasses.replace(self.info, config=self.config)
         self.info = info
-        return RaceFrame(info=info, step=self.step, playing=playing, runs=tuple(traces),
-                         steps_per_second=steps_per_second, final=final, serial=serial)
+        return RaceFrame(
+            info=info,
+            step=self.step,
+            playing=playing,
+            runs=tuple(traces),
+            steps_per_second=steps_per_second,
+            final=final,
+            serial=serial,
+        )
 
     def inspect(self, index: int) -> FisherFrame:
         """The Fisher inspector's content at run `index`'s current weights."""

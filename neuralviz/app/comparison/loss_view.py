@@ -1,6 +1,7 @@
 """LossOverlay: every run's training loss on one plot (log scale), against steps or, switchable, against
 the wall-clock time each run spent in its own optimizer steps: a method that needs fewer steps but costs
 more per step shows it here. A dotted line marks the target loss; the title says who reached it when."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -17,7 +18,7 @@ from .frames import RaceFrame, RunTrace
 from .run_style import keep_axis_units, panel_title, run_pen
 from .static_plot import caption_label, column, static_plot
 
-FLOOR = 1e-6          # losses below this are drawn at it (log scale)
+FLOOR = 1e-6  # losses below this are drawn at it (log scale)
 
 
 def steps_to(trace: RunTrace, target: float) -> Optional[int]:
@@ -114,7 +115,7 @@ class LossOverlay(QWidget):
 
     def _set_ranges(self, x_max: float, low: float, high: float) -> None:
         lo = np.floor(np.log10(min(low, self.target or low)))
-        hi = np.ceil((np.log10(max(high, 1e-12)) + 0.15) * 2) / 2     # half decades: no empty decade on top
+        hi = np.ceil((np.log10(max(high, 1e-12)) + 0.15) * 2) / 2  # half decades: no empty decade on top
         ranges = (nice_ceiling(x_max if x_max > 0 else (1e-3 if self.by_time else 10)), lo, max(hi, lo + 1))
         if ranges != self._ranges:
             self._ranges = ranges

@@ -1,6 +1,7 @@
 """MapPanel: one run's picture: its decision map over the plane (2-D data) or its fitted curve (1-D
 regression), the data points on top, the run's name and state in the title. The panels of all runs share
 one extent, so they read as mirror images of the same problem."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -52,8 +53,9 @@ class MapPanel(QWidget):
         self._info = info
         self._rect_key = None
         if not p.has_map:
-            self.placeholder.setText(f"{p.kind.capitalize()} data: no 2-D picture of the function.\n"
-                                     "The loss curves tell this race.")
+            self.placeholder.setText(
+                f"{p.kind.capitalize()} data: no 2-D picture of the function.\nThe loss curves tell this race."
+            )
             self.stack.setCurrentWidget(self.placeholder)
             return
         self.stack.setCurrentWidget(self.plot_widget)
@@ -69,8 +71,11 @@ class MapPanel(QWidget):
             xs = np.concatenate([p.points.train_x[:, 0], p.line_x]).astype(np.float64)
             ys = np.asarray(p.points.train_y, dtype=np.float64).ravel()
             pad = 0.1 * (float(ys.max() - ys.min()) or 1.0)
-            self.plot.setRange(xRange=(float(xs.min()), float(xs.max())),
-                               yRange=(float(ys.min()) - pad, float(ys.max()) + pad), padding=0.02)
+            self.plot.setRange(
+                xRange=(float(xs.min()), float(xs.max())),
+                yRange=(float(ys.min()) - pad, float(ys.max()) + pad),
+                padding=0.02,
+            )
         self._set_points(info)
 
     def _set_points(self, info: RaceInfo) -> None:
@@ -79,19 +84,29 @@ class MapPanel(QWidget):
         if p.grid is not None:
             k = p.num_classes or 2
             brushes = [pg.mkBrush(t.class_color(c, k)) for c in range(k)]
-            self.points.setData(pos=np.asarray(p.points.train_x, dtype=np.float64), size=t.point_size * 0.85,
-                                brush=[brushes[int(c) % k] for c in p.points.train_y], pen=pen)
+            self.points.setData(
+                pos=np.asarray(p.points.train_x, dtype=np.float64),
+                size=t.point_size * 0.85,
+                brush=[brushes[int(c) % k] for c in p.points.train_y],
+                pen=pen,
+            )
         elif p.line_x is not None:
-            self.points.setData(x=np.asarray(p.points.train_x, dtype=np.float64)[:, 0],
-                                y=np.asarray(p.points.train_y, dtype=np.float64).ravel(), size=t.point_size * 0.8,
-                                brush=pg.mkBrush("#9aa5b1"), pen=pen)
+            self.points.setData(
+                x=np.asarray(p.points.train_x, dtype=np.float64)[:, 0],
+                y=np.asarray(p.points.train_y, dtype=np.float64).ravel(),
+                size=t.point_size * 0.8,
+                brush=pg.mkBrush("#9aa5b1"),
+                pen=pen,
+            )
 
     def show_trace(self, trace: RunTrace, loss_text: str) -> None:
         self._trace = trace
         colour = run_colour(self.index)
         state = f" — {trace.diverged}" if trace.diverged else ""
-        self.title.setText(f'<span style="color:{colour}">■</span> {trace.label}: {trace.title}'
-                           f'<br><span style="font-weight:normal">{loss_text}{state}</span>')
+        self.title.setText(
+            f'<span style="color:{colour}">■</span> {trace.label}: {trace.title}'
+            f'<br><span style="font-weight:normal">{loss_text}{state}</span>'
+        )
         self._redraw()
 
     def _redraw(self) -> None:

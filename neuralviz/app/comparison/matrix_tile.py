@@ -1,6 +1,7 @@
 """MatrixTile: one P x P curvature matrix as a heat map (orange negative, white zero, blue positive), row 0
 at the top as matrices are written, thin lines at the layer boundaries and the layer names along the
 bottom, so the block structure of K-FAC or the diagonal is visible at a glance."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -60,9 +61,14 @@ class MatrixTile(QWidget):
         self.stack.setCurrentWidget(self.plot_widget)
         p = tile.size
         self.title.setText(tile.title)
-        self.setToolTip(f"{tile.title}: {p} × {p}" + (f" (drawn pooled to {values.shape[0]} × {values.shape[0]}: "
-                                                        "each pixel the largest entry of its block)"
-                                                        if values.shape[0] < p else ""))
+        self.setToolTip(
+            f"{tile.title}: {p} × {p}"
+            + (
+                f" (drawn pooled to {values.shape[0]} × {values.shape[0]}: each pixel the largest entry of its block)"
+                if values.shape[0] < p
+                else ""
+            )
+        )
         self.image.setImage(self.painter.diverging(values, 1.0), autoLevels=False, levels=(0, 255))
         key = (p, values.shape, layers)
         if key != self._key:

@@ -10,6 +10,7 @@ The race runs in its own worker thread (worker.py); this page only sends command
 gets back. A lecture preset with a "compare" section (natural-gradient.json) sets the runs, their
 hyperparameters, the badly scaled inputs and the twin's coordinates.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Optional
@@ -98,8 +99,8 @@ class ComparisonPage(QWidget):
         self._studio_info: Optional[RunInfo] = None
         self._studio_key: Optional[tuple] = None
         self._applied_key: Optional[tuple] = None
-        self._race: Optional[StudioRace] = None           # what the studio's configuration calls for
-        self._offered_transform: Optional[dict] = None   # the bad scaling the inputs menu offers
+        self._race: Optional[StudioRace] = None  # what the studio's configuration calls for
+        self._offered_transform: Optional[dict] = None  # the bad scaling the inputs menu offers
         self._headless: Optional[tuple[int, Callable[[], None]]] = None
         self._headless_started = False
         self._closed = False
@@ -109,7 +110,7 @@ class ComparisonPage(QWidget):
         self._connect()
         self.apply_theme(theme)
         if isinstance(window, QObject):
-            window.installEventFilter(self)      # the window's close stops the race thread
+            window.installEventFilter(self)  # the window's close stops the race thread
         self._app = QApplication.instance()
         if self._app is not None:
             self._app.aboutToQuit.connect(self.shutdown)
@@ -163,12 +164,19 @@ class ComparisonPage(QWidget):
         self.worker = LockstepWorker()
         self.worker.moveToThread(self._thread)
         self._thread.started.connect(self.worker.start)
-        for mine, theirs in ((self._configure, self.worker.configure), (self._play, self.worker.play),
-                             (self._pause, self.worker.pause), (self._step, self.worker.step_once),
-                             (self._train_for, self.worker.train_for), (self._speed, self.worker.set_speed),
-                             (self._damping, self.worker.set_damping), (self._lr, self.worker.set_lr),
-                             (self._shared, self.worker.set_shared), (self._inspect, self.worker.inspect),
-                             (self._stop, self.worker.stop)):
+        for mine, theirs in (
+            (self._configure, self.worker.configure),
+            (self._play, self.worker.play),
+            (self._pause, self.worker.pause),
+            (self._step, self.worker.step_once),
+            (self._train_for, self.worker.train_for),
+            (self._speed, self.worker.set_speed),
+            (self._damping, self.worker.set_damping),
+            (self._lr, self.worker.set_lr),
+            (self._shared, self.worker.set_shared),
+            (self._inspect, self.worker.inspect),
+            (self._stop, self.worker.stop),
+        ):
             mine.connect(theirs)
         self.worker.frameReady.connect(self._on_frame)
         self.worker.fisherReady.connect(self._on_fisher)
@@ -251,7 +259,7 @@ class ComparisonPage(QWidget):
     def hideEvent(self, event) -> None:
         super().hideEvent(event)
         if self.playing and self._headless is None:
-            self._pause.emit()        # a hidden race would only take the CPU from the studio
+            self._pause.emit()  # a hidden race would only take the CPU from the studio
 
     # ================================================================== commands
     def toggle_play(self) -> None:
@@ -369,9 +377,11 @@ class ComparisonPage(QWidget):
         self.inspector.show_info(info)
         said = [info.notice] if info.notice else []
         if info.problem.parameters > EXACT_LIMIT:
-            said.append(f"This network has {info.problem.parameters:,d} parameters: exact natural gradient "
-                        f"(a dense P × P Fisher, solved every step) is switched off above {EXACT_LIMIT:,d}; "
-                        "K-FAC and the quasi-diagonal method approximate it.")
+            said.append(
+                f"This network has {info.problem.parameters:,d} parameters: exact natural gradient "
+                f"(a dense P × P Fisher, solved every step) is switched off above {EXACT_LIMIT:,d}; "
+                "K-FAC and the quasi-diagonal method approximate it."
+            )
         if said:
             self.message.show_info(" ".join(said), seconds=30.0)
         elif self.message.level == "error":
@@ -410,7 +420,7 @@ class ComparisonPage(QWidget):
 
     def _on_failed(self, message: str) -> None:
         self.message.show_error(message)
-        if self.latest is not None:     # a refused change: the controls show what is still in force
+        if self.latest is not None:  # a refused change: the controls show what is still in force
             self.config = self.latest.info.config
             self.controls.show_config(self.config, self.latest.info)
         if self._headless is not None and self._headless_started:
@@ -451,4 +461,3 @@ class ComparisonPage(QWidget):
             self._stop.emit()
             self._thread.quit()
             self._thread.wait(10_000)
-

@@ -5,6 +5,7 @@ features and points the studio trains: same spec fitting, same clicked points), 
 network inputs, optionally in "bad units" (a preset's input transform x·scale + shift per feature: the same
 problem, badly scaled). Pure numpy, no Qt; immutable once built.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,31 +18,31 @@ from ..settings import StudioSettings
 from ..snapshot import DataView, frozen
 from ..training_run import GRID, TrainingRun
 
-EVAL_LIMIT = 1000     # the loss curves are measured on at most this many training examples
+EVAL_LIMIT = 1000  # the loss curves are measured on at most this many training examples
 FLOAT32_ABOVE = 50_000  # parameters: bigger networks race in float32 (float64 keeps invariance visible)
 
 
 @dataclass(frozen=True)
 class Problem:
     title: str
-    spec: dict                      # the network spec as the studio fitted it
+    spec: dict  # the network spec as the studio fitted it
     loss: str
-    kind: str                       # planar | regression | image | sequence
+    kind: str  # planar | regression | image | sequence
     num_classes: Optional[int]
     class_names: tuple[str, ...]
     parameters: int
     dtype: str
-    x_train: np.ndarray             # network inputs (transformed when scaled)
-    y_train: np.ndarray             # what the loss takes
+    x_train: np.ndarray  # network inputs (transformed when scaled)
+    y_train: np.ndarray  # what the loss takes
     x_eval: np.ndarray
     y_eval: np.ndarray
     batch_size: int
-    points: DataView                # raw points, as the maps draw them
+    points: DataView  # raw points, as the maps draw them
     extent: tuple[float, float, float, float]
-    grid: Optional[np.ndarray]      # planar: (GRID*GRID, features) network inputs over the plane
-    line_x: Optional[np.ndarray]    # 1-D regression: x values of the fitted curves
+    grid: Optional[np.ndarray]  # planar: (GRID*GRID, features) network inputs over the plane
+    line_x: Optional[np.ndarray]  # 1-D regression: x values of the fitted curves
     line_inputs: Optional[np.ndarray]
-    transform: Optional[dict]       # the bad scaling applied to the inputs (None: as given)
+    transform: Optional[dict]  # the bad scaling applied to the inputs (None: as given)
     transform_text: str
     feature_names: tuple[str, ...]
     notice: str = ""
@@ -66,7 +67,7 @@ def _transform_fits(transform: Optional[dict], features: int) -> bool:
 
 
 def describe_transform(transform: Optional[dict], names: tuple[str, ...]) -> str:
-    """"x1 → 4·x1 + 5, x2 → 0.04·x2" for the status line."""
+    """ "x1 → 4·x1 + 5, x2 → 0.04·x2" for the status line."""
     if transform is None:
         return ""
     d = len(names)
@@ -81,8 +82,9 @@ def describe_transform(transform: Optional[dict], names: tuple[str, ...]) -> str
     return ", ".join(parts)
 
 
-def build_problem(settings: StudioSettings, transform: Optional[dict] = None,
-                  batch_size: Optional[int] = None) -> Problem:
+def build_problem(
+    settings: StudioSettings, transform: Optional[dict] = None, batch_size: Optional[int] = None
+) -> Problem:
     """The studio's configuration as a comparison problem (raises like the studio on a bad one).
 
     batch_size None: the studio's minibatch size; 0: full batch (where the theory's statements hold)."""
@@ -105,7 +107,7 @@ def build_problem(settings: StudioSettings, transform: Optional[dict] = None,
     if run.kind == "planar":
         x0, x1, y0, y1 = run.extent
         centres = x0 + (np.arange(GRID) + 0.5) * ((x1 - x0) / GRID)
-        gx, gy = np.meshgrid(centres, centres)          # row = x2 (drawn upwards), column = x1
+        gx, gy = np.meshgrid(centres, centres)  # row = x2 (drawn upwards), column = x1
         plane = np.column_stack([gx.ravel(), gy.ravel()])
         grid = frozen(_apply(nvdata.expand_features(plane, run.features), transform).astype(dtype))
     elif run.line_x is not None:
@@ -114,10 +116,27 @@ def build_problem(settings: StudioSettings, transform: Optional[dict] = None,
     n = len(x)
     batch = n if batch_size == 0 else max(1, min(int(batch_size or settings.batch_size), n))
     info = run.info
-    return Problem(title=settings.title or run.net.spec.get("name", "network"), spec=run.net.to_spec(),
-                   loss=run.loss, kind=run.kind, num_classes=info.num_classes, class_names=info.class_names,
-                   parameters=params, dtype=dtype, x_train=frozen(x), y_train=frozen(y),
-                   x_eval=frozen(x[:EVAL_LIMIT]), y_eval=frozen(y[:EVAL_LIMIT]), batch_size=batch,
-                   points=run.points, extent=run.extent, grid=grid, line_x=line_x, line_inputs=line_inputs,
-                   transform=transform, transform_text=describe_transform(transform, names or ("x",)),
-                   feature_names=names, notice="; ".join(notices))
+    return Problem(
+        title=settings.title or run.net.spec.get("name", "network"),
+        spec=run.net.to_spec(),
+        loss=run.loss,
+        kind=run.kind,
+        num_classes=info.num_classes,
+        class_names=info.class_names,
+        parameters=params,
+        dtype=dtype,
+        x_train=frozen(x),
+        y_train=frozen(y),
+        x_eval=frozen(x[:EVAL_LIMIT]),
+        y_eval=frozen(y[:EVAL_LIMIT]),
+        batch_size=batch,
+        points=run.points,
+        extent=run.extent,
+        grid=grid,
+        line_x=line_x,
+        line_inputs=line_inputs,
+        transform=transform,
+        transform_text=describe_transform(transform, names or ("x",)),
+        feature_names=names,
+        notice="; ".join(notices),
+    )

@@ -5,6 +5,7 @@ the twins are trained in. Second line: one RunRow per run (+ / − to add or dro
 all natural-gradient runs share (damping λ, Fisher type, metric-normalised step). Changes that keep the weights
 (λ, Fisher type, normalisation, learning rates) apply at once; the others restart the race.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -17,7 +18,7 @@ from .damping_slider import DampingSlider
 from .frames import RaceInfo
 from .run_row import RunRow
 
-SPEEDS = (1, 2, 5, 20, 100, 0)      # steps per frame (about 30 frames a second); 0 = as fast as possible
+SPEEDS = (1, 2, 5, 20, 100, 0)  # steps per frame (about 30 frames a second); 0 = as fast as possible
 
 
 def _hint(text: str) -> QLabel:
@@ -49,8 +50,11 @@ class RaceControls(QWidget):
         self.step_button.setToolTip("One lockstep step: every run, the same minibatch")
         self.reset_button = QPushButton("Reset")
         self.reset_button.setToolTip("Back to the shared initial weights, counters at zero")
-        for button, signal in ((self.play_button, self.playClicked), (self.step_button, self.stepClicked),
-                               (self.reset_button, self.resetClicked)):
+        for button, signal in (
+            (self.play_button, self.playClicked),
+            (self.step_button, self.stepClicked),
+            (self.reset_button, self.resetClicked),
+        ):
             button.clicked.connect(signal)
         self.speed = QComboBox()
         for s in SPEEDS:
@@ -77,8 +81,10 @@ class RaceControls(QWidget):
         self.fisher = QComboBox()
         for key, title in FISHER_TITLES.items():
             self.fisher.addItem(title, key)
-        self.fisher.setToolTip("true: expectation over the model's own predictions · empirical: the training "
-                               "labels' gradients (a biased stand-in) · Monte-Carlo: sampled labels")
+        self.fisher.setToolTip(
+            "true: expectation over the model's own predictions · empirical: the training "
+            "labels' gradients (a biased stand-in) · Monte-Carlo: sampled labels"
+        )
         self.fisher.activated.connect(lambda _: self.fisherChanged.emit(self.fisher.currentData()))
         self.normalize = QCheckBox("metric-normalised step")
         self.normalize.setToolTip("Step η·d/√(g·d): a fixed length in the Fisher metric (keeps every invariance)")
@@ -89,8 +95,10 @@ class RaceControls(QWidget):
         self.reparam = QComboBox()
         for r in REPARAMS:
             self.reparam.addItem(r.label, r.key)
-        self.reparam.setToolTip("Every run also trains a twin computing the same function in these "
-                                "coordinates, on the same minibatches (the race restarts)")
+        self.reparam.setToolTip(
+            "Every run also trains a twin computing the same function in these "
+            "coordinates, on the same minibatches (the race restarts)"
+        )
         self.reparam.activated.connect(lambda _: self.reparamChanged.emit(self.reparam.currentData()))
 
         # long entries: the combos may shrink (the open list shows them whole) so large fonts still fit
@@ -169,9 +177,11 @@ class RaceControls(QWidget):
         for row, choice in zip(self.rows, config.runs):
             row.show_choice(choice)
             if info is not None:
-                why = (f"Exact natural gradient needs the dense {info.problem.parameters:,d} × "
-                       f"{info.problem.parameters:,d} Fisher: too large to build and solve every step here. "
-                       "K-FAC and the quasi-diagonal method approximate it.")
+                why = (
+                    f"Exact natural gradient needs the dense {info.problem.parameters:,d} × "
+                    f"{info.problem.parameters:,d} Fisher: too large to build and solve every step here. "
+                    "K-FAC and the quasi-diagonal method approximate it."
+                )
                 row.set_exact_allowed(info.exact_allowed, why)
         self.add_button.setEnabled(len(config.runs) < MAX_RUNS)
         self.remove_button.setEnabled(len(config.runs) > 2)

@@ -5,6 +5,7 @@ minibatches mapped into those coordinates.
 A run that diverges stops and says so; the others go on. Its own optimizer time is counted separately
 from evaluation and from its twin, so the wall-clock axis compares what each method costs.
 """
+
 from __future__ import annotations
 
 import time
@@ -21,7 +22,7 @@ from .config import Reparam, RunChoice, is_natural
 from .frames import RunTrace
 from .problem import Problem
 
-HISTORY_LIMIT = 4000   # curve points kept per run (older ones thinned 2:1)
+HISTORY_LIMIT = 4000  # curve points kept per run (older ones thinned 2:1)
 
 
 def probabilities(out: np.ndarray, loss: str) -> np.ndarray:
@@ -50,8 +51,16 @@ def twin_kind(choice: Reparam, net: Network) -> str:
 
 
 class RaceRun:
-    def __init__(self, label: str, choice: RunChoice, hparams: dict, problem: Problem,
-                 initial: dict[str, np.ndarray], twin: Optional[Reparam], seed: int):
+    def __init__(
+        self,
+        label: str,
+        choice: RunChoice,
+        hparams: dict,
+        problem: Problem,
+        initial: dict[str, np.ndarray],
+        twin: Optional[Reparam],
+        seed: int,
+    ):
         self.label, self.choice, self.problem = label, choice, problem
         self.hparams = dict(hparams)
         self.net = Network.from_spec(problem.spec, seed=seed, dtype=problem.dtype)
@@ -61,8 +70,9 @@ class RaceRun:
         self.twin_trainer: Optional[Trainer] = None
         if twin is not None and twin.kind is not None:
             self.twin = reparametrize(self.net, twin_kind(twin, self.net), seed=seed, **twin.options)
-            self.twin_trainer = Trainer(self.twin.net, problem.loss,
-                                        optim.make(choice.name, self.twin.net, **hparams), seed=seed)
+            self.twin_trainer = Trainer(
+                self.twin.net, problem.loss, optim.make(choice.name, self.twin.net, **hparams), seed=seed
+            )
         self.seconds = 0.0
         self.diverged = ""
         self.twin_diverged = ""
@@ -112,7 +122,7 @@ class RaceRun:
 
     def remake_optimizer(self, hparams: dict) -> None:
         """New hyperparameters that need a fresh optimizer (Fisher type, normalisation); weights kept."""
-        opts = [optim.make(self.choice.name, t.net, **hparams) for t in self._trainers()]   # all or none
+        opts = [optim.make(self.choice.name, t.net, **hparams) for t in self._trainers()]  # all or none
         for trainer, opt in zip(self._trainers(), opts):
             trainer.opt = opt
         self.hparams = dict(hparams)
@@ -130,8 +140,11 @@ class RaceRun:
             logs = self.trainer.evaluate(self.problem.x_eval, self.problem.y_eval)
             gap = np.nan
             if self.twin is not None:
-                gap = np.inf if self.twin_diverged else function_gap(
-                    self.net.forward(probe), self.twin.net.forward(self.twin.transform(probe)))
+                gap = (
+                    np.inf
+                    if self.twin_diverged
+                    else function_gap(self.net.forward(probe), self.twin.net.forward(self.twin.transform(probe)))
+                )
         self.accuracy = logs.get("accuracy")
         self._evaluations += 1
         if (self._evaluations - 1) % self._stride:
@@ -164,11 +177,23 @@ class RaceRun:
 
     def trace(self, output: Optional[np.ndarray], digest: str) -> RunTrace:
         h = self._history
-        info = {k: float(v) for k, v in (getattr(self.opt, "info", {}) or {}).items()
-                if isinstance(v, (int, float, np.floating)) and not isinstance(v, bool)}
-        return RunTrace(label=self.label, title=self.title(),
-                        steps=frozen(np.asarray(h["steps"])), loss=frozen(np.asarray(h["loss"])),
-                        seconds=frozen(np.asarray(h["seconds"])), gap=frozen(np.asarray(h["gap"])),
-                        accuracy=self.accuracy, output=output, diverged=self.diverged,
-                        twin_diverged=self.twin_diverged, start_digest=digest,
-                        damping=self.hparams.get("damping") if self.natural else None, info=info)
+        info = {
+            k: float(v)
+            for k, v in (getattr(self.opt, "info", {}) or {}).items()
+            if isinstance(v, (int, float, np.floating)) and not isinstance(v, bool)
+        }
+        return RunTrace(
+            label=self.label,
+            title=self.title(),
+            steps=frozen(np.asarray(h["steps"])),
+            loss=frozen(np.asarray(h["loss"])),
+            seconds=frozen(np.asarray(h["seconds"])),
+            gap=frozen(np.asarray(h["gap"])),
+            accuracy=self.accuracy,
+            output=output,
+            diverged=self.diverged,
+            twin_diverged=self.twin_diverged,
+            start_digest=digest,
+            damping=self.hparams.get("damping") if self.natural else None,
+            info=info,
+        )

@@ -1,4 +1,5 @@
 """RunRow: one run's controls: its colour and letter, its optimizer, its learning rate."""
+
 from __future__ import annotations
 
 from PyQt6.QtCore import pyqtSignal
@@ -22,7 +23,7 @@ class RunRow(QWidget):
             self.combo.addItem(OPTIMIZER_TITLES[name], name)
         self.combo.insertSeparator(len(PLAIN))
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.combo.setMinimumContentsLength(9)     # the open list shows long names whole
+        self.combo.setMinimumContentsLength(9)  # the open list shows long names whole
         self.combo.setToolTip("Changing a run's optimizer restarts the race from the shared initial weights")
         self.combo.activated.connect(lambda _: self.optimizerChosen.emit(self.combo.currentData()))
         self.lr = QDoubleSpinBox()

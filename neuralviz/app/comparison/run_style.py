@@ -1,6 +1,7 @@
 """How each run looks everywhere on the page: one Okabe-Ito colour and one dash pattern per run, so runs
 stay apart for colour-blind viewers and in greyscale (the maps keep orange/blue for the classes, so no run
 uses those two)."""
+
 from __future__ import annotations
 
 import pyqtgraph as pg
@@ -19,8 +20,9 @@ def run_colour(index: int) -> str:
 
 
 def run_pen(theme: Theme, index: int, width_boost: float = 1.0) -> pg.QtGui.QPen:
-    return pg.mkPen(run_colour(index), width=theme.line_width * width_boost + 0.5,
-                    style=RUN_DASHES[index % len(RUN_DASHES)])
+    return pg.mkPen(
+        run_colour(index), width=theme.line_width * width_boost + 0.5, style=RUN_DASHES[index % len(RUN_DASHES)]
+    )
 
 
 def keep_axis_units(plot: pg.PlotItem) -> None:
@@ -43,6 +45,8 @@ def panel_title(text: str = "") -> QLabel:
 
 def title_css(theme: Theme) -> str:
     """Style sheet for the page's own label roles (titles sit between the studio's title and body sizes)."""
-    return (f'QLabel[role="paneltitle"] {{ font-size: {theme.font_pt * 1.15:.1f}pt; font-weight: bold; '
-            f'color: {theme.text}; }}'
-            f'QLabel[role="caption"] {{ font-size: {theme.font_pt:.1f}pt; color: {theme.muted_text}; }}')
+    return (
+        f'QLabel[role="paneltitle"] {{ font-size: {theme.font_pt * 1.15:.1f}pt; font-weight: bold; '
+        f"color: {theme.text}; }}"
+        f'QLabel[role="caption"] {{ font-size: {theme.font_pt:.1f}pt; color: {theme.muted_text}; }}'
+    )

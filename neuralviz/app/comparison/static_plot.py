@@ -1,6 +1,7 @@
 """Building blocks shared by the comparison page's pictures: a plot that only shows, the
 same plot stacked with a caption that replaces it when there is nothing to draw, and the
 title-over-picture-over-caption column every panel is laid out as."""
+
 from __future__ import annotations
 
 from typing import Optional, Union
@@ -49,8 +50,9 @@ def caption_label(text: str = "") -> QLabel:
     return label
 
 
-def column(owner: QWidget, head: Union[QWidget, QLayout], body: QWidget, foot: Optional[QWidget] = None,
-           spacing: int = 2) -> QVBoxLayout:
+def column(
+    owner: QWidget, head: Union[QWidget, QLayout], body: QWidget, foot: Optional[QWidget] = None, spacing: int = 2
+) -> QVBoxLayout:
     """owner's layout, without margins: head (a title, or a row of them) over body, which takes the
     spare height, over foot (a caption)."""
     lay = QVBoxLayout(owner)

@@ -9,6 +9,7 @@ it costs under FISHER_SHARE of the time), and at once on a pause, a single step 
 Small matrices (the lecture's nets) are solved fastest by one BLAS thread; with several, OpenBLAS spends
 more time waking threads than computing, and on a loaded two-core machine that is 20x slower.
 """
+
 from __future__ import annotations
 
 import time
@@ -25,13 +26,13 @@ from .frames import RaceFrame
 from .lockstep import Lockstep
 from .problem import Problem, build_problem
 
-TICK_S = 0.025            # longest stretch of training between two looks at the event queue
-EVAL_SHARE = 0.15         # curve points while they cost under this share of the training time ...
-EVAL_EVERY_STEP = 2_000_000   # ... or after every step when parameters x evaluated examples is at most this
-FISHER_PERIOD_S = 0.2     # the inspector is refreshed at most this often while playing ...
-FISHER_SHARE = 0.2        # ... and only while it costs under this share of the time
-GUI_TIMEOUT_S = 0.5       # emit anyway if the page has not confirmed a frame for this long
-SINGLE_BLAS_THREAD_UP_TO = 20_000   # parameters
+TICK_S = 0.025  # longest stretch of training between two looks at the event queue
+EVAL_SHARE = 0.15  # curve points while they cost under this share of the training time ...
+EVAL_EVERY_STEP = 2_000_000  # ... or after every step when parameters x evaluated examples is at most this
+FISHER_PERIOD_S = 0.2  # the inspector is refreshed at most this often while playing ...
+FISHER_SHARE = 0.2  # ... and only while it costs under this share of the time
+GUI_TIMEOUT_S = 0.5  # emit anyway if the page has not confirmed a frame for this long
+SINGLE_BLAS_THREAD_UP_TO = 20_000  # parameters
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class ProblemSource:
 
     settings: StudioSettings
     transform: Optional[dict] = None
-    batch_size: Optional[int] = None     # None: the studio's; 0: full batch
+    batch_size: Optional[int] = None  # None: the studio's; 0: full batch
 
 
 def _blas_limiter():
@@ -56,11 +57,11 @@ def _blas_limiter():
 
 
 class LockstepWorker(FrameWorker):
-    frameReady = pyqtSignal(object)       # RaceFrame
-    fisherReady = pyqtSignal(object)      # FisherFrame
-    configured = pyqtSignal(object)       # RaceInfo of the race now in force
-    failed = pyqtSignal(str)              # a configuration or a step went wrong (the previous race stays)
-    targetReached = pyqtSignal()          # a train_for request is done (its final frames are out)
+    frameReady = pyqtSignal(object)  # RaceFrame
+    fisherReady = pyqtSignal(object)  # FisherFrame
+    configured = pyqtSignal(object)  # RaceInfo of the race now in force
+    failed = pyqtSignal(str)  # a configuration or a step went wrong (the previous race stays)
+    targetReached = pyqtSignal()  # a train_for request is done (its final frames are out)
 
     def __init__(self):
         super().__init__(speed=1)
@@ -219,8 +220,13 @@ class LockstepWorker(FrameWorker):
         try:
             with self._one_thread(self.race.problem.parameters):
                 self._frame_serial += 1
-                frame = self.race.frame(playing=self._playing, steps_per_second=self._steps_per_second(),
-                                        final=final, serial=self._frame_serial, previous=self._last)
+                frame = self.race.frame(
+                    playing=self._playing,
+                    steps_per_second=self._steps_per_second(),
+                    final=final,
+                    serial=self._frame_serial,
+                    previous=self._last,
+                )
         except Exception as err:  # noqa: BLE001
             self._target = None
             self._set_playing(False)
@@ -239,7 +245,9 @@ class LockstepWorker(FrameWorker):
             with self._one_thread(self.race.problem.parameters):
                 fisher = self.race.inspect(self._inspect_index)
         except Exception as err:  # noqa: BLE001 - the inspector failing must not stop the race
-            self.failed.emit(f"The Fisher inspector could not measure this network: {describe_error(err, with_trace=False)}")
+            self.failed.emit(
+                f"The Fisher inspector could not measure this network: {describe_error(err, with_trace=False)}"
+            )
             self._last_fisher = time.perf_counter()
             self._fisher_cost = 10.0
             return
@@ -259,4 +267,3 @@ class _Nothing:
 
     def __exit__(self, *exc):
         return False
-

@@ -4,6 +4,7 @@ The shortcuts live on the editor page only (WidgetWithChildrenShortcut), so they
 studio's (Space, S, R, Ctrl+S, Ctrl+O belong to the window); text fields keep their own Ctrl+Z, Ctrl+C,
 Delete while they have focus.
 """
+
 from __future__ import annotations
 
 from PyQt6.QtCore import QObject, Qt
@@ -24,8 +25,12 @@ _SPECS = [
     ("layout", "Auto-layout", ["Ctrl+L"], "Arrange the layers in columns, left to right"),
     ("fit", "Fit", ["Ctrl+0"], "Show the whole drawing"),
     ("search", "Search layers", ["Ctrl+F"], "Find a layer type to add (Tab on the canvas)"),
-    ("panels", "Canvas only", ["Ctrl+Shift+F"], "Hide the side panels: the whole width for the drawing "
-                                                "(for a projector)"),
+    (
+        "panels",
+        "Canvas only",
+        ["Ctrl+Shift+F"],
+        "Hide the side panels: the whole width for the drawing (for a projector)",
+    ),
     ("export_png", "PNG…", [], "Export the drawing as a PNG picture for slides"),
     ("export_svg", "SVG…", [], "Export the drawing as an SVG (vector) picture for slides"),
     ("train", "Train this network ▶", ["Ctrl+Return"], "Train the drawing in the studio"),

@@ -5,6 +5,7 @@ The types themselves come from the engine (neuralviz.layers.LAYER_TYPES); this f
 person drawing a network needs to read. A type the engine gains later still appears in the palette
 (under "Other", with its engine defaults) until it is described here.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,11 +26,11 @@ class ParamSpec:
     """One parameter: its kind (int, pair, float, bool) and range, and a one-line explanation."""
 
     key: str
-    kind: str                       # "int" | "pair" | "float" | "bool"
+    kind: str  # "int" | "pair" | "float" | "bool"
     minimum: float = 0
     maximum: float = MAX_WIDTH
-    below_maximum: bool = False     # the maximum itself is excluded (dropout's p < 1)
-    auto: str = ""                  # when set, an empty field means None, described by this text
+    below_maximum: bool = False  # the maximum itself is excluded (dropout's p < 1)
+    auto: str = ""  # when set, an empty field means None, described by this text
     doc: str = ""
 
     def parse(self, text: str) -> Any:
@@ -100,7 +101,7 @@ class LayerKind:
     type: str
     category: str
     summary: str
-    start: dict                     # the parameters a new node gets (the engine requires these)
+    start: dict  # the parameters a new node gets (the engine requires these)
     params: tuple[ParamSpec, ...]
 
     @property
@@ -119,50 +120,136 @@ def _width(key: str, doc: str) -> ParamSpec:
 _BIAS = ParamSpec("bias", "bool", doc="add a learned offset to every output")
 _KERNEL = ParamSpec("kernel_size", "pair", 1, MAX_KERNEL, doc="window height and width (one number: square)")
 _PADDING = ParamSpec("padding", "pair", 0, MAX_KERNEL, doc="zeros added around the image on each side")
-_RECURRENT = (_width("hidden", "size of the hidden state"),
-              ParamSpec("return_sequences", "bool", doc="output every time step (else only the last)"))
+_RECURRENT = (
+    _width("hidden", "size of the hidden state"),
+    ParamSpec("return_sequences", "bool", doc="output every time step (else only the last)"),
+)
 
 _KINDS = [
-    LayerKind("dense", "Dense", "fully connected: every output sees every input", {"units": 8},
-              (_width("units", "number of outputs"), _BIAS)),
-    LayerKind("conv2d", "Convolution", "slides small learned filters over an image", {"channels": 8, "kernel_size": 3},
-              (_width("channels", "number of filters (output channels)"), _KERNEL,
-               ParamSpec("stride", "pair", 1, MAX_KERNEL, doc="step between filter positions"), _PADDING,
-               ParamSpec("dilation", "pair", 1, MAX_KERNEL, doc="spacing of the filter taps"), _BIAS)),
-    LayerKind("maxpool2d", "Convolution", "keeps the largest value of each window", {"kernel_size": 2},
-              (_KERNEL, ParamSpec("stride", "pair", 1, MAX_KERNEL, auto="= kernel size",
-                                  doc="step between windows (empty: the kernel size)"), _PADDING)),
-    LayerKind("avgpool2d", "Convolution", "averages each window", {"kernel_size": 2},
-              (_KERNEL, ParamSpec("stride", "pair", 1, MAX_KERNEL, auto="= kernel size",
-                                  doc="step between windows (empty: the kernel size)"), _PADDING)),
+    LayerKind(
+        "dense",
+        "Dense",
+        "fully connected: every output sees every input",
+        {"units": 8},
+        (_width("units", "number of outputs"), _BIAS),
+    ),
+    LayerKind(
+        "conv2d",
+        "Convolution",
+        "slides small learned filters over an image",
+        {"channels": 8, "kernel_size": 3},
+        (
+            _width("channels", "number of filters (output channels)"),
+            _KERNEL,
+            ParamSpec("stride", "pair", 1, MAX_KERNEL, doc="step between filter positions"),
+            _PADDING,
+            ParamSpec("dilation", "pair", 1, MAX_KERNEL, doc="spacing of the filter taps"),
+            _BIAS,
+        ),
+    ),
+    LayerKind(
+        "maxpool2d",
+        "Convolution",
+        "keeps the largest value of each window",
+        {"kernel_size": 2},
+        (
+            _KERNEL,
+            ParamSpec(
+                "stride",
+                "pair",
+                1,
+                MAX_KERNEL,
+                auto="= kernel size",
+                doc="step between windows (empty: the kernel size)",
+            ),
+            _PADDING,
+        ),
+    ),
+    LayerKind(
+        "avgpool2d",
+        "Convolution",
+        "averages each window",
+        {"kernel_size": 2},
+        (
+            _KERNEL,
+            ParamSpec(
+                "stride",
+                "pair",
+                1,
+                MAX_KERNEL,
+                auto="= kernel size",
+                doc="step between windows (empty: the kernel size)",
+            ),
+            _PADDING,
+        ),
+    ),
     LayerKind("flatten", "Shape", "turns an image or a sequence into one feature vector", {}, ()),
     LayerKind("relu", "Activation", "max(0, x)", {}, ()),
-    LayerKind("leaky_relu", "Activation", "x, or slope·x below zero", {},
-              (ParamSpec("slope", "float", 0.0, 1.0, doc="slope for negative inputs"),)),
+    LayerKind(
+        "leaky_relu",
+        "Activation",
+        "x, or slope·x below zero",
+        {},
+        (ParamSpec("slope", "float", 0.0, 1.0, doc="slope for negative inputs"),),
+    ),
     LayerKind("tanh", "Activation", "squashes to (-1, 1)", {}, ()),
     LayerKind("sigmoid", "Activation", "squashes to (0, 1)", {}, ()),
     LayerKind("step", "Activation", "the perceptron's threshold: 0 or 1", {}, ()),
-    LayerKind("dropout", "Regularisation", "zeroes a random fraction of units while training", {},
-              (ParamSpec("p", "float", 0.0, 1.0, below_maximum=True, doc="fraction of units dropped"),)),
-    LayerKind("gaussian_noise", "Regularisation", "adds noise to its input while training", {},
-              (ParamSpec("std", "float", 0.0, 1e6, doc="standard deviation of the noise"),)),
+    LayerKind(
+        "dropout",
+        "Regularisation",
+        "zeroes a random fraction of units while training",
+        {},
+        (ParamSpec("p", "float", 0.0, 1.0, below_maximum=True, doc="fraction of units dropped"),),
+    ),
+    LayerKind(
+        "gaussian_noise",
+        "Regularisation",
+        "adds noise to its input while training",
+        {},
+        (ParamSpec("std", "float", 0.0, 1e6, doc="standard deviation of the noise"),),
+    ),
     LayerKind("add", "Merge", "sums 2+ inputs of the same shape (residual skips)", {}, ()),
-    LayerKind("concat", "Merge", "joins 2+ inputs along an axis", {},
-              (ParamSpec("axis", "int", 1, 3, doc="1 = features / channels"),)),
+    LayerKind(
+        "concat",
+        "Merge",
+        "joins 2+ inputs along an axis",
+        {},
+        (ParamSpec("axis", "int", 1, 3, doc="1 = features / channels"),),
+    ),
     LayerKind("rnn", "Recurrent", "a tanh recurrent layer over a sequence", {"hidden": 16}, _RECURRENT),
     LayerKind("lstm", "Recurrent", "long short-term memory over a sequence", {"hidden": 16}, _RECURRENT),
     LayerKind("gru", "Recurrent", "gated recurrent unit over a sequence", {"hidden": 16}, _RECURRENT),
-    LayerKind("embedding", "Embedding", "a learned vector for each token id", {"vocab": 32, "dim": 8},
-              (_width("vocab", "number of distinct token ids"), _width("dim", "length of each vector"))),
+    LayerKind(
+        "embedding",
+        "Embedding",
+        "a learned vector for each token id",
+        {"vocab": 32, "dim": 8},
+        (_width("vocab", "number of distinct token ids"), _width("dim", "length of each vector")),
+    ),
 ]
 
-CATEGORIES = ("Dense", "Convolution", "Activation", "Shape", "Merge", "Recurrent", "Embedding",
-              "Regularisation", "Other")
+CATEGORIES = (
+    "Dense",
+    "Convolution",
+    "Activation",
+    "Shape",
+    "Merge",
+    "Recurrent",
+    "Embedding",
+    "Regularisation",
+    "Other",
+)
 KINDS: dict[str, LayerKind] = {k.type: k for k in _KINDS if k.type in LAYER_TYPES}
-for _type, _cls in LAYER_TYPES.items():      # a type the engine has but this file does not describe yet
+for _type, _cls in LAYER_TYPES.items():  # a type the engine has but this file does not describe yet
     if _type not in KINDS:
-        KINDS[_type] = LayerKind(_type, "Other", "", {k: 1 for k, v in _cls.defaults.items() if v is None},
-                                 tuple(ParamSpec(k, "int", 1) for k in _cls.defaults))
+        KINDS[_type] = LayerKind(
+            _type,
+            "Other",
+            "",
+            {k: 1 for k, v in _cls.defaults.items() if v is None},
+            tuple(ParamSpec(k, "int", 1) for k in _cls.defaults),
+        )
 
 # input shapes: "2", "1, 8, 8", "20 x 2"
 INPUT_SHAPE = ParamSpec("input_shape", "int", 1, MAX_WIDTH)
@@ -174,8 +261,7 @@ def parse_shape(text: str) -> list[int]:
     if not parts:
         raise ValueError("input shape needs at least one size, e.g. '2' or '1, 8, 8'")
     if len(parts) > 3:
-        raise ValueError(f"input shape has {len(parts)} sizes; the layers take at most 3 "
-                         "(channels, height, width)")
+        raise ValueError(f"input shape has {len(parts)} sizes; the layers take at most 3 (channels, height, width)")
     return [INPUT_SHAPE._int(p) for p in parts]
 
 

@@ -5,6 +5,7 @@ so undo and redo restore exactly what was there, whatever the edit was: adding, 
 a parameter, a rename, a move, a paste, an auto-layout, opening a file. Consecutive moves of the same
 nodes by the arrow keys merge into one step.
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -15,8 +16,7 @@ MOVE_ID = 1
 
 
 class ModelEdit(QUndoCommand):
-    def __init__(self, text: str, before: dict, after: dict, apply: Callable[[dict], None],
-                 merge_key: str = ""):
+    def __init__(self, text: str, before: dict, after: dict, apply: Callable[[dict], None], merge_key: str = ""):
         super().__init__(text)
         self.before, self.after = before, after
         self._apply = apply

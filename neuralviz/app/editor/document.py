@@ -4,6 +4,7 @@ Every change goes through edit(): the edit runs on the model, shape inference ru
 are told (changed). An edit the model refuses (a cycle, a bad name) leaves everything as it was and is
 reported through `refused` with the reason.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Optional
@@ -19,8 +20,8 @@ from .model import EditRefused, GraphModel
 
 
 class EditorDocument(QObject):
-    changed = pyqtSignal()            # model and inference are new
-    refused = pyqtSignal(str)         # an edit was refused: why
+    changed = pyqtSignal()  # model and inference are new
+    refused = pyqtSignal(str)  # an edit was refused: why
 
     def __init__(self, parent: Optional[QObject] = None):
         super().__init__(parent)
@@ -28,7 +29,7 @@ class EditorDocument(QObject):
         self.checker = ShapeChecker()
         self.inference: Inference = self.checker.infer(self.model)
         self.undo_stack = QUndoStack(self)
-        self.touched = False          # the user has edited (the page stops mirroring the studio)
+        self.touched = False  # the user has edited (the page stops mirroring the studio)
 
     # ------------------------------------------------------------------ editing
     def edit(self, text: str, change: Callable[[GraphModel], object], merge_key: str = "") -> bool:
@@ -51,7 +52,7 @@ class EditorDocument(QObject):
         """Puts a whole new drawing in place (opening a file, a template, a preset); undoable unless
         keep_history is False (the studio's network shown before the user edits anything)."""
         if not model.has_layout():
-            model.positions.update(auto_layout(model))     # rough sizes; the page measures first
+            model.positions.update(auto_layout(model))  # rough sizes; the page measures first
         if keep_history:
             self.edit(text, lambda m: m.restore(model.state()))
         else:

@@ -6,6 +6,7 @@ them, above; a wire going back to the left (a wrapped row) runs through the gap 
 into a node that does not build is drawn dashed red, so an incompatible connection stays visible where
 it was drawn.
 """
+
 from __future__ import annotations
 
 from PyQt6.QtCore import QPointF, QRectF, Qt
@@ -22,11 +23,13 @@ def rounded_path(points: list[QPointF], radius: float) -> QPainterPath:
     """A polyline through `points` with its corners rounded."""
     path = QPainterPath(points[0])
     for prev, corner, nxt in zip(points, points[1:], points[2:]):
+
         def toward(p: QPointF, q: QPointF) -> QPointF:
             d = q - p
             length = max((d.x() ** 2 + d.y() ** 2) ** 0.5, 1e-9)
             r = min(radius, length / 2)
             return p + d * (r / length)
+
         path.lineTo(toward(corner, prev))
         path.quadTo(corner, toward(corner, nxt))
     path.lineTo(points[-1])
@@ -37,7 +40,7 @@ class EdgeItem(QGraphicsPathItem):
     def __init__(self, src: NodeItem, dst: NodeItem, slot: int, style: CanvasStyle):
         super().__init__()
         self.src, self.dst, self.slot = src, dst, slot
-        self.count = 1                    # inputs of dst (wires spread along its left side)
+        self.count = 1  # inputs of dst (wires spread along its left side)
         self.style = style
         self.label = ""
         self.flagged = False
@@ -60,8 +63,9 @@ class EdgeItem(QGraphicsPathItem):
     def set_state(self, label: str, flagged: bool, count: int, style: CanvasStyle) -> None:
         if (label, flagged, count, style) != (self.label, self.flagged, self.count, self.style):
             self.label, self.flagged, self.count, self.style = label, flagged, count, style
-            self.setToolTip(f"{self.src.lid} → {self.dst.lid}: {label or 'shape unknown'}"
-                            "\nClick to select, Delete to remove.")
+            self.setToolTip(
+                f"{self.src.lid} → {self.dst.lid}: {label or 'shape unknown'}\nClick to select, Delete to remove."
+            )
             self.update_path()
 
     # ------------------------------------------------------------------ geometry
@@ -78,9 +82,17 @@ class EdgeItem(QGraphicsPathItem):
             blockers = self._blockers(a, b)
             if blockers:
                 top = min(r.top() for r in blockers + [self.src.scene_box(), self.dst.scene_box()]) - 26 * k
-                path = rounded_path([a, QPointF(a.x() + reach, a.y()), QPointF(a.x() + reach, top),
-                                     QPointF(b.x() - reach, top), QPointF(b.x() - reach, b.y()), b],
-                                    CORNER * k)
+                path = rounded_path(
+                    [
+                        a,
+                        QPointF(a.x() + reach, a.y()),
+                        QPointF(a.x() + reach, top),
+                        QPointF(b.x() - reach, top),
+                        QPointF(b.x() - reach, b.y()),
+                        b,
+                    ],
+                    CORNER * k,
+                )
             else:
                 dx = max(40.0, (b.x() - a.x()) / 2)
                 path = QPainterPath(a)
@@ -91,9 +103,11 @@ class EdgeItem(QGraphicsPathItem):
 
     def _blockers(self, a: QPointF, b: QPointF) -> list[QRectF]:
         band = QRectF(QPointF(a.x() + 4, min(a.y(), b.y()) - 4), QPointF(b.x() - 4, max(a.y(), b.y()) + 4))
-        return [item.scene_box() for item in self.scene().items(band)
-                if isinstance(item, NodeItem) and item not in (self.src, self.dst)
-                and item.scene_box().intersects(band)]
+        return [
+            item.scene_box()
+            for item in self.scene().items(band)
+            if isinstance(item, NodeItem) and item not in (self.src, self.dst) and item.scene_box().intersects(band)
+        ]
 
     def _back_route(self, a: QPointF, b: QPointF, reach: float) -> QPainterPath:
         s, d = self.src.scene_box(), self.dst.scene_box()
@@ -103,9 +117,17 @@ class EdgeItem(QGraphicsPathItem):
             y = (d.bottom() + s.top()) / 2
         else:
             y = max(s.bottom(), d.bottom()) + 30 * self.style.scale
-        return rounded_path([a, QPointF(a.x() + reach, a.y()), QPointF(a.x() + reach, y),
-                             QPointF(b.x() - reach, y), QPointF(b.x() - reach, b.y()), b],
-                            CORNER * self.style.scale)
+        return rounded_path(
+            [
+                a,
+                QPointF(a.x() + reach, a.y()),
+                QPointF(a.x() + reach, y),
+                QPointF(b.x() - reach, y),
+                QPointF(b.x() - reach, b.y()),
+                b,
+            ],
+            CORNER * self.style.scale,
+        )
 
     def _place_label(self, path: QPainterPath) -> None:
         if not self.label:

@@ -1,5 +1,6 @@
 """Exporting the drawing for slides: PNG (at twice the screen resolution, for sharp projection) and SVG
 (vector, scales to any size). Only the drawing is exported, on white, without the selection highlight."""
+
 from __future__ import annotations
 
 from pathlib import Path

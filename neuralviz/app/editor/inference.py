@@ -8,6 +8,7 @@ shape, no blame); a layer with no input is "not connected".
 
 Results are cached by (id, type, parameters, input shapes), so an edit rebuilds only what it changed.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,12 +28,12 @@ _CACHE_LIMIT = 1024
 class NodeInfo:
     """What inference says about one node."""
 
-    shape: Optional[tuple[int, ...]] = None   # output shape without the batch axis; None if unknown
+    shape: Optional[tuple[int, ...]] = None  # output shape without the batch axis; None if unknown
     params: int = 0
-    flops: int = 0                            # forward multiply-adds x2 per example
-    error: str = ""                           # the engine's message when this node does not build
-    blocked_by: str = ""                      # the failing node upstream, when that is why shape is None
-    used: bool = True                         # feeds the network output (so it trains)
+    flops: int = 0  # forward multiply-adds x2 per example
+    error: str = ""  # the engine's message when this node does not build
+    blocked_by: str = ""  # the failing node upstream, when that is why shape is None
+    used: bool = True  # feeds the network output (so it trains)
 
     @property
     def ok(self) -> bool:
@@ -43,7 +44,7 @@ class NodeInfo:
 class Inference:
     nodes: dict[str, NodeInfo]
     output: Optional[str]
-    params: int                                # of the layers that feed the output
+    params: int  # of the layers that feed the output
     flops: int
     problems: tuple[str, ...] = field(default_factory=tuple)
 
@@ -77,14 +78,22 @@ class ShapeChecker:
         if out is not None and infos[out].shape is None and not problems:
             problems.append(f"the output layer '{out}' has no shape")
         chosen = [infos[lid] for lid in used if infos[lid].ok]
-        return Inference(nodes=infos, output=out, params=sum(i.params for i in chosen),
-                         flops=sum(i.flops for i in chosen), problems=tuple(problems))
+        return Inference(
+            nodes=infos,
+            output=out,
+            params=sum(i.params for i in chosen),
+            flops=sum(i.flops for i in chosen),
+            problems=tuple(problems),
+        )
 
     def _node(self, lid: str, entry: dict, infos: dict[str, NodeInfo], used: bool) -> NodeInfo:
         inputs = entry["inputs"]
         if not inputs:
-            return NodeInfo(error=f"layer '{lid}' is not connected: drag a wire from another node's "
-                                  "output (right side) to its input (left side)", used=used)
+            return NodeInfo(
+                error=f"layer '{lid}' is not connected: drag a wire from another node's "
+                "output (right side) to its input (left side)",
+                used=used,
+            )
         for src in inputs:
             upstream = infos.get(src)
             if upstream is None or upstream.shape is None:
@@ -94,7 +103,7 @@ class ShapeChecker:
         config = {k: v for k, v in entry.items() if k not in ("type", "inputs")}
         try:
             key = (lid, entry["type"], json.dumps(config, sort_keys=True), tuple(shapes))
-        except TypeError:       # a value JSON cannot hold: build without caching
+        except TypeError:  # a value JSON cannot hold: build without caching
             key = None
         cached = self._cache.get(key) if key else None
         if cached is None:
@@ -114,8 +123,7 @@ def _build(lid: str, layer_type: str, config: dict, shapes: list[tuple]) -> Node
     try:
         layer = cls(lid, config, shapes, np.float32, np.random.default_rng(0))
         params = sum(p.size for p in layer.params.values())
-        return NodeInfo(shape=tuple(int(d) for d in layer.output_shape), params=int(params),
-                        flops=int(layer.flops()))
+        return NodeInfo(shape=tuple(int(d) for d in layer.output_shape), params=int(params), flops=int(layer.flops()))
     except Exception as err:  # noqa: BLE001 - SpecError mostly; a malformed value may raise anything
         message = str(err)
         if f"'{lid}'" not in message:

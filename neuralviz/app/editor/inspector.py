@@ -1,6 +1,7 @@
 """Inspector: the parameters of the selected layer (or of the network when nothing is selected), each
 checked as typed, with what shape inference says about the layer: output shape, parameters, FLOPs and,
 when it does not build, the engine's message in full."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -25,8 +26,8 @@ def _flops(n: int) -> str:
 
 
 class Inspector(QWidget):
-    paramChanged = pyqtSignal(str, str, object)    # layer id, key, value (None: back to the default)
-    renamed = pyqtSignal(str, str)                 # old id, new id
+    paramChanged = pyqtSignal(str, str, object)  # layer id, key, value (None: back to the default)
+    renamed = pyqtSignal(str, str)  # old id, new id
     inputShapeChanged = pyqtSignal(list)
     networkNameChanged = pyqtSignal(str)
     outputChosen = pyqtSignal(str)
@@ -37,7 +38,7 @@ class Inspector(QWidget):
         title = QLabel("INSPECTOR")
         title.setProperty("role", "title")
         self.heading = QLabel()
-        self.heading.setProperty("role", "metric")       # the theme's larger size, whatever the fonts
+        self.heading.setProperty("role", "metric")  # the theme's larger size, whatever the fonts
         self.heading.setTextFormat(Qt.TextFormat.PlainText)
         self.heading.setStyleSheet("font-weight: bold;")
         self.heading.setWordWrap(True)
@@ -54,8 +55,10 @@ class Inspector(QWidget):
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.setStyleSheet(f"QLabel {{ color: {ERROR_TEXT}; background: #fff5f5; border: 2px solid {ERROR};"
-                                 " border-radius: 6px; padding: 6px; }")
+        self.error.setStyleSheet(
+            f"QLabel {{ color: {ERROR_TEXT}; background: #fff5f5; border: 2px solid {ERROR};"
+            " border-radius: 6px; padding: 6px; }"
+        )
         self.error.hide()
         self.output_button = QPushButton("Make this the network output")
         self.output_button.clicked.connect(lambda: self.outputChosen.emit(self._key[0]))
@@ -115,17 +118,26 @@ class Inspector(QWidget):
         self.fields["name"].set_value(model.name)
         self.fields["input_shape"].set_value(model.input_shape)
         out = inference.output
-        lines = [f"<b>{len(model.layers)}</b> layers, output <b>{out or '—'}</b>"
-                 + (f" {format_shape(inference.nodes[out].shape)}" if out and inference.nodes[out].ok else ""),
-                 f"<b>{inference.params:,d}</b> parameters · <b>{_flops(inference.flops)}</b> per example"]
+        lines = [
+            f"<b>{len(model.layers)}</b> layers, output <b>{out or '—'}</b>"
+            + (f" {format_shape(inference.nodes[out].shape)}" if out and inference.nodes[out].ok else ""),
+            f"<b>{inference.params:,d}</b> parameters · <b>{_flops(inference.flops)}</b> per example",
+        ]
         self.facts.setText("<br>".join(lines))
         self._show_problems(list(inference.problems))
         self.output_button.hide()
 
     def _input_field(self) -> ParamField:
-        field = self._add("input_shape", "input shape", ParamField(
-            parse_shape, format_shape_text, "sizes of one example without the batch axis: '2' for points, "
-            "'1, 8, 8' for 8×8 grey images, '20, 2' for sequences of 20 steps"))
+        field = self._add(
+            "input_shape",
+            "input shape",
+            ParamField(
+                parse_shape,
+                format_shape_text,
+                "sizes of one example without the batch axis: '2' for points, "
+                "'1, 8, 8' for 8×8 grey images, '20, 2' for sequences of 20 steps",
+            ),
+        )
         field.committed.connect(lambda v: self.inputShapeChanged.emit(list(v)))
         field.invalid.connect(self.invalid)
         return field
@@ -136,8 +148,9 @@ class Inspector(QWidget):
             if self._rebuild(("input",)):
                 self._input_field()
             self.heading.setText("input")
-            self.summary.setText("The network input: one example's shape. The studio sets it to the data's "
-                                 "shape when it trains.")
+            self.summary.setText(
+                "The network input: one example's shape. The studio sets it to the data's shape when it trains."
+            )
             self.fields["input_shape"].set_value(model.input_shape)
             self.facts.setText("")
             self.error.hide()
@@ -167,8 +180,9 @@ class Inspector(QWidget):
         self._show_problems([info.error] if info is not None and info.error else [])
         self.output_button.setVisible(True)
         self.output_button.setEnabled(model.output_id() != lid)
-        self.output_button.setText("This is the network output" if model.output_id() == lid
-                                   else "Make this the network output")
+        self.output_button.setText(
+            "This is the network output" if model.output_id() == lid else "Make this the network output"
+        )
 
     def _layer_fields(self, model: GraphModel, lid: str, kind) -> None:
         def parse_id(text: str) -> str:
@@ -187,18 +201,29 @@ class Inspector(QWidget):
         defaults = LAYER_TYPES[kind.type].defaults
         for spec in kind.params:
             default = defaults.get(spec.key)
-            field = self._add(spec.key, spec.key.replace("_", " "), ParamField(
-                _parser(spec, default), spec.format, spec.doc,
-                placeholder=spec.auto or ("" if default is None else f"default {spec.format(default)}"),
-                checkbox=spec.kind == "bool"))
-            field.committed.connect(lambda value, key=spec.key, d=default:
-                                    self.paramChanged.emit(lid, key, None if value == d else value))
+            field = self._add(
+                spec.key,
+                spec.key.replace("_", " "),
+                ParamField(
+                    _parser(spec, default),
+                    spec.format,
+                    spec.doc,
+                    placeholder=spec.auto or ("" if default is None else f"default {spec.format(default)}"),
+                    checkbox=spec.kind == "bool",
+                ),
+            )
+            field.committed.connect(
+                lambda value, key=spec.key, d=default: self.paramChanged.emit(lid, key, None if value == d else value)
+            )
             field.invalid.connect(self.invalid)
 
     def _show_problems(self, problems: list[str]) -> None:
         if problems:
-            head = "This layer does not build:" if len(self._key) > 1 and self._key[0] == "layer" else \
-                f"{len(problems)} problem{'s' if len(problems) > 1 else ''}:"
+            head = (
+                "This layer does not build:"
+                if len(self._key) > 1 and self._key[0] == "layer"
+                else f"{len(problems)} problem{'s' if len(problems) > 1 else ''}:"
+            )
             self.error.setText(head + "\n" + "\n".join(f"• {p}" for p in problems[:6]))
             self.error.show()
         else:
@@ -218,8 +243,10 @@ def _parse_name(text: str) -> str:
 
 def _parser(spec: ParamSpec, default: Optional[object]):
     """spec.parse, where an empty field means the engine's default when there is one."""
+
     def parse(text: str):
         if not text.strip() and default is not None:
             return default
         return spec.parse(text)
+
     return parse

@@ -8,6 +8,7 @@
    nothing is readable on a projector. Given the shape of the canvas, the columns are cut into as many
    rows as make the drawing largest when fitted, each row again left to right ("snake" wrapping).
 """
+
 from __future__ import annotations
 
 import math
@@ -16,9 +17,9 @@ from typing import Callable, Optional
 from ...spec import INPUT
 from .model import GraphModel, Point
 
-GAP_X = 72.0          # between columns (room for the shape label on each connection)
-GAP_Y = 34.0          # between nodes of one column
-ROW_GAP = 96.0        # between wrapped rows (room for the connection that goes back to the left)
+GAP_X = 72.0  # between columns (room for the shape label on each connection)
+GAP_Y = 34.0  # between nodes of one column
+ROW_GAP = 96.0  # between wrapped rows (room for the connection that goes back to the left)
 DEFAULT_SIZE = (180.0, 90.0)
 
 Size = Callable[[str], tuple[float, float]]
@@ -36,7 +37,7 @@ def ranks(model: GraphModel) -> dict[str, int]:
 def _columns(model: GraphModel, rank: dict[str, int], sweeps: int = 4) -> list[list[str]]:
     count = max(rank.values()) + 1
     columns: list[list[str]] = [[] for _ in range(count)]
-    for lid in model.nodes():                    # spec order is the starting order
+    for lid in model.nodes():  # spec order is the starting order
         columns[rank[lid]].append(lid)
     inputs = {lid: [s for s in e["inputs"] if s in rank] for lid, e in model.layers.items()}
     for sweep in range(sweeps):
@@ -53,8 +54,7 @@ def _columns(model: GraphModel, rank: dict[str, int], sweeps: int = 4) -> list[l
                     near = [index[c] for c in model.consumers(lid) if c in index]
                 return sum(near) / len(near) if near else float(i)
 
-            columns[k] = [lid for _, lid in sorted(((centre(lid, i), i), lid)
-                                                   for i, lid in enumerate(columns[k]))]
+            columns[k] = [lid for _, lid in sorted(((centre(lid, i), i), lid) for i, lid in enumerate(columns[k]))]
     return columns
 
 
@@ -83,15 +83,17 @@ def _chunks(count: int, crossings: list[int], rows: int) -> list[range]:
     return [range(a + 1, b + 1) for a, b in zip(bounds, bounds[1:])]
 
 
-def _fitted_scale(chunks: list[range], widths, heights, canvas: tuple[float, float], gap_x: float,
-                  row_gap: float, max_zoom: float) -> float:
+def _fitted_scale(
+    chunks: list[range], widths, heights, canvas: tuple[float, float], gap_x: float, row_gap: float, max_zoom: float
+) -> float:
     width = max(sum(widths[k] for k in c) + gap_x * (len(c) - 1) for c in chunks)
     height = sum(max(heights[k] for k in c) for c in chunks) + row_gap * (len(chunks) - 1)
     return min(canvas[0] / width, canvas[1] / height, max_zoom)
 
 
-def auto_layout(model: GraphModel, size: Optional[Size] = None, canvas: Optional[tuple[float, float]] = None,
-                max_zoom: float = 1.4) -> dict[str, Point]:
+def auto_layout(
+    model: GraphModel, size: Optional[Size] = None, canvas: Optional[tuple[float, float]] = None, max_zoom: float = 1.4
+) -> dict[str, Point]:
     """Positions (top-left corners) for every node, in layout units (scene pixels at normal fonts).
 
     size(id) gives a node's (width, height); canvas the size of the view (None: one row); max_zoom the
@@ -110,8 +112,11 @@ def auto_layout(model: GraphModel, size: Optional[Size] = None, canvas: Optional
     if canvas and len(columns) >= 4:
         options = [_chunks(len(columns), crossings, rows) for rows in range(1, math.ceil(math.sqrt(len(columns))) + 2)]
         # a cut through a block (more than one wire crossing it) is worth a smaller drawing
-        scores = [_fitted_scale(c, widths, heights, canvas, gap_x, row_gap, max_zoom)
-                  * 0.8 ** sum(crossings[r[-1]] - 1 for r in c[:-1]) for c in options]
+        scores = [
+            _fitted_scale(c, widths, heights, canvas, gap_x, row_gap, max_zoom)
+            * 0.8 ** sum(crossings[r[-1]] - 1 for r in c[:-1])
+            for c in options
+        ]
         good_enough = 0.9 * min(max(scores), 1.0)
         chunks = next(c for c, s in zip(options, scores) if s >= good_enough)
     positions: dict[str, Point] = {}

@@ -8,6 +8,7 @@ allowed, and neuralviz.app.editor.inference flags it.
 
 The whole state is a small plain dict (state()/restore()), which is what the undo history stores.
 """
+
 from __future__ import annotations
 
 import copy
@@ -23,8 +24,15 @@ Point = tuple[float, float]
 # letters, digits, _ and -: no dots, which separate the layer from the weight in parameter names
 _ID = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 # short id prefixes for new nodes: conv1, pool2, ...
-_PREFIX = {"dense": "dense", "conv2d": "conv", "maxpool2d": "pool", "avgpool2d": "avgpool",
-           "gaussian_noise": "noise", "leaky_relu": "lrelu", "embedding": "embed"}
+_PREFIX = {
+    "dense": "dense",
+    "conv2d": "conv",
+    "maxpool2d": "pool",
+    "avgpool2d": "avgpool",
+    "gaussian_noise": "noise",
+    "leaky_relu": "lrelu",
+    "embedding": "embed",
+}
 
 
 class EditRefused(ValueError):
@@ -36,15 +44,22 @@ class GraphModel:
         self.name = name
         self.description = ""
         self.input_shape: list[int] = [int(d) for d in input_shape]
-        self.layers: dict[str, dict] = {}          # id -> {"type", parameters..., "inputs": [ids]}
-        self.chosen_output: Optional[str] = None   # None: the last layer nothing else reads
+        self.layers: dict[str, dict] = {}  # id -> {"type", parameters..., "inputs": [ids]}
+        self.chosen_output: Optional[str] = None  # None: the last layer nothing else reads
         self.positions: dict[str, Point] = {INPUT: (0.0, 0.0)}
 
     # ================================================================== state (for undo)
     def state(self) -> dict:
-        return copy.deepcopy({"name": self.name, "description": self.description,
-                              "input_shape": self.input_shape, "layers": list(self.layers.items()),
-                              "output": self.chosen_output, "positions": self.positions})
+        return copy.deepcopy(
+            {
+                "name": self.name,
+                "description": self.description,
+                "input_shape": self.input_shape,
+                "layers": list(self.layers.items()),
+                "output": self.chosen_output,
+                "positions": self.positions,
+            }
+        )
 
     def restore(self, state: dict) -> None:
         state = copy.deepcopy(state)
@@ -134,14 +149,23 @@ class GraphModel:
             k += 1
         return f"{prefix}{k}"
 
-    def add_layer(self, layer_type: str, params: Optional[dict] = None, pos: Point = (0.0, 0.0),
-                  lid: Optional[str] = None, inputs: Iterable[str] = ()) -> str:
+    def add_layer(
+        self,
+        layer_type: str,
+        params: Optional[dict] = None,
+        pos: Point = (0.0, 0.0),
+        lid: Optional[str] = None,
+        inputs: Iterable[str] = (),
+    ) -> str:
         if layer_type not in LAYER_TYPES:
             raise EditRefused(f"unknown layer type {layer_type!r}")
         lid = lid or self.new_id(layer_type)
         self._check_new_id(lid)
-        entry = {"type": layer_type, **copy.deepcopy(KINDS[layer_type].start if params is None else params),
-                 "inputs": []}
+        entry = {
+            "type": layer_type,
+            **copy.deepcopy(KINDS[layer_type].start if params is None else params),
+            "inputs": [],
+        }
         self.layers[lid] = entry
         self.positions[lid] = (float(pos[0]), float(pos[1]))
         for src in inputs:
@@ -175,13 +199,14 @@ class GraphModel:
         loop = self.path(dst, src)
         if loop:
             route = " → ".join(loop + [dst])
-            raise EditRefused(f"connecting '{src}' → '{dst}' would make a cycle ({route}); "
-                              "data must flow one way through a network")
+            raise EditRefused(
+                f"connecting '{src}' → '{dst}' would make a cycle ({route}); data must flow one way through a network"
+            )
         inputs = self.layers[dst]["inputs"]
         if src in inputs and not self.takes_many_inputs(dst):
             raise EditRefused(f"'{src}' is already connected to '{dst}'")
         if self.chosen_output == src and not self.consumers(src) and not self.consumers(dst):
-            self.chosen_output = dst        # the network grows at its end: the output moves along
+            self.chosen_output = dst  # the network grows at its end: the output moves along
         if self.takes_many_inputs(dst) or not inputs:
             inputs.append(src)
             return None
@@ -244,8 +269,11 @@ class GraphModel:
             entry = copy.deepcopy(self.layers[lid])
             entry["inputs"] = [s for s in entry["inputs"] if s in chosen]
             layers.append({"id": lid, **entry})
-        return {"format": "neuralviz.fragment/1", "layers": layers,
-                "layout": {lid: list(self.positions.get(lid, (0.0, 0.0))) for lid in chosen}}
+        return {
+            "format": "neuralviz.fragment/1",
+            "layers": layers,
+            "layout": {lid: list(self.positions.get(lid, (0.0, 0.0))) for lid in chosen},
+        }
 
     def paste(self, fragment: dict, offset: Point = (40.0, 40.0)) -> list[str]:
         """Adds a copied fragment under fresh ids (connections inside it kept); returns the new ids."""
@@ -278,8 +306,11 @@ class GraphModel:
         if out is not None:
             spec["output"] = out
         if layout:
-            spec["layout"] = {lid: [round(x, 1), round(y, 1)] for lid, (x, y) in self.positions.items()
-                              if lid == INPUT or lid in self.layers}
+            spec["layout"] = {
+                lid: [round(x, 1), round(y, 1)]
+                for lid, (x, y) in self.positions.items()
+                if lid == INPUT or lid in self.layers
+            }
         return spec
 
     def training_spec(self) -> dict:
@@ -304,8 +335,13 @@ class GraphModel:
             raise SpecError("'layers' must be a list")
         unconnected = {l.get("id") for l in layers if isinstance(l, dict) and l.get("inputs") == []}
         # the engine wants every layer connected: check the rest with a stand-in input, then drop it
-        probe = {**spec, "layers": [{**l, "inputs": [INPUT]} if isinstance(l, dict) and l.get("id") in
-                                    unconnected else l for l in layers] or [{"id": "_", "type": "relu"}]}
+        probe = {
+            **spec,
+            "layers": [
+                {**l, "inputs": [INPUT]} if isinstance(l, dict) and l.get("id") in unconnected else l for l in layers
+            ]
+            or [{"id": "_", "type": "relu"}],
+        }
         if not layers:
             probe.pop("output", None)
         spec_n = normalise(probe)
@@ -320,7 +356,7 @@ class GraphModel:
         cycle = model._cycle()
         if cycle:
             raise SpecError(f"the layer graph has a cycle through {', '.join(repr(c) for c in cycle)}")
-        if layers:      # explicit from now on (the spec's, or its last layer as the engine takes it)
+        if layers:  # explicit from now on (the spec's, or its last layer as the engine takes it)
             model.chosen_output = spec_n["output"]
         layout = spec.get("layout")
         if isinstance(layout, dict):
@@ -341,8 +377,7 @@ class GraphModel:
 
     def _check_new_id(self, lid: str) -> None:
         if not isinstance(lid, str) or not _ID.fullmatch(lid):
-            raise EditRefused(f"layer names start with a letter and use letters, digits, _ and - only; "
-                              f"got {lid!r}")
+            raise EditRefused(f"layer names start with a letter and use letters, digits, _ and - only; got {lid!r}")
         if lid == INPUT:
             raise EditRefused("'input' names the network input; choose another name")
         if lid in self.layers:
@@ -369,5 +404,8 @@ class GraphModel:
 
 
 def _is_point(pos) -> bool:
-    return (isinstance(pos, (list, tuple)) and len(pos) == 2
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos))
+    return (
+        isinstance(pos, (list, tuple))
+        and len(pos) == 2
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos)
+    )

@@ -5,6 +5,7 @@ It shows the layer's name and type, a summary of its settings, its output shape 
 the node (no embedded widgets). A node that does not build gets a red outline, a "!" badge and the
 engine's message under it; the network output carries an OUTPUT tag.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -21,7 +22,7 @@ from .style import ERROR, ERROR_TEXT, OUTPUT_TAG, SELECTED, CanvasStyle
 
 PAD = 9.0
 MIN_WIDTH = 132.0
-THUMB = 54.0           # thumbnail side at normal fonts
+THUMB = 54.0  # thumbnail side at normal fonts
 MAX_THUMBS = 4
 ERROR_LINES = 3
 
@@ -47,13 +48,15 @@ class NodeItem(QGraphicsObject):
         self.thumbnails: list[QImage] = []
         self.thumb_note = ""
         self._thumb_total, self._thumb_what = 0, ""
-        self.band = False                     # room for activity thumbnails (while the studio trains)
-        self.edges: list = []                 # EdgeItems attached (kept up to date by the scene)
+        self.band = False  # room for activity thumbnails (while the studio trains)
+        self.edges: list = []  # EdgeItems attached (kept up to date by the scene)
         self._size = (MIN_WIDTH, 60.0)
         self._error_rect = QRectF()
-        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-                      | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-                      | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
+        )
         self.setAcceptHoverEvents(True)
         self.setZValue(1)
         self.in_port: Optional[PortItem] = None if lid == INPUT else PortItem(self, is_output=False)
@@ -132,11 +135,10 @@ class NodeItem(QGraphicsObject):
         title_font, body_font, small_font = self._fonts()
         tm, bm = QFontMetricsF(title_font), QFontMetricsF(body_font)
         detail, shape = self.lines()
-        text_w = max(tm.horizontalAdvance(self.title), bm.horizontalAdvance(detail),
-                     bm.horizontalAdvance(shape))
+        text_w = max(tm.horizontalAdvance(self.title), bm.horizontalAdvance(detail), bm.horizontalAdvance(shape))
         w = max(MIN_WIDTH * s, text_w + 2 * PAD * s + 8)
-        h = PAD * s + tm.height() + bm.height() * 2 + PAD * s     # two body lines even without detail,
-        if self.band:                                            # so a row of nodes has one height
+        h = PAD * s + tm.height() + bm.height() * 2 + PAD * s  # two body lines even without detail,
+        if self.band:  # so a row of nodes has one height
             h += THUMB * s + 6 * s + QFontMetricsF(small_font).height()
         self._size = (w, h)
         if self.in_port is not None:
@@ -168,8 +170,12 @@ class NodeItem(QGraphicsObject):
     def boundingRect(self) -> QRectF:
         w, h = self._size
         r = 12.0 * self.style.scale
-        rect = QRectF(-r, -r - (22 * self.style.scale if self.is_output else 0), w + 2 * r,
-                      h + 2 * r + (22 * self.style.scale if self.is_output else 0))
+        rect = QRectF(
+            -r,
+            -r - (22 * self.style.scale if self.is_output else 0),
+            w + 2 * r,
+            h + 2 * r + (22 * self.style.scale if self.is_output else 0),
+        )
         return rect.united(self._error_rect.adjusted(-2, -2, 2, 2)) if self.info.error else rect
 
     def box(self) -> QRectF:
@@ -180,7 +186,7 @@ class NodeItem(QGraphicsObject):
 
     def in_anchor(self, slot: int, count: int) -> QPointF:
         """Where the wire for input number `slot` of `count` ends (spread along the left side)."""
-        if self.in_port is None:            # the network input has no input side
+        if self.in_port is None:  # the network input has no input side
             return self.scenePos()
         centre = self.in_port.scenePos()
         if count <= 1:
@@ -252,7 +258,7 @@ class NodeItem(QGraphicsObject):
             p.drawText(QRectF(x, y, rect.width() - 2 * x, bh), int(Qt.AlignmentFlag.AlignVCenter), detail)
             y += bh
         else:
-            y += bh / 2           # one line in the middle of the two-line body
+            y += bh / 2  # one line in the middle of the two-line body
         p.setPen(QColor(ERROR_TEXT) if self.info.error else self.style.text)
         p.drawText(QRectF(x, y, rect.width() - 2 * x, bh), int(Qt.AlignmentFlag.AlignVCenter), shape)
 
@@ -263,8 +269,8 @@ class NodeItem(QGraphicsObject):
         note_h = QFontMetricsF(small_font).height()
         y = rect.height() - PAD * k - side - note_h
         x = PAD * k
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)   # pixels stay crisp
-        for image in self.thumbnails[:self.thumbnail_slots()]:
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)  # pixels stay crisp
+        for image in self.thumbnails[: self.thumbnail_slots()]:
             target = QRectF(x, y, side, side)
             p.drawImage(target, image)
             p.setPen(QPen(QColor("#8c959f"), 1.0))

@@ -8,6 +8,7 @@ shape inference runs after each one. Until the user edits anything, the page mir
 studio is training; from the first edit on, the drawing is the user's and nothing replaces it except the
 user (opening a file, a template or a preset, each undoable too).
 """
+
 from __future__ import annotations
 
 import json
@@ -16,9 +17,23 @@ from pathlib import Path
 from typing import Optional
 
 from PyQt6.QtCore import QEvent, QMimeData, QPointF, Qt, QTimer
-from PyQt6.QtWidgets import (QApplication, QCheckBox, QComboBox, QFileDialog, QFrame, QHBoxLayout, QLabel, QMenu,
-                             QPushButton, QScrollArea, QSizePolicy, QSplitter, QToolButton, QVBoxLayout,
-                             QWidget)
+from PyQt6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ... import data as nvdata
 from ... import presets
@@ -42,7 +57,7 @@ from .training_data import suggest_dataset
 from .view import GraphView
 
 CLIPBOARD_MIME = "application/x-neuralviz-fragment"
-THUMBNAIL_INTERVAL_MS = 250        # at most 4 thumbnail updates a second (each runs a probe batch)
+THUMBNAIL_INTERVAL_MS = 250  # at most 4 thumbnail updates a second (each runs a probe batch)
 
 
 class EditorPage(QWidget):
@@ -59,9 +74,9 @@ class EditorPage(QWidget):
         self.message = MessagePanel()
         self.actions = EditorActions(self)
         self.thumbnails = ActivityThumbnails(self.theme)
-        self.dataset_hint: Optional[str] = None       # the dataset the template/preset opened was made for
+        self.dataset_hint: Optional[str] = None  # the dataset the template/preset opened was made for
         self.path: Optional[Path] = None
-        self._clipboard: Optional[dict] = None         # fallback when the system clipboard is unavailable
+        self._clipboard: Optional[dict] = None  # fallback when the system clipboard is unavailable
         self._pastes = 0
         self._fitted = False
         self._pending_snap = None
@@ -156,20 +171,26 @@ class EditorPage(QWidget):
         a = self.actions
         self.train_button = QPushButton(a["train"].text())
         self.train_button.setToolTip(a["train"].toolTip())
-        self.train_button.setStyleSheet("QPushButton { background: #183d4e; color: white; font-weight: bold; "
-                                        "padding: 6px 14px; border-radius: 5px; }"
-                                        "QPushButton:disabled { background: #8c959f; }")
+        self.train_button.setStyleSheet(
+            "QPushButton { background: #183d4e; color: white; font-weight: bold; "
+            "padding: 6px 14px; border-radius: 5px; }"
+            "QPushButton:disabled { background: #8c959f; }"
+        )
         self.train_button.clicked.connect(self.train)
         self.dataset_combo = QComboBox()
         self.dataset_combo.addItem("automatic", "")
         for name in nvdata.names():
             self.dataset_combo.addItem(name, name)
-        self.dataset_combo.setToolTip("The data the studio trains the drawing on (automatic: the studio's "
-                                      "current data if it suits the drawing's input, else data that does)")
+        self.dataset_combo.setToolTip(
+            "The data the studio trains the drawing on (automatic: the studio's "
+            "current data if it suits the drawing's input, else data that does)"
+        )
         self.live_box = QCheckBox("Show live activity in the nodes")
         self.live_box.setChecked(True)
-        self.live_box.setToolTip("While the studio trains this network, each node shows what its units do: a "
-                                 "heat-map over the input plane for 2-D data, feature maps for images")
+        self.live_box.setToolTip(
+            "While the studio trains this network, each node shows what its units do: a "
+            "heat-map over the input plane for 2-D data, feature maps for images"
+        )
         self.live_box.toggled.connect(self._live_toggled)
         self.activity = QLabel()
         self.activity.setProperty("role", "hint")
@@ -218,15 +239,25 @@ class EditorPage(QWidget):
         d.undo_stack.canRedoChanged.connect(a["redo"].setEnabled)
         a["undo"].setEnabled(False)
         a["redo"].setEnabled(False)
-        for name, slot in (("open", self._open_dialog), ("save", self._save_dialog),
-                           ("undo", d.undo_stack.undo), ("redo", d.undo_stack.redo),
-                           ("delete", self.delete_selection), ("copy", self.copy_selection),
-                           ("cut", self.cut_selection), ("paste", self.paste),
-                           ("duplicate", self.duplicate), ("select_all", self.select_all),
-                           ("layout", self.auto_layout), ("fit", self.fit),
-                           ("search", self.palette.focus_search), ("panels", self.show_panels),
-                           ("export_png", lambda: self._export_dialog("png")),
-                           ("export_svg", lambda: self._export_dialog("svg")), ("train", self.train)):
+        for name, slot in (
+            ("open", self._open_dialog),
+            ("save", self._save_dialog),
+            ("undo", d.undo_stack.undo),
+            ("redo", d.undo_stack.redo),
+            ("delete", self.delete_selection),
+            ("copy", self.copy_selection),
+            ("cut", self.cut_selection),
+            ("paste", self.paste),
+            ("duplicate", self.duplicate),
+            ("select_all", self.select_all),
+            ("layout", self.auto_layout),
+            ("fit", self.fit),
+            ("search", self.palette.focus_search),
+            ("panels", self.show_panels),
+            ("export_png", lambda: self._export_dialog("png")),
+            ("export_svg", lambda: self._export_dialog("svg")),
+            ("train", self.train),
+        ):
             a[name].triggered.connect(slot)
         self.scene.connectRequested.connect(self.connect_layers)
         self.scene.nodesMoved.connect(self._nodes_moved)
@@ -237,10 +268,10 @@ class EditorPage(QWidget):
         i = self.inspector
         i.paramChanged.connect(self.set_param)
         i.renamed.connect(self.rename)
-        i.inputShapeChanged.connect(lambda shape: self._edit("Change the input shape",
-                                                             lambda m: m.set_input_shape(shape)))
-        i.networkNameChanged.connect(lambda name: self._edit("Rename the network",
-                                                             lambda m: setattr(m, "name", name)))
+        i.inputShapeChanged.connect(
+            lambda shape: self._edit("Change the input shape", lambda m: m.set_input_shape(shape))
+        )
+        i.networkNameChanged.connect(lambda name: self._edit("Rename the network", lambda m: setattr(m, "name", name)))
         i.outputChosen.connect(lambda lid: self._edit(f"Make '{lid}' the output", lambda m: m.set_output(lid)))
         i.invalid.connect(lambda reason: self.show_error(f"Not applied: {reason}"))
 
@@ -283,11 +314,12 @@ class EditorPage(QWidget):
     def _edit(self, text: str, change) -> bool:
         ok = self.document.edit(text, change)
         if ok and self.message.level == "error":
-            self.message.clear()          # the error was about the state before this edit
+            self.message.clear()  # the error was about the state before this edit
         return ok
 
-    def add_layer(self, layer_type: str, pos: Optional[QPointF] = None, after: Optional[str] = None,
-                  params: Optional[dict] = None) -> Optional[str]:
+    def add_layer(
+        self, layer_type: str, pos: Optional[QPointF] = None, after: Optional[str] = None, params: Optional[dict] = None
+    ) -> Optional[str]:
         """Adds a layer; after=id places it right of that node and connects it. Returns the new id."""
         model = self.document.model
         if pos is not None:
@@ -297,15 +329,14 @@ class EditorPage(QWidget):
             x, y = model.positions[after]
             x += w + GAP_X
             while any(abs(px - x) < 60 and abs(py - y) < 40 for px, py in model.positions.values()):
-                y += h + 30                       # below whatever is already there
+                y += h + 30  # below whatever is already there
         else:
             x, y = self.scene.to_model(self.view.mapToScene(self.view.viewport().rect().center()))
             x, y = x - 70, y - 30
         new = {}
 
         def change(m: GraphModel) -> None:
-            new["id"] = m.add_layer(layer_type, params, (x, y),
-                                    inputs=[after] if after is not None else ())
+            new["id"] = m.add_layer(layer_type, params, (x, y), inputs=[after] if after is not None else ())
 
         if not self._edit(f"Add {layer_type}", change):
             return None
@@ -317,7 +348,7 @@ class EditorPage(QWidget):
         visible = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
         if len(selected) == 1:
             lid = self.add_layer(layer_type, after=selected[0])
-        elif visible.contains(self.view.last_scene_pos):      # where the mouse last was on the canvas
+        elif visible.contains(self.view.last_scene_pos):  # where the mouse last was on the canvas
             lid = self.add_layer(layer_type, pos=self.view.last_scene_pos)
         else:
             lid = self.add_layer(layer_type)
@@ -343,7 +374,7 @@ class EditorPage(QWidget):
 
     def delete_selection(self) -> bool:
         nodes = [lid for lid in self.scene.selected_nodes() if lid != INPUT]
-        edges = sorted(self.scene.selected_edges(), key=lambda e: -e[2])    # later slots first
+        edges = sorted(self.scene.selected_edges(), key=lambda e: -e[2])  # later slots first
 
         def change(m: GraphModel) -> None:
             for src, dst, slot in edges:
@@ -360,8 +391,11 @@ class EditorPage(QWidget):
 
     def _nodes_moved(self, positions: dict) -> None:
         model = self.document.model
-        changed = {lid: p for lid, p in positions.items()
-                   if lid in model.positions and max(abs(a - b) for a, b in zip(model.positions[lid], p)) > 0.01}
+        changed = {
+            lid: p
+            for lid, p in positions.items()
+            if lid in model.positions and max(abs(a - b) for a, b in zip(model.positions[lid], p)) > 0.01
+        }
         if changed:
             self.document.edit(f"Move {len(changed)} node(s)", lambda m: m.move(changed))
 
@@ -391,8 +425,9 @@ class EditorPage(QWidget):
         self._pastes += 1
         offset = (40.0 * self._pastes, 40.0 * self._pastes)
         new: list[str] = []
-        if self._edit(f"Paste {len(fragment.get('layers', []))} layer(s)",
-                      lambda m: new.extend(m.paste(fragment, offset))):
+        if self._edit(
+            f"Paste {len(fragment.get('layers', []))} layer(s)", lambda m: new.extend(m.paste(fragment, offset))
+        ):
             self.scene.select(new)
         return new
 
@@ -445,8 +480,7 @@ class EditorPage(QWidget):
 
     def new_from_template(self, key: str) -> None:
         template = TEMPLATES[key]
-        self._replace(GraphModel.from_spec(template.network()), f"New from template {template.title}",
-                      template.dataset)
+        self._replace(GraphModel.from_spec(template.network()), f"New from template {template.title}", template.dataset)
 
     def new_empty(self) -> None:
         self._replace(GraphModel("untitled", self.document.model.input_shape), "New empty drawing", None)
@@ -519,8 +553,7 @@ class EditorPage(QWidget):
 
     def export(self, path, kind: str) -> bool:
         path = Path(path)
-        ok = export_png(self.scene, path) if kind == "png" else export_svg(self.scene, path,
-                                                                            self.document.model.name)
+        ok = export_png(self.scene, path) if kind == "png" else export_svg(self.scene, path, self.document.model.name)
         if ok:
             self.message.show_info(f"Exported {path.name}.")
         else:
@@ -529,8 +562,7 @@ class EditorPage(QWidget):
 
     # ------------------------------------------------------------------ dialogs
     def _open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open network spec", str(self.path or ""),
-                                              "Network specs (*.json)")
+        path, _ = QFileDialog.getOpenFileName(self, "Open network spec", str(self.path or ""), "Network specs (*.json)")
         if path:
             self.open_spec(path)
 
@@ -542,8 +574,9 @@ class EditorPage(QWidget):
 
     def _export_dialog(self, kind: str) -> None:
         suggested = f"{self.document.model.name}.{kind}"
-        path, _ = QFileDialog.getSaveFileName(self, f"Export as {kind.upper()}", suggested,
-                                              f"{kind.upper()} images (*.{kind})")
+        path, _ = QFileDialog.getSaveFileName(
+            self, f"Export as {kind.upper()}", suggested, f"{kind.upper()} images (*.{kind})"
+        )
         if path:
             self.export(path, kind)
 
@@ -597,8 +630,12 @@ class EditorPage(QWidget):
         self.totals.setText(
             f"<b>{model.name}</b>: {len(model.layers)} layers{shape} · <b>{inference.params:,d}</b> parameters · "
             f"<b>{_flops(inference.flops)}</b> per example"
-            + (f" · <span style='color:#a40e26'><b>⚠ {problems} problem{'s' * (problems > 1)}</b></span>"
-               if problems else " · <span style='color:#1a7f37'>✓ builds</span>"))
+            + (
+                f" · <span style='color:#a40e26'><b>⚠ {problems} problem{'s' * (problems > 1)}</b></span>"
+                if problems
+                else " · <span style='color:#1a7f37'>✓ builds</span>"
+            )
+        )
         self.train_button.setEnabled(not problems)
         self._apply_pictures()
 
@@ -661,7 +698,8 @@ class EditorPage(QWidget):
         else:
             return {}
         mapping[INPUT] = INPUT
-        return {lid: r for lid, r in mapping.items()
-                if inference.nodes.get(lid) is not None and inference.nodes[lid].shape == run.shapes.get(r)}
-
-
+        return {
+            lid: r
+            for lid, r in mapping.items()
+            if inference.nodes.get(lid) is not None and inference.nodes[lid].shape == run.shapes.get(r)
+        }

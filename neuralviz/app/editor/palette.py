@@ -1,10 +1,10 @@
 """LayerPalette: every layer type of the spec, grouped, searchable; drag one onto the canvas or
 double-click it (Enter in the search box adds the best match)."""
+
 from __future__ import annotations
 
 from PyQt6.QtCore import QMimeData, Qt, pyqtSignal
-from PyQt6.QtWidgets import (QAbstractItemView, QLabel, QLineEdit, QTreeWidget, QTreeWidgetItem,
-                             QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import QAbstractItemView, QLabel, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from .catalog import CATEGORIES, KINDS
 
@@ -28,7 +28,7 @@ class _LayerTree(QTreeWidget):
 
 
 class LayerPalette(QWidget):
-    addRequested = pyqtSignal(str)           # a layer type
+    addRequested = pyqtSignal(str)  # a layer type
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -47,8 +47,9 @@ class LayerPalette(QWidget):
         self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.tree.itemDoubleClicked.connect(self._double_clicked)
         self.tree.currentItemChanged.connect(self._show_summary)
-        self.summary = QLabel("Drag a layer onto the canvas, or double-click it: it is added after the "
-                              "selected node and connected to it.")
+        self.summary = QLabel(
+            "Drag a layer onto the canvas, or double-click it: it is added after the selected node and connected to it."
+        )
         self.summary.setWordWrap(True)
         self.summary.setProperty("role", "hint")
         self.summary.setMinimumHeight(self.summary.fontMetrics().lineSpacing() * 4)
@@ -77,8 +78,7 @@ class LayerPalette(QWidget):
                 item = QTreeWidgetItem([kind.type])
                 item.setData(0, TYPE_ROLE, kind.type)
                 item.setToolTip(0, kind.summary)
-                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                              | Qt.ItemFlag.ItemIsDragEnabled)
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
                 group.addChild(item)
                 self._items[kind.type] = item
         self.tree.expandAll()

@@ -4,6 +4,7 @@ While the text does not parse, the field turns red and the reason shows under it
 committed (on Enter or when focus leaves), so the drawing never holds a value the inspector refused.
 Booleans are a check box and commit at once.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -17,11 +18,18 @@ _INVALID_CSS = f"QLineEdit {{ border: 2px solid {ERROR}; background: #fff5f5; }}
 
 
 class ParamField(QWidget):
-    committed = pyqtSignal(object)      # the parsed value
-    invalid = pyqtSignal(str)           # why the text was refused
+    committed = pyqtSignal(object)  # the parsed value
+    invalid = pyqtSignal(str)  # why the text was refused
 
-    def __init__(self, parse: Callable[[str], Any], format: Callable[[Any], str], tooltip: str = "",
-                 placeholder: str = "", checkbox: bool = False, parent=None):
+    def __init__(
+        self,
+        parse: Callable[[str], Any],
+        format: Callable[[Any], str],
+        tooltip: str = "",
+        placeholder: str = "",
+        checkbox: bool = False,
+        parent=None,
+    ):
         super().__init__(parent)
         self._parse, self._format = parse, format
         self.value: Any = None

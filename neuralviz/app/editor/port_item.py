@@ -2,6 +2,7 @@
 
 Dragging from a port draws a wire (the scene handles the drag); hovering one shows what flows there.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

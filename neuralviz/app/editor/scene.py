@@ -8,6 +8,7 @@ undoable edit, so a refused edit (a cycle) simply leaves the drawing as it was.
 Gestures: drag from a port to another node or port to connect (either direction); drag nodes to move
 them (all selected ones move together); click empty space and drag for a rubber-band selection.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -25,12 +26,12 @@ from .node_item import NodeItem
 from .port_item import PortItem
 from .style import SELECTED, CanvasStyle
 
-MARGIN = 1500.0     # empty canvas around the drawing, to pan into and drop new layers on
+MARGIN = 1500.0  # empty canvas around the drawing, to pan into and drop new layers on
 
 
 class GraphScene(QGraphicsScene):
-    connectRequested = pyqtSignal(str, str)        # source id, destination id
-    nodesMoved = pyqtSignal(dict)                  # id -> (x, y) after a drag
+    connectRequested = pyqtSignal(str, str)  # source id, destination id
+    nodesMoved = pyqtSignal(dict)  # id -> (x, y) after a drag
 
     def __init__(self, style: CanvasStyle, parent=None):
         super().__init__(parent)
@@ -40,13 +41,14 @@ class GraphScene(QGraphicsScene):
         self._wire: Optional[QGraphicsPathItem] = None
         self._wire_from: Optional[PortItem] = None
         self._hot: Optional[PortItem] = None
-        self.live = False                  # nodes keep room for activity thumbnails
+        self.live = False  # nodes keep room for activity thumbnails
         self.setBackgroundBrush(QColor("#ffffff"))
 
     # ================================================================== keeping in step
     def sync(self, model: GraphModel, inference: Inference) -> None:
-        for lid in [lid for lid in self.nodes if lid not in model.positions or
-                    (lid != INPUT and lid not in model.layers)]:
+        for lid in [
+            lid for lid in self.nodes if lid not in model.positions or (lid != INPUT and lid not in model.layers)
+        ]:
             self._remove_node(lid)
         output = model.output_id()
         for lid in model.nodes():
@@ -247,5 +249,10 @@ def _show(node: NodeItem, model: GraphModel, inference: Inference, output: Optio
     """Puts what the model and inference say about a node into its item."""
     lid = node.lid
     entry = model.layers.get(lid, {"type": "input", "inputs": []})
-    node.show_layer(entry["type"], describe_params(entry["type"], entry) if lid != INPUT else "",
-                    inference.nodes.get(lid, node.info), lid == output, len(entry["inputs"]))
+    node.show_layer(
+        entry["type"],
+        describe_params(entry["type"], entry) if lid != INPUT else "",
+        inference.nodes.get(lid, node.info),
+        lid == output,
+        len(entry["inputs"]),
+    )

@@ -4,6 +4,7 @@ The fills are the studio's block-diagram colours (light, so black text stays rea
 problems are shown by shape as well as colour (a red outline *and* a "!" badge, a dashed red wire), so
 they read for colour-blind viewers and in greyscale print.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ OUTPUT_TAG = "#183d4e"
 @dataclass(frozen=True)
 class CanvasStyle:
     theme: Theme
-    scale: float              # 1 for normal fonts, 1.5 for large fonts
+    scale: float  # 1 for normal fonts, 1.5 for large fonts
     text: QColor
     muted: QColor
     border: QColor
@@ -44,9 +45,13 @@ class CanvasStyle:
 
 def canvas_style(theme: Theme) -> CanvasStyle:
     contrast = theme.high_contrast
-    return CanvasStyle(theme=theme, scale=theme.font_pt / 10.0,
-                       text=QColor("#000000"), muted=QColor("#202020" if contrast else "#57606a"),
-                       border=QColor("#000000" if contrast else "#30363d"),
-                       border_width=2.5 if contrast else 1.5,
-                       wire=QColor("#000000" if contrast else "#57606a"),
-                       wire_width=3.0 if contrast else 2.0)
+    return CanvasStyle(
+        theme=theme,
+        scale=theme.font_pt / 10.0,
+        text=QColor("#000000"),
+        muted=QColor("#202020" if contrast else "#57606a"),
+        border=QColor("#000000" if contrast else "#30363d"),
+        border_width=2.5 if contrast else 1.5,
+        wire=QColor("#000000" if contrast else "#57606a"),
+        wire_width=3.0 if contrast else 2.0,
+    )

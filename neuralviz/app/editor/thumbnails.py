@@ -12,6 +12,7 @@ the weights and runs one probe batch:
 Colours are the studio's diverging map (orange negative, white zero, blue positive), readable by
 colour-blind viewers. Up to MAX_PICTURES per layer.
 """
+
 from __future__ import annotations
 
 import math
@@ -45,9 +46,9 @@ class ActivityThumbnails:
         self._net: Optional[Network] = None
         self._probe: Optional[np.ndarray] = None
         self._kind = ""
-        self.types: dict[str, str] = {}        # run layer id -> type, of the network last probed
-        self.shapes: dict[str, tuple] = {}     # run layer id -> output shape
-        self.order: list[str] = []             # run layer ids in spec order
+        self.types: dict[str, str] = {}  # run layer id -> type, of the network last probed
+        self.shapes: dict[str, tuple] = {}  # run layer id -> output shape
+        self.order: list[str] = []  # run layer ids in spec order
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
@@ -75,7 +76,7 @@ class ActivityThumbnails:
             x0, x1, y0, y1 = info.extent
             xs = np.linspace(x0, x1, GRID)
             ys = np.linspace(y0, y1, GRID)
-            gx, gy = np.meshgrid(xs, ys)          # row = x2, column = x1 (drawn flipped: x2 up)
+            gx, gy = np.meshgrid(xs, ys)  # row = x2, column = x1 (drawn flipped: x2 up)
             plane = np.column_stack([gx.ravel(), gy.ravel()])
             self._probe = nvdata.expand_features(plane, features).astype(np.float32)
         elif info.kind == "regression" and info.line_x is not None:
@@ -108,17 +109,17 @@ class ActivityThumbnails:
             units = values.shape[1]
             return [self._curve(values[:, k]) for k in range(min(units, MAX_PICTURES))], units, "unit", ""
         sample = values[0]
-        if sample.ndim == 3:                          # (channels, height, width)
+        if sample.ndim == 3:  # (channels, height, width)
             channels = sample.shape[0]
             shown = [self._heat(sample[c], grey=is_input) for c in range(min(channels, MAX_PICTURES))]
             return shown, channels, "channel", ""
-        if sample.ndim == 2:                          # (time, features): units down, time across
+        if sample.ndim == 2:  # (time, features): units down, time across
             what = "features" if is_input else "units"
             return [self._heat(sample.T)], 1, "", f"{sample.shape[1]} {what} × {sample.shape[0]} steps"
-        flat = sample.reshape(-1)                     # a vector: its values as a small square
+        flat = sample.reshape(-1)  # a vector: its values as a small square
         side = math.ceil(math.sqrt(flat.size))
         square = np.full(side * side, np.nan, dtype=np.float32)
-        square[:flat.size] = flat
+        square[: flat.size] = flat
         note = f"{flat.size} value{'s' * (flat.size != 1)}"
         return [self._heat(np.nan_to_num(square.reshape(side, side)))], 1, "", note
 
@@ -128,7 +129,7 @@ class ActivityThumbnails:
             lo, hi = float(values.min()), float(values.max())
             g = (values - lo) / (hi - lo) if hi > lo else np.zeros_like(values)
             rgba = np.empty(values.shape + (4,), dtype=np.uint8)
-            rgba[..., :3] = (255 * (1.0 - g))[..., None].astype(np.uint8)     # dark strokes on white
+            rgba[..., :3] = (255 * (1.0 - g))[..., None].astype(np.uint8)  # dark strokes on white
             rgba[..., 3] = 255
             return to_qimage(rgba, flip=flip)
         return to_qimage(self.painter.diverging(values, neuron_scale(values)), flip=flip)

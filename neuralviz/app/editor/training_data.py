@@ -5,16 +5,22 @@ is the *kind* of input the drawing expects: images (channels, height, width), se
 token ids (an embedding first) or feature vectors. The studio's current dataset is kept when it is of
 that kind; otherwise the first built-in dataset of the kind is chosen (one whose size matches, if any).
 """
+
 from __future__ import annotations
 
 from ... import data as nvdata
 from ...spec import normalise
 
 # built-in datasets that need no files, by the input they give: (kind, input shape)
-_BUILT_IN = {"digits": ("image", (1, 8, 8)), "shapes": ("image", (1, 16, 16)),
-             "adding": ("sequence", (20, 2)), "sine_forecast": ("sequence", (20, 1)),
-             "copy": ("sequence", (20, 10)), "story_qa": ("tokens", (57,)),
-             "xor": ("vector", (2,))}
+_BUILT_IN = {
+    "digits": ("image", (1, 8, 8)),
+    "shapes": ("image", (1, 16, 16)),
+    "adding": ("sequence", (20, 2)),
+    "sine_forecast": ("sequence", (20, 1)),
+    "copy": ("sequence", (20, 10)),
+    "story_qa": ("tokens", (57,)),
+    "xor": ("vector", (2,)),
+}
 
 
 def input_kind(spec: dict) -> str:

@@ -1,6 +1,7 @@
 """GraphView: the window onto the canvas. Wheel zooms (around the cursor), the middle or right mouse
 button pans, a left drag on empty space selects with a rubber band; layers dragged from the palette
 drop here; Tab (or a double-click on empty space) asks for the layer search."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -16,7 +17,7 @@ MIN_ZOOM, MAX_ZOOM = 0.15, 4.0
 
 
 class GraphView(QGraphicsView):
-    layerDropped = pyqtSignal(str, QPointF)       # layer type, scene position
+    layerDropped = pyqtSignal(str, QPointF)  # layer type, scene position
     searchRequested = pyqtSignal()
 
     def __init__(self, scene, parent=None):
@@ -29,7 +30,7 @@ class GraphView(QGraphicsView):
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pan_from: Optional[QPointF] = None
-        self.last_scene_pos = QPointF(0, 0)       # where Tab-search adds a layer
+        self.last_scene_pos = QPointF(0, 0)  # where Tab-search adds a layer
 
     # ------------------------------------------------------------------ zoom and pan
     @property
@@ -52,7 +53,7 @@ class GraphView(QGraphicsView):
     def wheelEvent(self, event) -> None:
         steps = event.angleDelta().y() / 120.0
         if steps:
-            self.zoom_by(1.15 ** steps)
+            self.zoom_by(1.15**steps)
         event.accept()
 
     def mousePressEvent(self, event) -> None:
@@ -75,8 +76,7 @@ class GraphView(QGraphicsView):
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:
-        if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton,
-                                                             Qt.MouseButton.RightButton):
+        if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.RightButton):
             self._pan_from = None
             self.viewport().unsetCursor()
             event.accept()
@@ -94,7 +94,7 @@ class GraphView(QGraphicsView):
 
     # ------------------------------------------------------------------ keys
     def focusNextPrevChild(self, forward: bool) -> bool:
-        return False           # Tab belongs to the canvas: it opens the layer search
+        return False  # Tab belongs to the canvas: it opens the layer search
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Tab:

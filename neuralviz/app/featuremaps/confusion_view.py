@@ -5,6 +5,7 @@ diagonal (right), orange off it (wrong), stronger for larger shares, so mistakes
 the meaning survives without colour vision (the numbers and the diagonal carry it). Clicking a cell shows
 one of its test images as the input: "show me a 3 taken for an 8".
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -27,14 +28,14 @@ def _mix(colour: str, share: float) -> QColor:
 
 
 class ConfusionView(QWidget):
-    cellClicked = pyqtSignal(int, int)        # true class, predicted class
+    cellClicked = pyqtSignal(int, int)  # true class, predicted class
 
     def __init__(self, theme: Theme, parent=None):
         super().__init__(parent)
         self.theme = theme
         self.names: tuple[str, ...] = ()
         self.sweep: Optional[SweepResult] = None
-        self._grid: Optional[tuple[float, float, float]] = None     # left, top, cell
+        self._grid: Optional[tuple[float, float, float]] = None  # left, top, cell
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(240, 240)
         # it paints every pixel itself: Qt need not repaint the panel beneath it on each frame
@@ -69,8 +70,11 @@ class ConfusionView(QWidget):
         line = fm.height() + 4
         n = int(m.sum())
         p.setPen(QColor(t.text))
-        title = fm.elidedText(f"Test set: {n:,d} images, {100 * s.accuracy:.1f}% right (step {s.step:,d})",
-                              Qt.TextElideMode.ElideRight, self.width() - 16)
+        title = fm.elidedText(
+            f"Test set: {n:,d} images, {100 * s.accuracy:.1f}% right (step {s.step:,d})",
+            Qt.TextElideMode.ElideRight,
+            self.width() - 16,
+        )
         p.drawText(QRectF(8, 4, self.width() - 16, line), Qt.AlignmentFlag.AlignLeft, title)
         p.setFont(theme_font(t))
         fm = p.fontMetrics()
@@ -80,8 +84,11 @@ class ConfusionView(QWidget):
         cell = max(8.0, min((self.width() - left - 8) / k, (self.height() - top - 8) / k))
         self._grid = (left, top, cell)
         p.setPen(QColor(t.muted_text))
-        p.drawText(QRectF(left, top - fm.height() - 6, cell * k, fm.height()), Qt.AlignmentFlag.AlignHCenter,
-                   "predicted class →")
+        p.drawText(
+            QRectF(left, top - fm.height() - 6, cell * k, fm.height()),
+            Qt.AlignmentFlag.AlignHCenter,
+            "predicted class →",
+        )
         p.save()
         p.translate(8, top + cell * k / 2)
         p.rotate(-90)
@@ -93,10 +100,16 @@ class ConfusionView(QWidget):
         for i in range(k):
             p.setFont(theme_font(t))
             p.setPen(QColor(t.text))
-            p.drawText(QRectF(left - label_w, top + i * cell, label_w - 6, cell),
-                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self.names[i])
-            p.drawText(QRectF(left + i * cell, top + k * cell + 2, cell, fm.height()),
-                       Qt.AlignmentFlag.AlignHCenter, self.names[i][:4] if cell < 40 else self.names[i])
+            p.drawText(
+                QRectF(left - label_w, top + i * cell, label_w - 6, cell),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                self.names[i],
+            )
+            p.drawText(
+                QRectF(left + i * cell, top + k * cell + 2, cell, fm.height()),
+                Qt.AlignmentFlag.AlignHCenter,
+                self.names[i][:4] if cell < 40 else self.names[i],
+            )
             p.setFont(number_font)
             for j in range(k):
                 rect = QRectF(left + j * cell, top + i * cell, cell, cell)

@@ -5,6 +5,7 @@ square. Dragging with the left button paints a soft round brush into the image, 
 strokes land where they are drawn on screen, i.e. in the untranslated image at (x - dx, y - dy). Each change
 emits imageDrawn with the new untranslated image; the page sends it to the network at once.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -18,7 +19,7 @@ from ..theme import Theme
 from .drawing import draw_pixels, fitted, grey_image
 from .probe import translate
 
-STAMP_SPACING = 0.25     # brush stamps per input pixel along a stroke: a smooth line at any mouse speed
+STAMP_SPACING = 0.25  # brush stamps per input pixel along a stroke: a smooth line at any mouse speed
 
 
 def brush_radius(width: int) -> float:
@@ -27,8 +28,9 @@ def brush_radius(width: int) -> float:
     return max(0.7, width / 20.0)
 
 
-def stamp_segment(image: np.ndarray, p0: tuple[float, float], p1: tuple[float, float], radius: float,
-                  erase: bool = False) -> np.ndarray:
+def stamp_segment(
+    image: np.ndarray, p0: tuple[float, float], p1: tuple[float, float], radius: float, erase: bool = False
+) -> np.ndarray:
     """A copy of `image` (H, W) with a round brush dragged from p0 to p1 (x, y in pixel units, 0 = the
     left/top edge). Coverage is anti-aliased: 1 inside the radius, falling to 0 over one pixel."""
     h, w = image.shape
@@ -43,12 +45,12 @@ def stamp_segment(image: np.ndarray, p0: tuple[float, float], p1: tuple[float, f
 
 
 class DrawCanvas(QWidget):
-    imageDrawn = pyqtSignal(object)        # (C, H, W) the untranslated image after a stroke
+    imageDrawn = pyqtSignal(object)  # (C, H, W) the untranslated image after a stroke
 
     def __init__(self, theme: Theme, parent=None):
         super().__init__(parent)
         self.theme = theme
-        self.base: Optional[np.ndarray] = None          # (C, H, W) untranslated
+        self.base: Optional[np.ndarray] = None  # (C, H, W) untranslated
         self.shift = (0, 0)
         self._shown = None
         self._last: Optional[tuple[float, float]] = None

@@ -1,4 +1,5 @@
 """Small drawing helpers shared by the feature-map views (fonts from the theme, images, captions)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +9,8 @@ from PyQt6.QtGui import QColor, QFont, QImage, QPainter
 from ..theme import Theme
 from .mosaic import grey_lut
 
-GREY_LUT = grey_lut()        # inputs: ink (high values) dark on white paper, as the studio shows images
-RIGHT, WRONG = "#1a7f37", "#cf222e"   # also marked with ✓ / ✗, never by colour alone
+GREY_LUT = grey_lut()  # inputs: ink (high values) dark on white paper, as the studio shows images
+RIGHT, WRONG = "#1a7f37", "#cf222e"  # also marked with ✓ / ✗, never by colour alone
 
 
 def theme_font(theme: Theme, scale: float = 1.0, bold: bool = False) -> QFont:
@@ -29,6 +30,7 @@ def rgba_image(rgba: np.ndarray) -> QImage:
 def grey_image(values: np.ndarray, vmax: float = 1.0) -> QImage:
     """(H, W) in [0, vmax] as ink on paper (through the Cython colour mapping)."""
     from ... import _fused
+
     v = np.ascontiguousarray(values, dtype=np.float32)
     out = np.empty(v.shape + (4,), dtype=np.uint8)
     _fused.colormap_rgba(v, GREY_LUT, 0.0, float(vmax) if vmax > 0 else 1.0, out)

@@ -10,6 +10,7 @@ Why it matters: a dense layer gives every pixel position its own weight, so a pa
 reaches different weights and the prediction can change; a convolution slides the same filter everywhere,
 so its feature maps move with the input, and pooling makes what follows care less about where.
 """
+
 from __future__ import annotations
 
 import time
@@ -19,7 +20,7 @@ import numpy as np
 from ... import fastpath
 from ...network import Network
 
-LEARNING_RATE = 0.1        # plain SGD; reaches the accuracy of Adam on digits and shapes in as many epochs
+LEARNING_RATE = 0.1  # plain SGD; reaches the accuracy of Adam on digits and shapes in as many epochs
 MIN_HIDDEN, MAX_HIDDEN = 16, 512
 
 
@@ -30,24 +31,39 @@ def hidden_units_for(input_size: int, num_classes: int, target_params: int) -> i
 
 
 class FullyConnectedTwin:
-    def __init__(self, input_shape: tuple[int, ...], num_classes: int, target_params: int,
-                 x_train: np.ndarray, labels_train: np.ndarray, batch_size: int = 32, seed: int = 0):
+    def __init__(
+        self,
+        input_shape: tuple[int, ...],
+        num_classes: int,
+        target_params: int,
+        x_train: np.ndarray,
+        labels_train: np.ndarray,
+        batch_size: int = 32,
+        seed: int = 0,
+    ):
         n_in = int(np.prod(input_shape))
         self.input_shape = tuple(input_shape)
         self.hidden = hidden_units_for(n_in, num_classes, target_params)
-        spec = {"format": "neuralviz.network/1", "name": "fully connected twin", "input_shape": [n_in],
-                "layers": [{"id": "h", "type": "dense", "units": self.hidden},
-                           {"id": "a", "type": "relu"},
-                           {"id": "out", "type": "dense", "units": int(num_classes)}]}
+        spec = {
+            "format": "neuralviz.network/1",
+            "name": "fully connected twin",
+            "input_shape": [n_in],
+            "layers": [
+                {"id": "h", "type": "dense", "units": self.hidden},
+                {"id": "a", "type": "relu"},
+                {"id": "out", "type": "dense", "units": int(num_classes)},
+            ],
+        }
         self.net = Network.from_spec(spec, seed=seed)
         self.x_train = self._flat(x_train)
         self.labels = np.asarray(labels_train, dtype=np.int64)
         self.batch_size = max(1, min(int(batch_size), len(self.x_train)))
         self.rng = np.random.default_rng([seed, 11])
         self.samples_seen = 0
-        self._steps_per_s = 2000.0            # measured as it goes: sizes the chunks to the time left
-        self.description = (f"fully connected: {n_in} inputs → {self.hidden} → {num_classes} "
-                            f"({self.net.num_parameters():,d} weights)")
+        self._steps_per_s = 2000.0  # measured as it goes: sizes the chunks to the time left
+        self.description = (
+            f"fully connected: {n_in} inputs → {self.hidden} → {num_classes} ({self.net.num_parameters():,d} weights)"
+        )
 
     def _flat(self, x: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(np.asarray(x).reshape(len(x), -1), dtype=self.net.dtype)
@@ -67,8 +83,9 @@ class FullyConnectedTwin:
             needed = int(np.ceil((epoch - self.epoch) * len(self.x_train) / self.batch_size))
             steps = max(1, min(needed, int(self._steps_per_s * (deadline - left))))
             order = fastpath.sample_order(len(self.x_train), steps, self.batch_size, self.rng)
-            fastpath.train_steps(self.net, self.x_train, self.labels, "cross_entropy", LEARNING_RATE, order,
-                                 self.batch_size)
+            fastpath.train_steps(
+                self.net, self.x_train, self.labels, "cross_entropy", LEARNING_RATE, order, self.batch_size
+            )
             self.samples_seen += steps * self.batch_size
             took = time.perf_counter() - left
             if took > 0:

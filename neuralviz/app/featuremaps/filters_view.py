@@ -5,6 +5,7 @@ filter reads every map of the layer before; it is drawn as its kernels side by s
 with a thin white line between them and a wider gap between filters. Orange is a negative weight, blue a
 positive one, white zero; the scale is shared within a layer (its largest |weight|).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,7 +13,7 @@ import numpy as np
 from .mosaic_stack import MosaicStack, RowSpec
 from .workbench import PageContext
 
-FILTER_GAP = 9            # between filters; kernels of one filter are one map pixel apart
+FILTER_GAP = 9  # between filters; kernels of one filter are one map pixel apart
 
 
 def filter_strips(weight: np.ndarray) -> np.ndarray:
@@ -37,8 +38,17 @@ class FiltersView(MosaicStack):
             else:
                 title = f"{lid}: {out_c} filters, each {in_c} kernels of {kh}×{kw} (one per input map)"
             # a first layer's filters are pictures of strokes and edges: drawn larger than the deeper ones
-            rows.append(RowSpec(lid, title, out_c, kh, in_c * (kw + 1) - 1, gap=FILTER_GAP if in_c > 1 else 3,
-                                zoom=1.0 if in_c > 1 else 5.0))
+            rows.append(
+                RowSpec(
+                    lid,
+                    title,
+                    out_c,
+                    kh,
+                    in_c * (kw + 1) - 1,
+                    gap=FILTER_GAP if in_c > 1 else 3,
+                    zoom=1.0 if in_c > 1 else 5.0,
+                )
+            )
         self.set_rows(tuple(rows))
 
     def show_filters(self, filters) -> None:
@@ -47,6 +57,10 @@ class FiltersView(MosaicStack):
             if w is None or w.ndim != 4:
                 continue
             peak = float(np.max(np.abs(w))) if w.size else 0.0
-            self.show_maps(row.key, filter_strips(np.asarray(w)), peak if peak > 1e-12 else 1.0,
-                           caption=f"largest |weight| {peak:.2f}")
+            self.show_maps(
+                row.key,
+                filter_strips(np.asarray(w)),
+                peak if peak > 1e-12 else 1.0,
+                caption=f"largest |weight| {peak:.2f}",
+            )
         self.update()

@@ -5,14 +5,14 @@ test image changes it). The translation sliders and arrow buttons move the chose
 down/up by whole pixels; what moves out of the frame is lost, what comes in is background (0).
 Emits changed() whenever the input or its translation changes.
 """
+
 from __future__ import annotations
 
 from typing import Optional
 
 import numpy as np
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton, QVBoxLayout,
-                             QWidget)
+from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget
 
 from ..theme import Theme
 from .draw_canvas import DrawCanvas
@@ -24,12 +24,12 @@ class InputPanel(QWidget):
     def __init__(self, theme: Theme, parent=None):
         super().__init__(parent)
         self.theme = theme
-        self.images: Optional[np.ndarray] = None      # (N, C, H, W) the test set
+        self.images: Optional[np.ndarray] = None  # (N, C, H, W) the test set
         self.labels: Optional[np.ndarray] = None
         self.class_names: tuple[str, ...] = ()
-        self.index: Optional[int] = 0                 # None: the user's own drawing
+        self.index: Optional[int] = 0  # None: the user's own drawing
         self.edited = False
-        self.base: Optional[np.ndarray] = None        # (C, H, W) the chosen input, untranslated
+        self.base: Optional[np.ndarray] = None  # (C, H, W) the chosen input, untranslated
         self.rng = np.random.default_rng(1)
         self._build()
 
@@ -53,8 +53,12 @@ class InputPanel(QWidget):
         self.next_button = QPushButton("Next ▶")
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("An empty canvas: draw your own input with the mouse")
-        for button, slot in ((self.prev_button, lambda: self.step(-1)), (self.random_button, self.random),
-                             (self.next_button, lambda: self.step(1)), (self.clear_button, self.clear)):
+        for button, slot in (
+            (self.prev_button, lambda: self.step(-1)),
+            (self.random_button, self.random),
+            (self.next_button, lambda: self.step(1)),
+            (self.clear_button, self.clear),
+        ):
             button.clicked.connect(slot)
             nav.addWidget(button)
         lay.addLayout(nav)
@@ -66,8 +70,7 @@ class InputPanel(QWidget):
         grid = QGridLayout()
         grid.setHorizontalSpacing(4)
         self.sliders = {}
-        for row, (axis, minus, plus, text) in enumerate((("x", "←", "→", "Move right"),
-                                                        ("y", "↑", "↓", "Move down"))):
+        for row, (axis, minus, plus, text) in enumerate((("x", "←", "→", "Move right"), ("y", "↑", "↓", "Move down"))):
             label = QLabel(text)
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setRange(-2, 2)
@@ -168,15 +171,18 @@ class InputPanel(QWidget):
             return
         self.canvas.set_image(self.base, self.shift)
         dx, dy = self.shift
-        moves = [f"{abs(dx)} px {'right' if dx > 0 else 'left'}" if dx else "",
-                 f"{abs(dy)} px {'down' if dy > 0 else 'up'}" if dy else ""]
+        moves = [
+            f"{abs(dx)} px {'right' if dx > 0 else 'left'}" if dx else "",
+            f"{abs(dy)} px {'down' if dy > 0 else 'up'}" if dy else "",
+        ]
         self.shift_label.setText("moved " + ", ".join(m for m in moves if m) if dx or dy else "not moved")
         if self.index is None:
             self.source_label.setText("Your drawing")
         else:
             k = int(self.labels[self.index])
             name = self.class_names[k] if k < len(self.class_names) else str(k)
-            self.source_label.setText(f"Test image {self.index + 1} of {len(self.images)}: a “{name}”"
-                                      + (" (edited)" if self.edited else ""))
+            self.source_label.setText(
+                f"Test image {self.index + 1} of {len(self.images)}: a “{name}”" + (" (edited)" if self.edited else "")
+            )
         if emit:
             self.changed.emit()

@@ -9,6 +9,7 @@ when every test image is moved left or right by the same amount, with the curren
 The fully connected net (fc_twin.py) is trained by the page's own worker thread on the same training
 images, for as many epochs as the studio has trained the CNN.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -27,8 +28,10 @@ from .workbench import PageContext
 
 
 def _describe_shift(dx: int, dy: int) -> str:
-    parts = [f"{abs(dx)} px {'right' if dx > 0 else 'left'}" if dx else "",
-             f"{abs(dy)} px {'down' if dy > 0 else 'up'}" if dy else ""]
+    parts = [
+        f"{abs(dx)} px {'right' if dx > 0 else 'left'}" if dx else "",
+        f"{abs(dy)} px {'down' if dy > 0 else 'up'}" if dy else "",
+    ]
     text = ", ".join(x for x in parts if x)
     return f"moved {text}" if text else "moved 0 px (use the sliders)"
 
@@ -45,7 +48,7 @@ class InvarianceView(QWidget):
         self.channel = 0
         self._images: dict[str, QImage] = {}
         self._dirty = False
-        self._plot_cache: Optional[tuple[tuple, QPixmap]] = None   # the accuracy plot changes only per sweep
+        self._plot_cache: Optional[tuple[tuple, QPixmap]] = None  # the accuracy plot changes only per sweep
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(300, 420)
         # it paints every pixel itself: Qt need not repaint the panel beneath it on each frame
@@ -93,11 +96,11 @@ class InvarianceView(QWidget):
             units = len(result.twin_hidden)
             side = int(np.ceil(np.sqrt(units)))
             layout = fit_layout(units, 1, 1, side * 4 - 1, side * 4 - 1, gap=1, max_scale=3)
-            top = max(float(np.abs(result.twin_hidden).max()), float(np.abs(result.twin_hidden_original).max()),
-                      1e-12)
+            top = max(float(np.abs(result.twin_hidden).max()), float(np.abs(result.twin_hidden_original).max()), 1e-12)
             for key, h in (("fc0", result.twin_hidden_original), ("fc1", result.twin_hidden)):
-                self._images[key] = rgba_image(self.painter.render(np.asarray(h, np.float32).reshape(-1, 1, 1),
-                                                                   layout, -top, top))
+                self._images[key] = rgba_image(
+                    self.painter.render(np.asarray(h, np.float32).reshape(-1, 1, 1), layout, -top, top)
+                )
 
     # ------------------------------------------------------------------ painting
     def paintEvent(self, event) -> None:
@@ -117,8 +120,7 @@ class InvarianceView(QWidget):
         y = self._title(p, 4.0, width)
         plot_h = max(150.0, 0.34 * self.height())
         p.setFont(theme_font(t, 0.9))
-        foot_h = p.boundingRect(QRectF(0, 0, width, 1000), Qt.TextFlag.TextWordWrap,
-                                self._footnote_text()).height() + 4
+        foot_h = p.boundingRect(QRectF(0, 0, width, 1000), Qt.TextFlag.TextWordWrap, self._footnote_text()).height() + 4
         p.setFont(theme_font(t))
         has_twin = r.twin_probs is not None
         # rows: input, CNN map (same size), the twin's hidden units (smaller: they only need to be seen
@@ -129,13 +131,25 @@ class InvarianceView(QWidget):
             self._text(p, QRectF(8 + i * width / 2, y, width / 2, line), text, t.text, Qt.AlignmentFlag.AlignHCenter)
         y += line
         y = self._row(p, y, side, line, "in", "", None)
-        y = self._row(p, y, side, line, "map",
-                      f"CNN: map {self.channel} of {ctx.map_layers[0].source}, it moves with the input",
-                      ("CNN", r.probs_original, r.probs))
+        y = self._row(
+            p,
+            y,
+            side,
+            line,
+            "map",
+            f"CNN: map {self.channel} of {ctx.map_layers[0].source}, it moves with the input",
+            ("CNN", r.probs_original, r.probs),
+        )
         if has_twin:
-            y = self._row(p, y, 0.6 * side, line, "fc",
-                          f"fully connected: its {len(r.twin_hidden)} hidden units, no spatial layout",
-                          ("FC", r.twin_probs_original, r.twin_probs))
+            y = self._row(
+                p,
+                y,
+                0.6 * side,
+                line,
+                "fc",
+                f"fully connected: its {len(r.twin_hidden)} hidden units, no spatial layout",
+                ("FC", r.twin_probs_original, r.twin_probs),
+            )
         self._cached_plot(p, QRectF(8, y + 4, width, self.height() - y - foot_h - 8), line)
         self._footnote(p, QRectF(8, self.height() - foot_h, width, foot_h))
 
@@ -207,8 +221,12 @@ class InvarianceView(QWidget):
         squares (told apart without colour), a dotted line at the current move."""
         t, s = self.theme, self.sweep
         fm = p.fontMetrics()
-        self._text(p, QRectF(rect.left(), rect.top(), rect.width(), line),
-                   "Test accuracy when every test image moves left (−) or right (+)", t.text)
+        self._text(
+            p,
+            QRectF(rect.left(), rect.top(), rect.width(), line),
+            "Test accuracy when every test image moves left (−) or right (+)",
+            t.text,
+        )
         if s is None:
             p.setPen(QColor(t.muted_text))
             p.drawText(rect, Qt.AlignmentFlag.AlignCenter, "measuring the test set…")
@@ -219,33 +237,55 @@ class InvarianceView(QWidget):
         series = [("CNN", s.shift_accuracy, t.positive, Qt.PenStyle.SolidLine, "circle")]
         if s.twin_shift_accuracy is not None:
             series.append(("fully connected", s.twin_shift_accuracy, t.negative, Qt.PenStyle.DashLine, "square"))
-        legends = [f"{name}: {100 * float(np.interp(dx_now, shifts, acc)):.0f}% at {dx_now:+d} px"
-                   for name, acc, *_ in series]
+        legends = [
+            f"{name}: {100 * float(np.interp(dx_now, shifts, acc)):.0f}% at {dx_now:+d} px" for name, acc, *_ in series
+        ]
         one_line = sum(34 + fm.horizontalAdvance(x) + 24 for x in legends) <= rect.width()
         legend_lines = 1 if one_line else len(legends)
         axis_w = fm.horizontalAdvance("100%") + 8
-        right = fm.horizontalAdvance(f"{int(hi):+d}") / 2 + 6          # the last tick label stays inside
-        area = QRectF(rect.left() + axis_w, rect.top() + (1 + legend_lines) * line + 8,
-                      rect.width() - axis_w - right, rect.height() - (3 + legend_lines) * line - 14)
+        right = fm.horizontalAdvance(f"{int(hi):+d}") / 2 + 6  # the last tick label stays inside
+        area = QRectF(
+            rect.left() + axis_w,
+            rect.top() + (1 + legend_lines) * line + 8,
+            rect.width() - axis_w - right,
+            rect.height() - (3 + legend_lines) * line - 14,
+        )
         if area.height() < 30:
             return
 
         def to_xy(dx, acc):
-            return QPointF(area.left() + (dx - lo) / max(hi - lo, 1) * area.width(),
-                           area.bottom() - acc * area.height())
+            return QPointF(
+                area.left() + (dx - lo) / max(hi - lo, 1) * area.width(), area.bottom() - acc * area.height()
+            )
+
         for acc in (0.0, 0.5, 1.0):
             a, b = to_xy(lo, acc), to_xy(hi, acc)
             p.setPen(QPen(QColor("#d0d7de"), 1))
             p.drawLine(a, b)
-            self._text(p, QRectF(rect.left(), a.y() - line / 2, axis_w - 4, line), f"{acc * 100:.0f}%", t.text,
-                       Qt.AlignmentFlag.AlignRight)
+            self._text(
+                p,
+                QRectF(rect.left(), a.y() - line / 2, axis_w - 4, line),
+                f"{acc * 100:.0f}%",
+                t.text,
+                Qt.AlignmentFlag.AlignRight,
+            )
         step = max(1, int(np.ceil(len(shifts) / 9)))
         for dx in shifts[::step]:
             pt = to_xy(dx, 0.0)
-            self._text(p, QRectF(pt.x() - 24, area.bottom() + 2, 48, line), f"{int(dx):+d}" if dx else "0", t.text,
-                       Qt.AlignmentFlag.AlignHCenter)
-        self._text(p, QRectF(area.left(), area.bottom() + line + 4, area.width(), line),
-                   "horizontal move in pixels", t.text, Qt.AlignmentFlag.AlignHCenter)
+            self._text(
+                p,
+                QRectF(pt.x() - 24, area.bottom() + 2, 48, line),
+                f"{int(dx):+d}" if dx else "0",
+                t.text,
+                Qt.AlignmentFlag.AlignHCenter,
+            )
+        self._text(
+            p,
+            QRectF(area.left(), area.bottom() + line + 4, area.width(), line),
+            "horizontal move in pixels",
+            t.text,
+            Qt.AlignmentFlag.AlignHCenter,
+        )
         marker = to_xy(float(np.clip(dx_now, lo, hi)), 0.0)
         p.setPen(QPen(QColor(t.muted_text), 1.5, Qt.PenStyle.DotLine))
         p.drawLine(marker, QPointF(marker.x(), area.top()))
@@ -272,8 +312,10 @@ class InvarianceView(QWidget):
 
     def _footnote_text(self) -> str:
         twin = self.sweep.twin_epoch if self.sweep is not None else 0.0
-        return (f"{self.ctx.cnn_description}, trained in the studio. {self.ctx.twin_description}, trained by "
-                f"this page on the same images for as many epochs (now {twin:.1f}).")
+        return (
+            f"{self.ctx.cnn_description}, trained in the studio. {self.ctx.twin_description}, trained by "
+            f"this page on the same images for as many epochs (now {twin:.1f})."
+        )
 
     def _footnote(self, p: QPainter, rect: QRectF) -> None:
         p.setFont(theme_font(self.theme, 0.9))

@@ -5,6 +5,7 @@ diverging scale: white is 0, blue positive, orange negative (only raw conv outpu
 scale is shared by the maps of a layer, so a weak channel looks weak. Click a map to choose that channel
 for "what excites it".
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,8 +21,7 @@ class MapsView(MosaicStack):
         self.placeholder = "The activation maps appear here once a convolutional network is loaded."
 
     def set_context(self, ctx: PageContext) -> None:
-        self.set_rows(tuple(RowSpec(m.id, m.title, m.channels, m.shape[1], m.shape[2])
-                            for m in ctx.map_layers))
+        self.set_rows(tuple(RowSpec(m.id, m.title, m.channels, m.shape[1], m.shape[2]) for m in ctx.map_layers))
 
     def show_result(self, result: ProbeResult) -> None:
         for row in self.rows:

@@ -6,6 +6,7 @@ even (Qt scaling a small mosaic would make them uneven). Per frame the work is t
 colour mapping of the N*h*w values (neuralviz._fused.colormap_rgba, in C) and one gather of packed RGBA
 words through an index image that is computed once per layout. No per-pixel Python.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,9 +24,9 @@ class MosaicLayout:
     map_w: int
     cols: int
     rows: int
-    cell_h: int         # screen pixels of one drawn map (nearest-neighbour resampled)
+    cell_h: int  # screen pixels of one drawn map (nearest-neighbour resampled)
     cell_w: int
-    gap: int            # screen pixels between maps
+    gap: int  # screen pixels between maps
 
     @property
     def pitch_x(self) -> int:
@@ -64,8 +65,9 @@ def _cell(map_h: int, map_w: int, cell_h: int) -> tuple[int, int]:
     return cell_h, max(1, int(round(map_w * cell_h / map_h)))
 
 
-def fit_layout(count: int, map_h: int, map_w: int, max_width: int, max_height: int, gap: int = 3,
-               max_scale: int = 40) -> MosaicLayout:
+def fit_layout(
+    count: int, map_h: int, map_w: int, max_width: int, max_height: int, gap: int = 3, max_scale: int = 40
+) -> MosaicLayout:
     """The grid whose maps are drawn largest inside max_width x max_height (ties: fewest empty cells,
     then the wider grid); maps are at least 1 pixel tall."""
     count = max(1, int(count))
@@ -81,8 +83,9 @@ def fit_layout(count: int, map_h: int, map_w: int, max_width: int, max_height: i
     return best[1]
 
 
-def layout_for_cell(count: int, map_h: int, map_w: int, cell_h: int, max_width: int, gap: int = 3,
-                    cols_step: int = 1) -> MosaicLayout:
+def layout_for_cell(
+    count: int, map_h: int, map_w: int, cell_h: int, max_width: int, gap: int = 3, cols_step: int = 1
+) -> MosaicLayout:
     """Maps drawn cell_h pixels tall, as many per line as fit max_width, the lines balanced (no nearly
     empty last line); cols_step keeps whole groups on a line."""
     count = max(1, int(count))
@@ -110,7 +113,7 @@ class MosaicPainter:
         """(height, width) int index of each mosaic pixel into the flattened maps; count*h*w = background."""
         idx = self._index.get(layout)
         if idx is None:
-            if len(self._index) > 64:        # layouts change with the window size: keep the cache bounded
+            if len(self._index) > 64:  # layouts change with the window size: keep the cache bounded
                 self._index.clear()
             idx = self._index[layout] = _build_index(layout)
         return idx
@@ -119,8 +122,10 @@ class MosaicPainter:
         """(N, h, w) values -> (height, width, 4) uint8 RGBA; vmin..vmax spans the colour table."""
         n, h, w = maps.shape
         if (n, h, w) != (layout.count, layout.map_h, layout.map_w):
-            raise ValueError(f"mosaic: maps of shape {maps.shape} do not fit a layout of {layout.count} maps "
-                             f"of {layout.map_h}x{layout.map_w}")
+            raise ValueError(
+                f"mosaic: maps of shape {maps.shape} do not fit a layout of {layout.count} maps "
+                f"of {layout.map_h}x{layout.map_w}"
+            )
         values = np.ascontiguousarray(maps, dtype=np.float32).reshape(1, -1)
         lo, hi = float(vmin), float(vmax)
         if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):

@@ -6,6 +6,7 @@ the widget is chosen, so deep layers with small maps are not lost beside the big
 out when the rows or the widget size change; a frame only re-rasterises the mosaics (mosaic.py) and
 repaints. Clicking a map emits mapClicked(row key, map index); a selected map is outlined.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,23 +23,23 @@ from .mosaic import MosaicLayout, MosaicPainter, layout_for_cell
 
 GAP = 3
 ROW_SPACING = 8
-MAX_CELL = 160           # screen pixels: the tallest a map is drawn
-MIN_CELL = 12            # ... and the least (below, the view scrolls)
-MAX_SCALE = 24           # screen pixels per map pixel at most (1x1 and 2x2 maps would otherwise be huge)
-MAX_MAPS = 64            # more maps than this per row: the first 64 are shown (the caption says so)
+MAX_CELL = 160  # screen pixels: the tallest a map is drawn
+MIN_CELL = 12  # ... and the least (below, the view scrolls)
+MAX_SCALE = 24  # screen pixels per map pixel at most (1x1 and 2x2 maps would otherwise be huge)
+MAX_MAPS = 64  # more maps than this per row: the first 64 are shown (the caption says so)
 
 
 @dataclass(frozen=True)
 class RowSpec:
-    key: str                           # what clicks report (a layer id)
+    key: str  # what clicks report (a layer id)
     title: str
     count: int
     map_h: int
     map_w: int
-    cols_step: int = 1                 # keep groups of maps on one line (filters: the in-channels)
-    limit: int = MAX_MAPS              # at most this many maps are drawn (the title says so)
-    gap: int = GAP                     # pixels between maps
-    zoom: float = 1.0                  # drawn this much taller than the common cell (to stand out)
+    cols_step: int = 1  # keep groups of maps on one line (filters: the in-channels)
+    limit: int = MAX_MAPS  # at most this many maps are drawn (the title says so)
+    gap: int = GAP  # pixels between maps
+    zoom: float = 1.0  # drawn this much taller than the common cell (to stand out)
 
 
 class MosaicStack(QWidget):
@@ -52,7 +53,7 @@ class MosaicStack(QWidget):
         self.origins: list[QPointF] = []
         self.images: dict[str, QImage] = {}
         self.captions: dict[str, str] = {}
-        self._data: dict[str, tuple] = {}          # key -> the last (maps, vmin, vmax): redrawn on resize
+        self._data: dict[str, tuple] = {}  # key -> the last (maps, vmin, vmax): redrawn on resize
         self.selected: Optional[tuple[str, int]] = None
         self.placeholder = ""
         self.painter = MosaicPainter(diverging_lut(theme))
@@ -65,7 +66,7 @@ class MosaicStack(QWidget):
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.painter = MosaicPainter(diverging_lut(theme))
-        self._relayout()       # fonts change the title heights; the colours need a new rasterising
+        self._relayout()  # fonts change the title heights; the colours need a new rasterising
 
     def set_rows(self, rows: tuple[RowSpec, ...]) -> None:
         self.rows = tuple(rows)
@@ -86,8 +87,18 @@ class MosaicStack(QWidget):
         return int(self.fontMetrics().height() * 1.0) + 4
 
     def _layouts(self, cell: int, width: int) -> list[MosaicLayout]:
-        return [layout_for_cell(min(r.count, r.limit), r.map_h, r.map_w, min(cell * r.zoom, MAX_SCALE * r.map_h),
-                                width, r.gap, r.cols_step) for r in self.rows]
+        return [
+            layout_for_cell(
+                min(r.count, r.limit),
+                r.map_h,
+                r.map_w,
+                min(cell * r.zoom, MAX_SCALE * r.map_h),
+                width,
+                r.gap,
+                r.cols_step,
+            )
+            for r in self.rows
+        ]
 
     def _relayout(self) -> None:
         """The largest common map height (cell) at which all rows fit; at the smallest, the widget grows
@@ -115,8 +126,9 @@ class MosaicStack(QWidget):
         self.update()
 
     # ------------------------------------------------------------------ frames
-    def show_maps(self, key: str, maps: np.ndarray, vmax: float, vmin: Optional[float] = None,
-                  caption: str = "") -> None:
+    def show_maps(
+        self, key: str, maps: np.ndarray, vmax: float, vmin: Optional[float] = None, caption: str = ""
+    ) -> None:
         """Rasterise one row's maps (N, h, w) with the colour scale vmin..vmax (default -vmax..vmax)."""
         self._data[key] = (maps, -vmax if vmin is None else vmin, vmax)
         self.captions[key] = caption
@@ -127,7 +139,7 @@ class MosaicStack(QWidget):
         if i is None or i >= len(self.layouts):
             return
         layout = self.layouts[i]
-        maps = maps[:layout.count]
+        maps = maps[: layout.count]
         if maps.shape == (layout.count, layout.map_h, layout.map_w):
             self.images[key] = rgba_image(self.painter.render(maps, layout, lo, hi))
 
@@ -139,8 +151,11 @@ class MosaicStack(QWidget):
         title_h = self._title_height()
         if not self.rows and self.placeholder:
             p.setPen(QColor(self.theme.muted_text))
-            p.drawText(QRectF(self.rect()).adjusted(10, 10, -10, -10),
-                       Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)
+            p.drawText(
+                QRectF(self.rect()).adjusted(10, 10, -10, -10),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                self.placeholder,
+            )
             return
         for r, layout, origin in zip(self.rows, self.layouts, self.origins):
             p.setPen(QColor(self.theme.text))
@@ -148,10 +163,12 @@ class MosaicStack(QWidget):
             caption = self.captions.get(r.key, "")
             p.drawText(QPointF(origin.x(), origin.y() - title_h + fm.ascent() + 1), title)
             room = self.width() - 8 - (origin.x() + fm.horizontalAdvance(title) + 16)
-            if caption and fm.horizontalAdvance(caption) <= room:      # the scale, where it fits
+            if caption and fm.horizontalAdvance(caption) <= room:  # the scale, where it fits
                 p.setPen(QColor(self.theme.muted_text))
-                p.drawText(QPointF(self.width() - fm.horizontalAdvance(caption) - 8,
-                                   origin.y() - title_h + fm.ascent() + 1), caption)
+                p.drawText(
+                    QPointF(self.width() - fm.horizontalAdvance(caption) - 8, origin.y() - title_h + fm.ascent() + 1),
+                    caption,
+                )
             image = self.images.get(r.key)
             if image is not None:
                 p.drawImage(origin, image)

@@ -8,6 +8,7 @@ The page never runs a network in the GUI thread: it posts requests (the latest s
 chosen input) to its ProbeWorker thread and draws the answers. It only works while it is the visible tab
 (the studio calls on_snapshot only then), so a hidden page costs nothing.
 """
+
 from __future__ import annotations
 
 import time
@@ -15,8 +16,19 @@ from typing import Callable, Optional
 
 import numpy as np
 from PyQt6.QtCore import QEvent, Qt, QTimer
-from PyQt6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter,
-                             QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ... import data as nvdata
 from ... import presets
@@ -37,7 +49,7 @@ from .sweep import SweepResult
 from .top_images import TopImagesView
 from .workbench import PageContext, unsupported_reason
 
-HEADLESS_WAIT_S = 30.0     # run_headless: longest wait for the page to catch up after training
+HEADLESS_WAIT_S = 30.0  # run_headless: longest wait for the page to catch up after training
 
 
 def _panel(title: str, *widgets: QWidget, stretch: int = 1) -> QFrame:
@@ -76,7 +88,7 @@ class FeatureMapPage(QWidget):
         self.result: Optional[ProbeResult] = None
         self.sweep: Optional[SweepResult] = None
         self.saliency_class: Optional[int] = None
-        self.refreshes = 0                   # probe results drawn (the benchmark counts these)
+        self.refreshes = 0  # probe results drawn (the benchmark counts these)
         self._requests = 0
         self._confusion_pick: dict[tuple[int, int], int] = {}
         self.controller = ProbeController()
@@ -85,9 +97,9 @@ class FeatureMapPage(QWidget):
         self.controller.swept.connect(self._on_swept)
         self.controller.failed.connect(self._on_failed)
         self._build()
-        window.installEventFilter(self)      # the worker thread must stop before the window goes ...
+        window.installEventFilter(self)  # the worker thread must stop before the window goes ...
         app = QApplication.instance()
-        if app is not None:                  # ... or the application, whichever comes first
+        if app is not None:  # ... or the application, whichever comes first
             app.aboutToQuit.connect(self.controller.shutdown)
         self._apply_theme()
 
@@ -110,8 +122,10 @@ class FeatureMapPage(QWidget):
         outer.addLayout(head)
         self.message = QLabel("")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("QLabel { background: #ffebe9; border: 2px solid #cf222e; border-radius: 6px;"
-                                   " padding: 4px; color: #000000; }")
+        self.message.setStyleSheet(
+            "QLabel { background: #ffebe9; border: 2px solid #cf222e; border-radius: 6px;"
+            " padding: 4px; color: #000000; }"
+        )
         self.message.hide()
         outer.addWidget(self.message)
         self.stack = QStackedWidget()
@@ -162,8 +176,12 @@ class FeatureMapPage(QWidget):
         centre.setSizes([600, 320])
 
         self.tabs = QTabWidget()
-        for widget, title in ((self.invariance, "Translation"), (self.top_images, "Top images"),
-                              (self.saliency, "Saliency"), (self.confusion, "Confusion")):
+        for widget, title in (
+            (self.invariance, "Translation"),
+            (self.top_images, "Top images"),
+            (self.saliency, "Saliency"),
+            (self.confusion, "Confusion"),
+        ):
             self.tabs.addTab(widget, title)
         right = _panel("", self.tabs)
 
@@ -184,8 +202,18 @@ class FeatureMapPage(QWidget):
     # ================================================================== theme
     def _apply_theme(self) -> None:
         t = self.theme = self.studio.theme
-        for view in (self.status, self.input_panel, self.scores, self.maps, self.filters, self.legend,
-                     self.invariance, self.top_images, self.saliency, self.confusion):
+        for view in (
+            self.status,
+            self.input_panel,
+            self.scores,
+            self.maps,
+            self.filters,
+            self.legend,
+            self.invariance,
+            self.top_images,
+            self.saliency,
+            self.confusion,
+        ):
             view.set_theme(t)
         # large fonts need room for the analysis tabs' text; the mosaics rarely fill their width anyway
         total = max(sum(self.splitter.sizes()), 1200)
@@ -215,8 +243,9 @@ class FeatureMapPage(QWidget):
         self.info = info
         reason = unsupported_reason(info)
         if reason:
-            self.placeholder_label.setText(reason + "\nLoad a convolutional network on images to see its "
-                                                    "feature maps, for example:")
+            self.placeholder_label.setText(
+                reason + "\nLoad a convolutional network on images to see its feature maps, for example:"
+            )
             self.stack.setCurrentIndex(0)
             self.ctx = None
             return
@@ -225,7 +254,7 @@ class FeatureMapPage(QWidget):
             if not same:
                 self.status.setText("preparing the network copies…")
         if self._visible():
-            self.controller.configure(info)    # the worker ignores a configuration it already has
+            self.controller.configure(info)  # the worker ignores a configuration it already has
 
     def on_snapshot(self, snap: Snapshot) -> None:
         self._check_theme()
@@ -236,17 +265,25 @@ class FeatureMapPage(QWidget):
     def run_headless(self, steps: int, done: Callable[[], None]) -> None:
         """`neuralviz gui --preset … --train-steps N --screenshot`: the studio trains N steps, then this page
         waits until its views show those weights (and a test-set sweep of them) before done()."""
+
         def final(snap: Snapshot) -> None:
             started = time.perf_counter()
 
             def check() -> None:
-                caught_up = (self.result is not None and self.result.step == snap.step and self.sweep is not None
-                             and self.sweep.step == snap.step and self.sweep.twin_epoch >= snap.epoch - 1e-9)
+                caught_up = (
+                    self.result is not None
+                    and self.result.step == snap.step
+                    and self.sweep is not None
+                    and self.sweep.step == snap.step
+                    and self.sweep.twin_epoch >= snap.epoch - 1e-9
+                )
                 if caught_up or self.ctx is None or time.perf_counter() - started > HEADLESS_WAIT_S:
                     done()
                 else:
                     QTimer.singleShot(50, check)
+
             check()
+
         self.studio.on_final = final
         self.studio.train_steps(steps)
 
@@ -257,10 +294,19 @@ class FeatureMapPage(QWidget):
         if ctx is None or snap is None or snap.info.serial != ctx.serial or panel.base is None:
             return
         self._requests += 1
-        self.controller.request(ProbeRequest(serial=ctx.serial, step=snap.step, epoch=snap.epoch,
-                                             params=snap.params, image=panel.base.copy(), shift=panel.shift,
-                                             saliency_class=self.saliency_class, request=self._requests,
-                                             true_label=panel.true_label))
+        self.controller.request(
+            ProbeRequest(
+                serial=ctx.serial,
+                step=snap.step,
+                epoch=snap.epoch,
+                params=snap.params,
+                image=panel.base.copy(),
+                shift=panel.shift,
+                saliency_class=self.saliency_class,
+                request=self._requests,
+                true_label=panel.true_label,
+            )
+        )
 
     def _on_ready(self, ctx: PageContext) -> None:
         if self.info is None or ctx.serial != self.info.serial:
@@ -305,11 +351,12 @@ class FeatureMapPage(QWidget):
             self._status_timer.stop()
             return
         k = r.predicted
-        text = (f"weights of training step {r.step:,d}  ·  prediction “{self.ctx.class_names[k]}” "
-                f"{100 * r.probs[k]:.0f}%")
+        text = (
+            f"weights of training step {r.step:,d}  ·  prediction “{self.ctx.class_names[k]}” {100 * r.probs[k]:.0f}%"
+        )
         self.status.setText(text)
         if self.snap is None or self.snap.step == r.step:
-            self._status_timer.stop()        # training paused: nothing will change until the next frame
+            self._status_timer.stop()  # training paused: nothing will change until the next frame
 
     def _on_swept(self, sweep: SweepResult) -> None:
         if self.ctx is None or sweep.serial != self.ctx.serial:

@@ -9,6 +9,7 @@ Which layers are "map layers": each conv2d layer and each pooling layer. A conv2
 activation (conv -> relu) is shown after that activation: the rectified map is what the next layer sees, and
 what the lecture calls a feature detector's response.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,10 +28,10 @@ POOLS = {"maxpool2d": "max-pool", "avgpool2d": "average-pool"}
 class MapLayer:
     """One row of the feature-map view: the layer whose output is drawn and how to caption it."""
 
-    id: str                       # layer whose output is shown (the activation after a conv, or a pool)
-    source: str                   # the conv2d or pooling layer itself
-    kind: str                     # "conv" or "pool"
-    shape: tuple[int, int, int]   # (channels, height, width) of each example's output
+    id: str  # layer whose output is shown (the activation after a conv, or a pool)
+    source: str  # the conv2d or pooling layer itself
+    kind: str  # "conv" or "pool"
+    shape: tuple[int, int, int]  # (channels, height, width) of each example's output
     title: str
 
     @property
@@ -58,20 +59,37 @@ def map_layers(net: Network) -> tuple[MapLayer, ...]:
             if len(users) == 1 and users[0]["type"] in ACTIVATIONS and lid != net.output_id:
                 shown, after = users[0]["id"], f" → {users[0]['type']}"
             shape = tuple(net.layers[shown].output_shape)
-            out.append(MapLayer(shown, lid, "conv", shape,
-                                f"{lid}: conv {kh}×{kw}{after} · {shape[0]} maps of {shape[1]}×{shape[2]}"))
+            out.append(
+                MapLayer(
+                    shown,
+                    lid,
+                    "conv",
+                    shape,
+                    f"{lid}: conv {kh}×{kw}{after} · {shape[0]} maps of {shape[1]}×{shape[2]}",
+                )
+            )
         elif kind in POOLS:
             kh, kw = _pair(entry.get("kernel_size", 1))
             shape = tuple(net.layers[lid].output_shape)
-            out.append(MapLayer(lid, lid, "pool", shape,
-                                f"{lid}: {POOLS[kind]} {kh}×{kw} · {shape[0]} maps of {shape[1]}×{shape[2]}"))
+            out.append(
+                MapLayer(
+                    lid,
+                    lid,
+                    "pool",
+                    shape,
+                    f"{lid}: {POOLS[kind]} {kh}×{kw} · {shape[0]} maps of {shape[1]}×{shape[2]}",
+                )
+            )
     return tuple(out)
 
 
 def conv_weights(params: Mapping[str, np.ndarray], net: Network) -> dict[str, np.ndarray]:
     """The (out, in, kh, kw) weight array of every conv2d layer, by layer id, from a parameter mapping."""
-    return {e["id"]: params[f"{e['id']}.weight"] for e in net.order
-            if e["type"] == "conv2d" and f"{e['id']}.weight" in params}
+    return {
+        e["id"]: params[f"{e['id']}.weight"]
+        for e in net.order
+        if e["type"] == "conv2d" and f"{e['id']}.weight" in params
+    }
 
 
 # ---------------------------------------------------------------------------------------------- maths
@@ -109,25 +127,25 @@ class ProbeResult:
     Arrays named *_original are for the untranslated input; the others for the input moved by `shift`.
     """
 
-    serial: int                                  # the studio configuration these weights belong to
-    step: int                                    # the training step of the weights
-    request: int                                 # the page's request counter (newest wins)
+    serial: int  # the studio configuration these weights belong to
+    step: int  # the training step of the weights
+    request: int  # the page's request counter (newest wins)
     shift: tuple[int, int]
-    image: np.ndarray                            # (C, H, W) the input as the network saw it
-    original: np.ndarray                         # (C, H, W) before the translation
-    maps: Mapping[str, np.ndarray]               # map layer id -> (C, h, w)
+    image: np.ndarray  # (C, H, W) the input as the network saw it
+    original: np.ndarray  # (C, H, W) before the translation
+    maps: Mapping[str, np.ndarray]  # map layer id -> (C, h, w)
     maps_original: Mapping[str, np.ndarray]
-    scores: np.ndarray                           # (K,) raw outputs (logits)
-    probs: np.ndarray                            # (K,)
+    scores: np.ndarray  # (K,) raw outputs (logits)
+    probs: np.ndarray  # (K,)
     probs_original: np.ndarray
-    saliency: np.ndarray                         # (C, H, W): d scores[saliency_class] / d image
+    saliency: np.ndarray  # (C, H, W): d scores[saliency_class] / d image
     saliency_class: int
-    filters: Mapping[str, np.ndarray]            # conv id -> (out, in, kh, kw)
-    twin_probs: Optional[np.ndarray] = None      # the fully connected comparison net, same inputs
+    filters: Mapping[str, np.ndarray]  # conv id -> (out, in, kh, kw)
+    twin_probs: Optional[np.ndarray] = None  # the fully connected comparison net, same inputs
     twin_probs_original: Optional[np.ndarray] = None
-    twin_hidden: Optional[np.ndarray] = None     # (units,) its hidden layer
+    twin_hidden: Optional[np.ndarray] = None  # (units,) its hidden layer
     twin_hidden_original: Optional[np.ndarray] = None
-    true_label: Optional[int] = None             # the chosen test image's class (None: a drawing)
+    true_label: Optional[int] = None  # the chosen test image's class (None: a drawing)
 
     @property
     def predicted(self) -> int:
@@ -160,8 +178,16 @@ class Probe:
     def forward(self, x: np.ndarray) -> np.ndarray:
         return self.net.forward(np.ascontiguousarray(x, dtype=self.net.dtype), train=False)
 
-    def run(self, image: np.ndarray, shift: tuple[int, int] = (0, 0), saliency_class: Optional[int] = None,
-            *, serial: int = 0, step: int = 0, request: int = 0) -> ProbeResult:
+    def run(
+        self,
+        image: np.ndarray,
+        shift: tuple[int, int] = (0, 0),
+        saliency_class: Optional[int] = None,
+        *,
+        serial: int = 0,
+        step: int = 0,
+        request: int = 0,
+    ) -> ProbeResult:
         """Activations, scores and saliency for `image` (C, H, W) moved by shift = (dx, dy).
 
         saliency_class None means the predicted class of the moved input."""
@@ -177,13 +203,22 @@ class Probe:
         if not 0 <= k < out.shape[1]:
             raise ValueError(f"probe: class {k} is outside 0..{out.shape[1] - 1}")
         saliency = self.saliency(out, k)
-        return ProbeResult(serial=serial, step=step, request=request, shift=(int(shift[0]), int(shift[1])),
-                           image=_frozen(moved), original=_frozen(image),
-                           maps={lid: _frozen(a[1]) for lid, a in maps.items()},
-                           maps_original={lid: _frozen(a[0]) for lid, a in maps.items()},
-                           scores=_frozen(out[1]), probs=_frozen(probs[1]), probs_original=_frozen(probs[0]),
-                           saliency=_frozen(saliency), saliency_class=k,
-                           filters=conv_weights(self._params or self.net.state_dict(), self.net))
+        return ProbeResult(
+            serial=serial,
+            step=step,
+            request=request,
+            shift=(int(shift[0]), int(shift[1])),
+            image=_frozen(moved),
+            original=_frozen(image),
+            maps={lid: _frozen(a[1]) for lid, a in maps.items()},
+            maps_original={lid: _frozen(a[0]) for lid, a in maps.items()},
+            scores=_frozen(out[1]),
+            probs=_frozen(probs[1]),
+            probs_original=_frozen(probs[0]),
+            saliency=_frozen(saliency),
+            saliency_class=k,
+            filters=conv_weights(self._params or self.net.state_dict(), self.net),
+        )
 
     def saliency(self, out: np.ndarray, k: int) -> np.ndarray:
         """d out[1, k] / d input[1] from the last forward pass (batch element 1: the moved input).
@@ -194,6 +229,6 @@ class Probe:
         seed[1, k] = 1.0
         grad = self.net.backward(seed)
         self.net.zero_grad()
-        if grad is None:     # token-id inputs have no gradient (not an image network)
+        if grad is None:  # token-id inputs have no gradient (not an image network)
             return np.zeros(self.net.input_shape, dtype=self.net.dtype)
         return grad[1]

@@ -3,6 +3,7 @@
 Requests are handed over as "the newest request" (one attribute write, safe under the GIL) plus a queued
 wake-up, so however fast the GUI asks, the worker only ever computes the latest one.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -33,8 +34,12 @@ class ProbeController(QObject):
         self._configure.connect(self.worker.configure)
         self._wake.connect(self.worker.wake)
         self._stop.connect(self.worker.stop)
-        for theirs, mine in ((self.worker.ready, self.ready), (self.worker.probed, self.probed),
-                             (self.worker.swept, self.swept), (self.worker.failed, self.failed)):
+        for theirs, mine in (
+            (self.worker.ready, self.ready),
+            (self.worker.probed, self.probed),
+            (self.worker.swept, self.swept),
+            (self.worker.failed, self.failed),
+        ):
             theirs.connect(mine)
         self._thread.start()
 

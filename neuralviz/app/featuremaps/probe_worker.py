@@ -6,6 +6,7 @@ timer runs the background jobs in short slices: sweeps over the test set (confus
 accuracy under translation), spaced so they take at most about a third of the time, and training of the
 fully connected twin up to the studio's epoch.
 """
+
 from __future__ import annotations
 
 import time
@@ -21,18 +22,18 @@ from .probe import ProbeResult
 from .sweep import SweepResult
 from .workbench import Workbench
 
-TICK_S = 0.012            # background work per timer tick, so requests wait at most about this long
-SWEEP_MIN_GAP_S = 1.0     # sweeps start at most this often ...
-SWEEP_DUTY = 0.2          # ... and take at most about this share of the worker's time
+TICK_S = 0.012  # background work per timer tick, so requests wait at most about this long
+SWEEP_MIN_GAP_S = 1.0  # sweeps start at most this often ...
+SWEEP_DUTY = 0.2  # ... and take at most about this share of the worker's time
 
 
 @dataclass(frozen=True)
 class ProbeRequest:
     serial: int
     step: int
-    epoch: float                           # the studio's epoch: the twin trains up to it
-    params: Mapping[str, np.ndarray]       # a snapshot's read-only weights
-    image: np.ndarray                      # (C, H, W) the chosen input, before translation
+    epoch: float  # the studio's epoch: the twin trains up to it
+    params: Mapping[str, np.ndarray]  # a snapshot's read-only weights
+    image: np.ndarray  # (C, H, W) the chosen input, before translation
     shift: tuple[int, int]
     saliency_class: Optional[int]
     request: int
@@ -40,14 +41,14 @@ class ProbeRequest:
 
 
 class ProbeWorker(QObject):
-    ready = pyqtSignal(object)        # PageContext of the configuration now probed
-    probed = pyqtSignal(object)       # ProbeResult
-    swept = pyqtSignal(object)        # SweepResult
+    ready = pyqtSignal(object)  # PageContext of the configuration now probed
+    probed = pyqtSignal(object)  # ProbeResult
+    swept = pyqtSignal(object)  # SweepResult
     failed = pyqtSignal(str)
 
     def __init__(self):
         super().__init__()
-        self.pending: Optional[ProbeRequest] = None     # written by the GUI thread, taken here
+        self.pending: Optional[ProbeRequest] = None  # written by the GUI thread, taken here
         self._bench: Optional[Workbench] = None
         self._timer: Optional[QTimer] = None
         self._params: Optional[Mapping[str, np.ndarray]] = None
@@ -95,7 +96,7 @@ class ProbeWorker(QObject):
             return
         if bench is None or req.serial != bench.serial:
             if bench is None or req.serial > bench.serial:
-                self.pending = self.pending or req      # for the configuration being set up
+                self.pending = self.pending or req  # for the configuration being set up
             return
         try:
             result = self._probe(bench, req)
@@ -110,8 +111,9 @@ class ProbeWorker(QObject):
 
     def _probe(self, bench: Workbench, req: ProbeRequest) -> ProbeResult:
         bench.probe.load(req.params)
-        result = bench.probe.run(req.image, req.shift, req.saliency_class, serial=req.serial, step=req.step,
-                                 request=req.request)
+        result = bench.probe.run(
+            req.image, req.shift, req.saliency_class, serial=req.serial, step=req.step, request=req.request
+        )
         twin = bench.twin
         p = twin.probabilities(np.stack([result.original, result.image]))
         hidden = twin.hidden_units()
@@ -176,6 +178,10 @@ def _read_only(a: np.ndarray) -> np.ndarray:
 
 def _with_twin(result: ProbeResult, probs: np.ndarray, hidden: np.ndarray) -> ProbeResult:
     ro = _read_only
-    return replace(result, twin_probs=ro(probs[1]), twin_probs_original=ro(probs[0]),
-                   twin_hidden=ro(hidden[1]), twin_hidden_original=ro(hidden[0]))
-
+    return replace(
+        result,
+        twin_probs=ro(probs[1]),
+        twin_probs_original=ro(probs[0]),
+        twin_hidden=ro(hidden[1]),
+        twin_hidden_original=ro(hidden[0]),
+    )

@@ -5,6 +5,7 @@ from the network's own backward pass. Blue: making that pixel brighter raises th
 white: no effect. Beside it the same gradient's size laid over the input, so the sensitive strokes stand
 out. The class followed is the prediction, or the one clicked in the class-score bars.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -76,8 +77,11 @@ class SaliencyView(QWidget):
         signed = np.empty(grad.shape + (4,), dtype=np.uint8)
         _fused.colormap_rgba(np.ascontiguousarray(grad, dtype=np.float32), self.lut, -scale, scale, signed)
         size = np.abs(grad) / scale
-        self.images = (rgba_image(overlay_rgba(image, np.zeros_like(size), (0, 0, 0))), rgba_image(signed),
-                       rgba_image(overlay_rgba(image, size, hex_to_rgb(HIGHLIGHT))))
+        self.images = (
+            rgba_image(overlay_rgba(image, np.zeros_like(size), (0, 0, 0))),
+            rgba_image(signed),
+            rgba_image(overlay_rgba(image, size, hex_to_rgb(HIGHLIGHT))),
+        )
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
@@ -94,14 +98,19 @@ class SaliencyView(QWidget):
         name = self.names[k] if k < len(self.names) else str(k)
         line = fm.height() + 4
         p.setPen(QColor(t.text))
-        p.drawText(QRectF(8, 4, self.width() - 16, line), Qt.AlignmentFlag.AlignLeft,
-                   f"Saliency: how each pixel moves the score of “{name}”")
+        p.drawText(
+            QRectF(8, 4, self.width() - 16, line),
+            Qt.AlignmentFlag.AlignLeft,
+            f"Saliency: how each pixel moves the score of “{name}”",
+        )
         p.setFont(theme_font(t))
         fm = p.fontMetrics()
         small = fm.height() + 2
-        legend = ("Blue: brightening that pixel raises the score; orange: lowers it; white: no effect. "
-                  "Purple over the input: how much each pixel matters either way. "
-                  f"Largest |gradient| {self.peak:.3g}. Click a class in the score bars to follow it.")
+        legend = (
+            "Blue: brightening that pixel raises the score; orange: lowers it; white: no effect. "
+            "Purple over the input: how much each pixel matters either way. "
+            f"Largest |gradient| {self.peak:.3g}. Click a class in the score bars to follow it."
+        )
         captions = ("input", "gradient (signed)", "|gradient| over the input")
         width, free = self.width() - 16, self.height() - line - 12
         # one row of three, or two rows of two with the explanation in the fourth place: whichever is bigger
@@ -117,8 +126,9 @@ class SaliencyView(QWidget):
             box = QRectF(8 + col * cell_w + (cell_w - side) / 2, top, side, side)
             draw_pixels(p, fitted(box, h, w), image)
             p.setPen(QColor(t.text))
-            p.drawText(QRectF(8 + col * cell_w, box.bottom() + 2, cell_w, small), Qt.AlignmentFlag.AlignHCenter,
-                       caption)
+            p.drawText(
+                QRectF(8 + col * cell_w, box.bottom() + 2, cell_w, small), Qt.AlignmentFlag.AlignHCenter, caption
+            )
         if cols == 3:
             text_box = QRectF(8, line + 8 + side + small + 8, width, 4 * small)
         else:

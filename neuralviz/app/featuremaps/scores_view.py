@@ -4,6 +4,7 @@ The predicted class is bold with its bar in the theme's positive colour; the tru
 image) is marked "✓ true" or "✗ true", so the reading needs no colour vision. Clicking a class chooses it
 for the saliency map (click it again to follow the prediction).
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -78,8 +79,7 @@ class ScoresView(QWidget):
             f = theme_font(t, font.pointSizeF() / t.font_pt, bold)
             p.setFont(f)
             p.setPen(QColor(t.text))
-            p.drawText(QRectF(0, y, name_w - 8, row), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                       name)
+            p.drawText(QRectF(0, y, name_w - 8, row), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name)
             bar = QRectF(bar_left, y + row * 0.18, bar_w, row * 0.64)
             p.fillRect(bar, QColor(t.neutral))
             colour = QColor(t.positive if k == best else t.muted_text)
@@ -88,13 +88,15 @@ class ScoresView(QWidget):
                 p.setPen(QColor(t.text))
                 p.drawRect(bar.adjusted(-2, -2, 2, 2))
             p.setPen(QColor(t.text))
-            p.drawText(QRectF(bar.right() + 4, y, value_w, row), Qt.AlignmentFlag.AlignVCenter,
-                       f"{100 * prob:.0f}%")
+            p.drawText(QRectF(bar.right() + 4, y, value_w, row), Qt.AlignmentFlag.AlignVCenter, f"{100 * prob:.0f}%")
             if self.true_label is not None and k == self.true_label:
                 ok = best == k
                 p.setPen(QColor(RIGHT if ok else WRONG))
-                p.drawText(QRectF(bar.right() + 4 + value_w, y, mark_w, row), Qt.AlignmentFlag.AlignVCenter,
-                           "✓ true" if ok else "✗ true")
+                p.drawText(
+                    QRectF(bar.right() + 4 + value_w, y, mark_w, row),
+                    Qt.AlignmentFlag.AlignVCenter,
+                    "✓ true" if ok else "✗ true",
+                )
 
     def mousePressEvent(self, event) -> None:
         if not self.names:

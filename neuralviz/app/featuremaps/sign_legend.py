@@ -1,4 +1,5 @@
 """SignLegend: how to read the colours of maps and filters (a bar from orange through white to blue)."""
+
 from __future__ import annotations
 
 from PyQt6.QtCore import QPointF, QRectF, Qt
@@ -38,13 +39,17 @@ class SignLegend(QWidget):
         p.fillRect(bar, grad)
         p.setPen(QColor(t.text))
         p.drawRect(bar)
-        p.drawText(QRectF(0, 0, left_w, self.height()), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                   labels[0])
+        p.drawText(
+            QRectF(0, 0, left_w, self.height()), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, labels[0]
+        )
         p.drawText(bar, Qt.AlignmentFlag.AlignCenter, labels[1])
         x = bar.right() + 6
         p.drawText(QRectF(x, 0, self.width() - x, self.height()), Qt.AlignmentFlag.AlignVCenter, labels[2])
         x += fm.horizontalAdvance(labels[2]) + 16
         p.setPen(QColor(t.muted_text))
         room = max(0.0, self.width() - x)
-        p.drawText(QRectF(x, 0, room, self.height()), Qt.AlignmentFlag.AlignVCenter,
-                   fm.elidedText(TEXT, Qt.TextElideMode.ElideRight, int(room)))
+        p.drawText(
+            QRectF(x, 0, room, self.height()),
+            Qt.AlignmentFlag.AlignVCenter,
+            fm.elidedText(TEXT, Qt.TextElideMode.ElideRight, int(room)),
+        )

@@ -3,6 +3,7 @@
 A QLabel would do, but every new text re-lays out its parent and so repaints the whole page, several times
 a second while training; this widget has a fixed size and only repaints itself.
 """
+
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt
@@ -40,5 +41,6 @@ class StatusText(QWidget):
     def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.setPen(QColor(self.theme.muted_text))
-        p.drawText(self.rect().adjusted(0, 0, -4, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                   self._text)
+        p.drawText(
+            self.rect().adjusted(0, 0, -4, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self._text
+        )

@@ -5,6 +5,7 @@ A sweep is a generator that does one chunk of work per next() (about CHUNK_S sec
 answers the page's requests between chunks; its last value is the SweepResult. It runs on its own copy of
 the network: the probe's copy is reloaded for every frame, a sweep must see one set of weights throughout.
 """
+
 from __future__ import annotations
 
 import time
@@ -16,23 +17,23 @@ import numpy as np
 from .fc_twin import FullyConnectedTwin
 from .probe import Probe, class_probabilities, translate
 
-CHUNK_S = 0.015            # one chunk of a sweep lasts about this long
-CURVE_IMAGES = 150         # test images used for the accuracy-versus-shift curves (a percent is 1.5 images)
+CHUNK_S = 0.015  # one chunk of a sweep lasts about this long
+CURVE_IMAGES = 150  # test images used for the accuracy-versus-shift curves (a percent is 1.5 images)
 
 
 @dataclass(frozen=True)
 class SweepResult:
     serial: int
     step: int
-    labels: np.ndarray                       # (N,) true classes of the test images
-    predictions: np.ndarray                  # (N,) the CNN's classes
-    confusion: np.ndarray                    # (K, K) counts: row = true class, column = predicted
-    channel_max: Mapping[str, np.ndarray]    # map layer id -> (N, C): each channel's peak on each image
-    shifts: np.ndarray                       # (S,) horizontal shifts in pixels
-    shift_accuracy: np.ndarray               # (S,) CNN test accuracy with every image moved by shifts[i]
+    labels: np.ndarray  # (N,) true classes of the test images
+    predictions: np.ndarray  # (N,) the CNN's classes
+    confusion: np.ndarray  # (K, K) counts: row = true class, column = predicted
+    channel_max: Mapping[str, np.ndarray]  # map layer id -> (N, C): each channel's peak on each image
+    shifts: np.ndarray  # (S,) horizontal shifts in pixels
+    shift_accuracy: np.ndarray  # (S,) CNN test accuracy with every image moved by shifts[i]
     twin_shift_accuracy: Optional[np.ndarray] = None
     twin_epoch: float = 0.0
-    seconds: float = 0.0                     # what the sweep cost (the worker spaces sweeps by it)
+    seconds: float = 0.0  # what the sweep cost (the worker spaces sweeps by it)
 
     @property
     def accuracy(self) -> float:
@@ -42,8 +43,7 @@ class SweepResult:
 
 def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, k: int) -> np.ndarray:
     """(k, k) int64 counts: entry [t, p] = how many images of class t were predicted as p."""
-    return np.bincount(labels.astype(np.int64) * k + predictions.astype(np.int64),
-                       minlength=k * k).reshape(k, k)
+    return np.bincount(labels.astype(np.int64) * k + predictions.astype(np.int64), minlength=k * k).reshape(k, k)
 
 
 def shift_range(width: int) -> np.ndarray:
@@ -67,7 +67,7 @@ class DatasetSweep:
         self.x = np.ascontiguousarray(x_test, dtype=probe.net.dtype)
         self.labels = np.asarray(labels, dtype=np.int64)
         self.shifts = shift_range(self.x.shape[-1])
-        self._per_image_s = 1e-4          # measured as it goes; sizes the chunks
+        self._per_image_s = 1e-4  # measured as it goes; sizes the chunks
 
     def _chunk(self) -> int:
         return int(np.clip(CHUNK_S / self._per_image_s, 16, 4096))
@@ -78,8 +78,9 @@ class DatasetSweep:
         self._per_image_s = 0.7 * self._per_image_s + 0.3 * (time.perf_counter() - start) / max(1, len(x))
         return out
 
-    def run(self, params: Mapping[str, np.ndarray], twin: Optional[FullyConnectedTwin], *, serial: int = 0,
-            step: int = 0) -> Iterator[Optional[SweepResult]]:
+    def run(
+        self, params: Mapping[str, np.ndarray], twin: Optional[FullyConnectedTwin], *, serial: int = 0, step: int = 0
+    ) -> Iterator[Optional[SweepResult]]:
         """Yields None after each chunk and the SweepResult last (its `seconds`: the compute time, not
         counting the pauses between chunks)."""
         clock = time.perf_counter()
@@ -113,9 +114,16 @@ class DatasetSweep:
             hits = twin.probabilities(moved).argmax(axis=1) == np.tile(curve_y, len(self.shifts))
             twin_accuracy = hits.reshape(len(self.shifts), -1).mean(axis=1)
         busy += time.perf_counter() - clock
-        yield SweepResult(serial=serial, step=step, labels=_frozen(self.labels), predictions=_frozen(predictions),
-                          confusion=_frozen(confusion_matrix(self.labels, predictions, k)),
-                          channel_max={lid: _frozen(p) for lid, p in peaks.items()},
-                          shifts=_frozen(self.shifts), shift_accuracy=_frozen(accuracy),
-                          twin_shift_accuracy=None if twin_accuracy is None else _frozen(twin_accuracy),
-                          twin_epoch=twin.epoch if twin is not None else 0.0, seconds=busy)
+        yield SweepResult(
+            serial=serial,
+            step=step,
+            labels=_frozen(self.labels),
+            predictions=_frozen(predictions),
+            confusion=_frozen(confusion_matrix(self.labels, predictions, k)),
+            channel_max={lid: _frozen(p) for lid, p in peaks.items()},
+            shifts=_frozen(self.shifts),
+            shift_accuracy=_frozen(accuracy),
+            twin_shift_accuracy=None if twin_accuracy is None else _frozen(twin_accuracy),
+            twin_epoch=twin.epoch if twin is not None else 0.0,
+            seconds=busy,
+        )

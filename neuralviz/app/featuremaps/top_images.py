@@ -5,6 +5,7 @@ wherever the feature is). The view ranks the whole test set by it, from the late
 strongest images with their class and response. Pick the channel by clicking a map in the feature-map view,
 or step through the channels of the layer with the arrows.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -45,7 +46,7 @@ class _Grid(QWidget):
 
 
 class TopImagesView(QWidget):
-    channelChanged = pyqtSignal(str, int)         # the arrows chose another channel of the layer
+    channelChanged = pyqtSignal(str, int)  # the arrows chose another channel of the layer
 
     def __init__(self, theme: Theme, parent=None):
         super().__init__(parent)
@@ -110,8 +111,9 @@ class TopImagesView(QWidget):
         ctx, s = self.ctx, self.sweep
         m = next((m for m in ctx.map_layers if m.id == self.layer), None) if ctx is not None else None
         name = f"{m.source} map {self.channel}" if m is not None else "–"
-        self.title.setText(f"<b>What excites {name}?</b> The test images it responds to most "
-                           "(its peak value under each)")
+        self.title.setText(
+            f"<b>What excites {name}?</b> The test images it responds to most (its peak value under each)"
+        )
         self.indices, self.responses, self._images = np.empty(0, dtype=np.int64), np.empty(0), []
         if ctx is not None and s is not None and self.layer in s.channel_max:
             peaks = s.channel_max[self.layer]
@@ -142,9 +144,14 @@ class TopImagesView(QWidget):
             y = r * (side + 2 * line + 8) + 4
             draw_pixels(p, fitted(QRectF(x, y, side, side), image.height(), image.width()), image)
             label = int(self.ctx.test_labels[idx])
-            for k, (text, colour) in enumerate(((f"“{names[label] if label < len(names) else label}”", t.text),
-                                                (f"{self.responses[idx]:.2f}", t.muted_text))):
+            for k, (text, colour) in enumerate(
+                (
+                    (f"“{names[label] if label < len(names) else label}”", t.text),
+                    (f"{self.responses[idx]:.2f}", t.muted_text),
+                )
+            ):
                 p.setPen(QColor(colour))
                 shown = p.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, int(cell_w - 4))
-                p.drawText(QRectF(c * cell_w, y + side + 1 + k * line, cell_w, line), Qt.AlignmentFlag.AlignHCenter,
-                           shown)
+                p.drawText(
+                    QRectF(c * cell_w, y + side + 1 + k * line, cell_w, line), Qt.AlignmentFlag.AlignHCenter, shown
+                )

@@ -9,6 +9,7 @@ Every method shares one pipeline (fisher.py: output-space seeds, backpropagated 
 example) and one interface (preconditioner.py: statistics in, direction out). See
 shared/research/natural_gradient.md for the formulas and the invariance table.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -28,20 +29,31 @@ NATURAL_OPTIMIZERS: dict[str, type[NaturalGradient]] = {
 }
 
 # view name -> optimizer class whose metric it shows
-_VIEWS = {"exact": ExactNaturalGradient, "kfac": KFAC, "unitwise": UnitwiseNaturalGradient,
-          "qd": QuasiDiagonal, "diag": DiagonalFisher}
+_VIEWS = {
+    "exact": ExactNaturalGradient,
+    "kfac": KFAC,
+    "unitwise": UnitwiseNaturalGradient,
+    "qd": QuasiDiagonal,
+    "diag": DiagonalFisher,
+}
 
 
-def curvature(net, x, y=None, loss: str = "mse", fisher: str = "true", seed: int = 0,
-              mc_samples: int = 1) -> Curvature:
+def curvature(net, x, y=None, loss: str = "mse", fisher: str = "true", seed: int = 0, mc_samples: int = 1) -> Curvature:
     """Forward x (evaluation mode) and gather the per-layer statistics of the chosen Fisher."""
     net.forward(x, train=False)
     return Curvature.from_network(net, y, loss, fisher, np.random.default_rng(seed), mc_samples)
 
 
-def fisher_matrices(net, x, y=None, loss: str = "mse", fisher: str = "true",
-                    kinds: Optional[list[str]] = None, seed: int = 0,
-                    mc_samples: int = 1) -> dict[str, tuple[np.ndarray, list[tuple[str, int, int]]]]:
+def fisher_matrices(
+    net,
+    x,
+    y=None,
+    loss: str = "mse",
+    fisher: str = "true",
+    kinds: Optional[list[str]] = None,
+    seed: int = 0,
+    mc_samples: int = 1,
+) -> dict[str, tuple[np.ndarray, list[tuple[str, int, int]]]]:
     """The Fisher and its approximations on (x, y), for the app's heat-map and spectrum views.
 
     Returns name -> (P × P float64 array, [(parameter name, start, stop)]) in network
@@ -51,8 +63,9 @@ def fisher_matrices(net, x, y=None, loss: str = "mse", fisher: str = "true",
     """
     p = net.num_parameters()
     if p > MAX_MATRIX_PARAMS:
-        raise ValueError(f"fisher_matrices: {p} parameters is too many for dense P x P matrices "
-                         f"(limit {MAX_MATRIX_PARAMS})")
+        raise ValueError(
+            f"fisher_matrices: {p} parameters is too many for dense P x P matrices (limit {MAX_MATRIX_PARAMS})"
+        )
     every = kinds is None
     kinds = list(_VIEWS) if every else kinds
     unknown = [k for k in kinds if k not in _VIEWS]
@@ -73,7 +86,26 @@ def fisher_matrices(net, x, y=None, loss: str = "mse", fisher: str = "true",
     return out
 
 
-__all__ = ["NATURAL_OPTIMIZERS", "NaturalGradient", "ExactNaturalGradient", "KFAC", "UnitwiseNaturalGradient",
-           "QuasiDiagonal", "DiagonalFisher", "Curvature", "LayerStats", "Layout", "FISHER_TYPES",
-           "fisher_matrices", "curvature", "output_seeds", "output_metric", "backprop_seeds",
-           "pi_damping", "qd_direction", "robust_inverse", "spd_inverse", "MAX_MATRIX_PARAMS"]
+__all__ = [
+    "NATURAL_OPTIMIZERS",
+    "NaturalGradient",
+    "ExactNaturalGradient",
+    "KFAC",
+    "UnitwiseNaturalGradient",
+    "QuasiDiagonal",
+    "DiagonalFisher",
+    "Curvature",
+    "LayerStats",
+    "Layout",
+    "FISHER_TYPES",
+    "fisher_matrices",
+    "curvature",
+    "output_seeds",
+    "output_metric",
+    "backprop_seeds",
+    "pi_damping",
+    "qd_direction",
+    "robust_inverse",
+    "spd_inverse",
+    "MAX_MATRIX_PARAMS",
+]

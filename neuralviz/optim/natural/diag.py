@@ -4,6 +4,7 @@ d_i = g_i / (F_ii + λ). Invariant under rescaling each parameter on its own, an
 nothing that mixes or shifts: a {0,1} → {−1,1} input recoding already changes its path.
 Parameters with F_ii + λ = 0 (no influence on the output) get d_i = 0.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,7 +31,7 @@ class DiagonalFisher(NaturalGradient):
     def _direction(self, grads):
         out, start = [], 0
         for g in grads:
-            out.append(g * self._inv[start:start + g.size].reshape(g.shape))
+            out.append(g * self._inv[start : start + g.size].reshape(g.shape))
             start += g.size
         return out
 

@@ -5,6 +5,7 @@ factorise; 8 MB at P = 1000 in float64). Reports cond(F) at every refresh: undam
 natural gradient is exactly reparametrisation-invariant but numerically fragile, and the
 condition number is the honest number to show next to its trajectory.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,7 +24,7 @@ class ExactNaturalGradient(NaturalGradient):
 
     name = "ng-exact"
     supported_layers = None  # any layer: per-example Jacobians fall back to masked passes
-    auto_dim = 600           # refresh F every step up to 600 parameters (a ~0.3 GFLOP solve)
+    auto_dim = 600  # refresh F every step up to 600 parameters (a ~0.3 GFLOP solve)
 
     def _largest_matrix(self):
         return sum(p.size for p in self.params)
@@ -78,7 +79,7 @@ class ExactNaturalGradient(NaturalGradient):
         d = self.solve(np.concatenate([g.ravel() for g in grads]))
         out, start = [], 0
         for g in grads:
-            out.append(d[start:start + g.size].reshape(g.shape))
+            out.append(d[start : start + g.size].reshape(g.shape))
             start += g.size
         return out
 

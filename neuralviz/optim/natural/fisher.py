@@ -31,6 +31,7 @@ every method then reads the per-layer quantities it needs:
                  (1/N) Σ_n ∇ℓ_n ∇ℓ_nᵀ (times c). Kept as the lecture's negative example:
                  with N = 1 it is g gᵀ, and it vanishes where the residuals do.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ NG_LOSSES = ("mse", "bce", "cross_entropy")
 
 
 # ----------------------------------------------------------------------------- output space
+
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     # exp of a non-positive number only, so no overflow for large |z|
@@ -99,7 +101,7 @@ def _true_seeds(out: np.ndarray, loss: str) -> np.ndarray:
     t = c // k
     p = _softmax(out.reshape(n, t, k))
     seeds = np.zeros((t, k, n, t, k), dtype=out.dtype)
-    sq = np.sqrt(p / t)                                   # (n, t, k)
+    sq = np.sqrt(p / t)  # (n, t, k)
     for pos in range(t):
         block = -sq[:, pos, :, None] * p[:, pos, None, :]  # (n, j, k): -√p_j p_k
         block[:, np.arange(k), np.arange(k)] += sq[:, pos, :]
@@ -121,8 +123,9 @@ def _sample_targets(out: np.ndarray, loss: str, rng: np.random.Generator, m: int
     return np.minimum(labels, out.shape[-1] - 1)
 
 
-def output_seeds(out: np.ndarray, y, loss: str, fisher: str = "true",
-                 rng: Optional[np.random.Generator] = None, mc_samples: int = 1) -> np.ndarray:
+def output_seeds(
+    out: np.ndarray, y, loss: str, fisher: str = "true", rng: Optional[np.random.Generator] = None, mc_samples: int = 1
+) -> np.ndarray:
     """Seeds (K, N, *out.shape[1:]) with (1/N) Σ_n Σ_k J_nᵀ s_nk s_nkᵀ J_n the chosen metric."""
     _check_loss(loss, out)
     if fisher == "true":
@@ -149,6 +152,7 @@ def output_metric(out: np.ndarray, loss: str) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- backward passes
+
 
 def _upstream_of_params(net) -> dict[str, bool]:
     """layer id -> whether it or anything feeding it has parameters (where seeds must reach)."""
@@ -180,22 +184,28 @@ def _stacked_backward(layer, g: np.ndarray, kind: str) -> list[Optional[np.ndarr
         k, n = g.shape[:2]
         # the argmax indices address positions within each (example, channel) plane, so
         # tiling them K times lets the K seeds travel as one batch of K·N
-        gx = _C.max_pool2d_backward(np.ascontiguousarray(g.reshape(k * n, *g.shape[2:])),
-                                    np.ascontiguousarray(np.tile(layer.indices, (k, 1, 1, 1))), *layer.x_hw)
+        gx = _C.max_pool2d_backward(
+            np.ascontiguousarray(g.reshape(k * n, *g.shape[2:])),
+            np.ascontiguousarray(np.tile(layer.indices, (k, 1, 1, 1))),
+            *layer.x_hw,
+        )
         return [gx.reshape(k, n, *gx.shape[1:])]
     if kind == "avgpool2d":
         k, n = g.shape[:2]
-        gx = _C.avg_pool2d_backward(np.ascontiguousarray(g.reshape(k * n, *g.shape[2:])), *layer.x_hw,
-                                    *layer._geometry())
+        gx = _C.avg_pool2d_backward(
+            np.ascontiguousarray(g.reshape(k * n, *g.shape[2:])), *layer.x_hw, *layer._geometry()
+        )
         return [gx.reshape(k, n, *gx.shape[1:])]
     if kind == "conv2d":
         geom = (*layer.stride, *layer.padding, *layer.dilation)
         w = layer.weight.value
-        return [np.stack([_C.conv2d_backward(layer.x, w, np.ascontiguousarray(gk), *geom,
-                                             True, False, False)[0] for gk in g])]
+        return [
+            np.stack(
+                [_C.conv2d_backward(layer.x, w, np.ascontiguousarray(gk), *geom, True, False, False)[0] for gk in g]
+            )
+        ]
     per_seed = [layer.backward(np.ascontiguousarray(gk)) for gk in g]
-    return [None if per_seed[0][i] is None else np.stack([r[i] for r in per_seed])
-            for i in range(len(per_seed[0]))]
+    return [None if per_seed[0][i] is None else np.stack([r[i] for r in per_seed]) for i in range(len(per_seed[0]))]
 
 
 def _rule(layer) -> str:
@@ -250,13 +260,14 @@ def backprop_seeds(net, seeds: np.ndarray) -> dict[str, np.ndarray]:
 
 # ----------------------------------------------------------------------------- per-layer stats
 
+
 def im2col(x: np.ndarray, kernel: tuple[int, int], stride, padding, dilation) -> np.ndarray:
     """(N, C, H, W) -> patches (N, OH·OW, C·kH·kW), columns in the weight's (c, i, j) order."""
     kh, kw = kernel
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     win = np.lib.stride_tricks.sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
-    win = win[:, :, ::sh, ::sw, ::dh, ::dw]                 # (N, C, OH, OW, kH, kW)
+    win = win[:, :, ::sh, ::sw, ::dh, ::dw]  # (N, C, OH, OW, kH, kW)
     n, c, oh, ow = win.shape[:4]
     return np.ascontiguousarray(win.transpose(0, 2, 3, 1, 4, 5)).reshape(n, oh * ow, c * kh * kw)
 
@@ -280,8 +291,7 @@ class Layout:
         self.has_bias = getattr(layer, "bias", None) is not None
         self.dim = self.d_in + self.has_bias
         self.weight_index = next(i for i, p in enumerate(params) if p is layer.weight)
-        self.bias_index = (next(i for i, p in enumerate(params) if p is layer.bias)
-                           if self.has_bias else None)
+        self.bias_index = next(i for i, p in enumerate(params) if p is layer.bias) if self.has_bias else None
         self.indices = [self.weight_index] + ([self.bias_index] if self.has_bias else [])
 
     def bar(self, per_param: list[np.ndarray]) -> np.ndarray:
@@ -293,7 +303,7 @@ class Layout:
 
     def unbar(self, wbar: np.ndarray, out: list) -> None:
         """Writes W̄'s weight and bias parts into out[weight_index], out[bias_index]."""
-        out[self.weight_index] = np.ascontiguousarray(wbar[:, :self.d_in]).reshape(self.weight_shape)
+        out[self.weight_index] = np.ascontiguousarray(wbar[:, : self.d_in]).reshape(self.weight_shape)
         if self.has_bias:
             out[self.bias_index] = np.ascontiguousarray(wbar[:, self.d_in])
 
@@ -355,9 +365,9 @@ class LayerStats:
     def unit_blocks(self) -> np.ndarray:
         """(d_out, D, D): Ollivier's unitwise metric M^(o), the exact (o, o) block of F."""
         if self.single_location:
-            r = np.square(self.delta[:, :, 0]).sum(axis=0)           # (N, d_out) Fisher modulus
+            r = np.square(self.delta[:, :, 0]).sum(axis=0)  # (N, d_out) Fisher modulus
             xb = self.xbar()[:, 0]
-            weighted = r.T[:, :, None] * xb[None]                       # (d_out, N, D)
+            weighted = r.T[:, :, None] * xb[None]  # (d_out, N, D)
             return np.matmul(weighted.transpose(0, 2, 1), xb) / self.n
         u = self.unit_grads()
         u = u.transpose(2, 0, 1, 3).reshape(self.layout.d_out, -1, self.layout.dim)
@@ -371,11 +381,14 @@ class LayerStats:
             x = self.x[:, 0]
             return (r.T @ (x * x)) / self.n, (r.T @ x) / self.n, r.sum(axis=0) / self.n
         u = self.unit_grads()
-        w, b = u[..., :self.layout.d_in], u[..., -1]
+        w, b = u[..., : self.layout.d_in], u[..., -1]
         if not self.layout.has_bias:
             b = np.zeros_like(b)
-        return (np.einsum("knoi,knoi->oi", w, w) / self.n, np.einsum("knoi,kno->oi", w, b) / self.n,
-                np.einsum("kno,kno->o", b, b) / self.n)
+        return (
+            np.einsum("knoi,knoi->oi", w, w) / self.n,
+            np.einsum("knoi,kno->oi", w, b) / self.n,
+            np.einsum("kno,kno->o", b, b) / self.n,
+        )
 
     def diagonal(self) -> np.ndarray:
         """(d_out, D): the diagonal of this layer's Fisher block, laid out as W̄."""
@@ -395,7 +408,7 @@ def layer_kind(layer) -> Optional[str]:
 def _layer_stats(layout: Layout, layer, delta: np.ndarray) -> LayerStats:
     k, n = delta.shape[:2]
     if layer.type == "dense":
-        x = layer.x.reshape(n, -1, layer.x.shape[-1])      # (N, T, d_in): T > 1 for sequences
+        x = layer.x.reshape(n, -1, layer.x.shape[-1])  # (N, T, d_in): T > 1 for sequences
         return LayerStats(layout, x, delta.reshape(k, n, x.shape[1], -1))
     kh, kw = layout.weight_shape[2:]
     x = im2col(layer.x, (kh, kw), layer.stride, layer.padding, layer.dilation)
@@ -433,8 +446,9 @@ class Curvature:
                 self.other.append(lid)
 
     @classmethod
-    def from_network(cls, net, y, loss: str, fisher: str = "true",
-                     rng: Optional[np.random.Generator] = None, mc_samples: int = 1) -> "Curvature":
+    def from_network(
+        cls, net, y, loss: str, fisher: str = "true", rng: Optional[np.random.Generator] = None, mc_samples: int = 1
+    ) -> "Curvature":
         out = net.outputs.get(net.output_id)
         if out is None:
             raise RuntimeError("natural gradient: run a forward pass before gathering curvature")
@@ -484,10 +498,11 @@ class Curvature:
             delta = st.delta[:, start:stop].astype(np.float64)
             g = per_example_grads(delta, st.x[start:stop].astype(np.float64))
             lay = st.layout
-            u[:, :, self.offsets[lay.weight_index]:self.offsets[lay.weight_index + 1]] = \
-                g.reshape(self.k, len(ex), -1)
+            u[:, :, self.offsets[lay.weight_index] : self.offsets[lay.weight_index + 1]] = g.reshape(
+                self.k, len(ex), -1
+            )
             if lay.has_bias:
-                u[:, :, self.offsets[lay.bias_index]:self.offsets[lay.bias_index + 1]] = delta.sum(axis=2)
+                u[:, :, self.offsets[lay.bias_index] : self.offsets[lay.bias_index + 1]] = delta.sum(axis=2)
         if self.other:
             for lid, rows in self._generic_rows(ex).items():
                 u[:, :, self.layer_slice(lid)] = rows
@@ -522,7 +537,7 @@ class Curvature:
             st.layout.unbar(st.diagonal(), parts)
         for i, part in enumerate(parts):
             if part is not None:
-                d[self.offsets[i]:self.offsets[i + 1]] = part.ravel()
+                d[self.offsets[i] : self.offsets[i + 1]] = part.ravel()
         if self.other:
             for a, b in self._chunks():
                 u = self.jacobian_rows(a, b)

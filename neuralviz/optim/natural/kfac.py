@@ -22,6 +22,7 @@ step (see InputFactorInverse).
 With λ = 0 K-FAC is invariant under invertible affine maps of each layer's input vector
 (mixing allowed) and invertible linear maps of its pre-activations.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -99,8 +100,7 @@ class KFAC(NaturalGradient):
     def _validate(self):
         super()._validate()
         if self.hp["damping_mode"] not in ("pi", "eigen"):
-            raise ValueError(f"optimizer 'kfac': damping_mode must be 'pi' or 'eigen', "
-                             f"got {self.hp['damping_mode']!r}")
+            raise ValueError(f"optimizer 'kfac': damping_mode must be 'pi' or 'eigen', got {self.hp['damping_mode']!r}")
 
     def _largest_matrix(self):
         return max((max(lay.dim, lay.d_out) for lay in self.layouts.values()), default=0)
@@ -149,4 +149,3 @@ class KFAC(NaturalGradient):
 
     def _matrix(self):
         return self._per_layer_matrix(lambda lid, lay: np.kron(self.metric[lid + "/G"], self.metric[lid + "/A"]))
-

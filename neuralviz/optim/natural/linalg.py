@@ -8,6 +8,7 @@ with the recursive blocking LAPACK's potri uses, so that nearly all the work is 
 For K-FAC's 785 x 785 input factor on 784-100-10 that is 2-3x faster than
 np.linalg.inv, and the refresh is a large part of a K-FAC step's amortised cost.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -21,6 +21,7 @@ It is *not* the inverse of the sparsified "arrowhead" matrix (that matrix can be
 its invariance covers affine changes of each input on its own (0/1 flips, sigmoid ↔ tanh,
 offsets), and visibly fails for transforms that mix inputs.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -72,6 +73,7 @@ class UnitwiseNaturalGradient(NaturalGradient):
                 s = slice(o * lay.dim, (o + 1) * lay.dim)
                 out[s, s] = m[o]
             return out
+
         return self._per_layer_matrix(block)
 
 
@@ -115,7 +117,7 @@ class QuasiDiagonal(NaturalGradient):
         out = list(grads)
         for lid, lay in self.layouts.items():
             v = lay.bar(grads).astype(np.float64)
-            g_w, g_b = v[:, :lay.d_in], (v[:, lay.d_in] if lay.has_bias else None)
+            g_w, g_b = v[:, : lay.d_in], (v[:, lay.d_in] if lay.has_bias else None)
             dw, db = qd_direction(g_w, g_b, *self._damped[lid])
             lay.unbar(dw if db is None else np.concatenate([dw, db[:, None]], axis=1), out)
         return out
@@ -123,6 +125,7 @@ class QuasiDiagonal(NaturalGradient):
     def _matrix(self):
         """The quasi-diagonal entries as a matrix (diagonal + each unit's bias row/column).
         Note: QD's update is Ollivier's pairwise formula, not this matrix's inverse."""
+
         def block(lid, lay):
             mii, m0i, m00 = (self.metric[lid + k] for k in ("/Mii", "/M0i", "/M00"))
             out = np.zeros((lay.d_out * lay.dim,) * 2)
@@ -135,4 +138,5 @@ class QuasiDiagonal(NaturalGradient):
                     out[b, b] = m00[o]
                     out[idx, b] = out[b, idx] = m0i[o]
             return out
+
         return self._per_layer_matrix(block)

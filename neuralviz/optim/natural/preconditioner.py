@@ -39,6 +39,7 @@ and the base class does the rest, identically for all of them:
 Weight decay and L1 are added to the gradient before preconditioning (the natural
 gradient of the regularised loss, measured with the data's metric).
 """
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -49,7 +50,7 @@ from ..base import Optimizer
 from .fisher import FISHER_TYPES, Curvature, Layout, layer_kind
 
 MAX_MATRIX_PARAMS = 8000  # a dense P × P float64 matrix of 512 MB: beyond that, no heat map
-AUTO_DIM = 256            # "auto" refresh: every step up to this matrix size, else AUTO_LARGE
+AUTO_DIM = 256  # "auto" refresh: every step up to this matrix size, else AUTO_LARGE
 AUTO_LARGE = {"stat_every": 20, "inv_every": 100, "stat_decay": 0.9}
 
 
@@ -60,8 +61,15 @@ class NaturalGradient(Optimizer):
     # layers whose parameters the method can precondition: None means any layer
     supported_layers: Optional[tuple[str, ...]] = ("dense", "conv2d")
     common_hyperparameters: dict[str, Any] = {
-        "fisher": "true", "damping": 1e-3, "damping_relative": False, "normalize": False,
-        "kl_clip": 0.0, "mc_samples": 1, "seed": 0, "stat_every": None, "stat_decay": None,
+        "fisher": "true",
+        "damping": 1e-3,
+        "damping_relative": False,
+        "normalize": False,
+        "kl_clip": 0.0,
+        "mc_samples": 1,
+        "seed": 0,
+        "stat_every": None,
+        "stat_decay": None,
         "inv_every": None,
     }
     extra_hyperparameters: dict[str, Any] = {}
@@ -77,10 +85,14 @@ class NaturalGradient(Optimizer):
         self._validate()
         self.rng = np.random.default_rng(self.hp["seed"])
         # the layers a structured (per-layer) method preconditions, with their W̄ layout
-        self.layouts = {lid: Layout(layer, self.params) for lid, layer in net.layers.items()
-                        if layer.params and layer_kind(layer)}
-        auto = ({"stat_every": 1, "inv_every": 1, "stat_decay": 0.0} if self._largest_matrix() <= self.auto_dim
-                else AUTO_LARGE)
+        self.layouts = {
+            lid: Layout(layer, self.params) for lid, layer in net.layers.items() if layer.params and layer_kind(layer)
+        }
+        auto = (
+            {"stat_every": 1, "inv_every": 1, "stat_decay": 0.0}
+            if self._largest_matrix() <= self.auto_dim
+            else AUTO_LARGE
+        )
         self.stat_every = int(auto["stat_every"] if self.hp["stat_every"] is None else self.hp["stat_every"])
         self.inv_every = int(auto["inv_every"] if self.hp["inv_every"] is None else self.hp["inv_every"])
         self.stat_decay = float(auto["stat_decay"] if self.hp["stat_decay"] is None else self.hp["stat_decay"])
@@ -107,12 +119,17 @@ class NaturalGradient(Optimizer):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"{who}: {key} must be an integer >= 1, got {v!r}")
         if self.supported_layers is not None:
-            bad = [f"'{lid}' ({layer.type})" for lid, layer in self.net.layers.items()
-                   if layer.params and layer_kind(layer) not in self.supported_layers]
+            bad = [
+                f"'{lid}' ({layer.type})"
+                for lid, layer in self.net.layers.items()
+                if layer.params and layer_kind(layer) not in self.supported_layers
+            ]
             if bad:
-                raise ValueError(f"{who} preconditions {' and '.join(self.supported_layers)} layers only; "
-                                 f"the network also has parameters in {', '.join(bad)}: use 'ng-exact' "
-                                 f"or 'diag' for it")
+                raise ValueError(
+                    f"{who} preconditions {' and '.join(self.supported_layers)} layers only; "
+                    f"the network also has parameters in {', '.join(bad)}: use 'ng-exact' "
+                    f"or 'diag' for it"
+                )
 
     @property
     def damping(self) -> float:
@@ -139,8 +156,10 @@ class NaturalGradient(Optimizer):
 
     def _update(self, lr, batch) -> None:
         if batch is None or len(batch) != 3:
-            raise ValueError(f"optimizer {self.name!r} needs the batch (x, y, loss) to measure the "
-                             "Fisher: call it through nv.Trainer.step or opt.step((x, y, loss))")
+            raise ValueError(
+                f"optimizer {self.name!r} needs the batch (x, y, loss) to measure the "
+                "Fisher: call it through nv.Trainer.step or opt.step((x, y, loss))"
+            )
         _, y, loss = batch
         h = self.hp
         if self.steps % self.stat_every == 0 or self.metric is None:
@@ -200,8 +219,10 @@ class NaturalGradient(Optimizer):
             raise RuntimeError("no metric yet: take a step (or call refresh(x, y, loss)) first")
         p = sum(q.size for q in self.params)
         if p > MAX_MATRIX_PARAMS:
-            raise ValueError(f"{p} parameters: a dense {p} x {p} matrix is too large to show "
-                             f"(limit {MAX_MATRIX_PARAMS}); inspect opt.metric's blocks instead")
+            raise ValueError(
+                f"{p} parameters: a dense {p} x {p} matrix is too large to show "
+                f"(limit {MAX_MATRIX_PARAMS}); inspect opt.metric's blocks instead"
+            )
         offsets = np.concatenate([[0], np.cumsum([q.size for q in self.params])]).astype(int)
         blocks = [(q.name, int(a), int(b)) for q, a, b in zip(self.params, offsets[:-1], offsets[1:])]
         return self._matrix(), blocks
@@ -210,6 +231,7 @@ class NaturalGradient(Optimizer):
     def _largest_matrix(self) -> int:
         """Rows of the largest matrix the method builds or inverts (for the auto refresh)."""
         return 0
+
     def _metric(self, curv: Curvature) -> dict[str, np.ndarray]:
         raise NotImplementedError
 
