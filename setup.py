@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pybind11.setup_helpers import Pybind11Extension, ParallelCompile, build_ext, naive_recompile
+from pybind11.setup_helpers import ParallelCompile, Pybind11Extension, build_ext, naive_recompile
 from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 

@@ -39,13 +39,15 @@ TARGET_REFRESHES = 10.0
 
 
 def lenet28_spec(classes: int = 4) -> dict:
-    conv = lambda i, c: {
-        "id": f"c{i}",
-        "type": "conv2d",
-        "channels": c,
-        "kernel_size": 5,  # noqa: E731
-        **({"padding": 2} if i == 1 else {}),
-    }
+    def conv(i, c):
+        return {
+            "id": f"c{i}",
+            "type": "conv2d",
+            "channels": c,
+            "kernel_size": 5,
+            **({"padding": 2} if i == 1 else {}),
+        }
+
     return {
         "format": "neuralviz.network/1",
         "name": "lenet-28",

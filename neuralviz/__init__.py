@@ -12,8 +12,8 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import data, losses, ops, optim
-from .compare import compare
 from .backend import backends, get_backend, get_num_threads, set_backend, set_num_threads
+from .compare import compare
 from .io import load, save
 from .layers import Parameter, SpecError
 from .network import Network

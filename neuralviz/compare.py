@@ -20,8 +20,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Union
+from typing import Any
 
 import numpy as np
 
@@ -49,8 +50,8 @@ class Reparametrization:
     kind: str
     net: Network
     transform: Callable[[np.ndarray], np.ndarray]
-    matrix: Optional[np.ndarray] = None  # input map x' = matrix @ x + shift (input kinds)
-    shift: Optional[np.ndarray] = None
+    matrix: np.ndarray | None = None  # input map x' = matrix @ x + shift (input kinds)
+    shift: np.ndarray | None = None
 
     def gap(self, net_a: Network, x: np.ndarray) -> float:
         """max|f_A(x) − f_B(x')| / max|f_A(x)|."""
@@ -178,14 +179,14 @@ class Run:
     hparams: dict
     eval_steps: list[int] = field(default_factory=list)
     loss: list[float] = field(default_factory=list)  # training-set loss
-    accuracy: list[Optional[float]] = field(default_factory=list)
+    accuracy: list[float | None] = field(default_factory=list)
     test_loss: list[float] = field(default_factory=list)
     batch_loss: list[float] = field(default_factory=list)  # per step, before the update
     step_seconds: list[float] = field(default_factory=list)  # per step, wall time of the step
-    diverged: Optional[str] = None
+    diverged: str | None = None
     info: list[dict] = field(default_factory=list)  # optimizer.info per step (cond(F), ...)
 
-    def steps_to(self, target_loss: float) -> Optional[int]:
+    def steps_to(self, target_loss: float) -> int | None:
         """First evaluated step whose training loss is below target (None: never)."""
         for s, v in zip(self.eval_steps, self.loss):
             if v < target_loss:
@@ -209,7 +210,7 @@ class Comparison:
     eval_steps: list[int]
     settings: dict[str, Any]
 
-    def table(self, target_loss: Optional[float] = None) -> str:
+    def table(self, target_loss: float | None = None) -> str:
         """The CLI's table: steps to target, final loss/accuracy, time per step (+ twin gap)."""
         target = self.settings.get("target_loss") if target_loss is None else target_loss
         has_acc = any(r.accuracy and r.accuracy[-1] is not None for r in self.runs.values())
@@ -271,7 +272,7 @@ def apply_input_transform(x: np.ndarray, transform) -> np.ndarray:
     return (x * scale + shift).astype(x.dtype)
 
 
-def _load_dataset(dataset, seed: int, dtype: str, options: Optional[dict]):
+def _load_dataset(dataset, seed: int, dtype: str, options: dict | None):
     if isinstance(dataset, str):
         return nv_data.load(dataset, seed=seed, dtype=dtype, **(options or {}))
     return dataset
@@ -287,22 +288,22 @@ def _default_loss(spec: dict, ds) -> str:
 
 
 def compare(
-    spec: Union[dict, str],
+    spec: dict | str,
     dataset,
     optimizers=("sgd", "kfac"),
     steps: int = 100,
     seed: int = 0,
     *,
-    loss: Optional[str] = None,
-    batch_size: Optional[int] = None,
+    loss: str | None = None,
+    batch_size: int | None = None,
     input_transform=None,
-    reparametrize: Optional[str] = None,
-    reparametrize_options: Optional[dict] = None,
+    reparametrize: str | None = None,
+    reparametrize_options: dict | None = None,
     dtype: str = "float64",
-    target_loss: Optional[float] = None,
+    target_loss: float | None = None,
     eval_every: int = 1,
     probe_size: int = 512,
-    dataset_options: Optional[dict] = None,
+    dataset_options: dict | None = None,
     stop_at_target: bool = False,
 ) -> Comparison:
     """Train every optimizer from the same initial weights on the same minibatches, in lockstep.
@@ -439,7 +440,7 @@ def _parse_value(text: str):
     return {"true": True, "false": False}.get(text.lower(), text)
 
 
-def cli_main(argv: Optional[list[str]] = None) -> int:
+def cli_main(argv: list[str] | None = None) -> int:
     """`neuralviz compare PRESET --optimizers sgd,ng-exact,kfac,qd --steps N`."""
     from . import presets
 

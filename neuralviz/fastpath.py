@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Optional, Union
 
 import numpy as np
 
@@ -43,19 +42,19 @@ class FusedMlpPlan:
     """
 
     sizes: tuple[int, ...]
-    acts: tuple[Optional[str], ...]
+    acts: tuple[str | None, ...]
     leaky_slope: float
     weights: tuple[np.ndarray, ...]
-    biases: tuple[Optional[np.ndarray], ...]
+    biases: tuple[np.ndarray | None, ...]
 
 
-def fused_mlp_plan(net: Network) -> Optional[FusedMlpPlan]:
+def fused_mlp_plan(net: Network) -> FusedMlpPlan | None:
     """The plan for the fused path, or None if the network does not qualify."""
     plan = _plan_or_reason(net)
     return plan if isinstance(plan, FusedMlpPlan) else None
 
 
-def _plan_or_reason(net: Network) -> Union[FusedMlpPlan, str]:
+def _plan_or_reason(net: Network) -> FusedMlpPlan | str:
     """A plan, or a sentence saying why the network cannot take the fused path."""
     if len(net.input_shape) != 1:
         return f"the input must be a feature vector, got shape {net.input_shape}"

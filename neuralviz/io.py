@@ -9,7 +9,6 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 
@@ -18,7 +17,7 @@ from .network import Network
 FILE_FORMAT = "neuralviz.model/1"
 
 
-def save(net: Network, path: Union[str, Path]) -> Path:
+def save(net: Network, path: str | Path) -> Path:
     path = Path(path)
     meta = {"format": FILE_FORMAT, "spec": net.to_spec(), "dtype": str(net.dtype), "seed": net.seed}
     arrays = {f"param/{k}": v for k, v in net.state_dict().items()}
@@ -36,7 +35,7 @@ def save(net: Network, path: Union[str, Path]) -> Path:
     return path
 
 
-def load(path: Union[str, Path]) -> Network:
+def load(path: str | Path) -> Network:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"model file not found: {path}")

@@ -8,7 +8,7 @@ Targets are checked here, so a label out of range or a mismatched shape names it
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

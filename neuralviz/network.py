@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Optional, Union
 
 import numpy as np
 
@@ -37,7 +36,7 @@ class Network:
         self.output_grads: dict[str, np.ndarray] = {}
 
     @classmethod
-    def from_spec(cls, spec_or_path: Union[dict, str, Path], seed: int = 0, dtype: str = "float32") -> "Network":
+    def from_spec(cls, spec_or_path: dict | str | Path, seed: int = 0, dtype: str = "float32") -> Network:
         return cls(read_spec(spec_or_path), seed=seed, dtype=dtype)
 
     # ------------------------------------------------------------------ building
@@ -90,7 +89,7 @@ class Network:
 
     __call__ = forward
 
-    def backward(self, grad_y: np.ndarray, keep_grads: bool = False, input_grad: bool = True) -> Optional[np.ndarray]:
+    def backward(self, grad_y: np.ndarray, keep_grads: bool = False, input_grad: bool = True) -> np.ndarray | None:
         """Backpropagates grad_y (d loss / d output); accumulates parameter gradients.
 
         Returns d loss / d input (None when the input is integer token ids). With

@@ -10,19 +10,19 @@ C order first, so views and transposes give correct results.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence, Union
+from collections.abc import Sequence
 
 import numpy as np
 
 from . import _C
 from .backend import cuda_module
 
-IntOrPair = Union[int, Sequence[int]]
+IntOrPair = int | Sequence[int]
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 # ------------------------------------------------------------------ validation helpers
-def _array(fn: str, name: str, a, ndim: Optional[int] = None) -> np.ndarray:
+def _array(fn: str, name: str, a, ndim: int | None = None) -> np.ndarray:
     """a as a C-contiguous float32/float64 ndarray, or a TypeError/ValueError naming it."""
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{fn}: {name} must be a numpy array, got {type(a).__name__}")
@@ -36,7 +36,7 @@ def _array(fn: str, name: str, a, ndim: Optional[int] = None) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
-def _same_dtype(fn: str, **arrays: Optional[np.ndarray]) -> None:
+def _same_dtype(fn: str, **arrays: np.ndarray | None) -> None:
     named = [(k, v) for k, v in arrays.items() if v is not None]
     first_name, first = named[0]
     for k, v in named[1:]:
@@ -135,7 +135,7 @@ def conv2d_output_shape(x_shape, w_shape, stride=1, padding=0, dilation=1) -> tu
 def conv2d(
     x: np.ndarray,
     w: np.ndarray,
-    b: Optional[np.ndarray] = None,
+    b: np.ndarray | None = None,
     *,
     stride: IntOrPair = 1,
     padding: IntOrPair = 0,
@@ -199,7 +199,7 @@ def pool2d_output_shape(x_shape, kernel_size, stride=None, padding=0) -> tuple[i
 
 
 def max_pool2d(
-    x: np.ndarray, kernel_size: IntOrPair, stride: Optional[IntOrPair] = None, padding: IntOrPair = 0
+    x: np.ndarray, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """(y, indices): the max of each window and its flat index h*W + w in the input plane."""
     x = _array("max_pool2d", "x", x, 4)
@@ -223,7 +223,7 @@ def max_pool2d_backward(grad_y: np.ndarray, indices: np.ndarray, x_shape) -> np.
 
 
 def avg_pool2d(
-    x: np.ndarray, kernel_size: IntOrPair, stride: Optional[IntOrPair] = None, padding: IntOrPair = 0
+    x: np.ndarray, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0
 ) -> np.ndarray:
     """Window means; padded zeros count in the mean (PyTorch's count_include_pad=True)."""
     x = _array("avg_pool2d", "x", x, 4)
@@ -232,7 +232,7 @@ def avg_pool2d(
 
 
 def avg_pool2d_backward(
-    grad_y: np.ndarray, x_shape, kernel_size: IntOrPair, stride: Optional[IntOrPair] = None, padding: IntOrPair = 0
+    grad_y: np.ndarray, x_shape, kernel_size: IntOrPair, stride: IntOrPair | None = None, padding: IntOrPair = 0
 ) -> np.ndarray:
     fn = "avg_pool2d_backward"
     grad_y = _array(fn, "grad_y", grad_y, 4)

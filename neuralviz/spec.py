@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections import deque
 from pathlib import Path
-from typing import Union
 
 from .layers import LAYER_TYPES, SpecError
 
@@ -20,7 +19,7 @@ INPUT = "input"
 _TOP_KEYS = {"format", "name", "input_shape", "layers", "output", "layout", "description"}
 
 
-def read_spec(spec_or_path: Union[dict, str, Path]) -> dict:
+def read_spec(spec_or_path: dict | str | Path) -> dict:
     """A spec dict from a dict, a JSON file path, or a JSON string."""
     if isinstance(spec_or_path, dict):
         return spec_or_path

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Iterable, Optional, Union
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -24,10 +24,10 @@ class TrainingDiverged(FloatingPointError):
 class Callback:
     """Override what you need; return True from a hook to stop training."""
 
-    def on_step(self, trainer: "Trainer", step: int, loss: float) -> Optional[bool]:
+    def on_step(self, trainer: Trainer, step: int, loss: float) -> bool | None:
         return None
 
-    def on_epoch(self, trainer: "Trainer", epoch: int, logs: dict) -> Optional[bool]:
+    def on_epoch(self, trainer: Trainer, epoch: int, logs: dict) -> bool | None:
         return None
 
 
@@ -102,8 +102,8 @@ class Trainer:
         ds,
         epochs: int = 1,
         batch_size: int = 32,
-        callbacks: Iterable[Union[Callback, object]] = (),
-        progress: Optional[bool] = None,
+        callbacks: Iterable[Callback | object] = (),
+        progress: bool | None = None,
     ) -> dict:
         """Trains for `epochs` passes over ds.x_train; evaluates on train and test sets
         after each epoch; returns the history dict (lists per epoch)."""

@@ -3,9 +3,9 @@ PyTorch (when installed), every instruction set, bad inputs and non-contiguous v
 
 import numpy as np
 import pytest
+import ref_conv
 
 import neuralviz as nv
-import ref_conv
 
 # (N, C, H, W, C_out, kH, kW, stride, padding, dilation): each row exercises something.
 GEOMETRIES = [

@@ -11,8 +11,8 @@ import time
 
 import numpy as np
 import pytest
-
 from gradcheck import numeric_grad
+
 from neuralviz import _fused as F
 
 DTYPES = [np.float32, np.float64]
@@ -302,9 +302,13 @@ def test_torch_losses_match():
         targets = rng.integers(0, 2, (12, 7)).astype(dtype)
         pred_target = rand((12, 7), dtype, seed=17)
         cases = [
-            (F.softmax_cross_entropy, labels, lambda a: tF.cross_entropy(a, torch.from_numpy(labels))),
-            (F.bce_with_logits, targets, lambda a: tF.binary_cross_entropy_with_logits(a, torch.from_numpy(targets))),
-            (F.mse, pred_target, lambda a: tF.mse_loss(a, torch.from_numpy(pred_target))),
+            (F.softmax_cross_entropy, labels, lambda a, t=labels: tF.cross_entropy(a, torch.from_numpy(t))),
+            (
+                F.bce_with_logits,
+                targets,
+                lambda a, t=targets: tF.binary_cross_entropy_with_logits(a, torch.from_numpy(t)),
+            ),
+            (F.mse, pred_target, lambda a, t=pred_target: tF.mse_loss(a, torch.from_numpy(t))),
         ]
         for fn, target, torch_fn in cases:
             grad = np.empty_like(logits)

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from gradcheck import check_network_gradients
 
 import neuralviz as nv
-from gradcheck import check_network_gradients
 
 
 def one_layer(input_shape, layer, **kw):

@@ -3,9 +3,9 @@ differences, PyTorch (when installed), bad inputs and non-contiguous views."""
 
 import numpy as np
 import pytest
+import ref_conv
 
 import neuralviz as nv
-import ref_conv
 
 # (N, C, H, W, kernel_size, stride, padding)
 GEOMETRIES = [

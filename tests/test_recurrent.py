@@ -3,9 +3,9 @@
 
 import numpy as np
 import pytest
+import ref_recurrent as ref
 
 import neuralviz as nv
-import ref_recurrent as ref
 
 CELLS = ["rnn_tanh", "lstm", "gru"]
 TORCH_NAMES = {"w_ih": "weight_ih_l0", "w_hh": "weight_hh_l0", "b_ih": "bias_ih_l0", "b_hh": "bias_hh_l0"}

@@ -8,8 +8,6 @@ class chosen in the data panel; Shift picks the other class of two), Ctrl+click 
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF, Qt, pyqtSignal
@@ -31,10 +29,10 @@ class BoundaryView(QWidget):
         self.painter = HeatmapPainter(theme)
         self.discretize = False
         self.show_test = False
-        self.selected: Optional[tuple[str, int]] = None
-        self._info: Optional[RunInfo] = None
-        self._data: Optional[DataView] = None
-        self._last: Optional[Snapshot] = None
+        self.selected: tuple[str, int] | None = None
+        self._info: RunInfo | None = None
+        self._data: DataView | None = None
+        self._last: Snapshot | None = None
         self._rect = None
 
         self.plot_widget = pg.PlotWidget()
@@ -74,7 +72,7 @@ class BoundaryView(QWidget):
         self.show_test = on
         self.test_points.setVisible(on)
 
-    def select_neuron(self, map_layer: Optional[str], unit: int = 0) -> None:
+    def select_neuron(self, map_layer: str | None, unit: int = 0) -> None:
         self.selected = (map_layer, unit) if map_layer else None
         self._redraw()
 
@@ -134,7 +132,7 @@ class BoundaryView(QWidget):
                 self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
                 self._rect = key
 
-    def _neuron_rgba(self, snap: Snapshot) -> Optional[np.ndarray]:
+    def _neuron_rgba(self, snap: Snapshot) -> np.ndarray | None:
         layer, unit = self.selected
         maps = snap.neuron_maps.get(layer)
         if maps is None or maps.ndim != 3 or unit >= len(maps):

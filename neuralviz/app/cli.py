@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from typing import Optional
 
 
 def add_gui_parser(subparsers) -> argparse.ArgumentParser:
@@ -44,7 +43,7 @@ def run_gui(args: argparse.Namespace) -> int:
     )
 
 
-def gui_main(argv: Optional[list[str]] = None) -> int:
+def gui_main(argv: list[str] | None = None) -> int:
     """`python -m neuralviz [gui options]`: the studio without the rest of the command line."""
     parser = argparse.ArgumentParser(prog="python -m neuralviz", description="neuralviz training studio")
     configure_parser(parser)

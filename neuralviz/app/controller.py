@@ -7,8 +7,6 @@ signals only; nothing in the GUI thread ever touches the network.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import time
 
 from PyQt6.QtCore import QObject, QThread, QTimer, pyqtSignal
@@ -38,10 +36,10 @@ class TrainingController(QObject):
     _train_for = pyqtSignal(int)
     _stop = pyqtSignal()
 
-    def __init__(self, parent: Optional[QObject] = None):
+    def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self.latest: Optional[Snapshot] = None
-        self.info: Optional[RunInfo] = None
+        self.latest: Snapshot | None = None
+        self.info: RunInfo | None = None
         self.playing = False
         self.frames = 0
         self._thread = QThread()
@@ -70,7 +68,7 @@ class TrainingController(QObject):
         self._thread.start()
 
     # ------------------------------------------------------------------ commands
-    def configure(self, settings: StudioSettings, state: Optional[dict] = None) -> None:
+    def configure(self, settings: StudioSettings, state: dict | None = None) -> None:
         self._configure.emit(settings.copy(), state)
 
     def play(self) -> None:

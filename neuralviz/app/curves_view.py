@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
@@ -54,7 +53,7 @@ class CurvesView(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.layout_widget)
-        self._has_accuracy: Optional[bool] = None
+        self._has_accuracy: bool | None = None
         self._accuracy_allowed = True
         self._last_update = 0.0
         self._ranges = None

@@ -10,7 +10,6 @@ pending. Subclasses say what the model is (`_model()`, anything with a `step` co
 from __future__ import annotations
 
 import time
-from typing import Optional
 
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal, pyqtSlot
 
@@ -23,10 +22,10 @@ class FrameWorker(QObject):
 
     def __init__(self, speed: int):
         super().__init__()
-        self._timer: Optional[QTimer] = None
+        self._timer: QTimer | None = None
         self._playing = False
         self._speed = speed
-        self._target: Optional[int] = None  # train_for: the step to stop at
+        self._target: int | None = None  # train_for: the step to stop at
         self._serial = 0
         self._frame_serial = 0
         self._gui_busy = False

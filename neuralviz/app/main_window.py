@@ -9,8 +9,8 @@ message banner; the previous run keeps training, nothing the user had is lost).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QAction, QFontMetrics, QKeySequence, QShortcut
@@ -50,7 +50,7 @@ def _short(message: str, limit: int = 110) -> str:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: Optional[StudioSettings] = None, theme: Optional[Theme] = None):
+    def __init__(self, settings: StudioSettings | None = None, theme: Theme | None = None):
         super().__init__()
         configure_pyqtgraph()
         # Every Qt callback into Python (each paint, each event) needs the GIL, which the training thread
@@ -59,12 +59,12 @@ class MainWindow(QMainWindow):
         sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
         self.theme = theme or make_theme()
         self.settings = settings or StudioSettings.from_preset(DEFAULT_PRESET)
-        self.applied: Optional[StudioSettings] = None
-        self.info: Optional[RunInfo] = None
-        self.latest: Optional[Snapshot] = None
-        self.selected: Optional[tuple[str, int]] = None
+        self.applied: StudioSettings | None = None
+        self.info: RunInfo | None = None
+        self.latest: Snapshot | None = None
+        self.selected: tuple[str, int] | None = None
         self.frames_drawn = 0
-        self.on_final: Optional[Callable[[Snapshot], None]] = None  # used by `neuralviz gui --screenshot`
+        self.on_final: Callable[[Snapshot], None] | None = None  # used by `neuralviz gui --screenshot`
         self._pending_reason = ""
 
         self.controller = TrainingController(self)
@@ -335,7 +335,7 @@ class MainWindow(QMainWindow):
     def _neuron_clicked(self, map_layer: str, unit: int) -> None:
         self._select(None if self.selected == (map_layer, unit) else (map_layer, unit))
 
-    def _select(self, which: Optional[tuple[str, int]]) -> None:
+    def _select(self, which: tuple[str, int] | None) -> None:
         self.selected = which
         layer, unit = which if which else (None, 0)
         self.network_panel.view.select(layer, unit)
@@ -387,7 +387,7 @@ class MainWindow(QMainWindow):
     def show_studio(self) -> None:
         self.tabs.setCurrentWidget(self.studio_page)
 
-    def _on_rejected(self, message: str, in_force: Optional[StudioSettings]) -> None:
+    def _on_rejected(self, message: str, in_force: StudioSettings | None) -> None:
         self._pending_reason = ""
         if in_force is not None:
             self.settings = in_force.copy()

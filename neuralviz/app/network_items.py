@@ -4,7 +4,7 @@ layer blocks for networks that are not small MLPs."""
 from __future__ import annotations
 
 import time
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import numpy as np
 from PyQt6.QtCore import QLineF, QPointF, QRectF, Qt
@@ -22,13 +22,13 @@ class NeuronItem(QGraphicsObject):
     itself has no contents), because one paint call per frame costs far less than one per neuron.
     """
 
-    def __init__(self, size: float, tooltip: str, on_click: Callable[[], None], layer: "NeuronLayer"):
+    def __init__(self, size: float, tooltip: str, on_click: Callable[[], None], layer: NeuronLayer):
         super().__init__()
         self.size = size
-        self.image: Optional[QImage] = None
-        self._scaled: Optional[QImage] = None  # the image at its size on screen
-        self.curve: Optional[QPainterPath] = None
-        self.bias: Optional[QColor] = None
+        self.image: QImage | None = None
+        self._scaled: QImage | None = None  # the image at its size on screen
+        self.curve: QPainterPath | None = None
+        self.bias: QColor | None = None
         self.active = True
         self.selected = False
         self.layer = layer
@@ -64,7 +64,7 @@ class NeuronItem(QGraphicsObject):
         self.curve, self.image = path, None
         self.layer.update()
 
-    def set_bias(self, colour: Optional[QColor]) -> None:
+    def set_bias(self, colour: QColor | None) -> None:
         self.bias = colour
         self.layer.update()
 
@@ -260,7 +260,7 @@ class LayerBlockItem(QGraphicsObject):
     def __init__(self, title: str, line2: str, kind: str, tooltip: str):
         super().__init__()
         self.title, self.line2, self.kind = title, line2, kind
-        self.theme: Optional[Theme] = None
+        self.theme: Theme | None = None
         self.setToolTip(tooltip)
 
     def boundingRect(self) -> QRectF:

@@ -9,8 +9,6 @@ output shapes and parameter counts, top to bottom in the order data flows.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QTransform
@@ -46,16 +44,16 @@ class NetworkView(QGraphicsView):
         self.setBackgroundBrush(QColor("#ffffff"))
         self.theme = theme
         self.painter = HeatmapPainter(theme)
-        self._structure: Optional[NetStructure] = None
-        self._info: Optional[RunInfo] = None
+        self._structure: NetStructure | None = None
+        self._info: RunInfo | None = None
         self._neurons: dict[str, list[NeuronItem]] = {}  # map layer -> items
-        self._edges: Optional[EdgeLayer] = None
+        self._edges: EdgeLayer | None = None
         self._texts: list[QGraphicsSimpleTextItem] = []
         self._blocks: list[LayerBlockItem] = []
-        self._selected: Optional[tuple[str, int]] = None
-        self._content: Optional[QRectF] = None
+        self._selected: tuple[str, int] | None = None
+        self._content: QRectF | None = None
         self._gap = MIN_GAP
-        self._last: Optional[Snapshot] = None
+        self._last: Snapshot | None = None
         self._margins = (10.0, 10.0, 10.0, 10.0)  # left, top, right, bottom in screen pixels
 
     # ------------------------------------------------------------------ public slots
@@ -82,7 +80,7 @@ class NetworkView(QGraphicsView):
         self._update_maps(snap)
         self._update_weights(snap)
 
-    def select(self, map_layer: Optional[str], unit: int = 0) -> None:
+    def select(self, map_layer: str | None, unit: int = 0) -> None:
         self._selected = (map_layer, unit) if map_layer else None
         for layer, items in self._neurons.items():
             for k, item in enumerate(items):

@@ -3,8 +3,6 @@ data (decision map for 2-D points, curve for 1-D regression, predicted samples o
 
 from __future__ import annotations
 
-from typing import Optional
-
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
@@ -64,7 +62,7 @@ class OutputPanel(QWidget):
         self.discretize.setToolTip("Show only the decision (the class the network picks), not its confidence")
         self.discretize.toggled.connect(self.boundary.set_discretize)
         lay.addWidget(self.discretize)
-        self._info: Optional[RunInfo] = None
+        self._info: RunInfo | None = None
         self._output_text = "Output of the network"
 
     # ------------------------------------------------------------------ slots
@@ -77,7 +75,7 @@ class OutputPanel(QWidget):
         self.boundary.set_show_test(on)
         self.regression.set_show_test(on)
 
-    def select_neuron(self, map_layer: Optional[str], unit: int = 0) -> None:
+    def select_neuron(self, map_layer: str | None, unit: int = 0) -> None:
         self.boundary.select_neuron(map_layer, unit)
         self.regression.select_neuron(map_layer, unit)
         self.back_button.setVisible(bool(map_layer))
@@ -118,14 +116,14 @@ class OutputPanel(QWidget):
         self.stack.currentWidget().show_snapshot(snap)
 
 
-def format_loss(loss: Optional[float]) -> str:
+def format_loss(loss: float | None) -> str:
     """Three decimals as the Playground shows them, but never a bare 0.000 for a small, non-zero loss."""
     if loss is None:
         return "–"
     return f"{loss:.3f}" if loss >= 0.001 or loss == 0 else f"{loss:.1e}"
 
 
-def _metric_line(split: str, loss: Optional[float], accuracy: Optional[float]) -> str:
+def _metric_line(split: str, loss: float | None, accuracy: float | None) -> str:
     text = f"{split} loss {format_loss(loss)}"
     if accuracy is not None:
         text += f"   ·   accuracy {100 * accuracy:.1f}%"

@@ -3,8 +3,6 @@ drawn dashed on the same axes)."""
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
@@ -21,9 +19,9 @@ class RegressionView(QWidget):
         configure_pyqtgraph()
         self.theme = theme
         self.show_test = False
-        self.selected: Optional[tuple[str, int]] = None
-        self._data: Optional[DataView] = None
-        self._last: Optional[Snapshot] = None
+        self.selected: tuple[str, int] | None = None
+        self._data: DataView | None = None
+        self._last: Snapshot | None = None
         self.plot_widget = pg.PlotWidget()
         self.plot_widget.setMenuEnabled(False)
         self.plot_widget.hideButtons()
@@ -62,7 +60,7 @@ class RegressionView(QWidget):
             self.legend.addItem(self.test_points, "test data")
         self.legend.addItem(self.curve, "network")
 
-    def select_neuron(self, map_layer: Optional[str], unit: int = 0) -> None:
+    def select_neuron(self, map_layer: str | None, unit: int = 0) -> None:
         self.selected = (map_layer, unit) if map_layer else None
         if self._last is not None:
             self.show_snapshot(self._last)

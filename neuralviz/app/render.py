@@ -12,7 +12,6 @@ from PyQt6.QtGui import QImage
 from .. import _fused
 from .theme import Theme, class_rgb, diverging_lut
 
-
 # Backgrounds under data points are paled this much toward white, so the points (full colour) stand out.
 PALE = 0.3
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Optional
 
 NO_DISPLAY_CODE = 3
 NO_DISPLAY_MESSAGE = (
@@ -22,7 +21,7 @@ NO_DISPLAY_MESSAGE = (
 )
 
 
-def headless_problem() -> Optional[str]:
+def headless_problem() -> str | None:
     """Why no window can open here, or None. Only X11/Wayland systems need a display variable."""
     if sys.platform.startswith(("win", "darwin")):
         return None
@@ -50,9 +49,9 @@ def install_excepthook(window) -> None:
 
 
 def run(
-    preset: Optional[str] = None,
+    preset: str | None = None,
     train_steps: int = 0,
-    screenshot: Optional[str] = None,
+    screenshot: str | None = None,
     quit: bool = False,
     large_fonts: bool = False,
     high_contrast: bool = False,

@@ -6,8 +6,6 @@ colours, so the result reads without colour vision); sequences as one line of te
 
 from __future__ import annotations
 
-from typing import Optional
-
 from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QColor, QFont, QPainter, QPen
 from PyQt6.QtWidgets import QWidget
@@ -23,7 +21,7 @@ class SamplesView(QWidget):
     def __init__(self, theme: Theme, parent=None):
         super().__init__(parent)
         self.theme = theme
-        self.samples: Optional[Samples] = None
+        self.samples: Samples | None = None
         self._images = []
         self.setMinimumSize(240, 240)
 

@@ -1,6 +1,7 @@
 """Saving and opening a studio session: the settings as JSON next to the weights as .npz.
 
-    lecture.json            {"format": "neuralviz.session/1", "settings": {...}, "step": ..., "weights": "lecture.weights.npz"}
+    lecture.json            {"format": "neuralviz.session/1", "settings": {...}, "step": ...,
+                             "weights": "lecture.weights.npz"}
     lecture.weights.npz     one array per parameter ("h1.weight", ...)
 
 Both files are written to a temporary name and renamed into place, so an interrupted save never leaves a
@@ -13,7 +14,6 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Optional, Union
 
 import numpy as np
 
@@ -22,15 +22,15 @@ from .settings import StudioSettings
 SESSION_FORMAT = "neuralviz.session/1"
 
 
-def weights_path(path: Union[str, Path]) -> Path:
+def weights_path(path: str | Path) -> Path:
     path = Path(path)
     return path.with_name(path.stem + ".weights.npz")
 
 
 def save_session(
-    path: Union[str, Path],
+    path: str | Path,
     settings: StudioSettings,
-    params: Optional[dict[str, np.ndarray]] = None,
+    params: dict[str, np.ndarray] | None = None,
     step: int = 0,
     epoch: float = 0.0,
 ) -> Path:
@@ -49,7 +49,7 @@ def save_session(
     return path
 
 
-def load_session(path: Union[str, Path]) -> tuple[StudioSettings, Optional[dict[str, np.ndarray]], dict]:
+def load_session(path: str | Path) -> tuple[StudioSettings, dict[str, np.ndarray] | None, dict]:
     """(settings, weights or None, metadata) of a saved session."""
     path = Path(path)
     if not path.is_file():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Optional
+from typing import Any
 
 from .. import presets
 from .spec_edit import MlpDescription
@@ -29,14 +29,14 @@ class StudioSettings:
     dataset_options: dict = field(default_factory=dict)
     data_seed: int = 0  # "regenerate" draws a new one
     features: list = field(default_factory=lambda: ["x1", "x2"])  # planar data only
-    loss: Optional[str] = None  # None: the dataset's default loss
+    loss: str | None = None  # None: the dataset's default loss
     optimizer: str = "sgd"
     lr: float = 0.03
     batch_size: int = 10
     regularization: str = "none"  # none | l1 | l2
     reg_rate: float = 0.0
-    hidden: Optional[list] = None  # MLPs: hidden widths (None: as in the spec)
-    activation: Optional[str] = None  # MLPs: hidden activation (None: as in the spec)
+    hidden: list | None = None  # MLPs: hidden widths (None: as in the spec)
+    activation: str | None = None  # MLPs: hidden activation (None: as in the spec)
     dropout: float = 0.0  # MLPs: dropout after each hidden layer
     input_noise: float = 0.0  # MLPs: Gaussian noise added to the inputs
     seed: int = 0  # weights, minibatch order, dropout draws
@@ -44,7 +44,7 @@ class StudioSettings:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_preset(cls, name: str = DEFAULT_PRESET) -> "StudioSettings":
+    def from_preset(cls, name: str = DEFAULT_PRESET) -> StudioSettings:
         """Settings of a lecture preset (assets/presets/NAME.json)."""
         p = presets.load(name)
         training = p.get("training", {})
@@ -61,7 +61,7 @@ class StudioSettings:
         )
         return base.with_network(p["network"])
 
-    def with_network(self, spec: dict) -> "StudioSettings":
+    def with_network(self, spec: dict) -> StudioSettings:
         """A copy using a new network spec; the MLP controls take the values the spec has."""
         new = self.updated(network=spec)
         mlp = MlpDescription.from_spec(spec)
@@ -73,10 +73,10 @@ class StudioSettings:
             new.dropout, new.input_noise = mlp.dropout, mlp.input_noise
         return new
 
-    def copy(self) -> "StudioSettings":
+    def copy(self) -> StudioSettings:
         return copy.deepcopy(self)
 
-    def updated(self, **changes: Any) -> "StudioSettings":
+    def updated(self, **changes: Any) -> StudioSettings:
         """A copy with some fields changed (unknown names raise, so a typo cannot pass silently)."""
         names = {f.name for f in fields(self)}
         unknown = sorted(set(changes) - names)
@@ -101,7 +101,7 @@ class StudioSettings:
         return copy.deepcopy(asdict(self))
 
     @classmethod
-    def from_dict(cls, data: dict) -> "StudioSettings":
+    def from_dict(cls, data: dict) -> StudioSettings:
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:

@@ -9,8 +9,8 @@ a private, read-only copy, so a view can keep a snapshot as long as it likes whi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 
 import numpy as np
 
@@ -37,7 +37,7 @@ class NeuronColumn:
 
     title: str
     map_layer: str
-    dense_id: Optional[str]
+    dense_id: str | None
     names: tuple[str, ...]
     active: tuple[bool, ...]
 
@@ -88,13 +88,13 @@ class RunInfo:
     kind: str  # dataset kind: planar | regression | image | sequence
     task: str
     loss: str
-    num_classes: Optional[int]
+    num_classes: int | None
     class_names: tuple[str, ...]
     structure: NetStructure
     data: DataView
     extent: tuple[float, float, float, float] = (-6.0, 6.0, -6.0, 6.0)  # planar: x1 min/max, x2 min/max
     feature_maps: Mapping[str, np.ndarray] = field(default_factory=dict)  # planar: feature -> (h, w)
-    line_x: Optional[np.ndarray] = None  # regression: the x values of the curves
+    line_x: np.ndarray | None = None  # regression: the x values of the curves
     notice: str = ""  # what the run changed on its own (said in the status bar)
     fast_path: bool = False
 
@@ -122,9 +122,9 @@ class CurveHistory:
 class Samples:
     """Predictions on a few test examples (image and sequence data)."""
 
-    images: Optional[np.ndarray]  # (k, H, W) in [0, 1], or None for sequences
+    images: np.ndarray | None  # (k, H, W) in [0, 1], or None for sequences
     texts: tuple[str, ...]  # one caption per example
-    correct: tuple[Optional[bool], ...]  # None where "correct" does not apply (regression)
+    correct: tuple[bool | None, ...]  # None where "correct" does not apply (regression)
 
 
 @dataclass(frozen=True)
@@ -134,12 +134,12 @@ class Snapshot:
     epoch: float
     steps_per_second: float
     playing: bool
-    metrics: Mapping[str, Optional[float]]
+    metrics: Mapping[str, float | None]
     history: CurveHistory
     params: Mapping[str, np.ndarray]
-    output_map: Optional[np.ndarray] = None  # planar: (H, W) p(class 1), or (K, H, W) probabilities
+    output_map: np.ndarray | None = None  # planar: (H, W) p(class 1), or (K, H, W) probabilities
     neuron_maps: Mapping[str, np.ndarray] = field(default_factory=dict)  # map_layer -> (units, h, w) / (units, n)
-    curve: Optional[np.ndarray] = None  # regression: prediction at info.line_x
-    samples: Optional[Samples] = None
+    curve: np.ndarray | None = None  # regression: prediction at info.line_x
+    samples: Samples | None = None
     final: bool = False  # last frame of a "train N steps" request
     serial: int = 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Optional
 
 from ..spec import INPUT, normalise
 
@@ -24,7 +23,7 @@ CHOOSABLE_ACTIVATIONS = ("tanh", "relu", "leaky_relu", "sigmoid", "linear")
 class MlpDescription:
     input_shape: tuple[int, ...]
     hidden: list[int]
-    activations: list[Optional[str]]  # per hidden layer; None = linear
+    activations: list[str | None]  # per hidden layer; None = linear
     output_units: int
     output_tail: list[dict] = field(default_factory=list)  # layers after the output dense (no ids)
     dropout: float = 0.0
@@ -35,7 +34,7 @@ class MlpDescription:
 
     # ------------------------------------------------------------------ reading
     @classmethod
-    def from_spec(cls, spec: dict) -> Optional["MlpDescription"]:
+    def from_spec(cls, spec: dict) -> MlpDescription | None:
         """The description of a spec that is a plain MLP, or None for any other network."""
         try:
             spec = normalise(spec)
@@ -154,7 +153,7 @@ def format_hidden(sizes: list[int]) -> str:
     return ", ".join(str(s) for s in sizes)
 
 
-def fit_io(spec: dict, input_shape: tuple[int, ...], output_units: Optional[int]) -> dict:
+def fit_io(spec: dict, input_shape: tuple[int, ...], output_units: int | None) -> dict:
     """A copy of a (non-MLP) spec with its input shape replaced and, when the last layer is dense and
     output_units is given, that layer's width; the network may still not build (the caller reports it)."""
     spec = copy.deepcopy(spec)

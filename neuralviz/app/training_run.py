@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 from types import SimpleNamespace
-from typing import Optional
 
 import numpy as np
 
@@ -37,7 +36,7 @@ DEFAULT_MLP = MlpDescription(input_shape=(2,), hidden=[8, 8], activations=["tanh
 
 
 class TrainingRun:
-    def __init__(self, settings: StudioSettings, serial: int = 0, state: Optional[dict[str, np.ndarray]] = None):
+    def __init__(self, settings: StudioSettings, serial: int = 0, state: dict[str, np.ndarray] | None = None):
         self.settings = settings.copy()
         self.serial = serial
         self.notices: list[str] = []
@@ -50,7 +49,7 @@ class TrainingRun:
         if state is not None:
             self.net.load_state_dict(state)
         self.out_units = int(np.prod(self.net.output_shape[-1:]))
-        self._fusable: Optional[bool] = None
+        self._fusable: bool | None = None
         self._set_targets()
         self.trainer = Trainer(self.net, self.loss, self._make_optimizer(self.settings), seed=self.settings.seed)
         self.trainer.check_dataset(
@@ -67,12 +66,12 @@ class TrainingRun:
         self._perm, self._pos = np.empty(0, dtype=np.int64), 0
         self.step = 0
         self.samples_seen = 0
-        self.last_loss: Optional[float] = None
+        self.last_loss: float | None = None
         self._history: dict[str, list] = {
             k: [] for k in ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
         }
         self._history_stride, self._evaluations, self._evaluated_at = 1, 0, -1
-        self._metrics: dict[str, Optional[float]] = {}
+        self._metrics: dict[str, float | None] = {}
         self._maps: dict = {}
         self._prepare_views()
         self.structure = self._structure()
@@ -131,7 +130,7 @@ class TrainingRun:
         else:
             self.x_train, self.x_test = x_train, x_test
 
-    def _output_units(self, spec_units: Optional[int]) -> int:
+    def _output_units(self, spec_units: int | None) -> int:
         ds = self.ds
         if self.loss == "bce":
             return 1
@@ -468,7 +467,7 @@ class TrainingRun:
 
     def evaluate(self) -> None:
         """Measure loss and accuracy on (up to EVAL_LIMIT) train and test examples; adds a curve point."""
-        m: dict[str, Optional[float]] = {}
+        m: dict[str, float | None] = {}
         loss_fn = losses.get(self.loss)
         for split, (x, y, labels) in self._eval_sets.items():
             if len(x) == 0:
@@ -587,7 +586,7 @@ class TrainingRun:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def _last_units(spec: dict) -> Optional[int]:
+def _last_units(spec: dict) -> int | None:
     layers = spec.get("layers") or []
     denses = [l for l in layers if l.get("type") == "dense"]
     return int(denses[-1]["units"]) if denses and "units" in denses[-1] else None

@@ -17,7 +17,6 @@ less often.
 from __future__ import annotations
 
 import time
-from typing import Optional
 
 from PyQt6.QtCore import pyqtSignal, pyqtSlot
 
@@ -43,7 +42,7 @@ class TrainingWorker(FrameWorker):
 
     def __init__(self):
         super().__init__(speed=10)
-        self._run: Optional[TrainingRun] = None
+        self._run: TrainingRun | None = None
         self._last_full = 0.0
         self._full_cost = 0.0
         self._eval_cost = 0.0
@@ -51,7 +50,7 @@ class TrainingWorker(FrameWorker):
         self._gui_free_at = 0.0
         self._rate = 1000.0  # steps per second, measured (sizes the chunks)
 
-    def _model(self) -> Optional[TrainingRun]:
+    def _model(self) -> TrainingRun | None:
         return self._run
 
     def frame_shown(self, gui_seconds: float = 0.0) -> None:
@@ -63,7 +62,7 @@ class TrainingWorker(FrameWorker):
 
     # ------------------------------------------------------------------ commands
     @pyqtSlot(object, object)
-    def configure(self, settings: StudioSettings, state: Optional[dict] = None) -> None:
+    def configure(self, settings: StudioSettings, state: dict | None = None) -> None:
         """Build a new run; on any error keep the current one and say why."""
         self._serial += 1
         try:
@@ -144,7 +143,7 @@ class TrainingWorker(FrameWorker):
             return
         self._emit()
 
-    def _train_for_a_while(self, deadline: float, limit: Optional[int] = None) -> bool:
+    def _train_for_a_while(self, deadline: float, limit: int | None = None) -> bool:
         """Train in chunks until the deadline, `limit` steps, or the train_for target."""
         first = self._run.step
         while time.perf_counter() < deadline:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 
 @dataclass
@@ -21,7 +21,7 @@ class Case:
     name: str
     ours: Callable[[], object]
     peer: str
-    theirs: Optional[Callable[[], object]] = None
+    theirs: Callable[[], object] | None = None
     flops: float = 0.0
     target: str = ""
 

@@ -31,7 +31,6 @@ and unitwise runs then oscillate after reaching the target; this table stops at 
 from __future__ import annotations
 
 import sys
-from typing import Optional
 
 import numpy as np
 
@@ -200,8 +199,8 @@ METHODS = {
 
 
 def _steps(
-    method: str, lr: float, ds, transform: Optional[dict], max_steps: int, seed: int, natural_hp: dict
-) -> Optional[int]:
+    method: str, lr: float, ds, transform: dict | None, max_steps: int, seed: int, natural_hp: dict
+) -> int | None:
     import neuralviz as nv
 
     name, extra = METHODS[method]
@@ -224,7 +223,7 @@ def steps_to_target(
     max_steps: int = 1500,
     seed: int = 0,
     methods=tuple(METHODS),
-    natural_hp: Optional[dict] = None,
+    natural_hp: dict | None = None,
     verbose: bool = True,
 ) -> dict:
     """{method: {scaling: (best steps or None, its lr)}}; prints the table when verbose.
@@ -264,7 +263,7 @@ def report() -> None:
     steps_to_target(methods=[m for m in METHODS if m != "sgd"], natural_hp=ABSOLUTE_HP)
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     single_thread_peers()
     report()
     return 0

@@ -97,7 +97,7 @@ def _torch_model(torch, net: Network):
     """nn.Sequential mirroring net (a chain), holding copies of net's weights."""
     nn = torch.nn
     modules = []
-    for lid, layer in net.layers.items():
+    for layer in net.layers.values():
         if layer.type == "dense":
             w = layer.weight.value
             m = nn.Linear(w.shape[1], w.shape[0], bias=layer.bias is not None)

@@ -18,8 +18,9 @@ Labels stay integers on the Dataset; `to_targets` / `Dataset.targets` turn them 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 

@@ -106,7 +106,7 @@ class _World:
         drops = [(h, o) for o, h in self.holder.items() if h is not None]
         return {"move": [None], "take": takes, "drop": drops}
 
-    def pick_move(self, actors, places, draw: "_Uniforms") -> tuple[str, str]:
+    def pick_move(self, actors, places, draw: _Uniforms) -> tuple[str, str]:
         """An (actor, new place) move, favouring the purposeful ones: carriers moving, and actors heading for
         a place where a free object lies (each adds a copy of the move to the lottery)."""
         free_at = {self.object_at[o] for o, h in self.holder.items() if h is None}

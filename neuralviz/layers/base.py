@@ -10,7 +10,7 @@ Shapes exclude the batch dimension.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -41,7 +41,7 @@ class Layer:
     type: ClassVar[str] = ""
     defaults: ClassVar[dict[str, Any]] = {}
     min_inputs: ClassVar[int] = 1
-    max_inputs: ClassVar[Optional[int]] = 1
+    max_inputs: ClassVar[int | None] = 1
     # Set by Network.backward: the input gradient will be discarded, so layers with a
     # costly one (dense, conv2d) may return None instead of computing it.
     skip_grad_x: bool = False
@@ -74,7 +74,7 @@ class Layer:
     def forward(self, inputs: list[np.ndarray], train: bool) -> np.ndarray:
         raise NotImplementedError
 
-    def backward(self, grad_y: np.ndarray) -> list[Optional[np.ndarray]]:
+    def backward(self, grad_y: np.ndarray) -> list[np.ndarray | None]:
         raise NotImplementedError
 
     def flops(self) -> int:

@@ -4,7 +4,6 @@ generator seeded with the network, so a run is reproducible."""
 
 from __future__ import annotations
 
-
 from .base import Layer
 
 

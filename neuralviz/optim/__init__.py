@@ -8,7 +8,7 @@ family fisher="true"|"empirical"|"mc", damping, normalize: see optim/natural/).
 
 from __future__ import annotations
 
-from . import natural
+from . import natural  # noqa: F401 (nv.optim.natural is public)
 from .base import Optimizer
 from .first_order import SGD, Adam, Momentum, RMSprop
 from .natural import NATURAL_OPTIMIZERS

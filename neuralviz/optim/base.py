@@ -7,7 +7,7 @@ also use the batch (x, y, loss name) to gather their statistics.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from .schedules import make_schedule
 
@@ -23,7 +23,7 @@ class Optimizer:
         weight_decay: float = 0.0,
         l1: float = 0.0,
         schedule: str = "constant",
-        schedule_options: Optional[dict] = None,
+        schedule_options: dict | None = None,
         **hparams,
     ):
         unknown = set(hparams) - set(self.hyperparameters)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from ...compare import DEFAULT_HPARAMS
 
@@ -42,7 +42,7 @@ class Reparam:
     key: str
     label: str  # the menu entry
     short: str  # for titles: "a twin with ..."
-    kind: Optional[str]  # compare.reparametrize kind; "swap" picks tanh-sigmoid or sigmoid-tanh
+    kind: str | None  # compare.reparametrize kind; "swap" picks tanh-sigmoid or sigmoid-tanh
     options: dict = field(default_factory=dict)
 
 
@@ -119,16 +119,16 @@ class RaceConfig:
             hp.update(damping=float(self.damping), fisher=self.fisher, normalize=bool(self.normalize))
         return hp
 
-    def with_run(self, index: int, run: RunChoice) -> "RaceConfig":
+    def with_run(self, index: int, run: RunChoice) -> RaceConfig:
         runs = list(self.runs)
         runs[index] = run
         return dataclasses.replace(self, runs=tuple(runs))
 
-    def replace(self, **changes) -> "RaceConfig":
+    def replace(self, **changes) -> RaceConfig:
         return dataclasses.replace(self, **changes)
 
 
-def choice_for(name: str, preset_hparams: Optional[dict] = None) -> RunChoice:
+def choice_for(name: str, preset_hparams: dict | None = None) -> RunChoice:
     """A run of optimizer `name` with the preset's hyperparameters (else compare's defaults).
 
     Damping, Fisher type and normalisation are the page's shared knobs, so they are not kept per run."""

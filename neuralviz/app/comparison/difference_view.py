@@ -8,8 +8,6 @@ runs decide differently. 1-D regression: |f_A − f_B| along x.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF
@@ -48,7 +46,7 @@ class DifferenceView(QWidget):
         super().__init__(parent)
         configure_pyqtgraph()
         self.theme = theme
-        self._info: Optional[RaceInfo] = None
+        self._info: RaceInfo | None = None
         self._rect_key = None
         self.title = panel_title("Where they disagree")
         self.plot_widget, self.plot = static_plot()

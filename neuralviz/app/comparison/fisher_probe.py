@@ -14,7 +14,6 @@ pictures are pooled to at most TILE_PIXELS² so a frame stays small.
 from __future__ import annotations
 
 import time
-from typing import Optional
 
 import numpy as np
 
@@ -207,7 +206,7 @@ class FisherProbe:
             seconds=time.perf_counter() - start,
         )
 
-    def forget(self, label: Optional[str] = None) -> None:
+    def forget(self, label: str | None = None) -> None:
         if label is None:
             self._cond.clear()
         else:

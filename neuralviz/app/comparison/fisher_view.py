@@ -9,8 +9,6 @@ number over time, of F and of F + λI, the matrix actually solved.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, pyqtSignal
@@ -61,7 +59,7 @@ class FisherInspector(QWidget):
         super().__init__(parent)
         configure_pyqtgraph()
         self.theme = theme
-        self._frame: Optional[FisherFrame] = None
+        self._frame: FisherFrame | None = None
         self.title = panel_title("Fisher inspector")
         self.run_combo = QComboBox()
         self.run_combo.setToolTip("Whose weights the Fisher is measured at")

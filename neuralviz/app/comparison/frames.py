@@ -9,8 +9,8 @@ FisherFrame  the inspector's content: tiles, spectra, condition number over time
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 
 import numpy as np
 
@@ -38,12 +38,12 @@ class RunTrace:
     loss: np.ndarray  # training loss at those steps
     seconds: np.ndarray  # this run's own optimizer time up to those steps
     gap: np.ndarray  # relative gap to the reparametrised twin (nan without twin)
-    accuracy: Optional[float]
-    output: Optional[np.ndarray]  # planar: (H, W) p(class 1) or (K, H, W); regression: (points,)
+    accuracy: float | None
+    output: np.ndarray | None  # planar: (H, W) p(class 1) or (K, H, W); regression: (points,)
     diverged: str = ""
     twin_diverged: str = ""
     start_digest: str = ""  # hash of the initial weights (identical for every run)
-    damping: Optional[float] = None  # λ in force (natural-gradient runs)
+    damping: float | None = None  # λ in force (natural-gradient runs)
     info: Mapping[str, float] = field(default_factory=dict)  # the optimizer's last info (cond, ...)
 
 

@@ -9,8 +9,6 @@ singular, and any damping λ > 0 breaks the invariance — honestly shown, not h
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtWidgets import QWidget
@@ -31,7 +29,7 @@ class GapView(QWidget):
         super().__init__(parent)
         configure_pyqtgraph()
         self.theme = theme
-        self._frame: Optional[RaceFrame] = None
+        self._frame: RaceFrame | None = None
         self._curves: list[pg.PlotDataItem] = []
         self._x_max = None
         self.title = panel_title("Same function, other coordinates")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from typing import Optional
 
 import numpy as np
 
@@ -178,7 +177,7 @@ class Lockstep:
         steps_per_second: float = 0.0,
         final: bool = False,
         serial: int = 0,
-        previous: Optional[RaceFrame] = None,
+        previous: RaceFrame | None = None,
     ) -> RaceFrame:
         """One frame; maps=False reuses the previous frame's pictures (they cost the most)."""
         self.evaluate()

@@ -4,8 +4,6 @@ more per step shows it here. A dotted line marks the target loss; the title says
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
@@ -21,7 +19,7 @@ from .static_plot import caption_label, column, static_plot
 FLOOR = 1e-6  # losses below this are drawn at it (log scale)
 
 
-def steps_to(trace: RunTrace, target: float) -> Optional[int]:
+def steps_to(trace: RunTrace, target: float) -> int | None:
     hit = np.nonzero(trace.loss < target)[0]
     return int(trace.steps[hit[0]]) if hit.size else None
 
@@ -32,8 +30,8 @@ class LossOverlay(QWidget):
         configure_pyqtgraph()
         self.theme = theme
         self.by_time = False
-        self.target: Optional[float] = 0.05
-        self._frame: Optional[RaceFrame] = None
+        self.target: float | None = 0.05
+        self._frame: RaceFrame | None = None
         self._curves: list[pg.PlotDataItem] = []
         self._ranges = None
         self.title = panel_title("Training loss")
@@ -71,7 +69,7 @@ class LossOverlay(QWidget):
         if self._frame is not None:
             self.show_frame(self._frame)
 
-    def set_target(self, target: Optional[float]) -> None:
+    def set_target(self, target: float | None) -> None:
         self.target = target
         self.target_line.setVisible(target is not None)
         if target is not None:

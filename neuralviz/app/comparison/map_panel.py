@@ -4,8 +4,6 @@ one extent, so they read as mirror images of the same problem."""
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF
@@ -25,8 +23,8 @@ class MapPanel(QWidget):
         configure_pyqtgraph()
         self.theme, self.index = theme, index
         self.painter = HeatmapPainter(theme)
-        self._info: Optional[RaceInfo] = None
-        self._trace: Optional[RunTrace] = None
+        self._info: RaceInfo | None = None
+        self._trace: RunTrace | None = None
         self._rect_key = None
         self.title = panel_title()
         self.plot_widget, self.plot = static_plot()

@@ -13,7 +13,7 @@ hyperparameters, the badly scaled inputs and the twin's coordinates.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from PyQt6.QtCore import QEvent, QObject, Qt, QThread, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QApplication, QFrame, QHBoxLayout, QSplitter, QVBoxLayout, QWidget
@@ -90,18 +90,18 @@ class ComparisonPage(QWidget):
         self.window = window
         theme: Theme = window.theme
         self.theme = theme
-        self.info: Optional[RaceInfo] = None
-        self.latest: Optional[RaceFrame] = None
-        self.latest_fisher: Optional[FisherFrame] = None
-        self.config: Optional[RaceConfig] = None
+        self.info: RaceInfo | None = None
+        self.latest: RaceFrame | None = None
+        self.latest_fisher: FisherFrame | None = None
+        self.config: RaceConfig | None = None
         self.playing = False
         self.frames_drawn = 0
-        self._studio_info: Optional[RunInfo] = None
-        self._studio_key: Optional[tuple] = None
-        self._applied_key: Optional[tuple] = None
-        self._race: Optional[StudioRace] = None  # what the studio's configuration calls for
-        self._offered_transform: Optional[dict] = None  # the bad scaling the inputs menu offers
-        self._headless: Optional[tuple[int, Callable[[], None]]] = None
+        self._studio_info: RunInfo | None = None
+        self._studio_key: tuple | None = None
+        self._applied_key: tuple | None = None
+        self._race: StudioRace | None = None  # what the studio's configuration calls for
+        self._offered_transform: dict | None = None  # the bad scaling the inputs menu offers
+        self._headless: tuple[int, Callable[[], None]] | None = None
         self._headless_started = False
         self._closed = False
 

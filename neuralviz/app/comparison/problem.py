@@ -9,7 +9,6 @@ problem, badly scaled). Pure numpy, no Qt; immutable once built.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -28,7 +27,7 @@ class Problem:
     spec: dict  # the network spec as the studio fitted it
     loss: str
     kind: str  # planar | regression | image | sequence
-    num_classes: Optional[int]
+    num_classes: int | None
     class_names: tuple[str, ...]
     parameters: int
     dtype: str
@@ -39,10 +38,10 @@ class Problem:
     batch_size: int
     points: DataView  # raw points, as the maps draw them
     extent: tuple[float, float, float, float]
-    grid: Optional[np.ndarray]  # planar: (GRID*GRID, features) network inputs over the plane
-    line_x: Optional[np.ndarray]  # 1-D regression: x values of the fitted curves
-    line_inputs: Optional[np.ndarray]
-    transform: Optional[dict]  # the bad scaling applied to the inputs (None: as given)
+    grid: np.ndarray | None  # planar: (GRID*GRID, features) network inputs over the plane
+    line_x: np.ndarray | None  # 1-D regression: x values of the fitted curves
+    line_inputs: np.ndarray | None
+    transform: dict | None  # the bad scaling applied to the inputs (None: as given)
     transform_text: str
     feature_names: tuple[str, ...]
     notice: str = ""
@@ -52,7 +51,7 @@ class Problem:
         return self.grid is not None or self.line_inputs is not None
 
 
-def _apply(x: np.ndarray, transform: Optional[dict]) -> np.ndarray:
+def _apply(x: np.ndarray, transform: dict | None) -> np.ndarray:
     if transform is None:
         return x
     scale = np.asarray(transform.get("scale", 1.0), dtype=np.float64)
@@ -60,13 +59,13 @@ def _apply(x: np.ndarray, transform: Optional[dict]) -> np.ndarray:
     return x * scale + shift
 
 
-def _transform_fits(transform: Optional[dict], features: int) -> bool:
+def _transform_fits(transform: dict | None, features: int) -> bool:
     if transform is None:
         return True
     return all(np.size(transform.get(k, 1.0)) in (1, features) for k in ("scale", "shift"))
 
 
-def describe_transform(transform: Optional[dict], names: tuple[str, ...]) -> str:
+def describe_transform(transform: dict | None, names: tuple[str, ...]) -> str:
     """ "x1 → 4·x1 + 5, x2 → 0.04·x2" for the status line."""
     if transform is None:
         return ""
@@ -82,9 +81,7 @@ def describe_transform(transform: Optional[dict], names: tuple[str, ...]) -> str
     return ", ".join(parts)
 
 
-def build_problem(
-    settings: StudioSettings, transform: Optional[dict] = None, batch_size: Optional[int] = None
-) -> Problem:
+def build_problem(settings: StudioSettings, transform: dict | None = None, batch_size: int | None = None) -> Problem:
     """The studio's configuration as a comparison problem (raises like the studio on a bad one).
 
     batch_size None: the studio's minibatch size; 0: full batch (where the theory's statements hold)."""

@@ -8,8 +8,6 @@ all natural-gradient runs share (damping λ, Fisher type, metric-normalised step
 
 from __future__ import annotations
 
-from typing import Optional
-
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -151,7 +149,7 @@ class RaceControls(QWidget):
         self.speed.setCurrentIndex(SPEEDS.index(steps_per_frame) if steps_per_frame in SPEEDS else 0)
         self.speed.blockSignals(False)
 
-    def set_scaling_choice(self, text: Optional[str]) -> None:
+    def set_scaling_choice(self, text: str | None) -> None:
         """text: the bad scaling's description, or None when the problem has none to offer."""
         self.scaling.blockSignals(True)
         self.scaling.clear()
@@ -162,7 +160,7 @@ class RaceControls(QWidget):
         for w in (self.scaling, self.scaling_hint):
             w.setVisible(bool(text))
 
-    def show_config(self, config: RaceConfig, info: Optional[RaceInfo] = None) -> None:
+    def show_config(self, config: RaceConfig, info: RaceInfo | None = None) -> None:
         while len(self.rows) > len(config.runs):
             row = self.rows.pop()
             self.rows_box.removeWidget(row)

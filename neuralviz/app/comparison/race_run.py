@@ -9,7 +9,6 @@ from evaluation and from its twin, so the wall-clock axis compares what each met
 from __future__ import annotations
 
 import time
-from typing import Optional
 
 import numpy as np
 
@@ -58,7 +57,7 @@ class RaceRun:
         hparams: dict,
         problem: Problem,
         initial: dict[str, np.ndarray],
-        twin: Optional[Reparam],
+        twin: Reparam | None,
         seed: int,
     ):
         self.label, self.choice, self.problem = label, choice, problem
@@ -66,8 +65,8 @@ class RaceRun:
         self.net = Network.from_spec(problem.spec, seed=seed, dtype=problem.dtype)
         self.net.load_state_dict(initial)
         self.trainer = Trainer(self.net, problem.loss, optim.make(choice.name, self.net, **hparams), seed=seed)
-        self.twin: Optional[Reparametrization] = None
-        self.twin_trainer: Optional[Trainer] = None
+        self.twin: Reparametrization | None = None
+        self.twin_trainer: Trainer | None = None
         if twin is not None and twin.kind is not None:
             self.twin = reparametrize(self.net, twin_kind(twin, self.net), seed=seed, **twin.options)
             self.twin_trainer = Trainer(
@@ -76,7 +75,7 @@ class RaceRun:
         self.seconds = 0.0
         self.diverged = ""
         self.twin_diverged = ""
-        self.accuracy: Optional[float] = None
+        self.accuracy: float | None = None
         self._history: dict[str, list[float]] = {"steps": [], "loss": [], "seconds": [], "gap": []}
         self._stride, self._evaluations = 1, 0
 
@@ -156,7 +155,7 @@ class RaceRun:
                 h[key] = h[key][::2]
             self._stride *= 2
 
-    def output(self) -> Optional[np.ndarray]:
+    def output(self) -> np.ndarray | None:
         """What the map panel draws: p over the plane (planar) or the fitted curve (1-D regression)."""
         p = self.problem
         with np.errstate(all="ignore"):
@@ -175,7 +174,7 @@ class RaceRun:
             parts.append(f"λ {self.hparams.get('damping', 0.0):.2g}")
         return "  ·  ".join(parts)
 
-    def trace(self, output: Optional[np.ndarray], digest: str) -> RunTrace:
+    def trace(self, output: np.ndarray | None, digest: str) -> RunTrace:
         h = self._history
         info = {
             k: float(v)

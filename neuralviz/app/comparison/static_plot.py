@@ -4,8 +4,6 @@ title-over-picture-over-caption column every panel is laid out as."""
 
 from __future__ import annotations
 
-from typing import Optional, Union
-
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QLabel, QLayout, QStackedWidget, QVBoxLayout, QWidget
@@ -51,7 +49,7 @@ def caption_label(text: str = "") -> QLabel:
 
 
 def column(
-    owner: QWidget, head: Union[QWidget, QLayout], body: QWidget, foot: Optional[QWidget] = None, spacing: int = 2
+    owner: QWidget, head: QWidget | QLayout, body: QWidget, foot: QWidget | None = None, spacing: int = 2
 ) -> QVBoxLayout:
     """owner's layout, without margins: head (a title, or a row of them) over body, which takes the
     spare height, over foot (a caption)."""

@@ -10,7 +10,6 @@ Pure Python, no Qt.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from ... import presets
 from ..snapshot import RunInfo
@@ -26,10 +25,10 @@ class StudioRace:
     preset: str
     compare: dict  # the preset's "compare" section ({} without one)
     config: RaceConfig
-    transform: Optional[dict]  # the preset's bad scaling (None: offer the generic one)
-    batch_size: Optional[int]  # None: the studio's minibatches; 0: full batch
+    transform: dict | None  # the preset's bad scaling (None: offer the generic one)
+    batch_size: int | None  # None: the studio's minibatches; 0: full batch
     speed: int  # steps per frame
-    target: Optional[float]  # the loss plot's dotted line
+    target: float | None  # the loss plot's dotted line
 
     @property
     def hyperparameters(self) -> dict:
@@ -71,7 +70,7 @@ def race_for(info: RunInfo) -> StudioRace:
     )
 
 
-def offered_transform(race: StudioRace, info: RunInfo) -> Optional[dict]:
+def offered_transform(race: StudioRace, info: RunInfo) -> dict | None:
     """The bad scaling the inputs menu offers for this configuration (None: none fits)."""
     if race.transform is not None:
         return race.transform

@@ -1,7 +1,8 @@
 """LockstepWorker: drives a Lockstep in its own QThread and hands frames to the page.
 
-Like the studio's worker, a FrameWorker (thread, timer, play/pause/speed: frame_worker.py); frames go out at most FRAME_RATE times a second and only once the page has drawn the
-previous one, so a slow GUI gets fewer frames, never late ones. Curve points are added after every step
+Like the studio's worker, a FrameWorker (thread, timer, play/pause/speed: frame_worker.py);
+frames go out at most FRAME_RATE times a second and only once the page has drawn the previous
+one, so a slow GUI gets fewer frames, never late ones. Curve points are added after every step
 for small networks (so "steps to reach the target" is exact), else while they cost under EVAL_SHARE of
 the training time. The Fisher inspector is refreshed at most every FISHER_PERIOD_S (and then only while
 it costs under FISHER_SHARE of the time), and at once on a pause, a single step or a change of setting.
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Optional
 
 from PyQt6.QtCore import pyqtSignal, pyqtSlot
 
@@ -40,8 +40,8 @@ class ProblemSource:
     """What a Problem is built from (equal sources share one Problem)."""
 
     settings: StudioSettings
-    transform: Optional[dict] = None
-    batch_size: Optional[int] = None  # None: the studio's; 0: full batch
+    transform: dict | None = None
+    batch_size: int | None = None  # None: the studio's; 0: full batch
 
 
 def _blas_limiter():
@@ -65,18 +65,18 @@ class LockstepWorker(FrameWorker):
 
     def __init__(self):
         super().__init__(speed=1)
-        self.race: Optional[Lockstep] = None
-        self._source: Optional[ProblemSource] = None
-        self._problem: Optional[Problem] = None
-        self._inspect_index: Optional[int] = None
-        self._last: Optional[RaceFrame] = None
+        self.race: Lockstep | None = None
+        self._source: ProblemSource | None = None
+        self._problem: Problem | None = None
+        self._inspect_index: int | None = None
+        self._last: RaceFrame | None = None
         self._last_fisher = 0.0
         self._fisher_cost = 0.0
         self._eval_cost = 0.0
         self._trained_since_eval = 0.0
         self._blas = _blas_limiter()
 
-    def _model(self) -> Optional[Lockstep]:
+    def _model(self) -> Lockstep | None:
         return self.race
 
     def frame_shown(self) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from ...layers import LAYER_TYPES
 
@@ -109,7 +109,7 @@ class LayerKind:
         """The engine's defaults for the parameters a spec may leave out."""
         return dict(LAYER_TYPES[self.type].defaults)
 
-    def param(self, key: str) -> Optional[ParamSpec]:
+    def param(self, key: str) -> ParamSpec | None:
         return next((p for p in self.params if p.key == key), None)
 
 

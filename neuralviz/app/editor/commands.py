@@ -8,7 +8,7 @@ nodes by the arrow keys merge into one step.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PyQt6.QtGui import QUndoCommand
 

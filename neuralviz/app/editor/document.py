@@ -7,7 +7,7 @@ reported through `refused` with the reason.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtGui import QUndoStack
@@ -23,7 +23,7 @@ class EditorDocument(QObject):
     changed = pyqtSignal()  # model and inference are new
     refused = pyqtSignal(str)  # an edit was refused: why
 
-    def __init__(self, parent: Optional[QObject] = None):
+    def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self.model = GraphModel()
         self.checker = ShapeChecker()

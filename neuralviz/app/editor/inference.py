@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Optional
 
 import numpy as np
 
@@ -28,7 +27,7 @@ _CACHE_LIMIT = 1024
 class NodeInfo:
     """What inference says about one node."""
 
-    shape: Optional[tuple[int, ...]] = None  # output shape without the batch axis; None if unknown
+    shape: tuple[int, ...] | None = None  # output shape without the batch axis; None if unknown
     params: int = 0
     flops: int = 0  # forward multiply-adds x2 per example
     error: str = ""  # the engine's message when this node does not build
@@ -43,7 +42,7 @@ class NodeInfo:
 @dataclass(frozen=True)
 class Inference:
     nodes: dict[str, NodeInfo]
-    output: Optional[str]
+    output: str | None
     params: int  # of the layers that feed the output
     flops: int
     problems: tuple[str, ...] = field(default_factory=tuple)

@@ -4,8 +4,6 @@ when it does not build, the engine's message in full."""
 
 from __future__ import annotations
 
-from typing import Optional
-
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -241,7 +239,7 @@ def _parse_name(text: str) -> str:
     return text
 
 
-def _parser(spec: ParamSpec, default: Optional[object]):
+def _parser(spec: ParamSpec, default: object | None):
     """spec.parse, where an empty field means the engine's default when there is one."""
 
     def parse(text: str):

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from ...spec import INPUT
 from .model import GraphModel, Point
@@ -47,7 +47,7 @@ def _columns(model: GraphModel, rank: dict[str, int], sweeps: int = 4) -> list[l
             neighbour = columns[k - 1] if forward else columns[k + 1]
             index = {lid: i for i, lid in enumerate(neighbour)}
 
-            def centre(lid: str, i: int) -> float:
+            def centre(lid: str, i: int, forward=forward, index=index) -> float:
                 if forward:
                     near = [index[s] for s in inputs.get(lid, []) if s in index]
                 else:
@@ -92,7 +92,7 @@ def _fitted_scale(
 
 
 def auto_layout(
-    model: GraphModel, size: Optional[Size] = None, canvas: Optional[tuple[float, float]] = None, max_zoom: float = 1.4
+    model: GraphModel, size: Size | None = None, canvas: tuple[float, float] | None = None, max_zoom: float = 1.4
 ) -> dict[str, Point]:
     """Positions (top-left corners) for every node, in layout units (scene pixels at normal fonts).
 

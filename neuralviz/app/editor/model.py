@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import re
 from collections import deque
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from ...layers import LAYER_TYPES, SpecError
 from ...spec import FORMAT, INPUT, normalise
@@ -45,7 +45,7 @@ class GraphModel:
         self.description = ""
         self.input_shape: list[int] = [int(d) for d in input_shape]
         self.layers: dict[str, dict] = {}  # id -> {"type", parameters..., "inputs": [ids]}
-        self.chosen_output: Optional[str] = None  # None: the last layer nothing else reads
+        self.chosen_output: str | None = None  # None: the last layer nothing else reads
         self.positions: dict[str, Point] = {INPUT: (0.0, 0.0)}
 
     # ================================================================== state (for undo)
@@ -81,7 +81,7 @@ class GraphModel:
     def consumers(self, lid: str) -> list[str]:
         return [dst for dst, entry in self.layers.items() if lid in entry["inputs"]]
 
-    def output_id(self) -> Optional[str]:
+    def output_id(self) -> str | None:
         """The layer whose output is the network's: the chosen one, else the last layer that nothing
         reads and that the input reaches (so a layer just dropped on the canvas does not take over)."""
         if self.chosen_output in self.layers:
@@ -115,9 +115,9 @@ class GraphModel:
             stack.extend(self.layers[lid]["inputs"])
         return needed
 
-    def path(self, start: str, goal: str) -> Optional[list[str]]:
+    def path(self, start: str, goal: str) -> list[str] | None:
         """A path start -> ... -> goal along the connections, or None (breadth first)."""
-        previous: dict[str, Optional[str]] = {start: None}
+        previous: dict[str, str | None] = {start: None}
         queue = deque([start])
         while queue:
             lid = queue.popleft()
@@ -152,9 +152,9 @@ class GraphModel:
     def add_layer(
         self,
         layer_type: str,
-        params: Optional[dict] = None,
+        params: dict | None = None,
         pos: Point = (0.0, 0.0),
-        lid: Optional[str] = None,
+        lid: str | None = None,
         inputs: Iterable[str] = (),
     ) -> str:
         if layer_type not in LAYER_TYPES:
@@ -183,7 +183,7 @@ class GraphModel:
         if self.chosen_output in gone:
             self.chosen_output = None
 
-    def connect(self, src: str, dst: str) -> Optional[str]:
+    def connect(self, src: str, dst: str) -> str | None:
         """Connects src's output to dst's input; returns the input it replaced (single-input layers).
 
         Refused: unknown nodes, into the network input, a layer into itself, a second identical
@@ -213,7 +213,7 @@ class GraphModel:
         replaced, inputs[0] = inputs[0], src
         return replaced
 
-    def disconnect(self, src: str, dst: str, slot: Optional[int] = None) -> None:
+    def disconnect(self, src: str, dst: str, slot: int | None = None) -> None:
         inputs = self.layers.get(dst, {}).get("inputs", [])
         if slot is not None and 0 <= slot < len(inputs) and inputs[slot] == src:
             del inputs[slot]
@@ -250,7 +250,7 @@ class GraphModel:
             raise EditRefused(f"input shape must be positive sizes, got {shape}")
         self.input_shape = shape
 
-    def set_output(self, lid: Optional[str]) -> None:
+    def set_output(self, lid: str | None) -> None:
         if lid is not None:
             self._layer(lid)
         self.chosen_output = lid
@@ -321,7 +321,7 @@ class GraphModel:
         return spec
 
     @classmethod
-    def from_spec(cls, spec: dict) -> "GraphModel":
+    def from_spec(cls, spec: dict) -> GraphModel:
         """A model of a spec dict; SpecError (naming what is wrong) when it is not a network spec.
 
         Structure is checked by the engine (spec.normalise: format, ids, types, references); an editor

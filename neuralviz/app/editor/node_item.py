@@ -8,8 +8,6 @@ engine's message under it; the network output carries an OUTPUT tag.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QBrush, QColor, QFontMetricsF, QImage, QPainter, QPen
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsObject
@@ -59,7 +57,7 @@ class NodeItem(QGraphicsObject):
         )
         self.setAcceptHoverEvents(True)
         self.setZValue(1)
-        self.in_port: Optional[PortItem] = None if lid == INPUT else PortItem(self, is_output=False)
+        self.in_port: PortItem | None = None if lid == INPUT else PortItem(self, is_output=False)
         self.out_port = PortItem(self, is_output=True)
         self._relayout()
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Optional
 
 from PyQt6.QtCore import QEvent, QMimeData, QPointF, Qt, QTimer
 from PyQt6.QtWidgets import (
@@ -74,9 +73,9 @@ class EditorPage(QWidget):
         self.message = MessagePanel()
         self.actions = EditorActions(self)
         self.thumbnails = ActivityThumbnails(self.theme)
-        self.dataset_hint: Optional[str] = None  # the dataset the template/preset opened was made for
-        self.path: Optional[Path] = None
-        self._clipboard: Optional[dict] = None  # fallback when the system clipboard is unavailable
+        self.dataset_hint: str | None = None  # the dataset the template/preset opened was made for
+        self.path: Path | None = None
+        self._clipboard: dict | None = None  # fallback when the system clipboard is unavailable
         self._pastes = 0
         self._fitted = False
         self._pending_snap = None
@@ -318,8 +317,8 @@ class EditorPage(QWidget):
         return ok
 
     def add_layer(
-        self, layer_type: str, pos: Optional[QPointF] = None, after: Optional[str] = None, params: Optional[dict] = None
-    ) -> Optional[str]:
+        self, layer_type: str, pos: QPointF | None = None, after: str | None = None, params: dict | None = None
+    ) -> str | None:
         """Adds a layer; after=id places it right of that node and connects it. Returns the new id."""
         model = self.document.model
         if pos is not None:
@@ -434,7 +433,7 @@ class EditorPage(QWidget):
     def duplicate(self) -> list[str]:
         return self.paste() if self.copy_selection() else []
 
-    def _clipboard_fragment(self) -> Optional[dict]:
+    def _clipboard_fragment(self) -> dict | None:
         data = QApplication.clipboard().mimeData()
         if data is not None and data.hasFormat(CLIPBOARD_MIME):
             try:
@@ -462,7 +461,7 @@ class EditorPage(QWidget):
         self.view.fit(self.scene.drawing_rect())
 
     # ================================================================== whole drawings
-    def _replace(self, model: GraphModel, text: str, dataset: Optional[str], keep_history: bool = True) -> None:
+    def _replace(self, model: GraphModel, text: str, dataset: str | None, keep_history: bool = True) -> None:
         if not model.has_layout():
             sizes = self.scene.measure(model, self.document.checker.infer(model))
             model.positions.update(auto_layout(model, sizes.get, self._canvas(self.scene.unit)))

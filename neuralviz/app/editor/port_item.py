@@ -20,7 +20,7 @@ RADIUS = 7.0
 
 
 class PortItem(QGraphicsEllipseItem):
-    def __init__(self, node: "NodeItem", is_output: bool):
+    def __init__(self, node: NodeItem, is_output: bool):
         super().__init__(node)
         self.node = node
         self.is_output = is_output

@@ -11,8 +11,6 @@ them (all selected ones move together); click empty space and drag for a rubber-
 
 from __future__ import annotations
 
-from typing import Optional
-
 from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QPainterPath, QPen
 from PyQt6.QtWidgets import QGraphicsPathItem, QGraphicsScene
@@ -38,9 +36,9 @@ class GraphScene(QGraphicsScene):
         self.style = style
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[tuple[str, str, int], EdgeItem] = {}
-        self._wire: Optional[QGraphicsPathItem] = None
-        self._wire_from: Optional[PortItem] = None
-        self._hot: Optional[PortItem] = None
+        self._wire: QGraphicsPathItem | None = None
+        self._wire_from: PortItem | None = None
+        self._hot: PortItem | None = None
         self.live = False  # nodes keep room for activity thumbnails
         self.setBackgroundBrush(QColor("#ffffff"))
 
@@ -152,20 +150,20 @@ class GraphScene(QGraphicsScene):
             rect = rect.united(item.sceneBoundingRect())
         return rect
 
-    def _port_at(self, pos: QPointF) -> Optional[PortItem]:
+    def _port_at(self, pos: QPointF) -> PortItem | None:
         """The port under pos, with a few pixels' tolerance (ports are small targets)."""
         near = [i for i in self.items(QRectF(pos.x() - 6, pos.y() - 6, 12, 12)) if isinstance(i, PortItem)]
         if not near:
             return None
         return min(near, key=lambda port: (port.scenePos() - pos).manhattanLength())
 
-    def _node_at(self, pos: QPointF) -> Optional[NodeItem]:
+    def _node_at(self, pos: QPointF) -> NodeItem | None:
         for item in self.items(pos):
             if isinstance(item, NodeItem) and item.box().contains(item.mapFromScene(pos)):
                 return item
         return None
 
-    def _target(self, pos: QPointF) -> Optional[PortItem]:
+    def _target(self, pos: QPointF) -> PortItem | None:
         """Where a wire being dragged would attach: a port of the other kind, or the node under it."""
         start = self._wire_from
         if start is None:
@@ -245,7 +243,7 @@ class GraphScene(QGraphicsScene):
         self.nodesMoved.emit({lid: self.to_model(node.pos()) for lid, node in self.nodes.items()})
 
 
-def _show(node: NodeItem, model: GraphModel, inference: Inference, output: Optional[str]) -> None:
+def _show(node: NodeItem, model: GraphModel, inference: Inference, output: str | None) -> None:
     """Puts what the model and inference say about a node into its item."""
     lid = node.lid
     entry = model.layers.get(lid, {"type": "input", "inputs": []})

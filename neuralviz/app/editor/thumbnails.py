@@ -16,7 +16,6 @@ colour-blind viewers. Up to MAX_PICTURES per layer.
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import numpy as np
 from PyQt6.QtCore import QPointF, Qt
@@ -42,9 +41,9 @@ class ActivityThumbnails:
     def __init__(self, theme: Theme):
         self.painter = HeatmapPainter(theme)
         self.theme = theme
-        self._serial: Optional[int] = None
-        self._net: Optional[Network] = None
-        self._probe: Optional[np.ndarray] = None
+        self._serial: int | None = None
+        self._net: Network | None = None
+        self._probe: np.ndarray | None = None
         self._kind = ""
         self.types: dict[str, str] = {}  # run layer id -> type, of the network last probed
         self.shapes: dict[str, tuple] = {}  # run layer id -> output shape

@@ -4,8 +4,6 @@ drop here; Tab (or a double-click on empty space) asks for the layer search."""
 
 from __future__ import annotations
 
-from typing import Optional
-
 from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QPainter
 from PyQt6.QtWidgets import QGraphicsView
@@ -29,7 +27,7 @@ class GraphView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate)
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self._pan_from: Optional[QPointF] = None
+        self._pan_from: QPointF | None = None
         self.last_scene_pos = QPointF(0, 0)  # where Tab-search adds a layer
 
     # ------------------------------------------------------------------ zoom and pan

@@ -8,8 +8,6 @@ one of its test images as the input: "show me a 3 taken for an 8".
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 from PyQt6.QtCore import QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QPainter
@@ -34,8 +32,8 @@ class ConfusionView(QWidget):
         super().__init__(parent)
         self.theme = theme
         self.names: tuple[str, ...] = ()
-        self.sweep: Optional[SweepResult] = None
-        self._grid: Optional[tuple[float, float, float]] = None  # left, top, cell
+        self.sweep: SweepResult | None = None
+        self._grid: tuple[float, float, float] | None = None  # left, top, cell
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(240, 240)
         # it paints every pixel itself: Qt need not repaint the panel beneath it on each frame

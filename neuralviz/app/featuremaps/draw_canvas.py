@@ -8,8 +8,6 @@ emits imageDrawn with the new untranslated image; the page sends it to the netwo
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QPainter
@@ -50,10 +48,10 @@ class DrawCanvas(QWidget):
     def __init__(self, theme: Theme, parent=None):
         super().__init__(parent)
         self.theme = theme
-        self.base: Optional[np.ndarray] = None  # (C, H, W) untranslated
+        self.base: np.ndarray | None = None  # (C, H, W) untranslated
         self.shift = (0, 0)
         self._shown = None
-        self._last: Optional[tuple[float, float]] = None
+        self._last: tuple[float, float] | None = None
         self._erase = False
         self.setMinimumSize(160, 160)
         # it paints every pixel itself: Qt need not repaint the panel beneath it on each frame

@@ -8,8 +8,6 @@ Emits changed() whenever the input or its translation changes.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget
@@ -24,12 +22,12 @@ class InputPanel(QWidget):
     def __init__(self, theme: Theme, parent=None):
         super().__init__(parent)
         self.theme = theme
-        self.images: Optional[np.ndarray] = None  # (N, C, H, W) the test set
-        self.labels: Optional[np.ndarray] = None
+        self.images: np.ndarray | None = None  # (N, C, H, W) the test set
+        self.labels: np.ndarray | None = None
         self.class_names: tuple[str, ...] = ()
-        self.index: Optional[int] = 0  # None: the user's own drawing
+        self.index: int | None = 0  # None: the user's own drawing
         self.edited = False
-        self.base: Optional[np.ndarray] = None  # (C, H, W) the chosen input, untranslated
+        self.base: np.ndarray | None = None  # (C, H, W) the chosen input, untranslated
         self.rng = np.random.default_rng(1)
         self._build()
 
@@ -122,7 +120,7 @@ class InputPanel(QWidget):
         return self.sliders["x"].value(), self.sliders["y"].value()
 
     @property
-    def true_label(self) -> Optional[int]:
+    def true_label(self) -> int | None:
         """The test image's class (None for a drawing or an edited test image)."""
         if self.index is None or self.edited or self.labels is None:
             return None

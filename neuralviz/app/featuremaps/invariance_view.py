@@ -12,8 +12,6 @@ images, for as many epochs as the studio has trained the CNN.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
@@ -41,14 +39,14 @@ class InvarianceView(QWidget):
         super().__init__(parent)
         self.theme = theme
         self.painter = MosaicPainter(diverging_lut(theme))
-        self.ctx: Optional[PageContext] = None
-        self.result: Optional[ProbeResult] = None
-        self.sweep: Optional[SweepResult] = None
-        self.true_label: Optional[int] = None
+        self.ctx: PageContext | None = None
+        self.result: ProbeResult | None = None
+        self.sweep: SweepResult | None = None
+        self.true_label: int | None = None
         self.channel = 0
         self._images: dict[str, QImage] = {}
         self._dirty = False
-        self._plot_cache: Optional[tuple[tuple, QPixmap]] = None  # the accuracy plot changes only per sweep
+        self._plot_cache: tuple[tuple, QPixmap] | None = None  # the accuracy plot changes only per sweep
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(300, 420)
         # it paints every pixel itself: Qt need not repaint the panel beneath it on each frame
@@ -71,7 +69,7 @@ class InvarianceView(QWidget):
         self.sweep = sweep
         self.update()
 
-    def show_result(self, result: ProbeResult, true_label: Optional[int]) -> None:
+    def show_result(self, result: ProbeResult, true_label: int | None) -> None:
         """Keeps the result; the pictures are made when the view is painted (never while it is hidden)."""
         self.result, self.true_label = result, true_label
         self._dirty = True
@@ -290,7 +288,7 @@ class InvarianceView(QWidget):
         p.setPen(QPen(QColor(t.muted_text), 1.5, Qt.PenStyle.DotLine))
         p.drawLine(marker, QPointF(marker.x(), area.top()))
         legend_x, legend_y = area.left(), rect.top() + line * 1.5 + 2
-        for (name, acc, colour, style, mark), text in zip(series, legends):
+        for (_name, acc, colour, style, mark), text in zip(series, legends):
             pen = QPen(QColor(colour), t.line_width + 0.5, style)
             path = QPainterPath(to_xy(shifts[0], acc[0]))
             for dx, a in zip(shifts[1:], acc[1:]):

@@ -10,7 +10,6 @@ words through an index image that is computed once per layout. No per-pixel Pyth
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 
@@ -48,7 +47,7 @@ class MosaicLayout:
         r, c = divmod(int(i), self.cols)
         return c * self.pitch_x, r * self.pitch_y
 
-    def cell_at(self, x: float, y: float) -> Optional[int]:
+    def cell_at(self, x: float, y: float) -> int | None:
         """The map under the point (x, y) of the mosaic, or None (a gap, or outside)."""
         if x < 0 or y < 0:
             return None

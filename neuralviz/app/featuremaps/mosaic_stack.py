@@ -10,7 +10,6 @@ repaints. Clicking a map emits mapClicked(row key, map index); a selected map is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
@@ -54,7 +53,7 @@ class MosaicStack(QWidget):
         self.images: dict[str, QImage] = {}
         self.captions: dict[str, str] = {}
         self._data: dict[str, tuple] = {}  # key -> the last (maps, vmin, vmax): redrawn on resize
-        self.selected: Optional[tuple[str, int]] = None
+        self.selected: tuple[str, int] | None = None
         self.placeholder = ""
         self.painter = MosaicPainter(diverging_lut(theme))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -75,7 +74,7 @@ class MosaicStack(QWidget):
         self._data.clear()
         self._relayout()
 
-    def set_selected(self, key: Optional[str], index: int = 0) -> None:
+    def set_selected(self, key: str | None, index: int = 0) -> None:
         self.selected = None if key is None else (key, int(index))
         self.update()
 
@@ -126,9 +125,7 @@ class MosaicStack(QWidget):
         self.update()
 
     # ------------------------------------------------------------------ frames
-    def show_maps(
-        self, key: str, maps: np.ndarray, vmax: float, vmin: Optional[float] = None, caption: str = ""
-    ) -> None:
+    def show_maps(self, key: str, maps: np.ndarray, vmax: float, vmin: float | None = None, caption: str = "") -> None:
         """Rasterise one row's maps (N, h, w) with the colour scale vmin..vmax (default -vmax..vmax)."""
         self._data[key] = (maps, -vmax if vmin is None else vmin, vmax)
         self.captions[key] = caption

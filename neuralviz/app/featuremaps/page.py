@@ -12,7 +12,7 @@ chosen input) to its ProbeWorker thread and draws the answers. It only works whi
 from __future__ import annotations
 
 import time
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import numpy as np
 from PyQt6.QtCore import QEvent, Qt, QTimer
@@ -82,12 +82,12 @@ class FeatureMapPage(QWidget):
         super().__init__()
         self.studio = window
         self.theme = window.theme
-        self.info: Optional[RunInfo] = None
-        self.ctx: Optional[PageContext] = None
-        self.snap: Optional[Snapshot] = None
-        self.result: Optional[ProbeResult] = None
-        self.sweep: Optional[SweepResult] = None
-        self.saliency_class: Optional[int] = None
+        self.info: RunInfo | None = None
+        self.ctx: PageContext | None = None
+        self.snap: Snapshot | None = None
+        self.result: ProbeResult | None = None
+        self.sweep: SweepResult | None = None
+        self.saliency_class: int | None = None
         self.refreshes = 0  # probe results drawn (the benchmark counts these)
         self._requests = 0
         self._confusion_pick: dict[tuple[int, int], int] = {}

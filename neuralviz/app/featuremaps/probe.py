@@ -12,8 +12,8 @@ what the lecture calls a feature detector's response.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Optional
 
 import numpy as np
 
@@ -141,11 +141,11 @@ class ProbeResult:
     saliency: np.ndarray  # (C, H, W): d scores[saliency_class] / d image
     saliency_class: int
     filters: Mapping[str, np.ndarray]  # conv id -> (out, in, kh, kw)
-    twin_probs: Optional[np.ndarray] = None  # the fully connected comparison net, same inputs
-    twin_probs_original: Optional[np.ndarray] = None
-    twin_hidden: Optional[np.ndarray] = None  # (units,) its hidden layer
-    twin_hidden_original: Optional[np.ndarray] = None
-    true_label: Optional[int] = None  # the chosen test image's class (None: a drawing)
+    twin_probs: np.ndarray | None = None  # the fully connected comparison net, same inputs
+    twin_probs_original: np.ndarray | None = None
+    twin_hidden: np.ndarray | None = None  # (units,) its hidden layer
+    twin_hidden_original: np.ndarray | None = None
+    true_label: int | None = None  # the chosen test image's class (None: a drawing)
 
     @property
     def predicted(self) -> int:
@@ -166,7 +166,7 @@ class Probe:
         self.net = Network.from_spec(spec, seed=0, dtype=dtype)
         self.loss = loss
         self.layers = map_layers(self.net)
-        self._params: Optional[Mapping[str, np.ndarray]] = None
+        self._params: Mapping[str, np.ndarray] | None = None
         self.num_classes = int(np.prod(self.net.output_shape))
 
     def load(self, params: Mapping[str, np.ndarray]) -> None:
@@ -182,7 +182,7 @@ class Probe:
         self,
         image: np.ndarray,
         shift: tuple[int, int] = (0, 0),
-        saliency_class: Optional[int] = None,
+        saliency_class: int | None = None,
         *,
         serial: int = 0,
         step: int = 0,

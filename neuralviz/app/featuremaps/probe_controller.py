@@ -6,8 +6,6 @@ wake-up, so however fast the GUI asks, the worker only ever computes the latest 
 
 from __future__ import annotations
 
-from typing import Optional
-
 from PyQt6.QtCore import QObject, QThread, pyqtSignal
 
 from ..snapshot import RunInfo
@@ -24,7 +22,7 @@ class ProbeController(QObject):
     _wake = pyqtSignal()
     _stop = pyqtSignal()
 
-    def __init__(self, parent: Optional[QObject] = None):
+    def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._thread = QThread()
         self._thread.setObjectName("neuralviz-feature-maps")

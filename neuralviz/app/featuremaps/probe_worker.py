@@ -10,8 +10,8 @@ fully connected twin up to the studio's epoch.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import Iterator, Mapping, Optional
 
 import numpy as np
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal, pyqtSlot
@@ -35,9 +35,9 @@ class ProbeRequest:
     params: Mapping[str, np.ndarray]  # a snapshot's read-only weights
     image: np.ndarray  # (C, H, W) the chosen input, before translation
     shift: tuple[int, int]
-    saliency_class: Optional[int]
+    saliency_class: int | None
     request: int
-    true_label: Optional[int] = None
+    true_label: int | None = None
 
 
 class ProbeWorker(QObject):
@@ -48,14 +48,14 @@ class ProbeWorker(QObject):
 
     def __init__(self):
         super().__init__()
-        self.pending: Optional[ProbeRequest] = None  # written by the GUI thread, taken here
-        self._bench: Optional[Workbench] = None
-        self._timer: Optional[QTimer] = None
-        self._params: Optional[Mapping[str, np.ndarray]] = None
+        self.pending: ProbeRequest | None = None  # written by the GUI thread, taken here
+        self._bench: Workbench | None = None
+        self._timer: QTimer | None = None
+        self._params: Mapping[str, np.ndarray] | None = None
         self._step, self._epoch = 0, 0.0
-        self._swept_params: Optional[Mapping[str, np.ndarray]] = None
+        self._swept_params: Mapping[str, np.ndarray] | None = None
         self._swept_twin_epoch = -1.0
-        self._sweep: Optional[Iterator[Optional[SweepResult]]] = None
+        self._sweep: Iterator[SweepResult | None] | None = None
         self._sweep_done_at, self._sweep_cost = -1e9, 0.0
 
     @pyqtSlot()
@@ -143,7 +143,7 @@ class ProbeWorker(QObject):
             if not self._timer.isActive():
                 self._timer.start()
 
-    def _sweep_slice(self, bench: Workbench) -> Optional[float]:
+    def _sweep_slice(self, bench: Workbench) -> float | None:
         """One chunk of the running sweep, or start one when due. Returns in how many seconds the worker
         should look again (0: at once), or None when no sweep is wanted."""
         now = time.perf_counter()

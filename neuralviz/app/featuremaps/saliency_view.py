@@ -8,8 +8,6 @@ out. The class followed is the prediction, or the one clicked in the class-score
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QColor, QImage, QPainter
@@ -43,7 +41,7 @@ class SaliencyView(QWidget):
         self.theme = theme
         self.lut = diverging_lut(theme)
         self.names: tuple[str, ...] = ()
-        self.result: Optional[ProbeResult] = None
+        self.result: ProbeResult | None = None
         self.images: tuple[QImage, ...] = ()
         self.peak = 0.0
         self._dirty = False

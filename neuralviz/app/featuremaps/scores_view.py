@@ -7,8 +7,6 @@ for the saliency map (click it again to follow the prediction).
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 from PyQt6.QtCore import QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QPainter
@@ -25,9 +23,9 @@ class ScoresView(QWidget):
         super().__init__(parent)
         self.theme = theme
         self.names: tuple[str, ...] = ()
-        self.probs: Optional[np.ndarray] = None
-        self.true_label: Optional[int] = None
-        self.chosen: Optional[int] = None
+        self.probs: np.ndarray | None = None
+        self.true_label: int | None = None
+        self.chosen: int | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumHeight(120)
         # it paints every pixel itself: Qt need not repaint the panel beneath it on each frame
@@ -43,12 +41,12 @@ class ScoresView(QWidget):
         self.probs = None
         self.update()
 
-    def show_scores(self, probs: np.ndarray, true_label: Optional[int], chosen: Optional[int]) -> None:
+    def show_scores(self, probs: np.ndarray, true_label: int | None, chosen: int | None) -> None:
         self.probs, self.true_label, self.chosen = probs, true_label, chosen
         self.update()
 
     @property
-    def predicted(self) -> Optional[int]:
+    def predicted(self) -> int | None:
         return None if self.probs is None else int(np.argmax(self.probs))
 
     def _row_height(self) -> float:

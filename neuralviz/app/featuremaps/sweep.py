@@ -9,8 +9,8 @@ the network: the probe's copy is reloaded for every frame, a sweep must see one 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Iterator, Mapping, Optional
 
 import numpy as np
 
@@ -31,7 +31,7 @@ class SweepResult:
     channel_max: Mapping[str, np.ndarray]  # map layer id -> (N, C): each channel's peak on each image
     shifts: np.ndarray  # (S,) horizontal shifts in pixels
     shift_accuracy: np.ndarray  # (S,) CNN test accuracy with every image moved by shifts[i]
-    twin_shift_accuracy: Optional[np.ndarray] = None
+    twin_shift_accuracy: np.ndarray | None = None
     twin_epoch: float = 0.0
     seconds: float = 0.0  # what the sweep cost (the worker spaces sweeps by it)
 
@@ -79,8 +79,8 @@ class DatasetSweep:
         return out
 
     def run(
-        self, params: Mapping[str, np.ndarray], twin: Optional[FullyConnectedTwin], *, serial: int = 0, step: int = 0
-    ) -> Iterator[Optional[SweepResult]]:
+        self, params: Mapping[str, np.ndarray], twin: FullyConnectedTwin | None, *, serial: int = 0, step: int = 0
+    ) -> Iterator[SweepResult | None]:
         """Yields None after each chunk and the SweepResult last (its `seconds`: the compute time, not
         counting the pauses between chunks)."""
         clock = time.perf_counter()

@@ -8,8 +8,6 @@ or step through the channels of the layer with the arrows.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 from PyQt6.QtCore import QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QImage, QPainter
@@ -35,7 +33,7 @@ def top_indices(responses: np.ndarray, count: int = TOP) -> np.ndarray:
 class _Grid(QWidget):
     """The painted grid of images with their captions."""
 
-    def __init__(self, owner: "TopImagesView"):
+    def __init__(self, owner: TopImagesView):
         super().__init__(owner)
         self.owner = owner
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -51,9 +49,9 @@ class TopImagesView(QWidget):
     def __init__(self, theme: Theme, parent=None):
         super().__init__(parent)
         self.theme = theme
-        self.ctx: Optional[PageContext] = None
-        self.sweep: Optional[SweepResult] = None
-        self.layer: Optional[str] = None
+        self.ctx: PageContext | None = None
+        self.sweep: SweepResult | None = None
+        self.layer: str | None = None
         self.channel = 0
         self.indices = np.empty(0, dtype=np.int64)
         self.responses = np.empty(0)
@@ -89,7 +87,7 @@ class TopImagesView(QWidget):
         self.ctx, self.sweep = ctx, None
         self.select(ctx.map_layers[0].id if ctx.map_layers else None, 0)
 
-    def select(self, layer: Optional[str], channel: int) -> None:
+    def select(self, layer: str | None, channel: int) -> None:
         self.layer, self.channel = layer, int(channel)
         self._rank()
 

@@ -8,8 +8,8 @@ a PageContext.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping, Optional
 
 import numpy as np
 
@@ -38,7 +38,7 @@ class PageContext:
         return len(self.class_names)
 
 
-def unsupported_reason(info: RunInfo) -> Optional[str]:
+def unsupported_reason(info: RunInfo) -> str | None:
     """Why this page cannot show a run (None when it can): it needs images, classes and conv layers."""
     if info.kind != "image":
         return (

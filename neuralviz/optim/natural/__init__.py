@@ -12,16 +12,14 @@ shared/research/natural_gradient.md for the formulas and the invariance table.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 
 from .diag import DiagonalFisher
 from .exact import ExactNaturalGradient
 from .fisher import FISHER_TYPES, Curvature, LayerStats, Layout, backprop_seeds, output_metric, output_seeds
 from .kfac import KFAC, pi_damping
-from .ollivier import QuasiDiagonal, UnitwiseNaturalGradient, qd_direction
 from .linalg import robust_inverse, spd_inverse
+from .ollivier import QuasiDiagonal, UnitwiseNaturalGradient, qd_direction
 from .preconditioner import MAX_MATRIX_PARAMS, NaturalGradient
 
 NATURAL_OPTIMIZERS: dict[str, type[NaturalGradient]] = {
@@ -50,7 +48,7 @@ def fisher_matrices(
     y=None,
     loss: str = "mse",
     fisher: str = "true",
-    kinds: Optional[list[str]] = None,
+    kinds: list[str] | None = None,
     seed: int = 0,
     mc_samples: int = 1,
 ) -> dict[str, tuple[np.ndarray, list[tuple[str, int, int]]]]:

@@ -34,8 +34,8 @@ every method then reads the per-layer quantities it needs:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Optional
 
 import numpy as np
 
@@ -124,7 +124,7 @@ def _sample_targets(out: np.ndarray, loss: str, rng: np.random.Generator, m: int
 
 
 def output_seeds(
-    out: np.ndarray, y, loss: str, fisher: str = "true", rng: Optional[np.random.Generator] = None, mc_samples: int = 1
+    out: np.ndarray, y, loss: str, fisher: str = "true", rng: np.random.Generator | None = None, mc_samples: int = 1
 ) -> np.ndarray:
     """Seeds (K, N, *out.shape[1:]) with (1/N) Σ_n Σ_k J_nᵀ s_nk s_nkᵀ J_n the chosen metric."""
     _check_loss(loss, out)
@@ -163,7 +163,7 @@ def _upstream_of_params(net) -> dict[str, bool]:
     return reach
 
 
-def _stacked_backward(layer, g: np.ndarray, kind: str) -> list[Optional[np.ndarray]]:
+def _stacked_backward(layer, g: np.ndarray, kind: str) -> list[np.ndarray | None]:
     """d(seed)/d(inputs) for K stacked seeds g (K, N, ...) through one layer.
 
     The common layers get a vectorised rule (one BLAS call for all K seeds, and no parameter
@@ -396,7 +396,7 @@ class LayerStats:
         return np.concatenate([mii, m00[:, None]], axis=1) if self.layout.has_bias else mii
 
 
-def layer_kind(layer) -> Optional[str]:
+def layer_kind(layer) -> str | None:
     """'dense' or 'conv2d' for the layers the structured methods support, else None."""
     if layer.type == "conv2d":
         return "conv2d"
@@ -447,8 +447,8 @@ class Curvature:
 
     @classmethod
     def from_network(
-        cls, net, y, loss: str, fisher: str = "true", rng: Optional[np.random.Generator] = None, mc_samples: int = 1
-    ) -> "Curvature":
+        cls, net, y, loss: str, fisher: str = "true", rng: np.random.Generator | None = None, mc_samples: int = 1
+    ) -> Curvature:
         out = net.outputs.get(net.output_id)
         if out is None:
             raise RuntimeError("natural gradient: run a forward pass before gathering curvature")
@@ -486,7 +486,7 @@ class Curvature:
                 p.grad[...] = g
         return rows
 
-    def jacobian_rows(self, start: int = 0, stop: Optional[int] = None) -> np.ndarray:
+    def jacobian_rows(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         """(K·m, P): rows Λ_n^{1/2}-seeded per-example gradients for examples start..stop,
         divided by √N, so that F = Σ over all chunks of UᵀU."""
         stop = self.n if stop is None else stop
@@ -494,7 +494,7 @@ class Curvature:
         # float64 even for a float32 network: F = UᵀU accumulated in float32 has rounding
         # errors far above a small damping, and its Cholesky would fail
         u = np.zeros((self.k, len(ex), self.num_params))
-        for lid, st in self.layers.items():
+        for st in self.layers.values():
             delta = st.delta[:, start:stop].astype(np.float64)
             g = per_example_grads(delta, st.x[start:stop].astype(np.float64))
             lay = st.layout

@@ -42,7 +42,7 @@ gradient of the regularised loss, measured with the data's metric).
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +59,7 @@ class NaturalGradient(Optimizer):
 
     name = ""
     # layers whose parameters the method can precondition: None means any layer
-    supported_layers: Optional[tuple[str, ...]] = ("dense", "conv2d")
+    supported_layers: tuple[str, ...] | None = ("dense", "conv2d")
     common_hyperparameters: dict[str, Any] = {
         "fisher": "true",
         "damping": 1e-3,
@@ -96,7 +96,7 @@ class NaturalGradient(Optimizer):
         self.stat_every = int(auto["stat_every"] if self.hp["stat_every"] is None else self.hp["stat_every"])
         self.inv_every = int(auto["inv_every"] if self.hp["inv_every"] is None else self.hp["inv_every"])
         self.stat_decay = float(auto["stat_decay"] if self.hp["stat_decay"] is None else self.hp["stat_decay"])
-        self.metric: Optional[dict[str, np.ndarray]] = None
+        self.metric: dict[str, np.ndarray] | None = None
         self._stale = True
         self.info: dict[str, Any] = {}
 
@@ -191,7 +191,7 @@ class NaturalGradient(Optimizer):
             out.append(g)
         return out
 
-    def direction(self, grads: Optional[list[np.ndarray]] = None) -> list[np.ndarray]:
+    def direction(self, grads: list[np.ndarray] | None = None) -> list[np.ndarray]:
         """d = M⁻¹ g for the current metric (default g: the parameters' gradients)."""
         self._ensure_factorised()
         return self._direction(self._gradients() if grads is None else grads)
