@@ -145,6 +145,36 @@ def output_seeds(
     raise ValueError(f"fisher must be one of {', '.join(FISHER_TYPES)}, got {fisher!r}")
 
 
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def _log_sigmoid(z: np.ndarray) -> np.ndarray:
+    # log σ(z) = −softplus(−z), written so that neither exp overflows
+    return np.minimum(z, 0.0) - np.log1p(np.exp(-np.abs(z)))
+
+
+def output_divergence(before: np.ndarray, after: np.ndarray, loss: str) -> float:
+    """How far the model's predictive distribution moved between two outputs for the same
+    inputs: 2·KL(p_before ‖ p_after), averaged like the loss (mean over examples, and over
+    output elements or positions as ℓ_n is). Its second-order expansion in δf = after − before
+    is (1/N) Σ_n δf_nᵀ Λ_n δf_n, i.e. δθᵀ F δθ for a small step: the quantity the KL clip
+    bounds, here measured exactly instead of through a quadratic model."""
+    _check_loss(loss, before)
+    b, a = np.asarray(before, np.float64), np.asarray(after, np.float64)
+    if loss == "mse":  # Gaussians of equal variance: the quadratic is exact
+        return float(2.0 * np.mean((a - b) ** 2))
+    if loss == "bce":
+        lp, lq = _log_sigmoid(b), _log_sigmoid(a)
+        lp1, lq1 = _log_sigmoid(-b), _log_sigmoid(-a)
+        kl = np.exp(lp) * (lp - lq) + np.exp(lp1) * (lp1 - lq1)
+        return float(2.0 * np.mean(kl))
+    lp, lq = _log_softmax(b), _log_softmax(a)
+    kl = (np.exp(lp) * (lp - lq)).sum(axis=-1)
+    return float(2.0 * np.mean(kl))
+
+
 def output_metric(out: np.ndarray, loss: str) -> np.ndarray:
     """Λ_n as explicit (N, C, C) matrices over the flattened output (tests, small views)."""
     s = _true_seeds(out, loss).reshape(-1, out.shape[0], out[0].size)

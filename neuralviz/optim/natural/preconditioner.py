@@ -19,8 +19,12 @@ and the base class does the rest, identically for all of them:
                  K-FAC's (trA/dA)(trG/dG), Marquardt's (1 + λ) diagonal for QD, ...)
     normalize    step η·d/√(g·d): a fixed length in the metric's norm. g·d = gᵀM⁻¹g is a
                  reparametrisation-invariant scalar, so this keeps every invariance.
-    kl_clip      κ > 0: shrink the step by ν = min(1, √(κ / (η² g·d))) (Ba et al.'s KL clip,
-                 also invariant); 0 disables it.
+    kl_clip      κ > 0: a trust region on the predictions. The step starts at Ba et al.'s
+                 ν = min(1, √(κ / (η² g·d))) (the metric's quadratic model of the KL) and
+                 is shrunk until the batch's predictions moved by at most κ, measured
+                 exactly (2·KL, fisher.output_divergence; info["divergence"]): the model
+                 alone let a unitwise step on XOR double the loss. Invariant like the
+                 model; costs a forward pass per step. 0 disables it.
     stat_every, stat_decay, inv_every
                  statistics gathered every stat_every steps into a moving average
                  M ← ρ M + (1 − ρ) M_batch (ρ = stat_decay, 0: this batch only), and the
@@ -47,10 +51,12 @@ from typing import Any
 import numpy as np
 
 from ..base import Optimizer
-from .fisher import FISHER_TYPES, Curvature, Layout, layer_kind
+from .fisher import FISHER_TYPES, Curvature, Layout, layer_kind, output_divergence
 
 MAX_MATRIX_PARAMS = 8000  # a dense P × P float64 matrix of 512 MB: beyond that, no heat map
 AUTO_DIM = 256  # "auto" refresh: every step up to this matrix size, else AUTO_LARGE
+MAX_CLIP_SHRINKS = 12  # kl_clip: shrinks of one step before it is taken as it stands
+CLIP_TOLERANCE = 1e-4  # kl_clip: relative slack for rounding (float32 networks)
 AUTO_LARGE = {"stat_every": 20, "inv_every": 100, "stat_decay": 0.9}
 
 
@@ -160,7 +166,7 @@ class NaturalGradient(Optimizer):
                 f"optimizer {self.name!r} needs the batch (x, y, loss) to measure the "
                 "Fisher: call it through nv.Trainer.step or opt.step((x, y, loss))"
             )
-        _, y, loss = batch
+        x, y, loss = batch
         h = self.hp
         if self.steps % self.stat_every == 0 or self.metric is None:
             self._absorb(self._metric(self.curvature(y, loss)))
@@ -175,10 +181,50 @@ class NaturalGradient(Optimizer):
         if h["normalize"] and gd > 0:
             scale = 1.0 / np.sqrt(gd)
         if h["kl_clip"] > 0 and gd > 0:
+            # the quadratic model's guess: η²ν² g·d = κ
             scale *= min(1.0, np.sqrt(h["kl_clip"] / (lr * lr * scale * scale * gd)))
-        for p, di in zip(self.params, d):
-            p.value -= (lr * scale) * di.astype(p.value.dtype, copy=False)
+        if h["kl_clip"] > 0:
+            scale = self._clip_to_divergence(x, loss, d, lr, scale)
+        else:
+            for p, di in zip(self.params, d):
+                p.value -= (lr * scale) * di.astype(p.value.dtype, copy=False)
         self.info.update(g_dot_d=gd, step_scale=lr * scale)
+
+    def _clip_to_divergence(self, x, loss: str, d: list[np.ndarray], lr: float, scale: float) -> float:
+        """Take the step θ − ηνd with ν shrunk until the predictions on this batch moved by at
+        most κ (output_divergence: 2·KL, exact, not the quadratic model); returns ν.
+
+        Why not trust η²ν² g·d alone: it is the metric's own quadratic model of the KL, and
+        both halves can fail. An approximate metric (unitwise, QD, K-FAC, diagonal) drops the
+        couplings between units, and the linearisation misses what a long step does: a hidden
+        unit whose outgoing weights are near zero has a near-zero metric, so its incoming
+        weights move far (XOR, unitwise: by ~6, into tanh's saturation) while its outgoing
+        weights move too. There the model said 0.01 and the loss doubled. Measuring the
+        divergence of the step actually taken costs one forward pass (two with dropout or
+        noise), and each shrink one more; the result is invariant like the model it replaces.
+        """
+        kappa = float(self.hp["kl_clip"])
+        before = self._eval_output(x)
+        start = [p.value.copy() for p in self.params]
+        div = float("nan")
+        for _ in range(MAX_CLIP_SHRINKS + 1):
+            for p, p0, di in zip(self.params, start, d):
+                np.subtract(p0, (lr * scale) * di.astype(p.value.dtype, copy=False), out=p.value)
+            div = output_divergence(before, self.net.forward(x, train=False), loss)
+            if div <= kappa * (1.0 + CLIP_TOLERANCE):
+                break
+            # the divergence grows like ν² near 0: aim just below κ; non-finite: cut hard
+            scale *= 0.95 * np.sqrt(kappa / div) if np.isfinite(div) else 0.1
+        self.info.update(divergence=div)
+        return scale
+
+    def _eval_output(self, x) -> np.ndarray:
+        """The predictions before the step, as the clip compares them (deterministic layers)."""
+        out = self.net.outputs.get(self.net.output_id)
+        stochastic = any(layer.type in ("dropout", "gaussian_noise") for layer in self.net.layers.values())
+        if out is None or stochastic:
+            out = self.net.forward(x, train=False)
+        return np.array(out, copy=True)
 
     def _gradients(self) -> list[np.ndarray]:
         out = []
