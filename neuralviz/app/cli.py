@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def add_gui_parser(subparsers) -> argparse.ArgumentParser:
@@ -29,10 +30,15 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
 
 
 def run_gui(args: argparse.Namespace) -> int:
+    from .platform_check import QT_PLATFORM_CODE, xcb_problem
     from .run import run
 
     if args.train_steps < 0:
         raise ValueError(f"--train-steps must be >= 0, got {args.train_steps}")
+    problem = xcb_problem()  # before any Qt object: Qt aborts (SIGABRT) when its xcb plugin cannot load
+    if problem:
+        print(problem, file=sys.stderr)
+        return QT_PLATFORM_CODE
     return run(
         preset=args.preset,
         train_steps=args.train_steps,
