@@ -7,6 +7,8 @@ normal state, reported with a human-readable reason rather than an exception.
 
 from __future__ import annotations
 
+import re
+
 from . import _C
 
 _cuda_module = None
@@ -16,9 +18,51 @@ try:
 except ImportError as err:
     if "_C_cuda" not in str(err):
         CUDA_REASON = f"CUDA backend failed to import: {err}"
+# cudaGetDeviceCount's codes for "there is no GPU to use": 100 is cudaErrorNoDevice; 35
+# (cudaErrorInsufficientDriver) is also what the runtime reports when no NVIDIA driver is
+# installed at all, i.e. on every machine without an NVIDIA GPU, and its text ("CUDA driver
+# version is insufficient for CUDA runtime version") then sends users after a driver update.
+_NO_GPU_ERRORS = (35, 100)
+NO_GPU = "no NVIDIA GPU found"
+
+
+def _driver_present() -> bool:
+    """Whether the NVIDIA driver's user-space library (libcuda) can be loaded."""
+    import ctypes
+
+    for name in ("libcuda.so.1", "libcuda.so", "nvcuda.dll", "libcuda.dylib"):
+        try:
+            ctypes.CDLL(name)
+            return True
+        except OSError:
+            continue
+    return False
+
+
+def plain_cuda_reason(count: int, message: str) -> str:
+    """The user-facing text for `_C_cuda.device_count()`'s (count, reason); "" when a GPU is usable.
+
+    "no NVIDIA GPU found" for no device (count 0 without error, cudaError 100) and for
+    cudaError 35 on a machine without an NVIDIA driver; other errors keep the runtime's text
+    (where a driver is installed, error 35 really means it is older than the CUDA runtime)."""
+    if count > 0:
+        return ""
+    match = re.search(r"\(cudaError (\d+)\)\s*$", message or "")
+    code = int(match.group(1)) if match else None
+    if code is None and (not message or "no CUDA device" in message):
+        return NO_GPU
+    if code in _NO_GPU_ERRORS and (code != 35 or not _driver_present()):
+        return NO_GPU
+    if code == 35:
+        return f"{message}: the NVIDIA driver is older than the CUDA runtime this build uses; update the driver"
+    return message or "unknown CUDA error"
+
+
+CUDA_ERROR = ""  # the CUDA runtime's own text when it reported an error (kept for bug reports)
 if _cuda_module is not None:
-    _count, _msg = _cuda_module.device_count()
-    CUDA_REASON = "" if _count > 0 else f"CUDA backend unavailable: {_msg}"
+    _count, CUDA_ERROR = _cuda_module.device_count()
+    _reason = plain_cuda_reason(_count, CUDA_ERROR)
+    CUDA_REASON = f"CUDA backend unavailable: {_reason}" if _reason else ""
 
 HAS_CUDA = _cuda_module is not None and CUDA_REASON == ""
 

@@ -9,7 +9,8 @@ import platform
 import sys
 
 from . import SUITES
-from ._harness import run_cases, single_thread_peers
+from . import __doc__ as bench_doc
+from ._harness import run_cases, single_thread_peers, torch_or_none
 
 
 def _describe_machine() -> str:
@@ -27,23 +28,43 @@ def _describe_machine() -> str:
         parts.append(f"numpy {numpy.__version__}")
     except ImportError:
         pass
-    try:
-        import torch
-
-        parts.append(f"torch {torch.__version__}")
-    except ImportError:
-        parts.append("torch missing (torch ratios skipped)")
+    torch = torch_or_none()
+    parts.append(f"torch {torch.__version__}" if torch is not None else "torch not installed (torch rows say so)")
     return ", ".join(parts)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m neuralviz.bench", description=__doc__)
-    parser.add_argument("suite", choices=sorted(SUITES) + ["all"])
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """The benchmark options, shared by `python -m neuralviz.bench` and `neuralviz bench`."""
+    parser.add_argument(
+        "suite",
+        choices=sorted(SUITES) + ["all"],
+        help="; ".join(f"{name}: {', '.join(mods)}" for name, mods in sorted(SUITES.items())) + "; all: every suite",
+    )
     parser.add_argument("--quick", action="store_true", help="fewer repeats (smoke run)")
-    parser.add_argument("--only", default="", help="run only cases whose name contains this")
-    parser.add_argument("--json", default="", help="also write the rows to this JSON file")
-    args = parser.parse_args(argv)
+    parser.add_argument("--only", default="", metavar="TEXT", help="run only cases whose name contains TEXT")
+    parser.add_argument("--json", metavar="PATH", help="also write the rows to this JSON file (checked before the run)")
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m neuralviz.bench",
+        description=(bench_doc or "").strip(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    configure_parser(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except (ValueError, OSError) as err:  # a bad --json path: one line, as argparse reports bad arguments
+        parser.exit(2, f"{parser.prog}: error: {err}\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs the suites named by parsed arguments (suite, quick, only, json)."""
+    if args.json is not None:
+        from ..cli import check_output_path
+
+        check_output_path(args.json, "--json")  # before minutes of timing, not after
     single_thread_peers()
     print(_describe_machine())
     print("times are medians; ratio = ours / peer (lower is better), single thread\n")
@@ -61,9 +82,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[{suite}/{mod_name}]")
                 rows += run_cases(cases, quick=args.quick)
                 print()
+            elif hasattr(mod, "skip_reason") and mod.skip_reason():
+                print(f"[{suite}/{mod_name}] skipped: {mod.skip_reason()}\n")
             if not args.quick and hasattr(mod, "report"):
                 mod.report()  # suite-specific tables (e.g. steps to a target loss)
-    if args.json:
+    if args.json is not None:
         with open(args.json, "w") as fh:
             json.dump(rows, fh, indent=1)
     return 0

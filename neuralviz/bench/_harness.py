@@ -8,6 +8,7 @@ is always read against a baseline measured on the same machine at the same momen
 from __future__ import annotations
 
 import os
+import re
 import statistics
 import time
 from collections.abc import Callable
@@ -47,6 +48,22 @@ def time_fn(fn: Callable[[], object], repeats: int = 15, min_time: float = 0.02)
     return statistics.median(samples)
 
 
+def torch_or_none():
+    """The torch module, or None where it is not installed (or does not import)."""
+    try:
+        import torch
+    except (ImportError, OSError):  # OSError: a broken install (missing shared libraries)
+        return None
+    return torch
+
+
+def missing_peer_note(peer: str) -> str:
+    """What a row says in place of the peer's time and the ratio when the peer was not timed."""
+    if peer == "torch" and torch_or_none() is None:
+        return "torch not installed"
+    return f"{peer} not timed"
+
+
 def single_thread_peers() -> None:
     """Pin every library we compare with to one thread (OpenBLAS, OpenMP, torch)."""
     import neuralviz as nv
@@ -58,18 +75,20 @@ def single_thread_peers() -> None:
         threadpool_limits(1)
     except ImportError:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    try:
-        import torch
-
+    torch = torch_or_none()
+    if torch is not None:
         torch.set_num_threads(1)
-    except ImportError:
-        pass
 
 
 def _fmt_time(t: float) -> str:
     if t < 1e-3:
         return f"{t * 1e6:8.1f} us"
     return f"{t * 1e3:8.3f} ms"
+
+
+def _relative_target(case: Case) -> bool:
+    """Whether a target is stated relative to the peer ("<= 1.5x torch", "<= 1.25x")."""
+    return case.peer in case.target or re.search(r"\dx\b", case.target) is not None
 
 
 def run_cases(cases: list[Case], repeats: int = 15, quick: bool = False) -> list[dict]:
@@ -84,22 +103,25 @@ def run_cases(cases: list[Case], repeats: int = 15, quick: bool = False) -> list
         ours = time_fn(case.ours, repeats)
         theirs = time_fn(case.theirs, repeats) if case.theirs is not None else None
         gflops = case.flops / ours / 1e9 if case.flops else 0.0
-        ratio = ours / theirs if theirs else float("nan")
-        peer_t = _fmt_time(theirs) if theirs else "   missing"
-        print(
-            f"{case.name:44s} {_fmt_time(ours):>11s} {gflops:8.1f} {case.peer:>6s} "
-            f"{peer_t:>11s} {ratio:6.2f}x  {case.target}",
-            flush=True,
-        )
+        if theirs:
+            ratio, note = ours / theirs, ""
+            peer_cols, target = f"{_fmt_time(theirs):>11s} {ratio:6.2f}x", case.target
+        else:  # no peer timing: say why, instead of a `nanx` ratio and a target nothing was held to
+            ratio, note = None, missing_peer_note(case.peer)
+            peer_cols, target = f"{'-':>11s} {'-':>7s}", note
+            if case.target and not _relative_target(case):  # an absolute target (e.g. "<= 3 ms") still applies
+                target = f"{note}; target {case.target}"
+        print(f"{case.name:44s} {_fmt_time(ours):>11s} {gflops:8.1f} {case.peer:>6s} {peer_cols}  {target}", flush=True)
         rows.append(
             {
                 "name": case.name,
                 "ours_s": ours,
                 "peer": case.peer,
                 "peer_s": theirs,
-                "ratio": ratio,
+                "ratio": ratio,  # None (JSON null) when the peer was not timed
                 "gflops": gflops,
                 "target": case.target,
+                "note": note,
             }
         )
     return rows

@@ -14,7 +14,7 @@ import numpy as np
 
 import neuralviz as nv
 
-from ._harness import Case
+from ._harness import Case, torch_or_none
 
 # label -> (N, C, H, W, C_out, k, padding); stride 1, dilation 1
 SHAPES = {
@@ -24,14 +24,6 @@ SHAPES = {
     "(d) b32 16->32 32x32 k3p1": (32, 16, 32, 32, 32, 3, 1),
 }
 TARGETS = {"(a)": "< 1x torch", "(b)": "<= 1.5x torch", "(c)": "< 1x torch", "(d)": "<= 1.5x torch"}
-
-
-def _torch():
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
 
 
 def _problem(N, C, H, W, OC, k, p, seed=0):
@@ -58,7 +50,7 @@ def _conv_cases(label, shape, backward: bool) -> Case:
             return nv.ops.conv2d(x, w, b, padding=p)
 
     theirs = None
-    torch = _torch()
+    torch = torch_or_none()
     if torch is not None:
         F = torch.nn.functional
         tx, tw, tb = (torch.from_numpy(a).requires_grad_(backward) for a in (x, w, b))
@@ -89,7 +81,7 @@ def _max_pool_case() -> Case:
         return nv.ops.max_pool2d_backward(gy, idx, x.shape)
 
     theirs = None
-    torch = _torch()
+    torch = torch_or_none()
     if torch is not None:
         tx, tgy = torch.from_numpy(x).requires_grad_(True), torch.from_numpy(gy)
 

@@ -12,6 +12,13 @@ import numpy as np
 from ._harness import Case
 
 
+def skip_reason() -> str:
+    """Why this suite has no cases here ("" where a GPU is usable)."""
+    from neuralviz.backend import CUDA_REASON
+
+    return CUDA_REASON
+
+
 def cases(quick: bool = False) -> list[Case]:
     import neuralviz as nv
     from neuralviz.backend import HAS_CUDA, cuda_module

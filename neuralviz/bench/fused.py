@@ -13,15 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _fused
-from ._harness import Case
-
-
-def _torch():
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
+from ._harness import Case, torch_or_none
 
 
 def _xent_cases(n: int, c: int) -> list[Case]:
@@ -46,7 +38,7 @@ def _xent_cases(n: int, c: int) -> list[Case]:
 
     name = f"fused softmax_xent fwd+grad N{n} C{c}"
     cases = [Case(name, ours, "numpy", numpy_xent)]
-    torch = _torch()
+    torch = torch_or_none()
     if torch is not None:
         t_logits = torch.from_numpy(logits.copy()).requires_grad_(True)
         t_labels = torch.from_numpy(labels)
@@ -89,7 +81,7 @@ def _adam_cases(size: int = 200_000) -> list[Case]:
 
     name = f"fused adam_update {size // 1000}k params"
     cases = [Case(name, ours, "numpy", numpy_adam)]
-    torch = _torch()
+    torch = torch_or_none()
     if torch is not None:
         tp = torch.nn.Parameter(torch.from_numpy(p.copy()))
         tp.grad = torch.from_numpy(g.copy())
@@ -103,7 +95,7 @@ def _tanh_cases(shape) -> list[Case]:
     y = np.empty_like(x)
     name = f"fused tanh fwd {'x'.join(map(str, shape))}"
     cases = [Case(name, lambda: _fused.tanh_forward(x, y), "numpy", lambda: np.tanh(x, out=y))]
-    torch = _torch()
+    torch = torch_or_none()
     if torch is not None:
         tx, ty = torch.from_numpy(x), torch.from_numpy(y.copy())
         cases.append(Case(name, lambda: _fused.tanh_forward(x, y), "torch", lambda: torch.tanh(tx, out=ty)))

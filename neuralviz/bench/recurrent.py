@@ -14,7 +14,7 @@ import numpy as np
 
 import neuralviz as nv
 
-from ._harness import Case
+from ._harness import Case, torch_or_none
 
 # (label, T, N, I, H)
 SHAPES = [("seq50 b32 i16 h128", 50, 32, 16, 128), ("tiny seq100 b1 i1 h32", 100, 1, 1, 32)]
@@ -69,9 +69,8 @@ def _ours(cell: str, p: dict):
 
 
 def _torch(cell: str, p: dict):
-    try:
-        import torch
-    except ImportError:
+    torch = torch_or_none()
+    if torch is None:
         return None
     I, H = p["x"].shape[2], p["h0"].shape[1]
     if cell == "lstm":

@@ -21,7 +21,7 @@ from .. import optim
 from ..fastpath import sample_order, train_steps
 from ..network import Network
 from ..trainer import Trainer
-from ._harness import Case
+from ._harness import Case, torch_or_none
 
 PLAYGROUND = {
     "input_shape": [2],
@@ -85,14 +85,6 @@ class Amortised:
             self.fn(self.chunk)
 
 
-def _torch():
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
-
-
 def _torch_model(torch, net: Network):
     """nn.Sequential mirroring net (a chain), holding copies of net's weights."""
     nn = torch.nn
@@ -130,7 +122,7 @@ def _step_cases(
         target=target,
         flops=3 * len(x) * sum(layer.flops() for layer in net.layers.values()),
     )
-    torch = _torch()
+    torch = torch_or_none()
     if torch is not None:
         model = _torch_model(torch, Network.from_spec(spec, seed=0))
         opt = torch.optim.SGD(model.parameters(), lr=lr)
@@ -186,7 +178,7 @@ def _playground(quick: bool) -> list[Case]:
         target="<= 3 ms",
         flops=len(grid) * sum(layer.flops() for layer in fused_net.layers.values()),
     )
-    torch = _torch()
+    torch = torch_or_none()
     if torch is not None:
         model, tgrid = _torch_model(torch, fused_net), torch.from_numpy(grid)
 
