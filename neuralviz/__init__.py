@@ -11,7 +11,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import data, losses, ops, optim
+from . import data, losses, ops, optim, presets
 from .backend import backends, get_backend, get_num_threads, set_backend, set_num_threads
 from .compare import compare
 from .io import load, save
@@ -25,6 +25,7 @@ __all__ = [
     "data",
     "losses",
     "optim",
+    "presets",
     "backends",
     "set_backend",
     "get_backend",

@@ -24,7 +24,7 @@ import numpy as np
 from . import _C
 from .network import Network
 from .spec import INPUT
-from .trainer import TrainingDiverged
+from .trainer import RunawayDetector, TrainingDiverged
 
 # Codes of the kernel's enums (csrc/cpu/mlp.h: Act, MlpLoss).
 _ACT_CODES = {None: 0, "tanh": 1, "relu": 2, "sigmoid": 3, "leaky_relu": 4}
@@ -100,6 +100,7 @@ def train_steps(
     batch: int,
     weight_decay: float = 0.0,
     l1: float = 0.0,
+    runaway: RunawayDetector | None = None,
 ) -> np.ndarray:
     """Runs len(order) // batch SGD steps on net in one kernel call; returns their losses.
 
@@ -113,7 +114,9 @@ def train_steps(
     Raises ValueError if the network is not eligible (see fused_mlp_plan) or an argument is
     wrong, and TrainingDiverged if a loss becomes NaN or infinite: the parameters then hold
     the state before the failing step, and the exception carries `step` (1-based within this
-    call) and `losses` (those of the steps done).
+    call) and `losses` (those of the steps done). With a `runaway` detector (the Trainer's), a
+    loss that stays far above its start raises TrainingDiverged too, after the call (the
+    parameters then hold the state after all its steps).
     """
     plan = _plan_or_reason(net)
     if not isinstance(plan, FusedMlpPlan):
@@ -151,6 +154,11 @@ def train_steps(
             f"{lr:g}); lower the learning rate or add regularisation"
         )
         err.step, err.losses = done + 1, losses[:done]
+        raise err
+    fired = runaway.update(losses) if runaway is not None else -1
+    if fired >= 0:
+        err = TrainingDiverged(runaway.message(float(losses[fired]), fired + 1, f"fused sgd, learning rate {lr:g}"))
+        err.step, err.losses = fired + 1, losses[:fired]
         raise err
     return losses
 

@@ -8,24 +8,48 @@ layer output used twice), so merges and skips need no special cases.
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 
 import numpy as np
 
-from .layers import LAYER_TYPES, Layer, Parameter
+from .layers import LAYER_TYPES, Layer, Parameter, SpecError
+from .layers.base import MAX_ACTIVATIONS, MAX_PARAMS, is_int, limits, show
 from .spec import INPUT, normalise, read_spec, topological_order
+
+__all__ = ["Network", "MAX_PARAMS", "MAX_ACTIVATIONS", "limits"]
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
 
 class Network:
-    """Build with Network.from_spec(spec_or_path, seed=0, dtype="float32")."""
+    """Build with Network.from_spec(spec_or_path, seed=0, dtype="float32").
 
-    def __init__(self, spec: dict, seed: int = 0, dtype: str = "float32"):
-        if str(dtype) not in _DTYPES:
+    A spec is refused (SpecError, before any parameter is allocated) when it asks for more
+    than max_params parameters in all, or more than max_activations elements per example
+    (layer outputs plus their work buffers). The defaults (2**28 each: about 4 GiB of
+    float32 parameters at the build's peak, 1 GiB per example) come from
+    NEURALVIZ_MAX_PARAMS / NEURALVIZ_MAX_ACTIVATIONS when set, else from
+    neuralviz.layers.base.MAX_PARAMS / MAX_ACTIVATIONS (see neuralviz.layers.base).
+    """
+
+    def __init__(
+        self,
+        spec: dict,
+        seed: int = 0,
+        dtype: str = "float32",
+        *,
+        max_params: int | None = None,
+        max_activations: int | None = None,
+    ):
+        key = str(dtype) if isinstance(dtype, (str, np.dtype)) else None
+        if key not in _DTYPES:
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
-        self.dtype = np.dtype(_DTYPES[str(dtype)])
+        self.dtype = np.dtype(_DTYPES[key])
+        if not is_int(seed) or seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {show(seed)}")
         self.seed = int(seed)
+        self.budget = limits(max_params, max_activations)
         self.spec = normalise(spec)
         self.input_shape = tuple(self.spec["input_shape"])
         self.output_id = self.spec["output"]
@@ -36,13 +60,33 @@ class Network:
         self.output_grads: dict[str, np.ndarray] = {}
 
     @classmethod
-    def from_spec(cls, spec_or_path: dict | str | Path, seed: int = 0, dtype: str = "float32") -> Network:
-        return cls(read_spec(spec_or_path), seed=seed, dtype=dtype)
+    def from_spec(
+        cls,
+        spec_or_path: dict | str | Path,
+        seed: int = 0,
+        dtype: str = "float32",
+        *,
+        max_params: int | None = None,
+        max_activations: int | None = None,
+    ) -> Network:
+        return cls(
+            read_spec(spec_or_path), seed=seed, dtype=dtype, max_params=max_params, max_activations=max_activations
+        )
 
     # ------------------------------------------------------------------ building
     def _build(self) -> None:
+        """Shape inference and the budget check for every layer first, then the allocation."""
+        max_params, max_activations = self.budget
         shapes = {INPUT: self.input_shape}
         index = {l["id"]: i for i, l in enumerate(self.spec["layers"])}
+        params = 0
+        activations = math.prod(self.input_shape)
+        if activations > max_activations:
+            raise SpecError(
+                f"the input {self.input_shape} has {activations:,d} elements per example, above the "
+                f"activation budget of {max_activations:,d} (raise it with max_activations= or "
+                "NEURALVIZ_MAX_ACTIVATIONS)"
+            )
         for entry in self.order:
             cls = LAYER_TYPES[entry["type"]]
             config = {k: v for k, v in entry.items() if k not in ("id", "type", "inputs")}
@@ -50,9 +94,24 @@ class Network:
             # not change how the others are initialised
             rng = np.random.default_rng([self.seed, index[entry["id"]]])
             in_shapes = [shapes[s] for s in entry["inputs"]]
-            layer = cls(entry["id"], config, in_shapes, self.dtype, rng)
+            layer = cls(entry["id"], config, in_shapes, self.dtype, rng, materialize=False, budget=self.budget)
+            params += layer.param_count()
+            activations += layer.activation_count()
+            if params > max_params:
+                raise SpecError(
+                    f"the network needs {params:,d} parameters up to layer '{entry['id']}' ({entry['type']}), "
+                    f"above the budget of {max_params:,d} (raise it with max_params= or NEURALVIZ_MAX_PARAMS)"
+                )
+            if activations > max_activations:
+                raise SpecError(
+                    f"the network needs {activations:,d} activation elements per example up to layer "
+                    f"'{entry['id']}' ({entry['type']}), above the budget of {max_activations:,d} (raise it with "
+                    "max_activations= or NEURALVIZ_MAX_ACTIVATIONS)"
+                )
             self.layers[entry["id"]] = layer
             shapes[entry["id"]] = layer.output_shape
+        for layer in self.layers.values():  # within the budget: allocate, in order
+            layer.materialize()
         self.output_shape = shapes[self.output_id]
         self.reseed(self.seed)
 

@@ -290,6 +290,7 @@ class TrainingRun:
                     b,
                     s.weight_decay,
                     s.l1,
+                    runaway=self.trainer.runaway,
                 )
             except TrainingDiverged as err:
                 self._count(getattr(err, "step", 1) - 1, b)

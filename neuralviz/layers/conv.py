@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _C
-from .base import Layer, uniform_init
+from .base import Layer, uniform
 
 
 class Conv2d(Layer):
@@ -18,21 +20,38 @@ class Conv2d(Layer):
             raise self.error(f"conv2d needs image input (channels, height, width), got {shape}")
         c, h, w = shape
         oc = self.int_param("channels")
-        kh, kw = self.pair_param("kernel_size", 1)
+        kh, kw = self.kernel = self.pair_param("kernel_size", 1)
         self.stride = self.pair_param("stride", 1)
         self.padding = self.pair_param("padding", 0)
         self.dilation = self.pair_param("dilation", 1)
-        oh = (h + 2 * self.padding[0] - self.dilation[0] * (kh - 1) - 1) // self.stride[0] + 1
-        ow = (w + 2 * self.padding[1] - self.dilation[1] * (kw - 1) - 1) // self.stride[1] + 1
-        if oh < 1 or ow < 1:
+        has_bias = self.bool_param("bias")
+        # Python ints: exact, so a huge padding or dilation cannot wrap around before the check
+        hp, wp = h + 2 * self.padding[0], w + 2 * self.padding[1]
+        eh, ew = self.dilation[0] * (kh - 1) + 1, self.dilation[1] * (kw - 1) + 1
+        if eh > hp or ew > wp:
             raise self.error(
-                f"kernel {kh}x{kw} (dilation {self.dilation}) is larger than the "
-                f"padded input {h}x{w} (padding {self.padding})"
+                f"kernel_size {kh}x{kw} (with dilation {self.dilation}: {eh}x{ew}) is larger than the "
+                f"padded input {hp}x{wp} ({h}x{w} with padding {self.padding})"
             )
+        oh = (hp - eh) // self.stride[0] + 1
+        ow = (wp - ew) // self.stride[1] + 1
         fan_in = c * kh * kw
-        self.weight = self.add_param("weight", uniform_init(rng, (oc, c, kh, kw), fan_in))
-        self.bias = self.add_param("bias", uniform_init(rng, (oc,), fan_in)) if self.config["bias"] else None
+        self.add_param("weight", (oc, c, kh, kw), uniform(fan_in))
+        self.bias = None
+        if has_bias:
+            self.add_param("bias", (oc,), uniform(fan_in))
         return (oc, oh, ow)
+
+    def workspace(self):
+        """The kernels' per-image buffers: the zero-padded input, the im2col matrix, and the
+        padded output gradient of the direct backward (Python ints, so nothing overflows)."""
+        c, h, w = self.input_shapes[0]
+        oc, oh, ow = self.output_shape
+        (kh, kw), (dh, dw), (ph, pw) = self.kernel, self.dilation, self.padding
+        padded = c * (h + 2 * ph) * (w + 2 * pw)
+        col = c * kh * kw * oh * ow
+        grad_padded = oc * (oh + 2 * dh * (kh - 1)) * (ow + 2 * dw * (kw - 1))
+        return padded + col + grad_padded
 
     def _geometry(self):
         return (*self.stride, *self.padding, *self.dilation)
@@ -59,4 +78,4 @@ class Conv2d(Layer):
 
     def flops(self):
         oc, oh, ow = self.output_shape
-        return 2 * self.weight.value.size * oh * ow
+        return 2 * math.prod(self.param_shape("weight")) * oh * ow

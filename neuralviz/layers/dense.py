@@ -10,7 +10,7 @@ import numpy as np
 
 from .._C import linear_forward as _linear
 from .._C import matmul as _mm
-from .base import Layer, uniform_init
+from .base import Layer, uniform
 
 
 class Dense(Layer):
@@ -19,6 +19,7 @@ class Dense(Layer):
 
     def build(self, rng):
         units = self.int_param("units")
+        has_bias = self.bool_param("bias")
         shape = self.input_shapes[0]
         # (features,) or, after a sequence layer, (time, features): applied per time step
         # as PyTorch's Linear. Images (C, H, W) must be flattened explicitly.
@@ -27,8 +28,10 @@ class Dense(Layer):
                 f"dense needs (features,) or (time, features) input, got {shape}; add a 'flatten' layer before it"
             )
         fan_in = shape[-1]
-        self.weight = self.add_param("weight", uniform_init(rng, (units, fan_in), fan_in))
-        self.bias = self.add_param("bias", uniform_init(rng, (units,), fan_in)) if self.config["bias"] else None
+        self.add_param("weight", (units, fan_in), uniform(fan_in))
+        self.bias = None
+        if has_bias:
+            self.add_param("bias", (units,), uniform(fan_in))
         return (*shape[:-1], units)
 
     def forward(self, inputs, train):
@@ -37,7 +40,7 @@ class Dense(Layer):
         self.x = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
         self.x = np.ascontiguousarray(self.x)
         y = _linear(self.x, self.weight.value, self.bias.value if self.bias is not None else None)
-        return y if x.ndim == 2 else y.reshape(*self.lead, -1)
+        return y if x.ndim == 2 else y.reshape(*self.lead, y.shape[-1])  # explicit: empty batches too
 
     def backward(self, grad_y):
         g = np.ascontiguousarray(grad_y)
@@ -49,8 +52,9 @@ class Dense(Layer):
         if self.skip_grad_x:
             return [None]
         gx = _mm(g, self.weight.value, False, False)
-        return [gx if grad_y.ndim == 2 else gx.reshape(*self.lead, -1)]
+        return [gx if grad_y.ndim == 2 else gx.reshape(*self.lead, gx.shape[-1])]
 
     def flops(self):
         steps = self.input_shapes[0][0] if len(self.input_shapes[0]) == 2 else 1
-        return 2 * self.weight.value.size * steps
+        units, fan_in = self.param_shape("weight")
+        return 2 * units * fan_in * steps

@@ -16,7 +16,7 @@ class Embedding(Layer):
     def build(self, rng):
         vocab = self.int_param("vocab")
         dim = self.int_param("dim")
-        self.weight = self.add_param("weight", rng.standard_normal((vocab, dim)))
+        self.add_param("weight", (vocab, dim), lambda r, shape: r.standard_normal(shape))
         return (*self.input_shapes[0], dim)
 
     def forward(self, inputs, train):

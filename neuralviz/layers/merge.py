@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Layer
+from .base import MAX_SIZE, Layer, is_int, show
 
 
 class Add(Layer):
@@ -33,10 +33,12 @@ class Concat(Layer):
     min_inputs, max_inputs = 2, None
 
     def build(self, rng):
-        axis = self.config["axis"]
         ndim = len(self.input_shapes[0])
-        if not isinstance(axis, int) or isinstance(axis, bool) or not 1 <= axis <= ndim:
-            raise self.error(f"'axis' must be an int in [1, {ndim}] (axis 0 is the batch), got {axis!r}")
+        if not is_int(self.config["axis"]) or not 1 <= self.config["axis"] <= ndim:
+            raise self.error(
+                f"'axis' must be an integer in [1, {ndim}] (axis 0 is the batch), got {show(self.config['axis'])}"
+            )
+        axis = int(self.config["axis"])
         if any(len(s) != ndim for s in self.input_shapes):
             raise self.error("concat needs inputs with the same number of dimensions")
         k = axis - 1
@@ -47,6 +49,8 @@ class Concat(Layer):
         self.sizes = [s[k] for s in self.input_shapes]
         out = list(self.input_shapes[0])
         out[k] = sum(self.sizes)
+        if out[k] > MAX_SIZE:
+            raise self.error(f"the concatenated axis would have {out[k]:,d} entries (at most {MAX_SIZE:,d})")
         return tuple(out)
 
     def forward(self, inputs, train):

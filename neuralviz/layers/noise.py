@@ -19,9 +19,7 @@ class Dropout(_Random):
     defaults = {"p": 0.5}
 
     def build(self, rng):
-        self.p = self.float_param("p", 0.0, 1.0)
-        if self.p >= 1.0:
-            raise self.error("'p' must be below 1 (p = 1 would drop every unit)")
+        self.p = self.float_param("p", 0.0, 1.0, high_open=True)  # p = 1 would drop every unit
         self.rng = rng
         return self.input_shapes[0]
 
@@ -44,7 +42,7 @@ class GaussianNoise(_Random):
     defaults = {"std": 0.1}
 
     def build(self, rng):
-        self.std = self.float_param("std", 0.0, 1e6)
+        self.std = self.float_param("std", 0.0, 1e6)  # finite, >= 0
         self.rng = rng
         return self.input_shapes[0]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _C
@@ -21,11 +23,18 @@ class _Pool2d(Layer):
         self.padding = self.pair_param("padding", 0)
         if 2 * self.padding[0] > self.kernel[0] or 2 * self.padding[1] > self.kernel[1]:
             raise self.error(f"padding {self.padding} must be at most half of kernel_size {self.kernel}")
-        oh = (h + 2 * self.padding[0] - self.kernel[0]) // self.stride[0] + 1
-        ow = (w + 2 * self.padding[1] - self.kernel[1]) // self.stride[1] + 1
-        if h + 2 * self.padding[0] < self.kernel[0] or w + 2 * self.padding[1] < self.kernel[1]:
-            raise self.error(f"kernel_size {self.kernel} is larger than the padded input {h}x{w}")
+        hp, wp = h + 2 * self.padding[0], w + 2 * self.padding[1]  # Python ints: no overflow
+        if hp < self.kernel[0] or wp < self.kernel[1]:
+            raise self.error(
+                f"kernel_size {self.kernel} is larger than the padded input {hp}x{wp} "
+                f"({h}x{w} with padding {self.padding})"
+            )
+        oh = (hp - self.kernel[0]) // self.stride[0] + 1
+        ow = (wp - self.kernel[1]) // self.stride[1] + 1
         return (c, oh, ow)
+
+    def workspace(self):
+        return math.prod(self.output_shape)  # max pooling's int64 indices, avg pooling's window counts
 
     def _geometry(self):
         return (*self.kernel, *self.stride, *self.padding)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _C
-from .base import Layer, uniform_init
+from .base import Layer, uniform
 
 
 class _Recurrent(Layer):
@@ -26,14 +26,18 @@ class _Recurrent(Layer):
             raise self.error(f"{self.type} needs sequence input (time, features), got {shape}")
         t, features = shape
         h = self.hidden = self.int_param("hidden")
-        if not isinstance(self.config["return_sequences"], bool):
-            raise self.error("'return_sequences' must be true or false")
+        self.return_sequences = self.bool_param("return_sequences")
         g = self.gates * h
-        self.w_ih = self.add_param("weight_ih", uniform_init(rng, (g, features), h))
-        self.w_hh = self.add_param("weight_hh", uniform_init(rng, (g, h), h))
-        self.b_ih = self.add_param("bias_ih", uniform_init(rng, (g,), h))
-        self.b_hh = self.add_param("bias_hh", uniform_init(rng, (g,), h))
-        return (t, h) if self.config["return_sequences"] else (h,)
+        self.add_param("weight_ih", (g, features), uniform(h), "w_ih")
+        self.add_param("weight_hh", (g, h), uniform(h), "w_hh")
+        self.add_param("bias_ih", (g,), uniform(h), "b_ih")
+        self.add_param("bias_hh", (g,), uniform(h), "b_hh")
+        return (t, h) if self.return_sequences else (h,)
+
+    def workspace(self):
+        """The gate values kept for the backward pass and the whole output sequence."""
+        t = self.input_shapes[0][0]
+        return t * self.hidden * (self.gates + 2 + (1 if self.has_cell else 0))
 
     def _weights(self):
         return self.w_ih.value, self.w_hh.value, self.b_ih.value, self.b_hh.value
@@ -42,15 +46,20 @@ class _Recurrent(Layer):
         x = np.ascontiguousarray(inputs[0].transpose(1, 0, 2))  # (T, N, F)
         n = x.shape[1]
         self.x = x
+        if n == 0:  # an empty batch: the kernels want at least one sequence
+            self.y = None
+            return np.zeros((0, *self.output_shape), self.dtype)
         self.h0 = np.zeros((n, self.hidden), self.dtype)
         out = self._run_forward(x)
         self.y, self.cache = out[0], out[-1]
-        if self.config["return_sequences"]:
+        if self.return_sequences:
             return self.y.transpose(1, 0, 2)
         return out[1]
 
     def backward(self, grad_y):
-        if self.config["return_sequences"]:
+        if self.y is None:  # the empty batch of forward
+            return [np.zeros((0, *self.input_shapes[0]), self.dtype)]
+        if self.return_sequences:
             gy = np.ascontiguousarray(grad_y.transpose(1, 0, 2))
             g_last = None
         else:
@@ -83,6 +92,7 @@ class RNN(_Recurrent):
 class LSTM(_Recurrent):
     type = "lstm"
     gates = 4
+    has_cell = True
 
     def _run_forward(self, x):
         self.c0 = self.h0.copy()

@@ -16,7 +16,7 @@ class Flatten(Layer):
     def forward(self, inputs, train):
         x = inputs[0]
         self.shape = x.shape
-        return x.reshape(x.shape[0], -1)
+        return x.reshape(x.shape[0], self.output_shape[0])  # explicit size: an empty batch works too
 
     def backward(self, grad_y):
         return [grad_y.reshape(self.shape)]

@@ -25,7 +25,7 @@ def names() -> list[str]:
 
 def make(name: str, net, **hparams) -> Optimizer:
     """An optimizer for net's parameters, e.g. make("adam", net, lr=1e-3)."""
-    if name not in OPTIMIZERS:
+    if not isinstance(name, str) or name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
     return OPTIMIZERS[name](net, **hparams)
 

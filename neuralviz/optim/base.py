@@ -7,9 +7,45 @@ also use the batch (x, y, loss name) to gather their statistics.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import numpy as np
+
 from .schedules import make_schedule
+
+
+def number(
+    who: str,
+    key: str,
+    value,
+    low: float = 0.0,
+    high: float = math.inf,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """value as a float after checking it is a real, finite number in the interval (bool is not a number).
+
+    TypeError for a non-number, ValueError (naming the optimizer and the key) for a value out of range."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{who}: {key} must be a number, got {type(value).__name__} {value!r:.60}")
+    try:
+        v = float(value)
+    except OverflowError:  # an int beyond the float range
+        v = math.inf
+    inside = (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
+    if not math.isfinite(v) or not inside:
+        interval = ("(" if low_open else "[") + f"{low:g}, " + (f"{high:g}" if math.isfinite(high) else "inf")
+        interval += ")" if high_open or not math.isfinite(high) else "]"
+        raise ValueError(f"{who}: {key} must be a finite number in {interval}, got {value!r}")
+    return v
+
+
+def flag(who: str, key: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{who}: {key} must be True or False, got {type(value).__name__} {value!r:.60}")
+    return bool(value)
 
 
 class Optimizer:
@@ -26,22 +62,25 @@ class Optimizer:
         schedule_options: dict | None = None,
         **hparams,
     ):
+        who = f"optimizer {self.name!r}"
         unknown = set(hparams) - set(self.hyperparameters)
         if unknown:
             allowed = ["lr", "weight_decay", "l1", "schedule", "schedule_options", *self.hyperparameters]
-            raise ValueError(
-                f"optimizer {self.name!r}: unknown hyperparameter(s) {sorted(unknown)}; allowed: {', '.join(allowed)}"
-            )
-        for key, value in (("lr", lr), ("weight_decay", weight_decay), ("l1", l1)):
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0 or value != value:
-                raise ValueError(f"optimizer {self.name!r}: {key} must be a number >= 0, got {value!r}")
+            raise ValueError(f"{who}: unknown hyperparameter(s) {sorted(unknown)}; allowed: {', '.join(allowed)}")
+        # finite and >= 0: an infinite or NaN rate turns every weight into NaN at the first step
+        lr, weight_decay, l1 = (number(who, k, v) for k, v in (("lr", lr), ("weight_decay", weight_decay), ("l1", l1)))
+        if schedule_options is not None and not isinstance(schedule_options, dict):
+            raise TypeError(f"{who}: schedule_options must be a dict, got {type(schedule_options).__name__}")
+        if not hasattr(net, "parameters"):
+            raise TypeError(f"{who}: expected a Network, got {type(net).__name__}")
         self.net = net
         self.params = net.parameters()
-        self.base_lr = float(lr)
-        self.weight_decay = float(weight_decay)
-        self.l1 = float(l1)
+        self.base_lr = lr
+        self.weight_decay = weight_decay
+        self.l1 = l1
         self.schedule_name = schedule
-        self.schedule = make_schedule(schedule, float(lr), **(schedule_options or {}))
+        self.schedule_options = dict(schedule_options or {})
+        self.schedule = make_schedule(schedule, lr, **self.schedule_options)
         self.hp = {**self.hyperparameters, **hparams}
         self.steps = 0
 
@@ -52,8 +91,9 @@ class Optimizer:
 
     def set_lr(self, lr: float) -> None:
         """Change the base rate live (the app's slider); keeps the schedule's shape."""
-        self.base_lr = float(lr)
-        self.schedule = make_schedule(self.schedule_name, self.base_lr)
+        lr = number(f"optimizer {self.name!r}", "lr", lr)
+        self.schedule = make_schedule(self.schedule_name, lr, **getattr(self, "schedule_options", {}))
+        self.base_lr = lr
 
     def step(self, batch=None) -> None:
         self._update(self.lr, batch)

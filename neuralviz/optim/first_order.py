@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _fused
-from .base import Optimizer
+from .base import Optimizer, flag, number
 
 
 class SGD(Optimizer):
@@ -25,9 +25,8 @@ class Momentum(Optimizer):
 
     def __init__(self, net, **kw):
         super().__init__(net, **kw)
-        mu = self.hp["momentum"]
-        if not 0 <= mu < 1:
-            raise ValueError(f"optimizer 'momentum': momentum must be in [0, 1), got {mu!r}")
+        self.hp["momentum"] = number("optimizer 'momentum'", "momentum", self.hp["momentum"], 0.0, 1.0, high_open=True)
+        self.hp["nesterov"] = flag("optimizer 'momentum'", "nesterov", self.hp["nesterov"])
         self.velocity = [np.zeros_like(p.value) for p in self.params]
 
     def _update(self, lr, batch):
@@ -44,6 +43,9 @@ class Adam(Optimizer):
     def __init__(self, net, **kw):
         kw.setdefault("lr", 0.001)
         super().__init__(net, **kw)
+        for key in ("beta1", "beta2"):
+            self.hp[key] = number("optimizer 'adam'", key, self.hp[key], 0.0, 1.0, high_open=True)
+        self.hp["eps"] = number("optimizer 'adam'", "eps", self.hp["eps"], 0.0, low_open=True)
         self.m = [np.zeros_like(p.value) for p in self.params]
         self.v = [np.zeros_like(p.value) for p in self.params]
 
@@ -62,6 +64,8 @@ class RMSprop(Optimizer):
     def __init__(self, net, **kw):
         kw.setdefault("lr", 0.001)
         super().__init__(net, **kw)
+        self.hp["alpha"] = number("optimizer 'rmsprop'", "alpha", self.hp["alpha"], 0.0, 1.0)
+        self.hp["eps"] = number("optimizer 'rmsprop'", "eps", self.hp["eps"], 0.0, low_open=True)
         self.sq = [np.zeros_like(p.value) for p in self.params]
 
     def _update(self, lr, batch):

@@ -32,6 +32,20 @@ class Perceptron(Optimizer):
         out = self.net.outputs[self.net.output_id]  # step outputs of the last forward pass
         target = np.asarray(y, dtype=out.dtype).reshape(out.shape)
         err = target - out  # 0 where right, +-1 where wrong
-        self.dense.weight.value += lr * (err.T @ np.asarray(x, dtype=out.dtype))
-        if self.dense.bias is not None:
-            self.dense.bias.value += lr * err.sum(axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            w = self.dense.weight.value + lr * (err.T @ np.asarray(x, dtype=out.dtype))
+            b = self.dense.bias.value + lr * err.sum(axis=0) if self.dense.bias is not None else None
+        # the step unit's output (0/1) keeps the loss finite even when the weights are not, so the
+        # divergence check has to be here: refuse the update, keep the weights
+        if not (np.isfinite(w).all() and (b is None or np.isfinite(b).all())):
+            from ..trainer import TrainingDiverged
+
+            raise TrainingDiverged(
+                f"the perceptron update at step {self.steps + 1} made the weights infinite (learning rate "
+                f"{lr:g}); lower the learning rate or rescale the inputs",
+                step=self.steps + 1,
+                lr=lr,
+            )
+        self.dense.weight.value[...] = w
+        if b is not None:
+            self.dense.bias.value[...] = b

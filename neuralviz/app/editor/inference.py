@@ -120,8 +120,9 @@ def _build(lid: str, layer_type: str, config: dict, shapes: list[tuple]) -> Node
     if cls is None:
         return NodeInfo(error=f"layer '{lid}': unknown type {layer_type!r}")
     try:
-        layer = cls(lid, config, shapes, np.float32, np.random.default_rng(0))
-        params = sum(p.size for p in layer.params.values())
+        # shapes and counts only: no weights are drawn (a node near the budget would allocate GBs)
+        layer = cls(lid, config, shapes, np.float32, np.random.default_rng(0), materialize=False)
+        params = layer.param_count()
         return NodeInfo(shape=tuple(int(d) for d in layer.output_shape), params=int(params), flops=int(layer.flops()))
     except Exception as err:  # noqa: BLE001 - SpecError mostly; a malformed value may raise anything
         message = str(err)

@@ -38,7 +38,8 @@ from ... import data as nvdata
 from ... import presets
 from ...layers import SpecError
 from ...network import Network
-from ...spec import INPUT
+from ...spec import INPUT, read_spec
+from ...spec import loads as spec_loads
 from ..message_panel import MessagePanel
 from ..theme import framed
 from .actions import EditorActions
@@ -437,7 +438,9 @@ class EditorPage(QWidget):
         data = QApplication.clipboard().mimeData()
         if data is not None and data.hasFormat(CLIPBOARD_MIME):
             try:
-                return json.loads(bytes(data.data(CLIPBOARD_MIME)).decode("utf-8"))
+                fragment = spec_loads(bytes(data.data(CLIPBOARD_MIME)), "the clipboard")  # no RecursionError
+                if isinstance(fragment, dict):
+                    return fragment
             except ValueError:
                 pass
         return self._clipboard
@@ -524,13 +527,11 @@ class EditorPage(QWidget):
             else:
                 path = Path(source)
                 name = path.name
-                text = path.read_text(encoding="utf-8", errors="replace")
-                try:
-                    spec = json.loads(text)
-                except json.JSONDecodeError as err:
-                    raise SpecError(f"not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})") from None
+                # the engine's reader: refuses directories, files over 64 MiB and JSON nested too deeply
+                # (a RecursionError must never escape a Qt slot) with a SpecError naming the problem
+                spec = read_spec(path)
             model = GraphModel.from_spec(spec)
-        except (OSError, SpecError, ValueError, TypeError) as err:
+        except (OSError, SpecError, ValueError, TypeError, RecursionError, MemoryError) as err:
             self.show_error(f"Could not open {name}: {err}. The drawing is unchanged.")
             return False
         self._replace(model, f"Open {name}", None)
