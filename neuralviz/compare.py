@@ -287,6 +287,30 @@ def _default_loss(spec: dict, ds) -> str:
     return loss
 
 
+MAX_STEPS = 10**9  # a lockstep race longer than this is a typo, not an experiment
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _check_arguments(steps, batch_size, eval_every, target_loss) -> None:
+    """Clear errors for the numbers compare() takes, before anything is built."""
+    if not _is_int(steps) or not 1 <= steps <= MAX_STEPS:
+        raise ValueError(f"compare: steps must be an integer in [1, {MAX_STEPS:,d}], got {steps!r:.60}")
+    if batch_size is not None and (not _is_int(batch_size) or batch_size < 1):
+        raise ValueError(f"compare: batch_size must be an integer >= 1 (or None: full batch), got {batch_size!r:.60}")
+    if not _is_int(eval_every) or eval_every < 1:
+        raise ValueError(f"compare: eval_every must be an integer >= 1, got {eval_every!r:.60}")
+    if target_loss is not None and (
+        isinstance(target_loss, bool)
+        or not isinstance(target_loss, (int, float, np.number))
+        or not target_loss > 0
+        or not np.isfinite(target_loss)
+    ):
+        raise ValueError(f"compare: target_loss must be a finite number > 0, got {target_loss!r:.60}")
+
+
 def compare(
     spec: dict | str,
     dataset,
@@ -318,8 +342,7 @@ def compare(
     Evaluates on the whole training set every eval_every steps (and at the end). A run whose
     loss becomes NaN stops (marked diverged); the others go on.
     """
-    if steps < 0 or eval_every < 1:
-        raise ValueError(f"compare: steps must be >= 0 and eval_every >= 1, got {steps}, {eval_every}")
+    _check_arguments(steps, batch_size, eval_every, target_loss)
     spec = read_spec(spec) if not isinstance(spec, dict) else spec
     ds = _load_dataset(dataset, seed, dtype, dataset_options)
     loss = loss or _default_loss(spec, ds)
@@ -477,10 +500,18 @@ def cli_main(argv: list[str] | None = None) -> int:
         preset = read_spec(path)
     else:
         preset = presets.load(path)
+    for key in ("network", "compare", "training", "dataset"):
+        if key in preset and not isinstance(preset[key], dict) or (key == "network" and key not in preset):
+            raise ValueError(
+                f"{path}: a preset needs a 'network' object; 'compare', 'training' and 'dataset' "
+                f"must be objects when present (bad or missing: {key!r})"
+            )
     cfg = preset.get("compare", {})
     training = preset.get("training", {})
     names = args.optimizers.split(",") if args.optimizers else cfg.get("optimizers", ["sgd", "kfac"])
     names = [n if isinstance(n, str) else n["name"] for n in names]
+    if not names or any(not isinstance(n, str) or not n.strip() for n in names):
+        raise ValueError(f"--optimizers: expected comma-separated optimizer names, got {args.optimizers!r}")
     preset_hp = cfg.get("hyperparameters", {})
     hparams = {}
     for name in names:

@@ -95,7 +95,7 @@ def read_spec(spec_or_path: dict | str | Path) -> dict:
                 raise SpecError(f"cannot read {path}: {err.strerror or err}") from None
             if len(data) > MAX_SPEC_BYTES:
                 raise SpecError(f"{path} is too large for a network spec (limit {MAX_SPEC_BYTES:,d} bytes)")
-            source, raw = str(path), data.decode("utf-8", errors="replace")
+            source, raw = str(path), data.decode("utf-8-sig", errors="replace")  # -sig: a BOM is fine
         spec = loads(raw, source)
         if not isinstance(spec, dict):
             raise SpecError(f"{source}: a network spec must be a JSON object")
