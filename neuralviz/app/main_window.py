@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         self.frames_drawn = 0
         self.on_final: Callable[[Snapshot], None] | None = None  # used by `neuralviz gui --screenshot`
         self._pending_reason = ""
+        self._opening_session = ""  # name of a session whose run the worker has not confirmed yet
 
         self.controller = TrainingController(self)
         self._build_widgets()
@@ -365,6 +366,7 @@ class MainWindow(QMainWindow):
                 self.message.show_info(" ".join(said))
                 self.statusBar().showMessage(_short(" ".join(said)), 8000)
             self._pending_reason = ""
+            self._opening_session = ""
             if self.message.level == "error":
                 self.message.clear()  # the error was about a state that is gone now
 
@@ -389,6 +391,9 @@ class MainWindow(QMainWindow):
 
     def _on_rejected(self, message: str, in_force: StudioSettings | None) -> None:
         self._pending_reason = ""
+        if self._opening_session:
+            message = f"Could not open the session {self._opening_session}: {message}"
+            self._opening_session = ""
         if in_force is not None:
             self.settings = in_force.copy()
             self._show_settings(self.settings)
@@ -435,13 +440,18 @@ class MainWindow(QMainWindow):
         )
 
     def open_session(self, path) -> None:
+        """Open a saved session. The whole file (every settings field, the counters, the weights file) is
+        checked before anything changes; a bad one leaves the current run and panels as they are and the
+        banner names the file and the field. What only building the run can tell (weights that do not fit
+        the network, a dataset folder that is gone) is refused by the worker, which also keeps the
+        previous run; the banner then names the session too."""
         try:
             settings, state, meta = load_session(path)
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:  # noqa: BLE001 - every failure is reported, none escapes into Qt
             self.show_error(f"Could not open the session: {err}")
             return
-        self._select(None)
         self.settings = settings
+        self._opening_session = Path(path).name
         self._pending_reason = (
             f"Session {Path(path).name} opened (its weights after {meta.get('step', 0):,d} training steps)."
         )
