@@ -22,6 +22,7 @@ pytest.importorskip("pytestqt")
 
 from PyQt6.QtCore import Qt, QTimer  # noqa: E402
 from PyQt6.QtGui import QImage  # noqa: E402
+from qt_image import widget_pixels as pixels  # noqa: E402
 
 from neuralviz import presets  # noqa: E402
 from neuralviz.app.main_window import MainWindow  # noqa: E402
@@ -30,7 +31,7 @@ from neuralviz.app.spec_edit import MlpDescription, parse_hidden  # noqa: E402
 from neuralviz.app.training_run import TrainingRun  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-WAIT = 15_000  # ms; generous for a loaded CI machine, the waits end as soon as the condition holds
+WAIT = 30_000  # ms; generous for a loaded CI machine, the waits end as soon as the condition holds
 
 
 @pytest.fixture
@@ -41,14 +42,6 @@ def window(qtbot):
     qtbot.waitUntil(lambda: w.latest is not None, timeout=WAIT)
     yield w
     w.close()
-
-
-def pixels(widget) -> np.ndarray:
-    """(H, W, 3) uint8 of what the widget shows."""
-    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGBA8888)
-    h, w = image.height(), image.width()
-    buf = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), dtype=np.uint8)
-    return buf.reshape(h, image.bytesPerLine() // 4, 4)[:, :w, :3].copy()
 
 
 def wait_for_run(qtbot, w, predicate):
@@ -130,24 +123,45 @@ def test_play_advances_steps_and_curve_then_pause_stops(qtbot, window):
     qtbot.waitUntil(lambda: w.latest.step == stopped + 1, timeout=WAIT)
 
 
-def test_event_loop_keeps_running_during_a_long_training_run(qtbot, window):
-    w = window
+def _timer_ticks(qtbot, ms: int) -> int:
+    """How many times a 10 ms timer of the GUI thread fires in `ms` of event loop."""
     ticks = []
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(1))
     timer.start(10)
-    w.controls.speed_combo.setCurrentIndex(w.controls.speed_combo.count() - 1)  # max speed
-    frames0 = w.frames_drawn
-    w.play()
-    qtbot.wait(1500)
-    w.pause()
+    qtbot.wait(ms)
     timer.stop()
+    return len(ticks)
+
+
+def test_event_loop_keeps_running_during_a_long_training_run(qtbot, window):
+    """While the worker trains flat out, the GUI thread keeps handling its events.
+
+    Ideal: a 10 ms timer ticks 150 times in 1.5 s; a GUI thread starved by training gets a few ticks per
+    second. Ticks per second is a rate, so a burst of other load on a shared machine can pull one window
+    below the bound: a window that falls short is measured again (up to three in all), while a starved
+    thread falls short every time. That training runs and frames arrive is waited for, not timed.
+    """
+    w = window
+    w.controls.speed_combo.setCurrentIndex(w.controls.speed_combo.count() - 1)  # max speed
+    frames0, step0 = w.frames_drawn, w.latest.step
+    w.play()
+    qtbot.waitUntil(lambda: w.latest.playing and w.latest.step > step0, timeout=WAIT)  # training is under way
+    tries = []  # (timer ticks, training steps shown) per 1.5 s window
+    for _ in range(3):
+        before = w.latest.step
+        ticks = _timer_ticks(qtbot, 1500)
+        tries.append((ticks, w.latest.step - before))
+        if ticks >= 25:
+            break
+    qtbot.waitUntil(lambda: w.frames_drawn - frames0 >= 3 and w.latest.step > step0 + 1000, timeout=WAIT)
+    still_playing = w.controller.playing
+    w.pause()
     qtbot.waitUntil(lambda: not w.latest.playing, timeout=WAIT)
-    # ideal: 150 ticks and 45 frames; the bounds leave room for a loaded CI machine but fail a GUI
-    # thread starved by training (a few ticks per second)
-    assert len(ticks) >= 25, f"the GUI timer ticked only {len(ticks)} times in 1.5 s of training"
-    assert w.frames_drawn - frames0 >= 3
-    assert w.latest.step > 1000
+    assert still_playing
+    ticks, steps = tries[-1]
+    assert steps > 0, f"training stalled while the timer was counted: {tries} (ticks, steps) per window"
+    assert ticks >= 25, f"the GUI timer ticked under 25 times in each 1.5 s of training: {tries} (ticks, steps)"
 
 
 def test_changing_dataset_and_optimizer(qtbot, window):

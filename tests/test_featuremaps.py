@@ -21,6 +21,8 @@ import pytest
 pytest.importorskip("PyQt6")
 pytest.importorskip("pytestqt")
 
+from qt_image import rgb_array as _pixels  # noqa: E402
+
 import neuralviz as nv  # noqa: E402
 from neuralviz import presets  # noqa: E402
 from neuralviz.app.featuremaps.draw_canvas import stamp_segment  # noqa: E402
@@ -32,7 +34,7 @@ from neuralviz.app.featuremaps.sweep import DatasetSweep, confusion_matrix  # no
 from neuralviz.app.featuremaps.top_images import top_indices  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-WAIT_S = 20.0
+WAIT_S = 30.0  # generous for a loaded machine: the waits end as soon as the condition holds
 
 
 def digits_net(dtype="float32"):
@@ -170,7 +172,8 @@ def test_twin_has_about_the_cnn_size_and_learns():
     ds = nv.data.load("digits", seed=0)
     twin = FullyConnectedTwin((1, 8, 8), 10, 3658, ds.x_train, ds.y_train, batch_size=32, seed=0)
     assert abs(twin.net.num_parameters() - 3658) < 0.05 * 3658
-    assert not twin.train_until(5.0, time.perf_counter() + 30) and twin.epoch >= 5.0
+    # the deadline only bounds a hang (5 epochs take well under a second unloaded)
+    assert not twin.train_until(5.0, time.perf_counter() + 120) and twin.epoch >= 5.0
     assert np.mean(twin.probabilities(ds.x_test).argmax(axis=1) == ds.y_test) > 0.8
 
 
@@ -343,7 +346,7 @@ def test_trained_page_screenshot_has_structured_filters_and_a_full_confusion_mat
     shot = _pixels(QImage(str(tmp_path / "page0.png")))
     packed = (shot[..., 0].astype(np.uint32) << 16) | (shot[..., 1].astype(np.uint32) << 8) | shot[..., 2]
     assert shot.std() > 30 and len(np.unique(packed)) > 300, "page looks blank"
-    filters = _pixels(page.filters.images["c1"].convertToFormat(QImage.Format.Format_RGBA8888))
+    filters = _pixels(page.filters.images["c1"])
     layout = page.filters.layouts[0]
     for i in range(layout.count):  # every first-layer filter is a pattern, not a flat square
         x, y = layout.cell_origin(i)
@@ -419,12 +422,3 @@ def test_gui_screenshot_of_the_page_works_headless(tmp_path):
 
     shot = _pixels(QImage(str(out)))
     assert shot.std() > 30
-
-
-def _pixels(image) -> np.ndarray:
-    from PyQt6.QtGui import QImage
-
-    image = image.convertToFormat(QImage.Format.Format_RGBA8888)
-    h, w = image.height(), image.width()
-    buf = np.frombuffer(image.constBits().asstring(image.sizeInBytes()), dtype=np.uint8)
-    return buf.reshape(h, image.bytesPerLine() // 4, 4)[:, :w, :3].copy()
