@@ -4,16 +4,27 @@
 //
 // Arrays are taken strictly: exact dtype, C-contiguous, no implicit conversion (noconvert),
 // so float64 is never silently downcast. neuralviz/ops.py does the friendly validation and
-// makes contiguous copies; the checks here only guarantee memory safety for direct callers.
+// makes contiguous copies; the checks here guarantee memory safety for direct callers.
+//
+// Size rule (issue 14): every size, stride, padding, dilation and product of them that a
+// kernel uses is computed here in overflow-checked 64-bit arithmetic (common/checked.h)
+// before any allocation or loop; sizes that the kernels loop over must be backed by the
+// buffers passed (no loop of 2^40 empty steps); and a call whose outputs plus workspace
+// exceed the machine's physical memory is refused. Each refusal is a ValueError naming the
+// argument and its value. The checks are O(1) per call, except where a kernel reads indices
+// (pool indices, labels, minibatch order), which are checked once, O(n), before it runs.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "common/check.h"
+#include "common/checked.h"
 #include "common/cpu_features.h"
 #include "common/matmul_shape.h"
 #include "common/parallel.h"
@@ -27,6 +38,7 @@
 
 namespace py = pybind11;
 using nvz::fail;
+using nvz::Size;
 
 namespace {
 
@@ -38,17 +50,25 @@ Arr<T> empty(std::vector<py::ssize_t> shape) {
   return Arr<T>(shape);
 }
 
+// "(2, 3, 8, 8)", for messages.
+std::string shape_text(const py::ssize_t* dims, size_t n) {
+  std::string s = "(";
+  for (size_t i = 0; i < n; ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + (n == 1 ? ",)" : ")");
+}
+
+std::string shape_of(const py::array& a) {
+  return shape_text(a.shape(), static_cast<size_t>(a.ndim()));
+}
+
 template <typename T>
 void expect_shape(const char* fn, const char* name, const Arr<T>& a,
                   std::vector<py::ssize_t> shape) {
   bool ok = a.ndim() == static_cast<py::ssize_t>(shape.size());
   for (size_t i = 0; ok && i < shape.size(); ++i) ok = a.shape(i) == shape[i];
-  if (!ok) {
-    std::string want = "(", got = "(";
-    for (auto s : shape) want += std::to_string(s) + ",";
-    for (py::ssize_t i = 0; i < a.ndim(); ++i) got += std::to_string(a.shape(i)) + ",";
-    fail(fn, ": ", name, " must have shape ", want, ") but has shape ", got, ")");
-  }
+  if (!ok)
+    fail(fn, ": ", name, " must have shape ", shape_text(shape.data(), shape.size()),
+         " but has shape ", shape_of(a));
 }
 
 template <typename T>
@@ -60,8 +80,10 @@ const T* opt_ptr(const std::optional<Arr<T>>& a) {
 template <typename T>
 Arr<T> matmul(const Arr<T>& a, const Arr<T>& b, bool ta, bool tb) {
   NVZ_CHECK(a.ndim() == 2 && b.ndim() == 2, "matmul: a and b must be 2-D");
-  const auto [M, N, K] =
+  const auto shape =
       nvz::matmul_shape("matmul", a.shape(0), a.shape(1), b.shape(0), b.shape(1), ta, tb);
+  nvz::check_matmul_result("matmul", shape, sizeof(T));
+  const auto [M, N, K] = shape;
   auto c = empty<T>({M, N});
   {
     py::gil_scoped_release nogil;
@@ -78,7 +100,12 @@ Arr<T> linear_forward(const Arr<T>& x, const Arr<T>& w, const std::optional<Arr<
   const int64_t M = x.shape(0), K = x.shape(1), N = w.shape(0);
   NVZ_CHECK(w.shape(1) == K, "linear_forward: x has ", K, " features but w expects ", w.shape(1));
   if (b) expect_shape("linear_forward", "b", *b, {N});
+  NVZ_CHECKED(Size(M) * N * K, "linear_forward: the work of x.shape=", shape_of(x),
+              " and w.shape=", shape_of(w));
+  NVZ_CHECK_MEMORY("linear_forward", Size(M) * N, sizeof(T), "the result of shape (", M, ", ", N,
+                   ")");
   auto y = empty<T>({M, N});
+  if (M == 0 || N == 0) return y;  // the kernel would loop over M rows of nothing
   T* yp = y.mutable_data();
   const T* bp = opt_ptr(b);
   {
@@ -101,34 +128,96 @@ void gemm_inplace(bool ta, bool tb, T alpha, const Arr<T>& a, const Arr<T>& b, T
 }
 
 // ---------------------------------------------------------------- convolution
-nvz::Conv2dShape conv_shape(py::ssize_t N, py::ssize_t C, py::ssize_t H, py::ssize_t W,
-                            py::ssize_t OC, py::ssize_t KH, py::ssize_t KW, int64_t sh, int64_t sw,
-                            int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
-  NVZ_CHECK(sh >= 1 && sw >= 1 && dh >= 1 && dw >= 1 && ph >= 0 && pw >= 0,
-            "conv2d: stride and dilation must be >= 1 and padding >= 0");
-  nvz::Conv2dShape s{N, C, H, W, OC, KH, KW, sh, sw, ph, pw, dh, dw, 0, 0};
-  const int64_t eh = H + 2 * ph - dh * (KH - 1) - 1, ew = W + 2 * pw - dw * (KW - 1) - 1;
-  NVZ_CHECK(KH >= 1 && KW >= 1 && eh >= 0 && ew >= 0,
-            "conv2d: kernel larger than the padded input");
-  s.OH = eh / sh + 1;
-  s.OW = ew / sw + 1;
+std::string conv_text(const nvz::Conv2dShape& s) {
+  std::ostringstream os;
+  os << "x.shape=(" << s.N << ", " << s.C << ", " << s.H << ", " << s.W << "), w.shape=(" << s.OC
+     << ", " << s.C << ", " << s.KH << ", " << s.KW << "), stride=(" << s.SH << ", " << s.SW
+     << "), padding=(" << s.PH << ", " << s.PW << "), dilation=(" << s.DH << ", " << s.DW << ")";
+  return os.str();
+}
+
+// The geometry of a conv2d call: the padded input H + 2p, the dilated kernel extent
+// d(k - 1) + 1, the output size and the work, all in checked 64-bit arithmetic.
+template <typename T>
+nvz::Conv2dShape conv_shape(const char* fn, const Arr<T>& x, const Arr<T>& w, int64_t sh,
+                            int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
+  NVZ_CHECK(x.ndim() == 4 && w.ndim() == 4, fn, ": x and w must be 4-D, got x.shape=", shape_of(x),
+            " and w.shape=", shape_of(w));
+  const int64_t N = x.shape(0), C = x.shape(1), H = x.shape(2), W = x.shape(3);
+  const int64_t OC = w.shape(0), KH = w.shape(2), KW = w.shape(3);
+  NVZ_CHECK(w.shape(1) == C, fn, ": x has ", C, " channels but w expects ", w.shape(1),
+            " (x.shape=", shape_of(x), ", w.shape=", shape_of(w), ")");
+  NVZ_CHECK(C >= 1 && H >= 1 && W >= 1, fn,
+            ": x must have positive C, H, W, got x.shape=", shape_of(x));
+  NVZ_CHECK(OC >= 1 && KH >= 1 && KW >= 1, fn,
+            ": w must have positive sizes, got w.shape=", shape_of(w));
+  NVZ_CHECK(sh >= 1 && sw >= 1, fn, ": stride must be >= 1, got (", sh, ", ", sw, ")");
+  NVZ_CHECK(ph >= 0 && pw >= 0, fn, ": padding must be >= 0, got (", ph, ", ", pw, ")");
+  NVZ_CHECK(dh >= 1 && dw >= 1, fn, ": dilation must be >= 1, got (", dh, ", ", dw, ")");
+  const int64_t Hp = NVZ_CHECKED(H + 2 * Size(ph), fn, ": padding ", ph, " on input height ", H,
+                                 " (H + 2*padding)");
+  const int64_t Wp = NVZ_CHECKED(W + 2 * Size(pw), fn, ": padding ", pw, " on input width ", W,
+                                 " (W + 2*padding)");
+  const int64_t EH = NVZ_CHECKED(Size(dh) * (KH - 1) + 1, fn, ": dilation ", dh,
+                                 " with kernel height ", KH, " (dilation*(kH-1)+1)");
+  const int64_t EW = NVZ_CHECKED(Size(dw) * (KW - 1) + 1, fn, ": dilation ", dw,
+                                 " with kernel width ", KW, " (dilation*(kW-1)+1)");
+  NVZ_CHECK(EH <= Hp && EW <= Wp, fn, ": the kernel extent (", EH, ", ", EW,
+            ") is larger than the padded input (", Hp, ", ", Wp, ") (x.shape=", shape_of(x),
+            ", w.shape=", shape_of(w), ", padding=(", ph, ", ", pw, "), dilation=(", dh, ", ", dw,
+            "))");
+  const nvz::Conv2dShape s{
+      N, C, H, W, OC, KH, KW, sh, sw, ph, pw, dh, dw, (Hp - EH) / sh + 1, (Wp - EW) / sw + 1};
+  NVZ_CHECKED(Size(N) * OC * s.OH * s.OW * C * KH * KW, fn,
+              ": the work N*C_out*H_out*W_out*C*kH*kW of ", conv_text(s));
   return s;
+}
+
+// The geometry the kernels get. A stride beyond the padded input leaves one output row (or
+// column) whatever its value, so the kernels get at most H + 2p: the same result, and their
+// stride * row-length products stay within the buffer sizes checked here.
+nvz::Conv2dShape kernel_geometry(nvz::Conv2dShape s) {
+  s.SH = std::min(s.SH, s.H + 2 * s.PH);
+  s.SW = std::min(s.SW, s.W + 2 * s.PW);
+  return s;
+}
+
+// An upper bound on the scratch elements csrc/cpu/conv.cpp allocates in one call: per thread
+// the largest of its passes (direct forward: a zero-padded image and a flattened output;
+// im2col: the patch matrix; direct grad x: the padded grad_y and a flattened output; direct
+// grad w: padded chunks of images and grad_y rows, and lane-wide partial sums), times its
+// threads (at most one per image), plus per-call tables. Keep in step with conv.cpp.
+Size conv_workspace(const nvz::Conv2dShape& s, int64_t elem_bytes) {
+  if (s.N == 0) return 0;  // nothing runs
+  constexpr int64_t kSlack = 64, kLanes = 16, kChunkBytes = 128 << 10;
+  const Size Wp = s.W + 2 * Size(s.PW), image = Size(s.C) * (s.H + 2 * Size(s.PH)) * Wp;
+  const Size weights = Size(s.OC) * s.C * s.KH * s.KW;
+  const Size Wb = s.OW + 2 * (Size(s.DW) * (s.KW - 1));
+  const Size Hb = s.OH + 2 * (Size(s.DH) * (s.KH - 1));
+  const Size forward_direct = image + kSlack + Size(s.OC) * s.OH * Wp;
+  const Size im2col = Size(s.C) * s.KH * s.KW * s.OH * s.OW;
+  const Size grad_x_direct = Size(s.OC) * Hb * Wb + kSlack + Size(s.C) * s.H * Wb;
+  const Size grad_w_direct =
+      max(image + Size(s.OC) * s.OH * (s.OW + kLanes), kChunkBytes / elem_bytes) + kSlack +
+      kLanes * weights;
+  const Size per_thread = max(max(forward_direct, im2col), max(grad_x_direct, grad_w_direct));
+  const int64_t threads = std::min<int64_t>(nvz::num_threads(), s.N);
+  return per_thread * threads + 4 * (weights + s.OH + s.H + s.KW);
 }
 
 template <typename T>
 Arr<T> conv2d(const Arr<T>& x, const Arr<T>& w, const std::optional<Arr<T>>& b, int64_t sh,
               int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw) {
-  NVZ_CHECK(x.ndim() == 4 && w.ndim() == 4, "conv2d: x and w must be 4-D");
-  NVZ_CHECK(x.shape(1) == w.shape(1), "conv2d: channel mismatch");
-  auto s = conv_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), w.shape(0), w.shape(2),
-                      w.shape(3), sh, sw, ph, pw, dh, dw);
+  const auto s = conv_shape("conv2d", x, w, sh, sw, ph, pw, dh, dw);
   if (b) expect_shape("conv2d", "b", *b, {w.shape(0)});
+  NVZ_CHECK_MEMORY("conv2d", Size(s.N) * s.OC * s.OH * s.OW + conv_workspace(s, sizeof(T)),
+                   sizeof(T), "the output and workspace for ", conv_text(s));
   auto y = empty<T>({s.N, s.OC, s.OH, s.OW});
   T* yp = y.mutable_data();
   const T* bp = opt_ptr(b);
   {
     py::gil_scoped_release nogil;
-    nvz::conv2d_forward<T>(s, x.data(), w.data(), bp, yp);
+    nvz::conv2d_forward<T>(kernel_geometry(s), x.data(), w.data(), bp, yp);
   }
   return y;
 }
@@ -137,11 +226,10 @@ template <typename T>
 py::tuple conv2d_backward(const Arr<T>& x, const Arr<T>& w, const Arr<T>& gy, int64_t sh,
                           int64_t sw, int64_t ph, int64_t pw, int64_t dh, int64_t dw, bool need_gx,
                           bool need_gw, bool need_gb) {
-  NVZ_CHECK(x.ndim() == 4 && w.ndim() == 4, "conv2d_backward: x and w must be 4-D");
-  NVZ_CHECK(x.shape(1) == w.shape(1), "conv2d_backward: channel mismatch");
-  auto s = conv_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), w.shape(0), w.shape(2),
-                      w.shape(3), sh, sw, ph, pw, dh, dw);
+  const auto s = conv_shape("conv2d_backward", x, w, sh, sw, ph, pw, dh, dw);
   expect_shape("conv2d_backward", "grad_y", gy, {s.N, s.OC, s.OH, s.OW});
+  NVZ_CHECK_MEMORY("conv2d_backward", x.size() + w.size() + s.OC + conv_workspace(s, sizeof(T)),
+                   sizeof(T), "the gradients and workspace for ", conv_text(s));
   py::object gx = py::none(), gw = py::none(), gb = py::none();
   T *gxp = nullptr, *gwp = nullptr, *gbp = nullptr;
   if (need_gx) {
@@ -161,28 +249,46 @@ py::tuple conv2d_backward(const Arr<T>& x, const Arr<T>& w, const Arr<T>& gy, in
   }
   {
     py::gil_scoped_release nogil;
-    nvz::conv2d_backward<T>(s, x.data(), w.data(), gy.data(), gxp, gwp, gbp);
+    nvz::conv2d_backward<T>(kernel_geometry(s), x.data(), w.data(), gy.data(), gxp, gwp, gbp);
   }
   return py::make_tuple(gx, gw, gb);
 }
 
 // ---------------------------------------------------------------- pooling
+// The geometry of a pooling call over planes of H x W, in checked 64-bit arithmetic; the
+// window size kH*kW is the average's divisor.
 nvz::Pool2dShape pool_shape(const char* fn, int64_t N, int64_t C, int64_t H, int64_t W, int64_t kh,
                             int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw) {
-  NVZ_CHECK(kh >= 1 && kw >= 1 && sh >= 1 && sw >= 1 && ph >= 0 && pw >= 0, fn,
-            ": kernel_size and stride must be >= 1, padding >= 0");
-  NVZ_CHECK(2 * ph <= kh && 2 * pw <= kw, fn, ": padding must be at most half the kernel size");
-  const int64_t eh = H + 2 * ph - kh, ew = W + 2 * pw - kw;
-  NVZ_CHECK(eh >= 0 && ew >= 0, fn, ": kernel larger than the padded input");
-  return nvz::Pool2dShape{N, C, H, W, kh, kw, sh, sw, ph, pw, eh / sh + 1, ew / sw + 1};
+  NVZ_CHECK(N >= 0 && C >= 1 && H >= 1 && W >= 1, fn,
+            ": x must have positive C, H, W, got x shape (", N, ", ", C, ", ", H, ", ", W, ")");
+  NVZ_CHECK(kh >= 1 && kw >= 1, fn, ": kernel_size must be >= 1, got (", kh, ", ", kw, ")");
+  NVZ_CHECK(sh >= 1 && sw >= 1, fn, ": stride must be >= 1, got (", sh, ", ", sw, ")");
+  NVZ_CHECK(ph >= 0 && pw >= 0 && ph <= kh / 2 && pw <= kw / 2, fn, ": padding (", ph, ", ", pw,
+            ") must be >= 0 and at most half of kernel_size (", kh, ", ", kw, ")");
+  const int64_t Hp = NVZ_CHECKED(H + 2 * Size(ph), fn, ": padding ", ph, " on input height ", H,
+                                 " (H + 2*padding)");
+  const int64_t Wp = NVZ_CHECKED(W + 2 * Size(pw), fn, ": padding ", pw, " on input width ", W,
+                                 " (W + 2*padding)");
+  NVZ_CHECKED(Size(kh) * kw, fn, ": the window size kH*kW of kernel_size (", kh, ", ", kw, ")");
+  NVZ_CHECK(kh <= Hp && kw <= Wp, fn, ": kernel_size (", kh, ", ", kw,
+            ") is larger than the padded input (", Hp, ", ", Wp, ")");
+  const nvz::Pool2dShape s{
+      N, C, H, W, kh, kw, sh, sw, ph, pw, (Hp - kh) / sh + 1, (Wp - kw) / sw + 1};
+  NVZ_CHECKED(Size(N) * C * s.OH * s.OW * kh * kw, fn,
+              ": the work N*C*H_out*W_out*kH*kW of x shape (", N, ", ", C, ", ", H, ", ", W,
+              "), kernel_size (", kh, ", ", kw, "), stride (", sh, ", ", sw, ")");
+  return s;
 }
 
 template <typename T>
 py::tuple max_pool2d(const Arr<T>& x, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
                      int64_t pw) {
-  NVZ_CHECK(x.ndim() == 4, "max_pool2d: x must be 4-D");
+  NVZ_CHECK(x.ndim() == 4, "max_pool2d: x must be 4-D, got x.shape=", shape_of(x));
   auto s = pool_shape("max_pool2d", x.shape(0), x.shape(1), x.shape(2), x.shape(3), kh, kw, sh, sw,
                       ph, pw);
+  NVZ_CHECK_MEMORY("max_pool2d", Size(s.N) * s.C * s.OH * s.OW, sizeof(T) + sizeof(int64_t),
+                   "the output and indices of shape (", s.N, ", ", s.C, ", ", s.OH, ", ", s.OW,
+                   ")");
   auto y = empty<T>({s.N, s.C, s.OH, s.OW});
   auto idx = empty<int64_t>({s.N, s.C, s.OH, s.OW});
   T* yp = y.mutable_data();
@@ -194,14 +300,66 @@ py::tuple max_pool2d(const Arr<T>& x, int64_t kh, int64_t kw, int64_t sh, int64_
   return py::make_tuple(y, idx);
 }
 
+// max_pool2d's indices are flat positions h*W + w in their (H, W) plane. Besides lying in
+// the plane, they are ordered: along an output row their columns never decrease, along an
+// output column their rows never decrease (two overlapping windows pick the same element of
+// their overlap, ties and NaN included; disjoint windows are ordered). Indices read with
+// another plane width than the forward's break that order, and would otherwise send the
+// gradients to wrong places silently.
+template <typename U>  // U: the type to divide in (32-bit division is several times faster)
+void check_pool_indices_as(const int64_t* idx, int64_t planes, int64_t OH, int64_t OW, int64_t H,
+                           int64_t W) {
+  const int64_t plane = H * W;
+  const U width = static_cast<U>(W);
+  std::vector<U> above(OW);  // the rows of the previous output row's indices
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      U left = 0;  // the column of the index to the left
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        const int64_t e = (p * OH + oh) * OW + ow, i = idx[e];
+        NVZ_CHECK(i >= 0 && i < plane, "max_pool2d_backward: indices must lie in [0, H*W) = [0, ",
+                  plane, ") for x_shape H=", H, ", W=", W, ", got ", i, " at flat position ", e);
+        const U row = static_cast<U>(i) / width, col = static_cast<U>(i) - row * width;
+        NVZ_CHECK(
+            (ow == 0 || col >= left) && (oh == 0 || row >= above[ow]),
+            "max_pool2d_backward: indices do not come from max_pool2d on planes of x_shape H=", H,
+            ", W=", W, ": index ", i, " at flat position ", e,
+            " is left of or above its neighbour's (is x_shape the forward's input shape?)");
+        left = col;
+        above[ow] = row;
+      }
+    }
+}
+
+void check_pool_indices(const int64_t* idx, int64_t planes, int64_t OH, int64_t OW, int64_t H,
+                        int64_t W) {
+  if (H * W <= int64_t(UINT32_MAX))
+    check_pool_indices_as<uint32_t>(idx, planes, OH, OW, H, W);
+  else
+    check_pool_indices_as<uint64_t>(idx, planes, OH, OW, H, W);
+}
+
 template <typename T>
 Arr<T> max_pool2d_backward(const Arr<T>& gy, const Arr<int64_t>& idx, int64_t H, int64_t W) {
-  NVZ_CHECK(gy.ndim() == 4, "max_pool2d_backward: grad_y must be 4-D");
-  expect_shape("max_pool2d_backward", "indices", idx,
-               {gy.shape(0), gy.shape(1), gy.shape(2), gy.shape(3)});
-  NVZ_CHECK(H >= 1 && W >= 1, "max_pool2d_backward: x_shape must be positive");
-  nvz::Pool2dShape s{gy.shape(0), gy.shape(1), H, W, 0, 0, 0, 0, 0, 0, gy.shape(2), gy.shape(3)};
-  auto gx = empty<T>({s.N, s.C, H, W});
+  const char* fn = "max_pool2d_backward";
+  NVZ_CHECK(gy.ndim() == 4, fn, ": grad_y must be 4-D, got grad_y.shape=", shape_of(gy));
+  expect_shape(fn, "indices", idx, {gy.shape(0), gy.shape(1), gy.shape(2), gy.shape(3)});
+  const int64_t N = gy.shape(0), C = gy.shape(1), OH = gy.shape(2), OW = gy.shape(3);
+  NVZ_CHECK(H >= 1 && W >= 1, fn, ": x_shape must be positive, got H=", H, ", W=", W);
+  NVZ_CHECK(C >= 1 && OH >= 1 && OW >= 1, fn, ": grad_y must have positive C, H, W, got ",
+            shape_of(gy));
+  // A pooling window with padding <= half its size makes at most H + 1 outputs from H inputs.
+  NVZ_CHECK(OH <= H + 1 && OW <= W + 1, fn, ": grad_y of shape ", shape_of(gy),
+            " cannot come from max_pool2d on an input of H=", H, ", W=", W, " (x_shape)");
+  const int64_t plane = NVZ_CHECKED(Size(H) * W, fn, ": x_shape H=", H, ", W=", W, " (H*W)");
+  NVZ_CHECK_MEMORY(fn, Size(N) * C * plane, sizeof(T), "grad_x of shape (", N, ", ", C, ", ", H,
+                   ", ", W, ")");
+  const nvz::Pool2dShape s{N, C, H, W, 0, 0, 0, 0, 0, 0, OH, OW};
+  {
+    py::gil_scoped_release nogil;
+    check_pool_indices(idx.data(), N * C, OH, OW, H, W);
+  }
+  auto gx = empty<T>({N, C, H, W});
   T* gxp = gx.mutable_data();
   {
     py::gil_scoped_release nogil;
@@ -213,9 +371,11 @@ Arr<T> max_pool2d_backward(const Arr<T>& gy, const Arr<int64_t>& idx, int64_t H,
 template <typename T>
 Arr<T> avg_pool2d(const Arr<T>& x, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
                   int64_t pw) {
-  NVZ_CHECK(x.ndim() == 4, "avg_pool2d: x must be 4-D");
+  NVZ_CHECK(x.ndim() == 4, "avg_pool2d: x must be 4-D, got x.shape=", shape_of(x));
   auto s = pool_shape("avg_pool2d", x.shape(0), x.shape(1), x.shape(2), x.shape(3), kh, kw, sh, sw,
                       ph, pw);
+  NVZ_CHECK_MEMORY("avg_pool2d", Size(s.N) * s.C * s.OH * s.OW, sizeof(T), "the output of shape (",
+                   s.N, ", ", s.C, ", ", s.OH, ", ", s.OW, ")");
   auto y = empty<T>({s.N, s.C, s.OH, s.OW});
   T* yp = y.mutable_data();
   {
@@ -228,10 +388,13 @@ Arr<T> avg_pool2d(const Arr<T>& x, int64_t kh, int64_t kw, int64_t sh, int64_t s
 template <typename T>
 Arr<T> avg_pool2d_backward(const Arr<T>& gy, int64_t H, int64_t W, int64_t kh, int64_t kw,
                            int64_t sh, int64_t sw, int64_t ph, int64_t pw) {
-  NVZ_CHECK(gy.ndim() == 4, "avg_pool2d_backward: grad_y must be 4-D");
+  NVZ_CHECK(gy.ndim() == 4,
+            "avg_pool2d_backward: grad_y must be 4-D, got grad_y.shape=", shape_of(gy));
   auto s =
       pool_shape("avg_pool2d_backward", gy.shape(0), gy.shape(1), H, W, kh, kw, sh, sw, ph, pw);
   expect_shape("avg_pool2d_backward", "grad_y", gy, {s.N, s.C, s.OH, s.OW});
+  NVZ_CHECK_MEMORY("avg_pool2d_backward", Size(s.N) * s.C * H * W, sizeof(T), "grad_x of shape (",
+                   s.N, ", ", s.C, ", ", H, ", ", W, ")");
   auto gx = empty<T>({s.N, s.C, H, W});
   T* gxp = gx.mutable_data();
   {
@@ -242,16 +405,29 @@ Arr<T> avg_pool2d_backward(const Arr<T>& gy, int64_t H, int64_t W, int64_t kh, i
 }
 
 // ---------------------------------------------------------------- recurrence
-// G = gates per step: 1 (tanh RNN), 4 (LSTM), 3 (GRU).
+// G = gates per step: 1 (tanh RNN), 4 (LSTM), 3 (GRU). The time loop runs T steps over the
+// batch, so N, I and H must be positive: with an empty batch, x of shape (2^40, 0, I) holds
+// nothing and the loop would spin through 2^40 empty steps with the GIL released. The memory
+// bound covers y, the gate cache (at most 5H per sample and step, LSTM; the forward without
+// a cache uses scratch of that size), the backward's gate gradients (2GH, GRU), gx and the
+// packed weights.
 template <typename T>
 nvz::RnnShape rnn_shape(const char* fn, int64_t G, const Arr<T>& x, const Arr<T>& h0,
                         const Arr<T>& w_ih, const Arr<T>& w_hh) {
-  NVZ_CHECK(x.ndim() == 3, fn, ": x must be (T, N, I)");
-  NVZ_CHECK(h0.ndim() == 2, fn, ": h0 must be (N, H)");
+  NVZ_CHECK(x.ndim() == 3, fn, ": x must be (T, N, I), got x.shape=", shape_of(x));
+  NVZ_CHECK(h0.ndim() == 2, fn, ": h0 must be (N, H), got h0.shape=", shape_of(h0));
   nvz::RnnShape s{x.shape(0), x.shape(1), x.shape(2), h0.shape(1)};
+  NVZ_CHECK(s.N >= 1 && s.I >= 1 && s.H >= 1, fn,
+            ": batch, input and hidden sizes must be positive (x.shape=", shape_of(x),
+            ", h0.shape=", shape_of(h0), ")");
   expect_shape(fn, "h0", h0, {s.N, s.H});
-  expect_shape(fn, "w_ih", w_ih, {G * s.H, s.I});
+  expect_shape(fn, "w_ih", w_ih, {G * s.H, s.I});  // G * H <= 4 * h0.size(): no overflow
   expect_shape(fn, "w_hh", w_hh, {G * s.H, s.H});
+  const Size per_step = Size(s.N) * s.H * (6 + 2 * G);
+  const Size fixed = x.size() + 4 * (Size(w_ih.size()) + w_hh.size()) + Size(s.N) * s.H * 16 + 4096;
+  NVZ_CHECK_MEMORY(fn, s.T * per_step + fixed, sizeof(T),
+                   "the outputs and workspace for x.shape=", shape_of(x),
+                   " and h0.shape=", shape_of(h0));
   return s;
 }
 
@@ -451,6 +627,8 @@ py::tuple mlp_sgd_steps(const std::vector<int64_t>& sizes, const std::vector<int
             "mlp_sgd_steps: need L activations, L weights, L biases and L+1 sizes");
   for (auto a : acts) NVZ_CHECK(a >= 0 && a <= 4, "mlp_sgd_steps: unknown activation code ", a);
   NVZ_CHECK(loss >= 0 && loss <= 2, "mlp_sgd_steps: unknown loss code ", loss);
+  for (int64_t l = 0; l <= L; ++l)
+    NVZ_CHECK(sizes[l] >= 1, "mlp_sgd_steps: sizes[", l, "] = ", sizes[l], " must be >= 1");
   std::vector<T*> wp(L), bp(L);
   for (int64_t l = 0; l < L; ++l) {
     expect_shape("mlp_sgd_steps", "weight", weights[l], {sizes[l + 1], sizes[l]});
@@ -478,9 +656,24 @@ py::tuple mlp_sgd_steps(const std::vector<int64_t>& sizes, const std::vector<int
     expect_shape("mlp_sgd_steps", "targets", *targets, {n, sizes[L]});
     tp = targets->data();
   }
-  NVZ_CHECK(steps >= 0 && batch >= 1, "mlp_sgd_steps: steps >= 0 and batch >= 1 required");
-  expect_shape("mlp_sgd_steps", "order", order, {steps * batch});
-  for (int64_t i = 0; i < steps * batch; ++i) {
+  NVZ_CHECK(steps >= 0 && batch >= 1,
+            "mlp_sgd_steps: steps >= 0 and batch >= 1 required, got steps=", steps,
+            ", batch=", batch);
+  const int64_t picks =
+      NVZ_CHECKED(Size(steps) * batch, "mlp_sgd_steps: steps*batch = ", steps, "*", batch);
+  expect_shape("mlp_sgd_steps", "order", order, {picks});
+  // The kernel's workspace: every layer's activations and two gradient planes for a batch,
+  // and one gradient per parameter (mlp.cpp, Workspace).
+  Size width = 0, workspace = 0;
+  for (int64_t l = 0; l <= L; ++l) {
+    width = max(width, sizes[l]);
+    workspace = workspace + Size(sizes[l]) * batch;
+    if (l < L) workspace = workspace + Size(sizes[l + 1]) * (sizes[l] + Size(1));
+  }
+  if (steps > 0)
+    NVZ_CHECK_MEMORY("mlp_sgd_steps", workspace + 2 * width * batch + steps, sizeof(T),
+                     "the workspace for batch=", batch);
+  for (int64_t i = 0; i < picks; ++i) {
     const int64_t k = order.data()[i];
     NVZ_CHECK(k >= 0 && k < n, "mlp_sgd_steps: order[", i, "] = ", k,
               " is not a sample index in [0, ", n, ")");
@@ -498,6 +691,8 @@ py::tuple mlp_sgd_steps(const std::vector<int64_t>& sizes, const std::vector<int
 }
 
 // ---------------------------------------------------------------- registration
+constexpr int kMaxThreads = 1024;
+
 nvz::Isa parse_isa(const std::string& name) {
   if (name == "generic") return nvz::Isa::generic;
   if (name == "avx2") return nvz::Isa::avx2;
@@ -554,7 +749,16 @@ PYBIND11_MODULE(_C, m) {
   bind_kernels<float>(m);
   bind_kernels<double>(m);
 
-  m.def("set_num_threads", &nvz::set_num_threads, py::arg("n"));
+  m.def(
+      "set_num_threads",
+      [](int n) {
+        // OpenMP aborts the process when it cannot create the threads asked for (100000
+        // threads crash it); no machine this runs on has more than a few hundred cores.
+        NVZ_CHECK(n >= 1 && n <= kMaxThreads, "set_num_threads: n must be in [1, ", kMaxThreads,
+                  "], got ", n);
+        nvz::set_num_threads(n);
+      },
+      py::arg("n"));
   m.def("get_num_threads", &nvz::num_threads);
   m.def("has_openmp", &nvz::has_openmp);
   m.def("get_isa", [] { return std::string(nvz::isa_name(nvz::cpu_isa())); });

@@ -20,8 +20,12 @@ using Arr = py::array_t<T, py::array::c_style>;
 template <typename T>
 Arr<T> matmul(const Arr<T>& a, const Arr<T>& b, bool ta, bool tb) {
   NVZ_CHECK(a.ndim() == 2 && b.ndim() == 2, "matmul: a and b must be 2-D");
-  const auto [M, N, K] =
+  // Sizes checked in 64-bit arithmetic, and the result must fit in (host) memory: with K = 0
+  // no input bounds M * N (issue 14).
+  const auto shape =
       nvz::matmul_shape("matmul", a.shape(0), a.shape(1), b.shape(0), b.shape(1), ta, tb);
+  nvz::check_matmul_result("matmul", shape, sizeof(T));
+  const auto [M, N, K] = shape;
   Arr<T> c({M, N});
   T* cp = c.mutable_data();
   {
