@@ -335,6 +335,8 @@ def compare(
     spec: a network spec (dict or JSON path). dataset: a Dataset or a name for nv.data.load.
     optimizers: names, {"name": ..., "label": ..., **hparams} dicts or (name, hparams) pairs.
     batch_size None: full batch (the setting where the theory's exact statements hold).
+    Minibatches: step s trains every run on batch s of nv.data.BatchStream(n, batch_size, seed=seed)
+    (a full batch is then one whole epoch, in that epoch's shuffled order).
     input_transform: {"scale": s, "shift": c} (per feature or scalar) or a callable applied
     to every input first: the "badly scaled inputs" experiment.
     reparametrize: also train, for every optimizer, the twin under that reparametrisation
@@ -393,14 +395,10 @@ def compare(
         for a, b in gaps:
             gaps[(a, b)].append(function_gap(outs[a], outs[b]))
 
-    rng = np.random.default_rng(seed)
-    order, pos = rng.permutation(n), 0
+    stream = nv_data.BatchStream(n, batch, seed=seed)  # one stream for all runs: the same batches for each
     evaluate(0)
     for step in range(1, steps + 1):
-        if pos + batch > n:
-            order, pos = rng.permutation(n), 0
-        idx = order[pos : pos + batch] if batch < n else slice(None)
-        pos += batch
+        idx = stream.next_batch()
         xb, yb = x[idx], y[idx]
         for label, trainer, twin_trainer, twin in members:
             r = runs[label]

@@ -7,8 +7,12 @@ stretches of minibatch SGD (forward, loss, backward, update) inside the kernel
 `neuralviz._C.mlp_sgd_steps`, with the GIL released, on the network's own parameter arrays.
 Results match Trainer.step with optim "sgd" (same formulas, same minibatches) to rounding.
 
+You rarely call this module: nv.Trainer.train_steps and Trainer.fit take the fused path by
+themselves whenever the network, loss and optimizer qualify (trainer.path says which path
+ran and trainer.path_reason why). Called directly:
+
     plan = fused_mlp_plan(net)          # None: use the Trainer instead
-    order = sample_order(len(x), steps=1000, batch=10, rng=rng)
+    order = nv.data.BatchStream(len(x), 10, seed=0).take(1000 * 10)
     losses = train_steps(net, x, y, "bce", lr=0.03, order=order, batch=10)
 
 Prediction needs nothing special: net.forward(x) is already one kernel call per layer.
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _C
+from .data.batch_stream import BatchStream
 from .network import Network
 from .spec import INPUT
 from .trainer import RunawayDetector, TrainingDiverged
@@ -101,6 +106,7 @@ def train_steps(
     weight_decay: float = 0.0,
     l1: float = 0.0,
     runaway: RunawayDetector | None = None,
+    plan: FusedMlpPlan | None = None,
 ) -> np.ndarray:
     """Runs len(order) // batch SGD steps on net in one kernel call; returns their losses.
 
@@ -109,16 +115,19 @@ def train_steps(
     loss is the one before that step's update (in the network's dtype). y is what losses.py
     takes: targets of the output's shape for mse/bce ((N,) is fine for one output unit),
     integer labels (N,) for cross_entropy. The parameters are updated in place, so weight
-    views and snapshots of net stay valid; no Trainer or optimizer state is touched.
+    views and snapshots of net stay valid; no Trainer or optimizer state is touched. `plan`:
+    fused_mlp_plan(net) when the caller has just worked it out (the Trainer), else None.
 
     Raises ValueError if the network is not eligible (see fused_mlp_plan) or an argument is
-    wrong, and TrainingDiverged if a loss becomes NaN or infinite: the parameters then hold
-    the state before the failing step, and the exception carries `step` (1-based within this
-    call) and `losses` (those of the steps done). With a `runaway` detector (the Trainer's), a
-    loss that stays far above its start raises TrainingDiverged too, after the call (the
-    parameters then hold the state after all its steps).
+    wrong, and TrainingDiverged if a loss becomes NaN or infinite, or (with a `runaway`
+    detector, the Trainer's) stays far above its start. Either way the parameters then hold
+    the state before the failing step, exactly as Trainer.step leaves them, and the exception
+    carries `step` (1-based within this call), `loss`, `reason` ("non-finite" or "runaway")
+    and `losses` (those of the steps done). A runaway is seen after the kernel returns, so the
+    call then restores the parameters it started from and reruns the steps before the
+    failing one (the kernel is deterministic: the same numbers as stopping there).
     """
-    plan = _plan_or_reason(net)
+    plan = plan or _plan_or_reason(net)
     if not isinstance(plan, FusedMlpPlan):
         raise ValueError(f"train_steps: network not eligible for the fused path: {plan}")
     if loss not in _LOSS_CODES:
@@ -130,50 +139,59 @@ def train_steps(
         raise ValueError(f"train_steps: x must have shape (n, {plan.sizes[0]}), got {x.shape}")
     order = _as_order(order, batch)
     targets, labels = _targets(loss, y, len(x), plan.sizes[-1], net.dtype)
-    steps = len(order) // batch
-    done, losses = _C.mlp_sgd_steps(
-        list(plan.sizes),
-        [_ACT_CODES[a] for a in plan.acts],
-        plan.leaky_slope,
-        _LOSS_CODES[loss],
-        list(plan.weights),
-        list(plan.biases),
-        x,
-        targets,
-        labels,
-        order,
-        steps,
-        batch,
-        lr,
-        weight_decay,
-        l1,
-    )
-    if done < steps:
-        err = TrainingDiverged(
-            f"loss became {losses[done]} at step {done + 1} of {steps} (fused sgd, learning rate "
+    start = _snapshot(plan) if runaway is not None else None
+
+    def run(picks: np.ndarray) -> tuple[int, np.ndarray]:
+        data = (x, targets, labels, picks, len(picks) // batch, batch)
+        return _C.mlp_sgd_steps(*_kernel_plan(plan, loss), *data, lr, weight_decay, l1)
+
+    done, losses = run(order)
+    fired = runaway.update(losses[:done]) if runaway is not None else -1
+    if fired >= 0:  # a runaway before any NaN: stop where Trainer.step would have stopped
+        _restore(plan, start)
+        run(order[: fired * batch])
+        rate = f"fused sgd, learning rate {lr:g}"
+        raise _diverged(runaway.message(float(losses[fired]), fired + 1, rate), fired, losses, lr, "runaway")
+    if done < len(order) // batch:
+        message = (
+            f"loss became {losses[done]} at step {done + 1} of {len(order) // batch} (fused sgd, learning rate "
             f"{lr:g}); lower the learning rate or add regularisation"
         )
-        err.step, err.losses = done + 1, losses[:done]
-        raise err
-    fired = runaway.update(losses) if runaway is not None else -1
-    if fired >= 0:
-        err = TrainingDiverged(runaway.message(float(losses[fired]), fired + 1, f"fused sgd, learning rate {lr:g}"))
-        err.step, err.losses = fired + 1, losses[:fired]
-        raise err
+        raise _diverged(message, done, losses, lr, "non-finite")
     return losses
 
 
+def _kernel_plan(plan: FusedMlpPlan, loss: str) -> tuple:
+    """The kernel's first arguments: the network's shape, activation and loss codes, and its parameters."""
+    acts = [_ACT_CODES[a] for a in plan.acts]
+    return list(plan.sizes), acts, plan.leaky_slope, _LOSS_CODES[loss], list(plan.weights), list(plan.biases)
+
+
+def _snapshot(plan: FusedMlpPlan) -> list[np.ndarray]:
+    return [a.copy() for a in (*plan.weights, *plan.biases) if a is not None]
+
+
+def _restore(plan: FusedMlpPlan, saved: list[np.ndarray]) -> None:
+    """Copies back in place: the network's arrays (and views of them) stay the same objects."""
+    for a, b in zip([a for a in (*plan.weights, *plan.biases) if a is not None], saved):
+        a[...] = b
+
+
+def _diverged(message: str, index: int, losses: np.ndarray, lr: float, reason: str) -> TrainingDiverged:
+    """The error for the step at `index` (0-based in this call), carrying the losses of the steps before it."""
+    err = TrainingDiverged(message, step=index + 1, lr=lr, loss=float(losses[index]), reason=reason)
+    err.losses = losses[:index]
+    return err
+
+
 def sample_order(n: int, steps: int, batch: int, rng: np.random.Generator) -> np.ndarray:
-    """steps * batch sample indices: shuffled epochs back to back (a minibatch may span two
-    epochs, so every batch has the full size the kernel needs)."""
+    """steps * batch sample indices from a fresh BatchStream(n, batch, seed=rng): shuffled epochs
+    back to back (a minibatch may span two epochs, so every batch has the full size the kernel
+    needs). Kept for existing callers; new code holds one BatchStream and calls its take()."""
     n, batch = _positive_int("n", n, "sample_order"), _positive_int("batch", batch, "sample_order")
     if isinstance(steps, (bool, np.bool_)) or not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"sample_order: steps must be an integer >= 0, got {steps!r}")
-    need = int(steps) * batch
-    epochs = -(-need // n) if need > 0 else 0
-    if epochs == 0:
-        return np.empty(0, dtype=np.int64)
-    return np.concatenate([rng.permutation(n) for _ in range(epochs)])[:need].astype(np.int64)
+    return BatchStream(n, batch, seed=rng).take(int(steps) * batch)
 
 
 # ---------------------------------------------------------------------- argument checks

@@ -1,8 +1,16 @@
 """Trainer: the training loop around a network, a loss and an optimizer.
 
 Deterministic for a given seed (minibatch order and dropout/noise draws both come from
-it). Divergence stops training with TrainingDiverged instead of carrying on with garbage
-weights; callbacks can stop a run early by returning True.
+it, through separate generators). Divergence stops training with TrainingDiverged instead
+of carrying on with garbage weights; callbacks can stop a run early by returning True.
+
+Two paths, one result. `train_steps` and `fit` run plain SGD on a plain dense chain (the
+Playground's networks) through the fused C++ kernel (fastpath.py: many steps per call, GIL
+released) and everything else step by step through the layers; the trainer picks, and says
+which in `trainer.path` ("fused" or "layers") and why in `trainer.path_reason`. Both paths
+train on the same batches with the same formulas (equal to rounding), count steps in
+`trainer.steps` and `opt.steps` alike, and stop on divergence at the same step with the
+same weights. Minibatches come from one BatchStream per trainer (`trainer.stream`).
 
 Divergence is either
   * a loss that is NaN or infinite, or
@@ -31,15 +39,21 @@ import math
 import sys
 import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import losses
+from .data.batch_stream import BatchStream
 from .network import Network
+
+if TYPE_CHECKING:  # fastpath imports this module's error types, so the trainer imports it late
+    from .fastpath import FusedMlpPlan
 
 RUNAWAY_FACTOR = 1e3
 RUNAWAY_PATIENCE = 50
 RUNAWAY_FLOOR = 1.0
+FUSED_REASON = "plain SGD on a dense chain: many steps per C++ call, GIL released"
 
 
 class TrainingDiverged(FloatingPointError):
@@ -100,6 +114,9 @@ class RunawayDetector:
         if self.initial is None:
             self.initial = float(values[0])
         above = values > self.threshold
+        if not above[-1] and not above.any():  # the usual case, and the fused path's per-call cost: be quick
+            self.above = 0
+            return -1
         if above.all():
             runs = self.above + np.arange(1, values.size + 1)
         else:
@@ -140,6 +157,18 @@ class Callback:
 
 
 class Trainer:
+    """Trains net on loss with opt. seed fixes the minibatch order (the trainer's BatchStream,
+    `BatchStream(n, batch_size, seed=seed)`) and the dropout/noise draws (net.reseed(seed),
+    generators of their own).
+
+    The stream: `train_steps(x, y, k, b)` trains on its next k batches, so a fresh
+    `Trainer(..., seed=s).train_steps(x, y, k, b)` trains on the first k batches of
+    `BatchStream(len(x), b, seed=s)`, exactly as `step(x[idx], y[idx])` over them would.
+    Consecutive train_steps and fit calls continue the one stream; a new batch size continues
+    it at the new size; data of another length start a new stream (seeded with seed again);
+    `reset_stream()` starts one over after the data changed at the same length.
+    """
+
     def __init__(self, net: Network, loss: str, opt, seed: int = 0):
         if not isinstance(net, Network):
             raise TypeError(f"Trainer: net must be a Network, got {type(net).__name__}")
@@ -156,7 +185,11 @@ class Trainer:
         self.seed = int(seed)
         self.runaway: RunawayDetector | None = RunawayDetector()  # None: no runaway check
         self._first_step = True
+        # kept for scripts that shuffle on their own; the trainer's minibatches come from self.stream
         self.rng = np.random.default_rng(self.seed)
+        self._stream: BatchStream | None = None
+        self._path: tuple[str, str] | None = None  # (path, reason) of the last train_steps / fit
+        self._allow_fused = True  # False: always the layer path (tests compare the two)
         net.reseed(self.seed)
         self.steps = 0
         self.epochs = 0
@@ -192,19 +225,7 @@ class Trainer:
         value = float(value)
         number = self.steps + 1
         if not np.isfinite(value):
-            weights_ok = all(np.isfinite(p.value).all() for p in self.net.parameters())
-            advice = (
-                "; the weights are finite and this trainer has not updated them yet, so it is not the learning "
-                "rate: check the scale of the inputs and targets"
-                if self._first_step and weights_ok
-                else "; lower the learning rate or add regularisation"
-            )
-            raise TrainingDiverged(
-                f"loss became {value} at step {number} ({self._rate()}){advice}",
-                step=number,
-                lr=self._lr(),
-                loss=value,
-            )
+            raise self._non_finite(value, number)
         self._check_runaway(value, number)
         self.net.backward(grad, input_grad=False)
         self.opt.step((x, y, self.loss_name))
@@ -224,13 +245,23 @@ class Trainer:
         """TrainingDiverged once the loss has stayed far above the first loss for many steps."""
         self._first_step = False
         if self.runaway is not None and self.runaway.update(value) >= 0:
-            raise TrainingDiverged(
-                self.runaway.message(value, number, self._rate()),
-                step=number,
-                lr=self._lr(),
-                loss=value,
-                reason="runaway",
-            )
+            raise self._ran_away(value, number)
+
+    def _non_finite(self, value: float, number: int) -> TrainingDiverged:
+        """The error for a NaN/inf loss at step `number`, with advice on its likely cause."""
+        weights_ok = all(np.isfinite(p.value).all() for p in self.net.parameters())
+        advice = (
+            "; the weights are finite and this trainer has not updated them yet, so it is not the learning "
+            "rate: check the scale of the inputs and targets"
+            if self._first_step and weights_ok
+            else "; lower the learning rate or add regularisation"
+        )
+        message = f"loss became {value} at step {number} ({self._rate()}){advice}"
+        return TrainingDiverged(message, step=number, lr=self._lr(), loss=value)
+
+    def _ran_away(self, value: float, number: int) -> TrainingDiverged:
+        message = self.runaway.message(value, number, self._rate())
+        return TrainingDiverged(message, step=number, lr=self._lr(), loss=value, reason="runaway")
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 2048) -> dict:
         """Mean loss (and accuracy for classification losses) without changing anything."""
@@ -260,6 +291,134 @@ class Trainer:
             return out.argmax(axis=-1) == y.reshape(out.shape[:-1])
         return (out > 0) == (y.reshape(out.shape) > 0.5)
 
+    # ------------------------------------------------------------------ many steps, on the path that fits
+    def train_steps(self, x: np.ndarray, y: np.ndarray, steps: int, batch_size: int) -> np.ndarray:
+        """`steps` SGD steps on the next `steps` batches of this trainer's stream over (x, y);
+        returns their losses (float64, each the loss before that step's update).
+
+        Takes the fused path when it can (see `path`): then the whole call is one C++ call.
+        The call takes its stretch of the stream up front, so one that stops early (a
+        TrainingDiverged, with trainer.steps counting the steps done) has still used it.
+        batch_size above len(x) is clamped to len(x), as the stream does. See the class doc
+        for how consecutive calls share the stream."""
+        steps = _count("Trainer.train_steps", "steps", steps, low=0)
+        batch_size = _positive_int("Trainer.train_steps", "batch_size", batch_size)
+        x, y = _batch_array("x", x), _batch_array("y", y)
+        if len(x) == 0 or len(x) != len(y):
+            raise ValueError(
+                f"Trainer.train_steps: need a non-empty training set with as many targets as inputs, "
+                f"got {len(x)} inputs and {len(y)} targets"
+            )
+        plan = self._choose_path(x.ndim, ())
+        stream = self._stream_for(len(x), batch_size)
+        order = stream.take(steps * stream.batch_size)
+        if plan is not None and not (_rows_finite(x, order) and _rows_finite(y, order)):
+            self._path = ("layers", "the data hold NaN or inf: the layer path finds the batch and says so")
+            plan = None
+        if plan is not None:
+            return self._fused_steps(plan, x, y, order, stream.batch_size)
+        batches = order.reshape(steps, stream.batch_size)
+        return np.array([self.step(x[idx], y[idx]) for idx in batches], dtype=np.float64)
+
+    @property
+    def stream(self) -> BatchStream | None:
+        """The BatchStream train_steps and fit read (None until the first of them)."""
+        return self._stream
+
+    def reset_stream(self) -> None:
+        """Start the minibatch order over (BatchStream(n, batch_size, seed=self.seed) at the next
+        train_steps / fit): for new data of the same length, which would otherwise continue."""
+        self._stream = None
+
+    def _stream_for(self, n: int, batch_size: int) -> BatchStream:
+        """The stream over n samples at this batch size: the current one, continued, unless n changed."""
+        if self._stream is None or self._stream.n != n:
+            self._stream = BatchStream(n, batch_size, seed=self.seed)
+        else:
+            self._stream.batch_size = batch_size
+        return self._stream
+
+    @property
+    def path(self) -> str:
+        """The path of the last train_steps / fit, "fused" or "layers" (before any, the path
+        they would take on a batch of feature vectors with no on_step callback)."""
+        return self._path_and_reason()[0]
+
+    @property
+    def path_reason(self) -> str:
+        """A sentence saying why `path` was (or would be) taken."""
+        return self._path_and_reason()[1]
+
+    def _path_and_reason(self) -> tuple[str, str]:
+        if self._path is not None:
+            return self._path
+        plan = self._fused_plan(len(self.net.input_shape) + 1, ())
+        return ("layers", plan) if isinstance(plan, str) else ("fused", FUSED_REASON)
+
+    def _choose_path(self, x_ndim: int, callbacks) -> FusedMlpPlan | None:
+        """The fused plan for this call, or None for the layer path; records path and reason."""
+        plan = self._fused_plan(x_ndim, callbacks)
+        self._path = ("layers", plan) if isinstance(plan, str) else ("fused", FUSED_REASON)
+        return None if isinstance(plan, str) else plan
+
+    def _fused_plan(self, x_ndim: int, callbacks) -> FusedMlpPlan | str:
+        """fastpath's plan when network, loss, optimizer, data and callbacks all qualify, else the reason why not."""
+        from . import fastpath  # here, not at the top: fastpath imports this module's error types
+
+        name = getattr(self.opt, "name", type(self.opt).__name__)
+        schedule = getattr(self.opt, "schedule_name", None)
+        if not self._allow_fused:
+            return "the fused path is switched off for this trainer"
+        if any(_has_on_step(cb) for cb in callbacks):
+            return "a callback has on_step, which needs the per-step layer path"
+        if name != "sgd" or schedule is None:
+            return f"optimizer {name!r} is not plain SGD"
+        if schedule != "constant":
+            return f"the learning rate follows the {schedule!r} schedule; the fused path takes one constant rate"
+        if self.loss_name not in fastpath._LOSS_CODES:
+            return f"the fused path has no loss {self.loss_name!r}"
+        if x_ndim != 2:
+            return f"the inputs are not feature vectors (x has {x_ndim} axes, the fused path takes 2)"
+        return fastpath._plan_or_reason(self.net)
+
+    def _fused_steps(
+        self, plan: FusedMlpPlan, x: np.ndarray, y: np.ndarray, order: np.ndarray, batch: int
+    ) -> np.ndarray:
+        """The steps of `order` in one fused call; counts and divergence as Trainer.step does them.
+
+        The rate comes from the optimizer (opt.lr, constant here), as on the layer path."""
+        from . import fastpath
+
+        opt = self.opt
+        try:
+            losses = fastpath.train_steps(
+                self.net,
+                x,
+                y,
+                self.loss_name,
+                opt.lr,
+                order,
+                batch,
+                opt.weight_decay,
+                opt.l1,
+                runaway=self.runaway,
+                plan=plan,
+            )
+        except TrainingDiverged as err:
+            self._count_fused(len(err.losses))
+            number = self.steps + 1
+            bad = self._ran_away if err.reason == "runaway" else self._non_finite
+            raise bad(err.loss, number) from None
+        self._count_fused(len(losses))
+        return losses.astype(np.float64)
+
+    def _count_fused(self, done: int) -> None:
+        """What `done` calls of step() would have counted: the trainer's and the optimizer's step numbers."""
+        self.steps += done
+        self.opt.steps += done
+        if done:
+            self._first_step = False
+
     # ------------------------------------------------------------------ loop
     def stop(self) -> None:
         """Ask fit() to stop after the current step (thread-safe enough for a flag)."""
@@ -273,8 +432,15 @@ class Trainer:
         callbacks: Iterable[Callback | object] = (),
         progress: bool | None = None,
     ) -> dict:
-        """Trains for `epochs` passes over ds.x_train; evaluates on train and test sets
-        after each epoch; returns the history dict (lists per epoch)."""
+        """Trains `epochs` epochs on ds.x_train; evaluates on train and test sets after each
+        epoch; returns the history dict (lists per epoch).
+
+        An epoch is ceil(n / batch_size) steps on the next batches of the trainer's stream
+        (the one train_steps reads), every batch at full size: a batch may span two epochs,
+        and there is no short last batch (there was one before issue 15). Each epoch takes
+        its stretch of the stream up front. On the fused path (see `path`) one kernel call
+        runs a whole epoch, so the progress bar and stop() act per epoch; a callback with
+        on_step needs the layer path, where stop() and callbacks act after any step."""
         epochs = _positive_int("fit", "epochs", epochs)
         batch_size = _positive_int("fit", "batch_size", batch_size)
         if progress is not None and not isinstance(progress, bool):
@@ -287,22 +453,19 @@ class Trainer:
                 f"fit: callbacks must be a list of Callback objects, got {type(callbacks).__name__}"
             ) from None
         show = sys.stderr.isatty() if progress is None else progress
-        n = len(ds.x_train)
-        per_epoch = (n + batch_size - 1) // batch_size
+        plan = self._choose_path(ds.x_train.ndim, callbacks)
+        stream = self._stream_for(len(ds.x_train), batch_size)
+        batch, per_epoch = stream.batch_size, stream.steps_per_epoch
         self._stop = False
-        start = shown = time.perf_counter()
+        start = time.perf_counter()
         for _ in range(epochs):
-            order = self.rng.permutation(n)
-            for b in range(per_epoch):
-                idx = order[b * batch_size : (b + 1) * batch_size]
-                value = self.step(ds.x_train[idx], ds.y_train[idx])
-                if any(getattr(cb, "on_step", None) and cb.on_step(self, self.steps, value) for cb in callbacks):
-                    self._stop = True
-                if show and (b + 1 == per_epoch or time.perf_counter() - shown > 0.1):
-                    shown = time.perf_counter()
-                    _progress_bar(self.epochs + 1, b + 1, per_epoch, value)
-                if self._stop:
-                    break
+            order = stream.take(per_epoch * batch)
+            if plan is not None:  # check_dataset has ruled out NaN and inf
+                losses = self._fused_steps(plan, ds.x_train, ds.y_train, order, batch)
+                if show:
+                    _progress_bar(self.epochs + 1, per_epoch, per_epoch, float(losses[-1]))
+            else:
+                self._layer_epoch(ds, order.reshape(per_epoch, batch), callbacks, show)
             self.epochs += 1
             logs = self._log_epoch(ds, time.perf_counter() - start)
             if show:
@@ -312,6 +475,19 @@ class Trainer:
             if self._stop:
                 break
         return self.history
+
+    def _layer_epoch(self, ds, batches: np.ndarray, callbacks: list, show: bool) -> None:
+        """One epoch step by step; on_step callbacks and stop() can end it after any step."""
+        shown = time.perf_counter()
+        for b, idx in enumerate(batches):
+            value = self.step(ds.x_train[idx], ds.y_train[idx])
+            if any(getattr(cb, "on_step", None) and cb.on_step(self, self.steps, value) for cb in callbacks):
+                self._stop = True
+            if show and (b + 1 == len(batches) or time.perf_counter() - shown > 0.1):
+                shown = time.perf_counter()
+                _progress_bar(self.epochs + 1, b + 1, len(batches), value)
+            if self._stop:
+                break
 
     def _log_epoch(self, ds, seconds: float) -> dict:
         train = self.evaluate(ds.x_train, ds.y_train)
@@ -382,11 +558,29 @@ def _is_real(v) -> bool:
 
 
 def _positive_int(fn: str, name: str, value) -> int:
+    return _count(fn, name, value, low=1)
+
+
+def _count(fn: str, name: str, value, low: int) -> int:
     if not _is_int(value):
         raise TypeError(f"{fn}: {name} must be an integer, got {type(value).__name__} {value!r:.60}")
-    if value < 1:
-        raise ValueError(f"{fn}: {name} must be >= 1, got {value!r}")
+    if value < low:
+        raise ValueError(f"{fn}: {name} must be >= {low}, got {value!r}")
     return int(value)
+
+
+def _has_on_step(callback) -> bool:
+    """Whether a callback acts per step: a Callback that keeps the base class's no-op on_step does not."""
+    hook = getattr(callback, "on_step", None)
+    return hook is not None and getattr(hook, "__func__", None) is not Callback.on_step
+
+
+def _rows_finite(a: np.ndarray, order: np.ndarray) -> bool:
+    """Whether the rows `order` picks hold no NaN/inf; looks at all of `a` when that is smaller than the
+    picks (a False then only costs speed: the caller takes the layer path, which checks each batch)."""
+    if a.dtype.kind != "f":
+        return True
+    return bool(np.isfinite(a if len(a) <= len(order) else a[order]).all())
 
 
 def _batch_array(name: str, a) -> np.ndarray:

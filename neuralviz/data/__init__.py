@@ -22,6 +22,8 @@ story_qa        sequence   sequence-classification     (N, T) int64 token ids / 
 Every dataset is a pure function of (name, seed, options): the same seed gives identical arrays, and
 ``load(ds.name, seed=ds.seed, **ds.options)`` regenerates a dataset. Float arrays are float32 unless
 ``dtype="float64"``. Class labels stay int64; ``ds.targets("bce")`` or `to_targets` convert them for a loss.
+
+Minibatch order comes from ``BatchStream(n, batch_size, seed=...)`` (batch_stream.py), the one source of it.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import numpy as np
 from . import planar, regression, images, sequences, story_qa  # noqa: F401  isort:skip
 from ._assets import asset_path
 from ._registry import KINDS, REGISTRY, resolve_options
+from .batch_stream import BatchStream
 from .dataset import TASKS, Dataset, make_rng, to_targets
 from .features import PLAYGROUND_FEATURES, expand_features
 from .idx import read_idx, write_idx
@@ -44,6 +47,7 @@ __all__ = [
     "describe",
     "default_options",
     "Dataset",
+    "BatchStream",
     "to_targets",
     "expand_features",
     "PLAYGROUND_FEATURES",

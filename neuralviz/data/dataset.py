@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from .batch_stream import BatchStream
+
 TASKS = ("classification", "regression", "sequence-classification", "sequence-regression", "sequence-labeling")
 LABEL_TASKS = ("classification", "sequence-classification", "sequence-labeling")
 LOSSES = ("cross_entropy", "bce", "mse")
@@ -161,11 +163,12 @@ class Dataset:
         which: str = "train",
         drop_last: bool = False,
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yields (x, y) minibatches of one pass over a split.
+        """Yields (x, y) minibatches of one pass over a split, for scripts that want one epoch at a time.
 
-        The order comes from `seed` (alias `rng`): an int gives the same order on every call; a Generator
-        advances, so passing the trainer's Generator each epoch gives a fresh order per epoch; None uses the
-        dataset's own seed. The last, smaller batch is kept unless drop_last.
+        The order is the first epoch of ``BatchStream(n, batch_size, seed=...)`` (the one source of minibatch
+        order): `seed` (alias `rng`) as an int gives the same order on every call; a Generator advances, so
+        passing the same Generator each epoch gives a fresh order per epoch; None uses the dataset's own seed.
+        Unlike the stream (and Trainer.fit), one pass ends with the last, smaller batch, kept unless drop_last.
         """
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"Dataset.batches: batch_size must be a positive integer, got {batch_size!r}")
@@ -173,9 +176,9 @@ class Dataset:
             raise ValueError("Dataset.batches: pass either seed or rng, not both")
         x, y = self.split(which)
         n = len(x)
-        if shuffle:
+        if shuffle and n:
             source = rng if rng is not None else (seed if seed is not None else self.seed)
-            order = make_rng(source).permutation(n)
+            order = BatchStream(n, batch_size, seed=make_rng(source)).take(n)
         else:
             order = np.arange(n)
         stop = n - n % batch_size if drop_last else n
