@@ -75,27 +75,25 @@ def train(name_or_dict: str | dict, seed: int = 0, steps: int | None = None, *, 
     opt = optim.make(training.get("optimizer", "adam"), net, **hparams)
     trainer = Trainer(net, loss, opt, seed=seed)
     batch = training.get("batch_size", 32)
-    losses: list[float] = []
+    if not _is_int(batch) or batch < 1:
+        raise ValueError(f"presets.train: the preset's batch_size must be an integer >= 1, got {batch!r:.60}")
+    if callbacks:  # per-step callbacks need the layer-by-layer loop: fit, recording the losses
+        recorded: list[float] = []
 
-    class _Record(Callback):
-        def on_step(self, trainer, step, loss):
-            losses.append(loss)
+        class _Record(Callback):
+            def on_step(self, trainer, step, loss):
+                recorded.append(loss)
 
-    if steps is None:
-        epochs = training.get("epochs", 10)
+        epochs = training.get("epochs", 10) if steps is None else -(-steps // -(-len(ds.x_train) // batch))
         trainer.fit(ds, epochs=epochs, batch_size=batch, callbacks=[_Record(), *callbacks], progress=False)
+        losses = np.asarray(recorded, dtype=np.float64)
     else:
+        # the preset's epochs are epochs x ceil(n / batch) steps of the trainer's one batch stream,
+        # exactly what fit would run; train_steps takes the fused C++ path where it can
         trainer.check_dataset(ds)
-        if not _is_int(batch) or batch < 1:
-            raise ValueError(f"presets.train: the preset's batch_size must be an integer >= 1, got {batch!r:.60}")
-        n = len(ds.x_train)
-        while len(losses) < steps:
-            order = trainer.rng.permutation(n)
-            for b in range(0, n, batch):
-                idx = order[b : b + batch]
-                losses.append(trainer.step(ds.x_train[idx], ds.y_train[idx]))
-                if len(losses) == steps:
-                    break
+        if steps is None:
+            steps = training.get("epochs", 10) * -(-len(ds.x_train) // batch)
+        losses = trainer.train_steps(ds.x_train, ds.y_train, steps, batch)
     train = trainer.evaluate(ds.x_train, ds.y_train)
     test = trainer.evaluate(ds.x_test, ds.y_test) if len(ds.x_test) else {}
     metrics = {
