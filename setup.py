@@ -44,19 +44,23 @@ def cpu_extension() -> Pybind11Extension:
         include_dirs=["csrc"],
         cxx_std=17,
         extra_compile_args=list(CXX_FLAGS),
+        depends=_rel(_HEADERS),  # a header edit alone rebuilds the extension
     )
 
 
 def cython_extensions() -> list[Extension]:
     from Cython.Build import cythonize
 
-    pyx = _rel(glob.glob(str(ROOT / "neuralviz" / "*.pyx")))
+    pyx = _rel(glob.glob(str(ROOT / "neuralviz" / "_native" / "*.pyx")))
+    # the shared .pxd files and the maths header the C++ kernels share (listed, they also ship in an sdist)
+    depends = _rel(glob.glob(str(ROOT / "neuralviz" / "_native" / "*.pxd"))) + ["csrc/common/nn_math.h"]
     exts = [
         Extension(
             p[:-4].replace("/", "."),
             [p],
             language="c++",
-            include_dirs=[_numpy_include()],
+            include_dirs=[_numpy_include(), "csrc"],
+            depends=depends,
             # -fno-trapping-math changes no result; without it GCC 12 will not
             # vectorise the clamps and selects in the activation/optimizer loops (3x)
             extra_compile_args=list(CXX_FLAGS) + ["-fno-trapping-math"],

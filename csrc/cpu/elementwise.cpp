@@ -14,8 +14,9 @@
 namespace nvz {
 namespace elementwise {
 
-// One copy of activations.h and of the loops below per instruction set. The tail uses a
-// partial load/store, so no element is processed twice and no scalar libm call remains.
+// One copy of activations.h (common/nn_math.h's maths on that ISA's vectors) and of the loops
+// below per instruction set. The tail uses a partial load/store, so no element is processed
+// twice and no scalar libm call remains.
 #define NVZ_ELEMENTWISE_LOOP(NAME, VFN)                          \
   template <typename T>                                          \
   NVZ_TARGET void NAME(const T* x, T* y, int64_t n) {            \

@@ -1,6 +1,7 @@
-// Large elementwise activations with runtime ISA dispatch (the vectorised exp/tanh of
-// activations.h). The Cython module handles small arrays with less call overhead; these
-// serve big ones, such as evaluating a network on the decision-boundary grid.
+// Large elementwise activations with runtime ISA dispatch (the tanh/sigmoid of
+// common/nn_math.h, as explicit vectors). The Cython loops (neuralviz/_native/activations.pyx,
+// the same maths) handle small arrays with less call overhead; these serve big ones, such as
+// evaluating a network on the decision-boundary grid.
 #pragma once
 #include <cstdint>
 

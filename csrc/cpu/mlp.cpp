@@ -6,10 +6,11 @@
 // layer (2 or 8 inputs) never has a vector loop over its tiny input width. Layers with enough
 // work go through nvz::gemm instead (same layout, same formulas).
 //
-// The formulas and their order of operations follow the layer-by-layer path (layers/dense.py,
-// layers/activations.py, losses.py and optim's sgd in neuralviz/_fused.pyx): loss sums in
-// float64, gradients of the mean loss, p -= lr * (g + wd * p + l1 * sign(p)). Only summation
-// orders inside the matrix products differ, so float64 trajectories agree to rounding.
+// The formulas and their order of operations are the layer-by-layer path's (layers/dense.py,
+// layers/activations.py, losses.py, optim's sgd): the activations, losses and SGD rule come from
+// common/nn_math.h, the header the layer path's Cython loops (neuralviz/_native) compile too.
+// Only summation orders differ (inside the matrix products, and the loss sum, which is not fed
+// back), so float64 trajectories agree to rounding.
 //
 // One workspace per call (no allocation inside the step loop) and no threads of our own: the
 // app calls this from its training thread while the GUI thread draws.
@@ -28,9 +29,9 @@
 namespace nvz {
 namespace {
 
-// Vector tanh and sigmoid (accurate to a few ULP, the same scheme as the layer path's
-// neuralviz._fused), compiled for the baseline ISA only: the activations are a small part of
-// a step, and libm's scalar tanh would otherwise be most of it (~25-80 ns an element).
+// nn_math.h (through activations.h, for the vector loads), compiled for the baseline ISA only:
+// the activations are a small part of a step, and libm's scalar tanh would otherwise be most of
+// it (~25-80 ns an element). The baseline copy has no FMA, so it gives the Cython loops' bits.
 namespace vec {
 #define NVZ_TARGET
 #define VEC_BYTES 16
@@ -174,14 +175,14 @@ void activation_forward(Act act, T slope, T* __restrict__ y, int64_t n) {
     case Act::tanh:
       map_inplace(y, n, [](auto v) { return vec::vtanh(v); });
       break;
-    case Act::relu:  // NaN propagates, as in torch.relu
-      for (int64_t k = 0; k < n; ++k) y[k] = y[k] <= 0 ? T(0) : y[k];
+    case Act::relu:
+      for (int64_t k = 0; k < n; ++k) y[k] = vec::relu(y[k]);
       break;
     case Act::sigmoid:
       map_inplace(y, n, [](auto v) { return vec::vsigmoid(v); });
       break;
     case Act::leaky_relu:
-      for (int64_t k = 0; k < n; ++k) y[k] = y[k] > 0 ? y[k] : y[k] * slope;
+      for (int64_t k = 0; k < n; ++k) y[k] = vec::leaky_relu(y[k], slope);
       break;
   }
 }
@@ -194,16 +195,16 @@ void activation_backward(Act act, T slope, const T* __restrict__ y, T* __restric
     case Act::identity:
       break;
     case Act::tanh:
-      for (int64_t k = 0; k < n; ++k) g[k] = g[k] * (1 - y[k] * y[k]);
+      for (int64_t k = 0; k < n; ++k) g[k] = vec::tanh_grad(y[k], g[k]);
       break;
-    case Act::relu:  // a select, not g * mask: inf/NaN gradients stay masked
-      for (int64_t k = 0; k < n; ++k) g[k] = y[k] > 0 ? g[k] : T(0);
+    case Act::relu:
+      for (int64_t k = 0; k < n; ++k) g[k] = vec::relu_grad(y[k], g[k]);
       break;
     case Act::sigmoid:
-      for (int64_t k = 0; k < n; ++k) g[k] = g[k] * (1 - y[k]) * y[k];
+      for (int64_t k = 0; k < n; ++k) g[k] = vec::sigmoid_grad(y[k], g[k]);
       break;
     case Act::leaky_relu:
-      for (int64_t k = 0; k < n; ++k) g[k] = y[k] > 0 ? g[k] : g[k] * slope;
+      for (int64_t k = 0; k < n; ++k) g[k] = vec::leaky_relu_grad(y[k], slope, g[k]);
       break;
   }
 }
@@ -216,65 +217,46 @@ template <typename T>
 double mse_loss(const T* __restrict__ P, const T* __restrict__ targets, const int64_t* rows,
                 T* __restrict__ G, int64_t C, int64_t B) {
   const int64_t n = C * B;
-  const T scale = T(2) / static_cast<T>(n);
+  const T scale = vec::mean_scale<T>(n, 2.0);
   double total = 0;
   for (int64_t b = 0; b < B; ++b) {
     const T* t = targets + rows[b] * C;
     for (int64_t c = 0; c < C; ++c) {
-      const T p = P[c * B + b];
-      const double d = static_cast<double>(p) - static_cast<double>(t[c]);
-      total += d * d;
-      G[c * B + b] = scale * (p - t[c]);
+      total += vec::mse_term(P[c * B + b], t[c]);
+      G[c * B + b] = vec::mse_grad(P[c * B + b], t[c], scale);
     }
   }
   return total / static_cast<double>(n);
 }
 
-// Binary cross-entropy on logits, mean over all elements: max(x,0) - x t + log1p(e^-|x|),
-// computed in float64 (it stays exact for large |x|); gradient (sigmoid(x) - t) / numel.
 template <typename T>
 double bce_loss(const T* __restrict__ P, const T* __restrict__ targets, const int64_t* rows,
                 T* __restrict__ G, int64_t C, int64_t B) {
   const int64_t n = C * B;
   const double inv_n = 1.0 / static_cast<double>(n);
-  double total = 0;
+  double total = 0, e;
   for (int64_t b = 0; b < B; ++b) {
     const T* t = targets + rows[b] * C;
     for (int64_t c = 0; c < C; ++c) {
-      const double x = P[c * B + b], tc = t[c];
-      const double e = std::exp(-std::fabs(x));
-      total += (x > 0 ? x : 0.0) - x * tc + std::log1p(e);
-      double s = 1 / (1 + e);
-      s = x >= 0 ? s : e * s;
-      G[c * B + b] = static_cast<T>((s - tc) * inv_n);
+      const double x = P[c * B + b];
+      total += vec::bce_logits_term(x, t[c], e);
+      G[c * B + b] = static_cast<T>(vec::bce_logits_grad(x, t[c], e) * inv_n);
     }
   }
   return total / static_cast<double>(n);
 }
 
-// Softmax cross-entropy on logits with integer labels, mean over the batch:
-// m + log(sum e^(x - m)) - x[label]; gradient (softmax(x) - onehot(label)) / B.
+// Softmax cross-entropy with integer labels, mean over the batch. Column b of P is sample b's
+// logits (stride B); its exponentials and then its gradient go to the same column of G.
 template <typename T>
 double cross_entropy_loss(const T* __restrict__ P, const int64_t* labels, const int64_t* rows,
                           T* __restrict__ G, int64_t C, int64_t B) {
-  const T inv_n = T(1) / static_cast<T>(B);
-  double total = 0;
+  const T inv_n = vec::mean_scale<T>(B);
+  double total = 0, sum;
   for (int64_t b = 0; b < B; ++b) {
-    const T* x = P + b;  // column b: stride B
-    T* e = G + b;
     const int64_t label = labels[rows[b]];
-    T m = x[0];
-    for (int64_t c = 1; c < C; ++c) m = x[c * B] > m ? x[c * B] : m;
-    const T x_label = x[label * B];
-    T s = 0;
-    for (int64_t c = 0; c < C; ++c) {
-      e[c * B] = std::exp(x[c * B] - m);
-      s += e[c * B];
-    }
-    total += (m + std::log(static_cast<double>(s))) - x_label;
-    const T inv_s = T(1) / s;
-    for (int64_t c = 0; c < C; ++c) e[c * B] = e[c * B] * inv_s * inv_n;
-    e[label * B] -= inv_n;
+    total += vec::softmax_xent_row(P + b, B, C, label, G + b, sum);
+    vec::softmax_xent_row_grad(G + b, B, C, label, sum, inv_n);
   }
   return total / static_cast<double>(B);
 }
@@ -282,14 +264,9 @@ double cross_entropy_loss(const T* __restrict__ P, const int64_t* labels, const 
 // ------------------------------------------------------------------ SGD update
 
 template <typename T>
-T sign(T v) {
-  return static_cast<T>((v > 0) - (v < 0));
-}
-
-// p -= lr * (g + wd * p + l1 * sign(p)), as optim's sgd (sign(0) = 0).
-template <typename T>
 void sgd_update(T* __restrict__ p, const T* __restrict__ g, int64_t n, T lr, T wd, T l1) {
-  for (int64_t k = 0; k < n; ++k) p[k] = p[k] - lr * (g[k] + wd * p[k] + l1 * sign(p[k]));
+  const bool regularise = wd != 0 || l1 != 0;
+  for (int64_t k = 0; k < n; ++k) p[k] = vec::sgd_step(p[k], g[k], lr, wd, l1, regularise);
 }
 
 // ------------------------------------------------------------------ the training loop
