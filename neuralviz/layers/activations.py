@@ -1,18 +1,16 @@
-"""Elementwise non-linearities. The loops run in the Cython module neuralviz._fused
-(one pass, GIL released); backward uses the saved output where the derivative allows
-(tanh' = 1 - y^2, sigmoid' = y(1 - y)), so no second transcendental call is needed."""
+"""Elementwise non-linearities, run by the active backend's kernels (on the CPU, Cython loops of
+one pass). Tanh and sigmoid switch to the backend's *_large kernels from `LARGE` elements on;
+the layer picks, not the backend, so small steps pay no extra Python call. Backward uses the
+saved output where the derivative allows (tanh' = 1 - y^2, sigmoid' = y(1 - y)), so no second
+transcendental call is needed. The Fisher's K stacked seeds (backward_seeds) take the same
+derivative in one numpy broadcast over all K, which beats K calls into the loops."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import _C, _fused
+from .. import backend
 from .base import Layer
-
-# Above this many elements, tanh/sigmoid go to the C++ kernels, which dispatch to AVX2 or
-# AVX-512 at run time; below it the Cython loop wins on call overhead (measured: a
-# 200x200 decision-boundary grid through 8 tanh units is 320k elements).
-_LARGE = 16384
 
 
 class _Elementwise(Layer):
@@ -33,11 +31,14 @@ class ReLU(_Elementwise):
     type = "relu"
 
     def _forward(self, x, y):
-        _fused.relu_forward(x, y)
+        backend.current.relu_forward(x, y)
         self.y = y
 
     def _backward(self, g, gx):
-        _fused.relu_backward(self.y, g, gx)
+        backend.current.relu_backward(self.y, g, gx)
+
+    def backward_seeds(self, seeds):
+        return [seeds * (self.y > 0)]
 
 
 class LeakyReLU(_Elementwise):
@@ -50,32 +51,40 @@ class LeakyReLU(_Elementwise):
 
     def _forward(self, x, y):
         self.x = x
-        _fused.leaky_relu_forward(x, self.slope, y)
+        backend.current.leaky_relu_forward(x, self.slope, y)
 
     def _backward(self, g, gx):
-        _fused.leaky_relu_backward(self.x, self.slope, g, gx)
+        backend.current.leaky_relu_backward(self.x, self.slope, g, gx)
 
 
 class Tanh(_Elementwise):
     type = "tanh"
 
     def _forward(self, x, y):
-        (_C.tanh_forward if x.size >= _LARGE else _fused.tanh_forward)(x, y)
+        kernels = backend.current  # the loop for small arrays, the SIMD kernel for large ones
+        (kernels.tanh_forward_large if x.size >= kernels.LARGE else kernels.tanh_forward)(x, y)
         self.y = y
 
     def _backward(self, g, gx):
-        _fused.tanh_backward(self.y, g, gx)
+        backend.current.tanh_backward(self.y, g, gx)
+
+    def backward_seeds(self, seeds):
+        return [seeds * (1.0 - self.y * self.y)]
 
 
 class Sigmoid(_Elementwise):
     type = "sigmoid"
 
     def _forward(self, x, y):
-        (_C.sigmoid_forward if x.size >= _LARGE else _fused.sigmoid_forward)(x, y)
+        kernels = backend.current  # the loop for small arrays, the SIMD kernel for large ones
+        (kernels.sigmoid_forward_large if x.size >= kernels.LARGE else kernels.sigmoid_forward)(x, y)
         self.y = y
 
     def _backward(self, g, gx):
-        _fused.sigmoid_backward(self.y, g, gx)
+        backend.current.sigmoid_backward(self.y, g, gx)
+
+    def backward_seeds(self, seeds):
+        return [seeds * (self.y * (1.0 - self.y))]
 
 
 class Step(_Elementwise):

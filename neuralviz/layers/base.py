@@ -6,6 +6,12 @@ message. `forward` caches what `backward` needs; `backward` returns one gradient
 and *accumulates* parameter gradients (so a network can sum gradients over several passes).
 Shapes exclude the batch dimension.
 
+Natural gradient needs two more things from a layer, both read from the last forward pass:
+`backward_seeds` carries K stacked output-space seeds (K, N, *out) back to the inputs with
+the parameters held fixed (the Fisher's per-example backward; p.grad is never touched), and
+`unfold` shows a dense or conv2d layer as one matrix product per output location (the
+inputs and seeds the per-layer statistics are built from).
+
 Building happens in two phases so that a spec can be refused before any memory is taken:
 `build` validates the parameters (strictly: an int must be an int, not a bool or a float; a
 flag must be a bool), works out the output shape with Python ints (no overflow), and
@@ -35,7 +41,8 @@ from __future__ import annotations
 import math
 import os
 import reprlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -196,6 +203,26 @@ class Layer:
         """Elements per example of the layer's largest work buffers besides its output."""
         return 0
 
+    # ---- natural gradient (see the module docstring) ------------------------------------
+    def backward_seeds(self, seeds: np.ndarray) -> list[np.ndarray | None]:
+        """K stacked seeds (K, N, *out) -> one (K, N, *in) gradient per input (None where an
+        input takes none, e.g. token ids), through the last forward pass.
+
+        Unlike backward, parameter gradients are left exactly as they were and the input
+        gradient is always computed: the Fisher backpropagates directions in output space,
+        not the loss. This default runs backward once per seed with the parameter gradients
+        sent to scratch arrays; layers with a closed form override it with one vectorised call.
+        """
+        with _params_held(self):
+            per_seed = [self.backward(np.ascontiguousarray(s)) for s in seeds]
+        return [None if g is None else np.stack([r[i] for r in per_seed]) for i, g in enumerate(per_seed[0])]
+
+    def unfold(self, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The last forward pass as one product y_t = W x_t + b per output location t:
+        (x (N, T, d_in), seeds regrouped from (K, N, *out) to (K, N, T, d_out)), W of shape
+        (d_out, d_in). Only the layers the structured natural-gradient methods cover have it."""
+        raise NotImplementedError(f"layer '{self.id}' ({self.type}) is not a matrix product per location")
+
     def settings(self) -> str:
         """The layer's parameters as 'units=8, bias=True' (for messages); 'the input' for none."""
         text = ", ".join(f"{k}={show(self.config[k])}" for k in self.defaults if self.config.get(k) is not None)
@@ -277,6 +304,24 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(id={self.id!r}, out={self.output_shape})"
+
+
+@contextmanager
+def _params_held(layer: Layer) -> Iterator[None]:
+    """Runs a block of layer.backward calls as pure input-gradient passes: the parameter
+    gradients accumulate into scratch arrays (the original p.grad arrays, the very objects,
+    come back untouched) and skip_grad_x is off, so every input gradient is computed."""
+    saved = [(p, p.grad) for p in layer.params.values()]
+    skip = layer.skip_grad_x
+    for p, g in saved:
+        p.grad = np.zeros(g.shape, g.dtype)
+    layer.skip_grad_x = False
+    try:
+        yield
+    finally:
+        for p, g in saved:
+            p.grad = g
+        layer.skip_grad_x = skip
 
 
 def _kind(v: Any) -> str:

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .. import _C
+from .. import backend
 from .base import Layer, uniform
 
 
@@ -59,10 +59,10 @@ class Conv2d(Layer):
     def forward(self, inputs, train):
         self.x = np.ascontiguousarray(inputs[0])
         b = self.bias.value if self.bias is not None else None
-        return _C.conv2d(self.x, self.weight.value, b, *self._geometry())
+        return backend.current.conv2d(self.x, self.weight.value, b, *self._geometry())
 
     def backward(self, grad_y):
-        gx, gw, gb = _C.conv2d_backward(
+        gx, gw, gb = backend.current.conv2d_backward(
             self.x,
             self.weight.value,
             np.ascontiguousarray(grad_y),
@@ -76,6 +76,39 @@ class Conv2d(Layer):
             self.bias.grad += gb
         return [gx]
 
+    def backward_seeds(self, seeds):
+        """The kernel's x-gradient once per seed (no weight or bias gradient is computed)."""
+        w, conv2d_backward = self.weight.value, backend.current.conv2d_backward
+        gx = [
+            conv2d_backward(self.x, w, np.ascontiguousarray(s), *self._geometry(), True, False, False)[0] for s in seeds
+        ]
+        return [np.stack(gx)]
+
+    def unfold(self, seeds):
+        """x as its patches (N, OH·OW, C·kH·kW) and seeds as (K, N, OH·OW, channels)."""
+        k, n = seeds.shape[:2]
+        return self.patches(self.x), seeds.reshape(k, n, seeds.shape[2], -1).transpose(0, 1, 3, 2)
+
+    def patches(self, x: np.ndarray) -> np.ndarray:
+        """im2col of x (N, C, H, W) with this layer's geometry: (N, OH·OW, C·kH·kW)."""
+        return im2col(x, self.kernel, self.stride, self.padding, self.dilation)
+
     def flops(self):
         oc, oh, ow = self.output_shape
         return 2 * math.prod(self.param_shape("weight")) * oh * ow
+
+
+def im2col(x: np.ndarray, kernel: tuple[int, int], stride, padding, dilation) -> np.ndarray:
+    """(N, C, H, W) -> patches (N, OH·OW, C·kH·kW), columns in the weight's (c, i, j) order.
+
+    The engine's one numpy im2col (the kernels in csrc/ keep their own, in C++, per image):
+    a strided view, so the only copy is the final layout. Natural gradient reads it for the
+    per-example weight gradients Σ_t δ_t x_tᵀ of a convolution.
+    """
+    kh, kw = kernel
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    win = np.lib.stride_tricks.sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
+    win = win[:, :, ::sh, ::sw, ::dh, ::dw]  # (N, C, OH, OW, kH, kW)
+    n, c, oh, ow = win.shape[:4]
+    return np.ascontiguousarray(win.transpose(0, 2, 3, 1, 4, 5)).reshape(n, oh * ow, c * kh * kw)

@@ -1,15 +1,14 @@
 """Fully connected layer: y = x W^T + b, W of shape (units, in) as PyTorch's Linear.
 
-Calls the kernel binding directly: shapes and dtypes were checked when the network was
-built, and the per-call validation of nv.ops would dominate for Playground-size nets.
+Calls the active backend's kernels unvalidated: shapes and dtypes were checked when the
+network was built, and the per-call validation of nv.ops would dominate for Playground-size nets.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._C import linear_forward as _linear
-from .._C import matmul as _mm
+from .. import backend
 from .base import Layer, uniform
 
 
@@ -39,20 +38,34 @@ class Dense(Layer):
         self.lead = x.shape[:-1]
         self.x = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
         self.x = np.ascontiguousarray(self.x)
-        y = _linear(self.x, self.weight.value, self.bias.value if self.bias is not None else None)
+        y = backend.current.linear_forward(
+            self.x, self.weight.value, self.bias.value if self.bias is not None else None
+        )
         return y if x.ndim == 2 else y.reshape(*self.lead, y.shape[-1])  # explicit: empty batches too
 
     def backward(self, grad_y):
         g = np.ascontiguousarray(grad_y)
         if g.ndim != 2:
             g = g.reshape(-1, g.shape[-1])
-        self.weight.grad += _mm(g, self.x, True, False)
+        kernels = backend.current
+        self.weight.grad += kernels.matmul(g, self.x, True, False)
         if self.bias is not None:
             self.bias.grad += g.sum(axis=0)
         if self.skip_grad_x:
             return [None]
-        gx = _mm(g, self.weight.value, False, False)
+        gx = kernels.matmul(g, self.weight.value, False, False)
         return [gx if grad_y.ndim == 2 else gx.reshape(*self.lead, gx.shape[-1])]
+
+    def backward_seeds(self, seeds):
+        """All K seeds in one matrix product, x-gradient only (W is held fixed)."""
+        w = self.weight.value
+        return [(seeds.reshape(-1, w.shape[0]) @ w).reshape(*seeds.shape[:-1], w.shape[1])]
+
+    def unfold(self, seeds):
+        """x as (N, T, in) and seeds as (K, N, T, units): T = 1, or the time steps of a sequence."""
+        k, n = seeds.shape[:2]
+        x = self.x.reshape(n, -1, self.x.shape[-1])
+        return x, seeds.reshape(k, n, x.shape[1], -1)
 
     def flops(self):
         steps = self.input_shapes[0][0] if len(self.input_shapes[0]) == 2 else 1

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .. import _C
+from .. import backend
 from .base import Layer
 
 
@@ -46,11 +46,22 @@ class MaxPool2d(_Pool2d):
     def forward(self, inputs, train):
         x = np.ascontiguousarray(inputs[0])
         self.x_hw = x.shape[2:]
-        y, self.indices = _C.max_pool2d(x, *self._geometry())
+        y, self.indices = backend.current.max_pool2d(x, *self._geometry())
         return y
 
     def backward(self, grad_y):
-        return [_C.max_pool2d_backward(np.ascontiguousarray(grad_y), self.indices, *self.x_hw)]
+        return [backend.current.max_pool2d_backward(np.ascontiguousarray(grad_y), self.indices, *self.x_hw)]
+
+    def backward_seeds(self, seeds):
+        """The K seeds as one batch of K·N: the argmax indices address positions within each
+        (example, channel) plane, so tiling them K times routes every seed correctly."""
+        k, n = seeds.shape[:2]
+        gx = backend.current.max_pool2d_backward(
+            np.ascontiguousarray(seeds.reshape(k * n, *seeds.shape[2:])),
+            np.ascontiguousarray(np.tile(self.indices, (k, 1, 1, 1))),
+            *self.x_hw,
+        )
+        return [gx.reshape(k, n, *gx.shape[1:])]
 
 
 class AvgPool2d(_Pool2d):
@@ -59,7 +70,15 @@ class AvgPool2d(_Pool2d):
     def forward(self, inputs, train):
         x = np.ascontiguousarray(inputs[0])
         self.x_hw = x.shape[2:]
-        return _C.avg_pool2d(x, *self._geometry())
+        return backend.current.avg_pool2d(x, *self._geometry())
 
     def backward(self, grad_y):
-        return [_C.avg_pool2d_backward(np.ascontiguousarray(grad_y), *self.x_hw, *self._geometry())]
+        return [backend.current.avg_pool2d_backward(np.ascontiguousarray(grad_y), *self.x_hw, *self._geometry())]
+
+    def backward_seeds(self, seeds):
+        """The K seeds as one batch of K·N (the window weights do not depend on the example)."""
+        k, n = seeds.shape[:2]
+        gx = backend.current.avg_pool2d_backward(
+            np.ascontiguousarray(seeds.reshape(k * n, *seeds.shape[2:])), *self.x_hw, *self._geometry()
+        )
+        return [gx.reshape(k, n, *gx.shape[1:])]

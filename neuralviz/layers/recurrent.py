@@ -1,9 +1,9 @@
 """Recurrent layers (rnn, lstm, gru) over batch-first sequences (N, T, F).
 
 "A feedforward net with identical weights through time": the whole sequence runs in one
-C++ call (neuralviz._C), which keeps the gate values for the backward pass, so training
-pays for the forward once. The kernels are time-major, so the layer transposes at its
-edges. The initial state is zero; the output is the whole sequence (N, T, H) with
+kernel call of the active backend, which keeps the gate values for the backward pass, so
+training pays for the forward once. The kernels are time-major, so the layer transposes at
+its edges. The initial state is zero; the output is the whole sequence (N, T, H) with
 return_sequences, else the last state (N, H).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _C
+from .. import backend
 from .base import Layer, uniform
 
 
@@ -83,10 +83,12 @@ class RNN(_Recurrent):
     gates = 1
 
     def _run_forward(self, x):
-        return _C.rnn_tanh_forward(x, self.h0, *self._weights(), True)
+        return backend.current.rnn_tanh_forward(x, self.h0, *self._weights(), True)
 
     def _run_backward(self, gy, g_last):
-        return _C.rnn_tanh_backward(self.cache, self.x, self.h0, self.w_ih.value, self.w_hh.value, self.y, gy, g_last)
+        return backend.current.rnn_tanh_backward(
+            self.cache, self.x, self.h0, self.w_ih.value, self.w_hh.value, self.y, gy, g_last
+        )
 
 
 class LSTM(_Recurrent):
@@ -96,10 +98,10 @@ class LSTM(_Recurrent):
 
     def _run_forward(self, x):
         self.c0 = self.h0.copy()
-        return _C.lstm_forward(x, self.h0, self.c0, *self._weights(), True)
+        return backend.current.lstm_forward(x, self.h0, self.c0, *self._weights(), True)
 
     def _run_backward(self, gy, g_last):
-        return _C.lstm_backward(
+        return backend.current.lstm_backward(
             self.cache, self.x, self.h0, self.c0, self.w_ih.value, self.w_hh.value, self.y, gy, g_last, None
         )
 
@@ -109,7 +111,9 @@ class GRU(_Recurrent):
     gates = 3
 
     def _run_forward(self, x):
-        return _C.gru_forward(x, self.h0, *self._weights(), True)
+        return backend.current.gru_forward(x, self.h0, *self._weights(), True)
 
     def _run_backward(self, gy, g_last):
-        return _C.gru_backward(self.cache, self.x, self.h0, self.w_ih.value, self.w_hh.value, self.y, gy, g_last)
+        return backend.current.gru_backward(
+            self.cache, self.x, self.h0, self.w_ih.value, self.w_hh.value, self.y, gy, g_last
+        )

@@ -20,3 +20,6 @@ class Flatten(Layer):
 
     def backward(self, grad_y):
         return [grad_y.reshape(self.shape)]
+
+    def backward_seeds(self, seeds):
+        return [seeds.reshape(seeds.shape[0], *self.shape)]

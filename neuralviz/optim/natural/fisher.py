@@ -39,8 +39,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ... import _C
-
 FISHER_TYPES = ("true", "empirical", "mc")
 NG_LOSSES = ("mse", "bce", "cross_entropy")
 
@@ -126,14 +124,18 @@ def _sample_targets(out: np.ndarray, loss: str, rng: np.random.Generator, m: int
 def output_seeds(
     out: np.ndarray, y, loss: str, fisher: str = "true", rng: np.random.Generator | None = None, mc_samples: int = 1
 ) -> np.ndarray:
-    """Seeds (K, N, *out.shape[1:]) with (1/N) Σ_n Σ_k J_nᵀ s_nk s_nkᵀ J_n the chosen metric."""
+    """Seeds (K, N, *out.shape[1:]) with (1/N) Σ_n Σ_k J_nᵀ s_nk s_nkᵀ J_n the chosen metric.
+
+    In the output's dtype: the scores promote to float64 (numpy float64 scalars, float64
+    targets), and the layers' kernels take one dtype, so float64 seeds in a float32 network
+    would stop at its first conv2d or leaky_relu."""
     _check_loss(loss, out)
     if fisher == "true":
         return _true_seeds(out, loss)
     if fisher == "empirical":
         if y is None:
             raise ValueError("fisher='empirical' needs the training targets y")
-        return _score(out, np.asarray(y), loss)[None]
+        return _score(out, np.asarray(y), loss)[None].astype(out.dtype, copy=False)
     if fisher == "mc":
         if rng is None:
             rng = np.random.default_rng(0)
@@ -141,7 +143,8 @@ def output_seeds(
         if m < 1:
             raise ValueError(f"mc_samples must be >= 1, got {mc_samples!r}")
         targets = _sample_targets(out, loss, rng, m)
-        return np.stack([_score(out, t, loss) for t in targets]) / np.sqrt(m)
+        seeds = np.stack([_score(out, t, loss) for t in targets]) / np.sqrt(m)
+        return seeds.astype(out.dtype, copy=False)
     raise ValueError(f"fisher must be one of {', '.join(FISHER_TYPES)}, got {fisher!r}")
 
 
@@ -193,113 +196,36 @@ def _upstream_of_params(net) -> dict[str, bool]:
     return reach
 
 
-def _stacked_backward(layer, g: np.ndarray, kind: str) -> list[np.ndarray | None]:
-    """d(seed)/d(inputs) for K stacked seeds g (K, N, ...) through one layer.
-
-    The common layers get a vectorised rule (one BLAS call for all K seeds, and no parameter
-    gradients computed); anything else runs its own backward once per seed.
-    """
-    if kind == "dense":
-        w = layer.weight.value
-        return [(g.reshape(-1, w.shape[0]) @ w).reshape(*g.shape[:-1], w.shape[1])]
-    if kind == "tanh":
-        return [g * (1.0 - layer.y * layer.y)]
-    if kind == "sigmoid":
-        return [g * (layer.y * (1.0 - layer.y))]
-    if kind == "relu":
-        return [g * (layer.y > 0)]
-    if kind == "flatten":
-        return [g.reshape(g.shape[0], *layer.shape)]
-    if kind == "maxpool2d":
-        k, n = g.shape[:2]
-        # the argmax indices address positions within each (example, channel) plane, so
-        # tiling them K times lets the K seeds travel as one batch of K·N
-        gx = _C.max_pool2d_backward(
-            np.ascontiguousarray(g.reshape(k * n, *g.shape[2:])),
-            np.ascontiguousarray(np.tile(layer.indices, (k, 1, 1, 1))),
-            *layer.x_hw,
-        )
-        return [gx.reshape(k, n, *gx.shape[1:])]
-    if kind == "avgpool2d":
-        k, n = g.shape[:2]
-        gx = _C.avg_pool2d_backward(
-            np.ascontiguousarray(g.reshape(k * n, *g.shape[2:])), *layer.x_hw, *layer._geometry()
-        )
-        return [gx.reshape(k, n, *gx.shape[1:])]
-    if kind == "conv2d":
-        geom = (*layer.stride, *layer.padding, *layer.dilation)
-        w = layer.weight.value
-        return [
-            np.stack(
-                [_C.conv2d_backward(layer.x, w, np.ascontiguousarray(gk), *geom, True, False, False)[0] for gk in g]
-            )
-        ]
-    per_seed = [layer.backward(np.ascontiguousarray(gk)) for gk in g]
-    return [None if per_seed[0][i] is None else np.stack([r[i] for r in per_seed]) for i in range(len(per_seed[0]))]
-
-
-def _rule(layer) -> str:
-    t = layer.type
-    if t == "dense" and getattr(layer, "x", None) is not None and layer.x.ndim == 2:
-        return "dense"
-    if t in ("tanh", "sigmoid", "relu") and hasattr(layer, "y"):
-        return t
-    if t == "flatten" and hasattr(layer, "shape"):
-        return t
-    if t == "conv2d":
-        return t
-    if t == "maxpool2d" and hasattr(layer, "indices") and hasattr(layer, "x_hw"):
-        return t
-    if t == "avgpool2d" and hasattr(layer, "x_hw"):
-        return t
-    return "generic"
-
-
 def backprop_seeds(net, seeds: np.ndarray) -> dict[str, np.ndarray]:
     """For every layer with parameters: (K, N, *layer output) = ∂(s_k · f_n)/∂(layer output).
 
     Runs after a forward pass (uses each layer's cached inputs/outputs). Examples do not
     interact in this engine (no batch norm), so row n is example n's own backpropagated seed:
     the per-example quantity K-FAC's G factor needs, with no 1/N from a batch-mean loss.
-    Parameter gradients (p.grad) are left exactly as they were.
+    Parameter gradients (p.grad) are left exactly as they were: the layers' backward_seeds
+    contract, so nothing needs saving here.
     """
     reach = _upstream_of_params(net)
-    saved = [(p, p.grad.copy()) for p in net.parameters()]
-    try:
-        grads = {net.output_id: seeds}
-        kept: dict[str, np.ndarray] = {}
-        for entry in reversed(net.order):
-            lid = entry["id"]
-            g = grads.pop(lid, None)
-            if g is None:
+    grads = {net.output_id: seeds}
+    kept: dict[str, np.ndarray] = {}
+    for entry in reversed(net.order):
+        lid = entry["id"]
+        g = grads.pop(lid, None)
+        if g is None:
+            continue
+        layer = net.layers[lid]
+        if layer.params:
+            kept[lid] = g
+        if not any(reach[s] for s in entry["inputs"]):
+            continue  # nothing upstream has parameters: stop here (saves the widest matmul)
+        for src, gi in zip(entry["inputs"], layer.backward_seeds(g)):
+            if gi is None or not reach[src]:
                 continue
-            layer = net.layers[lid]
-            if layer.params:
-                kept[lid] = g
-            if not any(reach[s] for s in entry["inputs"]):
-                continue  # nothing upstream has parameters: stop here (saves the widest matmul)
-            for src, gi in zip(entry["inputs"], _stacked_backward(layer, g, _rule(layer))):
-                if gi is None or not reach[src]:
-                    continue
-                grads[src] = gi if src not in grads else grads[src] + gi
-        return kept
-    finally:
-        for p, g in saved:
-            p.grad[...] = g
+            grads[src] = gi if src not in grads else grads[src] + gi
+    return kept
 
 
 # ----------------------------------------------------------------------------- per-layer stats
-
-
-def im2col(x: np.ndarray, kernel: tuple[int, int], stride, padding, dilation) -> np.ndarray:
-    """(N, C, H, W) -> patches (N, OH·OW, C·kH·kW), columns in the weight's (c, i, j) order."""
-    kh, kw = kernel
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    win = np.lib.stride_tricks.sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
-    win = win[:, :, ::sh, ::sw, ::dh, ::dw]  # (N, C, OH, OW, kH, kW)
-    n, c, oh, ow = win.shape[:4]
-    return np.ascontiguousarray(win.transpose(0, 2, 3, 1, 4, 5)).reshape(n, oh * ow, c * kh * kw)
 
 
 def per_example_grads(delta: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -318,7 +244,7 @@ class Layout:
         self.weight_shape = layer.weight.value.shape
         self.d_out = self.weight_shape[0]
         self.d_in = int(np.prod(self.weight_shape[1:]))
-        self.has_bias = getattr(layer, "bias", None) is not None
+        self.has_bias = layer.bias is not None
         self.dim = self.d_in + self.has_bias
         self.weight_index = next(i for i, p in enumerate(params) if p is layer.weight)
         self.bias_index = next(i for i, p in enumerate(params) if p is layer.bias) if self.has_bias else None
@@ -436,14 +362,8 @@ def layer_kind(layer) -> str | None:
 
 
 def _layer_stats(layout: Layout, layer, delta: np.ndarray) -> LayerStats:
-    k, n = delta.shape[:2]
-    if layer.type == "dense":
-        x = layer.x.reshape(n, -1, layer.x.shape[-1])  # (N, T, d_in): T > 1 for sequences
-        return LayerStats(layout, x, delta.reshape(k, n, x.shape[1], -1))
-    kh, kw = layout.weight_shape[2:]
-    x = im2col(layer.x, (kh, kw), layer.stride, layer.padding, layer.dilation)
-    d = delta.reshape(k, n, delta.shape[2], -1).transpose(0, 1, 3, 2)  # (K, N, T, C_out)
-    return LayerStats(layout, x, d)
+    """The layer unfolded into one product per output location (conv: its im2col patches)."""
+    return LayerStats(layout, *layer.unfold(delta))
 
 
 class Curvature:
