@@ -1,15 +1,35 @@
-"""Which kernel backends exist in this process, and which one `neuralviz.ops` uses.
+"""The kernel backends: which exist in this process, the objects the engine calls, and which one is active.
 
-The CPU extension `_C` is always built. The CUDA extension `_C_cuda` is optional: it is
-built only where nvcc exists, and usable only where a GPU is present. Its absence is a
-normal state, reported with a human-readable reason rather than an exception.
+needle's pattern (STYLE.md): a backend is an object exposing one flat set of kernels (`KERNELS`)
+with the raw bindings' signatures and no validation. Layers, losses and optimizers call
+`backend.current.<kernel>(...)`; `neuralviz.ops` validates its arguments, then calls the same
+object. So `nv.set_backend("cuda")` reaches a Network, the Trainer and nv.ops alike.
+
+- `CpuBackend`: the C++ extension `_C` (always built) and the Cython loops of `neuralviz._native`
+  (activations, losses, optimizer updates), which are cheaper per call on small arrays.
+- `CudaBackend`: the optional extension `_C_cuda`. It has matmul only today; every other kernel
+  is inherited from CpuBackend, i.e. runs on the CPU (see its docstring).
+
+Switching is process-wide (the app's worker threads see it too): `set_backend("cpu" | "cuda")`,
+or `use(...)` for one with-block. Both also take a backend object (a CpuBackend instance or a
+subclass's), which is how tests put a fake that counts calls under the engine.
+
+This is the only module that imports the compiled `_C` / `_C_cuda`, so moving them into a
+subpackage is a change to the two import lines below; `neuralviz._C` stays importable for tests
+and outside scripts. `_C_cuda` is built only where nvcc exists and usable only where a GPU is
+present; its absence is a normal state, reported in CUDA_REASON rather than raised.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from . import _C
+from ._native import activations as _activations
+from ._native import losses as _losses
+from ._native import updates as _updates
 
 _cuda_module = None
 CUDA_REASON = "CUDA backend not built (no nvcc at build time)"
@@ -18,6 +38,8 @@ try:
 except ImportError as err:
     if "_C_cuda" not in str(err):
         CUDA_REASON = f"CUDA backend failed to import: {err}"
+
+
 # cudaGetDeviceCount's codes for "there is no GPU to use": 100 is cudaErrorNoDevice; 35
 # (cudaErrorInsufficientDriver) is also what the runtime reports when no NVIDIA driver is
 # installed at all, i.e. on every machine without an NVIDIA GPU, and its text ("CUDA driver
@@ -66,7 +88,91 @@ if _cuda_module is not None:
 
 HAS_CUDA = _cuda_module is not None and CUDA_REASON == ""
 
-_active = "cpu"
+
+class CpuBackend:
+    """The CPU kernels: `_C` (C++, GIL released in long kernels) and `neuralviz._native` (Cython).
+
+    The kernels are the compiled functions themselves as static methods, not wrappers: a call
+    through the backend costs one attribute lookup more than calling the binding, which is what
+    the Playground-size nets need (about twenty kernel calls per training step). staticmethod
+    because Cython functions bind like Python ones; pybind11's would not need it. Arguments are
+    the bindings': C-contiguous arrays of one float dtype with consistent shapes, checked by
+    nv.ops for outside callers and by the layer builds for networks, not here. Subclasses
+    replace single kernels (CudaBackend; the fakes of tests/test_backend.py).
+    """
+
+    name = "cpu"
+
+    # dense: op(a) @ op(b) with (a, b, trans_a, trans_b); x wᵀ + b with (x, w, b or None)
+    matmul = staticmethod(_C.matmul)
+    linear_forward = staticmethod(_C.linear_forward)
+    # convolution and pooling over NCHW; geometry as flat ints, (h, w) pairs in turn
+    conv2d = staticmethod(_C.conv2d)
+    conv2d_backward = staticmethod(_C.conv2d_backward)
+    max_pool2d = staticmethod(_C.max_pool2d)
+    max_pool2d_backward = staticmethod(_C.max_pool2d_backward)
+    avg_pool2d = staticmethod(_C.avg_pool2d)
+    avg_pool2d_backward = staticmethod(_C.avg_pool2d_backward)
+    # recurrence over time-major (T, N, I) sequences; the forward keeps the gate cache on request
+    rnn_tanh_forward = staticmethod(_C.rnn_tanh_forward)
+    rnn_tanh_backward = staticmethod(_C.rnn_tanh_backward)
+    lstm_forward = staticmethod(_C.lstm_forward)
+    lstm_backward = staticmethod(_C.lstm_backward)
+    gru_forward = staticmethod(_C.gru_forward)
+    gru_backward = staticmethod(_C.gru_backward)
+    # elementwise activations, into preallocated outputs; backward from the saved output or input.
+    # The Cython loops cost least per call; from LARGE elements on, tanh and sigmoid's *_large
+    # kernels (C++, AVX2/AVX-512 chosen at run time) are faster, and the layers pick by size
+    # themselves: a dispatching wrapper here would add a Python call to every small step
+    # (measured: 3% of a Playground step). A 200x200 decision-boundary grid through 8 tanh
+    # units is 320k elements.
+    LARGE = 16384
+    relu_forward = staticmethod(_activations.relu_forward)
+    relu_backward = staticmethod(_activations.relu_backward)
+    leaky_relu_forward = staticmethod(_activations.leaky_relu_forward)
+    leaky_relu_backward = staticmethod(_activations.leaky_relu_backward)
+    tanh_forward = staticmethod(_activations.tanh_forward)
+    tanh_forward_large = staticmethod(_C.tanh_forward)
+    tanh_backward = staticmethod(_activations.tanh_backward)
+    sigmoid_forward = staticmethod(_activations.sigmoid_forward)
+    sigmoid_forward_large = staticmethod(_C.sigmoid_forward)
+    sigmoid_backward = staticmethod(_activations.sigmoid_backward)
+
+    # losses: the mean value, and its gradient into grad_out when one is given
+    mse = staticmethod(_losses.mse)
+    bce_with_logits = staticmethod(_losses.bce_with_logits)
+    softmax_cross_entropy = staticmethod(_losses.softmax_cross_entropy)
+    # optimizer updates, in place on (param, grad, state...)
+    sgd_update = staticmethod(_updates.sgd_update)
+    momentum_update = staticmethod(_updates.momentum_update)
+    adam_update = staticmethod(_updates.adam_update)
+    rmsprop_update = staticmethod(_updates.rmsprop_update)
+    # many SGD steps of a small dense network in one call (neuralviz.fastpath)
+    mlp_sgd_steps = staticmethod(_C.mlp_sgd_steps)
+
+
+KERNELS = tuple(k for k, v in vars(CpuBackend).items() if isinstance(v, staticmethod))  # the flat kernel set
+
+
+class CudaBackend(CpuBackend):
+    """`_C_cuda`'s kernels, and the CPU's for the rest.
+
+    `_C_cuda` has matmul only today: it copies both operands to the GPU and the product back
+    on every call, so it pays for large products (`neuralviz bench cuda`) and costs time on
+    small ones. Every other kernel is CpuBackend's and runs on the CPU: in a Dense layer the
+    forward (linear_forward) stays on the CPU while the backward's two products run on the GPU.
+    Built from the module, so the class exists (for isinstance and for reading) without one.
+    """
+
+    name = "cuda"
+
+    def __init__(self, module) -> None:
+        self.matmul = module.matmul  # an instance attribute: as cheap to look up as the class's
+
+
+CPU = CpuBackend()
+_CUDA = CudaBackend(_cuda_module) if HAS_CUDA else None
+current: CpuBackend = CPU  # the active backend; read it as `backend.current`, never import the name
 
 
 def backends() -> list[str]:
@@ -74,23 +180,58 @@ def backends() -> list[str]:
     return ["cpu", "cuda"] if HAS_CUDA else ["cpu"]
 
 
-def set_backend(name: str) -> None:
-    """Choose the backend for `neuralviz.ops` kernels that have a CUDA version."""
-    global _active
-    if name not in ("cpu", "cuda"):
-        raise ValueError(f"set_backend: unknown backend {name!r} (use 'cpu' or 'cuda')")
-    if name == "cuda" and not HAS_CUDA:
+def _resolve(backend: str | CpuBackend) -> CpuBackend:
+    """The backend object for a name or an object; a name that is not usable here raises, naming why."""
+    if isinstance(backend, CpuBackend):
+        return backend
+    if not isinstance(backend, str):
+        raise TypeError(f"set_backend: expected 'cpu', 'cuda' or a CpuBackend object, got {type(backend).__name__}")
+    if backend == "cpu":
+        return CPU
+    if backend != "cuda":
+        raise ValueError(f"set_backend: unknown backend {backend!r} (use 'cpu' or 'cuda')")
+    if _CUDA is None:
         raise RuntimeError(f"set_backend('cuda'): {CUDA_REASON}")
-    _active = name
+    return _CUDA
+
+
+def set_backend(backend: str | CpuBackend) -> None:
+    """Choose what the engine's kernels run on: layers, losses, optimizers and nv.ops.
+
+    "cpu" or "cuda" (RuntimeError with CUDA_REASON where no GPU is usable), or a backend
+    object (a CpuBackend instance or a subclass's) installed as it is, e.g. a fake in a test.
+    Process-wide: every thread's next kernel call uses it.
+    """
+    global current
+    current = _resolve(backend)
+
+
+@contextmanager
+def use(backend: str | CpuBackend) -> Iterator[CpuBackend]:
+    """Run a with-block on a backend (a name or an object, as set_backend takes), then restore
+    the one active before, also after an error: `with backend.use(fake): net.forward(x)`."""
+    global current
+    before = current
+    current = _resolve(backend)
+    try:
+        yield current
+    finally:
+        current = before
 
 
 def get_backend() -> str:
-    return _active
+    """The active backend's name: "cpu" or "cuda" (a fake's own name while one is installed)."""
+    return current.name
+
+
+def active() -> CpuBackend:
+    """The active backend object (what `backend.current` holds: the engine reads that attribute)."""
+    return current
 
 
 def cuda_module():
-    """The CUDA extension module when the active backend is 'cuda', else None."""
-    return _cuda_module if _active == "cuda" else None
+    """The CUDA extension module when the active backend is 'cuda', else None (for `bench cuda`)."""
+    return _cuda_module if current.name == "cuda" else None
 
 
 def set_num_threads(n: int) -> None:
@@ -102,3 +243,13 @@ def set_num_threads(n: int) -> None:
 
 def get_num_threads() -> int:
     return _C.get_num_threads()
+
+
+def cpu_isa() -> str:
+    """The instruction set the CPU kernels use ("generic", "avx2", "avx512"), for info text."""
+    return _C.get_isa()
+
+
+def has_openmp() -> bool:
+    """Whether the CPU extension was built with OpenMP (threads for large kernels)."""
+    return bool(_C.has_openmp())

@@ -298,14 +298,11 @@ def _cmd_presets(args) -> int:
 
 def _cmd_backends(args) -> int:
     import neuralviz as nv
-    from neuralviz.backend import CUDA_ERROR, CUDA_REASON
+    from neuralviz.backend import CUDA_ERROR, CUDA_REASON, cpu_isa, has_openmp
 
     print(f"neuralviz {nv.__version__}")
     print(f"backends: {', '.join(nv.backends())}")
-    print(
-        f"cpu: instruction set {nv._C.get_isa()}, OpenMP {'on' if nv._C.has_openmp() else 'off'}, "
-        f"threads {nv.get_num_threads()}"
-    )
+    print(f"cpu: instruction set {cpu_isa()}, OpenMP {'on' if has_openmp() else 'off'}, threads {nv.get_num_threads()}")
     if CUDA_REASON:
         print(f"cuda: {CUDA_REASON}")
         if args.verbose and CUDA_ERROR:

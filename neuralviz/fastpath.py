@@ -3,8 +3,8 @@
 For Playground-size networks (2-8-8-1 tanh, batch 10) a layer-by-layer step is dominated by
 Python overhead, not arithmetic. When a network is a plain chain of dense layers, each
 optionally followed by one tanh / relu / sigmoid / leaky_relu, `train_steps` runs whole
-stretches of minibatch SGD (forward, loss, backward, update) inside the kernel
-`neuralviz._C.mlp_sgd_steps`, with the GIL released, on the network's own parameter arrays.
+stretches of minibatch SGD (forward, loss, backward, update) inside one call of the active
+backend's kernel `mlp_sgd_steps`, with the GIL released, on the network's own parameter arrays.
 Results match Trainer.step with optim "sgd" (same formulas, same minibatches) to rounding.
 
 You rarely call this module: nv.Trainer.train_steps and Trainer.fit take the fused path by
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _C
+from . import backend
 from .data.batch_stream import BatchStream
 from .network import Network
 from .spec import INPUT
@@ -143,7 +143,7 @@ def train_steps(
 
     def run(picks: np.ndarray) -> tuple[int, np.ndarray]:
         data = (x, targets, labels, picks, len(picks) // batch, batch)
-        return _C.mlp_sgd_steps(*_kernel_plan(plan, loss), *data, lr, weight_decay, l1)
+        return backend.current.mlp_sgd_steps(*_kernel_plan(plan, loss), *data, lr, weight_decay, l1)
 
     done, losses = run(order)
     fired = runaway.update(losses[:done]) if runaway is not None else -1

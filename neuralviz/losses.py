@@ -1,6 +1,7 @@
 """Losses, as means over the batch (PyTorch's defaults), each returning (value, grad).
 
-The heavy lifting is fused in neuralviz._fused (one pass, numerically stable):
+The heavy lifting is one fused kernel of the active backend per loss (one pass, numerically
+stable; on the CPU the Cython loops of neuralviz._native.losses):
 cross_entropy takes logits and integer labels (softmax + log-likelihood in one step),
 bce takes logits and 0/1 targets, mse takes any predictions and targets of the same shape.
 Targets are checked here, so a label out of range or a mismatched shape names itself.
@@ -12,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import _fused
+from . import backend
 
 LOSSES = ("mse", "bce", "cross_entropy")
 
@@ -33,7 +34,7 @@ def mse(pred: np.ndarray, target: np.ndarray, grad: bool = True):
     """Mean squared error over all elements; grad = 2 (pred - target) / numel."""
     target = _as_float("mse", target, pred)
     g = np.empty_like(pred) if grad else None
-    return _fused.mse(np.ascontiguousarray(pred), target, g), g
+    return backend.current.mse(np.ascontiguousarray(pred), target, g), g
 
 
 def bce(logits: np.ndarray, target: np.ndarray, grad: bool = True):
@@ -42,7 +43,7 @@ def bce(logits: np.ndarray, target: np.ndarray, grad: bool = True):
     if target.size and (target.min() < 0 or target.max() > 1):
         raise ValueError(f"bce: targets must lie in [0, 1], got values in [{target.min()}, {target.max()}]")
     g = np.empty_like(logits) if grad else None
-    return _fused.bce_with_logits(np.ascontiguousarray(logits), target, g), g
+    return backend.current.bce_with_logits(np.ascontiguousarray(logits), target, g), g
 
 
 def cross_entropy(logits: np.ndarray, labels: np.ndarray, grad: bool = True):
@@ -61,7 +62,7 @@ def cross_entropy(logits: np.ndarray, labels: np.ndarray, grad: bool = True):
         )
     flat = np.ascontiguousarray(logits).reshape(-1, c)
     g = np.empty_like(flat) if grad else None
-    value = _fused.softmax_cross_entropy(flat, np.ascontiguousarray(labels, dtype=np.int64).reshape(-1), g)
+    value = backend.current.softmax_cross_entropy(flat, np.ascontiguousarray(labels, dtype=np.int64).reshape(-1), g)
     return value, (g.reshape(logits.shape) if grad else None)
 
 

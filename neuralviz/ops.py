@@ -1,8 +1,9 @@
 """Validated kernel API: numpy arrays in, numpy arrays out (DESIGN.md §3).
 
 Each function checks its arguments once, with messages that name the argument and the
-shapes, then calls the compiled kernel in `neuralviz._C` (which releases the GIL).
-With nv.set_backend("cuda"), matmul runs on the GPU (the other kernels stay on the CPU).
+shapes, then calls the kernel of the active backend (`neuralviz.backend.current`: the layers
+call the same object, unvalidated). With nv.set_backend("cuda"), matmul runs on the GPU and
+the other kernels stay on the CPU (see backend.CudaBackend).
 Inputs must be float32 or float64 and all of one dtype: float64 is never downcast, and
 integer arrays are refused rather than converted. Non-contiguous inputs are copied to
 C order first, so views and transposes give correct results.
@@ -14,8 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import _C
-from .backend import cuda_module
+from . import backend
 
 IntOrPair = int | Sequence[int]
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -93,10 +93,7 @@ def matmul(a: np.ndarray, b: np.ndarray, *, trans_a: bool = False, trans_b: bool
             f"{b.shape[::-1] if trans_b else b.shape} (a.shape={a.shape}, "
             f"b.shape={b.shape}, trans_a={trans_a}, trans_b={trans_b})"
         )
-    cuda = cuda_module()
-    if cuda is not None:  # nv.set_backend("cuda"): copies to the GPU and back
-        return cuda.matmul(a, b, bool(trans_a), bool(trans_b))
-    return _C.matmul(a, b, bool(trans_a), bool(trans_b))
+    return backend.current.matmul(a, b, bool(trans_a), bool(trans_b))
 
 
 # ------------------------------------------------------------------ convolution
@@ -151,7 +148,7 @@ def conv2d(
                 f"output channels (b.shape={b.shape}, w.shape={w.shape})"
             )
     _same_dtype("conv2d", x=x, w=w, b=b)
-    return _C.conv2d(x, w, b, *geo)
+    return backend.current.conv2d(x, w, b, *geo)
 
 
 def conv2d_backward(
@@ -174,7 +171,7 @@ def conv2d_backward(
             f"conv2d_backward: grad_y must have shape {expect} (the conv output for "
             f"x.shape={x.shape}, w.shape={w.shape}), got {grad_y.shape}"
         )
-    return _C.conv2d_backward(x, w, grad_y, *geo, bool(need_grad_x), True, True)
+    return backend.current.conv2d_backward(x, w, grad_y, *geo, bool(need_grad_x), True, True)
 
 
 # ------------------------------------------------------------------ pooling
@@ -204,7 +201,7 @@ def max_pool2d(
     """(y, indices): the max of each window and its flat index h*W + w in the input plane."""
     x = _array("max_pool2d", "x", x, 4)
     _nonempty("max_pool2d", "x", x)
-    return tuple(_C.max_pool2d(x, *_pool_geometry("max_pool2d", x.shape, kernel_size, stride, padding)))
+    return tuple(backend.current.max_pool2d(x, *_pool_geometry("max_pool2d", x.shape, kernel_size, stride, padding)))
 
 
 def max_pool2d_backward(grad_y: np.ndarray, indices: np.ndarray, x_shape) -> np.ndarray:
@@ -219,7 +216,7 @@ def max_pool2d_backward(grad_y: np.ndarray, indices: np.ndarray, x_shape) -> np.
     if grad_y.shape[:2] != (n, c):
         raise ValueError(f"{fn}: grad_y shape {grad_y.shape} does not match x_shape {tuple(x_shape)}")
     indices = np.ascontiguousarray(indices, dtype=np.int64)
-    return _C.max_pool2d_backward(grad_y, indices, h, w)
+    return backend.current.max_pool2d_backward(grad_y, indices, h, w)
 
 
 def avg_pool2d(
@@ -228,7 +225,7 @@ def avg_pool2d(
     """Window means; padded zeros count in the mean (PyTorch's count_include_pad=True)."""
     x = _array("avg_pool2d", "x", x, 4)
     _nonempty("avg_pool2d", "x", x)
-    return _C.avg_pool2d(x, *_pool_geometry("avg_pool2d", x.shape, kernel_size, stride, padding))
+    return backend.current.avg_pool2d(x, *_pool_geometry("avg_pool2d", x.shape, kernel_size, stride, padding))
 
 
 def avg_pool2d_backward(
@@ -241,7 +238,7 @@ def avg_pool2d_backward(
     if grad_y.shape != expect:
         raise ValueError(f"{fn}: grad_y must have shape {expect} for x_shape {shape}, got {grad_y.shape}")
     geo = _pool_geometry(fn, shape, kernel_size, stride, padding)
-    return _C.avg_pool2d_backward(grad_y, shape[2], shape[3], *geo)
+    return backend.current.avg_pool2d_backward(grad_y, shape[2], shape[3], *geo)
 
 
 # ------------------------------------------------------------------ recurrence
@@ -296,40 +293,44 @@ def _grad_arg(fn, name, a, shape, dtype):
 def rnn_tanh(x, h0, w_ih, w_hh, b_ih, b_hh):
     """Elman RNN over a whole sequence: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)."""
     a = _rnn_args("rnn_tanh", "rnn_tanh", x, h0, w_ih, w_hh, b_ih, b_hh)
-    y, h_t, _ = _C.rnn_tanh_forward(a["x"], a["h0"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"], False)
+    y, h_t, _ = backend.current.rnn_tanh_forward(a["x"], a["h0"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"], False)
     return y, h_t
 
 
 def lstm(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     """LSTM over a whole sequence (gates i, f, g, o as PyTorch): returns (y, h_T, c_T)."""
     a = _rnn_args("lstm", "lstm", x, h0, w_ih, w_hh, b_ih, b_hh, c0=c0)
-    y, h_t, c_t, _ = _C.lstm_forward(a["x"], a["h0"], a["c0"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"], False)
+    y, h_t, c_t, _ = backend.current.lstm_forward(
+        a["x"], a["h0"], a["c0"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"], False
+    )
     return y, h_t, c_t
 
 
 def gru(x, h0, w_ih, w_hh, b_ih, b_hh):
     """GRU over a whole sequence (gates r, z, n; reset applied to W_hn h + b_hn, as PyTorch)."""
     a = _rnn_args("gru", "gru", x, h0, w_ih, w_hh, b_ih, b_hh)
-    y, h_t, _ = _C.gru_forward(a["x"], a["h0"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"], False)
+    y, h_t, _ = backend.current.gru_forward(a["x"], a["h0"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"], False)
     return y, h_t
 
 
 def rnn_tanh_forward_cached(x, h0, w_ih, w_hh, b_ih, b_hh):
     """Like rnn_tanh, plus the cache that rnn_tanh_backward_cached needs: (y, h_T, cache)."""
     a = _rnn_args("rnn_tanh", "rnn_tanh", x, h0, w_ih, w_hh, b_ih, b_hh)
-    return tuple(_C.rnn_tanh_forward(a["x"], a["h0"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"], True))
+    return tuple(backend.current.rnn_tanh_forward(a["x"], a["h0"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"], True))
 
 
 def lstm_forward_cached(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     """Like lstm, plus the saved gates for lstm_backward_cached: (y, h_T, c_T, cache)."""
     a = _rnn_args("lstm", "lstm", x, h0, w_ih, w_hh, b_ih, b_hh, c0=c0)
-    return tuple(_C.lstm_forward(a["x"], a["h0"], a["c0"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"], True))
+    return tuple(
+        backend.current.lstm_forward(a["x"], a["h0"], a["c0"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"], True)
+    )
 
 
 def gru_forward_cached(x, h0, w_ih, w_hh, b_ih, b_hh):
     """Like gru, plus the saved gates for gru_backward_cached: (y, h_T, cache)."""
     a = _rnn_args("gru", "gru", x, h0, w_ih, w_hh, b_ih, b_hh)
-    return tuple(_C.gru_forward(a["x"], a["h0"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"], True))
+    return tuple(backend.current.gru_forward(a["x"], a["h0"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"], True))
 
 
 def _backward_common(fn, kind, cache, x, h0, w_ih, w_hh, y, grad_y, grad_hT, c0=None):
@@ -349,7 +350,9 @@ def _backward_common(fn, kind, cache, x, h0, w_ih, w_hh, y, grad_y, grad_hT, c0=
 def rnn_tanh_backward_cached(cache, x, h0, w_ih, w_hh, y, grad_y, grad_hT=None):
     a = _backward_common("rnn_tanh_backward", "rnn_tanh", cache, x, h0, w_ih, w_hh, y, grad_y, grad_hT)
     return tuple(
-        _C.rnn_tanh_backward(a["cache"], a["x"], a["h0"], a["w_ih"], a["w_hh"], a["y"], a["grad_y"], a["grad_hT"])
+        backend.current.rnn_tanh_backward(
+            a["cache"], a["x"], a["h0"], a["w_ih"], a["w_hh"], a["y"], a["grad_y"], a["grad_hT"]
+        )
     )
 
 
@@ -357,7 +360,7 @@ def lstm_backward_cached(cache, x, h0, c0, w_ih, w_hh, y, grad_y, grad_hT=None, 
     a = _backward_common("lstm_backward", "lstm", cache, x, h0, w_ih, w_hh, y, grad_y, grad_hT, c0=c0)
     gct = _grad_arg("lstm_backward", "grad_cT", grad_cT, a["h0"].shape, a["x"].dtype)
     return tuple(
-        _C.lstm_backward(
+        backend.current.lstm_backward(
             a["cache"], a["x"], a["h0"], a["c0"], a["w_ih"], a["w_hh"], a["y"], a["grad_y"], a["grad_hT"], gct
         )
     )
@@ -365,7 +368,11 @@ def lstm_backward_cached(cache, x, h0, c0, w_ih, w_hh, y, grad_y, grad_hT=None, 
 
 def gru_backward_cached(cache, x, h0, w_ih, w_hh, y, grad_y, grad_hT=None):
     a = _backward_common("gru_backward", "gru", cache, x, h0, w_ih, w_hh, y, grad_y, grad_hT)
-    return tuple(_C.gru_backward(a["cache"], a["x"], a["h0"], a["w_ih"], a["w_hh"], a["y"], a["grad_y"], a["grad_hT"]))
+    return tuple(
+        backend.current.gru_backward(
+            a["cache"], a["x"], a["h0"], a["w_ih"], a["w_hh"], a["y"], a["grad_y"], a["grad_hT"]
+        )
+    )
 
 
 def rnn_tanh_backward(x, h0, w_ih, w_hh, b_ih, b_hh, grad_y, grad_hT=None):

@@ -1,11 +1,11 @@
-"""First-order optimizers with PyTorch's update rules; the per-element loops run in the
-Cython module neuralviz._fused (in place, GIL released)."""
+"""First-order optimizers with PyTorch's update rules; the per-element loops are the active
+backend's update kernels (in place; on the CPU the Cython loops of neuralviz._native.updates)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import _fused
+from .. import backend
 from .base import Optimizer, flag, number
 
 
@@ -13,8 +13,9 @@ class SGD(Optimizer):
     name = "sgd"
 
     def _update(self, lr, batch):
+        sgd_update = backend.current.sgd_update
         for p in self.params:
-            _fused.sgd_update(p.value, p.grad, lr, self.weight_decay, self.l1)
+            sgd_update(p.value, p.grad, lr, self.weight_decay, self.l1)
 
 
 class Momentum(Optimizer):
@@ -30,8 +31,9 @@ class Momentum(Optimizer):
         self.velocity = [np.zeros_like(p.value) for p in self.params]
 
     def _update(self, lr, batch):
+        momentum_update = backend.current.momentum_update
         for p, v in zip(self.params, self.velocity):
-            _fused.momentum_update(
+            momentum_update(
                 p.value, p.grad, v, lr, self.hp["momentum"], bool(self.hp["nesterov"]), self.weight_decay, self.l1
             )
 
@@ -50,9 +52,9 @@ class Adam(Optimizer):
         self.v = [np.zeros_like(p.value) for p in self.params]
 
     def _update(self, lr, batch):
-        h = self.hp
+        h, adam_update = self.hp, backend.current.adam_update
         for p, m, v in zip(self.params, self.m, self.v):
-            _fused.adam_update(
+            adam_update(
                 p.value, p.grad, m, v, lr, h["beta1"], h["beta2"], h["eps"], self.steps + 1, self.weight_decay, self.l1
             )
 
@@ -69,5 +71,6 @@ class RMSprop(Optimizer):
         self.sq = [np.zeros_like(p.value) for p in self.params]
 
     def _update(self, lr, batch):
+        rmsprop_update = backend.current.rmsprop_update
         for p, s in zip(self.params, self.sq):
-            _fused.rmsprop_update(p.value, p.grad, s, lr, self.hp["alpha"], self.hp["eps"], self.weight_decay, self.l1)
+            rmsprop_update(p.value, p.grad, s, lr, self.hp["alpha"], self.hp["eps"], self.weight_decay, self.l1)
