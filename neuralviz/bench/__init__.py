@@ -2,7 +2,9 @@
 
 Each suite prints our time, a peer's time (numpy/OpenBLAS or PyTorch) measured in the
 same process, and the ratio ours/peer (below 1 means we are faster). Single-threaded
-unless stated. Performance targets live here, never in timed unit tests.
+unless stated. Performance targets live here, never in timed unit tests. Every row first
+checks its result against the peer's or a reference; a failed check stops the run (exit
+status 1), since a benchmark that times a wrong answer is worse than none.
 """
 
 # suite name -> modules whose cases() it runs, in order

@@ -60,7 +60,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Runs the suites named by parsed arguments (suite, quick, only, json)."""
+    """Runs the suites named by parsed arguments (suite, quick, only, json); returns 1, with the
+    failed check's message on stderr, when a row's result disagrees with its reference."""
+    from ._harness import CheckFailed
+
+    try:
+        return _run_suites(args)
+    except CheckFailed as err:
+        print(f"benchmark stopped: {err}", file=sys.stderr)
+        return 1
+
+
+def _run_suites(args: argparse.Namespace) -> int:
     if args.json is not None:
         from ..cli import check_output_path
 

@@ -3,6 +3,11 @@
 Every case times our kernel and a peer (numpy/OpenBLAS or PyTorch) in the same process,
 single-threaded, and reports the median of repeats plus the ratio ours/peer, so a number
 is always read against a baseline measured on the same machine at the same moment.
+
+Before a row is timed its `check` runs once (llm.c's habit): it computes our result and
+the peer's or a reference's and compares them with `check_close`. A failed check raises
+CheckFailed and stops the run, because a benchmark that times a wrong answer is worse
+than none.
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass
 class Case:
-    """One benchmark row. ``theirs`` is None when the peer library is not installed."""
+    """One benchmark row. ``theirs`` is None when the peer library is not installed.
+    ``check`` validates the row's result once before it is timed (raises CheckFailed)."""
 
     name: str
     ours: Callable[[], object]
@@ -25,6 +33,53 @@ class Case:
     theirs: Callable[[], object] | None = None
     flops: float = 0.0
     target: str = ""
+    check: Callable[[], object] | None = None
+
+
+class CheckFailed(AssertionError):
+    """A row's result disagrees with its reference; the run stops rather than time it."""
+
+
+def check_close(name: str, ours, ref, rtol: float, atol: float) -> None:
+    """Raises CheckFailed naming the row unless |ours - ref| <= atol + rtol*|ref| everywhere.
+
+    llm.c's form: atol covers entries near zero (where a float sum's rounding is set by the
+    size of its terms, not of the result), rtol the rest. ours and ref may be numbers,
+    arrays, torch tensors or (nested) tuples/lists of them, compared pairwise when both are
+    sequences; NaN never passes.
+    """
+    if isinstance(ref, (tuple, list)) and isinstance(ours, (tuple, list)):
+        if len(ours) != len(ref):
+            raise CheckFailed(f"{name}: got {len(ours)} results, the reference has {len(ref)}")
+        for i, (o, r) in enumerate(zip(ours, ref)):
+            check_close(f"{name}[{i}]", o, r, rtol, atol)
+        return
+    o, r = _as_float64(ours), _as_float64(ref)
+    if o.shape != r.shape:
+        raise CheckFailed(f"{name}: result has shape {o.shape}, the reference {r.shape}")
+    excess = np.abs(o - r) - (atol + rtol * np.abs(r))
+    bad = ~(excess <= 0)  # ~(<=) so that NaN counts as bad
+    if bad.any():
+        raise CheckFailed(f"{name}: result differs from the reference: {_mismatch(o, r, bad, excess, rtol, atol)}")
+
+
+def _mismatch(o: np.ndarray, r: np.ndarray, bad: np.ndarray, excess: np.ndarray, rtol: float, atol: float) -> str:
+    """The errors, the tolerance and the worst entry (NaN first), for CheckFailed's message."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        err = np.abs(o - r)
+        rel = err / np.abs(r)
+    worst = np.unravel_index(int(np.argmax(np.nan_to_num(excess, nan=np.inf))), o.shape)
+    return (
+        f"max abs error {np.max(err):.3g}, max rel error {np.max(rel):.3g}; {int(bad.sum())} of {bad.size} "
+        f"entries beyond |ours - ref| <= atol + rtol*|ref| (rtol={rtol:g}, atol={atol:g}); "
+        f"worst at {tuple(map(int, worst))}: ours {o[worst]:.7g}, ref {r[worst]:.7g}"
+    )
+
+
+def _as_float64(a) -> np.ndarray:
+    if hasattr(a, "detach"):  # a torch tensor
+        a = a.detach().cpu().numpy()
+    return np.asarray(a, dtype=np.float64)
 
 
 def time_fn(fn: Callable[[], object], repeats: int = 15, min_time: float = 0.02) -> float:
@@ -100,6 +155,8 @@ def run_cases(cases: list[Case], repeats: int = 15, quick: bool = False) -> list
     print("-" * len(header))
     rows = []
     for case in cases:
+        if case.check is not None:
+            case.check()  # before timing: raises CheckFailed, which stops the run
         ours = time_fn(case.ours, repeats)
         theirs = time_fn(case.theirs, repeats) if case.theirs is not None else None
         gflops = case.flops / ours / 1e9 if case.flops else 0.0
@@ -122,6 +179,7 @@ def run_cases(cases: list[Case], repeats: int = 15, quick: bool = False) -> list
                 "gflops": gflops,
                 "target": case.target,
                 "note": note,
+                "checked": case.check is not None,
             }
         )
     return rows

@@ -4,6 +4,8 @@ Ours: nv.ops.conv2d then nv.ops.conv2d_backward (grad_x, grad_w and grad_b), tim
 Python call level, wrappers included.
 Peer: torch.nn.functional.conv2d plus autograd backward of a random upstream gradient with
 gradients for x, w and b, like ours. Forward-only rows time inference (torch under no_grad).
+Each row first checks y and the gradients against torch's, or without torch against a float64
+numpy reference (the engine's im2col; max-pool by reshaping), to CONV_RTOL.
 
 Run alone with `python -m neuralviz.bench kernels --only conv` (or --only pool).
 """
@@ -35,6 +37,9 @@ def _problem(N, C, H, W, OC, k, p, seed=0):
     return x, w, b, gy
 
 
+CONV_RTOL = 1e-4  # float32 sums over C*k*k (forward, grad_x) or N*OH*OW (grad_w, grad_b) terms; see _check
+
+
 def _conv_cases(label, shape, backward: bool) -> Case:
     N, C, H, W, OC, k, p = shape
     x, w, b, gy = _problem(*shape)
@@ -42,8 +47,8 @@ def _conv_cases(label, shape, backward: bool) -> Case:
     if backward:
 
         def ours():
-            nv.ops.conv2d(x, w, b, padding=p)
-            return nv.ops.conv2d_backward(x, w, gy, padding=p)
+            y = nv.ops.conv2d(x, w, b, padding=p)
+            return (y, *nv.ops.conv2d_backward(x, w, gy, padding=p))
     else:
 
         def ours():
@@ -59,7 +64,7 @@ def _conv_cases(label, shape, backward: bool) -> Case:
 
             def theirs():
                 y = F.conv2d(tx, tw, tb, padding=p)
-                return torch.autograd.grad(y, (tx, tw, tb), tgy)
+                return (y, *torch.autograd.grad(y, (tx, tw, tb), tgy))
         else:
 
             def theirs():
@@ -68,7 +73,52 @@ def _conv_cases(label, shape, backward: bool) -> Case:
 
     name = f"conv {label} {'fwd+bwd' if backward else 'fwd'}"
     target = TARGETS[label[:3]] if backward else ""
-    return Case(name, ours, "torch", theirs, flops, target)
+
+    def reference():  # torch where installed, else the numpy reference
+        if theirs is not None:
+            return theirs()
+        y = _numpy_conv(x, w, b, p)
+        return (y, *_numpy_conv_grads(x, w, gy, p)) if backward else y
+
+    return Case(name, ours, "torch", theirs, flops, target, check=lambda: _check(name, ours(), reference()))
+
+
+def _check(name: str, ours, ref) -> None:
+    """Each output against the reference's. atol is CONV_RTOL times the output's rms: a float32
+    sum rounds relative to the size of its terms, so entries that cancel to near zero are held
+    to the error of typical ones."""
+    from ._harness import check_close
+
+    parts = ("y", "grad_x", "grad_w", "grad_b") if isinstance(ours, tuple) else ("y",)
+    ours, ref = (ours, ref) if isinstance(ours, tuple) else ((ours,), (ref,))
+    for part, o, r in zip(parts, ours, ref):
+        r = np.asarray(r.detach() if hasattr(r, "detach") else r, dtype=np.float64)
+        check_close(f"{name}: {part}", o, r, CONV_RTOL, CONV_RTOL * np.sqrt(np.mean(r * r)))
+
+
+def _numpy_conv(x, w, b, p: int) -> np.ndarray:
+    """Stride-1 convolution in float64 through the engine's numpy im2col (a matrix product
+    per image, no shared code with the C++ kernels): the reference where torch is missing."""
+    from ..layers.conv import im2col
+
+    n, _, h, wd = x.shape
+    oc, _, k, _ = w.shape
+    cols = im2col(x.astype(np.float64), (k, k), (1, 1), (p, p), (1, 1))
+    y = cols @ w.reshape(oc, -1).T.astype(np.float64) + b
+    return y.transpose(0, 2, 1).reshape(n, oc, h + 2 * p - k + 1, wd + 2 * p - k + 1)
+
+
+def _numpy_conv_grads(x, w, gy, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(grad_x, grad_w, grad_b) of _numpy_conv. grad_x of a stride-1 convolution is the full
+    convolution (padding k-1-p) of grad_y with the kernel flipped and its channels swapped."""
+    from ..layers.conv import im2col
+
+    k = w.shape[2]
+    cols = im2col(x.astype(np.float64), (k, k), (1, 1), (p, p), (1, 1))  # (N, L, C*k*k)
+    g = gy.reshape(gy.shape[0], gy.shape[1], -1).astype(np.float64)  # (N, OC, L)
+    grad_w = np.einsum("nol,nlc->oc", g, cols).reshape(w.shape)
+    grad_x = _numpy_conv(gy, w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3), 0.0, k - 1 - p)
+    return grad_x, grad_w, gy.sum(axis=(0, 2, 3), dtype=np.float64)
 
 
 def _max_pool_case() -> Case:
@@ -78,7 +128,7 @@ def _max_pool_case() -> Case:
 
     def ours():
         y, idx = nv.ops.max_pool2d(x, 2)
-        return nv.ops.max_pool2d_backward(gy, idx, x.shape)
+        return y, nv.ops.max_pool2d_backward(gy, idx, x.shape)
 
     theirs = None
     torch = torch_or_none()
@@ -87,9 +137,23 @@ def _max_pool_case() -> Case:
 
         def theirs():
             y = torch.nn.functional.max_pool2d(tx, 2)
-            return torch.autograd.grad(y, (tx,), tgy)
+            return y, *torch.autograd.grad(y, (tx,), tgy)
 
-    return Case("max_pool2d b64 c16 24x24 k2 fwd+bwd", ours, "torch", theirs, 0.0, "")
+    def check():  # exact: a max and a scatter of grad_y round nothing (random x has no ties)
+        from ._harness import check_close
+
+        check_close("max_pool2d", ours(), theirs() if theirs is not None else _numpy_max_pool(x, gy), 0.0, 0.0)
+
+    return Case("max_pool2d b64 c16 24x24 k2 fwd+bwd", ours, "torch", theirs, 0.0, "", check=check)
+
+
+def _numpy_max_pool(x, gy) -> tuple[np.ndarray, np.ndarray]:
+    """2x2 stride-2 max pool and its backward (grad_y to each window's maximum), in numpy."""
+    n, c, h, w = x.shape
+    win = x.reshape(n, c, h // 2, 2, w // 2, 2)
+    y = win.max(axis=(3, 5))
+    at_max = win == y[:, :, :, None, :, None]
+    return y, (at_max * gy[:, :, :, None, :, None]).reshape(x.shape)
 
 
 def cases(quick: bool = False) -> list[Case]:

@@ -1,9 +1,11 @@
-"""The Cython hot-path loops (neuralviz._fused), float32, single thread.
+"""The Cython hot-path loops (neuralviz._native: activations, losses, updates, colour), float32,
+single thread.
 
-Ours: one _fused call with preallocated outputs, as the layer graph and optimizers call it.
+Ours: one call with preallocated outputs, as the layer graph and optimizers call it.
 Peers: the equivalent numpy expression (preallocated outputs where numpy allows it) and
 torch (eager ops; autograd for the loss gradient; torch.optim for Adam). The small cases
 (batch 10) measure per-call overhead, which is what a live Playground-size demo pays.
+Each row first checks our outputs against its peer's (Adam against torch: a first step of each).
 
 Run alone with `python -m neuralviz.bench kernels --only fused`.
 """
@@ -12,8 +14,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _fused
+from .._native import activations, colour, losses, updates
 from ._harness import Case, torch_or_none
+
+# Tolerances against numpy (or torch) in float32: one rounding per formula step, so a few ulp
+# (eps ~1.2e-7) relative, with atol for entries that are near zero (gradients of confident rows,
+# Adam's second moment of tiny gradients). A wrong kernel misses them by orders of magnitude.
+XENT_RTOL, XENT_ATOL = 1e-5, 1e-7  # loss and gradient; gradient entries are below 1/N in size
+ADAM_RTOL, ADAM_ATOL = 1e-5, 1e-8  # p, m and v after one update
+TANH_RTOL, TANH_ATOL = 4e-6, 1e-7  # ~32 ulp: ours is within ~2 ulp, numpy and torch within a few
 
 
 def _xent_cases(n: int, c: int) -> list[Case]:
@@ -24,7 +33,7 @@ def _xent_cases(n: int, c: int) -> list[Case]:
     rows = np.arange(n)
 
     def ours():
-        return _fused.softmax_cross_entropy(logits, labels, grad)
+        return losses.softmax_cross_entropy(logits, labels, grad), grad
 
     def numpy_xent():
         m = logits.max(axis=1, keepdims=True)
@@ -34,7 +43,7 @@ def _xent_cases(n: int, c: int) -> list[Case]:
         np.divide(e, s, out=grad)
         grad[rows, labels] -= 1
         np.divide(grad, n, out=grad)
-        return loss
+        return loss, grad
 
     name = f"fused softmax_xent fwd+grad N{n} C{c}"
     cases = [Case(name, ours, "numpy", numpy_xent)]
@@ -49,7 +58,24 @@ def _xent_cases(n: int, c: int) -> list[Case]:
             return loss.item(), g
 
         cases.append(Case(name, ours, "torch", torch_xent))
+    for case in cases:
+        case.check = lambda case=case: _check_peer(case, XENT_RTOL, XENT_ATOL)
     return cases
+
+
+def _check_peer(case: Case, rtol: float, atol: float) -> None:
+    """Our result against the peer's. Results are copied before the peer runs: both sides of a
+    row may write the same preallocated output."""
+    from ._harness import check_close
+
+    ours = _copied(case.ours())
+    check_close(f"{case.name} (vs {case.peer})", ours, _copied(case.theirs()), rtol, atol)
+
+
+def _copied(result):
+    if isinstance(result, tuple):
+        return tuple(_copied(r) for r in result)
+    return result.copy() if isinstance(result, np.ndarray) else result
 
 
 def _adam_cases(size: int = 200_000) -> list[Case]:
@@ -62,7 +88,7 @@ def _adam_cases(size: int = 200_000) -> list[Case]:
     bc2_sqrt = np.float32(np.sqrt(1 - b2**step))
 
     def ours():
-        _fused.adam_update(p, g, m, v, lr, b1, b2, eps, step)
+        updates.adam_update(p, g, m, v, lr, b1, b2, eps, step)
 
     def numpy_adam():  # the same update, in place, without allocating temporaries
         np.multiply(m, b1, out=m)
@@ -80,25 +106,58 @@ def _adam_cases(size: int = 200_000) -> list[Case]:
         np.subtract(p, tmp, out=p)
 
     name = f"fused adam_update {size // 1000}k params"
-    cases = [Case(name, ours, "numpy", numpy_adam)]
+    cases = [Case(name, ours, "numpy", numpy_adam, check=lambda: _check_adam_numpy(name, ours, numpy_adam, (p, m, v)))]
     torch = torch_or_none()
     if torch is not None:
         tp = torch.nn.Parameter(torch.from_numpy(p.copy()))
         tp.grad = torch.from_numpy(g.copy())
         opt = torch.optim.Adam([tp], lr=lr, betas=(b1, b2), eps=eps)
-        cases.append(Case(name, ours, "torch", opt.step))
+        hp = {"lr": lr, "betas": (b1, b2), "eps": eps}
+        cases.append(Case(name, ours, "torch", opt.step, check=lambda: _check_adam_torch(name, torch, p, g, hp)))
     return cases
+
+
+def _check_adam_numpy(name: str, ours, numpy_adam, state: tuple) -> None:
+    """(p, m, v) after our update and after numpy's, each from the same state (restored between)."""
+    from ._harness import check_close
+
+    before = [a.copy() for a in state]
+    ours()
+    got = [a.copy() for a in state]
+    for a, b in zip(state, before):
+        a[...] = b
+    numpy_adam()
+    check_close(f"{name} (vs numpy): p, m, v", got, list(state), ADAM_RTOL, ADAM_ATOL)
+
+
+def _check_adam_torch(name: str, torch, p, g, hp: dict) -> None:
+    """p after a first step (step=1, zero moments) of ours and of a fresh torch.optim.Adam: the
+    timed torch optimizer counts its own steps, so the timed calls are not the same update."""
+    from ._harness import check_close
+
+    ours, m, v = p.copy(), np.zeros_like(p), np.zeros_like(p)
+    updates.adam_update(ours, g, m, v, hp["lr"], *hp["betas"], hp["eps"], 1)
+    tp = torch.nn.Parameter(torch.from_numpy(p.copy()))
+    tp.grad = torch.from_numpy(g.copy())
+    torch.optim.Adam([tp], **hp).step()
+    check_close(f"{name} (vs torch, first step): p", ours, tp, ADAM_RTOL, ADAM_ATOL)
 
 
 def _tanh_cases(shape) -> list[Case]:
     x = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
     y = np.empty_like(x)
     name = f"fused tanh fwd {'x'.join(map(str, shape))}"
-    cases = [Case(name, lambda: _fused.tanh_forward(x, y), "numpy", lambda: np.tanh(x, out=y))]
+
+    def ours():
+        return activations.tanh_forward(x, y)
+
+    cases = [Case(name, ours, "numpy", lambda: np.tanh(x, out=y))]
     torch = torch_or_none()
     if torch is not None:
         tx, ty = torch.from_numpy(x), torch.from_numpy(y.copy())
-        cases.append(Case(name, lambda: _fused.tanh_forward(x, y), "torch", lambda: torch.tanh(tx, out=ty)))
+        cases.append(Case(name, ours, "torch", lambda: torch.tanh(tx, out=ty)))
+    for case in cases:
+        case.check = lambda case=case: _check_peer(case, TANH_RTOL, TANH_ATOL)
     return cases
 
 
@@ -106,7 +165,10 @@ def _colormap_case(size: int = 256) -> Case:
     rng = np.random.default_rng(3)
     values = rng.standard_normal((size, size)).astype(np.float32)
     values[::17, ::13] = np.nan
-    lut = rng.integers(0, 256, (256, 4), dtype=np.uint8)
+    # a ramp (any table times the same): a value on a bin edge, which float32 (numpy) and double
+    # (ours) may put in neighbouring bins, then differs by at most 1 per channel
+    ramp = np.arange(256)
+    lut = np.stack([ramp, 255 - ramp, ramp // 2, np.full(256, 255)], axis=1).astype(np.uint8)
     out = np.empty((size, size, 4), np.uint8)
     vmin, vmax = -2.0, 2.0
 
@@ -115,15 +177,18 @@ def _colormap_case(size: int = 256) -> Case:
         np.clip(idx, 0, 255, out=idx)
         np.take(lut, idx, axis=0, out=out)
         out[np.isnan(values)] = 0
+        return out
 
     with np.errstate(invalid="ignore"):
         numpy_colormap()  # NaN -> intp casts warn once; the row is about speed
-    return Case(
+    case = Case(
         f"fused colormap_rgba {size}x{size}",
-        lambda: _fused.colormap_rgba(values, lut, vmin, vmax, out),
+        lambda: colour.colormap_rgba(values, lut, vmin, vmax, out),
         "numpy",
         lambda: _silenced(numpy_colormap),
     )
+    case.check = lambda: _check_peer(case, 0.0, 1.0)
+    return case
 
 
 def _silenced(fn):

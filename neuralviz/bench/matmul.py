@@ -5,6 +5,8 @@ call overhead (ours: argument checks plus the pybind11 call; numpy: ufunc dispat
 Transposed variants pass trans_a/trans_b to us and a transposed *view* to numpy, which
 hands the flag to BLAS as well, so neither side copies.
 
+Each row first checks our product against numpy's (gemm_tolerance: rounding grows with K).
+
 Shapes: the square sizes, the MLP training layer x(128x784) @ W^T with W (256, 784) and
 its two backward products, and the recurrent-layer shapes (one LSTM step's
 h(32x128) @ W_hh^T with W_hh (512, 128), and a batch-1 matvec).
@@ -35,7 +37,21 @@ SHAPES = [
 QUICK = {"sgemm 512x512 @ 512x512", "sgemm 128x784 @ 784x256", "sgemm 32x128 @ 128x512 (LSTM step)"}
 
 
+def gemm_tolerance(dtype, K: int) -> tuple[float, float]:
+    """(rtol, atol) for a product of unit-normal matrices over K terms.
+
+    Blocked float sums of K products round to about eps*sqrt(K) relative to the terms' size,
+    and an entry's typical size is sqrt(K): rtol = 32*eps*sqrt(K) (1e-4 at K = 512 in float32)
+    and atol = rtol*sqrt(K), so that entries which cancel to near zero are held to the same
+    absolute error as typical ones. A wrong kernel misses this by orders of magnitude.
+    """
+    rtol = 32 * float(np.finfo(dtype).eps) * np.sqrt(K)
+    return rtol, rtol * np.sqrt(K)
+
+
 def _case(label, M, K, N, dtype, trans_a, trans_b, target, seed=0) -> Case:
+    from ._harness import check_close
+
     rng = np.random.default_rng(seed)
     a = rng.standard_normal((K, M) if trans_a else (M, K)).astype(dtype)
     b = rng.standard_normal((N, K) if trans_b else (K, N)).astype(dtype)
@@ -48,7 +64,10 @@ def _case(label, M, K, N, dtype, trans_a, trans_b, target, seed=0) -> Case:
     def theirs():
         return op_a @ op_b
 
-    return Case(name=label, ours=ours, peer="numpy", theirs=theirs, flops=2.0 * M * N * K, target=target)
+    def check():
+        check_close(label, ours(), theirs(), *gemm_tolerance(dtype, K))
+
+    return Case(label, ours, "numpy", theirs, flops=2.0 * M * N * K, target=target, check=check)
 
 
 def cases(quick: bool = False) -> list[Case]:

@@ -2,7 +2,9 @@
 
 `cases()` (run by `python -m neuralviz.bench natural`): the wall time of one training step
 with each natural-gradient method, against one SGD step on the same network and batch,
-measured in the same run; the ratio column is the cost of the step in SGD steps.
+measured in the same run; the ratio column is the cost of the step in SGD steps. Each row is
+checked first: the step direction against a finite-difference reference (ng-exact and diag on
+XOR), else finite weights and a lower loss after one timed call (see "checks" below).
 
     2-8-8-2 tanh on XOR (batch 64, float64)
     784-100-10 tanh on digits-like images (the 8x8 digits upsampled to 28x28; batch 256,
@@ -84,7 +86,7 @@ def _digits_like(n: int, dtype: str, flat28: bool):
 
 def _stepper(spec: dict, dtype: str, name: str, x, y, loss: str, steps: int = 0, **hp):
     """A callable running `steps` training steps (0: one refresh period of the optimizer,
-    so amortised refreshes are paid in full in every timed call); returns (fn, steps)."""
+    so amortised refreshes are paid in full in every timed call); returns (fn, steps, trainer)."""
     import neuralviz as nv
 
     net = nv.Network.from_spec(spec, seed=0, dtype=dtype)
@@ -97,7 +99,7 @@ def _stepper(spec: dict, dtype: str, name: str, x, y, loss: str, steps: int = 0,
         for _ in range(steps):
             trainer.step(x, y)
 
-    return run, steps
+    return run, steps, trainer
 
 
 def _has_target(label: str, name: str, extra: dict) -> bool:
@@ -110,11 +112,90 @@ def _has_target(label: str, name: str, extra: dict) -> bool:
 def _cases_for(label: str, spec: dict, dtype: str, x, y, loss: str, methods: list[tuple[str, dict]]) -> list[Case]:
     out = []
     for name, extra in methods:
-        ours, steps = _stepper(spec, dtype, name, x, y, loss, **{**TIMING_HP, **extra})
-        sgd, _ = _stepper(spec, dtype, "sgd", x, y, loss, steps=steps, lr=0.01)
+        ours, steps, trainer = _stepper(spec, dtype, name, x, y, loss, **{**TIMING_HP, **extra})
+        sgd, _, _ = _stepper(spec, dtype, "sgd", x, y, loss, steps=steps, lr=0.01)
         tag = name + "".join(f" {k}={v}" for k, v in extra.items()) + (f" ({steps} steps)" if steps > 1 else "")
-        out.append(Case(f"{label} {tag}", ours, "sgd", sgd, target="<= 3x" if _has_target(label, name, extra) else ""))
+        case = Case(f"{label} {tag}", ours, "sgd", sgd, target="<= 3x" if _has_target(label, name, extra) else "")
+        if name in DIRECTION_REFERENCES and not extra and dtype == "float64":
+            case.check = lambda case=case, trainer=trainer, name=name: _check_direction(case, trainer, name, x, y)
+        else:
+            case.check = lambda case=case, trainer=trainer: _check_descends(case, trainer, x, y)
+        out.append(case)
     return out
+
+
+# ----------------------------------------------------------------------------- checks
+# A natural-gradient step has a reference where the method's metric can be built
+# independently: ng-exact's (F + λI)⁻¹ g and diag's g / (diag F + λ), with the true Fisher
+# and the gradient of the mean cross-entropy from finite-difference Jacobians of the logits,
+# in float64 (the XOR rows; P = 114). K-FAC, unitwise and QD (and the 784-100-10 and CNN
+# rows, whose float32 Jacobians are too large or too coarse) have none: their check is that
+# one timed call leaves finite weights and a lower loss on its batch.
+DIRECTION_REFERENCES = ("ng-exact", "diag")
+DIRECTION_RTOL = 1e-6  # FD Jacobians are good to ~1e-10; the damped solve amplifies that by cond(F + λI)
+FD_STEP = 1e-6  # central differences in float64: truncation ~1e-12, rounding ~1e-10
+
+
+def _check_direction(case: Case, trainer, method: str, x, y) -> None:
+    """The direction of one step, d = (θ before − θ after) / step size, against the reference
+    (see the comment above). The step size is the optimizer's own report (info["step_scale"],
+    the learning rate times the KL clip's shrink), so the check is of the direction alone."""
+    from ._harness import check_close
+
+    fisher, grad = _fisher_reference(trainer.net, x, y)
+    before = _flat(trainer.net)
+    case.ours()
+    d = (before - _flat(trainer.net)) / trainer.opt.info["step_scale"]
+    lam = TIMING_HP["damping"]
+    ref = (
+        np.linalg.solve(fisher + lam * np.eye(len(grad)), grad)
+        if method == "ng-exact"
+        else grad / (np.diag(fisher) + lam)
+    )
+    atol = DIRECTION_RTOL * float(np.abs(ref).max())
+    check_close(f"{case.name}: step direction vs the reference", d, ref, DIRECTION_RTOL, atol)
+
+
+def _check_descends(case: Case, trainer, x, y) -> None:
+    """No reference for this method: one timed call must leave finite weights and a lower loss."""
+    from ._harness import CheckFailed
+
+    before = trainer.evaluate(x, y)["loss"]
+    case.ours()
+    after = trainer.evaluate(x, y)["loss"]
+    if not (np.all(np.isfinite(_flat(trainer.net))) and after < before):
+        raise CheckFailed(f"{case.name}: one call took the loss on its batch from {before:.6g} to {after:.6g}")
+
+
+def _flat(net) -> np.ndarray:
+    return np.concatenate([p.value.ravel() for p in net.parameters()]).astype(np.float64)
+
+
+def _fisher_reference(net, x, y) -> tuple[np.ndarray, np.ndarray]:
+    """(F, g): the true Fisher of softmax outputs, mean over examples of Jᵀ(diag p − p pᵀ)J, and
+    the mean cross-entropy's gradient Jᵀ(p − onehot(y)), from central-difference Jacobians J
+    of the logits: only net.forward is shared with the code under test."""
+    jac = np.stack(list(_logit_jacobian_columns(net, x)), axis=-1)  # (N, C, P)
+    logits = net.forward(x).astype(np.float64)
+    prob = np.exp(logits - logits.max(axis=1, keepdims=True))
+    prob /= prob.sum(axis=1, keepdims=True)
+    jp = np.einsum("nc,ncp->np", prob, jac)
+    fisher = (np.einsum("ncp,nc,ncq->pq", jac, prob, jac) - jp.T @ jp) / len(x)
+    onehot = np.eye(prob.shape[1])[y]
+    return fisher, np.einsum("nc,ncp->p", prob - onehot, jac) / len(x)
+
+
+def _logit_jacobian_columns(net, x):
+    """d logits / d θ_i, one parameter entry at a time, in net.parameters() order."""
+    for p in net.parameters():
+        for i in range(p.size):
+            keep = p.value.flat[i]
+            p.value.flat[i] = keep + FD_STEP
+            up = net.forward(x).astype(np.float64)
+            p.value.flat[i] = keep - FD_STEP
+            down = net.forward(x).astype(np.float64)
+            p.value.flat[i] = keep
+            yield (up - down) / (2 * FD_STEP)
 
 
 def cases(quick: bool = False) -> list[Case]:

@@ -4,6 +4,8 @@ Ours: the cached pair a layer uses (nv.ops.<cell>_forward_cached, then
 nv.ops.<cell>_backward_cached), timed at the Python call level, wrappers included.
 Peer: torch.nn.RNN / LSTM / GRU forward plus autograd backward of a random upstream gradient
 on y, with gradients for x, h0 (c0) and all four parameters, like ours.
+Each row first checks y and every gradient against torch's, or without torch y against a
+float64 numpy forward and each gradient along a random direction against its derivative.
 
 Run alone with `python -m neuralviz.bench kernels --only rnn_tanh` (or lstm / gru).
 """
@@ -50,25 +52,28 @@ def _problem(cell: str, T: int, N: int, I: int, H: int, seed: int = 0) -> dict:
 
 
 def _ours(cell: str, p: dict):
+    """Our forward + backward; returns (y, grad_x, grad_h0[, grad_c0], grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh)."""
     ops = nv.ops
     w = (p["w_ih"], p["w_hh"], p["b_ih"], p["b_hh"])
     if cell == "lstm":
 
         def run():
             y, _, _, cache = ops.lstm_forward_cached(p["x"], p["h0"], p["c0"], *w)
-            return ops.lstm_backward_cached(cache, p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"], y, p["grad_y"])
+            grads = ops.lstm_backward_cached(cache, p["x"], p["h0"], p["c0"], p["w_ih"], p["w_hh"], y, p["grad_y"])
+            return (y, *grads)
     else:
         forward = getattr(ops, f"{cell}_forward_cached")
         backward = getattr(ops, f"{cell}_backward_cached")
 
         def run():
             y, _, cache = forward(p["x"], p["h0"], *w)
-            return backward(cache, p["x"], p["h0"], p["w_ih"], p["w_hh"], y, p["grad_y"])
+            return (y, *backward(cache, p["x"], p["h0"], p["w_ih"], p["w_hh"], y, p["grad_y"]))
 
     return run
 
 
 def _torch(cell: str, p: dict):
+    """torch's forward + autograd backward, returning what _ours returns (h0/c0 grads shaped (1, N, H))."""
     torch = torch_or_none()
     if torch is None:
         return None
@@ -93,7 +98,7 @@ def _torch(cell: str, p: dict):
 
     def run():
         y, _ = module(x, (h0, c0) if cell == "lstm" else h0)
-        return torch.autograd.grad(y, wrt, grad_outputs=gy)
+        return (y, *torch.autograd.grad(y, wrt, grad_outputs=gy))
 
     return run
 
@@ -103,19 +108,89 @@ def _flops(cell: str, T: int, N: int, I: int, H: int) -> float:
     return 2.0 * T * N * GATES[cell] * H * 3 * (I + H)
 
 
+RNN_RTOL = 1e-4  # float32 over T steps against torch (or a float64 reference); atol scales with each output's rms
+FD_STEP = 1e-5  # central differences of the float64 reference: truncation ~1e-10, rounding ~1e-11 relative
+
+
+def _inputs(cell: str) -> tuple[str, ...]:
+    """The inputs the backward returns gradients for, in its order (and torch's)."""
+    return ("x", "h0") + (("c0",) if cell == "lstm" else ()) + ("w_ih", "w_hh", "b_ih", "b_hh")
+
+
+def _check(case: Case, cell: str, p: dict) -> None:
+    """Every output against torch's where torch is installed, else _check_numpy."""
+    from ._harness import check_close
+
+    got = case.ours()
+    if case.theirs is None:
+        _check_numpy(case.name, cell, p, got)
+        return
+    for part, o, r in zip(("y", *(f"grad_{n}" for n in _inputs(cell))), got, case.theirs()):
+        r = r.detach().numpy().reshape(o.shape).astype(np.float64)
+        check_close(f"{case.name}: {part}", o, r, RNN_RTOL, RNN_RTOL * np.sqrt(np.mean(r * r)))
+
+
+def _check_numpy(name: str, cell: str, p: dict, got) -> None:
+    """Without torch: y against _numpy_forward, and each gradient along a random direction v
+    against the float64 reference's derivative along v. atol is RNN_RTOL * |grad|, the typical
+    size of grad . v for v of unit-variance entries."""
+    from ._harness import check_close
+
+    p64 = {k: v.astype(np.float64) for k, v in p.items()}
+    y_ref = _numpy_forward(cell, p64)
+    check_close(f"{name}: y", got[0], y_ref, RNN_RTOL, RNN_RTOL * np.sqrt(np.mean(y_ref**2)))
+    rng = np.random.default_rng(1)
+    for part, grad in zip(_inputs(cell), got[1:]):
+        v = rng.standard_normal(grad.shape)
+        fd = _derivative_along(cell, p64, part, v)
+        check_close(f"{name}: grad_{part} . v", np.vdot(grad, v), fd, RNN_RTOL, RNN_RTOL * np.linalg.norm(grad))
+
+
+def _derivative_along(cell: str, p64: dict, part: str, v: np.ndarray) -> float:
+    """d/ds of L = sum(grad_y * y) at p64[part] + s*v, by central differences of _numpy_forward."""
+    loss = [np.vdot(p64["grad_y"], _numpy_forward(cell, {**p64, part: p64[part] + s * v})) for s in (FD_STEP, -FD_STEP)]
+    return (loss[0] - loss[1]) / (2 * FD_STEP)
+
+
+def _numpy_forward(cell: str, p: dict) -> np.ndarray:
+    """y (T, N, H) of the cell in float64, PyTorch's gate order: the reference without torch."""
+    h, c, ys = p["h0"], p["c0"], []
+    for x_t in p["x"]:
+        h, c = _numpy_step(cell, x_t @ p["w_ih"].T + p["b_ih"], h @ p["w_hh"].T + p["b_hh"], h, c)
+        ys.append(h)
+    return np.stack(ys)
+
+
+def _numpy_step(cell: str, gi: np.ndarray, gh: np.ndarray, h: np.ndarray, c: np.ndarray):
+    """(h, c) after one step from the input and hidden projections gi, gh (biases included)."""
+
+    def sigmoid(a):
+        return 1 / (1 + np.exp(-a))
+
+    if cell == "rnn_tanh":
+        return np.tanh(gi + gh), c
+    if cell == "lstm":
+        i, f, g, o = np.split(gi + gh, 4, axis=1)
+        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+        return sigmoid(o) * np.tanh(c), c
+    (ir, iz, i_n), (hr, hz, h_n) = np.split(gi, 3, axis=1), np.split(gh, 3, axis=1)
+    r, z = sigmoid(ir + hr), sigmoid(iz + hz)
+    return (1 - z) * np.tanh(i_n + r * h_n) + z * h, c
+
+
 def cases(quick: bool = False) -> list[Case]:
     out = []
     for shape_index, (label, T, N, I, H) in enumerate(SHAPES):
         for cell in ("lstm", "gru", "rnn_tanh"):
             p = _problem(cell, T, N, I, H)
-            out.append(
-                Case(
-                    name=f"{cell} fwd+bwd {label}",
-                    ours=_ours(cell, p),
-                    peer="torch",
-                    theirs=_torch(cell, p),
-                    flops=_flops(cell, T, N, I, H),
-                    target=TARGETS[(cell, shape_index)],
-                )
+            case = Case(
+                name=f"{cell} fwd+bwd {label}",
+                ours=_ours(cell, p),
+                peer="torch",
+                theirs=_torch(cell, p),
+                flops=_flops(cell, T, N, I, H),
+                target=TARGETS[(cell, shape_index)],
             )
+            case.check = lambda case=case, cell=cell, p=p: _check(case, cell, p)
+            out.append(case)
     return out

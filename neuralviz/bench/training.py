@@ -9,6 +9,8 @@ Rows (targets from the issue "Layer graph engine"):
   LeNet-style CNN on 28x28, batch 64, cross-entropy SGD step (<= 1.5x torch).
 Peers: the same models in torch (nn.Sequential, torch.optim.SGD, zero_grad/backward/step,
 forward under no_grad), initialised with our weights.
+Checks, before timing: the losses and weights of a few steps against torch's (without torch:
+the losses fall), the fused rows against the layer path, the grid against torch (or numpy).
 
 Run with `python -m neuralviz.bench training`.
 """
@@ -64,6 +66,11 @@ LENET = {
 }
 
 FUSED_CHUNK = 256  # steps per fused call; a power of two, see Amortised
+CHECK_STEPS = 4  # steps each check trains before comparing losses (and weights)
+# float32 training against torch or the layer path: the same formulas summed in other orders,
+# so the losses and weights after a few steps agree to ~1e-7 relative (measured); 1e-4 leaves
+# room for other reduction orders, and a wrong gradient or update misses it by far
+TRAIN_RTOL, TRAIN_ATOL = 1e-4, 1e-6
 
 
 class Amortised:
@@ -122,25 +129,104 @@ def _step_cases(
         target=target,
         flops=3 * len(x) * sum(layer.flops() for layer in net.layers.values()),
     )
-    torch = torch_or_none()
+    torch, model = torch_or_none(), None
     if torch is not None:
         model = _torch_model(torch, Network.from_spec(spec, seed=0))
-        opt = torch.optim.SGD(model.parameters(), lr=lr)
-        tx = torch.from_numpy(x)
-        if loss == "bce":
-            crit, ty = torch.nn.BCEWithLogitsLoss(), torch.from_numpy(y.reshape(-1, 1))
-        else:
-            crit, ty = torch.nn.CrossEntropyLoss(), torch.from_numpy(y)
-
-        def torch_step():
-            opt.zero_grad()
-            value = crit(model(tx), ty)
-            value.backward()
-            opt.step()
-            return value.item()
-
-        case.theirs = torch_step
+        case.theirs = _torch_step(torch, model, x, y, loss, lr)
+    case.check = lambda: _check_steps(case, net, model)
     return [case], net
+
+
+def _torch_step(torch, model, x: np.ndarray, y: np.ndarray, loss: str, lr: float):
+    """One torch SGD step of model on (x, y), returning the loss before it, as Trainer.step does."""
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    tx = torch.from_numpy(x)
+    if loss == "bce":
+        crit, ty = torch.nn.BCEWithLogitsLoss(), torch.from_numpy(y.reshape(-1, 1))
+    else:
+        crit, ty = torch.nn.CrossEntropyLoss(), torch.from_numpy(y)
+
+    def torch_step():
+        opt.zero_grad()
+        value = crit(model(tx), ty)
+        value.backward()
+        opt.step()
+        return value.item()
+
+    return torch_step
+
+
+def _check_steps(case: Case, net: Network, model) -> None:
+    """Our first CHECK_STEPS losses, and the weights after them, against torch's from the same
+    weights on the same batch (the check runs before either side is timed). Without torch
+    the layer path has no reference: its losses must be finite and the last below the first."""
+    from ._harness import check_close
+
+    losses = [case.ours() for _ in range(CHECK_STEPS)]
+    if model is None:
+        _check_descends(case.name, losses)
+        return
+    ref = [case.theirs() for _ in losses]
+    check_close(f"{case.name}: losses of steps 1-{CHECK_STEPS} vs torch", losses, ref, TRAIN_RTOL, TRAIN_ATOL)
+    weights = [p.value for p in net.parameters()]
+    check_close(
+        f"{case.name}: weights after {CHECK_STEPS} steps vs torch",
+        weights,
+        list(model.parameters()),
+        TRAIN_RTOL,
+        TRAIN_ATOL,
+    )
+
+
+def _check_descends(name: str, losses: list[float]) -> None:
+    """The check where nothing to compare with exists: finite losses, the last below the first."""
+    from ._harness import CheckFailed
+
+    if not (np.all(np.isfinite(losses)) and losses[-1] < losses[0]):
+        raise CheckFailed(f"{name}: the losses of {len(losses)} steps on one batch did not go down: {losses}")
+
+
+def _check_fused(name: str, spec: dict, x, y, loss: str, lr: float, order: np.ndarray, batch: int) -> None:
+    """The fused path against the layer path (Trainer.step, SGD) from the same initial weights
+    over the same batches (order[: CHECK_STEPS * batch]): the losses and the final weights."""
+    from ._harness import check_close
+
+    order = order[: CHECK_STEPS * batch]
+    fused = Network.from_spec(spec, seed=0)
+    losses = train_steps(fused, x, y, loss, lr, order, batch)
+    layered = Network.from_spec(spec, seed=0)
+    trainer = Trainer(layered, loss, optim.make("sgd", layered, lr=lr))
+    ref = [trainer.step(x[idx], y[idx]) for idx in order.reshape(-1, batch)]
+    check_close(f"{name}: losses vs the layer path", losses, ref, TRAIN_RTOL, TRAIN_ATOL)
+    weights = [[p.value for p in net.parameters()] for net in (fused, layered)]
+    check_close(f"{name}: weights after {CHECK_STEPS} steps vs the layer path", *weights, TRAIN_RTOL, TRAIN_ATOL)
+
+
+def _check_forward(name: str, net: Network, x: np.ndarray) -> None:
+    """net.forward(x) against torch's copy of net's current weights (the weights the timed peer
+    holds are stale once the fused row has trained net), else against _numpy_forward. atol is
+    TRAIN_RTOL times the outputs' rms: once trained, the net's terms are large, and outputs that
+    cancel to near zero carry their rounding."""
+    from ._harness import check_close
+
+    torch = torch_or_none()
+    if torch is None:
+        ref = _numpy_forward(net, x)
+    else:
+        with torch.no_grad():
+            ref = _torch_model(torch, net)(torch.from_numpy(x)).numpy().astype(np.float64)
+    check_close(f"{name}: outputs", net.forward(x), ref, TRAIN_RTOL, TRAIN_RTOL * np.sqrt(np.mean(ref**2)))
+
+
+def _numpy_forward(net: Network, x: np.ndarray) -> np.ndarray:
+    """A chain of dense/tanh/relu layers in float64: the reference without torch."""
+    h = x.astype(np.float64)
+    for layer in net.layers.values():
+        if layer.type == "dense":
+            h = h @ layer.weight.value.T + (layer.bias.value if layer.bias is not None else 0.0)
+        else:
+            h = {"tanh": np.tanh, "relu": lambda a: np.maximum(a, 0.0)}[layer.type](h)
+    return h
 
 
 def _playground(quick: bool) -> list[Case]:
@@ -159,15 +245,9 @@ def _playground(quick: bool) -> list[Case]:
         calls[0] += 1
         train_steps(fused_net, x_all, y_all, "bce", 0.03, chunks[calls[0] % len(chunks)], 10)
 
-    cases.append(
-        Case(
-            f"playground step fused ({FUSED_CHUNK}/call, per step)",
-            Amortised(fused),
-            "torch",
-            layered.theirs,
-            target="<= 1/5 torch (>= 5x faster)",
-        )
-    )
+    name = f"playground step fused ({FUSED_CHUNK}/call, per step)"
+    cases.append(Case(name, Amortised(fused), "torch", layered.theirs, target="<= 1/5 torch (>= 5x faster)"))
+    cases[-1].check = lambda: _check_fused(name, PLAYGROUND, x_all, y_all, "bce", 0.03, chunks[0], 10)
 
     side = np.linspace(-6, 6, 200, dtype=np.float32)
     grid = np.stack(np.meshgrid(side, side), axis=-1).reshape(-1, 2)
@@ -178,6 +258,7 @@ def _playground(quick: bool) -> list[Case]:
         target="<= 3 ms",
         flops=len(grid) * sum(layer.flops() for layer in fused_net.layers.values()),
     )
+    case.check = lambda: _check_forward(case.name, fused_net, grid)
     torch = torch_or_none()
     if torch is not None:
         model, tgrid = _torch_model(torch, fused_net), torch.from_numpy(grid)
@@ -198,13 +279,15 @@ def _mlp(quick: bool) -> list[Case]:
     cases, _ = _step_cases("mlp 784-256-128-10 relu b128 step", MLP, x, y, "cross_entropy", 0.01, "<= 1.1x torch")
     # one step per call: at ~1 ms a step the call overhead (~20 us) needs no amortising
     fused_net, order = Network.from_spec(MLP, seed=0), rng.permutation(128)
+    name = "mlp 784-256-128-10 step fused"
     cases.append(
         Case(
-            "mlp 784-256-128-10 step fused",
+            name,
             lambda: train_steps(fused_net, x, y, "cross_entropy", 0.01, order, 128),
             "torch",
             cases[0].theirs,
             flops=cases[0].flops,
+            check=lambda: _check_fused(name, MLP, x, y, "cross_entropy", 0.01, np.tile(order, CHECK_STEPS), 128),
         )
     )
     return cases
