@@ -46,9 +46,9 @@ class PaintCounter(QObject):
 
 
 def measure(preset: str, seconds: float, warmup: float = 1.0) -> dict:
-    from neuralviz.app.controls import SPEEDS
     from neuralviz.app.main_window import MainWindow
     from neuralviz.app.settings import StudioSettings
+    from neuralviz.app.studio.controls import SPEEDS
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow(StudioSettings.from_preset(preset))

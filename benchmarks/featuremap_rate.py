@@ -88,8 +88,8 @@ def measure(
     until_accuracy: float = 0.0,
     limit_s: float = 120.0,
 ) -> dict:
-    from neuralviz.app.controls import SPEEDS
     from neuralviz.app.main_window import MainWindow
+    from neuralviz.app.studio.controls import SPEEDS
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow(settings_for(preset, mnist))
@@ -101,7 +101,7 @@ def measure(
     timer.timeout.connect(lambda: ticks.__setitem__(0, ticks[0] + 1))
     timer.start(10)
     sweeps = [0]
-    page.controller.swept.connect(lambda _s: sweeps.__setitem__(0, sweeps[0] + 1))
+    page.host.worker.swept.connect(lambda _s: sweeps.__setitem__(0, sweeps[0] + 1))
     deadline = time.perf_counter() + 60
     while (page.result is None or window.latest is None) and time.perf_counter() < deadline:
         app.processEvents()

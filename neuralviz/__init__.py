@@ -11,12 +11,13 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import data, losses, ops, optim, presets
+from . import data, losses, ops, optim, prediction, presets, viz
 from .backend import backends, get_backend, get_num_threads, set_backend, set_num_threads
 from .compare import compare
 from .io import load, save
 from .layers import Parameter, SpecError
 from .network import Network
+from .prediction import accuracy, predict, probabilities
 from .trainer import Callback, Trainer, TrainingDiverged
 
 __all__ = [
@@ -26,6 +27,11 @@ __all__ = [
     "losses",
     "optim",
     "presets",
+    "prediction",
+    "viz",
+    "predict",
+    "probabilities",
+    "accuracy",
     "backends",
     "set_backend",
     "get_backend",

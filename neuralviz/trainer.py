@@ -46,6 +46,7 @@ import numpy as np
 from . import losses
 from .data.batch_stream import BatchStream
 from .network import Network
+from .prediction import hits
 
 if TYPE_CHECKING:  # fastpath imports this module's error types, so the trainer imports it late
     from .fastpath import FusedMlpPlan
@@ -181,6 +182,7 @@ class Trainer:
         self.net = net
         self.loss_name = loss
         self.loss_fn = losses.get(loss)
+        self._path: tuple[str, str] | None = None
         self.opt = opt
         self.seed = int(seed)
         self.runaway: RunawayDetector | None = RunawayDetector()  # None: no runaway check
@@ -286,10 +288,17 @@ class Trainer:
 
     def _hits(self, out: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Boolean array: one entry per predicted label (per example, or per time step)."""
-        y = np.asarray(y)
-        if self.loss_name == "cross_entropy":
-            return out.argmax(axis=-1) == y.reshape(out.shape[:-1])
-        return (out > 0) == (y.reshape(out.shape) > 0.5)
+        return hits(out, y, self.loss_name)
+
+    @property
+    def opt(self):
+        """The optimizer: the one place the learning rate, weight decay and L1 live."""
+        return self._opt
+
+    @opt.setter
+    def opt(self, opt) -> None:
+        self._opt = opt
+        self._path = None  # the path depends on the optimizer: work it out again
 
     # ------------------------------------------------------------------ many steps, on the path that fits
     def train_steps(self, x: np.ndarray, y: np.ndarray, steps: int, batch_size: int) -> np.ndarray:

@@ -24,11 +24,12 @@ from PyQt6.QtCore import Qt, QTimer  # noqa: E402
 from PyQt6.QtGui import QImage  # noqa: E402
 from qt_image import widget_pixels as pixels  # noqa: E402
 
+import neuralviz as nv  # noqa: E402
 from neuralviz import presets  # noqa: E402
+from neuralviz.app.common.spec_edit import MlpDescription, parse_hidden  # noqa: E402
 from neuralviz.app.main_window import MainWindow  # noqa: E402
 from neuralviz.app.settings import StudioSettings  # noqa: E402
-from neuralviz.app.spec_edit import MlpDescription, parse_hidden  # noqa: E402
-from neuralviz.app.training_run import TrainingRun  # noqa: E402
+from neuralviz.app.studio.training_run import TrainingRun  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WAIT = 30_000  # ms; generous for a loaded CI machine, the waits end as soon as the condition holds
@@ -97,6 +98,31 @@ def test_training_run_uses_the_fused_path_and_learns_xor():
         "out": (1, 48, 48),
     }
     assert not snap.params["h1.weight"].flags.writeable  # views get read-only copies
+
+
+def test_training_run_leaves_batches_path_and_rate_to_the_engine():
+    """The studio trains on its trainer's BatchStream (the same batches a Trainer.step loop over
+    nv.data.BatchStream(n, b, seed) sees), reports the trainer's path and reason, and reads the learning
+    rate from the optimizer alone; edited points restart the stream."""
+    s = StudioSettings.from_preset("xor")
+    run, by_hand = TrainingRun(s), TrainingRun(s)
+    run.train(60)
+    stream = nv.data.BatchStream(len(by_hand.x_train), by_hand.batch_size, seed=s.seed)
+    for _ in range(60):
+        idx = stream.next_batch()
+        by_hand.trainer.step(by_hand.x_train[idx], by_hand.y_train[idx])
+    for p, q in zip(run.net.parameters(), by_hand.net.parameters()):
+        np.testing.assert_allclose(p.value, q.value, rtol=1e-4, atol=1e-6)  # fused vs layer path: to rounding
+    assert run.trainer.path == "fused" and run.info.fast_path and run.info.path_reason == run.trainer.path_reason
+    run.set_live(lr=0.05, batch_size=7)
+    assert run.trainer.opt.lr == run.settings.lr == run.info.settings.lr == 0.05
+    run.train(3)
+    assert run.trainer.stream.batch_size == 7 and run.trainer.stream.samples_seen == 60 * 10 + 3 * 7
+    run.set_live(optimizer="adam")
+    run.train(1)
+    assert not run.info.fast_path and "adam" in run.info.path_reason
+    run.edit_points(["add", 1.0, 1.0, 0])
+    assert run.trainer.stream is None  # the next step starts a new stream over the new points
 
 
 # ---------------------------------------------------------------------------------------------- the window

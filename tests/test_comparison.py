@@ -23,7 +23,9 @@ pytest.importorskip("pytestqt")
 from PyQt6.QtCore import QObject  # noqa: E402
 from PyQt6.QtGui import QImage  # noqa: E402
 
+import neuralviz as nv  # noqa: E402
 from neuralviz import presets  # noqa: E402
+from neuralviz.app.common.theme import make_theme  # noqa: E402
 from neuralviz.app.comparison.config import RaceConfig, RunChoice, config_from_compare  # noqa: E402
 from neuralviz.app.comparison.damping_slider import format_lambda, notch_value, value_notch  # noqa: E402
 from neuralviz.app.comparison.fisher_probe import pooled  # noqa: E402
@@ -32,8 +34,8 @@ from neuralviz.app.comparison.page import ComparisonPage  # noqa: E402
 from neuralviz.app.comparison.problem import build_problem  # noqa: E402
 from neuralviz.app.comparison.race_controls import RaceControls  # noqa: E402
 from neuralviz.app.settings import StudioSettings  # noqa: E402
-from neuralviz.app.theme import make_theme  # noqa: E402
-from neuralviz.app.training_run import TrainingRun  # noqa: E402
+from neuralviz.app.studio.training_run import TrainingRun  # noqa: E402
+from neuralviz.trainer import Trainer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WAIT = 20_000  # ms; the waits end as soon as their condition holds
@@ -109,6 +111,36 @@ def test_lockstep_runs_start_identical_share_minibatches_and_count_alike():
     fresh.runs[1].net.parameters()[0].value[0, 0] += 1e-9
     with pytest.raises(AssertionError, match="run B"):
         fresh.check_identical_start()
+
+
+def test_page_and_nv_compare_train_on_identical_minibatches(monkeypatch):
+    """With the same seed, nv.compare and the page's Lockstep draw their batches from the same
+    nv.data.BatchStream: the same examples in the same order, step after step (across epochs), so the
+    same optimizer from the same start takes the same steps."""
+    seen: dict[int, list] = {}
+    step = Trainer.step
+
+    def recording(self, x, y):
+        loss = step(self, x, y)
+        seen.setdefault(id(self), []).append((np.array(x), np.array(y), loss))
+        return loss
+
+    monkeypatch.setattr(Trainer, "step", recording)
+    s = settings("xor", seed=3, data_seed=3)
+    problem = build_problem(s)
+    steps = 2 * len(problem.x_train) // problem.batch_size + 5  # two epochs and a bit
+    race = Lockstep(problem, RaceConfig(runs=(RunChoice("sgd", 0.1), RunChoice("sgd", 0.1)), seed=3))
+    race.train(steps)
+    page_batches = seen[id(race.runs[0].trainer)]
+    seen.clear()
+    ds = nv.data.load(s.dataset, seed=s.data_seed, **s.dataset_options)
+    sgd = [{"name": "sgd", "lr": 0.1}]
+    nv.compare(problem.spec, ds, sgd, steps=steps, seed=3, loss=problem.loss, batch_size=problem.batch_size)
+    (compare_batches,) = seen.values()
+    assert len(page_batches) == len(compare_batches) == steps
+    for i, ((xa, ya, la), (xb, yb, lb)) in enumerate(zip(page_batches, compare_batches)):
+        assert np.array_equal(xa, xb) and np.array_equal(ya, yb), f"step {i + 1}: different minibatches"
+        assert la == lb, f"step {i + 1}: losses {la} and {lb} differ"
 
 
 def test_lecture_preset_sgd_stalls_where_kfac_converges_and_stays_invariant():

@@ -29,9 +29,10 @@ from neuralviz.app.featuremaps.draw_canvas import stamp_segment  # noqa: E402
 from neuralviz.app.featuremaps.fc_twin import FullyConnectedTwin, hidden_units_for  # noqa: E402
 from neuralviz.app.featuremaps.filters_view import filter_strips  # noqa: E402
 from neuralviz.app.featuremaps.mosaic import MosaicPainter, fit_layout, layout_for_cell  # noqa: E402
-from neuralviz.app.featuremaps.probe import Probe, class_probabilities, map_layers, translate  # noqa: E402
+from neuralviz.app.featuremaps.probe import Probe, map_layers, translate  # noqa: E402
 from neuralviz.app.featuremaps.sweep import DatasetSweep, confusion_matrix  # noqa: E402
 from neuralviz.app.featuremaps.top_images import top_indices  # noqa: E402
+from neuralviz.prediction import probabilities as class_probabilities  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WAIT_S = 30.0  # generous for a loaded machine: the waits end as soon as the condition holds
@@ -137,7 +138,7 @@ def _channel_peaks(net, x, layer):
 def test_workbench_mirrors_the_studio_run_and_refuses_what_it_cannot_show():
     from neuralviz.app.featuremaps.workbench import Workbench, unsupported_reason
     from neuralviz.app.settings import StudioSettings
-    from neuralviz.app.training_run import TrainingRun
+    from neuralviz.app.studio.training_run import TrainingRun
 
     run = TrainingRun(StudioSettings.from_preset("residual-cnn"), serial=4)
     bench = Workbench(run.info)
@@ -377,7 +378,7 @@ def test_clicks_choose_channel_class_and_confusion_cell(qapp, studio):
 
 
 def test_large_fonts_and_non_image_runs(qapp, studio):
-    from neuralviz.app.theme import make_theme
+    from neuralviz.app.common.theme import make_theme
 
     w, page = studio
     w.large_fonts_action.setChecked(True)

@@ -3,23 +3,25 @@
     python -m neuralviz                 # opens the studio on the XOR demo
     neuralviz gui --preset spirals      # another lecture preset
 
-Layout of this package (one small class per file):
+Layout of this package: one package per page, each implementing the Page protocol the window calls,
+and one shared place for what several pages use (DESIGN.md §5, §7):
 
-* ``settings.py``       StudioSettings: everything the user chose (the model the panels edit)
-* ``spec_edit.py``      MlpDescription: reading and rewriting plain MLP specs (hidden sizes, activation, ...)
-* ``training_run.py``   TrainingRun: network + data + optimizer for one configuration (no Qt)
-* ``snapshot.py``       the immutable objects the worker hands to the views (RunInfo, Snapshot)
-* ``worker.py``         TrainingWorker: runs a TrainingRun in a QThread and emits snapshots (~30/s)
-* ``controller.py``     TrainingController: the GUI thread's handle on the worker
-* ``main_window.py``    MainWindow: the panels put together; owns the settings
-* panels: ``controls.py`` (play/pause/step/reset/speed/counters), ``hyper_panel.py``, ``data_panel.py``,
-  ``network_panel.py`` (+ ``network_view.py``, ``network_items.py``: the live diagram), ``output_panel.py``
-  (+ ``boundary_view.py``, ``regression_view.py``, ``samples_view.py``, ``curves_view.py``,
-  ``colour_legend.py``), ``message_panel.py`` (errors and notices)
-* drawing helpers: ``theme.py`` (colours, fonts, colour-blind-safe maps), ``render.py`` (heat-maps),
-  ``plot_style.py`` (pyqtgraph set-up)
+* ``main_window.py``    MainWindow: the tabs, menus and theme; owns the settings and sessions; talks to
+  its pages through the Page protocol only
+* ``pages.py``          which pages there are (the tabs after the studio), built as Cls(window)
+* ``settings.py``       StudioSettings: everything the user chose (the model the panels edit, what a
+  session stores)
 * ``session.py``        save/open a session (settings JSON + weights .npz)
-* ``run.py``, ``cli.py``  starting the app (with the check for a missing display) and `neuralviz gui`
+* ``run.py``, ``cli.py``, ``platform_check.py``  starting the app (with the checks for a missing display or
+  Qt platform plugin) and `neuralviz gui`
+* ``common/``           shared by the pages: ``page.py`` (the Page protocol), ``worker_host.py`` +
+  ``frame_worker.py`` (the one worker-thread host and its play/pause loop), ``panels.py`` (the panel
+  frame), ``snapshot.py`` (RunInfo, Snapshot: what the studio's worker hands out), ``theme.py``,
+  ``plot_style.py``, ``render.py`` (heat-maps to QImages), ``message_panel.py``, ``error_text.py``,
+  ``spec_edit.py`` (reading and rewriting plain MLP specs)
+* ``studio/``           the training studio (the first tab): StudioPage, TrainingRun, its worker and panels
+* ``editor/``           the architecture editor;  ``featuremaps/`` a CNN's feature maps;
+  ``comparison/`` plain versus natural gradient (races)
 
 Importing this package does not import Qt; ``run.py`` does so only when a window is opened.
 """

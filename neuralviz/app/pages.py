@@ -1,40 +1,68 @@
-"""The studio window's further pages (tabs beside the training studio).
+"""The window's further tabs, beside the studio: which pages there are, and building them.
 
-Each page is a QWidget class built as Page(window), in its own package; the window
-forwards what the training worker reports to every page that wants it:
-    page.on_configured(info: RunInfo)   a new configuration (network, data) is running
-    page.on_snapshot(snap: Snapshot)    a new frame (weights copy, metrics); only while
-                                        the page is the visible tab, so hidden pages cost nothing
-A page that is not installed yet is simply absent; one that fails to build shows why.
+Each page is a QWidget and a Page (common/page.py), in its own package, built as Cls(window). A page that
+is not installed is simply absent; one that fails to build becomes a BrokenPage that says why, so a bug in
+one page never takes the studio down.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 
-from PyQt6.QtWidgets import QLabel, QWidget
+from PyQt6.QtWidgets import QLabel
 
-# (tab title, module, class)
+from .common.page import Page
+from .common.snapshot import RunInfo
+from .common.theme import Theme
+
+# (module, class) in tab order
 PAGES = [
-    ("Architecture", "neuralviz.app.editor.page", "EditorPage"),
-    ("Feature maps", "neuralviz.app.featuremaps.page", "FeatureMapPage"),
-    ("Plain vs natural", "neuralviz.app.comparison.page", "ComparisonPage"),
+    ("neuralviz.app.editor.page", "EditorPage"),
+    ("neuralviz.app.featuremaps.page", "FeatureMapPage"),
+    ("neuralviz.app.comparison.page", "ComparisonPage"),
 ]
 
 
-def load_pages(window) -> list[tuple[str, QWidget]]:
-    pages = []
-    for title, module, cls in PAGES:
+class BrokenPage(QLabel, Page):
+    """A page that could not be built: its tab shows the error, and it does nothing else."""
+
+    def __init__(self, title: str, err: Exception):
+        super().__init__(f"This page could not be opened:\n{type(err).__name__}: {err}")
+        self.setWordWrap(True)
+        self.TITLE = title
+
+    def on_configured(self, info: RunInfo) -> None:
+        pass
+
+    def set_theme(self, theme: Theme) -> None:
+        pass
+
+    def run_headless(self, steps: int, done: Callable[[], None]) -> None:
+        done()
+
+    def shown_step(self) -> int:
+        return 0
+
+
+def page_classes() -> list[type]:
+    """The page classes of this build, in tab order (a page whose package is not installed is left out)."""
+    classes = []
+    for module, name in PAGES:
         try:
-            page_cls = getattr(importlib.import_module(module), cls)
+            classes.append(getattr(importlib.import_module(module), name))
         except ModuleNotFoundError as err:
             if err.name and module.startswith(err.name):
                 continue  # that page is not part of this build
             raise
+    return classes
+
+
+def load_pages(window) -> list[Page]:
+    pages: list[Page] = []
+    for cls in page_classes():
         try:
-            pages.append((title, page_cls(window)))
-        except Exception as err:  # a broken page must not take the studio down with it
-            label = QLabel(f"This page could not be opened:\n{type(err).__name__}: {err}")
-            label.setWordWrap(True)
-            pages.append((title, label))
+            pages.append(cls(window))
+        except Exception as err:  # noqa: BLE001 - a broken page must not take the studio down with it
+            pages.append(BrokenPage(cls.TITLE, err))
     return pages

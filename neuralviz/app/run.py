@@ -70,9 +70,9 @@ def run(
     from PyQt6.QtGui import QFontDatabase
     from PyQt6.QtWidgets import QApplication
 
+    from .common.theme import make_theme
     from .main_window import MainWindow
     from .settings import DEFAULT_PRESET, StudioSettings
-    from .theme import make_theme
 
     try:
         settings = StudioSettings.from_preset(preset or DEFAULT_PRESET)
@@ -94,31 +94,26 @@ def run(
     result = {"code": 0}
     if train_steps or screenshot or quit:
 
-        def finish(snap=None, failed: bool = False) -> None:
+        def finish(failed: bool = False) -> None:
             if screenshot:
                 ok = window.grab().save(str(screenshot), "PNG")
-                shown = getattr(window.tabs.currentWidget(), "latest", None) or window.latest
                 print(
                     f"neuralviz gui: {'saved' if ok else 'could not save'} {Path(screenshot)} "
-                    f"(step {getattr(shown, 'step', 0)})"
+                    f"(step {window.current_page().shown_step()})"
                 )
                 result["code"] = 0 if ok and not failed else 1
             if quit:
                 window.close()
                 app.quit()
 
-        window.on_final = finish
         if quit:  # an error would leave the run waiting forever: stop with the message and a picture
-            window.controller.failed.connect(
-                lambda msg: (print(f"neuralviz gui: {msg}", file=sys.stderr), finish(failed=True))
-            )
-            window.controller.rejected.connect(
+            host = window.studio.host
+            host.failed.connect(lambda msg: (print(f"neuralviz gui: {msg}", file=sys.stderr), finish(failed=True)))
+            host.worker.rejected.connect(
                 lambda msg, _s: (print(f"neuralviz gui: {msg}", file=sys.stderr), finish(failed=True))
             )
-        page = window.tabs.currentWidget()
-        if hasattr(page, "run_headless"):  # a page with its own training (e.g. the comparison)
-            page.run_headless(max(0, int(train_steps)), lambda: finish())
-        else:
-            window.train_steps(max(0, int(train_steps)))
+        # the visible page trains (the studio, or a page with its own training such as the comparison)
+        # and calls finish once it shows the result
+        window.current_page().run_headless(max(0, int(train_steps)), finish)
     app.exec()
     return result["code"]

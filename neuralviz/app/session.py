@@ -39,11 +39,11 @@ import numpy as np
 
 from .. import data as nvdata
 from .. import losses, optim
-from ..data._registry import REGISTRY, resolve_options
+from ..data import REGISTRY, resolve_options
 from ..io import NpzReader, atomic_write, check_regular_file, parse_json, temp_is_abandoned
 from ..spec import normalise
+from .common.spec_edit import ACTIVATION_TYPES, CHOOSABLE_ACTIVATIONS
 from .settings import REGULARIZATIONS, StudioSettings
-from .spec_edit import ACTIVATION_TYPES, CHOOSABLE_ACTIVATIONS
 
 SESSION_FORMAT = "neuralviz.session/1"
 MAX_SESSION_BYTES = 16 * 1024**2  # the JSON (a spec, settings and point edits: a few KiB in practice)

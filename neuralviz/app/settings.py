@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from .. import presets
-from .spec_edit import MlpDescription
+from .common.spec_edit import MlpDescription
 
 # Changing these keeps the network's weights (the optimizer is recreated for "optimizer").
 LIVE_KEYS = frozenset({"lr", "batch_size", "regularization", "reg_rate", "optimizer"})

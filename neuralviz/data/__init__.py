@@ -56,6 +56,8 @@ __all__ = [
     "asset_path",
     "TASKS",
     "KINDS",
+    "REGISTRY",
+    "resolve_options",
 ]
 
 

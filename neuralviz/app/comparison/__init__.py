@@ -8,7 +8,7 @@ Pieces (each in its own file):
     lockstep.py      all runs on the same minibatch stream, from identical weights (no Qt)
     fisher_probe.py  the Fisher matrix and its approximations as pictures, spectra, condition numbers
     frames.py        the immutable frames the worker hands to the views
-    worker.py        the QThread worker driving a Lockstep
+    worker.py        LockstepWorker: drives a Lockstep in a WorkerHost thread
     page.py          ComparisonPage, the tab; the remaining files are its views and controls:
                      race_controls / run_row / damping_slider, map_panel, difference_view, loss_view,
                      gap_view, fisher_view / matrix_tile, run_style

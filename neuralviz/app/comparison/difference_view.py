@@ -13,8 +13,8 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QRectF
 from PyQt6.QtWidgets import QWidget
 
-from ..plot_style import configure_pyqtgraph, style_plot
-from ..theme import Theme
+from ..common.plot_style import configure_pyqtgraph, style_plot
+from ..common.theme import Theme
 from .frames import RaceFrame, RaceInfo
 from .run_style import panel_title
 from .static_plot import caption_label, column, map_items, plot_or_note, static_plot

@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from ... import optim
-from ..snapshot import frozen
+from ..common.snapshot import frozen
 from .config import EXACT_LIMIT
 from .frames import FisherFrame, FisherTile
 from .race_run import RaceRun

@@ -14,9 +14,8 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ..curves_view import nice_ceiling
-from ..plot_style import configure_pyqtgraph, style_plot
-from ..theme import Theme
+from ..common.plot_style import configure_pyqtgraph, nice_ceiling, style_plot
+from ..common.theme import Theme
 from .config import EXACT_LIMIT, FISHER_TITLES
 from .fisher_probe import COND_CAP, ORDER, TITLES
 from .frames import FisherFrame, RaceInfo

@@ -13,9 +13,8 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtWidgets import QWidget
 
-from ..curves_view import nice_ceiling
-from ..plot_style import configure_pyqtgraph, style_plot
-from ..theme import Theme
+from ..common.plot_style import configure_pyqtgraph, nice_ceiling, style_plot
+from ..common.theme import Theme
 from .config import is_natural
 from .frames import RaceFrame
 from .run_style import keep_axis_units, panel_title, run_pen

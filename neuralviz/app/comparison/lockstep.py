@@ -2,8 +2,9 @@
 
 * identical initial weights: one network is initialised, every run loads its state, and this is checked
   (a race from different starting points would compare luck, not methods);
-* the same minibatch stream: one shuffled stream of indices, each batch given to every run (and, mapped
-  into the other coordinates, to every run's twin);
+* the same minibatch stream: one nv.data.BatchStream(n, batch, seed=config.seed), each batch given to every
+  run (and, mapped into the other coordinates, to every run's twin), exactly as nv.compare draws them: with
+  the same seed the page and nv.compare train on the same minibatches;
 * one step each, in turn, so every run has always done exactly as many steps as the others.
 
 Pure Python and numpy, no Qt: the worker thread drives it, tests can drive it directly.
@@ -17,6 +18,7 @@ import hashlib
 import numpy as np
 
 from ...compare import reparametrize
+from ...data import BatchStream
 from ...network import Network
 from .config import EXACT_LIMIT, RUN_NAMES, RaceConfig, RunChoice, choice_for, is_natural, reparam
 from .fisher_probe import FisherProbe
@@ -81,8 +83,7 @@ class Lockstep:
             notice="; ".join(n for n in [problem.notice, *notes] if n),
             exact_allowed=problem.parameters <= EXACT_LIMIT,
         )
-        self.rng = np.random.default_rng([config.seed, 11])
-        self._order, self._pos = np.empty(0, dtype=np.int64), 0
+        self.stream = BatchStream(len(problem.x_train), problem.batch_size, seed=config.seed)
         self.step = 0
         self.probe = problem.x_eval[:PROBE_POINTS]
         self.fisher_probe = FisherProbe(problem.x_eval, problem.y_eval, problem.loss)
@@ -117,21 +118,11 @@ class Lockstep:
             if not same or run.opt.steps:
                 raise AssertionError(f"run {run.label} does not start from the shared initial weights")
 
-    def _next_batch(self) -> np.ndarray:
-        n, b = len(self.problem.x_train), self.problem.batch_size
-        if b >= n:
-            return np.arange(n)
-        if self._pos + b > len(self._order):
-            self._order, self._pos = self.rng.permutation(n), 0
-        idx = self._order[self._pos : self._pos + b]
-        self._pos += b
-        return idx
-
     def train(self, steps: int) -> None:
         """`steps` lockstep steps: the same minibatch for every run."""
         x, y = self.problem.x_train, self.problem.y_train
         for _ in range(max(0, int(steps))):
-            idx = self._next_batch()
+            idx = self.stream.next_batch()
             xb, yb = x[idx], y[idx]
             self.step += 1
             for run in self.runs:

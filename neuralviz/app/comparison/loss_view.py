@@ -9,9 +9,8 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QButtonGroup, QHBoxLayout, QRadioButton, QWidget
 
-from ..curves_view import nice_ceiling
-from ..plot_style import configure_pyqtgraph, style_plot
-from ..theme import Theme
+from ..common.plot_style import configure_pyqtgraph, nice_ceiling, style_plot
+from ..common.theme import Theme
 from .frames import RaceFrame, RunTrace
 from .run_style import keep_axis_units, panel_title, run_pen
 from .static_plot import caption_label, column, static_plot

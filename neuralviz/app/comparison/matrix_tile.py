@@ -9,9 +9,9 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QRectF
 from PyQt6.QtWidgets import QLabel, QWidget
 
-from ..plot_style import configure_pyqtgraph, style_plot
-from ..render import HeatmapPainter
-from ..theme import Theme
+from ..common.plot_style import configure_pyqtgraph, style_plot
+from ..common.render import HeatmapPainter
+from ..common.theme import Theme
 from .frames import FisherTile
 from .static_plot import column, plot_or_note, static_plot
 

@@ -6,8 +6,8 @@ their predictions disagree, their losses on one plot (against steps or wall-cloc
 run's twin in other coordinates drifts away (the invariance experiment), and the Fisher matrix natural
 gradient uses, next to its approximations.
 
-The race runs in its own worker thread (worker.py); this page only sends commands and draws the frames it
-gets back. A lecture preset with a "compare" section (natural-gradient.json) sets the runs, their
+The race runs in a LockstepWorker (worker.py) in a WorkerHost thread; this page only sends commands and
+draws the frames it gets back. A lecture preset with a "compare" section (natural-gradient.json) sets the runs, their
 hyperparameters, the badly scaled inputs and the twin's coordinates.
 """
 
@@ -15,14 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PyQt6.QtCore import QEvent, QObject, Qt, QThread, QTimer, pyqtSignal
-from PyQt6.QtWidgets import QApplication, QFrame, QHBoxLayout, QSplitter, QVBoxLayout, QWidget
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtWidgets import QFrame, QHBoxLayout, QSplitter, QVBoxLayout, QWidget
 
 from ... import presets
-from ..message_panel import MessagePanel
+from ..common.message_panel import MessagePanel
+from ..common.page import Page
+from ..common.panels import panel
+from ..common.snapshot import RunInfo
+from ..common.theme import Theme
+from ..common.worker_host import WorkerHost
 from ..settings import LIVE_KEYS, StudioSettings
-from ..snapshot import RunInfo
-from ..theme import Theme
 from .config import EXACT_LIMIT, MAX_RUNS, RaceConfig, RunChoice, choice_for
 from .difference_view import DifferenceView
 from .fisher_view import FisherInspector
@@ -39,14 +42,8 @@ from .worker import LockstepWorker, ProblemSource
 ADD_ORDER = ("ng-exact", "qd", "unitwise", "diag", "adam", "momentum", "sgd", "kfac")
 
 
-def _panel(*widgets: QWidget, stretch: tuple[int, ...] = ()) -> QFrame:
-    frame = QFrame()
-    frame.setProperty("role", "panel")
-    lay = QVBoxLayout(frame)
-    lay.setContentsMargins(8, 6, 8, 6)
-    for i, w in enumerate(widgets):
-        lay.addWidget(w, stretch[i] if i < len(stretch) else 0)
-    return frame
+def _panel(widget: QWidget) -> QFrame:
+    return panel(widget, margins=(8, 6, 8, 6))
 
 
 def _splitter(orientation, *widgets: QWidget) -> QSplitter:
@@ -71,19 +68,8 @@ def _problem_key(s: StudioSettings) -> tuple:
     return tuple(sorted((k, repr(v)) for k, v in d.items() if k not in LIVE_KEYS and k != "title"))
 
 
-class ComparisonPage(QWidget):
-    # to the worker (queued: it lives in another thread)
-    _configure = pyqtSignal(object, object)
-    _play = pyqtSignal()
-    _pause = pyqtSignal()
-    _step = pyqtSignal()
-    _train_for = pyqtSignal(int)
-    _speed = pyqtSignal(int)
-    _damping = pyqtSignal(float)
-    _lr = pyqtSignal(int, float)
-    _shared = pyqtSignal(object)
-    _inspect = pyqtSignal(int)
-    _stop = pyqtSignal()
+class ComparisonPage(QWidget, Page):
+    TITLE = "Plain vs natural"
 
     def __init__(self, window):
         super().__init__()
@@ -103,17 +89,11 @@ class ComparisonPage(QWidget):
         self._offered_transform: dict | None = None  # the bad scaling the inputs menu offers
         self._headless: tuple[int, Callable[[], None]] | None = None
         self._headless_started = False
-        self._closed = False
 
         self._build_widgets(theme)
         self._start_worker()
         self._connect()
-        self.apply_theme(theme)
-        if isinstance(window, QObject):
-            window.installEventFilter(self)  # the window's close stops the race thread
-        self._app = QApplication.instance()
-        if self._app is not None:
-            self._app.aboutToQuit.connect(self.shutdown)
+        self.set_theme(theme)
 
     # ================================================================== layout
     def _build_widgets(self, theme: Theme) -> None:
@@ -159,39 +139,24 @@ class ComparisonPage(QWidget):
             self.maps.append(panel)
 
     def _start_worker(self) -> None:
-        self._thread = QThread()
-        self._thread.setObjectName("neuralviz-comparison")
-        self.worker = LockstepWorker()
-        self.worker.moveToThread(self._thread)
-        self._thread.started.connect(self.worker.start)
-        for mine, theirs in (
-            (self._configure, self.worker.configure),
-            (self._play, self.worker.play),
-            (self._pause, self.worker.pause),
-            (self._step, self.worker.step_once),
-            (self._train_for, self.worker.train_for),
-            (self._speed, self.worker.set_speed),
-            (self._damping, self.worker.set_damping),
-            (self._lr, self.worker.set_lr),
-            (self._shared, self.worker.set_shared),
-            (self._inspect, self.worker.inspect),
-            (self._stop, self.worker.stop),
-        ):
-            mine.connect(theirs)
-        self.worker.frameReady.connect(self._on_frame)
-        self.worker.fisherReady.connect(self._on_fisher)
-        self.worker.configured.connect(self._on_race_configured)
-        self.worker.failed.connect(self._on_failed)
-        self.worker.playingChanged.connect(self._on_playing)
-        self.worker.targetReached.connect(self._on_target_reached)
-        self._thread.start()
+        self.host = WorkerHost(LockstepWorker(), "neuralviz-comparison", self)
+        self.worker = w = self.host.worker
+        self.host.frameReady.connect(self._on_frame)
+        self.host.failed.connect(self._on_failed)
+        self.host.playingChanged.connect(self._on_playing)
+        w.fisherReady.connect(self._on_fisher)
+        w.configured.connect(self._on_race_configured)
+        w.targetReached.connect(self._on_target_reached)
+
+    def _post(self, fn, *args) -> None:
+        self.host.post(fn, *args)
 
     def _connect(self) -> None:
         c = self.controls
         c.playClicked.connect(self.toggle_play)
         c.stepClicked.connect(self.step)
         c.resetClicked.connect(self.restart)
-        c.speedChanged.connect(self._speed.emit)
+        c.speedChanged.connect(self.host.set_speed)
         c.optimizerChosen.connect(self.choose_optimizer)
         c.lrChanged.connect(self.set_lr)
         c.addRunClicked.connect(self.add_run)
@@ -201,10 +166,10 @@ class ComparisonPage(QWidget):
         c.normalizeChanged.connect(lambda on: self._set_shared(normalize=bool(on)))
         c.scalingChanged.connect(self.set_scaled)
         c.reparamChanged.connect(self.set_reparam)
-        self.inspector.runChosen.connect(self._inspect.emit)
+        self.inspector.runChosen.connect(self.inspect)
 
-    # ================================================================== theme
-    def apply_theme(self, theme: Theme) -> None:
+    # ================================================================== the Page protocol
+    def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.setStyleSheet(title_css(theme))
         self._share_left()
@@ -219,13 +184,6 @@ class ComparisonPage(QWidget):
         else:
             _share(self.left, (11, 13) if self.theme.large_fonts else (11, 10))
 
-    def changeEvent(self, event) -> None:
-        super().changeEvent(event)
-        # the window re-fonts every widget when "large fonts" / "high contrast" change: follow its theme
-        if event.type() == QEvent.Type.FontChange and getattr(self.window, "theme", None) is not self.theme:
-            self.apply_theme(self.window.theme)
-
-    # ================================================================== page protocol
     def wants_preset(self, name: str) -> bool:
         try:
             return "comparison" in presets.load(name).get("views", [])
@@ -251,37 +209,46 @@ class ComparisonPage(QWidget):
         elif self.info is not None:
             self._start_headless()
 
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
+    def shown_step(self) -> int:
+        return self.latest.step if self.latest is not None else 0
+
+    def activate(self) -> None:
+        """Shown: race what the studio trains now, if that changed while the page was hidden."""
         if self._studio_info is not None and self._applied_key != self._studio_key:
             self._apply_studio()
 
+    def deactivate(self) -> None:
+        if self.playing and self._headless is None:
+            self.pause()  # a hidden race would only take the CPU from the studio
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.activate()  # also outside a window's tabs (the page on its own, as the tests build it)
+
     def hideEvent(self, event) -> None:
         super().hideEvent(event)
-        if self.playing and self._headless is None:
-            self._pause.emit()  # a hidden race would only take the CPU from the studio
+        self.deactivate()
+
+    def trains_itself(self) -> bool:
+        return True
+
+    def reset(self) -> None:
+        self.restart()
 
     # ================================================================== commands
-    def toggle_play(self) -> None:
-        (self._pause if self.playing else self._play).emit()
-
     def play(self) -> None:
-        self._play.emit()
+        self.host.play()
 
     def pause(self) -> None:
-        self._pause.emit()
-
-    def step(self) -> None:
-        if not self.playing:
-            self._step.emit()
+        self.host.pause()
 
     def train_for(self, steps: int) -> None:
-        self._train_for.emit(int(steps))
+        self.host.train_for(steps)
 
     def restart(self) -> None:
         """Same runs, fresh shared weights, counters at zero."""
         if self.config is not None and self._studio_info is not None:
-            self._configure.emit(self._source(), self.config)
+            self._post(self.worker.configure, self._source(), self.config)
 
     def choose_optimizer(self, index: int, name: str) -> None:
         if self.config is None:
@@ -294,7 +261,7 @@ class ComparisonPage(QWidget):
             return
         run = self.config.runs[index]
         self.config = self.config.with_run(index, RunChoice(run.name, float(lr), run.extra))
-        self._lr.emit(index, float(lr))
+        self._post(self.worker.set_lr, index, float(lr))
 
     def add_run(self) -> None:
         if self.config is None or len(self.config.runs) >= MAX_RUNS:
@@ -315,13 +282,13 @@ class ComparisonPage(QWidget):
         if self.config is None:
             return
         self.config = self.config.replace(damping=float(damping))
-        self._damping.emit(float(damping))
+        self._post(self.worker.set_damping, float(damping))
 
     def _set_shared(self, **changes) -> None:
         if self.config is None:
             return
         self.config = self.config.replace(**changes)
-        self._shared.emit(dict(changes))
+        self._post(self.worker.set_shared, dict(changes))
 
     def set_fisher(self, fisher: str) -> None:
         self._set_shared(fisher=fisher)
@@ -340,7 +307,7 @@ class ComparisonPage(QWidget):
             self.restart()
 
     def inspect(self, index: int) -> None:
-        self._inspect.emit(int(index))
+        self._post(self.worker.inspect, int(index))
 
     # ================================================================== the studio's problem
     def _apply_studio(self) -> None:
@@ -351,11 +318,11 @@ class ComparisonPage(QWidget):
             self._race = race_for(info)
             self.config = self._race.config
             self.controls.set_speed(self._race.speed)
-            self._speed.emit(self._race.speed)
+            self.host.set_speed(self._race.speed)
             self.loss.set_target(self._race.target)
         self._offered_transform = offered_transform(self._race, info)
         self._applied_key = self._studio_key
-        self._configure.emit(self._source(), self.config)
+        self._post(self.worker.configure, self._source(), self.config)
 
     def _source(self) -> ProblemSource:
         transform = self._offered_transform if self.config.scaled else None
@@ -370,8 +337,8 @@ class ComparisonPage(QWidget):
         self.controls.set_scaling_choice(describe_transform(offered, names) if offered else None)
         self.controls.show_config(info.config, info)
         self._set_run_count(len(info.labels))
-        for panel in self.maps:
-            panel.show_info(info)
+        for map_panel in self.maps:
+            map_panel.show_info(info)
         self.difference.show_info(info)
         self._share_left()
         self.inspector.show_info(info)
@@ -391,28 +358,22 @@ class ComparisonPage(QWidget):
 
     def _start_headless(self) -> None:
         self._headless_started = True
-        self._train_for.emit(self._headless[0])
+        self.host.train_for(self._headless[0])
 
     def _on_frame(self, frame: RaceFrame) -> None:
-        if self.info is None or frame.info.serial != self.info.serial:
-            if self.info is not None and frame.info.serial < self.info.serial:
-                self.worker.frame_shown()
-                return
+        """Draw a frame (the host tells the worker when it is shown, so frames never queue up)."""
+        if self.info is not None and frame.info.serial < self.info.serial:
+            return  # a frame of a race that has been replaced
         self.latest = frame
         self.frames_drawn += 1
-        try:
-            self.controls.show_step(frame.step)
-            for panel, trace in zip(self.maps, frame.runs):
-                loss = trace.loss[-1] if len(trace.loss) else float("nan")
-                acc = f" · accuracy {100 * trace.accuracy:.0f}%" if trace.accuracy is not None else ""
-                panel.show_trace(trace, f"loss {loss:.3g}{acc}")
-            self.difference.show_frame(frame)
-            self.loss.show_frame(frame)
-            self.gap.show_frame(frame)
-        finally:
-            # Qt paints the views before it runs this zero-delay call (a lambda: it runs in this thread,
-            # not queued to the worker's), and only then may the worker send the next frame
-            QTimer.singleShot(0, lambda: self.worker.frame_shown())
+        self.controls.show_step(frame.step)
+        for view, trace in zip(self.maps, frame.runs):
+            loss = trace.loss[-1] if len(trace.loss) else float("nan")
+            acc = f" · accuracy {100 * trace.accuracy:.0f}%" if trace.accuracy is not None else ""
+            view.show_trace(trace, f"loss {loss:.3g}{acc}")
+        self.difference.show_frame(frame)
+        self.loss.show_frame(frame)
+        self.gap.show_frame(frame)
 
     def _on_fisher(self, fisher: FisherFrame) -> None:
         self.latest_fisher = fisher
@@ -442,22 +403,6 @@ class ComparisonPage(QWidget):
         QTimer.singleShot(0, done)
 
     # ================================================================== closing
-    def eventFilter(self, obj, event) -> bool:
-        if obj is self.window and event.type() == QEvent.Type.Close:
-            self.shutdown()
-        return False
-
     def shutdown(self) -> None:
         """Stop the race and its thread (waits for the current step to finish)."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._app is not None:
-            try:
-                self._app.aboutToQuit.disconnect(self.shutdown)
-            except (TypeError, RuntimeError):
-                pass
-        if self._thread.isRunning():
-            self._stop.emit()
-            self._thread.quit()
-            self._thread.wait(10_000)
+        self.host.shutdown()

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ... import data as nvdata
+from ...compare import apply_input_transform
+from ...viz.grid import input_grid
+from ..common.snapshot import DataView, frozen
 from ..settings import StudioSettings
-from ..snapshot import DataView, frozen
-from ..training_run import GRID, TrainingRun
+from ..studio.training_run import GRID, TrainingRun
 
 EVAL_LIMIT = 1000  # the loss curves are measured on at most this many training examples
 FLOAT32_ABOVE = 50_000  # parameters: bigger networks race in float32 (float64 keeps invariance visible)
@@ -49,14 +51,6 @@ class Problem:
     @property
     def has_map(self) -> bool:
         return self.grid is not None or self.line_inputs is not None
-
-
-def _apply(x: np.ndarray, transform: dict | None) -> np.ndarray:
-    if transform is None:
-        return x
-    scale = np.asarray(transform.get("scale", 1.0), dtype=np.float64)
-    shift = np.asarray(transform.get("shift", 0.0), dtype=np.float64)
-    return x * scale + shift
 
 
 def _transform_fits(transform: dict | None, features: int) -> bool:
@@ -98,18 +92,15 @@ def build_problem(settings: StudioSettings, transform: dict | None = None, batch
     if transform is not None and (x.ndim != 2 or not _transform_fits(transform, x.shape[1])):
         notices.append("the preset's input scaling does not fit these inputs; inputs left as they are")
         transform = None
-    x = _apply(x, transform).astype(dtype)
+    x = apply_input_transform(x, transform).astype(dtype)
     y = run.y_train.astype(dtype) if run.y_train.dtype.kind == "f" else run.y_train
     grid = line_x = line_inputs = None
-    if run.kind == "planar":
-        x0, x1, y0, y1 = run.extent
-        centres = x0 + (np.arange(GRID) + 0.5) * ((x1 - x0) / GRID)
-        gx, gy = np.meshgrid(centres, centres)  # row = x2 (drawn upwards), column = x1
-        plane = np.column_stack([gx.ravel(), gy.ravel()])
-        grid = frozen(_apply(nvdata.expand_features(plane, run.features), transform).astype(dtype))
+    if run.kind == "planar":  # the studio's grid over the plane (row = x2, drawn upwards; column = x1)
+        grid = frozen(apply_input_transform(input_grid(run.extent, GRID, run.features), transform).astype(dtype))
     elif run.line_x is not None:
         line_x = run.line_x
-        line_inputs = frozen(_apply(np.asarray(line_x, dtype=np.float64)[:, None], transform).astype(dtype))
+        line_inputs = np.asarray(line_x, dtype=np.float64)[:, None]
+        line_inputs = frozen(apply_input_transform(line_inputs, transform).astype(dtype))
     n = len(x)
     batch = n if batch_size == 0 else max(1, min(int(batch_size or settings.batch_size), n))
     info = run.info

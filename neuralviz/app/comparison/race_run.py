@@ -15,26 +15,14 @@ import numpy as np
 from ... import optim
 from ...compare import Reparametrization, function_gap, reparametrize
 from ...network import Network
+from ...prediction import probabilities
 from ...trainer import Trainer
-from ..snapshot import frozen
+from ..common.snapshot import frozen
 from .config import Reparam, RunChoice, is_natural
 from .frames import RunTrace
 from .problem import Problem
 
 HISTORY_LIMIT = 4000  # curve points kept per run (older ones thinned 2:1)
-
-
-def probabilities(out: np.ndarray, loss: str) -> np.ndarray:
-    """(n,) p(class 1) for one output unit, (n, K) class probabilities otherwise (as the studio draws)."""
-    out = np.asarray(out, dtype=np.float64)
-    if out.shape[-1] == 1:
-        v = out[:, 0]
-        return 0.5 * (1.0 + np.tanh(0.5 * v)) if loss == "bce" else np.clip(v, 0.0, 1.0)
-    if loss == "cross_entropy":
-        e = np.exp(out - out.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
-    p = np.clip(out, 0.0, None)
-    return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
 
 
 def twin_kind(choice: Reparam, net: Network) -> str:

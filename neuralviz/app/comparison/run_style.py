@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QLabel
 
-from ..theme import Theme
+from ..common.theme import Theme
 
 RUN_COLOURS = ("#000000", "#009e73", "#cc79a7", "#d55e00")
 RUN_DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DashDotLine, Qt.PenStyle.DotLine)

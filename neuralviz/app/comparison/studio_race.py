@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ... import presets
-from ..snapshot import RunInfo
+from ..common.snapshot import RunInfo
 from .config import RaceConfig, config_from_compare, default_config
 
 BAD_SCALING = {"scale": [4.0, 0.04], "shift": [5.0, 0.0]}

@@ -1,6 +1,7 @@
 """LockstepWorker: drives a Lockstep in its own QThread and hands frames to the page.
 
-Like the studio's worker, a FrameWorker (thread, timer, play/pause/speed: frame_worker.py);
+Like the studio's worker, a FrameWorker (timer, play/pause/speed: common/frame_worker.py) run by a
+WorkerHost (its thread: common/worker_host.py);
 frames go out at most FRAME_RATE times a second and only once the page has drawn the previous
 one, so a slow GUI gets fewer frames, never late ones. Curve points are added after every step
 for small networks (so "steps to reach the target" is exact), else while they cost under EVAL_SHARE of
@@ -18,8 +19,8 @@ from dataclasses import dataclass
 
 from PyQt6.QtCore import pyqtSignal, pyqtSlot
 
-from ..error_text import describe_error
-from ..frame_worker import FRAME_RATE, FrameWorker
+from ..common.error_text import describe_error
+from ..common.frame_worker import FRAME_RATE, FrameWorker
 from ..settings import StudioSettings
 from .config import RaceConfig
 from .frames import RaceFrame
@@ -31,7 +32,6 @@ EVAL_SHARE = 0.15  # curve points while they cost under this share of the traini
 EVAL_EVERY_STEP = 2_000_000  # ... or after every step when parameters x evaluated examples is at most this
 FISHER_PERIOD_S = 0.2  # the inspector is refreshed at most this often while playing ...
 FISHER_SHARE = 0.2  # ... and only while it costs under this share of the time
-GUI_TIMEOUT_S = 0.5  # emit anyway if the page has not confirmed a frame for this long
 SINGLE_BLAS_THREAD_UP_TO = 20_000  # parameters
 
 
@@ -57,10 +57,10 @@ def _blas_limiter():
 
 
 class LockstepWorker(FrameWorker):
-    frameReady = pyqtSignal(object)  # RaceFrame
+    # frameReady (a RaceFrame), failed (a configuration or a step went wrong: the previous race stays) and
+    # playingChanged come from HostedWorker
     fisherReady = pyqtSignal(object)  # FisherFrame
     configured = pyqtSignal(object)  # RaceInfo of the race now in force
-    failed = pyqtSignal(str)  # a configuration or a step went wrong (the previous race stays)
     targetReached = pyqtSignal()  # a train_for request is done (its final frames are out)
 
     def __init__(self):
@@ -78,10 +78,6 @@ class LockstepWorker(FrameWorker):
 
     def _model(self) -> Lockstep | None:
         return self.race
-
-    def frame_shown(self) -> None:
-        """Called by the GUI thread once a frame is drawn (a plain attribute write)."""
-        self._gui_busy = False
 
     # ------------------------------------------------------------------ commands
     @pyqtSlot(object, object)
@@ -110,18 +106,12 @@ class LockstepWorker(FrameWorker):
 
     @pyqtSlot()
     def pause(self) -> None:
-        self._target = None
-        self._set_playing(False)
-        self._emit(force=True)
+        super().pause()
         self._emit_fisher()
 
     @pyqtSlot()
     def step_once(self) -> None:
-        if self.race is None:
-            return
-        self._set_playing(False)
-        self._train(1)
-        self._emit(force=True)
+        super().step_once()
         self._emit_fisher()
 
     @pyqtSlot(float)
@@ -175,7 +165,7 @@ class LockstepWorker(FrameWorker):
                 self._finish_target()
                 return
             if race.all_stopped:
-                self._set_playing(False)
+                self._halt()
                 self.failed.emit("Every run has stopped (see the panel titles); press Reset to start again.")
                 self._emit(force=True)
                 return
@@ -184,8 +174,7 @@ class LockstepWorker(FrameWorker):
                 self._emit_fisher()
 
     def _finish_target(self) -> None:
-        self._target = None
-        self._set_playing(False)
+        self._halt()
         self._emit(force=True, final=True)
         self._emit_fisher()
         self.targetReached.emit()
@@ -196,8 +185,7 @@ class LockstepWorker(FrameWorker):
         try:
             race.train(steps)
         except Exception as err:  # noqa: BLE001 - e.g. an assertion in a run's optimizer
-            self._target = None
-            self._set_playing(False)
+            self._halt()
             self.failed.emit(f"Training stopped: {describe_error(err, with_trace=False)}")
             return False
         self._trained_since_eval += time.perf_counter() - start
@@ -214,8 +202,7 @@ class LockstepWorker(FrameWorker):
         if self.race is None:
             return
         now = time.perf_counter()
-        since = now - self._last_emit
-        if not force and (since < 1.0 / FRAME_RATE or (self._gui_busy and since < GUI_TIMEOUT_S)):
+        if not self._frame_due(force, FRAME_RATE):
             return
         try:
             with self._one_thread(self.race.problem.parameters):
@@ -228,14 +215,11 @@ class LockstepWorker(FrameWorker):
                     previous=self._last,
                 )
         except Exception as err:  # noqa: BLE001
-            self._target = None
-            self._set_playing(False)
+            self._halt()
             self.failed.emit(f"Could not draw the race: {describe_error(err, with_trace=False)}")
             return
         self._last = frame
-        self._last_emit = now
-        self._gui_busy = True
-        self.frameReady.emit(frame)
+        self._send(frame, now)
 
     def _emit_fisher(self) -> None:
         if self.race is None or self._inspect_index is None:

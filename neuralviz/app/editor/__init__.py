@@ -12,7 +12,7 @@ One small class per file:
   ``port_item.py``, ``style.py``
 * panels: ``palette.py`` (layer types, search), ``inspector.py`` (+ ``param_field.py``), ``actions.py``
   (commands and shortcuts)
-* ``thumbnails.py``  live activity pictures from the studio's snapshots
+* ``thumbnails.py``  live activity pictures from the studio's snapshots (probed in a WorkerHost thread)
 * ``export.py``      PNG and SVG for slides; ``training_data.py`` which data "Train" uses
 * ``page.py``        EditorPage: the tab, built as EditorPage(window)
 """

@@ -9,14 +9,15 @@ from PyQt6.QtWidgets import QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidg
 
 from ...layers import LAYER_TYPES
 from ...spec import INPUT
+from ..common.panels import title_label
 from .catalog import KINDS, ParamSpec, format_shape, parse_shape
 from .inference import Inference
-from .model import _ID, GraphModel
+from .model import LAYER_ID, GraphModel
 from .param_field import ParamField
 from .style import ERROR, ERROR_TEXT
 
 
-def _flops(n: int) -> str:
+def flops_text(n: int) -> str:
     for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if n >= size:
             return f"{n / size:.3g} {unit}FLOPs"
@@ -33,8 +34,7 @@ class Inspector(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        title = QLabel("INSPECTOR")
-        title.setProperty("role", "title")
+        title = title_label("INSPECTOR")
         self.heading = QLabel()
         self.heading.setProperty("role", "metric")  # the theme's larger size, whatever the fonts
         self.heading.setTextFormat(Qt.TextFormat.PlainText)
@@ -119,7 +119,7 @@ class Inspector(QWidget):
         lines = [
             f"<b>{len(model.layers)}</b> layers, output <b>{out or '—'}</b>"
             + (f" {format_shape(inference.nodes[out].shape)}" if out and inference.nodes[out].ok else ""),
-            f"<b>{inference.params:,d}</b> parameters · <b>{_flops(inference.flops)}</b> per example",
+            f"<b>{inference.params:,d}</b> parameters · <b>{flops_text(inference.flops)}</b> per example",
         ]
         self.facts.setText("<br>".join(lines))
         self._show_problems(list(inference.problems))
@@ -166,7 +166,7 @@ class Inspector(QWidget):
         facts = []
         if info is not None and info.ok:
             facts.append(f"output <b>{format_shape(info.shape)}</b>")
-            facts.append(f"<b>{info.params:,d}</b> parameters · {_flops(info.flops)} per example")
+            facts.append(f"<b>{info.params:,d}</b> parameters · {flops_text(info.flops)} per example")
         elif info is not None and info.blocked_by:
             facts.append(f"no shape yet: '{info.blocked_by}' before it does not build")
         if info is not None and not info.used:
@@ -185,7 +185,7 @@ class Inspector(QWidget):
     def _layer_fields(self, model: GraphModel, lid: str, kind) -> None:
         def parse_id(text: str) -> str:
             text = text.strip()
-            if not _ID.fullmatch(text):
+            if not LAYER_ID.fullmatch(text):
                 raise ValueError("a name starts with a letter and uses letters, digits, _ and - only")
             if text == INPUT or (text != lid and text in model.layers):
                 raise ValueError(f"the name {text!r} is taken")

@@ -22,7 +22,7 @@ from .catalog import KINDS
 
 Point = tuple[float, float]
 # letters, digits, _ and -: no dots, which separate the layer from the weight in parameter names
-_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
+LAYER_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 # short id prefixes for new nodes: conv1, pool2, ...
 _PREFIX = {
     "dense": "dense",
@@ -376,7 +376,7 @@ class GraphModel:
         return self.layers[lid]
 
     def _check_new_id(self, lid: str) -> None:
-        if not isinstance(lid, str) or not _ID.fullmatch(lid):
+        if not isinstance(lid, str) or not LAYER_ID.fullmatch(lid):
             raise EditRefused(f"layer names start with a letter and use letters, digits, _ and - only; got {lid!r}")
         if lid == INPUT:
             raise EditRefused("'input' names the network input; choose another name")

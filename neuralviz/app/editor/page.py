@@ -12,10 +12,10 @@ user (opening a file, a template or a preset, each undoable too).
 from __future__ import annotations
 
 import json
-import time
+from collections.abc import Callable
 from pathlib import Path
 
-from PyQt6.QtCore import QEvent, QMimeData, QPointF, Qt, QTimer
+from PyQt6.QtCore import QMimeData, QPointF, Qt, QTimer
 from PyQt6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -26,7 +26,6 @@ from PyQt6.QtWidgets import (
     QLabel,
     QMenu,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QSplitter,
     QToolButton,
@@ -40,27 +39,34 @@ from ...layers import SpecError
 from ...network import Network
 from ...spec import INPUT, read_spec
 from ...spec import loads as spec_loads
-from ..message_panel import MessagePanel
-from ..theme import framed
+from ..common.message_panel import MessagePanel
+from ..common.page import Page
+from ..common.panels import panel, scrolling, title_label
+from ..common.snapshot import RunInfo, Snapshot
+from ..common.theme import Theme
+from ..common.worker_host import WorkerHost
 from .actions import EditorActions
 from .document import EditorDocument
 from .export import export_png, export_svg
-from .inspector import Inspector, _flops
+from .inspector import Inspector, flops_text
 from .layout import GAP_X, auto_layout
 from .model import GraphModel
 from .palette import LayerPalette
 from .scene import GraphScene
 from .style import canvas_style
 from .templates import TEMPLATES
-from .thumbnails import ActivityThumbnails
+from .thumbnails import ActivityPictures, ThumbnailWorker
 from .training_data import suggest_dataset
 from .view import GraphView
 
 CLIPBOARD_MIME = "application/x-neuralviz-fragment"
 THUMBNAIL_INTERVAL_MS = 250  # at most 4 thumbnail updates a second (each runs a probe batch)
+HEADLESS_WAIT_S = 10.0  # run_headless: longest wait for the thumbnails of the final weights
 
 
-class EditorPage(QWidget):
+class EditorPage(QWidget, Page):
+    TITLE = "Architecture"
+
     def __init__(self, window):
         super().__init__()
         self.window = window
@@ -73,7 +79,11 @@ class EditorPage(QWidget):
         self.inspector = Inspector()
         self.message = MessagePanel()
         self.actions = EditorActions(self)
-        self.thumbnails = ActivityThumbnails(self.theme)
+        # the live pictures are probed in a worker thread (the GUI thread runs no network)
+        self.thumbnail_host = WorkerHost(ThumbnailWorker(self.theme), "neuralviz-editor-thumbnails", self)
+        self.thumbnail_host.frameReady.connect(self._on_pictures)
+        self.thumbnail_host.failed.connect(self._on_pictures_failed)
+        self._activity: ActivityPictures | None = None  # the pictures shown, and the run they belong to
         self.dataset_hint: str | None = None  # the dataset the template/preset opened was made for
         self.path: Path | None = None
         self._clipboard: dict | None = None  # fallback when the system clipboard is unavailable
@@ -97,9 +107,7 @@ class EditorPage(QWidget):
     def _build(self) -> None:
         bar = QHBoxLayout()
         bar.setSpacing(4)
-        title = QLabel("ARCHITECTURE")
-        title.setProperty("role", "title")
-        bar.addWidget(title)
+        bar.addWidget(title_label("ARCHITECTURE"))
         bar.addSpacing(10)
         self.new_button = self._menu_button("New ▾", "Start from a template (Undo brings the drawing back)")
         for key, template in TEMPLATES.items():
@@ -143,17 +151,13 @@ class EditorPage(QWidget):
         right_lay = QVBoxLayout(right)
         right_lay.setContentsMargins(0, 0, 0, 0)
         right_lay.addWidget(self._train_box())
-        self.inspector_scroll = QScrollArea()
-        self.inspector_scroll.setWidget(self.inspector)
-        self.inspector_scroll.setWidgetResizable(True)
-        self.inspector_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.inspector_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        right_lay.addWidget(framed(self.inspector_scroll), 1)
+        self.inspector_scroll = scrolling(self.inspector)
+        right_lay.addWidget(panel(self.inspector_scroll), 1)
         self.right_column = right
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(framed(self.palette))
-        self.splitter.addWidget(framed(canvas))
+        self.splitter.addWidget(panel(self.palette))
+        self.splitter.addWidget(panel(canvas))
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
@@ -205,7 +209,7 @@ class EditorPage(QWidget):
         lay.addLayout(row)
         lay.addWidget(self.live_box)
         lay.addWidget(self.activity)
-        return framed(box)
+        return panel(box)
 
     def _size_panels(self) -> None:
         k = self.theme.font_pt / 10.0
@@ -275,40 +279,40 @@ class EditorPage(QWidget):
         i.outputChosen.connect(lambda lid: self._edit(f"Make '{lid}' the output", lambda m: m.set_output(lid)))
         i.invalid.connect(lambda reason: self.show_error(f"Not applied: {reason}"))
 
-    # ================================================================== the window's page protocol
-    def on_configured(self, info) -> None:
-        self._restyle_if_needed()
+    # ================================================================== the Page protocol
+    def on_configured(self, info: RunInfo) -> None:
         if not self.document.touched:
             self._mirror(info.settings.network)
 
-    def on_snapshot(self, snap) -> None:
+    def on_snapshot(self, snap: Snapshot) -> None:
         self._pending_snap = snap
         if not self._thumb_timer.isActive():
             self._thumb_timer.start(THUMBNAIL_INTERVAL_MS)
 
+    def set_theme(self, theme: Theme) -> None:
+        """The window's large-fonts / high-contrast switches: the canvas scales with the fonts."""
+        if theme == self.theme:
+            return
+        self.theme = theme
+        self.style_ = canvas_style(theme)
+        self.scene.set_style(self.style_)
+        self.thumbnail_host.post(self.thumbnail_host.worker.set_theme, theme)
+        self._size_panels()
+        self.scene.sync(self.document.model, self.document.inference)
+        self.fit()
+
+    def run_headless(self, steps: int, done: Callable[[], None]) -> None:
+        """The studio trains; done() once the nodes show the activity of the final weights."""
+        self.window.studio.run_headless(steps, lambda: self._when_thumbnails_caught_up(done))
+
+    def shown_step(self) -> int:
+        return self.window.studio.shown_step()
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        self._restyle_if_needed()
         if not self._fitted:
             self._size_panels()
             QTimer.singleShot(0, self.fit)
-
-    def changeEvent(self, event) -> None:
-        """The window's large-fonts / high-contrast switches reach the page as font and style changes."""
-        super().changeEvent(event)
-        if hasattr(self, "document") and event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
-            self._restyle_if_needed()
-
-    def _restyle_if_needed(self) -> None:
-        theme = getattr(self.window, "theme", self.theme)
-        if theme != self.theme:
-            self.theme = theme
-            self.style_ = canvas_style(theme)
-            self.scene.set_style(self.style_)
-            self.thumbnails.set_theme(theme)
-            self._size_panels()
-            self.scene.sync(self.document.model, self.document.inference)
-            self.fit()
 
     # ================================================================== edits
     def _edit(self, text: str, change) -> bool:
@@ -629,7 +633,7 @@ class EditorPage(QWidget):
         problems = len(inference.problems)
         self.totals.setText(
             f"<b>{model.name}</b>: {len(model.layers)} layers{shape} · <b>{inference.params:,d}</b> parameters · "
-            f"<b>{_flops(inference.flops)}</b> per example"
+            f"<b>{flops_text(inference.flops)}</b> per example"
             + (
                 f" · <span style='color:#a40e26'><b>⚠ {problems} problem{'s' * (problems > 1)}</b></span>"
                 if problems
@@ -653,21 +657,33 @@ class EditorPage(QWidget):
             self.on_snapshot(self.window.latest)
 
     def _update_thumbnails(self) -> None:
+        """Hand the newest snapshot to the worker (it drops any older one it has not started)."""
         snap, self._pending_snap = self._pending_snap, None
         if snap is None or not self.isVisible() or not self.live_box.isChecked():
             return
-        start = time.perf_counter()
-        try:
-            self._pictures = self.thumbnails.compute(snap)
-        except Exception as err:  # noqa: BLE001 - a view must never take the page down
-            self._pictures = {}
-            self.activity.setText(f"no live activity: {err}")
-            return
-        self._step = snap.step
+        self.thumbnail_host.worker.pending = snap
+        self.thumbnail_host.post(self.thumbnail_host.worker.wake)
+
+    def _on_pictures(self, activity: ActivityPictures) -> None:
+        if not self.live_box.isChecked():
+            return  # switched off while the probe ran
+        self._activity, self._pictures, self._step = activity, activity.pictures, activity.step
         self._apply_pictures()
-        cost = time.perf_counter() - start
-        # keep the probe under ~10% of the GUI thread: a slow one spaces the updates out
-        self._thumb_timer.setInterval(max(THUMBNAIL_INTERVAL_MS, int(cost * 10_000)))
+        # keep the probe under ~10% of the time: a slow one spaces the updates out
+        self._thumb_timer.setInterval(max(THUMBNAIL_INTERVAL_MS, int(activity.seconds * 10_000)))
+
+    def _on_pictures_failed(self, message: str) -> None:
+        self._pictures = {}
+        self.activity.setText(f"no live activity: {message}")
+
+    def _when_thumbnails_caught_up(self, done: Callable[[], None], waited: float = 0.0) -> None:
+        """done() once the nodes show the latest frame's activity (or nothing will: off, hidden, slow)."""
+        latest = self.window.latest
+        waiting = self.live_box.isChecked() and self.isVisible() and latest is not None
+        if not waiting or self._step == latest.step or waited > HEADLESS_WAIT_S:
+            done()
+            return
+        QTimer.singleShot(50, lambda: self._when_thumbnails_caught_up(done, waited + 0.05))
 
     def _apply_pictures(self) -> None:
         mapping = self._run_ids()
@@ -688,7 +704,7 @@ class EditorPage(QWidget):
         trains another network."""
         if not self._pictures:
             return {}
-        model, run, inference = self.document.model, self.thumbnails, self.document.inference
+        model, run, inference = self.document.model, self._activity, self.document.inference
         mine = [lid for lid in model.order() if lid in model.feeds_output()]
         types = [model.layers[lid]["type"] for lid in mine]
         if set(mine) == set(run.order) and all(run.types.get(lid) == model.layers[lid]["type"] for lid in mine):
@@ -703,3 +719,7 @@ class EditorPage(QWidget):
             for lid, r in mapping.items()
             if inference.nodes.get(lid) is not None and inference.nodes[lid].shape == run.shapes.get(r)
         }
+
+    # ================================================================== lifetime
+    def shutdown(self) -> None:
+        self.thumbnail_host.shutdown()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from PyQt6.QtCore import QMimeData, Qt, pyqtSignal
 from PyQt6.QtWidgets import QAbstractItemView, QLabel, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from ..common.panels import title_label
 from .catalog import CATEGORIES, KINDS
 
 LAYER_MIME = "application/x-neuralviz-layer"
@@ -32,8 +33,7 @@ class LayerPalette(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        title = QLabel("LAYERS")
-        title.setProperty("role", "title")
+        title = title_label("LAYERS")
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search layers (Tab)")
         self.search.setClearButtonEnabled(True)

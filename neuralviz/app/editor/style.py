@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 from PyQt6.QtGui import QColor, QFont
 
-from ..network_items import BLOCK_COLOURS
-from ..theme import Theme
+from ..common.theme import BLOCK_COLOURS, Theme
 
 ACTIVATION_FILL = "#f1f5f9"
 ERROR = "#cf222e"

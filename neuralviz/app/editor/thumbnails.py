@@ -11,23 +11,31 @@ the weights and runs one probe batch:
 
 Colours are the studio's diverging map (orange negative, white zero, blue positive), readable by
 colour-blind viewers. Up to MAX_PICTURES per layer.
+
+The probe runs the network, so it runs in a ThumbnailWorker (a WorkerHost's thread), never in the GUI
+thread: the page hands it the newest snapshot and draws the ActivityPictures it sends back (QImages may be
+made in any thread).
 """
 
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import dataclass
 
 import numpy as np
-from PyQt6.QtCore import QPointF, Qt
+from PyQt6.QtCore import QPointF, Qt, pyqtSlot
 from PyQt6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 
 from ... import data as nvdata
 from ...network import Network
 from ...spec import INPUT, normalise
-from ..render import HeatmapPainter, neuron_scale, to_qimage
-from ..snapshot import Snapshot
-from ..spec_edit import fit_io
-from ..theme import Theme
+from ...viz.grid import input_grid
+from ..common.frame_worker import HostedWorker
+from ..common.render import HeatmapPainter, neuron_scale, to_qimage
+from ..common.snapshot import Snapshot
+from ..common.spec_edit import fit_io
+from ..common.theme import Theme
 
 GRID = 40
 MAX_PICTURES = 4
@@ -71,13 +79,8 @@ class ActivityThumbnails:
         self.shapes[INPUT] = tuple(self._net.input_shape)
         self.order = [l["id"] for l in spec["layers"]]
         self._kind = info.kind
-        if info.kind == "planar":
-            x0, x1, y0, y1 = info.extent
-            xs = np.linspace(x0, x1, GRID)
-            ys = np.linspace(y0, y1, GRID)
-            gx, gy = np.meshgrid(xs, ys)  # row = x2, column = x1 (drawn flipped: x2 up)
-            plane = np.column_stack([gx.ravel(), gy.ravel()])
-            self._probe = nvdata.expand_features(plane, features).astype(np.float32)
+        if info.kind == "planar":  # the studio's plane: row = x2, column = x1 (drawn flipped: x2 up)
+            self._probe = input_grid(info.extent, GRID, features).astype(np.float32)
         elif info.kind == "regression" and info.line_x is not None:
             self._probe = np.asarray(info.line_x, dtype=np.float32)[:, None]
         else:
@@ -148,3 +151,45 @@ class ActivityThumbnails:
         p.drawPolyline(QPolygonF([QPointF(float(x), float(y)) for x, y in zip(xs, ys)]))
         p.end()
         return image
+
+
+# ---------------------------------------------------------------------------------------------- the worker
+@dataclass(frozen=True)
+class ActivityPictures:
+    """One probe's pictures, with what they belong to: the run's layers (ids, types, output shapes)."""
+
+    serial: int  # the studio configuration
+    step: int  # the training step of the weights
+    pictures: Pictures
+    types: dict[str, str]
+    shapes: dict[str, tuple]
+    order: tuple[str, ...]
+    seconds: float  # what the probe cost (the page spaces its requests by it)
+
+
+class ThumbnailWorker(HostedWorker):
+    """Probes the newest snapshot the page hands over (`pending`, then a queued wake) and sends the
+    pictures as a frame; older snapshots are dropped unprobed, so requests never queue up."""
+
+    def __init__(self, theme: Theme):
+        super().__init__()
+        self.thumbnails = ActivityThumbnails(theme)
+        self.pending: Snapshot | None = None  # written by the GUI thread, taken here
+
+    @pyqtSlot()
+    def wake(self) -> None:
+        snap, self.pending = self.pending, None
+        if snap is None:
+            return
+        start = time.perf_counter()
+        try:
+            pictures = self.thumbnails.compute(snap)
+        except Exception as err:  # noqa: BLE001 - a view must never take the page down
+            self.failed.emit(str(err))
+            return
+        t, cost = self.thumbnails, time.perf_counter() - start
+        info = (dict(t.types), dict(t.shapes), tuple(t.order))
+        self._send(ActivityPictures(snap.info.serial, snap.step, pictures, *info, cost))
+
+    def set_theme(self, theme: Theme) -> None:
+        self.thumbnails.set_theme(theme)

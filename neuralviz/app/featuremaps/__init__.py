@@ -5,7 +5,7 @@
 * ``sweep.py``            DatasetSweep: confusion matrix, channel responses, accuracy under translation (no Qt)
 * ``fc_twin.py``          FullyConnectedTwin: the MLP the translation view compares with (no Qt)
 * ``workbench.py``        Workbench / PageContext: the worker's copies for one configuration (no Qt)
-* ``probe_worker.py``, ``probe_controller.py``  the page's thread (the GUI thread runs no network)
+* ``probe_worker.py``    ProbeWorker: runs probes and sweeps in a WorkerHost thread (the GUI thread runs no network)
 * ``mosaic.py``           layouts and vectorised rasterising of map mosaics
 * views: ``input_panel.py`` (+ ``draw_canvas.py``), ``scores_view.py``, ``maps_view.py``, ``filters_view.py``
   (both on ``mosaic_stack.py``), ``invariance_view.py``, ``top_images.py``, ``saliency_view.py``,

@@ -13,7 +13,7 @@ from PyQt6.QtCore import QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QPainter
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
-from ..theme import Theme, hex_to_rgb
+from ..common.theme import Theme, hex_to_rgb
 from .drawing import theme_font
 from .sweep import SweepResult
 

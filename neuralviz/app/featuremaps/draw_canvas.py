@@ -13,7 +13,7 @@ from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QPainter
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
-from ..theme import Theme
+from ..common.theme import Theme
 from .drawing import draw_pixels, fitted, grey_image
 from .probe import translate
 

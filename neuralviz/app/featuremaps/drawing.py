@@ -6,7 +6,7 @@ import numpy as np
 from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QColor, QFont, QImage, QPainter
 
-from ..theme import Theme
+from ..common.theme import Theme
 from .mosaic import grey_lut
 
 GREY_LUT = grey_lut()  # inputs: ink (high values) dark on white paper, as the studio shows images
@@ -29,11 +29,11 @@ def rgba_image(rgba: np.ndarray) -> QImage:
 
 def grey_image(values: np.ndarray, vmax: float = 1.0) -> QImage:
     """(H, W) in [0, vmax] as ink on paper (through the Cython colour mapping)."""
-    from ... import _fused
+    from ...viz import colormap_rgba
 
     v = np.ascontiguousarray(values, dtype=np.float32)
     out = np.empty(v.shape + (4,), dtype=np.uint8)
-    _fused.colormap_rgba(v, GREY_LUT, 0.0, float(vmax) if vmax > 0 else 1.0, out)
+    colormap_rgba(v, GREY_LUT, 0.0, float(vmax) if vmax > 0 else 1.0, out)
     return rgba_image(out)
 
 

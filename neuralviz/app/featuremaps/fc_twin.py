@@ -3,8 +3,8 @@
 A one-hidden-layer MLP (dense -> relu -> dense on the flattened image) with about as many weights as the
 CNN, trained by the feature-map page's worker thread on the same training images and labels, for as many
 epochs as the studio has trained the CNN (it catches up whenever the studio is ahead). It trains with plain
-minibatch SGD on the fused C++ path (neuralviz.fastpath: many steps per call, GIL released), so keeping up
-costs the studio and the GUI almost nothing. No Qt here.
+minibatch SGD through the engine's Trainer, which takes the fused C++ path for such a network (many steps
+per call, GIL released), so keeping up costs the studio and the GUI almost nothing. No Qt here.
 
 Why it matters: a dense layer gives every pixel position its own weight, so a pattern moved by a few pixels
 reaches different weights and the prediction can change; a convolution slides the same filter everywhere,
@@ -17,8 +17,10 @@ import time
 
 import numpy as np
 
-from ... import fastpath
+from ... import optim
 from ...network import Network
+from ...prediction import predict, probabilities
+from ...trainer import Trainer
 
 LEARNING_RATE = 0.1  # plain SGD; reaches the accuracy of Adam on digits and shapes in as many epochs
 MIN_HIDDEN, MAX_HIDDEN = 16, 512
@@ -58,7 +60,7 @@ class FullyConnectedTwin:
         self.x_train = self._flat(x_train)
         self.labels = np.asarray(labels_train, dtype=np.int64)
         self.batch_size = max(1, min(int(batch_size), len(self.x_train)))
-        self.rng = np.random.default_rng([seed, 11])
+        self.trainer = Trainer(self.net, "cross_entropy", optim.make("sgd", self.net, lr=LEARNING_RATE), seed=seed)
         self.samples_seen = 0
         self._steps_per_s = 2000.0  # measured as it goes: sizes the chunks to the time left
         self.description = (
@@ -82,11 +84,11 @@ class FullyConnectedTwin:
                 break
             needed = int(np.ceil((epoch - self.epoch) * len(self.x_train) / self.batch_size))
             steps = max(1, min(needed, int(self._steps_per_s * (deadline - left))))
-            order = fastpath.sample_order(len(self.x_train), steps, self.batch_size, self.rng)
-            fastpath.train_steps(
-                self.net, self.x_train, self.labels, "cross_entropy", LEARNING_RATE, order, self.batch_size
-            )
-            self.samples_seen += steps * self.batch_size
+            before = self.trainer.steps
+            try:
+                self.trainer.train_steps(self.x_train, self.labels, steps, self.batch_size)
+            finally:
+                self.samples_seen += (self.trainer.steps - before) * self.batch_size
             took = time.perf_counter() - left
             if took > 0:
                 self._steps_per_s = 0.5 * self._steps_per_s + 0.5 * steps / took
@@ -94,9 +96,8 @@ class FullyConnectedTwin:
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """(N, K) softmax outputs for images (N, C, H, W)."""
-        out = self.net.forward(self._flat(x), train=False).astype(np.float64)
-        e = np.exp(out - out.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        flat = self._flat(x)
+        return probabilities(predict(self.net, flat, batch_size=len(flat)), "cross_entropy")
 
     def hidden_units(self) -> np.ndarray:
         """(N, hidden) activations of the hidden layer from the last probabilities() call."""

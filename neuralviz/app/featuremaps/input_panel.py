@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton, QWidget
 
-from ..theme import Theme
+from ..common.panels import titled_column
+from ..common.theme import Theme
 from .draw_canvas import DrawCanvas
 
 
@@ -32,12 +33,7 @@ class InputPanel(QWidget):
         self._build()
 
     def _build(self) -> None:
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(6, 6, 6, 6)
-        lay.setSpacing(6)
-        title = QLabel("Input")
-        title.setProperty("role", "title")
-        lay.addWidget(title)
+        lay = titled_column(self, "Input", margins=6)
         self.canvas = DrawCanvas(self.theme)
         self.canvas.imageDrawn.connect(self._drawn)
         lay.addWidget(self.canvas, 1)

@@ -17,7 +17,7 @@ from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
-from ..theme import Theme, diverging_lut
+from ..common.theme import Theme, diverging_lut
 from .drawing import RIGHT, WRONG, draw_pixels, fitted, grey_image, rgba_image, theme_font
 from .mosaic import MosaicPainter, fit_layout
 from .probe import ProbeResult

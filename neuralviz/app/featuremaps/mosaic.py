@@ -3,7 +3,7 @@
 A layout places N maps of h x w on a grid, each drawn cell_h x cell_w screen pixels (nearest neighbour), with
 `gap` pixels of background between the maps: the picture is then drawn 1:1, so the gaps stay exact and
 even (Qt scaling a small mosaic would make them uneven). Per frame the work is two array passes: the
-colour mapping of the N*h*w values (neuralviz._fused.colormap_rgba, in C) and one gather of packed RGBA
+colour mapping of the N*h*w values (neuralviz.viz.colormap_rgba, in C) and one gather of packed RGBA
 words through an index image that is computed once per layout. No per-pixel Python.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ... import _fused
+from ...viz import colormap_rgba
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ class MosaicPainter:
         if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
             lo, hi = -1.0, 1.0
         table = np.empty((values.shape[1] + 1, 4), dtype=np.uint8)
-        _fused.colormap_rgba(values, self.lut, lo, hi, table[None, :-1])
+        colormap_rgba(values, self.lut, lo, hi, table[None, :-1])
         table[-1] = self.background
         words = table.view(np.uint32).reshape(-1)
         return words[self.index(layout)].view(np.uint8).reshape(layout.height, layout.width, 4)

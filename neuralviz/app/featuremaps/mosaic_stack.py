@@ -16,7 +16,7 @@ from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QImage, QPainter, QPen
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
-from ..theme import Theme, diverging_lut
+from ..common.theme import Theme, diverging_lut
 from .drawing import rgba_image, theme_font
 from .mosaic import MosaicLayout, MosaicPainter, layout_for_cell
 

@@ -5,8 +5,8 @@ maps of every conv/pool layer for that input, and the learned filters. Right: tr
 against a fully connected net, the images that excite a chosen channel, saliency, the confusion matrix.
 
 The page never runs a network in the GUI thread: it posts requests (the latest snapshot's weights and the
-chosen input) to its ProbeWorker thread and draws the answers. It only works while it is the visible tab
-(the studio calls on_snapshot only then), so a hidden page costs nothing.
+chosen input) to its ProbeWorker (in a WorkerHost thread) and draws the answers. It only works while it is
+the visible tab (the window calls on_snapshot only then), so a hidden page costs nothing.
 """
 
 from __future__ import annotations
@@ -15,14 +15,12 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from PyQt6.QtCore import QEvent, Qt, QTimer
+from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import (
-    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -32,15 +30,18 @@ from PyQt6.QtWidgets import (
 
 from ... import data as nvdata
 from ... import presets
-from ..snapshot import RunInfo, Snapshot
+from ..common.page import Page
+from ..common.panels import panel, scrolling, title_label
+from ..common.snapshot import RunInfo, Snapshot
+from ..common.theme import Theme
+from ..common.worker_host import WorkerHost
 from .confusion_view import ConfusionView
 from .filters_view import FiltersView
 from .input_panel import InputPanel
 from .invariance_view import InvarianceView
 from .maps_view import MapsView
 from .probe import ProbeResult
-from .probe_controller import ProbeController
-from .probe_worker import ProbeRequest
+from .probe_worker import ProbeRequest, ProbeWorker
 from .saliency_view import SaliencyView
 from .scores_view import ScoresView
 from .sign_legend import SignLegend
@@ -52,35 +53,17 @@ from .workbench import PageContext, unsupported_reason
 HEADLESS_WAIT_S = 30.0  # run_headless: longest wait for the page to catch up after training
 
 
-def _panel(title: str, *widgets: QWidget, stretch: int = 1) -> QFrame:
-    frame = QFrame()
-    frame.setProperty("role", "panel")
-    lay = QVBoxLayout(frame)
-    lay.setContentsMargins(6, 6, 6, 6)
-    lay.setSpacing(4)
-    if title:
-        label = QLabel(title)
-        label.setProperty("role", "title")
-        lay.addWidget(label)
-    for i, w in enumerate(widgets):
-        lay.addWidget(w, stretch if i == 0 else 0)
-    return frame
+def _panel(title: str, *widgets: QWidget) -> QFrame:
+    """A titled panel; its first widget takes the room."""
+    return panel(*widgets, title=title, margins=6, spacing=4, stretch=(1,))
 
 
-def _scrolling(view: QWidget) -> QScrollArea:
-    """A mosaic view that scrolls vertically when its rows cannot fit even at the smallest scale."""
-    scroll = QScrollArea()
-    scroll.setWidget(view)
-    scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QFrame.Shape.NoFrame)
-    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    return scroll
+class FeatureMapPage(QWidget, Page):
+    TITLE = "Feature maps"
 
-
-class FeatureMapPage(QWidget):
     def __init__(self, window):
         super().__init__()
-        self.studio = window
+        self.window = window
         self.theme = window.theme
         self.info: RunInfo | None = None
         self.ctx: PageContext | None = None
@@ -91,17 +74,14 @@ class FeatureMapPage(QWidget):
         self.refreshes = 0  # probe results drawn (the benchmark counts these)
         self._requests = 0
         self._confusion_pick: dict[tuple[int, int], int] = {}
-        self.controller = ProbeController()
-        self.controller.ready.connect(self._on_ready)
-        self.controller.probed.connect(self._on_probed)
-        self.controller.swept.connect(self._on_swept)
-        self.controller.failed.connect(self._on_failed)
+        self.host = WorkerHost(ProbeWorker(), "neuralviz-feature-maps", self)
+        worker = self.host.worker
+        worker.ready.connect(self._on_ready)
+        worker.probed.connect(self._on_probed)
+        worker.swept.connect(self._on_swept)
+        self.host.failed.connect(self._on_failed)
         self._build()
-        window.installEventFilter(self)  # the worker thread must stop before the window goes ...
-        app = QApplication.instance()
-        if app is not None:  # ... or the application, whichever comes first
-            app.aboutToQuit.connect(self.controller.shutdown)
-        self._apply_theme()
+        self.set_theme(self.theme)
 
     # ================================================================== layout
     def _build(self) -> None:
@@ -110,8 +90,7 @@ class FeatureMapPage(QWidget):
         outer.setContentsMargins(8, 6, 8, 4)
         outer.setSpacing(4)
         head = QHBoxLayout()
-        self.heading = QLabel("Feature maps: what each convolution layer sees")
-        self.heading.setProperty("role", "title")
+        self.heading = title_label("Feature maps: what each convolution layer sees")
         self.status = StatusText(self.theme)
         self._status_timer = QTimer(self)
         self._status_timer.setInterval(250)
@@ -146,7 +125,7 @@ class FeatureMapPage(QWidget):
         self.preset_buttons = []
         for name in (n for n in presets.names() if self.wants_preset(n)):
             button = QPushButton(f"Load “{name}”")
-            button.clicked.connect(lambda _=False, n=name: self.studio.load_preset(n))
+            button.clicked.connect(lambda _=False, n=name: self.window.load_preset(n))
             row.addWidget(button)
             self.preset_buttons.append(button)
         row.addStretch(1)
@@ -171,8 +150,8 @@ class FeatureMapPage(QWidget):
         left.setSizes([560, 340])
 
         centre = QSplitter(Qt.Orientation.Vertical)
-        centre.addWidget(_panel("Feature maps for this input", _scrolling(self.maps), self.legend))
-        centre.addWidget(_panel("Learned filters", _scrolling(self.filters)))
+        centre.addWidget(_panel("Feature maps for this input", scrolling(self.maps), self.legend))
+        centre.addWidget(_panel("Learned filters", scrolling(self.filters)))
         centre.setSizes([600, 320])
 
         self.tabs = QTabWidget()
@@ -199,9 +178,9 @@ class FeatureMapPage(QWidget):
         self.confusion.cellClicked.connect(self._confusion_clicked)
         return self.splitter
 
-    # ================================================================== theme
-    def _apply_theme(self) -> None:
-        t = self.theme = self.studio.theme
+    # ================================================================== the Page protocol
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
         for view in (
             self.status,
             self.input_panel,
@@ -214,17 +193,12 @@ class FeatureMapPage(QWidget):
             self.saliency,
             self.confusion,
         ):
-            view.set_theme(t)
+            view.set_theme(theme)
         # large fonts need room for the analysis tabs' text; the mosaics rarely fill their width anyway
         total = max(sum(self.splitter.sizes()), 1200)
-        shares = (0.22, 0.40, 0.38) if t.large_fonts else (0.21, 0.46, 0.33)
+        shares = (0.22, 0.40, 0.38) if theme.large_fonts else (0.21, 0.46, 0.33)
         self.splitter.setSizes([int(total * f) for f in shares])
 
-    def _check_theme(self) -> None:
-        if self.studio.theme is not self.theme:
-            self._apply_theme()
-
-    # ================================================================== page protocol
     def wants_preset(self, name: str) -> bool:
         """Image presets whose views include "feature_maps" open on this page."""
         try:
@@ -235,7 +209,7 @@ class FeatureMapPage(QWidget):
         return kind == "image" and "feature_maps" in p.get("views", [])
 
     def _visible(self) -> bool:
-        return getattr(self.studio, "tabs", None) is not None and self.studio.tabs.currentWidget() is self
+        return self.window.current_page() is self
 
     def on_configured(self, info: RunInfo) -> None:
         """A new studio configuration: the worker rebuilds its copies (only while this page is shown)."""
@@ -254,10 +228,10 @@ class FeatureMapPage(QWidget):
             if not same:
                 self.status.setText("preparing the network copies…")
         if self._visible():
-            self.controller.configure(info)  # the worker ignores a configuration it already has
+            # the worker ignores a configuration it already has
+            self.host.post(self.host.worker.configure, info)
 
     def on_snapshot(self, snap: Snapshot) -> None:
-        self._check_theme()
         self.snap = snap
         if self.ctx is not None and snap.info.serial == self.ctx.serial:
             self._post()
@@ -284,29 +258,36 @@ class FeatureMapPage(QWidget):
 
             check()
 
-        self.studio.on_final = final
-        self.studio.train_steps(steps)
+        self.window.studio.run_headless(steps, lambda: final(self.window.latest))
+
+    def shown_step(self) -> int:
+        return self.result.step if self.result is not None else 0
 
     # ================================================================== requests and answers
     def _post(self) -> None:
         """Ask the worker for the current input with the latest weights (the newest request wins)."""
-        ctx, snap, panel = self.ctx, self.snap, self.input_panel
-        if ctx is None or snap is None or snap.info.serial != ctx.serial or panel.base is None:
+        ctx, snap, inputs = self.ctx, self.snap, self.input_panel
+        if ctx is None or snap is None or snap.info.serial != ctx.serial or inputs.base is None:
             return
         self._requests += 1
-        self.controller.request(
+        self._request(
             ProbeRequest(
                 serial=ctx.serial,
                 step=snap.step,
                 epoch=snap.epoch,
                 params=snap.params,
-                image=panel.base.copy(),
-                shift=panel.shift,
+                image=inputs.base.copy(),
+                shift=inputs.shift,
                 saliency_class=self.saliency_class,
                 request=self._requests,
-                true_label=panel.true_label,
+                true_label=inputs.true_label,
             )
         )
+
+    def _request(self, req: ProbeRequest) -> None:
+        """The newest request wins: the worker takes `pending` when it wakes (older ones are dropped)."""
+        self.host.worker.pending = req
+        self.host.post(self.host.worker.wake)
 
     def _on_ready(self, ctx: PageContext) -> None:
         if self.info is None or ctx.serial != self.info.serial:
@@ -324,8 +305,8 @@ class FeatureMapPage(QWidget):
         self.maps.set_selected(self.top_images.layer, 0)
         self.message.hide()
         self.status.setText("")
-        if self.snap is None and self.studio.latest is not None:
-            self.snap = self.studio.latest
+        if self.snap is None and self.window.latest is not None:
+            self.snap = self.window.latest
         self.input_panel.set_test_set(ctx.test_images, ctx.test_labels, ctx.class_names, ctx.max_shift)
 
     def _on_probed(self, result: ProbeResult) -> None:
@@ -394,7 +375,5 @@ class FeatureMapPage(QWidget):
         self.input_panel.show_test(int(hits[n % len(hits)]))
 
     # ================================================================== lifetime
-    def eventFilter(self, obj, event) -> bool:
-        if obj is self.studio and event.type() == QEvent.Type.Close:
-            self.controller.shutdown()
-        return False
+    def shutdown(self) -> None:
+        self.host.shutdown()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...network import Network
+from ...prediction import probabilities
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "step")
 POOLS = {"maxpool2d": "max-pool", "avgpool2d": "average-pool"}
@@ -106,19 +107,6 @@ def translate(images: np.ndarray, dx: int, dy: int) -> np.ndarray:
     return out
 
 
-def class_probabilities(out: np.ndarray, loss: str) -> np.ndarray:
-    """(N, K) network outputs -> (N, K) class probabilities, as the studio reads them for this loss:
-    softmax of logits for cross-entropy, clipped and normalised outputs otherwise (mse on one-hot rows)."""
-    out = np.asarray(out, dtype=np.float64)
-    if loss == "cross_entropy":
-        z = out - out.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
-    p = np.clip(out, 0.0, None)
-    total = p.sum(axis=1, keepdims=True)
-    return np.where(total > 1e-12, p / np.maximum(total, 1e-12), 1.0 / out.shape[1])
-
-
 # ---------------------------------------------------------------------------------------------- results
 @dataclass(frozen=True)
 class ProbeResult:
@@ -198,7 +186,7 @@ class Probe:
         batch = np.stack([image, moved])
         out = self.forward(batch)
         maps = {m.id: self.net.outputs[m.id] for m in self.layers}
-        probs = class_probabilities(out, self.loss)
+        probs = probabilities(out, self.loss)  # as the studio reads them for this loss
         k = int(np.argmax(probs[1])) if saliency_class is None else int(saliency_class)
         if not 0 <= k < out.shape[1]:
             raise ValueError(f"probe: class {k} is outside 0..{out.shape[1] - 1}")

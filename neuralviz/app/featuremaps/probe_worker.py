@@ -1,4 +1,4 @@
-"""ProbeWorker: the feature-map page's own thread. The GUI thread never runs a network.
+"""ProbeWorker: the feature-map page's worker, in a WorkerHost's thread. The GUI thread never runs a network.
 
 It answers the page's requests (weights of a snapshot + the chosen input) with ProbeResults; the newest
 request wins, older ones are dropped unanswered, so a slow frame never queues up work. Between requests a
@@ -14,10 +14,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
-from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal, pyqtSlot
+from PyQt6.QtCore import pyqtSignal, pyqtSlot
 
-from ..error_text import describe_error
-from ..snapshot import RunInfo
+from ..common.error_text import describe_error
+from ..common.frame_worker import HostedWorker
+from ..common.snapshot import RunInfo
 from .probe import ProbeResult
 from .sweep import SweepResult
 from .workbench import Workbench
@@ -40,17 +41,20 @@ class ProbeRequest:
     true_label: int | None = None
 
 
-class ProbeWorker(QObject):
+class ProbeWorker(HostedWorker):
+    """Answers probe requests and runs the background sweeps (failed comes from HostedWorker).
+
+    Requests are handed over as "the newest request" (`pending`: one attribute write by the GUI thread,
+    safe under the GIL) plus a queued wake-up, so however fast the page asks, only the latest is computed."""
+
     ready = pyqtSignal(object)  # PageContext of the configuration now probed
     probed = pyqtSignal(object)  # ProbeResult
     swept = pyqtSignal(object)  # SweepResult
-    failed = pyqtSignal(str)
 
     def __init__(self):
         super().__init__()
         self.pending: ProbeRequest | None = None  # written by the GUI thread, taken here
         self._bench: Workbench | None = None
-        self._timer: QTimer | None = None
         self._params: Mapping[str, np.ndarray] | None = None
         self._step, self._epoch = 0, 0.0
         self._swept_params: Mapping[str, np.ndarray] | None = None
@@ -60,16 +64,12 @@ class ProbeWorker(QObject):
 
     @pyqtSlot()
     def start(self) -> None:
-        self._timer = QTimer(self)
+        super().start()
         self._timer.setInterval(0)
-        self._timer.timeout.connect(self._tick)
-        # stop the timer inside its own thread when the thread ends (Qt forbids stopping it from another)
-        self.thread().finished.connect(self._timer.stop, Qt.ConnectionType.DirectConnection)
 
     @pyqtSlot()
     def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
+        super().stop()
         self._bench, self._sweep = None, None
 
     # ------------------------------------------------------------------ configuration

@@ -13,8 +13,8 @@ from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QColor, QImage, QPainter
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
-from ... import _fused
-from ..theme import Theme, diverging_lut, hex_to_rgb
+from ...viz import colormap_rgba
+from ..common.theme import Theme, diverging_lut, hex_to_rgb
 from .drawing import GREY_LUT, draw_pixels, fitted, rgba_image, theme_font
 from .probe import ProbeResult
 
@@ -26,7 +26,7 @@ HIGHLIGHT = "#cc79a7"
 def overlay_rgba(image: np.ndarray, weight: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
     """(H, W, 4): the image as ink on paper with `colour` laid over it in proportion to weight in [0, 1]."""
     grey = np.empty(image.shape + (4,), dtype=np.uint8)
-    _fused.colormap_rgba(np.ascontiguousarray(image, dtype=np.float32), GREY_LUT, 0.0, 1.0, grey)
+    colormap_rgba(np.ascontiguousarray(image, dtype=np.float32), GREY_LUT, 0.0, 1.0, grey)
     a = np.clip(weight, 0.0, 1.0)[..., None] * 0.85
     rgb = grey[..., :3] * (1.0 - a) + np.array(colour, dtype=np.float64) * a
     out = np.empty_like(grey)
@@ -73,7 +73,7 @@ class SaliencyView(QWidget):
         self.peak = float(np.max(np.abs(grad))) if grad.size else 0.0
         scale = self.peak if self.peak > 1e-12 else 1.0
         signed = np.empty(grad.shape + (4,), dtype=np.uint8)
-        _fused.colormap_rgba(np.ascontiguousarray(grad, dtype=np.float32), self.lut, -scale, scale, signed)
+        colormap_rgba(np.ascontiguousarray(grad, dtype=np.float32), self.lut, -scale, scale, signed)
         size = np.abs(grad) / scale
         self.images = (
             rgba_image(overlay_rgba(image, np.zeros_like(size), (0, 0, 0))),

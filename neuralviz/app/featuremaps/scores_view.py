@@ -12,7 +12,7 @@ from PyQt6.QtCore import QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QPainter
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
-from ..theme import Theme
+from ..common.theme import Theme
 from .drawing import RIGHT, WRONG, theme_font
 
 

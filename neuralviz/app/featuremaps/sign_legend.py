@@ -6,7 +6,7 @@ from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QColor, QLinearGradient, QPainter
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
-from ..theme import Theme
+from ..common.theme import Theme
 from .drawing import theme_font
 
 TEXT = "each layer on its own scale"

@@ -10,7 +10,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor, QPainter
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
-from ..theme import Theme
+from ..common.theme import Theme
 from .drawing import theme_font
 
 SAMPLE = "weights of training step 10,000,000  ·  prediction “T-shirt/top” 100%"

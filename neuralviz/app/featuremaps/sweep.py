@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...prediction import accuracy as accuracy_of
+from ...prediction import predict_labels
 from .fc_twin import FullyConnectedTwin
-from .probe import Probe, class_probabilities, translate
+from .probe import Probe, translate
 
 CHUNK_S = 0.015  # one chunk of a sweep lasts about this long
 CURVE_IMAGES = 150  # test images used for the accuracy-versus-shift curves (a percent is 1.5 images)
@@ -93,7 +95,7 @@ class DatasetSweep:
         while i < n:
             j = min(n, i + self._chunk())
             out = self._timed_forward(self.x[i:j])
-            predictions[i:j] = class_probabilities(out, self.probe.loss).argmax(axis=1)
+            predictions[i:j] = predict_labels(out, self.probe.loss)
             for lid, peak in peaks.items():
                 peak[i:j] = self.probe.net.outputs[lid].max(axis=(2, 3))
             i = j
@@ -104,7 +106,7 @@ class DatasetSweep:
         accuracy = np.empty(len(self.shifts))
         for s, dx in enumerate(self.shifts):
             out = self._timed_forward(translate(curve_x, int(dx), 0))
-            accuracy[s] = float(np.mean(out.argmax(axis=1) == curve_y))
+            accuracy[s] = accuracy_of(out, curve_y, self.probe.loss)
             busy += time.perf_counter() - clock
             yield None
             clock = time.perf_counter()

@@ -13,7 +13,7 @@ from PyQt6.QtCore import QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QImage, QPainter
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
-from ..theme import Theme
+from ..common.theme import Theme
 from .drawing import draw_pixels, fitted, grey_image, theme_font
 from .sweep import SweepResult
 from .workbench import PageContext

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..snapshot import RunInfo, frozen
-from ..training_run import TrainingRun
+from ..common.snapshot import RunInfo, frozen
+from ..studio.training_run import TrainingRun
 from .fc_twin import FullyConnectedTwin
 from .probe import MapLayer, Probe
 from .sweep import DatasetSweep

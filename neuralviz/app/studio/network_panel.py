@@ -5,11 +5,12 @@ from __future__ import annotations
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from .. import presets
+from ... import presets
+from ..common.panels import title_label
+from ..common.spec_edit import format_hidden, parse_hidden
+from ..common.theme import Theme
+from ..settings import StudioSettings
 from .network_view import NetworkView
-from .settings import StudioSettings
-from .spec_edit import format_hidden, parse_hidden
-from .theme import Theme
 
 
 class NetworkPanel(QWidget):
@@ -24,9 +25,7 @@ class NetworkPanel(QWidget):
         lay.setContentsMargins(8, 8, 8, 8)
         lay.setSpacing(6)
         row = QHBoxLayout()
-        title = QLabel("NETWORK")
-        title.setProperty("role", "title")
-        row.addWidget(title)
+        row.addWidget(title_label("NETWORK"))
         row.addSpacing(12)
         hint = QLabel("Preset")
         hint.setProperty("role", "hint")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .settings import StudioSettings
+from ..settings import StudioSettings
 
 
 def frozen(a: np.ndarray) -> np.ndarray:
@@ -96,7 +96,8 @@ class RunInfo:
     feature_maps: Mapping[str, np.ndarray] = field(default_factory=dict)  # planar: feature -> (h, w)
     line_x: np.ndarray | None = None  # regression: the x values of the curves
     notice: str = ""  # what the run changed on its own (said in the status bar)
-    fast_path: bool = False
+    fast_path: bool = False  # the trainer's path: the fused C++ kernel (True) or layer by layer
+    path_reason: str = ""  # why the trainer takes that path (trainer.path_reason)
 
     @property
     def is_binary(self) -> bool:

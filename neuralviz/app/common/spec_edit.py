@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from ..spec import INPUT, normalise
+from ...spec import INPUT, normalise
 
 ACTIVATION_TYPES = ("tanh", "relu", "leaky_relu", "sigmoid", "step")
 # What the activation picker offers ("linear" means no activation after the hidden dense layers).

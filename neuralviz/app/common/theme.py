@@ -59,6 +59,23 @@ class Theme:
         return self.classes[k % len(self.classes)]
 
 
+# colours of layer families in the studio's block diagram and the editor's nodes (light fills, dark text stays readable)
+BLOCK_COLOURS = {
+    "dense": "#dbeafe",
+    "conv2d": "#dcfce7",
+    "maxpool2d": "#fef9c3",
+    "avgpool2d": "#fef9c3",
+    "flatten": "#f3f4f6",
+    "lstm": "#fce7f3",
+    "gru": "#fce7f3",
+    "rnn": "#fce7f3",
+    "embedding": "#ede9fe",
+    "add": "#ffedd5",
+    "concat": "#ffedd5",
+    "input": "#e5e7eb",
+}
+
+
 def make_theme(large_fonts: bool = False, high_contrast: bool = False) -> Theme:
     scale = 1.5 if large_fonts else 1.0
     if high_contrast:
@@ -113,7 +130,7 @@ def hex_to_rgb(colour: str) -> tuple[int, int, int]:
 def diverging_lut(theme: Theme) -> np.ndarray:
     """(256, 4) uint8 RGBA table: row 0 = theme.negative, row 128 = theme.neutral, row 255 = theme.positive.
 
-    Interpolated in RGB like the Playground's d3 scale; used with neuralviz._fused.colormap_rgba.
+    Interpolated in RGB like the Playground's d3 scale; used with neuralviz.viz.colormap_rgba.
     """
     lo, mid, hi = (np.array(hex_to_rgb(c), dtype=np.float64) for c in (theme.negative, theme.neutral, theme.positive))
     t = np.linspace(-1.0, 1.0, 256)[:, None]
@@ -147,15 +164,3 @@ def stylesheet(theme: Theme) -> str:
     QFrame#messagePanel[level="info"] {{ background: #ddf4ff; border: 2px solid #0969da; border-radius: 6px; }}
     QFrame#messagePanel QLabel {{ color: #000000; }}
     """
-
-
-def framed(widget):
-    """widget inside one of the studio's panel frames (styled by the "panel" role)."""
-    from PyQt6.QtWidgets import QFrame, QVBoxLayout
-
-    frame = QFrame()
-    frame.setProperty("role", "panel")
-    lay = QVBoxLayout(frame)
-    lay.setContentsMargins(0, 0, 0, 0)
-    lay.addWidget(widget)
-    return frame

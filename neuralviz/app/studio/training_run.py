@@ -4,9 +4,13 @@ Pure Python and numpy, no Qt: the worker thread drives it, tests can drive it di
 either succeeds completely or raises (a bad spec, a missing data file, an impossible combination), so the
 worker can keep the previous run alive and the user loses nothing when a change fails.
 
-Training uses the fused C++ path (neuralviz.fastpath: many SGD steps per call, GIL released) whenever the
-network is a plain dense chain and the optimizer is plain SGD, and Trainer.step otherwise; both consume the
-same stream of shuffled minibatches, so switching between them changes nothing but the speed.
+Training is the engine's: `Trainer.train_steps` on the trainer's one batch stream (nv.data.BatchStream),
+which takes the fused C++ path (many SGD steps per call, GIL released) whenever the network, loss and
+optimizer qualify and says so in `trainer.path` / `trainer.path_reason`; the run keeps no path logic or
+minibatch order of its own. The learning rate lives in the optimizer alone: `settings` reads it from there.
+
+What the views show is read through the engine too: `nv.predict` (outputs, probabilities, labels,
+accuracy) and `nv.viz.grid` (the plane's extent and grid).
 """
 
 from __future__ import annotations
@@ -16,14 +20,26 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .. import data as nvdata
-from .. import fastpath, losses, optim
-from ..layers import SpecError
-from ..network import Network
-from ..trainer import Trainer, TrainingDiverged
-from .settings import StudioSettings
-from .snapshot import CurveHistory, DataView, LayerBlock, NetStructure, NeuronColumn, RunInfo, Samples, Snapshot, frozen
-from .spec_edit import ACTIVATION_TYPES, MlpDescription, fit_io
+from ... import data as nvdata
+from ... import losses, optim
+from ...layers import SpecError
+from ...network import Network
+from ...prediction import accuracy, predict, predict_labels, probabilities
+from ...trainer import Trainer
+from ...viz.grid import grid_points, square_extent
+from ..common.snapshot import (
+    CurveHistory,
+    DataView,
+    LayerBlock,
+    NetStructure,
+    NeuronColumn,
+    RunInfo,
+    Samples,
+    Snapshot,
+    frozen,
+)
+from ..common.spec_edit import ACTIVATION_TYPES, MlpDescription, fit_io
+from ..settings import StudioSettings
 
 GRID = 96  # output map: GRID x GRID predictions over the plane
 NEURON_STRIDE = 2  # neuron thumbnails use every 2nd grid point (48 x 48)
@@ -37,10 +53,12 @@ DEFAULT_MLP = MlpDescription(input_shape=(2,), hidden=[8, 8], activations=["tanh
 
 class TrainingRun:
     def __init__(self, settings: StudioSettings, serial: int = 0, state: dict[str, np.ndarray] | None = None):
-        self.settings = settings.copy()
+        # what the run was built with and the live changes since; its lr is never read: the optimizer's is
+        self._settings = settings.copy()
         self.serial = serial
         self.notices: list[str] = []
-        self.ds = nvdata.load(self.settings.dataset, seed=int(self.settings.data_seed), **self.settings.dataset_options)
+        s = self._settings
+        self.ds = nvdata.load(s.dataset, seed=int(s.data_seed), **s.dataset_options)
         self.kind = self.ds.kind
         self.features = self._features()
         self.loss = self._choose_loss()
@@ -49,9 +67,8 @@ class TrainingRun:
         if state is not None:
             self.net.load_state_dict(state)
         self.out_units = int(np.prod(self.net.output_shape[-1:]))
-        self._fusable: bool | None = None
         self._set_targets()
-        self.trainer = Trainer(self.net, self.loss, self._make_optimizer(self.settings), seed=self.settings.seed)
+        self.trainer = Trainer(self.net, self.loss, self._make_optimizer(self._settings), seed=self._settings.seed)
         self.trainer.check_dataset(
             SimpleNamespace(
                 name=self.ds.name,
@@ -62,8 +79,6 @@ class TrainingRun:
             )
         )
         self._check_output_fits_targets()
-        self.rng = np.random.default_rng([int(self.settings.seed), 7])
-        self._perm, self._pos = np.empty(0, dtype=np.int64), 0
         self.step = 0
         self.samples_seen = 0
         self.last_loss: float | None = None
@@ -81,8 +96,8 @@ class TrainingRun:
     def _features(self) -> list[str]:
         if self.kind != "planar":
             return []
-        chosen = [f for f in nvdata.PLAYGROUND_FEATURES if f in self.settings.features]
-        unknown = sorted(set(self.settings.features) - set(nvdata.PLAYGROUND_FEATURES))
+        chosen = [f for f in nvdata.PLAYGROUND_FEATURES if f in self._settings.features]
+        unknown = sorted(set(self._settings.features) - set(nvdata.PLAYGROUND_FEATURES))
         if unknown:
             raise ValueError(f"unknown input feature(s) {unknown}; choose from {', '.join(nvdata.PLAYGROUND_FEATURES)}")
         if not chosen:
@@ -90,7 +105,7 @@ class TrainingRun:
         return chosen
 
     def _choose_loss(self) -> str:
-        ds, wanted = self.ds, self.settings.loss or self.ds.default_loss
+        ds, wanted = self.ds, self._settings.loss or self.ds.default_loss
         fits = {
             "mse": True,
             "bce": ds.task == "classification" and ds.num_classes == 2,
@@ -107,7 +122,7 @@ class TrainingRun:
         """Train/test inputs and labels with the user's clicked points applied (2-D data only)."""
         ds = self.ds
         x_train, y_train = ds.x_train, ds.y_train
-        for edit in self.settings.point_edits if self.kind == "planar" else ():
+        for edit in self._settings.point_edits if self.kind == "planar" else ():
             if edit[0] == "add":
                 label = int(edit[3])
                 if not 0 <= label < (ds.num_classes or 2):
@@ -141,7 +156,7 @@ class TrainingRun:
         return int(np.prod(ds.target_shape))
 
     def _build_network(self) -> Network:
-        s = self.settings
+        s = self._settings
         input_shape = (len(self.features),) if self.kind == "planar" else tuple(self.ds.input_shape)
         mlp = MlpDescription.from_spec(s.network) if s.network else None
         if mlp is None:
@@ -201,6 +216,11 @@ class TrainingRun:
                 f"targets of {self.ds.name} {tuple(self.y_train.shape[1:])}: {err}"
             ) from None
 
+    @property
+    def settings(self) -> StudioSettings:
+        """The settings in force (a copy), with the optimizer's learning rate: the one place it lives."""
+        return self._settings.updated(lr=self.trainer.opt.base_lr)
+
     def _make_optimizer(self, s: StudioSettings):
         return optim.make(s.optimizer, self.net, lr=float(s.lr), weight_decay=s.weight_decay, l1=s.l1)
 
@@ -210,42 +230,43 @@ class TrainingRun:
 
         Raises (and changes nothing) when the new value is rejected, e.g. an optimizer that cannot
         train this network."""
-        new = self.settings.updated(**changes)
+        new = self._settings.updated(**changes)
         if new.batch_size < 1:
             raise ValueError(f"batch size must be at least 1, got {new.batch_size}")
         if new.lr < 0 or new.reg_rate < 0 or not np.isfinite(new.lr + new.reg_rate):
             raise ValueError(f"learning rate and regularisation rate must be >= 0, got {new.lr}, {new.reg_rate}")
         opt = self.trainer.opt
-        if new.optimizer != self.settings.optimizer:
+        if new.optimizer != self._settings.optimizer:
             opt = self._make_optimizer(new)  # raises before anything changed
         opt.set_lr(float(new.lr))
         opt.weight_decay, opt.l1 = new.weight_decay, new.l1
         self.trainer.opt = opt
-        self.settings = new
-        self.info = dataclasses.replace(self.info, settings=new.copy(), fast_path=self.uses_fast_path)
+        self._settings = new  # a new batch size continues the trainer's stream at that size
+        self.info = dataclasses.replace(self.info, settings=self.settings, **self._path())
 
     def edit_points(self, edit: list) -> None:
         """Add (["add", x1, x2, label]) or remove (["remove", x1, x2]: the nearest) a training point."""
         if self.kind != "planar":
             raise ValueError("points can only be added to 2-D datasets")
-        self.settings.point_edits.append(list(edit))
+        self._settings.point_edits.append(list(edit))
         try:
             self._set_points(*self._points_with_edits())
         except Exception:
-            self.settings.point_edits.pop()
+            self._settings.point_edits.pop()
             raise
         self._set_targets()
-        self._perm, self._pos = np.empty(0, dtype=np.int64), 0
+        self.trainer.reset_stream()  # other points: the minibatch order starts over
         self._prepare_eval()
-        self.info = dataclasses.replace(self.info, data=self.points, settings=self.settings.copy())
+        self.info = dataclasses.replace(self.info, data=self.points, settings=self.settings)
 
     # ================================================================== training
     @property
     def uses_fast_path(self) -> bool:
-        """Plain SGD on a plain dense chain: train with the fused C++ kernel (GIL released)."""
-        if self._fusable is None:  # depends on the network only, so it is worked out once
-            self._fusable = self.x_train.ndim == 2 and fastpath.fused_mlp_plan(self.net) is not None
-        return self.settings.optimizer == "sgd" and self._fusable
+        """Whether the trainer trains (or, before the first step, will train) on the fused C++ path."""
+        return self.trainer.path == "fused"
+
+    def _path(self) -> dict:
+        return {"fast_path": self.uses_fast_path, "path_reason": self.trainer.path_reason}
 
     @property
     def epoch(self) -> float:
@@ -253,55 +274,24 @@ class TrainingRun:
 
     @property
     def batch_size(self) -> int:
-        return max(1, min(int(self.settings.batch_size), len(self.x_train)))
-
-    def _take(self, count: int) -> np.ndarray:
-        """The next `count` sample indices of the stream of shuffled epochs (each epoch a permutation)."""
-        left = len(self._perm) - self._pos
-        if left < count:
-            # refill with whole epochs at once: one vectorised shuffle instead of one call per epoch
-            # (a fused chunk can span dozens of epochs of a 250-point dataset)
-            n = len(self.x_train)
-            epochs = -(-(count - left) // n)
-            fresh = self.rng.permuted(np.broadcast_to(np.arange(n, dtype=np.int64), (epochs, n)), axis=1)
-            self._perm = np.concatenate([self._perm[self._pos :], fresh.ravel()])
-            self._pos = 0
-        out = self._perm[self._pos : self._pos + count]
-        self._pos += count
-        return out
+        return max(1, min(int(self._settings.batch_size), len(self.x_train)))
 
     def train(self, steps: int) -> int:
         """Runs `steps` minibatch steps; returns how many were done.
 
-        Raises TrainingDiverged (after counting the steps that were done) when the loss stops being finite."""
-        b = self.batch_size
+        Raises TrainingDiverged (after counting the steps that were done) when the loss stops being finite.
+        When the trainer's path changed (a live change of optimizer), `info` is a new object saying so."""
         if steps <= 0:
             return 0
-        if self.uses_fast_path:
-            s = self.settings
-            try:
-                step_losses = fastpath.train_steps(
-                    self.net,
-                    self.x_train,
-                    self.y_train,
-                    self.loss,
-                    float(s.lr),
-                    self._take(steps * b),
-                    b,
-                    s.weight_decay,
-                    s.l1,
-                    runaway=self.trainer.runaway,
-                )
-            except TrainingDiverged as err:
-                self._count(getattr(err, "step", 1) - 1, b)
-                raise
-            self.last_loss = float(step_losses[-1])
-            self._count(steps, b)
-            return steps
-        for _ in range(steps):
-            idx = self._take(b)
-            self.last_loss = self.trainer.step(self.x_train[idx], self.y_train[idx])
-            self._count(1, b)
+        before, b = self.trainer.steps, self.batch_size
+        try:
+            step_losses = self.trainer.train_steps(self.x_train, self.y_train, steps, b)
+        finally:
+            self._count(self.trainer.steps - before, b)
+        self.last_loss = float(step_losses[-1])
+        path = self._path()
+        if path["path_reason"] != self.info.path_reason or path["fast_path"] != self.info.fast_path:
+            self.info = dataclasses.replace(self.info, **path)
         return steps
 
     def _count(self, steps: int, batch: int) -> None:
@@ -315,12 +305,8 @@ class TrainingRun:
         self.line_x = None
         self.feature_maps: dict[str, np.ndarray] = {}
         if self.kind == "planar":
-            pts = np.vstack([self.ds.x_train, self.ds.x_test])
-            r = float(max(6.0, np.ceil(np.abs(pts).max() * 1.05))) if len(pts) else 6.0
-            self.extent = (-r, r, -r, r)
-            centres = -r + (np.arange(GRID) + 0.5) * (2 * r / GRID)
-            gx, gy = np.meshgrid(centres, centres)  # row = x2 (y axis), column = x1
-            plane = np.column_stack([gx.ravel(), gy.ravel()])
+            self.extent = square_extent(np.vstack([self.ds.x_train, self.ds.x_test]))
+            plane = grid_points(self.extent, GRID)  # row = x2 (y axis), column = x1
             self.grid_inputs = nvdata.expand_features(plane, self.features).astype(np.float32)
             small = plane.reshape(GRID, GRID, 2)[::NEURON_STRIDE, ::NEURON_STRIDE].reshape(-1, 2)
             h = GRID // NEURON_STRIDE
@@ -344,7 +330,7 @@ class TrainingRun:
     def _make_info(self) -> RunInfo:
         return RunInfo(
             serial=self.serial,
-            settings=self.settings.copy(),
+            settings=self.settings,
             kind=self.kind,
             task=self.ds.task,
             loss=self.loss,
@@ -356,7 +342,7 @@ class TrainingRun:
             feature_maps=self.feature_maps,
             line_x=self.line_x,
             notice="; ".join(self.notices),
-            fast_path=self.uses_fast_path,
+            **self._path(),
         )
 
     def _structure(self) -> NetStructure:
@@ -462,10 +448,6 @@ class TrainingRun:
             serial=serial,
         )
 
-    def _forward(self, x: np.ndarray, batch: int = 4096) -> np.ndarray:
-        outs = [self.net.forward(x[i : i + batch], train=False) for i in range(0, len(x), batch)]
-        return np.concatenate(outs) if len(outs) > 1 else outs[0]
-
     def evaluate(self) -> None:
         """Measure loss and accuracy on (up to EVAL_LIMIT) train and test examples; adds a curve point."""
         m: dict[str, float | None] = {}
@@ -474,12 +456,10 @@ class TrainingRun:
             if len(x) == 0:
                 m[f"{split}_loss"] = m[f"{split}_accuracy"] = None
                 continue
-            out = self._forward(x)
+            out = predict(self.net, x)
             value = float(loss_fn(out, y, grad=False)[0])
             m[f"{split}_loss"] = value if np.isfinite(value) else None
-            m[f"{split}_accuracy"] = (
-                float(np.mean(self._predict_labels(out) == labels)) if self.ds.is_classification else None
-            )
+            m[f"{split}_accuracy"] = accuracy(out, labels, self.loss) if self.ds.is_classification else None
         self._metrics = m
         self._evaluated_at = self.step
         self._evaluations += 1
@@ -492,11 +472,6 @@ class TrainingRun:
                 for key in h:
                     h[key] = h[key][::2]
                 self._history_stride *= 2
-
-    def _predict_labels(self, out: np.ndarray) -> np.ndarray:
-        if out.shape[-1] == 1:  # one unit: a logit (bce) or a 0/1 value (mse, e.g. the perceptron)
-            return (out[..., 0] > (0.0 if self.loss == "bce" else 0.5)).astype(np.int64)
-        return out.argmax(axis=-1)
 
     def _history_arrays(self) -> CurveHistory:
         h = self._history
@@ -514,23 +489,10 @@ class TrainingRun:
             return self._line_maps()
         return {"samples": self._samples()}
 
-    def _probabilities(self, out: np.ndarray) -> np.ndarray:
-        """(n,) p(class 1) for one output unit, (n, K) class probabilities otherwise."""
-        if out.shape[-1] == 1:
-            v = out[:, 0].astype(np.float64)
-            # the sigmoid as 0.5 (1 + tanh(v / 2)): no overflow for the huge logits of a diverging run
-            return 0.5 * (1.0 + np.tanh(0.5 * v)) if self.loss == "bce" else np.clip(v, 0.0, 1.0)
-        if self.loss == "cross_entropy":
-            z = out - out.max(axis=1, keepdims=True)
-            with np.errstate(invalid="ignore", over="ignore"):
-                e = np.exp(z)
-                return e / e.sum(axis=1, keepdims=True)
-        p = np.clip(out, 0.0, None)
-        return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
-
     def _plane_maps(self) -> dict:
-        out = self.net.forward(self.grid_inputs, train=False)  # one pass: the neuron maps read net.outputs
-        p = self._probabilities(out)
+        # one forward pass over the whole grid: the neuron maps read every layer's output in net.outputs
+        out = predict(self.net, self.grid_inputs, batch_size=len(self.grid_inputs))
+        p = probabilities(out, self.loss)
         output = p.reshape(GRID, GRID) if p.ndim == 1 else p.T.reshape(-1, GRID, GRID)
         neurons = {}
         if self.structure.kind == "mlp":
@@ -540,7 +502,7 @@ class TrainingRun:
         return {"output": frozen(output), "neurons": neurons}
 
     def _line_maps(self) -> dict:
-        out = self._forward(self.line_x[:, None])
+        out = predict(self.net, self.line_x[:, None], batch_size=len(self.line_x))
         neurons = {}
         if self.structure.kind == "mlp":
             for col in self.structure.columns[1:]:
@@ -551,10 +513,10 @@ class TrainingRun:
         x, labels = self.x_test[:count], self.labels_test[:count]
         if len(x) == 0:
             return Samples(None, (), ())
-        out = self._forward(x)
+        out = predict(self.net, x)
         names = self.info.class_names
         if self.kind == "image":
-            pred = self._predict_labels(out)
+            pred = predict_labels(out, self.loss)
             texts = tuple(
                 _class_name(names, k) if k == y else f"{_class_name(names, k)} (is {_class_name(names, y)})"
                 for k, y in zip(pred, labels)
@@ -567,7 +529,7 @@ class TrainingRun:
         for i in range(min(count, len(x))):
             story = _decode(self.ds, x[i])
             if self.ds.is_classification:
-                pred = self._predict_labels(out[i : i + 1])[0]
+                pred = predict_labels(out[i : i + 1], self.loss)[0]
                 if np.ndim(pred):  # sequence labelling: one label per time step
                     ok = bool(np.all(pred == labels[i]))
                     shown = " ".join(_class_name(names, k) for k in pred)

@@ -7,7 +7,7 @@ from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QColor, QFont, QLinearGradient, QPainter
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
-from .theme import Theme
+from ..common.theme import Theme
 
 
 class ColourLegend(QWidget):

@@ -8,9 +8,9 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
-from .plot_style import configure_pyqtgraph, style_plot
-from .snapshot import DataView, RunInfo, Snapshot
-from .theme import Theme
+from ..common.plot_style import configure_pyqtgraph, style_plot
+from ..common.snapshot import DataView, RunInfo, Snapshot
+from ..common.theme import Theme
 
 
 class RegressionView(QWidget):

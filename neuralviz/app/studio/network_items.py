@@ -11,7 +11,7 @@ from PyQt6.QtCore import QLineF, QPointF, QRectF, Qt
 from PyQt6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPen
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsObject
 
-from .theme import Theme, hex_to_rgb
+from ..common.theme import BLOCK_COLOURS, Theme, hex_to_rgb
 
 
 class NeuronItem(QGraphicsObject):
@@ -233,23 +233,6 @@ class EdgeLayer:
         self.drawn_at = time.perf_counter()
         self.cost = self.drawn_at - start
         self.draws += 1
-
-
-# colours of layer families in the block diagram (light fills, dark text stays readable)
-BLOCK_COLOURS = {
-    "dense": "#dbeafe",
-    "conv2d": "#dcfce7",
-    "maxpool2d": "#fef9c3",
-    "avgpool2d": "#fef9c3",
-    "flatten": "#f3f4f6",
-    "lstm": "#fce7f3",
-    "gru": "#fce7f3",
-    "rnn": "#fce7f3",
-    "embedding": "#ede9fe",
-    "add": "#ffedd5",
-    "concat": "#ffedd5",
-    "input": "#e5e7eb",
-}
 
 
 class LayerBlockItem(QGraphicsObject):

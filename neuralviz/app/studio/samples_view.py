@@ -10,9 +10,9 @@ from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QColor, QFont, QPainter, QPen
 from PyQt6.QtWidgets import QWidget
 
-from .render import grey_qimage
-from .snapshot import Samples, Snapshot
-from .theme import Theme
+from ..common.render import grey_qimage
+from ..common.snapshot import Samples, Snapshot
+from ..common.theme import Theme
 
 RIGHT, WRONG = "#1a7f37", "#cf222e"
 

@@ -1,6 +1,6 @@
 """Turning the numbers of a snapshot into pixels: heat-maps, class maps and QImages.
 
-The colour mapping runs in neuralviz._fused.colormap_rgba (one pass in C, into a reused buffer), so a
+The colour mapping runs in neuralviz.viz.colormap_rgba (one pass in C, into a reused buffer), so a
 frame with dozens of neuron maps costs well under a millisecond of the GUI thread.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from PyQt6.QtGui import QImage
 
-from .. import _fused
+from ...viz import colormap_rgba
 from .theme import Theme, class_rgb, diverging_lut
 
 # Backgrounds under data points are paled this much toward white, so the points (full colour) stand out.
@@ -34,7 +34,7 @@ class HeatmapPainter:
         values = np.ascontiguousarray(values, dtype=np.float32)
         out = np.empty(values.shape + (4,), dtype=np.uint8)
         scale = float(scale) if np.isfinite(scale) and scale > 0 else 1.0
-        return _fused.colormap_rgba(values, self.pale_lut if pale else self.lut, -scale, scale, out)
+        return colormap_rgba(values, self.pale_lut if pale else self.lut, -scale, scale, out)
 
     def probability(self, p: np.ndarray, discretize: bool = False) -> np.ndarray:
         """(H, W) p(class 1) -> pale RGBA: orange (class 0) .. neutral .. blue (class 1)."""

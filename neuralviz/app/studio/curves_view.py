@@ -9,22 +9,11 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
-from .plot_style import configure_pyqtgraph, style_plot
-from .snapshot import Snapshot
-from .theme import Theme
+from ..common.plot_style import configure_pyqtgraph, nice_ceiling, style_plot
+from ..common.snapshot import Snapshot
+from ..common.theme import Theme
 
 MAX_RATE = 10.0  # curve updates per second while training
-
-
-def nice_ceiling(value: float) -> float:
-    """The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^k) >= value (and > 0)."""
-    if not np.isfinite(value) or value <= 0:
-        return 1.0
-    exponent = np.floor(np.log10(value))
-    for m in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
-        if m * 10**exponent >= value * (1 - 1e-9):
-            return float(m * 10**exponent)
-    return float(10 ** (exponent + 1))
 
 
 class CurvesView(QWidget):

@@ -14,12 +14,12 @@ from PyQt6.QtWidgets import (
     QPushButton,
     QSlider,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
-from .. import data as nvdata
-from .settings import StudioSettings
+from ... import data as nvdata
+from ..common.panels import titled_column
+from ..settings import StudioSettings
 
 KIND_TITLES = {"planar": "2-D points", "regression": "Regression (1-D)", "image": "Images", "sequence": "Sequences"}
 # how the Playground writes its features
@@ -45,12 +45,7 @@ class DataPanel(QWidget):
         super().__init__(parent)
         self._options: dict = {}
         self._dataset = ""
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(8, 8, 8, 8)
-        lay.setSpacing(6)
-        title = QLabel("DATA")
-        title.setProperty("role", "title")
-        lay.addWidget(title)
+        lay = titled_column(self, "DATA")
 
         self.dataset = QComboBox()
         self.dataset.setModel(self._dataset_model())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import QGraphicsItem
@@ -40,3 +41,14 @@ def style_plot(plot: pg.PlotItem, theme: Theme, labels: dict[str, str]) -> None:
             axis.setLabel(labels[side], **{"font-size": f"{theme.plot_font_pt + 1:.0f}pt", "color": theme.text})
         else:
             axis.showLabel(False)
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 x 10^k) >= value (and > 0)."""
+    if not np.isfinite(value) or value <= 0:
+        return 1.0
+    exponent = np.floor(np.log10(value))
+    for m in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
+        if m * 10**exponent >= value * (1 - 1e-9):
+            return float(m * 10**exponent)
+    return float(10 ** (exponent + 1))

@@ -9,9 +9,9 @@ from __future__ import annotations
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QDoubleSpinBox, QGridLayout, QLabel, QSpinBox, QWidget
 
-from .. import optim
-from .settings import StudioSettings
-from .spec_edit import CHOOSABLE_ACTIVATIONS
+from ... import optim
+from ..common.spec_edit import CHOOSABLE_ACTIVATIONS
+from ..settings import StudioSettings
 
 LEARNING_RATES = ("0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")
 REG_RATES = ("0", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")

@@ -1,6 +1,7 @@
 """TrainingWorker: trains a TrainingRun in its own QThread and hands frames to the GUI.
 
-The thread, timer and play/pause/speed loop are FrameWorker's (frame_worker.py); each tick trains for at
+The thread is a WorkerHost's (common/worker_host.py); the timer and play/pause/speed loop are
+FrameWorker's (common/frame_worker.py); each tick trains for at
 most TICK_S seconds, in chunks sized from the measured step rate, and a Snapshot is emitted whenever one
 is due. Frames are throttled to FRAME_RATE per second and never queue up: a new one is emitted only
 after the GUI reports the previous one shown (frame_shown), so a slow GUI gets fewer frames, not late ones.
@@ -20,25 +21,24 @@ import time
 
 from PyQt6.QtCore import pyqtSignal, pyqtSlot
 
-from ..trainer import TrainingDiverged
-from .error_text import describe_error
-from .frame_worker import FrameWorker
-from .settings import StudioSettings
+from ...trainer import TrainingDiverged
+from ..common.error_text import describe_error
+from ..common.frame_worker import GUI_TIMEOUT_S, FrameWorker
+from ..settings import StudioSettings
 from .training_run import TrainingRun
 
 MAX_FRAME_RATE = 36.0  # never more than this
 TICK_S = 0.02  # longest stretch of training between two looks at the event queue
 CHUNK_S = 0.004  # a chunk of steps aims at this long (the fused path runs it without the GIL)
 EVAL_SHARE = 0.1  # between frames, curve points are added while they cost under this share of the time
-GUI_TIMEOUT_S = 0.5  # emit anyway if the GUI has not confirmed a frame for this long
 NAP_S = 0.001  # the worker naps in steps this short while the GUI draws a frame
 
 
 class TrainingWorker(FrameWorker):
-    snapshotReady = pyqtSignal(object)  # Snapshot
+    # frameReady (a Snapshot), failed (a problem while training, e.g. divergence: training paused) and
+    # playingChanged come from HostedWorker
     configured = pyqtSignal(object)  # RunInfo of the run now in force
     rejected = pyqtSignal(str, object)  # message, the StudioSettings still in force (or None)
-    failed = pyqtSignal(str)  # a problem while training (divergence); training paused
 
     def __init__(self):
         super().__init__(speed=10)
@@ -46,19 +46,10 @@ class TrainingWorker(FrameWorker):
         self._last_full = 0.0
         self._full_cost = 0.0
         self._eval_cost = 0.0
-        self._gui_cost = 0.0
-        self._gui_free_at = 0.0
         self._rate = 1000.0  # steps per second, measured (sizes the chunks)
 
     def _model(self) -> TrainingRun | None:
         return self._run
-
-    def frame_shown(self, gui_seconds: float = 0.0) -> None:
-        """Called by the GUI thread once a frame is drawn, with what drawing it cost (plain attribute
-        writes: safe under the GIL)."""
-        self._gui_cost = gui_seconds
-        self._gui_free_at = time.perf_counter()
-        self._gui_busy = False
 
     # ------------------------------------------------------------------ commands
     @pyqtSlot(object, object)
@@ -76,21 +67,6 @@ class TrainingWorker(FrameWorker):
         self.configured.emit(run.info)
         self._emit(force=True)
         self._schedule()
-
-    @pyqtSlot()
-    def pause(self) -> None:
-        self._target = None
-        self._set_playing(False)
-        self._emit(force=True)
-
-    @pyqtSlot()
-    def step_once(self) -> None:
-        """One minibatch step (while paused), then a full frame."""
-        if self._run is None:
-            return
-        self._set_playing(False)
-        self._train(1)
-        self._emit(force=True)
 
     @pyqtSlot()
     def reset(self) -> None:
@@ -137,8 +113,7 @@ class TrainingWorker(FrameWorker):
         if not done:
             return
         if self._target is not None and run.step >= self._target:
-            self._target = None
-            self._set_playing(False)
+            self._halt()
             self._emit(force=True, final=True)
             return
         self._emit()
@@ -179,6 +154,7 @@ class TrainingWorker(FrameWorker):
 
     def _train(self, steps: int) -> bool:
         """Train; on divergence or any other error pause, show the message and keep the state."""
+        info = self._run.info
         try:
             self._run.train(steps)
         except TrainingDiverged as err:
@@ -190,11 +166,13 @@ class TrainingWorker(FrameWorker):
         except Exception as err:  # noqa: BLE001
             self._stop_with(f"Training stopped: {describe_error(err)}")
             return False
+        finally:
+            if self._run.info is not info:  # the trainer switched paths (after a change of optimizer)
+                self.configured.emit(self._run.info)
         return True
 
     def _stop_with(self, message: str) -> None:
-        self._target = None
-        self._set_playing(False)
+        self._halt()
         self.failed.emit(message)
         self._emit(force=True)
 
@@ -204,16 +182,11 @@ class TrainingWorker(FrameWorker):
         if run is None:
             return
         now = time.perf_counter()
-        since = now - self._last_emit
         # the GUI gets a fifth of its time free (input, timers) however long frames take to draw
-        gui_rested = now - self._gui_free_at >= 0.25 * self._gui_cost
+        gui_rested = now - self._gui_free_at >= 0.25 * self._gui_cost or now - self._last_emit >= GUI_TIMEOUT_S
         # frames may come a little faster than FRAME_RATE (up to MAX_FRAME_RATE): the wait for the GUI's
         # confirmation and the chunk boundaries only ever delay them, so this keeps the rate at about 30
-        if not force and (
-            since < 1.0 / MAX_FRAME_RATE
-            or (not gui_rested and since < GUI_TIMEOUT_S)
-            or (self._gui_busy and since < GUI_TIMEOUT_S)
-        ):
+        if not (force or (gui_rested and self._frame_due(False, MAX_FRAME_RATE))):
             return
         full = force or (now - self._last_full) >= 4.0 * self._full_cost
         sps = self._steps_per_second()
@@ -232,10 +205,7 @@ class TrainingWorker(FrameWorker):
                 self._full_cost = time.perf_counter() - start
                 self._last_full = now
         except Exception as err:  # noqa: BLE001 - e.g. a NaN weight breaking a view computation
-            self._target = None
-            self._set_playing(False)
+            self._halt()
             self.failed.emit(f"Could not draw the network: {describe_error(err)}")
             return
-        self._last_emit = now
-        self._gui_busy = True
-        self.snapshotReady.emit(snap)
+        self._send(snap, now)

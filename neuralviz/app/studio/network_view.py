@@ -14,12 +14,12 @@ from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QTransform
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView
 
-from ..spec import INPUT
+from ...spec import INPUT
+from ..common.render import HeatmapPainter, neuron_scale, to_qimage
+from ..common.snapshot import NetStructure, RunInfo, Snapshot
+from ..common.theme import Theme
 from .data_panel import FEATURE_LABELS
 from .network_items import EdgeLayer, LayerBlockItem, NeuronItem, NeuronLayer
-from .render import HeatmapPainter, neuron_scale, to_qimage
-from .snapshot import NetStructure, RunInfo, Snapshot
-from .theme import Theme
 
 NEURON = 44.0  # neuron box size (scene units; the view scales the whole scene to fit)
 PITCH = 58.0  # vertical distance between neurons

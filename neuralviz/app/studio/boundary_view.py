@@ -13,10 +13,10 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QRectF, Qt, pyqtSignal
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
-from .plot_style import configure_pyqtgraph, style_plot
-from .render import HeatmapPainter, neuron_scale
-from .snapshot import DataView, RunInfo, Snapshot
-from .theme import Theme
+from ..common.plot_style import configure_pyqtgraph, style_plot
+from ..common.render import HeatmapPainter, neuron_scale
+from ..common.snapshot import DataView, RunInfo, Snapshot
+from ..common.theme import Theme
 
 
 class BoundaryView(QWidget):

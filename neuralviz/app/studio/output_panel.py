@@ -4,15 +4,16 @@ data (decision map for 2-D points, curve for 1-D regression, predicted samples o
 from __future__ import annotations
 
 from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QWidget
 
+from ..common.panels import titled_column
+from ..common.snapshot import RunInfo, Snapshot
+from ..common.theme import Theme
 from .boundary_view import BoundaryView
 from .colour_legend import ColourLegend
 from .curves_view import CurvesView
 from .regression_view import RegressionView
 from .samples_view import SamplesView
-from .snapshot import RunInfo, Snapshot
-from .theme import Theme
 
 
 class OutputPanel(QWidget):
@@ -21,12 +22,7 @@ class OutputPanel(QWidget):
     def __init__(self, theme: Theme, parent=None):
         super().__init__(parent)
         self.theme = theme
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(8, 8, 8, 8)
-        lay.setSpacing(4)
-        title = QLabel("OUTPUT")
-        title.setProperty("role", "title")
-        lay.addWidget(title)
+        lay = titled_column(self, "OUTPUT", spacing=4)
         self.test_metric = QLabel("Test loss –")
         self.train_metric = QLabel("Training loss –")
         for label in (self.test_metric, self.train_metric):
