@@ -275,6 +275,8 @@ def apply_input_transform(x: np.ndarray, transform) -> np.ndarray:
 def _load_dataset(dataset, seed: int, dtype: str, options: dict | None):
     if isinstance(dataset, str):
         return nv_data.load(dataset, seed=seed, dtype=dtype, **(options or {}))
+    if not all(hasattr(dataset, k) for k in ("x_train", "y_train", "x_test", "y_test")):
+        raise ValueError(f"compare: dataset must be a dataset name or an nv.data Dataset, got {dataset!r:.60}")
     return dataset
 
 

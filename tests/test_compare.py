@@ -178,3 +178,10 @@ def test_natural_gradient_preset_and_cli_table(capsys):
         assert any(line.startswith(name) for line in out.splitlines())
     with pytest.raises(ValueError, match="OPTIMIZER.KEY=VALUE"):
         cli_main(["natural-gradient", "--steps", "1", "--set", "adam.lr=1"])
+
+
+def test_a_preset_without_a_dataset_name_is_a_clear_error():
+    """Fuzz case cli:3397: a preset file whose dataset has no name reached compare() as None."""
+    spec = {"input_shape": [2], "layers": [{"id": "o", "type": "dense", "units": 1}]}
+    with pytest.raises(ValueError, match="dataset must be a dataset name"):
+        compare(spec, None, steps=1)
