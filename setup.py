@@ -1,5 +1,5 @@
-"""Build script: the C++ kernels (neuralviz._C), the Cython hot-path modules and, where
-nvcc and the CUDA headers exist, the optional CUDA backend (neuralviz._C_cuda).
+"""Build script: the C++ kernels (neuralviz._native._C), the Cython hot-path modules and, where
+nvcc and the CUDA headers exist, the optional CUDA backend (neuralviz._native._C_cuda).
 
 pip runs this file several times per install (PEP 517 hooks), so module level stays
 cheap; the expensive probes (OpenMP, nvcc) run inside build_ext.
@@ -39,7 +39,7 @@ def cpu_extension() -> Pybind11Extension:
     sources += _rel(glob.glob(str(ROOT / "csrc" / "cpu" / "*.cpp")))
     sources.append("csrc/bindings.cpp")
     return Pybind11Extension(
-        "neuralviz._C",
+        "neuralviz._native._C",
         sources,
         include_dirs=["csrc"],
         cxx_std=17,
@@ -107,7 +107,7 @@ def cuda_extension() -> Pybind11Extension | None:
             raise RuntimeError("NEURALVIZ_CUDA=1 but no CUDA toolkit (nvcc + include/cuda_runtime.h) found")
         return None
     ext = Pybind11Extension(
-        "neuralviz._C_cuda",
+        "neuralviz._native._C_cuda",
         ["csrc/cuda/bindings_cuda.cpp"],
         include_dirs=["csrc"],
         cxx_std=17,

@@ -9,16 +9,28 @@ nv.Trainer(net, "bce", opt, seed=0).fit(ds, epochs=50, batch_size=10)
 
 from __future__ import annotations
 
+import sys
+
 __version__ = "0.1.0"
 
 from . import data, losses, ops, optim, prediction, presets, viz
-from .backend import backends, get_backend, get_num_threads, set_backend, set_num_threads
+from .backend import (
+    _C,  # noqa: F401  the raw CPU kernels stay importable as neuralviz._C
+    backends,
+    get_backend,
+    get_num_threads,
+    set_backend,
+    set_num_threads,
+)
 from .compare import compare
 from .io import load, save
 from .layers import Parameter, SpecError
 from .network import Network
 from .prediction import accuracy, predict, probabilities
 from .trainer import Callback, Trainer, TrainingDiverged
+
+# `import neuralviz._C` keeps working for scripts written before the move to neuralviz._native
+sys.modules.setdefault(__name__ + "._C", _C)
 
 __all__ = [
     "__version__",

@@ -14,8 +14,9 @@ Switching is process-wide (the app's worker threads see it too): `set_backend("c
 or `use(...)` for one with-block. Both also take a backend object (a CpuBackend instance or a
 subclass's), which is how tests put a fake that counts calls under the engine.
 
-This is the only module that imports the compiled `_C` / `_C_cuda`, so moving them into a
-subpackage is a change to the two import lines below; `neuralviz._C` stays importable for tests
+This is the only module that imports the compiled `_C` / `_C_cuda` (they live in the subpackage
+`neuralviz._native`, which imports nothing, so no low module runs the package `__init__` to reach
+them); the package re-exports `neuralviz._C` for tests
 and outside scripts. `_C_cuda` is built only where nvcc exists and usable only where a GPU is
 present; its absence is a normal state, reported in CUDA_REASON rather than raised.
 """
@@ -26,7 +27,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from . import _C
+from ._native import _C
 from ._native import activations as _activations
 from ._native import losses as _losses
 from ._native import updates as _updates
@@ -34,7 +35,7 @@ from ._native import updates as _updates
 _cuda_module = None
 CUDA_REASON = "CUDA backend not built (no nvcc at build time)"
 try:
-    from . import _C_cuda as _cuda_module  # type: ignore[attr-defined]
+    from ._native import _C_cuda as _cuda_module  # type: ignore[attr-defined]
 except ImportError as err:
     if "_C_cuda" not in str(err):
         CUDA_REASON = f"CUDA backend failed to import: {err}"
