@@ -30,3 +30,19 @@ def pytest_report_header(config):
         f"neuralviz {nv.__version__}: isa {nv._C.get_isa()} (testing {', '.join(ISAS)}), "
         f"backends {nv.backends()}, openmp {nv._C.has_openmp()}"
     )
+
+
+GUI_WAIT_MS = 30_000  # generous for a loaded CI machine: the waits end as soon as the condition holds
+
+
+@pytest.fixture
+def window(qtbot):
+    """The main window, shown, once its first frame has arrived (the GUI tests' common start)."""
+    from neuralviz.app.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.latest is not None, timeout=GUI_WAIT_MS)
+    yield w
+    w.close()

@@ -27,22 +27,11 @@ from qt_image import widget_pixels as pixels  # noqa: E402
 import neuralviz as nv  # noqa: E402
 from neuralviz import presets  # noqa: E402
 from neuralviz.app.common.spec_edit import MlpDescription, parse_hidden  # noqa: E402
-from neuralviz.app.main_window import MainWindow  # noqa: E402
 from neuralviz.app.settings import StudioSettings  # noqa: E402
 from neuralviz.app.studio.training_run import TrainingRun  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WAIT = 30_000  # ms; generous for a loaded CI machine, the waits end as soon as the condition holds
-
-
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.latest is not None, timeout=WAIT)
-    yield w
-    w.close()
 
 
 def wait_for_run(qtbot, w, predicate):

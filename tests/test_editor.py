@@ -30,7 +30,6 @@ from neuralviz.app.editor.model import EditRefused, GraphModel  # noqa: E402
 from neuralviz.app.editor.palette import LAYER_MIME  # noqa: E402
 from neuralviz.app.editor.templates import TEMPLATES  # noqa: E402
 from neuralviz.app.editor.training_data import suggest_dataset  # noqa: E402
-from neuralviz.app.main_window import MainWindow  # noqa: E402
 from neuralviz.layers import LAYER_TYPES, SpecError  # noqa: E402
 
 WAIT = 30_000  # ms; generous for a loaded machine: the waits end as soon as the condition holds
@@ -168,16 +167,6 @@ def test_training_data_suits_the_input():
 
 
 # ---------------------------------------------------------------------------------------------- the page
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.latest is not None, timeout=WAIT)
-    yield w
-    w.close()
-
-
 @pytest.fixture
 def page(qtbot, window):
     p = window.pages["Architecture"]

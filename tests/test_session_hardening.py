@@ -18,19 +18,8 @@ pytest.importorskip("PyQt6")
 pytest.importorskip("pyqtgraph")
 pytest.importorskip("pytestqt")
 
-from neuralviz.app.main_window import MainWindow  # noqa: E402
 
 WAIT = 15_000
-
-
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.latest is not None, timeout=WAIT)
-    yield w
-    w.close()
 
 
 def saved_session(qtbot, w, tmp_path: Path) -> tuple[Path, dict]:
