@@ -182,7 +182,7 @@ class Trainer:
         self.net = net
         self.loss_name = loss
         self.loss_fn = losses.get(loss)
-        self._path: tuple[str, str] | None = None
+        self._path: tuple[str, str] | None = None  # (path, reason) of the last train_steps / fit
         self.opt = opt
         self.seed = int(seed)
         self.runaway: RunawayDetector | None = RunawayDetector()  # None: no runaway check
@@ -190,7 +190,6 @@ class Trainer:
         # kept for scripts that shuffle on their own; the trainer's minibatches come from self.stream
         self.rng = np.random.default_rng(self.seed)
         self._stream: BatchStream | None = None
-        self._path: tuple[str, str] | None = None  # (path, reason) of the last train_steps / fit
         self._allow_fused = True  # False: always the layer path (tests compare the two)
         net.reseed(self.seed)
         self.steps = 0

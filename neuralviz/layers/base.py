@@ -125,6 +125,7 @@ class Layer:
     """Base class. Subclasses set `type`, `defaults` and implement build/forward/backward."""
 
     type: ClassVar[str] = ""
+    stochastic: ClassVar[bool] = False  # draws at run time in training mode (dropout, noise)
     defaults: ClassVar[dict[str, Any]] = {}
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1

@@ -10,6 +10,8 @@ from .base import Layer
 class _Random(Layer):
     """A layer that draws from its own generator, re-seeded by Network.reseed."""
 
+    stochastic = True
+
     def set_seed(self, rng):
         self.rng = rng
 

@@ -105,6 +105,8 @@ class NaturalGradient(Optimizer):
         self.metric: dict[str, np.ndarray] | None = None
         self._stale = True
         self.info: dict[str, Any] = {}
+        # the training pass's output differs from the prediction's: kl_clip then runs its own
+        self._stochastic = any(layer.stochastic for layer in net.layers.values())
 
     # ------------------------------------------------------------------ checks
     def _validate(self) -> None:
@@ -221,8 +223,7 @@ class NaturalGradient(Optimizer):
     def _eval_output(self, x) -> np.ndarray:
         """The predictions before the step, as the clip compares them (deterministic layers)."""
         out = self.net.outputs.get(self.net.output_id)
-        stochastic = any(layer.type in ("dropout", "gaussian_noise") for layer in self.net.layers.values())
-        if out is None or stochastic:
+        if out is None or self._stochastic:
             out = self.net.forward(x, train=False)
         return np.array(out, copy=True)
 
