@@ -112,3 +112,14 @@ def test_without_torch_the_numpy_reference_catches_a_wrong_gradient(bench, monke
     code, _, err = bench("kernels", "--quick", "--only", "lstm fwd+bwd tiny")
     assert code == 1
     assert "lstm fwd+bwd tiny seq100 b1 i1 h32: grad_w_hh . v" in err, err
+
+
+def test_a_suite_row_without_a_check_is_not_timed(bench, monkeypatch):
+    from neuralviz.bench import matmul
+
+    calls = []
+    monkeypatch.setattr(matmul, "cases", lambda quick: [Case("unchecked row", lambda: calls.append(1), "numpy")])
+    code, out, err = bench("kernels", "--quick", "--only", "unchecked")
+    assert code == 1
+    assert err.startswith("benchmark stopped: unchecked row: the row has no check"), err
+    assert calls == [] and "unchecked row" not in out

@@ -6,12 +6,12 @@ namespace nvz {
 namespace {
 
 Isa detect() {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#ifdef NVZ_ISA_X86
+#define NVZ_CPU_HAS(feature) __builtin_cpu_supports(#feature)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
-    return Isa::avx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::avx2;
+  if (NVZ_ISA_FEATURES_avx512(NVZ_CPU_HAS, &&)) return Isa::avx512;
+  if (NVZ_ISA_FEATURES_avx2(NVZ_CPU_HAS, &&)) return Isa::avx2;
+#undef NVZ_CPU_HAS
 #endif
   return Isa::generic;
 }

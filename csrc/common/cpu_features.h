@@ -1,11 +1,10 @@
-// Runtime CPU dispatch. Kernels are compiled for several instruction sets in one binary
-// (via __attribute__((target(...)))) and the best one the running CPU supports is picked
-// once. No -march=native: the wheel must run on any x86-64 (and non-x86) machine.
+// Run-time choice of the instruction set (common/isa.h): the best one the running CPU
+// supports is detected once; tests may cap it to exercise every kernel copy on one machine.
 #pragma once
 
-namespace nvz {
+#include "common/isa.h"
 
-enum class Isa { generic = 0, avx2 = 1, avx512 = 2 };
+namespace nvz {
 
 // Best ISA this CPU supports (detected once), capped by force_isa().
 Isa cpu_isa();

@@ -4,10 +4,10 @@
 // the recurrent cells (through cpu/activations.h). Sharing the source is what makes the fused
 // path and the layer path agree to rounding: they run the same formulas in the same order.
 //
-// ISA BODY HEADER: no include guard on purpose. Include it inside a namespace that is unique to
-// one instruction set, after defining NVZ_TARGET as that set's function attribute (empty for the
-// baseline), as cpu/activations.h describes; the Cython modules get one baseline copy in
-// nvz::nn (neuralviz/_native/_nn_math.pxd). The includer must have included <cstdint>,
+// ISA BODY HEADER: no include guard on purpose. Kernel bodies include it (through
+// cpu/activations.h), so common/isa_each.inc compiles one copy per instruction set, each inside
+// its ISA's target region; the Cython modules get one baseline copy in nvz::nn
+// (neuralviz/_native/_nn_math.pxd). The includer must have included <cstdint>,
 // <type_traits> and <utility> at global scope. libm is reached through GCC/Clang builtins, so
 // no other standard header is needed inside the namespace.
 //
@@ -66,17 +66,17 @@ using Bits = typename BitsOf<V>::type;
 // Every lane = s. (s - 0 is s for every s, -0 and NaN included, so GCC folds the subtraction
 // away and emits one broadcast; s + 0 would not fold because -0 + 0 = +0.)
 template <typename V>
-NVZ_TARGET inline V splat(Lane<V> s) {
+inline V splat(Lane<V> s) {
   return s - V{};
 }
 
 // The bit patterns of x, and back.
 template <typename V>
-NVZ_TARGET inline Bits<V> bits_of(V x) {
+inline Bits<V> bits_of(V x) {
   return __builtin_bit_cast(Bits<V>, x);
 }
 template <typename V>
-NVZ_TARGET inline V from_bits(Bits<V> u) {
+inline V from_bits(Bits<V> u) {
   return __builtin_bit_cast(V, u);
 }
 
@@ -84,7 +84,7 @@ NVZ_TARGET inline V from_bits(Bits<V> u) {
 // keeps them in the floating-point domain (andps/orps); integer bit operations there cost a
 // domain crossing on every use (3-4% of the tanh loop). GCC vectors take the bit operations.
 template <typename V>
-NVZ_TARGET inline V vabs(V x) {
+inline V vabs(V x) {
   if constexpr (std::is_same_v<V, float>) {
     return __builtin_fabsf(x);
   } else if constexpr (std::is_same_v<V, double>) {
@@ -96,7 +96,7 @@ NVZ_TARGET inline V vabs(V x) {
 
 // -|x|, by setting the sign bit: one operation where -vabs(x) takes two.
 template <typename V>
-NVZ_TARGET inline V vneg_abs(V x) {
+inline V vneg_abs(V x) {
   if constexpr (std::is_floating_point_v<V>) {
     return -vabs(x);
   } else {
@@ -106,7 +106,7 @@ NVZ_TARGET inline V vneg_abs(V x) {
 
 // |y| with the sign of x.
 template <typename V>
-NVZ_TARGET inline V vcopysign(V y, V x) {
+inline V vcopysign(V y, V x) {
   if constexpr (std::is_same_v<V, float>) {
     return __builtin_copysignf(y, x);
   } else if constexpr (std::is_same_v<V, double>) {
@@ -165,7 +165,7 @@ struct InverseFactorials {
 // e^r - 1 for |r| <= ln2/2: Taylor series r + r^2/2! + ... + r^deg/deg!, Horner form.
 // Written as r + r*r*q(r) so that for tiny r the result is r to full precision.
 template <typename V>
-NVZ_TARGET inline V expm1_reduced(V r) {
+inline V expm1_reduced(V r) {
   using T = Lane<V>;
   constexpr int deg = ExpConstants<T>::degree;
   constexpr InverseFactorials<T, deg> inv_fact{};
@@ -177,7 +177,7 @@ NVZ_TARGET inline V expm1_reduced(V r) {
 // Splits x = n ln2 + r, n = round(x / ln2), |r| <= ln2/2 (Cody-Waite: n * ln2_hi is exact).
 // Returns shifted = n + round_shift, whose low mantissa bits hold n (two's complement).
 template <typename V>
-NVZ_TARGET inline V reduce_ln2(V x, V& r) {
+inline V reduce_ln2(V x, V& r) {
   using C = ExpConstants<Lane<V>>;
   const V shifted = x * C::log2e + C::round_shift;
   const V n = shifted - C::round_shift;
@@ -189,7 +189,7 @@ NVZ_TARGET inline V reduce_ln2(V x, V& r) {
 // shifting n's bits into the exponent field and adding the bits of 2^Bias builds it without a
 // float->int conversion (AVX2 has none for 64-bit lanes).
 template <int Bias = 0, typename V>
-NVZ_TARGET inline V pow2_of_shifted(V shifted) {
+inline V pow2_of_shifted(V shifted) {
   using T = Lane<V>;
   using C = ExpConstants<T>;
   constexpr UIntOf<T> bias_bits = C::one_bits + (static_cast<UIntOf<T>>(Bias) << C::mantissa_bits);
@@ -202,7 +202,7 @@ NVZ_TARGET inline V pow2_of_shifted(V shifted) {
 // a second scale factor. s p + s is s (1 + p) rounded once, with or without FMA (s is a power of
 // two). Arguments below `underflow` are clamped there (e^x rounds to 0); NaN propagates.
 template <typename V>
-NVZ_TARGET inline V vexp_times_2_64(V x) {
+inline V vexp_times_2_64(V x) {
   using C = ExpConstants<Lane<V>>;
   x = x < C::underflow ? splat<V>(C::underflow) : x;  // a NaN compares false and is kept
   V r;
@@ -212,7 +212,7 @@ NVZ_TARGET inline V vexp_times_2_64(V x) {
 
 // e^x for x <= 0.
 template <typename V>
-NVZ_TARGET inline V vexp(V x) {
+inline V vexp(V x) {
   return vexp_times_2_64(x) * Lane<V>(0x1p-64);
 }
 
@@ -222,18 +222,18 @@ NVZ_TARGET inline V vexp(V x) {
 // k (numerator and denominator scaled alike: the same quotient, bit for bit, while k e is
 // normal). vsigmoid takes k = 2^64, so a subnormal result is rounded once, by the division.
 template <typename V>
-NVZ_TARGET inline V sigmoid_from_exp(V x, V k_e, Lane<V> k = 1) {
+inline V sigmoid_from_exp(V x, V k_e, Lane<V> k = 1) {
   using T = Lane<V>;
   return (x < T(0) ? k_e : splat<V>(k)) / (k + k_e);
 }
 
 template <typename V>
-NVZ_TARGET inline V vsigmoid(V x) {
+inline V vsigmoid(V x) {
   return sigmoid_from_exp(x, vexp_times_2_64(vneg_abs(x)), Lane<V>(0x1p64));
 }
 
 template <typename V>
-NVZ_TARGET inline V vtanh(V x) {
+inline V vtanh(V x) {
   using T = Lane<V>;
   using C = ExpConstants<T>;
   V a = vabs(x);
@@ -248,36 +248,36 @@ NVZ_TARGET inline V vtanh(V x) {
 // inf or NaN upstream gradient stays masked where the derivative is 0. NaN inputs propagate
 // through relu, as torch.relu.
 template <typename T>
-NVZ_TARGET inline T relu(T x) {
+inline T relu(T x) {
   return x <= T(0) ? T(0) : x;
 }
 
 // From the forward input or output: both are positive at the same places (the gradient at 0 is 0).
 template <typename T>
-NVZ_TARGET inline T relu_grad(T y_or_x, T g) {
+inline T relu_grad(T y_or_x, T g) {
   return y_or_x > T(0) ? g : T(0);
 }
 
 template <typename T>
-NVZ_TARGET inline T leaky_relu(T x, T slope) {
+inline T leaky_relu(T x, T slope) {
   return x > T(0) ? x : x * slope;
 }
 
 // The slope applies at x == 0, as in torch. For slope >= 0 the output has the input's sign,
 // so the saved output works too.
 template <typename T>
-NVZ_TARGET inline T leaky_relu_grad(T x, T slope, T g) {
+inline T leaky_relu_grad(T x, T slope, T g) {
   return x > T(0) ? g : g * slope;
 }
 
 // From the saved output y (no second transcendental call), in torch's order of operations.
 template <typename T>
-NVZ_TARGET inline T tanh_grad(T y, T g) {
+inline T tanh_grad(T y, T g) {
   return g * (T(1) - y * y);
 }
 
 template <typename T>
-NVZ_TARGET inline T sigmoid_grad(T y, T g) {
+inline T sigmoid_grad(T y, T g) {
   return g * (T(1) - y) * y;
 }
 
@@ -286,7 +286,7 @@ NVZ_TARGET inline T sigmoid_grad(T y, T g) {
 // The gradient scale of a mean over n terms, rounded once from float64 so every caller has
 // the same bits.
 template <typename T>
-NVZ_TARGET inline T mean_scale(int64_t n, double numerator = 1.0) {
+inline T mean_scale(int64_t n, double numerator = 1.0) {
   return static_cast<T>(numerator / static_cast<double>(n));
 }
 
@@ -295,8 +295,7 @@ NVZ_TARGET inline T mean_scale(int64_t n, double numerator = 1.0) {
 // (also stored in `sum`). Leaves e^(x_c - m) in e (same stride). The max and x[label] are read
 // before e is written, so e may be x itself.
 template <typename T>
-NVZ_TARGET inline double softmax_xent_row(const T* x, int64_t s, int64_t C, int64_t label, T* e,
-                                          double& sum) {
+inline double softmax_xent_row(const T* x, int64_t s, int64_t C, int64_t label, T* e, double& sum) {
   T m = x[0];
   for (int64_t c = 1; c < C; ++c) m = x[c * s] > m ? x[c * s] : m;
   const T x_label = x[label * s];
@@ -309,8 +308,7 @@ NVZ_TARGET inline double softmax_xent_row(const T* x, int64_t s, int64_t C, int6
 // e_c <- (e_c / sum - [c == label]) * inv_n: the row's gradient of the mean loss over the batch
 // (e and sum as softmax_xent_row left them, inv_n = mean_scale(batch)).
 template <typename T>
-NVZ_TARGET inline void softmax_xent_row_grad(T* e, int64_t s, int64_t C, int64_t label, double sum,
-                                             T inv_n) {
+inline void softmax_xent_row_grad(T* e, int64_t s, int64_t C, int64_t label, double sum, T inv_n) {
   const T inv_sum = static_cast<T>(1 / sum);
   for (int64_t c = 0; c < C; ++c) e[c * s] = e[c * s] * inv_sum * inv_n;
   e[label * s] -= inv_n;
@@ -320,34 +318,34 @@ NVZ_TARGET inline void softmax_xent_row_grad(T* e, int64_t s, int64_t C, int64_t
 // exact for large |x|: max(x, 0) - x t + log1p(e^-|x|). Leaves e = e^-|x| for bce_logits_grad.
 // libm's exp here, not vexp: this loop is scalar anyway (log1p), and there libm's table-driven
 // exp is 2x faster than a degree-13 polynomial.
-NVZ_TARGET inline double bce_logits_term(double x, double t, double& e) {
+inline double bce_logits_term(double x, double t, double& e) {
   e = __builtin_exp(-__builtin_fabs(x));
   return (x > 0 ? x : 0.0) - x * t + __builtin_log1p(e);
 }
 
 // The term's derivative sigmoid(x) - t, from the e bce_logits_term left (callers scale it by
 // mean_scale(numel)). Kept apart so that the loss-only caller skips its division.
-NVZ_TARGET inline double bce_logits_grad(double x, double t, double e) {
+inline double bce_logits_grad(double x, double t, double e) {
   return sigmoid_from_exp(x, e) - t;
 }
 
 // Squared error of one element, in float64; its gradient is mse_grad with scale =
 // mean_scale(numel, 2).
 template <typename T>
-NVZ_TARGET inline double mse_term(T p, T t) {
+inline double mse_term(T p, T t) {
   const double d = static_cast<double>(p) - static_cast<double>(t);
   return d * d;
 }
 
 template <typename T>
-NVZ_TARGET inline T mse_grad(T p, T t, T scale) {
+inline T mse_grad(T p, T t, T scale) {
   return scale * (p - t);
 }
 
 // ---- the SGD rule (torch.optim.SGD without momentum, plus an L1 term) -------------------------
 
 template <typename T>
-NVZ_TARGET inline T sign(T v) {  // sign(0) = 0
+inline T sign(T v) {  // sign(0) = 0
   return v > T(0) ? T(1) : (v < T(0) ? T(-1) : T(0));
 }
 
@@ -355,11 +353,11 @@ NVZ_TARGET inline T sign(T v) {  // sign(0) = 0
 // (0 * an infinite p would turn into NaN). `regularise` = (wd != 0 || l1 != 0) is loop-invariant:
 // the compiler hoists the test and vectorises both loops.
 template <typename T>
-NVZ_TARGET inline T effective_grad(T g, T p, T wd, T l1, bool regularise) {
+inline T effective_grad(T g, T p, T wd, T l1, bool regularise) {
   return regularise ? g + wd * p + l1 * sign(p) : g;
 }
 
 template <typename T>
-NVZ_TARGET inline T sgd_step(T p, T g, T lr, T wd, T l1, bool regularise) {
+inline T sgd_step(T p, T g, T lr, T wd, T l1, bool regularise) {
   return p - lr * effective_grad(g, p, wd, l1, regularise);
 }

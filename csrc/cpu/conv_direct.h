@@ -13,7 +13,7 @@
 #pragma once
 #include <cstdint>
 
-#include "common/cpu_features.h"
+#include "common/isa.h"
 
 namespace nvz::conv_detail {
 

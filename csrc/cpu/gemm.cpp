@@ -1,11 +1,12 @@
-// nvz::gemm: argument checks, ISA dispatch and threading around the blocked engine in
-// gemm_engine.h. The engine source is compiled three times below, once per instruction
+// nvz::gemm and nvz::gemm_packed: argument checks, ISA dispatch and threading around the
+// blocked engine of gemm_kernels.inc, which common/isa_each.inc compiles once per instruction
 // set, so the generic, AVX2 and AVX-512 kernels are the same code.
 #include "gemm.h"
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <new>
 #include <utility>
 
 #include "common/check.h"
@@ -13,78 +14,24 @@
 #include "common/parallel.h"
 #include "gemm_types.h"
 
-// ---- the engine, once per ISA (each in its own namespace with internal linkage) ----
-
-#define NVZ_GEMM_NAMESPACE generic
-#include "gemm_engine.h"
-#undef NVZ_GEMM_NAMESPACE
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define NVZ_HAVE_X86_KERNELS 1
-
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-#endif
-#define NVZ_GEMM_NAMESPACE avx2
-#include "gemm_engine.h"
-#undef NVZ_GEMM_NAMESPACE
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
-
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma"))), \
-                             apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl,fma")
-#endif
-#define NVZ_GEMM_NAMESPACE avx512
-#include "gemm_engine.h"
-#undef NVZ_GEMM_NAMESPACE
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
-#endif  // x86-64
-
 namespace nvz {
+namespace gemm_detail {
+
+#define NVZ_ISA_BODY "cpu/gemm_kernels.inc"
+#include "common/isa_each.inc"
+#undef NVZ_ISA_BODY
+
+}  // namespace gemm_detail
+
 namespace {
 
-using gemm_detail::IsaAvx2;
-using gemm_detail::IsaAvx512;
-using gemm_detail::IsaGeneric;
+using gemm_detail::Engine;
 using gemm_detail::Problem;
-using gemm_detail::tile_width;
-
-template <typename T>
-struct Engine {
-  void (*run)(const Problem<T>&);
-  int mr, nr;  // register tile: thread blocks are cut along it; a C narrower than nr
-               // is computed transposed
-};
-
-template <typename T, typename Isa>
-Engine<T> engine(void (*run)(const Problem<T>&)) {
-  return {run, gemm_detail::Blocking<T, Isa>::MR, tile_width<T, Isa>()};
-}
 
 template <typename T>
 Engine<T> engine_for(Isa isa) {
-#ifdef NVZ_HAVE_X86_KERNELS
-  if (isa == Isa::avx512)
-    return engine<T, IsaAvx512>(&gemm_detail::avx512::gemm_serial<T, IsaAvx512>);
-  if (isa == Isa::avx2) return engine<T, IsaAvx2>(&gemm_detail::avx2::gemm_serial<T, IsaAvx2>);
-#else
-  (void)isa;
-#endif
-  return engine<T, IsaGeneric>(&gemm_detail::generic::gemm_serial<T, IsaGeneric>);
+  using namespace gemm_detail;
+  NVZ_ISA_RETURN(isa, engine<T>);
 }
 
 // C = beta * C (the K == 0 or alpha == 0 case, where A and B are not read).
@@ -129,9 +76,36 @@ void run_parallel(const Engine<T>& eng, const Problem<T>& p, int nt) {
     sub.N = n;
     sub.A.p = p.A.at(i0, 0);
     sub.B.p = p.B.at(0, j0);
+    sub.b_col0 = p.b_col0 + j0;
     sub.C.p = p.C.p + i0 * p.C.rs + j0 * p.C.cs;
     eng.run(sub);
   }
+}
+
+// One thread's engine call, or a grid of them (checked, non-empty problem).
+template <typename T>
+void run(const Engine<T>& eng, const Problem<T>& p) {
+  const int nt = threads_for(p.M * p.N * p.K);
+  if (nt > 1)
+    run_parallel(eng, p, nt);
+  else
+    eng.run(p);
+}
+
+// The checks on op(A) and C that gemm and gemm_packed share. Leading dimensions only matter
+// for non-empty operands (numpy gives empty arrays zero strides).
+void check_a_and_c(const char* who, bool trans_a, int64_t M, int64_t N, int64_t K, int64_t lda,
+                   int64_t ldc) {
+  NVZ_CHECK(M >= 0 && N >= 0 && K >= 0, who, ": negative size M=", M, " N=", N, " K=", K);
+  NVZ_CHECK(M == 0 || K == 0 || lda >= (trans_a ? M : K), who, ": lda=", lda, " too small for ",
+            trans_a ? "A^T" : "A", " with M=", M, " K=", K);
+  NVZ_CHECK(M == 0 || N == 0 || ldc >= N, who, ": ldc=", ldc, " < N=", N);
+}
+
+// op(X)(r, k) = X[r * rs + k * cs]
+template <typename T>
+gemm_detail::MatView<T> view(bool trans, const T* X, int64_t ld) {
+  return {X, trans ? 1 : ld, trans ? ld : 1};
 }
 
 }  // namespace
@@ -139,14 +113,9 @@ void run_parallel(const Engine<T>& eng, const Problem<T>& p, int nt) {
 template <typename T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
           int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
-  NVZ_CHECK(M >= 0 && N >= 0 && K >= 0, "gemm: negative size M=", M, " N=", N, " K=", K);
-  // Leading dimensions only matter for non-empty operands (numpy gives empty arrays
-  // zero strides).
-  NVZ_CHECK(M == 0 || K == 0 || lda >= (trans_a ? M : K), "gemm: lda=", lda, " too small for ",
-            trans_a ? "A^T" : "A", " with M=", M, " K=", K);
+  check_a_and_c("gemm", trans_a, M, N, K, lda, ldc);
   NVZ_CHECK(K == 0 || N == 0 || ldb >= (trans_b ? K : N), "gemm: ldb=", ldb, " too small for ",
             trans_b ? "B^T" : "B", " with K=", K, " N=", N);
-  NVZ_CHECK(M == 0 || N == 0 || ldc >= N, "gemm: ldc=", ldc, " < N=", N);
   if (M == 0 || N == 0) return;
   if (K == 0 || alpha == T(0)) {
     scale_c(M, N, beta, C, ldc);
@@ -156,9 +125,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
   const Engine<T> eng = engine_for<T>(cpu_isa());
   Problem<T> p;
   p.M = M, p.N = N, p.K = K, p.alpha = alpha, p.beta = beta;
-  // op(X)(r, k) = X[r * rs + k * cs]
-  p.A = {A, trans_a ? 1 : lda, trans_a ? lda : 1};
-  p.B = {B, trans_b ? 1 : ldb, trans_b ? ldb : 1};
+  p.A = view(trans_a, A, lda);
+  p.B = view(trans_b, B, ldb);
   p.C = {C, ldc, 1};
   // A C narrower than one register tile would waste most of every FMA; compute
   // C^T = op(B)^T op(A)^T instead (tiles then run along M) and store it transposed.
@@ -169,19 +137,52 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
     std::swap(p.B.rs, p.B.cs);
     std::swap(p.C.rs, p.C.cs);
   }
-  // Few rows against op(B) = B^T (B rows contiguous in k): dot products, see gemm_engine.h.
+  // Few rows against op(B) = B^T (B rows contiguous in k): dot products, see gemm_kernels.inc.
   p.dot_products = p.B.rs == 1 && p.M <= gemm_detail::kDotMaxRows;
-
-  const int nt = threads_for(M * N * K);
-  if (nt > 1)
-    run_parallel(eng, p, nt);
-  else
-    eng.run(p);
+  run(eng, p);
 }
 
-template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
-                          const float*, int64_t, float, float*, int64_t);
-template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,
-                           const double*, int64_t, double, double*, int64_t);
+template <typename T>
+PackedB<T>::PackedB(bool trans_b, int64_t K, int64_t N, const T* B, int64_t ldb)
+    : K_(K), N_(N), npad_(0), isa_(cpu_isa()) {
+  NVZ_CHECK(K >= 0 && N >= 0, "gemm_packed: negative size K=", K, " N=", N);
+  NVZ_CHECK(K == 0 || N == 0 || ldb >= (trans_b ? K : N), "gemm_packed: ldb=", ldb,
+            " too small for ", trans_b ? "B^T" : "B", " with K=", K, " N=", N);
+  const Engine<T> eng = engine_for<T>(isa_);
+  npad_ = (N + eng.nr - 1) / eng.nr * eng.nr;
+  data_ = AlignedBuffer<T>(npad_ * K);
+  if (K > 0 && N > 0) eng.pack(view(trans_b, B, ldb), K, N, data_.data());
+}
+
+template <typename T>
+void gemm_packed(bool trans_a, int64_t M, T alpha, const T* A, int64_t lda, const PackedB<T>& B,
+                 T beta, T* C, int64_t ldc) {
+  const int64_t N = B.N_, K = B.K_;
+  check_a_and_c("gemm_packed", trans_a, M, N, K, lda, ldc);
+  if (M == 0 || N == 0) return;
+  if (K == 0 || alpha == T(0)) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  Problem<T> p;
+  p.M = M, p.N = N, p.K = K, p.alpha = alpha, p.beta = beta;
+  p.A = view(trans_a, A, lda);
+  p.B = {nullptr, 0, 0};
+  p.C = {C, ldc, 1};
+  p.dot_products = false;
+  p.b_packed = B.data_.data();
+  p.b_npad = B.npad_;
+  run(engine_for<T>(B.isa_), p);
+}
+
+#define NVZ_INSTANTIATE(T)                                                                     \
+  template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, \
+                        int64_t, T, T*, int64_t);                                              \
+  template class PackedB<T>;                                                                   \
+  template void gemm_packed<T>(bool, int64_t, T, const T*, int64_t, const PackedB<T>&, T, T*,  \
+                               int64_t);
+NVZ_INSTANTIATE(float)
+NVZ_INSTANTIATE(double)
+#undef NVZ_INSTANTIATE
 
 }  // namespace nvz

@@ -1,23 +1,15 @@
-// Plain data shared by the GEMM driver (gemm.cpp) and every ISA build of the engine
-// (gemm_engine.h): instruction-set tags, blocking parameters, operand views, per-thread
-// pack buffers. Nothing here touches SIMD types, so it is compiled once, for baseline x86-64.
+// Plain data shared by the GEMM driver (gemm.cpp) and every ISA copy of the engine
+// (gemm_kernels.inc): blocking parameters per instruction set, operand views, per-thread pack
+// buffers. Nothing here touches SIMD types, so it is compiled once, for baseline x86-64.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <new>
 
-namespace nvz::gemm_detail {
+#include "common/isa.h"
 
-struct IsaGeneric {
-  static constexpr int kVecBytes = 16;
-};  // SSE2 on x86-64, NEON on arm64
-struct IsaAvx2 {
-  static constexpr int kVecBytes = 32;
-};  // 16 ymm registers, 2 FMA ports
-struct IsaAvx512 {
-  static constexpr int kVecBytes = 64;
-};  // 32 zmm registers
+namespace nvz::gemm_detail {
 
 // Register tile MR x NR (NR = NV vectors) and the cache blocks around it.
 //   Registers: MR*NV accumulators + NV vectors of B + 1 broadcast of A must fit the file
@@ -28,27 +20,27 @@ struct IsaAvx512 {
 //   NC: the KC x NC block of packed B (L2/L3); large so B is packed once per K block.
 //   Measured on Zen 3 (32 KiB L1d, 512 KiB L2): KC 192..512, MC 48..144 and NC >= 512
 //   all land within 2% at the benchmark shapes; the values follow BLIS's haswell config.
-template <typename T, typename Isa>
+template <typename T, Isa I>
 struct Blocking;
 
 template <typename T>
-struct Blocking<T, IsaGeneric> {  // without FMA a product needs a temporary register
+struct Blocking<T, Isa::generic> {  // without FMA a product needs a temporary register
   static constexpr int MR = 4, NV = 2, KC = 256, MC = 96, NC = 2048;
 };
 template <>
-struct Blocking<float, IsaAvx2> {  // 6 x 16, 12 accumulators (as BLIS haswell)
+struct Blocking<float, Isa::avx2> {  // 6 x 16, 12 accumulators (as BLIS haswell)
   static constexpr int MR = 6, NV = 2, KC = 256, MC = 96, NC = 2048;
 };
 template <>
-struct Blocking<double, IsaAvx2> {  // 6 x 8
+struct Blocking<double, Isa::avx2> {  // 6 x 8
   static constexpr int MR = 6, NV = 2, KC = 256, MC = 96, NC = 1024;
 };
 template <>
-struct Blocking<float, IsaAvx512> {  // 12 x 32, 24 accumulators
+struct Blocking<float, Isa::avx512> {  // 12 x 32, 24 accumulators
   static constexpr int MR = 12, NV = 2, KC = 256, MC = 96, NC = 2048;
 };
 template <>
-struct Blocking<double, IsaAvx512> {  // 12 x 16
+struct Blocking<double, Isa::avx512> {  // 12 x 16
   static constexpr int MR = 12, NV = 2, KC = 256, MC = 96, NC = 1024;
 };
 
@@ -59,9 +51,22 @@ constexpr int64_t kDotMaxRows = 3;
 // overwrite) up to one vector past the last value.
 constexpr size_t kPackSlack = 64;
 
-template <typename T, typename Isa>
+template <typename T, Isa I>
 constexpr int tile_width() {
-  return Blocking<T, Isa>::NV * Isa::kVecBytes / int(sizeof(T));
+  return Blocking<T, I>::NV * vec_bytes(I) / int(sizeof(T));
+}
+
+// Rows of op(B) per K block: K split into equal blocks of at most KC, rounded up to a multiple
+// of 4 (K = 784 becomes 4 x 196 rather than 3 x 256 + 16: a thin last block pays a full C
+// update). The engine and a pre-packed B (gemm.h) cut K alike.
+constexpr int64_t balanced_block(int64_t n, int64_t max_block, int64_t unit) {
+  const int64_t blocks = (n + max_block - 1) / max_block;
+  const int64_t b = (n + blocks - 1) / blocks;
+  return (b + unit - 1) / unit * unit;
+}
+template <typename T, Isa I>
+constexpr int64_t k_block(int64_t K) {
+  return balanced_block(K, Blocking<T, I>::KC, 4);
 }
 
 // op(X)(r, k) = p[r * rs + k * cs]: a transposed operand only swaps the two strides.
@@ -79,8 +84,11 @@ struct OutView {
 };
 
 // One (sub-)problem: C = alpha * A * B + beta * C with A: M x K, B: K x N; M, N, K > 0.
-// dot_products: take the dot-product path (gemm_engine.h). Decided once for the whole
+// dot_products: take the dot-product path (gemm_kernels.inc). Decided once for the whole
 // product, so that thread blocks of it sum in the same order as a single thread would.
+// b_packed: B comes pre-packed (gemm.h's PackedB) rather than through the view B: K blocks of
+// k_block(K) rows, each b_npad columns (N rounded up to whole panels), panel-major, k-major
+// inside a panel; this (sub-)problem's column 0 is the packed column b_col0.
 template <typename T>
 struct Problem {
   int64_t M, N, K;
@@ -88,6 +96,18 @@ struct Problem {
   MatView<T> A, B;
   OutView<T> C;
   bool dot_products;
+  const T* b_packed = nullptr;
+  int64_t b_npad = 0, b_col0 = 0;
+};
+
+// One ISA's engine, as the driver sees it.
+template <typename T>
+struct Engine {
+  void (*run)(const Problem<T>&);  // one thread's (sub-)problem
+  // op(B) (K x N) into the pre-packed layout, npad(N) * K elements
+  void (*pack)(const MatView<T>& B, int64_t K, int64_t N, T* dst);
+  int mr, nr;  // register tile: thread blocks are cut along it; a C narrower than nr
+               // is computed transposed (unless B is pre-packed)
 };
 
 // Per-thread pack buffer, 64-byte aligned, grown on demand and never shrunk, so steady

@@ -9,12 +9,12 @@
 #include <algorithm>
 
 #include "../common/check.h"
+#include "gemm.h"
 #include "recurrent_common.h"
 
 namespace nvz {
 
 using recurrent::Buffer;
-using recurrent::PackedB;
 
 template <typename T>
 void gru_forward(const RnnShape& s, const T* x, const T* h0, const T* w_ih, const T* w_hh,
@@ -29,16 +29,15 @@ void gru_forward(const RnnShape& s, const T* x, const T* h0, const T* w_ih, cons
   Buffer<T> scratch(cache ? 0 : gru_cache_size(s));  // same layout as the cache
   T* gates = cache ? cache : scratch.data();
   T* hn = gates + s.T * N * G;
-  Buffer<T> hh(N * G);  // h_{t-1} W_hh^T of the current step
-  const PackedB<T> w_ih_t(k, s.I, G, w_ih, s.I, /*transposed=*/true);
-  const PackedB<T> w_hh_t(k, H, G, w_hh, H, /*transposed=*/true);
+  Buffer<T> hh(N * G);                                       // h_{t-1} W_hh^T of the current step
+  const PackedB<T> w_hh_t(/*trans_b=*/true, H, G, w_hh, H);  // W_hh^T, every step
 
   // The hidden projection cannot be added into the input projection as in the LSTM: its
   // n part is multiplied by r first. So it goes to its own buffer every step.
-  recurrent::gemm_packed(k, s.T * N, x, s.I, w_ih_t, gates, G, /*accumulate=*/false);
+  gemm<T>(false, true, s.T * N, G, s.I, T(1), x, s.I, w_ih, s.I, T(0), gates, G);
   for (int64_t t = 0; t < s.T; ++t) {
     const T* h_prev = t ? y + (t - 1) * NH : h0;
-    recurrent::gemm_packed(k, N, h_prev, H, w_hh_t, hh.data(), G, /*accumulate=*/false);
+    gemm_packed<T>(false, N, T(1), h_prev, H, w_hh_t, T(0), hh.data(), G);
     k.gru_step({N, H, gates + t * N * G, hh.data(), b_ih, b_hh, h_prev, hn + t * NH, y + t * NH});
   }
   recurrent::copy(hT, y + (s.T - 1) * NH, NH);
@@ -61,7 +60,7 @@ void gru_backward(const RnnShape& s, const T* x, const T* h0, const T* w_ih, con
   // Gradients of the input projection (x W_ih^T + b_ih) and of the hidden projection
   // (h W_hh^T + b_hh): they differ in the n part, which r scales on the hidden side only.
   Buffer<T> dgi(s.T * N * G), dgh(s.T * N * G);
-  const PackedB<T> w_hh_p(k, G, H, w_hh, H, /*transposed=*/false);
+  const PackedB<T> w_hh_p(/*trans_b=*/false, G, H, w_hh, H);  // W_hh, every step
 
   T* dh = gh0;  // dL/dh_t, carried backwards; ends as dL/dh0
   recurrent::copy_or_zero(dh, grad_hT, NH);
@@ -74,10 +73,9 @@ void gru_backward(const RnnShape& s, const T* x, const T* h0, const T* w_ih, con
     k.gru_step_back({N, H, gates + t * N * G, hn + t * NH, h_prev, grad_y + t * NH, dh, dgi_t,
                      dgh_t, gb_ih, gb_hh});
     // dL/dh_{t-1} = dh_t * z (left in dh by the step kernel) + dgh_t W_hh
-    recurrent::gemm_packed(k, N, dgh_t, G, w_hh_p, dh, H, /*accumulate=*/true);
+    gemm_packed<T>(false, N, T(1), dgh_t, G, w_hh_p, T(1), dh, H);
   }
-  recurrent::input_and_weight_grads(k, s, G, dgi.data(), dgh.data(), x, h0, y, w_ih, gx, gw_ih,
-                                    gw_hh);
+  recurrent::input_and_weight_grads(s, G, dgi.data(), dgh.data(), x, h0, y, w_ih, gx, gw_ih, gw_hh);
 }
 
 #define NVZ_INSTANTIATE(T)                                                                         \

@@ -10,12 +10,12 @@
 #include <algorithm>
 
 #include "../common/check.h"
+#include "gemm.h"
 #include "recurrent_common.h"
 
 namespace nvz {
 
 using recurrent::Buffer;
-using recurrent::PackedB;
 
 template <typename T>
 void lstm_forward(const RnnShape& s, const T* x, const T* h0, const T* c0, const T* w_ih,
@@ -34,15 +34,14 @@ void lstm_forward(const RnnShape& s, const T* x, const T* h0, const T* c0, const
   Buffer<T> hh(N * G);  // h_{t-1} W_hh^T of the current step
   Buffer<T> bias(G);
   recurrent::add_biases(bias.data(), b_ih, b_hh, G);
-  const PackedB<T> w_ih_t(k, s.I, G, w_ih, s.I, /*transposed=*/true);
-  const PackedB<T> w_hh_t(k, H, G, w_hh, H, /*transposed=*/true);
+  const PackedB<T> w_hh_t(/*trans_b=*/true, H, G, w_hh, H);  // W_hh^T, every step
 
   // Input projection of every step at once; the step kernel adds h_{t-1} W_hh^T and bias.
-  recurrent::gemm_packed(k, s.T * N, x, s.I, w_ih_t, gates, G, /*accumulate=*/false);
+  gemm<T>(false, true, s.T * N, G, s.I, T(1), x, s.I, w_ih, s.I, T(0), gates, G);
   for (int64_t t = 0; t < s.T; ++t) {
     const T* h_prev = t ? y + (t - 1) * NH : h0;
     const T* c_prev = t ? cells + (t - 1) * NH : c0;
-    recurrent::gemm_packed(k, N, h_prev, H, w_hh_t, hh.data(), G, /*accumulate=*/false);
+    gemm_packed<T>(false, N, T(1), h_prev, H, w_hh_t, T(0), hh.data(), G);
     k.lstm_step(
         {N, H, gates + t * N * G, hh.data(), bias.data(), c_prev, cells + t * NH, y + t * NH});
   }
@@ -67,7 +66,7 @@ void lstm_backward(const RnnShape& s, const T* x, const T* h0, const T* c0, cons
   const T* gates = cache;
   const T* cells = cache + s.T * N * G;
   Buffer<T> dgates(s.T * N * G);
-  const PackedB<T> w_hh_p(k, G, H, w_hh, H, /*transposed=*/false);
+  const PackedB<T> w_hh_p(/*trans_b=*/false, G, H, w_hh, H);  // W_hh, every step
 
   // gh0 / gc0 carry dL/dh_t and dL/dc_t backwards through the loop and end as dL/dh0, dL/dc0.
   T* dh = gh0;
@@ -79,11 +78,11 @@ void lstm_backward(const RnnShape& s, const T* x, const T* h0, const T* c0, cons
     T* dgates_t = dgates.data() + t * N * G;
     k.lstm_step_back({N, H, gates + t * N * G, cells + t * NH, t ? cells + (t - 1) * NH : c0,
                       grad_y + t * NH, dh, dc, dgates_t, gb_ih});
-    recurrent::gemm_packed(k, N, dgates_t, G, w_hh_p, dh, H, /*accumulate=*/false);
+    gemm_packed<T>(false, N, T(1), dgates_t, G, w_hh_p, T(0), dh, H);
   }
   recurrent::copy(gb_hh, gb_ih, G);  // both biases enter a identically
-  recurrent::input_and_weight_grads(k, s, G, dgates.data(), dgates.data(), x, h0, y, w_ih, gx,
-                                    gw_ih, gw_hh);
+  recurrent::input_and_weight_grads(s, G, dgates.data(), dgates.data(), x, h0, y, w_ih, gx, gw_ih,
+                                    gw_hh);
 }
 
 #define NVZ_INSTANTIATE(T)                                                                         \

@@ -29,16 +29,14 @@
 namespace nvz {
 namespace {
 
-// nn_math.h (through activations.h, for the vector loads), compiled for the baseline ISA only:
-// the activations are a small part of a step, and libm's scalar tanh would otherwise be most of
-// it (~25-80 ns an element). The baseline copy has no FMA, so it gives the Cython loops' bits.
-namespace vec {
-#define NVZ_TARGET
-#define VEC_BYTES 16
-#include "activations.h"
-#undef VEC_BYTES
-#undef NVZ_TARGET
-}  // namespace vec
+// nn_math.h (through activations.h, for the vector loads): only the baseline ISA's copy is
+// used: the activations are a small part of a step, and libm's scalar tanh would otherwise be
+// most of it (~25-80 ns an element). The baseline copy has no FMA, so it gives the Cython loops'
+// bits.
+#define NVZ_ISA_BODY "cpu/activations.h"
+#include "common/isa_each.inc"
+#undef NVZ_ISA_BODY
+namespace vec = isa_generic;
 
 // y[k] = f(y[k]) for a vector function f, whole vectors then one partial vector.
 template <typename T, typename F>

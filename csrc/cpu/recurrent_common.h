@@ -1,22 +1,21 @@
 // Internals shared by rnn_tanh.cpp, lstm.cpp and gru.cpp (not a public header).
 //
 // Each recurrent forward is: one GEMM for the input projection of all T steps, then a time
-// loop of { small GEMM h_{t-1} W_hh^T into a small, cache-hot buffer, fused gate kernel that
-// adds it to step t's input projection }. (Accumulating the GEMM straight into the big
-// projection buffer made every register tile's epilogue wait on cold cache lines: the LSTM
-// forward took 2.5x longer.) Each backward
-// is the time loop in reverse { fused gate-gradient kernel, small GEMM dG_t W_hh } followed
-// by one GEMM each for dX, dW_ih and dW_hh over all T*N rows.
+// loop of { GEMM h_{t-1} W_hh^T into a small, cache-hot buffer, fused gate kernel that adds it
+// to step t's input projection }. (Accumulating the GEMM straight into the big projection
+// buffer made every register tile's epilogue wait on cold cache lines: the LSTM forward took
+// 2.5x longer.) Each backward is the time loop in reverse { fused gate-gradient kernel, GEMM
+// dG_t W_hh } followed by one GEMM each for dX, dW_ih and dW_hh over all T*N rows.
 //
-// The per-step kernels are compiled once per instruction set (recurrent_kernels.inc,
-// instantiated in recurrent.cpp) and reached through a RecurrentKernels table chosen by
-// nvz::cpu_isa() at the start of each call. The time loops themselves are plain C++ here,
-// so any OpenMP region is outlined in baseline code and calls the ISA kernel inside it.
+// Every product is nvz::gemm's (gemm.h); W_hh, used at every step, is packed once per call
+// (nvz::PackedB) and each step runs nvz::gemm_packed on it. The gate kernels are compiled
+// once per instruction set (recurrent_kernels.inc, through common/isa_each.inc in
+// recurrent.cpp) and reached through a RecurrentKernels table chosen by nvz::cpu_isa() at
+// the start of each call. The time loops themselves are plain C++ here.
 #pragma once
 #include <cstdint>
-#include <memory>
-#include <new>
 
+#include "common/aligned_buffer.h"
 #include "recurrent.h"
 
 namespace nvz {
@@ -24,20 +23,6 @@ namespace recurrent {
 
 // ---- per-step kernel arguments ---------------------------------------------------------
 // Row-major matrices; "(N, 4H)" means N rows of 4H contiguous values.
-
-// C[M, N] = A[M, K] * B[K, N] (+ C when accumulate). B is packed (see pack_b): panels of
-// `nr` columns, each K x nr, zero-padded past N. The kernel may be asked for a sub-block:
-// rows [m0, m1) and panels [p0, p1), so callers can split it between threads.
-template <typename T>
-struct GemmArgs {
-  int64_t M, N, K;
-  const T* A;
-  int64_t lda;
-  const T* B;
-  T* C;
-  int64_t ldc;
-  bool accumulate;
-};
 
 // h = tanh(h + hh + bias), in place. h: (N, H) input projection x W_ih^T in, hidden
 // state out.
@@ -123,11 +108,6 @@ struct GruStepBack {
 // One instruction set's kernels.
 template <typename T>
 struct RecurrentKernels {
-  int nr;  // columns per packed B panel
-  int mr;  // rows per register tile (threads split rows in multiples of it)
-  void (*gemm)(const GemmArgs<T>&, int64_t m0, int64_t m1, int64_t p0, int64_t p1);
-  // Same arguments, but C = A^T B (+ C) with A stored K x M (lda >= M); rows [m0, m1).
-  void (*gemm_tn)(const GemmArgs<T>&, int64_t m0, int64_t m1);
   void (*rnn_step)(const RnnStep<T>&);
   void (*rnn_step_back)(const RnnStepBack<T>&);
   void (*lstm_step)(const LstmStep<T>&);
@@ -144,40 +124,9 @@ const RecurrentKernels<T>& kernels_for_cpu();
 
 // Uninitialised, 64-byte aligned scratch memory; one allocation per buffer per call.
 template <typename T>
-class Buffer {
- public:
-  explicit Buffer(int64_t n) : data_(allocate(n)) {}
-  T* data() { return data_.get(); }
-  const T* data() const { return data_.get(); }
-
- private:
-  struct Free {
-    void operator()(T* p) const { ::operator delete(p, std::align_val_t(64)); }
-  };
-  static T* allocate(int64_t n);
-  std::unique_ptr<T, Free> data_;
-};
-
-// B[K, N] packed for RecurrentKernels::gemm. B is `src` (K x N, row stride ld) or, when
-// `transposed`, src^T with src stored N x K (row stride ld): W^T for a torch weight W.
-template <typename T>
-class PackedB {
- public:
-  PackedB(const RecurrentKernels<T>& k, int64_t K, int64_t N, const T* src, int64_t ld,
-          bool transposed);
-  const T* data() const { return buf_.data(); }
-  int64_t K, N;
-
- private:
-  Buffer<T> buf_;
-};
+using Buffer = AlignedBuffer<T>;
 
 // ---- helpers used by all three cells -------------------------------------------------
-
-// C = A * packedB (+ C), split between nvz::threads_for(M*N*K) threads.
-template <typename T>
-void gemm_packed(const RecurrentKernels<T>& k, int64_t M, const T* A, int64_t lda,
-                 const PackedB<T>& B, T* C, int64_t ldc, bool accumulate);
 
 // Every size must be non-negative (the Python layer checks the rest before the call).
 void check_shape(const RnnShape& s, const char* who);
@@ -195,9 +144,9 @@ void add_biases(T* b, const T* b_ih, const T* b_hh, int64_t n);
 // H_prev = [h0; y_0 .. y_{T-2}], where dA_* are the (T*N, G*H) gradients of the input and
 // hidden projections (the same array for RNN and LSTM). Requires s.T >= 1.
 template <typename T>
-void input_and_weight_grads(const RecurrentKernels<T>& k, const RnnShape& s, int64_t GH,
-                            const T* dA_ih, const T* dA_hh, const T* x, const T* h0, const T* y,
-                            const T* w_ih, T* gx, T* gw_ih, T* gw_hh);
+void input_and_weight_grads(const RnnShape& s, int64_t GH, const T* dA_ih, const T* dA_hh,
+                            const T* x, const T* h0, const T* y, const T* w_ih, T* gx, T* gw_ih,
+                            T* gw_hh);
 
 // T == 0 backward: gh0 = grad_hT (or 0), weight and bias gradients 0, gx empty.
 template <typename T>

@@ -3,12 +3,12 @@
 // No cache (rnn_tanh_cache_size = 0): y holds every h_t, and tanh' = 1 - h_t^2.
 #include <algorithm>
 
+#include "gemm.h"
 #include "recurrent_common.h"
 
 namespace nvz {
 
 using recurrent::Buffer;
-using recurrent::PackedB;
 
 template <typename T>
 void rnn_tanh_forward(const RnnShape& s, const T* x, const T* h0, const T* w_ih, const T* w_hh,
@@ -23,14 +23,13 @@ void rnn_tanh_forward(const RnnShape& s, const T* x, const T* h0, const T* w_ih,
   Buffer<T> hh(NH);  // h_{t-1} W_hh^T of the current step
   Buffer<T> bias(H);
   recurrent::add_biases(bias.data(), b_ih, b_hh, H);
-  const PackedB<T> w_ih_t(k, s.I, H, w_ih, s.I, /*transposed=*/true);
-  const PackedB<T> w_hh_t(k, H, H, w_hh, H, /*transposed=*/true);
+  const PackedB<T> w_hh_t(/*trans_b=*/true, H, H, w_hh, H);  // W_hh^T, every step
 
   // y first holds the input projections; each step adds h_{t-1} W_hh^T and applies tanh.
-  recurrent::gemm_packed(k, s.T * N, x, s.I, w_ih_t, y, H, /*accumulate=*/false);
+  gemm<T>(false, true, s.T * N, H, s.I, T(1), x, s.I, w_ih, s.I, T(0), y, H);
   for (int64_t t = 0; t < s.T; ++t) {
     const T* h_prev = t ? y + (t - 1) * NH : h0;
-    recurrent::gemm_packed(k, N, h_prev, H, w_hh_t, hh.data(), H, /*accumulate=*/false);
+    gemm_packed<T>(false, N, T(1), h_prev, H, w_hh_t, T(0), hh.data(), H);
     k.rnn_step({N, H, y + t * NH, hh.data(), bias.data()});
   }
   recurrent::copy(hT, y + (s.T - 1) * NH, NH);
@@ -48,7 +47,7 @@ void rnn_tanh_backward(const RnnShape& s, const T* x, const T* h0, const T* w_ih
   }
   const auto& k = recurrent::kernels_for_cpu<T>();
   Buffer<T> da(s.T * NH);  // gradient of the pre-activations, all steps
-  const PackedB<T> w_hh_p(k, H, H, w_hh, H, /*transposed=*/false);
+  const PackedB<T> w_hh_p(/*trans_b=*/false, H, H, w_hh, H);  // W_hh, every step
 
   T* dh = gh0;  // dL/dh_t, carried backwards; ends as dL/dh0
   recurrent::copy_or_zero(dh, grad_hT, NH);
@@ -56,11 +55,10 @@ void rnn_tanh_backward(const RnnShape& s, const T* x, const T* h0, const T* w_ih
   for (int64_t t = s.T - 1; t >= 0; --t) {
     T* da_t = da.data() + t * NH;
     k.rnn_step_back({N, H, y + t * NH, grad_y + t * NH, dh, da_t, gb_ih});
-    recurrent::gemm_packed(k, N, da_t, H, w_hh_p, dh, H, /*accumulate=*/false);
+    gemm_packed<T>(false, N, T(1), da_t, H, w_hh_p, T(0), dh, H);
   }
   recurrent::copy(gb_hh, gb_ih, H);
-  recurrent::input_and_weight_grads(k, s, H, da.data(), da.data(), x, h0, y, w_ih, gx, gw_ih,
-                                    gw_hh);
+  recurrent::input_and_weight_grads(s, H, da.data(), da.data(), x, h0, y, w_ih, gx, gw_ih, gw_hh);
 }
 
 #define NVZ_INSTANTIATE(T)                                                                       \

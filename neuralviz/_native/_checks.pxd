@@ -1,6 +1,7 @@
 # cython: language_level=3
-"""What every Cython module of neuralviz._native shares: argument checks and the conditional GIL
-release (the contract they enforce is in neuralviz/_native/__init__.py).
+"""What every Cython module of neuralviz._native shares: argument checks, the conditional GIL
+release and the one way a module calls its float32 or float64 kernels (Call, run); the contract
+they enforce is in neuralviz/_native/__init__.py.
 
 Cheap checks on the fast path; error messages are only formatted on failure.
 """
@@ -90,3 +91,51 @@ cdef inline PyThreadState* release_gil_if_long(Py_ssize_t work) noexcept:
 cdef inline void reacquire_gil(PyThreadState* state) noexcept:
     if state != NULL:
         PyEval_RestoreThread(state)
+
+
+# One kernel call on arrays of a single float dtype. A module checks its arguments, fills a Call
+# (call_on) and hands it to run() with its one dispatcher, which picks the float32 or float64
+# specialisation of the kernel named by `op`: the float/double choice is written once per
+# module instead of once per function (losses, updates). activations, whose kernels are short
+# loops where a few nanoseconds show, passes its op as an argument instead (its _run).
+
+cdef struct Call:
+    int op             # which kernel of the module
+    bint single        # float32 (else float64)
+    bint flag          # a yes/no option of the kernel (Nesterov momentum)
+    Py_ssize_t n       # elements of a[0]: the work that decides the GIL release
+    Py_ssize_t rows    # row count, for kernels on 2-D arrays
+    void* a[4]         # data pointers (NULL where absent), a[0] has the call's dtype
+    double s[6]        # scalars, in float64; a kernel rounds each once to the dtype
+    double result      # what the kernel returns (a loss sum)
+
+ctypedef void (*Dispatch)(Call*) noexcept nogil
+
+
+cdef inline void* data_or_null(object a) noexcept:
+    return cnp.PyArray_DATA(<cnp.ndarray>a) if a is not None else NULL
+
+
+cdef inline Call call_on(int op, cnp.ndarray a0, object a1=None, object a2=None,
+                         object a3=None) noexcept:
+    """A Call of kernel `op` on a0 (whose dtype and size it takes) and the optional arrays a1..a3."""
+    cdef Call c             # c.s is left for the caller to fill: only the kernel's own scalars
+    c.op = op
+    c.single = cnp.PyArray_TYPE(a0) == cnp.NPY_FLOAT
+    c.flag = False
+    c.n = cnp.PyArray_SIZE(a0)
+    c.rows = 0
+    c.result = 0
+    c.a[0] = cnp.PyArray_DATA(a0)
+    c.a[1] = data_or_null(a1)
+    c.a[2] = data_or_null(a2)
+    c.a[3] = data_or_null(a3)
+    return c
+
+
+cdef inline double run(Dispatch dispatch, Call* c) noexcept:
+    """dispatch(c), without the GIL for long arrays; returns c.result."""
+    cdef PyThreadState* gil = release_gil_if_long(c.n)
+    dispatch(c)
+    reacquire_gil(gil)
+    return c.result

@@ -19,9 +19,7 @@ cdef extern from * namespace "nvz::nn" nogil:
     #include <utility>
     namespace nvz {
     namespace nn {
-    #define NVZ_TARGET
     #include "common/nn_math.h"
-    #undef NVZ_TARGET
     }  // namespace nn
     }  // namespace nvz
     #endif

@@ -15,9 +15,8 @@ from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
-from neuralviz._native._checks cimport (PyThreadState, check_layout, check_like, float_type,
-                                        output_like, reacquire_gil, release_gil_if_long,
-                                        shape_of, well_laid_out)
+from neuralviz._native._checks cimport (Call, call_on, check_layout, check_like, float_type,
+                                        output_like, run, shape_of, well_laid_out)
 from neuralviz._native._nn_math cimport (bce_logits_grad, bce_logits_term, mean_scale, mse_grad,
                                          mse_term, softmax_xent_row, softmax_xent_row_grad)
 
@@ -62,7 +61,7 @@ def softmax_cross_entropy(cnp.ndarray logits not None, cnp.ndarray labels not No
     returned as it is: the caller detects divergence.
     """
     cdef str fn = "softmax_cross_entropy"
-    cdef int t = float_type(fn, "logits", logits)
+    float_type(fn, "logits", logits)
     if cnp.PyArray_NDIM(logits) != 2:
         raise ValueError(f"{fn}: logits must be 2-D (N, C), got shape {shape_of(logits)}")
     cdef Py_ssize_t n = cnp.PyArray_DIMS(logits)[0], c = cnp.PyArray_DIMS(logits)[1]
@@ -90,14 +89,10 @@ def softmax_cross_entropy(cnp.ndarray logits not None, cnp.ndarray labels not No
         scratch = malloc(c * cnp.PyArray_ITEMSIZE(logits) + 1)
         if scratch == NULL:
             raise MemoryError(f"{fn}: cannot allocate a row of {c} classes")
-    cdef void* px = cnp.PyArray_DATA(logits)
-    cdef double total
-    cdef PyThreadState* gil = release_gil_if_long(n * c)
-    if t == cnp.NPY_FLOAT:
-        total = _softmax_xent(<float*>px, lab, n, c, <float*>pg, <float*>scratch)
-    else:
-        total = _softmax_xent(<double*>px, lab, n, c, <double*>pg, <double*>scratch)
-    reacquire_gil(gil)
+    cdef Call call = call_on(XENT, logits)
+    call.rows = n
+    call.a[1], call.a[2], call.a[3] = pg, scratch, <void*>lab
+    cdef double total = run(_dispatch, &call)
     free(scratch)
     return total / n
 
@@ -130,25 +125,8 @@ def bce_with_logits(cnp.ndarray logits not None, cnp.ndarray targets not None, g
     targets in [0, 1] are fine). If `grad_out` is given, (sigmoid(x) - t) / numel is written
     into it; it may be `logits`. Empty input gives NaN; non-finite losses are returned as is.
     """
-    cdef str fn = "bce_with_logits"
-    cdef int t = float_type(fn, "logits", logits)
-    check_like(fn, "targets", targets, "logits", logits, False)
-    cdef cnp.ndarray grad
-    cdef void* pg = NULL
-    if grad_out is not None:
-        grad = output_like(fn, "grad_out", grad_out, "logits", logits)
-        pg = cnp.PyArray_DATA(grad)
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(logits)
-    cdef void* px = cnp.PyArray_DATA(logits)
-    cdef void* pt = cnp.PyArray_DATA(targets)
-    cdef double total
-    cdef PyThreadState* gil = release_gil_if_long(n)
-    if t == cnp.NPY_FLOAT:
-        total = _bce_logits(<float*>px, <float*>pt, n, <float*>pg)
-    else:
-        total = _bce_logits(<double*>px, <double*>pt, n, <double*>pg)
-    reacquire_gil(gil)
-    return total / n
+    return _mean_elementwise("bce_with_logits", BCE, "logits", logits, "targets", targets,
+                             grad_out)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -191,22 +169,44 @@ def mse(cnp.ndarray pred not None, cnp.ndarray target not None, grad_out=None):
     `target` has the shape and dtype of `pred`. If `grad_out` is given, 2 (pred - target) /
     numel is written into it; it may be `pred`. Empty input gives NaN.
     """
-    cdef str fn = "mse"
-    cdef int t = float_type(fn, "pred", pred)
-    check_like(fn, "target", target, "pred", pred, False)
-    cdef cnp.ndarray grad
-    cdef void* pg = NULL
-    if grad_out is not None:
-        grad = output_like(fn, "grad_out", grad_out, "pred", pred)
-        pg = cnp.PyArray_DATA(grad)
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(pred)
-    cdef void* pp = cnp.PyArray_DATA(pred)
-    cdef void* pt = cnp.PyArray_DATA(target)
-    cdef double total
-    cdef PyThreadState* gil = release_gil_if_long(n)
-    if t == cnp.NPY_FLOAT:
-        total = _mse(<float*>pp, <float*>pt, n, <float*>pg)
+    return _mean_elementwise("mse", MSE, "pred", pred, "target", target, grad_out)
+
+
+# ----------------------------------------------------------------------------------------------
+# The one float32/float64 dispatch (see Call in _checks.pxd)
+# ----------------------------------------------------------------------------------------------
+
+cdef enum Loss:
+    XENT, BCE, MSE
+
+
+cdef void _apply(Call* c, const floating* x) noexcept nogil:
+    """a = (x, grad or NULL, targets (BCE, MSE) or a scratch row (XENT), labels (XENT))."""
+    cdef floating* grad = <floating*>c.a[1]
+    if c.op == XENT:
+        c.result = _softmax_xent(x, <const int64_t*>c.a[3], c.rows,
+                                 c.n // c.rows if c.rows else 0, grad, <floating*>c.a[2])
+    elif c.op == BCE:
+        c.result = _bce_logits(x, <floating*>c.a[2], c.n, grad)
     else:
-        total = _mse(<double*>pp, <double*>pt, n, <double*>pg)
-    reacquire_gil(gil)
-    return total / n
+        c.result = _mse(x, <floating*>c.a[2], c.n, grad)
+
+
+cdef void _dispatch(Call* c) noexcept nogil:
+    if c.single:
+        _apply(c, <float*>c.a[0])
+    else:
+        _apply(c, <double*>c.a[0])
+
+
+cdef object _mean_elementwise(str fn, Loss op, str x_name, cnp.ndarray x, str target_name,
+                              cnp.ndarray target, object grad_out):
+    """The body of the elementwise losses: check x (any shape), the target (x's shape and
+    dtype) and grad_out, run op, return the mean (NaN for empty input)."""
+    float_type(fn, x_name, x)
+    check_like(fn, target_name, target, x_name, x, False)
+    cdef object grad = None
+    if grad_out is not None:
+        grad = output_like(fn, "grad_out", grad_out, x_name, x)
+    cdef Call c = call_on(op, x, grad, target)
+    return run(_dispatch, &c) / c.n

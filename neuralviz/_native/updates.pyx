@@ -20,8 +20,7 @@ from cpython.number cimport PyIndex_Check
 from cython cimport floating
 from libc.math cimport pow, sqrt, sqrtf
 
-from neuralviz._native._checks cimport (PyThreadState, check_like, float_type, reacquire_gil,
-                                        release_gil_if_long)
+from neuralviz._native._checks cimport Call, call_on, check_like, float_type, run
 from neuralviz._native._nn_math cimport effective_grad, sgd_step
 
 cnp.import_array()
@@ -96,6 +95,35 @@ cdef void _rmsprop(floating* p, const floating* g, floating* sq, Py_ssize_t n, f
         p[i] = p[i] + (-lr * d) / (_sqrt(sq[i]) + eps)
 
 
+cdef enum Rule:
+    SGD, MOMENTUM, ADAM, RMSPROP
+
+
+cdef void _apply(const Call* c, floating* p) noexcept nogil:
+    """a = (param, grad, state...), s = the rule's scalars in the order of its kernel."""
+    cdef const floating* g = <floating*>c.a[1]
+    cdef const double* s = <const double*>c.s
+    if c.op == SGD:
+        _sgd(p, g, c.n, <floating>s[0], <floating>s[1], <floating>s[2])
+    elif c.op == MOMENTUM:
+        _momentum(p, g, <floating*>c.a[2], c.n, <floating>s[0], <floating>s[1], c.flag,
+                  <floating>s[2], <floating>s[3])
+    elif c.op == ADAM:
+        _adam(p, g, <floating*>c.a[2], <floating*>c.a[3], c.n, <floating>s[0], <floating>(1 - s[0]),
+              <floating>s[1], <floating>(1 - s[1]), <floating>s[2], <floating>s[3], <floating>s[4],
+              <floating>s[5])
+    else:
+        _rmsprop(p, g, <floating*>c.a[2], c.n, <floating>s[0], <floating>s[1],
+                 <floating>(1 - s[1]), <floating>s[2], <floating>s[3], <floating>s[4])
+
+
+cdef void _dispatch(Call* c) noexcept nogil:
+    if c.single:
+        _apply(c, <float*>c.a[0])
+    else:
+        _apply(c, <double*>c.a[0])
+
+
 cdef int _check_param(str fn, cnp.ndarray param, cnp.ndarray grad) except -1:
     """Check param (written) and grad; returns the numpy type number."""
     cdef int t = float_type(fn, "param", param)
@@ -111,16 +139,10 @@ def sgd_update(cnp.ndarray param not None, cnp.ndarray grad not None, double lr,
 
     torch.optim.SGD without momentum. `grad` is left unchanged.
     """
-    cdef int t = _check_param("sgd_update", param, grad)
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(param)
-    cdef void* pp = cnp.PyArray_DATA(param)
-    cdef void* pg = cnp.PyArray_DATA(grad)
-    cdef PyThreadState* gil = release_gil_if_long(n)
-    if t == cnp.NPY_FLOAT:
-        _sgd(<float*>pp, <float*>pg, n, <float>lr, <float>weight_decay, <float>l1)
-    else:
-        _sgd(<double*>pp, <double*>pg, n, lr, weight_decay, l1)
-    reacquire_gil(gil)
+    _check_param("sgd_update", param, grad)
+    cdef Call c = call_on(SGD, param, grad)
+    c.s[0], c.s[1], c.s[2] = lr, weight_decay, l1
+    run(_dispatch, &c)
 
 
 def momentum_update(cnp.ndarray param not None, cnp.ndarray grad not None,
@@ -133,20 +155,12 @@ def momentum_update(cnp.ndarray param not None, cnp.ndarray grad not None,
     at zeros, which reproduces torch's first step (where its buffer is a copy of d).
     """
     cdef str fn = "momentum_update"
-    cdef int t = _check_param(fn, param, grad)
+    _check_param(fn, param, grad)
     check_like(fn, "velocity", velocity, "param", param, True)
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(param)
-    cdef void* pp = cnp.PyArray_DATA(param)
-    cdef void* pg = cnp.PyArray_DATA(grad)
-    cdef void* pv = cnp.PyArray_DATA(velocity)
-    cdef PyThreadState* gil = release_gil_if_long(n)
-    if t == cnp.NPY_FLOAT:
-        _momentum(<float*>pp, <float*>pg, <float*>pv, n, <float>lr, <float>momentum, nesterov,
-                  <float>weight_decay, <float>l1)
-    else:
-        _momentum(<double*>pp, <double*>pg, <double*>pv, n, lr, momentum, nesterov,
-                  weight_decay, l1)
-    reacquire_gil(gil)
+    cdef Call c = call_on(MOMENTUM, param, grad, velocity)
+    c.s[0], c.s[1], c.s[2], c.s[3] = lr, momentum, weight_decay, l1
+    c.flag = nesterov
+    run(_dispatch, &c)
 
 
 def adam_update(cnp.ndarray param not None, cnp.ndarray grad not None, cnp.ndarray m not None,
@@ -164,27 +178,17 @@ def adam_update(cnp.ndarray param not None, cnp.ndarray grad not None, cnp.ndarr
         raise TypeError(f"{fn}: step must be an integer, got {type(step).__name__}")
     if step < 1:
         raise ValueError(f"{fn}: step must be >= 1 (the first update is step 1), got {step}")
-    cdef int t = _check_param(fn, param, grad)
+    _check_param(fn, param, grad)
     check_like(fn, "m", m, "param", param, True)
     check_like(fn, "v", v, "param", param, True)
     cdef double k = <long long>step
     cdef double step_size = lr / (1 - pow(beta1, k))
     cdef double bc2_sqrt = sqrt(1 - pow(beta2, k))
     cdef double step_scale = step_size * bc2_sqrt, eps_scaled = eps * bc2_sqrt
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(param)
-    cdef void* pp = cnp.PyArray_DATA(param)
-    cdef void* pg = cnp.PyArray_DATA(grad)
-    cdef void* pm = cnp.PyArray_DATA(m)
-    cdef void* pv = cnp.PyArray_DATA(v)
-    cdef PyThreadState* gil = release_gil_if_long(n)
-    if t == cnp.NPY_FLOAT:
-        _adam(<float*>pp, <float*>pg, <float*>pm, <float*>pv, n, <float>beta1,
-              <float>(1 - beta1), <float>beta2, <float>(1 - beta2), <float>step_scale,
-              <float>eps_scaled, <float>weight_decay, <float>l1)
-    else:
-        _adam(<double*>pp, <double*>pg, <double*>pm, <double*>pv, n, beta1, 1 - beta1, beta2,
-              1 - beta2, step_scale, eps_scaled, weight_decay, l1)
-    reacquire_gil(gil)
+    cdef Call c = call_on(ADAM, param, grad, m, v)
+    c.s[0], c.s[1], c.s[2], c.s[3] = beta1, beta2, step_scale, eps_scaled
+    c.s[4], c.s[5] = weight_decay, l1
+    run(_dispatch, &c)
 
 
 def rmsprop_update(cnp.ndarray param not None, cnp.ndarray grad not None,
@@ -196,17 +200,8 @@ def rmsprop_update(cnp.ndarray param not None, cnp.ndarray grad not None,
     param -= lr * d / (sqrt(sq) + eps). `sq` starts at zeros.
     """
     cdef str fn = "rmsprop_update"
-    cdef int t = _check_param(fn, param, grad)
+    _check_param(fn, param, grad)
     check_like(fn, "sq", sq, "param", param, True)
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(param)
-    cdef void* pp = cnp.PyArray_DATA(param)
-    cdef void* pg = cnp.PyArray_DATA(grad)
-    cdef void* ps = cnp.PyArray_DATA(sq)
-    cdef PyThreadState* gil = release_gil_if_long(n)
-    if t == cnp.NPY_FLOAT:
-        _rmsprop(<float*>pp, <float*>pg, <float*>ps, n, <float>lr, <float>alpha,
-                 <float>(1 - alpha), <float>eps, <float>weight_decay, <float>l1)
-    else:
-        _rmsprop(<double*>pp, <double*>pg, <double*>ps, n, lr, alpha, 1 - alpha, eps,
-                 weight_decay, l1)
-    reacquire_gil(gil)
+    cdef Call c = call_on(RMSPROP, param, grad, sq)
+    c.s[0], c.s[1], c.s[2], c.s[3], c.s[4] = lr, alpha, eps, weight_decay, l1
+    run(_dispatch, &c)

@@ -10,7 +10,7 @@ import sys
 
 from . import SUITES
 from . import __doc__ as bench_doc
-from ._harness import run_cases, single_thread_peers, torch_or_none
+from ._harness import require_checks, run_cases, single_thread_peers, torch_or_none
 
 
 def _describe_machine() -> str:
@@ -89,6 +89,7 @@ def _run_suites(args: argparse.Namespace) -> int:
                 print(f"[{suite}/{mod_name}] not available: {err}\n")
                 continue
             cases = [c for c in mod.cases(quick=args.quick) if args.only in c.name]
+            require_checks(cases)
             if cases:
                 print(f"[{suite}/{mod_name}]")
                 rows += run_cases(cases, quick=args.quick)

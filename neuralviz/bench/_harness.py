@@ -25,7 +25,8 @@ import numpy as np
 @dataclass
 class Case:
     """One benchmark row. ``theirs`` is None when the peer library is not installed.
-    ``check`` validates the row's result once before it is timed (raises CheckFailed)."""
+    ``check`` validates the row's result once before it is timed (raises CheckFailed); the
+    suites' rows must have one (require_checks)."""
 
     name: str
     ours: Callable[[], object]
@@ -80,6 +81,14 @@ def _as_float64(a) -> np.ndarray:
     if hasattr(a, "detach"):  # a torch tensor
         a = a.detach().cpu().numpy()
     return np.asarray(a, dtype=np.float64)
+
+
+def require_checks(cases: list[Case]) -> None:
+    """Raises CheckFailed naming the first row without a check: a suite times no row whose
+    result it has not checked (a time without a checked result is worth nothing)."""
+    for case in cases:
+        if case.check is None:
+            raise CheckFailed(f"{case.name}: the row has no check, so it is not timed")
 
 
 def time_fn(fn: Callable[[], object], repeats: int = 15, min_time: float = 0.02) -> float:
