@@ -13,7 +13,8 @@ import sys
 
 __version__ = "0.1.0"
 
-from . import data, losses, ops, optim, prediction, presets, viz
+from . import analysis, data, losses, ops, optim, prediction, presets, viz
+from .analysis import input_jacobian_norm, layer_gradient_norms
 from .backend import (
     _C,  # noqa: F401  the raw CPU kernels stay importable as neuralviz._C
     backends,
@@ -27,6 +28,7 @@ from .io import load, save
 from .layers import Parameter, SpecError
 from .network import Network
 from .prediction import accuracy, predict, probabilities
+from .race import Race, race
 from .trainer import Callback, Trainer, TrainingDiverged
 
 # `import neuralviz._C` keeps working for scripts written before the move to neuralviz._native
@@ -58,4 +60,9 @@ __all__ = [
     "save",
     "load",
     "compare",
+    "race",
+    "Race",
+    "analysis",
+    "input_jacobian_norm",
+    "layer_gradient_norms",
 ]

@@ -1,4 +1,4 @@
-"""`neuralviz ...` command line: train, info, compare, presets, backends, bench, gui.
+"""`neuralviz ...` command line: train, info, compare, presets, backends, ask, bench, gui, lecture.
 
 Errors in what the user typed or in the files they named (a missing or unreadable file, a
 spec or preset that does not validate, a bad option value, an output path that cannot be
@@ -369,9 +369,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", "-v", action="store_true", help="also print the CUDA runtime's own error text")
     p.set_defaults(func=_cmd_backends)
 
+    from .ask import configure_parser as configure_ask
+
+    p = sub.add_parser(
+        "ask",
+        help="answer a question about a story with a memory network",
+        description="Answer a question about a story with a trained memory network (a .nvz model or a preset).",
+    )
+    configure_ask(p)
+
     from .app.cli import add_gui_parser
 
     add_gui_parser(sub)  # `neuralviz gui`: the desktop app (needs the gui extra)
+
+    from .lecture.cli import add_lecture_parser
+
+    add_lecture_parser(sub)  # `neuralviz lecture`: the presenter (--list needs no Qt)
 
     from .bench.__main__ import configure_parser as configure_bench
 

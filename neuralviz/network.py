@@ -129,8 +129,8 @@ class Network:
                 f"network input must have shape (batch, {', '.join(map(str, self.input_shape))})"
                 f" but x has shape {x.shape}"
             )
-        first_types = {self.layers[e["id"]].type for e in self.order if INPUT in e["inputs"]}
-        if first_types == {"embedding"} and x.dtype.kind in "iu":
+        first = [self.layers[e["id"]] for e in self.order if INPUT in e["inputs"]]
+        if all(getattr(layer, "takes_integer_input", False) for layer in first) and x.dtype.kind in "iu":
             return x  # token ids stay integers
         if x.dtype.kind not in "fiub":
             raise TypeError(f"network input must be numeric, got dtype {x.dtype}")

@@ -50,6 +50,8 @@ CASES = [
     ("lstm", {"hidden": 4, "return_sequences": True}, [(5, 3)], False),
     ("gru", {"hidden": 4}, [(5, 3)], False),
     ("embedding", {"vocab": 7, "dim": 3}, [(5,)], False),
+    ("polynomial", {"degree": 3}, [(3,)], False),
+    ("memory", {"vocab": 7, "dim": 3, "hops": 2}, [(4, 3)], False),
 ]
 
 
@@ -63,7 +65,7 @@ def layer_after_forward(kind, config, shapes, train, seed=0):
     rng = np.random.default_rng(seed)
     layer = LAYER_TYPES[kind]("l", config, shapes, np.float64, rng)
     layer.set_seed(np.random.default_rng(seed + 1))
-    if kind == "embedding":
+    if kind in ("embedding", "memory"):
         inputs = [rng.integers(0, config["vocab"], size=(N, *shapes[0]))]
     else:
         inputs = [rng.standard_normal((N, *s)) for s in shapes]

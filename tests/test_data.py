@@ -22,6 +22,7 @@ SMALL = {
     "sine": {"n": 100},
     "step": {"n": 100},
     "abs": {"n": 100},
+    "bumps": {"n": 100},
     "digits": {},
     "shapes": {"n": 120},
     "sine_forecast": {"n": 100},
@@ -40,6 +41,7 @@ EXPECTED = {  # name: (task, x_train shape without N, y shape without N, num_cla
     "sine": ("regression", (1,), (1,), None, np.float32),
     "step": ("regression", (1,), (1,), None, np.float32),
     "abs": ("regression", (1,), (1,), None, np.float32),
+    "bumps": ("regression", (1,), (1,), None, np.float32),
     "digits": ("classification", (1, 8, 8), (), 10, np.float32),
     "shapes": ("classification", (1, 16, 16), (), 4, np.float32),
     "sine_forecast": ("sequence-regression", (20, 1), (1,), None, np.float32),
@@ -64,7 +66,7 @@ def test_every_registered_dataset_is_covered():
     assert set(FILE_FREE) == set(EXPECTED) == set(SMALL)
     assert set(data.names()) == set(FILE_FREE) | {"mnist", "fashion_mnist"}
     assert data.names("planar") == ["xor", "circles", "gaussians", "spirals", "moons", "checkerboard"]
-    assert data.names("regression") == ["sine", "step", "abs"]
+    assert data.names("regression") == ["sine", "step", "abs", "bumps"]
 
 
 @pytest.mark.parametrize("name", FILE_FREE)

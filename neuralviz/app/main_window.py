@@ -183,6 +183,10 @@ class MainWindow(QMainWindow):
         """Apply a user change: live keys keep the weights; anything else rebuilds the run."""
         if "seed" in changes:
             changes["data_seed"] = changes["seed"]  # one seed: weights, data and minibatch order
+        if "dataset" in changes and changes["dataset"] != self.settings.dataset and "title" not in changes:
+            # a preset's title names its data ("XOR with a small MLP"): on other data it would be stale,
+            # so the headline falls back to the network's name (the data is named beside it)
+            changes["title"] = ""
         self.settings = self.settings.updated(**changes)
         if set(changes) <= LIVE_KEYS:
             self.studio.set_live(**changes)

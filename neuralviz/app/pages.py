@@ -21,6 +21,7 @@ PAGES = [
     ("neuralviz.app.editor.page", "EditorPage"),
     ("neuralviz.app.featuremaps.page", "FeatureMapPage"),
     ("neuralviz.app.comparison.page", "ComparisonPage"),
+    ("neuralviz.app.race.page", "RacePage"),
 ]
 
 

@@ -7,7 +7,8 @@ xor, circles,   planar     classification              (N, 2) in about [-6, 6]²
 gaussians,                                             (`noise` 0-0.5, `test_fraction` 0.5); `classes` for
 spirals, moons,                                        circles/gaussians/spirals/checkerboard
 checkerboard
-sine, step, abs regression regression                  (N, 1) in [-1, 1] / (N, 1)
+sine, step, abs regression regression                  (N, 1) in [-1, 1] / (N, 1); bumps: a sum of
+bumps                                                  Gaussian bumps (`bumps` 1-8) where width matters
 digits          image      classification              (N, 1, 8, 8) in [0, 1] / (N,) int64, 1797 real digits
 shapes          image      classification              (N, 1, S, S) / (N,) int64, 4 shapes
 mnist,          image      classification              (N, 1, 28, 28) / (N,) int64 from IDX files: path=DIR
@@ -16,7 +17,8 @@ sine_forecast   sequence   sequence-regression         (N, T, 1) / (N, horizon)
 adding          sequence   sequence-regression         (N, T, 2) / (N, 1)
 copy            sequence   sequence-labeling           (N, T, K+2) one-hot / (N, T) int64 (target="last":
                                                        sequence-classification, (N,))
-story_qa        sequence   sequence-classification     (N, T) int64 token ids / (N,) int64 place index
+story_qa        sequence   sequence-classification     (N, T) int64 token ids / (N,) int64 place index;
+                                                       layout="memory": (N, S+1, J) sentence rows, question last
 =============== ========== =========================== ==========================================================
 
 Every dataset is a pure function of (name, seed, options): the same seed gives identical arrays, and

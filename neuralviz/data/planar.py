@@ -17,7 +17,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import DTYPE_OPTION, Option, integer, n_option, noise_option, register, test_fraction_option
+from ._registry import (
+    DTYPE_OPTION,
+    Option,
+    integer,
+    n_option,
+    noise_option,
+    optional_integer,
+    register,
+    test_fraction_option,
+)
 from .split import check_split_sizes, train_test
 
 FEATURE_NAMES = ["x1", "x2"]
@@ -76,17 +85,22 @@ def xor_points(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarr
     return p, y
 
 
-def ring_points(n: int, noise: float, classes: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Concentric rings of width R/K; ring j > 0 leaves a gap of 0.4 R/K inside it (K=2: the Playground's
-    inner disc r < 2.5 and outer ring 3.5 < r < 5). Labels come from the noise-displaced radius."""
-    width = RADIUS / classes
-    ring = np.repeat(np.arange(classes), _per_class_counts(n, classes))
+def ring_points(
+    n: int, noise: float, classes: int, rng: np.random.Generator, rings: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Concentric rings of width R/rings (rings defaults to K, the classes); ring j > 0 leaves a gap of
+    0.4 R/rings inside it (K=2: the Playground's inner disc r < 2.5 and outer ring 3.5 < r < 5). Ring j
+    has class j mod K, read from the noise-displaced radius: with more rings than classes the classes
+    alternate outwards, a radial pattern that a deep network composes and a shallow one pieces together."""
+    rings = classes if rings is None else rings
+    width = RADIUS / rings
+    ring = np.repeat(np.arange(rings), _per_class_counts(n, rings))
     r_lo = np.where(ring == 0, 0.0, (ring + 0.4) * width)
     r = rng.uniform(r_lo, (ring + 1) * width)
     angle = rng.uniform(0.0, 2 * np.pi, size=n)
     p = np.stack([r * np.sin(angle), r * np.cos(angle)], axis=1)
     shown = p + rng.uniform(-RADIUS, RADIUS, size=(n, 2)) * noise
-    y = np.minimum(np.floor(np.hypot(shown[:, 0], shown[:, 1]) / width), classes - 1).astype(np.int64)
+    y = np.minimum(np.floor(np.hypot(shown[:, 0], shown[:, 1]) / width), rings - 1).astype(np.int64) % classes
     return p, y
 
 
@@ -159,12 +173,19 @@ def build_xor(rng, *, n, noise, test_fraction, dtype):
     kind="planar",
     task="classification",
     summary=f"{_SUMMARY}: disc inside ring(s)",
-    options={**_common(), "classes": _classes_option(6)},
+    options={
+        **_common(),
+        "classes": _classes_option(6),
+        "rings": Option(None, optional_integer(2, 12), "number of rings (2-12; default: one per class)"),
+    },
 )
-def build_circles(rng, *, n, noise, test_fraction, dtype, classes):
+def build_circles(rng, *, n, noise, test_fraction, dtype, classes, rings):
     check_split_sizes("circles", n, test_fraction)
-    x, y = ring_points(n, noise, classes, rng)
-    return _finish(x, y, classes, rng, test_fraction, dtype, f"{classes} concentric rings, class 0 innermost")
+    x, y = ring_points(n, noise, classes, rng, rings)
+    what = (
+        f"{classes} concentric rings" if rings in (None, classes) else f"{rings} rings of {classes} alternating classes"
+    )
+    return _finish(x, y, classes, rng, test_fraction, dtype, f"{what}, class 0 innermost")
 
 
 @register(

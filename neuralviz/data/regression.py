@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._registry import DTYPE_OPTION, Option, n_option, noise_option, real, register, test_fraction_option
+from ._registry import DTYPE_OPTION, Option, integer, n_option, noise_option, real, register, test_fraction_option
 from .split import check_split_sizes, train_test
 
 
@@ -70,3 +70,38 @@ def build_step(rng, *, n, noise, test_fraction, dtype):
 @register("abs", kind="regression", task="regression", summary="y = |x|", options=_options())
 def build_abs(rng, *, n, noise, test_fraction, dtype):
     return _fit_data("abs", np.abs, rng, n, noise, test_fraction, dtype, "y = |x|")
+
+
+def bump_sum(x: np.ndarray, bumps: int) -> np.ndarray:
+    """`bumps` Gaussian bumps of height 1 evenly spaced over [-1, 1] (centres -1 + (2i + 1)/bumps,
+    standard deviation a quarter of the spacing, so neighbours barely touch), with the signs
+    +, +, -, +, -, -, +, - in turn. A tanh unit makes one edge, so a bump takes about two
+    units and the row about 2·bumps: the width scene's target. The signs do not simply
+    alternate because an alternating row is nearly a sine, which a few units already fit."""
+    centres = -1.0 + (2 * np.arange(bumps) + 1) / bumps
+    signs = _BUMP_SIGNS[:bumps]
+    width = 0.5 / bumps
+    return (signs * np.exp(-0.5 * ((x - centres) / width) ** 2)).sum(axis=-1, keepdims=True)
+
+
+_BUMP_SIGNS = np.array([1.0, 1.0, -1.0, 1.0, -1.0, -1.0, 1.0, -1.0])
+
+
+@register(
+    "bumps",
+    kind="regression",
+    task="regression",
+    summary="a row of Gaussian bumps of either sign on [-1, 1]",
+    options={**_options(), "bumps": Option(4, integer(1, 8), "number of bumps (1-8)")},
+)
+def build_bumps(rng, *, n, noise, test_fraction, dtype, bumps):
+    return _fit_data(
+        "bumps",
+        lambda x: bump_sum(x, bumps),
+        rng,
+        n,
+        noise,
+        test_fraction,
+        dtype,
+        f"{bumps} Gaussian bumps, signs +, +, -, +, ... in turn",
+    )

@@ -7,8 +7,10 @@ from .base import Layer, Parameter, SpecError
 from .conv import Conv2d
 from .dense import Dense
 from .embedding import Embedding
+from .memory import MemoryNetwork
 from .merge import Add, Concat
 from .noise import Dropout, GaussianNoise
+from .polynomial import Polynomial
 from .pool import AvgPool2d, MaxPool2d
 from .recurrent import GRU, LSTM, RNN
 from .reshape import Flatten
@@ -34,6 +36,8 @@ LAYER_TYPES: dict[str, type[Layer]] = {
         LSTM,
         GRU,
         Embedding,
+        Polynomial,
+        MemoryNetwork,
     )
 }
 

@@ -1,10 +1,14 @@
 """MessagePanel: a banner across the window for errors (it stays until dismissed or replaced) and for
-notices about what a change did (they fade after a few seconds)."""
+notices about what a change did (they fade after a few seconds).
+
+In a layout it takes its row when shown (and moves what is below); `overlay_on(host)` instead lays it over
+the top edge of `host`, so its appearing and fading move nothing on screen (a jumping layout under a
+lecturer's pointer is worse than a banner covering the panels' title strip for a few seconds)."""
 
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt, QTimer
-from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton
+from PyQt6.QtCore import QEvent, QObject, Qt, QTimer
+from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
 
 
 class MessagePanel(QFrame):
@@ -27,7 +31,29 @@ class MessagePanel(QFrame):
         self._timer.timeout.connect(self.clear)
         self.level = ""
         self._full = ""
+        self._host: QWidget | None = None
         self.hide()
+
+    def overlay_on(self, host: QWidget) -> None:
+        """Float over the top of `host` (a child of it, outside its layout), following its width."""
+        self.setParent(host)
+        self._host = host
+        host.installEventFilter(self)
+        self._place()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if obj is self._host and event.type() == QEvent.Type.Resize:
+            self._place()
+        return False
+
+    def _place(self) -> None:
+        host = self._host
+        if host is None:
+            return
+        margin = 6
+        width = max(50, host.width() - 2 * margin)
+        self.setGeometry(margin, margin, width, self.sizeHint().height())
+        self.raise_()
 
     @property
     def text(self) -> str:
@@ -52,6 +78,7 @@ class MessagePanel(QFrame):
         # one line, elided to the banner's width; the whole message is in the tooltip and in `text`
         self._full = text
         self.label.setToolTip(text)
+        self._place()
         self.show()
         self._elide()
 

@@ -144,3 +144,6 @@ class Snapshot:
     samples: Samples | None = None
     final: bool = False  # last frame of a "train N steps" request
     serial: int = 0
+    # MLPs: how the last training step changed each parameter (name -> array like params); for plain SGD
+    # this is -lr x the gradient, what backpropagation computed for that step (the diagram can draw it)
+    step_delta: Mapping[str, np.ndarray] = field(default_factory=dict)

@@ -14,6 +14,7 @@ from PyQt6.QtCore import QRectF
 from PyQt6.QtWidgets import QWidget
 
 from ..common.plot_style import configure_pyqtgraph, style_plot
+from ..common.square_plot import SquarePlotHost
 from ..common.theme import Theme
 from .frames import RaceFrame, RaceInfo
 from .run_style import panel_title
@@ -51,7 +52,8 @@ class DifferenceView(QWidget):
         self.title = panel_title("Where they disagree")
         self.plot_widget, self.plot = static_plot()
         self.image, self.curve, self.points = map_items(self.plot)
-        self.stack, self.placeholder = plot_or_note(self.plot_widget)
+        self.square = SquarePlotHost(self.plot_widget)  # a planar map's axes span exactly its extent
+        self.stack, self.placeholder = plot_or_note(self.square)
         self.caption = caption_label()
         column(self, self.title, self.stack, self.caption)
         self.set_theme(theme)
@@ -59,6 +61,7 @@ class DifferenceView(QWidget):
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         style_plot(self.plot, theme, {})
+        self.square.place()  # the axes' sizes follow the font
         self.curve.setPen(pg.mkPen("#3f007d", width=theme.line_width + 1))
         self.points.setPen(pg.mkPen("#000000", width=0.8))
         self.points.setBrush(pg.mkBrush(0, 0, 0, 0))
@@ -75,9 +78,10 @@ class DifferenceView(QWidget):
             self.stack.setCurrentWidget(self.placeholder)
             self.caption.setText("")
             return
-        self.stack.setCurrentWidget(self.plot_widget)
+        self.stack.setCurrentWidget(self.square)
         planar = p.grid is not None
         self.plot.setAspectLocked(planar)
+        self.square.set_square(planar)
         self.image.setVisible(planar)
         self.curve.setVisible(not planar)
         self.points.setVisible(planar)

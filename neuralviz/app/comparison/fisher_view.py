@@ -14,13 +14,15 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from ..common.elided_label import ElidedLabel
+from ..common.log_ticks import LogDecadeAxis
 from ..common.plot_style import configure_pyqtgraph, nice_ceiling, style_plot
 from ..common.theme import Theme
 from .config import EXACT_LIMIT, FISHER_TITLES
 from .fisher_probe import COND_CAP, ORDER, TITLES
 from .frames import FisherFrame, RaceInfo
 from .matrix_tile import MatrixTile
-from .run_style import keep_axis_units, panel_title
+from .run_style import keep_axis_units
 from .static_plot import caption_label, column, plot_or_note
 
 # one colour and dash per approximation in the spectrum (Okabe-Ito, none of them a run colour)
@@ -59,7 +61,8 @@ class FisherInspector(QWidget):
         configure_pyqtgraph()
         self.theme = theme
         self._frame: FisherFrame | None = None
-        self.title = panel_title("Fisher inspector")
+        self.title = ElidedLabel("Fisher inspector")  # one line: its height stays with the plots
+        self.title.setProperty("role", "paneltitle")
         self.run_combo = QComboBox()
         self.run_combo.setToolTip("Whose weights the Fisher is measured at")
         self.run_combo.activated.connect(self.runChosen)
@@ -71,6 +74,10 @@ class FisherInspector(QWidget):
             "log magnitude: sign · log10 |F_ij| over 8 decades, the scales"
         )
         self.mode_combo.currentIndexChanged.connect(lambda _: self._redraw())
+        for combo in (self.run_combo, self.mode_combo):
+            # sized by a few characters, not by the longest run title: the page fits 1024 pixels
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
         head.addWidget(QLabel("at"))
@@ -83,9 +90,10 @@ class FisherInspector(QWidget):
         for i, tile in enumerate(self.tiles):
             grid.addWidget(tile, i // 2, i % 2)
 
-        self.spectrum_widget = pg.PlotWidget()
+        # log axes labelled at decades spaced to stay readable (these plots are short)
+        self.spectrum_widget = pg.PlotWidget(axisItems={"left": LogDecadeAxis("left")})
         self.spectrum = self.spectrum_widget.getPlotItem()
-        self.cond_widget = pg.PlotWidget()
+        self.cond_widget = pg.PlotWidget(axisItems={"left": LogDecadeAxis("left")})
         self.cond_plot = self.cond_widget.getPlotItem()
         for w, plot in ((self.spectrum_widget, self.spectrum), (self.cond_widget, self.cond_plot)):
             w.setMenuEnabled(False)
@@ -103,12 +111,16 @@ class FisherInspector(QWidget):
         for label in (self.spectrum_title, self.cond_title):
             label.setProperty("role", "caption")
             label.setWordWrap(True)
-        plots = QVBoxLayout()
-        plots.setSpacing(2)
-        plots.addWidget(self.spectrum_title)
-        plots.addWidget(self.spectrum_widget, 1)
-        plots.addWidget(self.cond_title)
-        plots.addWidget(self.cond_widget, 1)
+        # side by side, each the panel's whole height: stacked, a short panel (a 720-pixel projector)
+        # left each log plot a line's height, too short for two decade labels
+        plots = QHBoxLayout()
+        plots.setSpacing(8)
+        for caption, widget in ((self.spectrum_title, self.spectrum_widget), (self.cond_title, self.cond_widget)):
+            one = QVBoxLayout()
+            one.setSpacing(2)
+            one.addWidget(caption)
+            one.addWidget(widget, 1)
+            plots.addLayout(one, 1)
 
         content = QWidget()
         body = QHBoxLayout(content)
@@ -136,6 +148,9 @@ class FisherInspector(QWidget):
         self.lambda_line.setPen(pg.mkPen("#cc79a7", width=w, style=Qt.PenStyle.DashLine))
         self.cond_curve.setPen(pg.mkPen("#000000", width=w))
         self.cond_damped_curve.setPen(pg.mkPen("#cc79a7", width=w, style=Qt.PenStyle.DashLine))
+        for widget in (self.spectrum_widget, self.cond_widget):
+            # tall enough for the x axis and two decade labels: below that a log plot is only a line
+            widget.setMinimumHeight(int(theme.plot_font_pt * 9))
         self._redraw()
 
     def show_info(self, info: RaceInfo) -> None:

@@ -32,8 +32,7 @@ class GapView(QWidget):
         self._curves: list[pg.PlotDataItem] = []
         self._x_max = None
         self.title = panel_title("Same function, other coordinates")
-        self.plot_widget, self.plot = static_plot()
-        self.plot.setLogMode(False, True)
+        self.plot_widget, self.plot = static_plot(log_y=True)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.setYRange(np.log10(LOW), np.log10(HIGH), padding=0.0)
         self.plot.getAxis("left").setTicks([[(float(k), f"1e{k}" if k else "1") for k in range(-16, 1, 4)], []])

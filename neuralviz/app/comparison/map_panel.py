@@ -11,6 +11,7 @@ from PyQt6.QtWidgets import QWidget
 
 from ..common.plot_style import configure_pyqtgraph, style_plot
 from ..common.render import HeatmapPainter
+from ..common.square_plot import SquarePlotHost
 from ..common.theme import Theme
 from .frames import RaceInfo, RunTrace
 from .run_style import panel_title, run_colour, run_pen
@@ -29,7 +30,8 @@ class MapPanel(QWidget):
         self.title = panel_title()
         self.plot_widget, self.plot = static_plot()
         self.image, self.curve, self.points = map_items(self.plot)
-        self.stack, self.placeholder = plot_or_note(self.plot_widget)
+        self.square = SquarePlotHost(self.plot_widget)  # a planar map's axes span exactly its extent
+        self.stack, self.placeholder = plot_or_note(self.square)
         column(self, self.title, self.stack)
         self.set_theme(theme)
 
@@ -37,6 +39,7 @@ class MapPanel(QWidget):
         self.theme = theme
         self.painter.set_theme(theme)
         style_plot(self.plot, theme, {})
+        self.square.place()  # the axes' sizes follow the font
         self.curve.setPen(run_pen(theme, self.index, 1.5))
         if self._info is not None:
             self._set_points(self._info)
@@ -56,9 +59,10 @@ class MapPanel(QWidget):
             )
             self.stack.setCurrentWidget(self.placeholder)
             return
-        self.stack.setCurrentWidget(self.plot_widget)
+        self.stack.setCurrentWidget(self.square)
         planar = p.grid is not None
         self.plot.setAspectLocked(planar)
+        self.square.set_square(planar)
         self.image.setVisible(planar)
         self.curve.setVisible(not planar)
         if planar:

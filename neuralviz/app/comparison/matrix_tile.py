@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF
-from PyQt6.QtWidgets import QLabel, QWidget
+from PyQt6.QtWidgets import QWidget
 
+from ..common.elided_label import ElidedLabel
 from ..common.plot_style import configure_pyqtgraph, style_plot
 from ..common.render import HeatmapPainter
 from ..common.theme import Theme
@@ -24,7 +25,7 @@ class MatrixTile(QWidget):
         self.painter = HeatmapPainter(theme)
         self._layers: tuple = ()
         self._key = None
-        self.title = QLabel("")
+        self.title = ElidedLabel("")  # one line, cut to the tile's width (whole in the tooltip)
         self.title.setProperty("role", "caption")
         self.plot_widget, self.plot = static_plot()
         self.plot.setAspectLocked(True)

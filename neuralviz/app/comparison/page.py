@@ -21,7 +21,7 @@ from PyQt6.QtWidgets import QFrame, QHBoxLayout, QSplitter, QVBoxLayout, QWidget
 from ... import presets
 from ..common.message_panel import MessagePanel
 from ..common.page import Page
-from ..common.panels import panel
+from ..common.panels import panel, scrolling
 from ..common.snapshot import RunInfo
 from ..common.theme import Theme
 from ..common.worker_host import WorkerHost
@@ -40,6 +40,11 @@ from .studio_race import StudioRace, offered_transform, race_for
 from .worker import LockstepWorker, ProblemSource
 
 ADD_ORDER = ("ng-exact", "qd", "unitwise", "diag", "adam", "momentum", "sgd", "kfac")
+
+
+# large fonts: the panels' least height in lines of text (below it they scroll: 720 pixels are not enough
+# for the race's maps and the Fisher inspector's plots at once)
+LARGE_BODY_LINES = 50
 
 
 def _panel(widget: QWidget) -> QFrame:
@@ -124,8 +129,11 @@ class ComparisonPage(QWidget, Page):
         lay.setContentsMargins(8, 8, 8, 4)
         lay.setSpacing(6)
         lay.addWidget(_panel(self.controls))
-        lay.addWidget(self.message)
-        lay.addWidget(self.body, 1)
+        # with large fonts on a short screen the panels scroll rather than squeeze the maps to stamps
+        # (set_theme gives the body its least height)
+        self.body_scroll = scrolling(self.body)
+        lay.addWidget(self.body_scroll, 1)
+        self.message.overlay_on(self.body_scroll)  # over the panels' top edge: appearing moves nothing
 
     def _set_run_count(self, count: int) -> None:
         """One map panel per run (rebuilt only when the number of runs changes)."""
@@ -172,17 +180,19 @@ class ComparisonPage(QWidget, Page):
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.setStyleSheet(title_css(theme))
+        self.body.setMinimumHeight(int(theme.font_pt * LARGE_BODY_LINES) if theme.large_fonts else 0)
         self._share_left()
         for view in (*self.maps, self.difference, self.loss, self.gap, self.inspector):
             view.set_theme(theme)
 
     def _share_left(self) -> None:
         """Maps above, inspector below: without a picture of the function (images, sequences) the
-        inspector gets the room; large fonts squeeze its small plots most, so it gets more."""
+        inspector gets the room; else the maps get a little more (with large fonts their titles take
+        more of it; the inspector's plots keep their own minimum height)."""
         if self.info is not None and not self.info.problem.has_map:
             _share(self.left, (2, 10))
         else:
-            _share(self.left, (11, 13) if self.theme.large_fonts else (11, 10))
+            _share(self.left, (14, 10) if self.theme.large_fonts else (11, 10))
 
     def wants_preset(self, name: str) -> bool:
         try:

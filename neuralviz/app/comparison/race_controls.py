@@ -8,9 +8,10 @@ all natural-gradient runs share (damping λ, Fisher type, metric-normalised step
 
 from __future__ import annotations
 
-from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PyQt6.QtCore import QSize, pyqtSignal
+from PyQt6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLayout, QPushButton, QVBoxLayout, QWidget
 
+from ..common.play_icon import play_icon
 from .config import FISHER_TITLES, MAX_RUNS, REPARAMS, RUN_NAMES, RaceConfig
 from .damping_slider import DampingSlider
 from .frames import RaceInfo
@@ -42,7 +43,8 @@ class RaceControls(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.play_button = QPushButton("▶  Play")
+        self.play_button = QPushButton("Play")
+        self.play_button.setIcon(play_icon(self, False))
         self.play_button.setToolTip("Race: every run takes a step on the same minibatch, in turn")
         self.step_button = QPushButton("Step")
         self.step_button.setToolTip("One lockstep step: every run, the same minibatch")
@@ -59,7 +61,7 @@ class RaceControls(QWidget):
             self.speed.addItem("max speed" if s == 0 else f"{s} step{'s' if s > 1 else ''} / frame", s)
         self.speed.setToolTip("Steps per drawn frame (about 30 frames a second): 1 lets the room watch the race")
         self.speed.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.speed.setMinimumContentsLength(10)
+        self.speed.setMinimumContentsLength(7)
         self.speed.currentIndexChanged.connect(lambda i: self.speedChanged.emit(SPEEDS[i]))
         self.step_label = QLabel("step 0")
         self.step_label.setProperty("role", "metric")
@@ -100,22 +102,26 @@ class RaceControls(QWidget):
         self.reparam.activated.connect(lambda _: self.reparamChanged.emit(self.reparam.currentData()))
 
         # long entries: the combos may shrink (the open list shows them whole) so large fonts still fit
-        for combo, chars in ((self.scaling, 12), (self.reparam, 12), (self.fisher, 10)):
+        for combo, chars in ((self.scaling, 6), (self.reparam, 6), (self.fisher, 6)):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(chars)
-        # three lines, so that four runs or large fonts still fit the window's width:
-        # the race and its experiment / the runs / what the natural-gradient runs share
+        # three lines when wide: the race and its experiment (inputs, twin) / the runs / what the
+        # natural-gradient runs share; four when narrow (large fonts, a 1024-pixel projector): the
+        # experiment then gets its own line (resizeEvent), so the page's height goes to the pictures
         line1 = QHBoxLayout()
         line1.setSpacing(8)
         for w in (self.play_button, self.step_button, self.reset_button, self.speed, self.step_label):
             line1.addWidget(w)
-        line1.addSpacing(16)
+        self.experiment = QWidget()
+        experiment = QHBoxLayout(self.experiment)
+        experiment.setContentsMargins(0, 0, 0, 0)
+        experiment.setSpacing(8)
         self.scaling_hint = _hint("Inputs:")
-        line1.addWidget(self.scaling_hint)
-        line1.addWidget(self.scaling, 3)
-        line1.addSpacing(12)
-        line1.addWidget(_hint("Twin:"))
-        line1.addWidget(self.reparam, 2)
+        experiment.addWidget(self.scaling_hint)
+        experiment.addWidget(self.scaling, 3)
+        experiment.addSpacing(12)
+        experiment.addWidget(_hint("Twin:"))
+        experiment.addWidget(self.reparam, 2)
         line2 = QHBoxLayout()
         line2.setSpacing(8)
         line2.addWidget(_hint("Runs:"))
@@ -131,15 +137,66 @@ class RaceControls(QWidget):
         line3.addWidget(self.normalize)
         line3.addStretch(1)
 
-        lay = QVBoxLayout(self)
+        self.line1, self.lines = line1, (line1, line2, line3)
+        self.layout_ = lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 4)
         lay.setSpacing(4)
-        for line in (line1, line2, line3):
+        # the minimum is this widget's own (minimumSizeHint: the narrow arrangement), not the layout's,
+        # which would keep a window that once was wide from ever getting narrow again
+        lay.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        for line in self.lines:
             lay.addLayout(line)
+        line1.addStretch(0)  # takes line 1's spare width while the experiment has a line of its own
+        lay.insertWidget(1, self.experiment)
+        self.joined = False
+
+    # ------------------------------------------------------------------ arrangement
+    def _line1_width(self) -> int:
+        """line 1's least width without the experiment."""
+        spacing = self.line1.spacing()
+        widths = [self.line1.itemAt(i).minimumSize().width() for i in range(self.line1.count())]
+        own = [w for i, w in enumerate(widths) if self.line1.itemAt(i).widget() not in (None, self.experiment)]
+        return sum(own) + spacing * (len(own) - 1)
+
+    def _margins(self) -> int:
+        m = self.layout_.contentsMargins()
+        return m.left() + m.right()
+
+    def _arrange(self, joined: bool) -> None:
+        """The experiment at the end of line 1 (joined) or on a line of its own under it."""
+        if joined == self.joined:
+            return
+        self.joined = joined
+        if joined:
+            self.layout_.removeWidget(self.experiment)
+            self.line1.insertWidget(self.line1.count() - 1, self.experiment, 1)  # before the stretch
+        else:
+            self.line1.removeWidget(self.experiment)
+            self.layout_.insertWidget(1, self.experiment)
+        self.updateGeometry()
+
+    def minimumSizeHint(self) -> QSize:
+        rest = max(line.minimumSize().width() for line in self.lines[1:])
+        width = max(self._line1_width(), self.experiment.minimumSizeHint().width(), rest) + self._margins()
+        lines = [line.minimumSize().height() for line in self.lines]
+        if not self.joined:
+            lines.append(self.experiment.minimumSizeHint().height())
+        height = sum(lines) + self.layout_.spacing() * (len(lines) - 1) + 8
+        return QSize(width, height)
+
+    def sizeHint(self) -> QSize:
+        return self.minimumSizeHint().expandedTo(super().sizeHint())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        wanted = self._line1_width() + 24 + self.experiment.minimumSizeHint().width() + self._margins()
+        self._arrange(event.size().width() >= wanted)
 
     # ------------------------------------------------------------------ showing what is in force
     def set_playing(self, playing: bool) -> None:
-        self.play_button.setText("⏸  Pause" if playing else "▶  Play")
+        # a drawn icon, not the ⏸ character: the fonts Qt finds often lack it (an empty box on screen)
+        self.play_button.setText("Pause" if playing else "Play")
+        self.play_button.setIcon(play_icon(self, playing))
 
     def show_step(self, step: int) -> None:
         self.step_label.setText(f"step {step:,d}")

@@ -23,7 +23,7 @@ class RunRow(QWidget):
             self.combo.addItem(OPTIMIZER_TITLES[name], name)
         self.combo.insertSeparator(len(PLAIN))
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.combo.setMinimumContentsLength(9)  # the open list shows long names whole
+        self.combo.setMinimumContentsLength(6)  # the open list shows long names whole (narrow: 1024 px)
         self.combo.setToolTip("Changing a run's optimizer restarts the race from the shared initial weights")
         self.combo.activated.connect(lambda _: self.optimizerChosen.emit(self.combo.currentData()))
         self.lr = QDoubleSpinBox()

@@ -8,10 +8,15 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QLabel, QLayout, QStackedWidget, QVBoxLayout, QWidget
 
+from ..common.log_ticks import LogDecadeAxis
 
-def static_plot() -> tuple[pg.PlotWidget, pg.PlotItem]:
-    """A plot without menu, buttons or mouse zoom; its view sets the range itself."""
-    widget = pg.PlotWidget()
+
+def static_plot(log_y: bool = False) -> tuple[pg.PlotWidget, pg.PlotItem]:
+    """A plot without menu, buttons or mouse zoom; its view sets the range itself. log_y: a log-scale y
+    axis labelled at whole decades spaced to stay readable (common/log_ticks.py)."""
+    widget = pg.PlotWidget(axisItems={"left": LogDecadeAxis("left")} if log_y else None)
+    if log_y:
+        widget.getPlotItem().setLogMode(False, True)
     widget.setMenuEnabled(False)
     widget.hideButtons()
     plot = widget.getPlotItem()

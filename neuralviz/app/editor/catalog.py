@@ -196,6 +196,13 @@ _KINDS = [
     LayerKind("sigmoid", "Activation", "squashes to (0, 1)", {}, ()),
     LayerKind("step", "Activation", "the perceptron's threshold: 0 or 1", {}, ()),
     LayerKind(
+        "polynomial",
+        "Activation",
+        "every monomial of the inputs up to a degree: x, y, x², xy, y², …",
+        {"degree": 3},
+        (ParamSpec("degree", "int", 1, 16, doc="highest total power (a dense layer after it fits a polynomial)"),),
+    ),
+    LayerKind(
         "dropout",
         "Regularisation",
         "zeroes a random fraction of units while training",
@@ -226,6 +233,20 @@ _KINDS = [
         "a learned vector for each token id",
         {"vocab": 32, "dim": 8},
         (_width("vocab", "number of distinct token ids"), _width("dim", "length of each vector")),
+    ),
+    LayerKind(
+        "memory",
+        "Recurrent",
+        "memory network: attention over a story's sentences, a few hops (input: sentences + question, words)",
+        {"vocab": 32},
+        (
+            _width("vocab", "number of distinct token ids"),
+            _width("dim", "length of each sentence vector"),
+            ParamSpec("hops", "int", 1, 16, doc="rounds of attention over the sentences"),
+            ParamSpec("position_encoding", "bool", doc="weigh each word by its position in the sentence"),
+            ParamSpec("temporal_encoding", "bool", doc="add a learned vector for how long ago each sentence was"),
+            ParamSpec("time_noise", "float", 0.0, 1.0, doc="chance of a blank memory after a sentence, in training"),
+        ),
     ),
 ]
 
@@ -297,6 +318,10 @@ def describe_params(layer_type: str, entry: dict) -> str:
         return f"hidden {v.get('hidden')}" + (" · all steps" if v.get("return_sequences") else "")
     if layer_type == "embedding":
         return f"{v.get('vocab')} tokens → {v.get('dim')}"
+    if layer_type == "memory":
+        return f"{v.get('hops', 3)} hops"
+    if layer_type == "polynomial":
+        return f"degree {v.get('degree')}"
     if layer_type == "dropout":
         return f"p = {v.get('p'):g}" if isinstance(v.get("p"), (int, float)) else ""
     if layer_type == "gaussian_noise":

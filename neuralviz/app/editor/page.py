@@ -48,6 +48,7 @@ from ..common.worker_host import WorkerHost
 from .actions import EditorActions
 from .document import EditorDocument
 from .export import export_png, export_svg
+from .flow_row import FlowRow
 from .inspector import Inspector, flops_text
 from .layout import GAP_X, auto_layout
 from .model import GraphModel
@@ -61,6 +62,7 @@ from .view import GraphView
 
 CLIPBOARD_MIME = "application/x-neuralviz-fragment"
 THUMBNAIL_INTERVAL_MS = 250  # at most 4 thumbnail updates a second (each runs a probe batch)
+RELAYOUT_DELAY_MS = 150  # an untouched drawing is laid out again this long after the canvas stops resizing
 HEADLESS_WAIT_S = 10.0  # run_headless: longest wait for the thumbnails of the final weights
 
 
@@ -95,6 +97,11 @@ class EditorPage(QWidget, Page):
         self._thumb_timer = QTimer(self)
         self._thumb_timer.setSingleShot(True)
         self._thumb_timer.timeout.connect(self._update_thumbnails)
+        self._relayout_timer = QTimer(self)  # a resize settles before the drawing is laid out again
+        self._relayout_timer.setSingleShot(True)
+        self._relayout_timer.setInterval(RELAYOUT_DELAY_MS)
+        self._relayout_timer.timeout.connect(self._relayout_untouched)
+        self._laid_out_for: tuple[float, float] | None = None
         self._build()
         self._connect()
         spec = getattr(window.settings, "network", None)
@@ -105,8 +112,8 @@ class EditorPage(QWidget, Page):
 
     # ================================================================== layout
     def _build(self) -> None:
-        bar = QHBoxLayout()
-        bar.setSpacing(4)
+        self.tool_bar = QWidget()
+        bar = FlowRow(self.tool_bar)  # wraps on a narrow window instead of widening it
         bar.addWidget(title_label("ARCHITECTURE"))
         bar.addSpacing(10)
         self.new_button = self._menu_button("New ▾", "Start from a template (Undo brings the drawing back)")
@@ -133,7 +140,6 @@ class EditorPage(QWidget, Page):
         self.export_button.menu().addAction(self.actions["export_png"])
         self.export_button.menu().addAction(self.actions["export_svg"])
         bar.addWidget(self.export_button)
-        bar.addStretch(1)
 
         canvas = QWidget()
         canvas_lay = QVBoxLayout(canvas)
@@ -166,7 +172,7 @@ class EditorPage(QWidget, Page):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 4)
         lay.setSpacing(6)
-        lay.addLayout(bar)
+        lay.addWidget(self.tool_bar)
         lay.addWidget(self.message)
         lay.addWidget(self.splitter, 1)
 
@@ -267,6 +273,7 @@ class EditorPage(QWidget, Page):
         self.scene.nodesMoved.connect(self._nodes_moved)
         self.scene.selectionChanged.connect(self._show_inspector)
         self.view.layerDropped.connect(self._dropped)
+        self.view.resized.connect(self._relayout_timer.start)
         self.view.searchRequested.connect(self.palette.focus_search)
         self.palette.addRequested.connect(self._palette_add)
         i = self.inspector
@@ -466,6 +473,24 @@ class EditorPage(QWidget, Page):
     def fit(self) -> None:
         self._fitted = self.isVisible()
         self.view.fit(self.scene.drawing_rect())
+
+    def _relayout_untouched(self) -> None:
+        """Until the user edits it, the drawing (the studio's network) is laid out again for the canvas it now
+        has: a long chain laid out for a wide window would be shrunk to fit a 1024-pixel projector with
+        large fonts, while more rows keep the nodes large. An edited drawing keeps the user's layout."""
+        model = self.document.model
+        if self.document.touched or not self.isVisible() or not model.layers:
+            return
+        canvas = self._canvas(self.scene.unit)
+        last = self._laid_out_for
+        if last is not None and all(abs(a - b) <= 0.05 * b for a, b in zip(canvas, last)):
+            return  # a scroll bar coming or going is no reason to move the nodes
+        self._laid_out_for = canvas
+        positions = auto_layout(model, self.scene.model_size, canvas)
+        if any(model.positions.get(lid) != p for lid, p in positions.items()):
+            model.move(positions)
+            self.document.refresh()
+        self.fit()
 
     # ================================================================== whole drawings
     def _replace(self, model: GraphModel, text: str, dataset: str | None, keep_history: bool = True) -> None:

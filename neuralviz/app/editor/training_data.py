@@ -29,7 +29,7 @@ def input_kind(spec: dict) -> str:
     except (ValueError, TypeError):
         layers = []
     first = [l for l in layers if "input" in l["inputs"]]
-    if first and all(l.get("type") == "embedding" for l in first):
+    if first and all(l.get("type") in ("embedding", "memory") for l in first):
         return "tokens"
     return {3: "image", 2: "sequence"}.get(len(spec.get("input_shape", [])), "vector")
 

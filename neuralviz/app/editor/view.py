@@ -17,6 +17,7 @@ MIN_ZOOM, MAX_ZOOM = 0.15, 4.0
 class GraphView(QGraphicsView):
     layerDropped = pyqtSignal(str, QPointF)  # layer type, scene position
     searchRequested = pyqtSignal()
+    resized = pyqtSignal()  # the viewport has another size (the page may lay an untouched drawing out again)
 
     def __init__(self, scene, parent=None):
         super().__init__(scene, parent)
@@ -28,6 +29,9 @@ class GraphView(QGraphicsView):
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._pan_from: QPointF | None = None
+        # after fit(), until the user zooms or pans, a resize (another window size, the side panels shown or
+        # hidden, a projector) fits the drawing again instead of leaving it small in a corner
+        self._fit_zoom: float | None = None
         self.last_scene_pos = QPointF(0, 0)  # where Tab-search adds a layer
 
     # ------------------------------------------------------------------ zoom and pan
@@ -43,20 +47,29 @@ class GraphView(QGraphicsView):
         """Shows rect whole, but not larger than max_zoom (a two-node graph should not fill a wall)."""
         if rect.isEmpty():
             return
+        self._fit_zoom = max_zoom
         self.fitInView(rect.adjusted(-30, -40, 30, 30), Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom > max_zoom:
             self.zoom_by(max_zoom / self.zoom)
         self.centerOn(rect.center())
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._fit_zoom is not None:
+            self.fit(self.scene().drawing_rect(), self._fit_zoom)
+        self.resized.emit()
+
     def wheelEvent(self, event) -> None:
         steps = event.angleDelta().y() / 120.0
         if steps:
+            self._fit_zoom = None  # the user's zoom from now on
             self.zoom_by(1.15**steps)
         event.accept()
 
     def mousePressEvent(self, event) -> None:
         if event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.RightButton):
             self._pan_from = event.position()
+            self._fit_zoom = None  # the user's view from now on
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             event.accept()
             return
@@ -100,8 +113,10 @@ class GraphView(QGraphicsView):
             event.accept()
             return
         if event.key() in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self._fit_zoom = None
             self.zoom_by(1.25)
         elif event.key() == Qt.Key.Key_Minus:
+            self._fit_zoom = None
             self.zoom_by(0.8)
         else:
             super().keyPressEvent(event)

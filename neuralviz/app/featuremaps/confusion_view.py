@@ -35,7 +35,7 @@ class ConfusionView(QWidget):
         self.sweep: SweepResult | None = None
         self._grid: tuple[float, float, float] | None = None  # left, top, cell
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(240, 240)
+        self.setMinimumSize(160, 160)
         # it paints every pixel itself: Qt need not repaint the panel beneath it on each frame
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 

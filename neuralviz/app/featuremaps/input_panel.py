@@ -12,6 +12,7 @@ import numpy as np
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QToolButton, QWidget
 
+from ..common.elided_label import ElidedLabel
 from ..common.panels import titled_column
 from ..common.theme import Theme
 from .draw_canvas import DrawCanvas
@@ -37,28 +38,30 @@ class InputPanel(QWidget):
         self.canvas = DrawCanvas(self.theme)
         self.canvas.imageDrawn.connect(self._drawn)
         lay.addWidget(self.canvas, 1)
-        self.source_label = QLabel("")
-        self.source_label.setWordWrap(True)
+        # one line each: word-wrapped labels grow taller when the column narrows (large fonts) and then
+        # overlap the canvas
+        self.source_label = ElidedLabel("")
         lay.addWidget(self.source_label)
 
-        nav = QHBoxLayout()
+        nav = QGridLayout()  # two by two: the panel stays narrow enough for large fonts on 1024 pixels
         self.prev_button = QPushButton("◀ Previous")
         self.random_button = QPushButton("Random")
         self.next_button = QPushButton("Next ▶")
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("An empty canvas: draw your own input with the mouse")
-        for button, slot in (
-            (self.prev_button, lambda: self.step(-1)),
-            (self.random_button, self.random),
-            (self.next_button, lambda: self.step(1)),
-            (self.clear_button, self.clear),
+        for i, (button, slot) in enumerate(
+            (
+                (self.prev_button, lambda: self.step(-1)),
+                (self.next_button, lambda: self.step(1)),
+                (self.random_button, self.random),
+                (self.clear_button, self.clear),
+            )
         ):
             button.clicked.connect(slot)
-            nav.addWidget(button)
+            nav.addWidget(button, i // 2, i % 2)
         lay.addLayout(nav)
-        hint = QLabel("Draw on the image with the mouse (right button erases).")
+        hint = ElidedLabel("Draw on the image with the mouse (right button erases).")
         hint.setProperty("role", "hint")
-        hint.setWordWrap(True)
         lay.addWidget(hint)
 
         grid = QGridLayout()

@@ -48,12 +48,14 @@ class InvarianceView(QWidget):
         self._dirty = False
         self._plot_cache: tuple[tuple, QPixmap] | None = None  # the accuracy plot changes only per sweep
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(300, 420)
+        self.setMinimumSize(200, 420)  # it scrolls (page.py) where the screen is shorter
         # it paints every pixel itself: Qt need not repaint the panel beneath it on each frame
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
+        # about 45 lines of text: its lines, the two rows of pictures and the plot; a shorter tab scrolls
+        self.setMinimumHeight(max(420, int(theme.font_pt * 45)))
         self.painter = MosaicPainter(diverging_lut(theme))
         self._plot_cache = None
         if self.result is not None:
@@ -183,17 +185,17 @@ class InvarianceView(QWidget):
             who, before, after = answers
             names = self.ctx.class_names
             k0, k1 = int(np.argmax(before)), int(np.argmax(after))
-            stays = k1 == k0
             for i, (k, probs) in enumerate(((k0, before), (k1, after))):
-                text = f"{who}: “{names[k]}” {100 * probs[k]:.0f}%"
-                colour = t.text
+                text, colour = answer_text(who, names[k], float(probs[k]), k, self.true_label)
                 if i == 1:
-                    full = text + ("  ✓ same" if stays else "  ✗ changed")
-                    # the mark alone where the word does not fit (large fonts in a narrow panel)
-                    fits = p.fontMetrics().horizontalAdvance(full) <= half - 4
-                    text = full if fits else text + (" ✓" if stays else " ✗")
-                    colour = RIGHT if stays else WRONG
-                self._text(p, QRectF(8 + i * half, y, half, line), text, colour, Qt.AlignmentFlag.AlignHCenter)
+                    # whether the move changed the answer is said apart from right/wrong (a wrong answer
+                    # that stays wrong is "same", never a green success), in words where they fit
+                    full = f"{text} · {'same as unmoved' if k1 == k0 else 'changed'}"
+                    if p.fontMetrics().horizontalAdvance(full) <= half - 4:
+                        text = full
+                self._text(
+                    p, QRectF(8 + i * half, y, half, line), text, colour or t.text, Qt.AlignmentFlag.AlignHCenter
+                )
             y += line + 4
         return y
 
@@ -326,3 +328,13 @@ def _marker(p: QPainter, at: QPointF, kind: str, r: float) -> None:
         p.drawRect(QRectF(at.x() - r, at.y() - r, 2 * r, 2 * r))
     else:
         p.drawEllipse(at, r, r)
+
+
+def answer_text(who: str, name: str, probability: float, k: int, true_label: int | None) -> tuple[str, str]:
+    """One network's answer and its colour: ✓ in RIGHT when it is the true label, ✗ in WRONG otherwise; with
+    no known label (a drawn input) no mark and the plain text colour. Green means right, nothing else."""
+    text = f"{who}: “{name}” {100 * probability:.0f}%"
+    if true_label is None:
+        return text, ""
+    right = k == int(true_label)
+    return f"{'✓' if right else '✗'} {text}", RIGHT if right else WRONG  # the mark first: never elided

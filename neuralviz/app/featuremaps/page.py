@@ -30,6 +30,7 @@ from PyQt6.QtWidgets import (
 
 from ... import data as nvdata
 from ... import presets
+from ..common.message_panel import MessagePanel
 from ..common.page import Page
 from ..common.panels import panel, scrolling, title_label
 from ..common.snapshot import RunInfo, Snapshot
@@ -54,8 +55,12 @@ HEADLESS_WAIT_S = 30.0  # run_headless: longest wait for the page to catch up af
 
 
 def _panel(title: str, *widgets: QWidget) -> QFrame:
-    """A titled panel; its first widget takes the room."""
-    return panel(*widgets, title=title, margins=6, spacing=4, stretch=(1,))
+    """A titled panel; its first widget takes the room. A long title wraps rather than widen the page."""
+    frame = panel(*widgets, title=title, margins=6, spacing=4, stretch=(1,))
+    for label in frame.findChildren(QLabel):
+        if label.property("role") == "title":
+            label.setWordWrap(True)
+    return frame
 
 
 class FeatureMapPage(QWidget, Page):
@@ -99,16 +104,11 @@ class FeatureMapPage(QWidget, Page):
         head.addStretch(1)
         head.addWidget(self.status)
         outer.addLayout(head)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(
-            "QLabel { background: #ffebe9; border: 2px solid #cf222e; border-radius: 6px;"
-            " padding: 4px; color: #000000; }"
-        )
-        self.message.hide()
-        outer.addWidget(self.message)
         self.stack = QStackedWidget()
         outer.addWidget(self.stack, 1)
+        # errors float over the top of the panels: their appearing moves nothing (common/message_panel.py)
+        self.message = MessagePanel()
+        self.message.overlay_on(self.stack)
         self.stack.addWidget(self._build_placeholder())
         self.stack.addWidget(self._build_content(t))
 
@@ -156,7 +156,8 @@ class FeatureMapPage(QWidget, Page):
 
         self.tabs = QTabWidget()
         for widget, title in (
-            (self.invariance, "Translation"),
+            # its picture needs its height (images, answers, plot): on a short screen it scrolls
+            (scrolling(self.invariance), "Translation"),
             (self.top_images, "Top images"),
             (self.saliency, "Saliency"),
             (self.confusion, "Confusion"),
@@ -303,7 +304,7 @@ class FeatureMapPage(QWidget, Page):
         self.invariance.set_context(ctx)
         self.top_images.set_context(ctx)
         self.maps.set_selected(self.top_images.layer, 0)
-        self.message.hide()
+        self.message.clear()
         self.status.setText("")
         if self.snap is None and self.window.latest is not None:
             self.snap = self.window.latest
@@ -348,8 +349,7 @@ class FeatureMapPage(QWidget, Page):
         self.invariance.show_sweep(sweep)
 
     def _on_failed(self, message: str) -> None:
-        self.message.setText(message)
-        self.message.show()
+        self.message.show_error(message)
 
     # ================================================================== user actions
     def _class_clicked(self, k: int) -> None:

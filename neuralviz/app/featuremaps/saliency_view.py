@@ -46,7 +46,7 @@ class SaliencyView(QWidget):
         self.peak = 0.0
         self._dirty = False
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(240, 200)
+        self.setMinimumSize(160, 140)
         # it paints every pixel itself: Qt need not repaint the panel beneath it on each frame
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 

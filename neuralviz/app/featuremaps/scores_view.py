@@ -27,7 +27,7 @@ class ScoresView(QWidget):
         self.true_label: int | None = None
         self.chosen: int | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumHeight(120)
+        self.setMinimumHeight(80)  # soft: the page must fit a 720-pixel projector with large fonts
         # it paints every pixel itself: Qt need not repaint the panel beneath it on each frame
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 

@@ -20,14 +20,17 @@ class StatusText(QWidget):
     def __init__(self, theme: Theme, parent=None):
         super().__init__(parent)
         self._text = ""
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        # wide enough for the step; longer texts are elided (whole in the tooltip), so the heading and
+        # this line fit a 1024-pixel window with large fonts
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.set_theme(theme)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.setFont(theme_font(theme))
         fm = self.fontMetrics()
-        self.setFixedSize(fm.horizontalAdvance(SAMPLE) + 16, fm.height() + 6)
+        self.setFixedHeight(fm.height() + 6)
+        self.setMinimumWidth(fm.horizontalAdvance(SAMPLE[:26]) + 16)
         self.update()
 
     def text(self) -> str:
@@ -36,11 +39,12 @@ class StatusText(QWidget):
     def setText(self, text: str) -> None:
         if text != self._text:
             self._text = text
+            self.setToolTip(text)
             self.update()
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.setPen(QColor(self.theme.muted_text))
-        p.drawText(
-            self.rect().adjusted(0, 0, -4, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self._text
-        )
+        rect = self.rect().adjusted(0, 0, -4, 0)
+        text = p.fontMetrics().elidedText(self._text, Qt.TextElideMode.ElideRight, rect.width())
+        p.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)

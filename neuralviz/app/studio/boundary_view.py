@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import QVBoxLayout, QWidget
 from ..common.plot_style import configure_pyqtgraph, style_plot
 from ..common.render import HeatmapPainter, neuron_scale
 from ..common.snapshot import DataView, RunInfo, Snapshot
+from ..common.square_plot import SquarePlotHost
 from ..common.theme import Theme
 
 
@@ -51,10 +52,18 @@ class BoundaryView(QWidget):
         self.plot.addItem(self.train_points)
         self.plot.addItem(self.test_points)
         self.plot_widget.scene().sigMouseClicked.connect(self._on_click)
+        # a square data area: the axes span the data's extent (an aspect-locked plot in a wide box would
+        # widen its x range instead, wasting a third of the picture)
+        self.square = SquarePlotHost(self.plot_widget)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.plot_widget)
+        lay.addWidget(self.square)
         style_plot(self.plot, theme, {"left": "x₂", "bottom": "x₁"})
+
+    @property
+    def data_side(self) -> float:
+        """Side of the data area on screen, in pixels (tests and layout checks read it)."""
+        return float(self.plot.vb.width())
 
     # ------------------------------------------------------------------ settings
     def set_theme(self, theme: Theme) -> None:
@@ -62,6 +71,7 @@ class BoundaryView(QWidget):
         self.painter.set_theme(theme)
         style_plot(self.plot, theme, {"left": "x₂", "bottom": "x₁"})
         self._data = None
+        self.square.place()  # the axes' sizes follow the font
         self._redraw()
 
     def set_discretize(self, on: bool) -> None:

@@ -24,16 +24,21 @@ class ColourLegend(QWidget):
         )
 
     def _resize(self) -> None:
-        """Caption (wrapped to the width), bar, labels: the height follows the caption's lines."""
-        fm = self.fontMetrics()
-        caption = fm.boundingRect(0, 0, max(50, self.width()), 1000, Qt.TextFlag.TextWordWrap, self._caption())
-        height = caption.height() + int(fm.height() * 2.3) + 6
+        """Caption (one line, elided; whole in the tooltip), bar, labels: a fixed height whatever the width,
+        so a narrow panel does not give the map's height to a wrapped caption."""
+        self.setToolTip(self._caption())
+        # large fonts (the lecture hall): the caption lives in the tooltip, its line goes to the map
+        lines = 2.3 if self._caption_hidden() else 3.3
+        height = int(self.fontMetrics().height() * lines) + 6
         if height != self.height():
             self.setFixedHeight(height)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._resize()
+
+    def _caption_hidden(self) -> bool:
+        return bool(getattr(self, "theme", None) and self.theme.large_fonts)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
@@ -55,10 +60,13 @@ class ColourLegend(QWidget):
         fm = p.fontMetrics()
         line = fm.height()
         p.setPen(QColor(t.text))
-        caption = p.boundingRect(QRectF(0, 0, self.width(), 1000), Qt.TextFlag.TextWordWrap, self._caption())
-        p.drawText(QRectF(0, 0, self.width(), caption.height()), Qt.TextFlag.TextWordWrap, self._caption())
+        top = 0.0
+        if not self._caption_hidden():
+            caption = fm.elidedText(self._caption(), Qt.TextElideMode.ElideRight, self.width())
+            p.drawText(QPointF(0, fm.ascent()), caption)
+            top = line
         # the bar under the caption, labels under the bar: nothing overlaps however narrow the panel
-        bar = QRectF(2, caption.height() + 4, self.width() - 4, line * 0.9)
+        bar = QRectF(2, top + 4, self.width() - 4, line * 0.9)
         if len(self.class_names) <= 2:
             grad = QLinearGradient(QPointF(bar.left(), 0), QPointF(bar.right(), 0))
             for stop, colour in ((0.0, t.negative), (0.5, t.neutral), (1.0, t.positive)):

@@ -1,4 +1,6 @@
-"""CurvesView: loss and accuracy over epochs, train solid and test dashed (told apart without colour)."""
+"""CurvesView: loss and accuracy over epochs side by side, train solid and test dashed (told apart without
+colour). Side by side, not stacked: each plot keeps the view's whole height, so its ticks stay readable in a
+short strip and with large fonts."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from ..common.snapshot import Snapshot
 from ..common.theme import Theme
 
 MAX_RATE = 10.0  # curve updates per second while training
+ACCURACY_TICKS = [(v / 100, f"{v}%") for v in (0, 25, 50, 75, 100)]
 
 
 class CurvesView(QWidget):
@@ -22,10 +25,10 @@ class CurvesView(QWidget):
         configure_pyqtgraph()
         self.layout_widget = pg.GraphicsLayoutWidget()
         self.loss_plot = self.layout_widget.addPlot(row=0, col=0)
-        self.acc_plot = self.layout_widget.addPlot(row=1, col=0)
+        self.acc_plot = self.layout_widget.addPlot(row=0, col=1)
         self.acc_plot.setXLink(self.loss_plot)
         self.acc_plot.setYRange(0, 1.0, padding=0.04)
-        self.acc_plot.getAxis("left").setTicks([[(0.0, "0%"), (0.5, "50%"), (1.0, "100%")], []])
+        self.acc_plot.getAxis("left").setTicks([ACCURACY_TICKS, []])
         self.acc_plot.setMouseEnabled(x=False, y=False)
         self.loss_plot.setMouseEnabled(x=False, y=False)
         self.loss_plot.disableAutoRange()
@@ -43,7 +46,6 @@ class CurvesView(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.layout_widget)
         self._has_accuracy: bool | None = None
-        self._accuracy_allowed = True
         self._last_update = 0.0
         self._ranges = None
         self.set_theme(theme)
@@ -53,11 +55,10 @@ class CurvesView(QWidget):
         # names as small titles: a rotated axis label is taller than a short plot and runs into the next
         for plot, name in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy")):
             plot.setTitle(name, size=f"{theme.plot_font_pt:.0f}pt", color=theme.text, justify="left")
-        style_plot(self.loss_plot, theme, {})
+        style_plot(self.loss_plot, theme, {"bottom": "epoch"})
         style_plot(self.acc_plot, theme, {"bottom": "epoch"})
-        self.setMinimumHeight(int(theme.font_pt * (13 if theme.large_fonts else 19)))
-        # with large fonts two stacked plots get too short to read: accuracy stays in the numbers above
-        self._accuracy_allowed = not theme.large_fonts
+        # title, five tick rows and the axis label: below this the ticks would overlap
+        self.setMinimumHeight(int(theme.plot_font_pt * 11))
         self._has_accuracy = None
         w = theme.line_width
         for train, test in ((self.train_loss, self.test_loss), (self.train_acc, self.test_acc)):
@@ -72,11 +73,10 @@ class CurvesView(QWidget):
             return
         self._last_update = now
         h = snap.history
-        has_accuracy = bool(self._accuracy_allowed and len(h) and np.isfinite(h.train_accuracy).any())
+        has_accuracy = bool(len(h) and np.isfinite(h.train_accuracy).any())
         if has_accuracy != self._has_accuracy:
             self._has_accuracy = has_accuracy
             self.acc_plot.setVisible(has_accuracy)
-            style_plot(self.loss_plot, self.theme, {} if has_accuracy else {"bottom": "epoch"})
         if len(h) == 0:
             for c in (self.train_loss, self.test_loss, self.train_acc, self.test_acc):
                 c.setData([], [])

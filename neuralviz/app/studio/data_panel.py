@@ -8,7 +8,6 @@ from PyQt6.QtGui import QColor, QStandardItem, QStandardItemModel
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QGridLayout,
     QLabel,
     QPushButton,
@@ -40,6 +39,7 @@ class DataPanel(QWidget):
     featuresChanged = pyqtSignal(list)
     regenerateClicked = pyqtSignal()
     showTestChanged = pyqtSignal(bool)
+    folderClicked = pyqtSignal()  # the user wants to choose the data folder (the page asks and checks it)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -80,7 +80,7 @@ class DataPanel(QWidget):
 
         self.folder_button = QPushButton("Data folder…")
         self.folder_button.setToolTip("Folder with the IDX files of this dataset")
-        self.folder_button.clicked.connect(self._choose_folder)
+        self.folder_button.clicked.connect(self.folderClicked)
         lay.addWidget(self.folder_button)
 
         self.regenerate = QPushButton("Regenerate")
@@ -171,11 +171,6 @@ class DataPanel(QWidget):
             return
         self._options = {**self._options, key: value}
         self.optionsChanged.emit(dict(self._options))
-
-    def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, f"Folder with the {self._dataset} IDX files")
-        if folder:
-            self._set_option("path", folder)
 
     def _on_features(self) -> None:
         if not self.signalsBlocked():

@@ -6,7 +6,7 @@ structural one rebuilds the network and says so). Emits `changed` with the field
 
 from __future__ import annotations
 
-from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtCore import QEvent, pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QDoubleSpinBox, QGridLayout, QLabel, QSpinBox, QWidget
 
 from ... import optim
@@ -16,6 +16,7 @@ from ..settings import StudioSettings
 LEARNING_RATES = ("0.00001", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")
 REG_RATES = ("0", "0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3", "10")
 REGULARIZATION_LABELS = {"none": "None", "l1": "L1", "l2": "L2"}
+MIN_COLUMNS = 3  # the narrowest arrangement: three rows of three fields
 
 
 class HyperPanel(QWidget):
@@ -76,7 +77,12 @@ class HyperPanel(QWidget):
                 # size by a few characters, not by the longest entry, so the row fits large fonts
                 widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
                 widget.setMinimumContentsLength(6)
+        self.columns = 0
+        self.min_columns = MIN_COLUMNS
         self.set_columns(len(self.fields))
+        # the panel may be narrower than one row of all fields: it then wraps them (resizeEvent), so
+        # the window can shrink to a projector's 1024 pixels, large fonts included
+        self.setMinimumWidth(self.width_for(self.min_columns))
 
         self.optimizer.activated.connect(lambda _: self.changed.emit({"optimizer": self.optimizer.currentText()}))
         self.lr.activated.connect(lambda _: self._read_number("lr", self.lr, "learning rate"))
@@ -96,7 +102,11 @@ class HyperPanel(QWidget):
         self._shown: dict = {}
 
     def set_columns(self, columns: int) -> None:
-        """Lay the fields out in rows of `columns` (the large-font theme uses two rows)."""
+        """Lay the fields out in rows of `columns` (resizeEvent picks the most that fit the width)."""
+        columns = max(1, min(int(columns), len(self.fields)))
+        if columns == self.columns:
+            return
+        self.columns = columns
         for label, widget in self.fields:
             self.grid.removeWidget(label)
             self.grid.removeWidget(widget)
@@ -108,6 +118,40 @@ class HyperPanel(QWidget):
             self.grid.addWidget(widget, 2 * row + 1, col)
         for c in range(columns):
             self.grid.setColumnStretch(c, 1)
+
+    def width_for(self, columns: int) -> int:
+        """Least width that shows the fields in rows of `columns` (each column as wide as its widest field)."""
+        widths = [0] * columns
+        for i, (label, widget) in enumerate(self.fields):
+            need = max(label.minimumSizeHint().width(), widget.minimumSizeHint().width())
+            widths[i % columns] = max(widths[i % columns], need)
+        m = self.grid.contentsMargins()
+        return sum(widths) + self.grid.horizontalSpacing() * (columns - 1) + m.left() + m.right()
+
+    def fit_columns(self, width: int) -> None:
+        """The most columns whose fields fit `width` (fewer rows leave more height to the pictures)."""
+        n = len(self.fields)
+        for columns in range(n, self.min_columns - 1, -1):
+            if self.width_for(columns) <= width:
+                break
+        rows = -(-n // columns)
+        self.set_columns(-(-n // rows))  # rows filled evenly (5 + 4, not 8 + 1)
+
+    def set_min_columns(self, columns: int) -> None:
+        """The fewest columns the panel may wrap to (1 in a narrow side column, 3 in the top row)."""
+        self.min_columns = max(1, int(columns))
+        self.setMinimumWidth(self.width_for(self.min_columns))
+        self.fit_columns(max(self.width(), self.minimumWidth()))
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.setMinimumWidth(self.width_for(self.min_columns))
+            self.fit_columns(self.width())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit_columns(event.size().width())
 
     # ------------------------------------------------------------------ widgets
     def _number_combo(self, values, tip: str) -> QComboBox:

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ... import presets
+from ..common.elided_label import ElidedLabel
 from ..common.panels import title_label
 from ..common.spec_edit import format_hidden, parse_hidden
 from ..common.theme import Theme
@@ -27,18 +37,15 @@ class NetworkPanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(title_label("NETWORK"))
         row.addSpacing(12)
-        hint = QLabel("Preset")
-        hint.setProperty("role", "hint")
-        row.addWidget(hint)
         self.preset = QComboBox()
         for name in presets.names():
             self.preset.addItem(name)
             self.preset.setItemData(
                 self.preset.count() - 1, presets.load(name).get("title", name), Qt.ItemDataRole.ToolTipRole
             )
-        self.preset.setToolTip("Lecture presets: network, dataset and training settings together")
+        self.preset.setToolTip("Preset: a lecture's network, dataset and training settings together")
         self.preset.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.preset.setMinimumContentsLength(10)
+        self.preset.setMinimumContentsLength(6)
         self.preset.activated.connect(lambda _: self.presetChosen.emit(self.preset.currentText()))
         row.addWidget(self.preset)
         self.open_button = QPushButton("Open spec…")
@@ -50,11 +57,17 @@ class NetworkPanel(QWidget):
         # second row: what is loaded, and the hidden widths of an MLP (two rows keep the panel narrow
         # enough for large fonts)
         row2 = QHBoxLayout()
-        self.title = QLabel("")
+        self.title = ElidedLabel("")  # one line: wrapped lines would take the diagram's height
         self.title.setProperty("role", "hint")
-        self.title.setWordWrap(True)
         row2.addWidget(self.title, 1)
-        self.hidden_label = QLabel("Hidden layers")
+        # what the lines show: the weights (off) or the last step's change of them (on)
+        self.edges = QCheckBox("edges: Δw")
+        self.edges.setToolTip(
+            "Lines show the weights w, or (ticked) how the last training step changed them, Δw: for plain "
+            "SGD that is −learning rate × the gradient backpropagation computed (the chain rule at work)"
+        )
+        row2.addWidget(self.edges)
+        self.hidden_label = QLabel("Hidden")
         self.hidden_label.setProperty("role", "hint")
         row2.addWidget(self.hidden_label)
         self.hidden = QLineEdit()
@@ -65,6 +78,7 @@ class NetworkPanel(QWidget):
         row2.addWidget(self.hidden)
         lay.addLayout(row2)
         self.view = NetworkView(theme)
+        self.edges.toggled.connect(lambda on: self.view.set_edge_mode("delta" if on else "weights"))
         lay.addWidget(self.view, 1)
         self._shown_hidden = ""
 
@@ -91,6 +105,6 @@ class NetworkPanel(QWidget):
         self.hidden_label.setEnabled(is_mlp)
         self._shown_hidden = format_hidden(s.hidden) if is_mlp else ""
         self.hidden.setText(self._shown_hidden)
-        wide = max(self._shown_hidden, "16, 16, 16", key=len)
+        wide = max(self._shown_hidden, "16, 16", key=len)
         self.hidden.setMinimumWidth(self.hidden.fontMetrics().horizontalAdvance(wide) + 20)
         self.title.setText(description)

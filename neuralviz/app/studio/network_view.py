@@ -2,7 +2,9 @@
 
 For small MLPs it is the Playground's picture: every neuron a heat-map of its activation over the input
 plane (or its curve over x for 1-D regression), edges coloured by the sign of their weight and as thick
-as its size, a bias square per neuron. Clicking a neuron enlarges its map in the output view; clicking an
+as its size, a bias square per neuron. The edges can instead show how the last training step changed each
+weight (Δw, = -lr x the gradient for plain SGD: backpropagation's chain rule at work), scaled so the
+largest change is drawn full width. Clicking a neuron enlarges its map in the output view; clicking an
 input feature of 2-D data switches it on or off. Other networks are drawn as layer blocks with their
 output shapes and parameter counts, top to bottom in the order data flows.
 """
@@ -10,7 +12,7 @@ output shapes and parameter counts, top to bottom in the order data flows.
 from __future__ import annotations
 
 import numpy as np
-from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
+from PyQt6.QtCore import QEvent, QPointF, QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QTransform
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView
 
@@ -21,6 +23,7 @@ from ..common.theme import Theme
 from .data_panel import FEATURE_LABELS
 from .network_items import EdgeLayer, LayerBlockItem, NeuronItem, NeuronLayer
 
+EDGE_MODES = {"weights": "weights w", "delta": "last step's Δw"}  # what the edges show -> its name
 NEURON = 44.0  # neuron box size (scene units; the view scales the whole scene to fit)
 PITCH = 58.0  # vertical distance between neurons
 MIN_GAP = 120.0  # least horizontal distance between columns (more when the view is wide)
@@ -55,6 +58,8 @@ class NetworkView(QGraphicsView):
         self._gap = MIN_GAP
         self._last: Snapshot | None = None
         self._margins = (10.0, 10.0, 10.0, 10.0)  # left, top, right, bottom in screen pixels
+        self.edge_mode = "weights"
+        self._label_scale = 1.0  # the labels' size factor (below 1 in a panel too narrow for them)
 
     # ------------------------------------------------------------------ public slots
     def set_theme(self, theme: Theme) -> None:
@@ -63,6 +68,24 @@ class NetworkView(QGraphicsView):
         if self._info is not None:
             self._build(self._info)
             self.resetCachedContent()
+
+    def set_edge_mode(self, mode: str) -> None:
+        """What the edges show: "weights" (the Playground's picture) or "delta" (the last step's change)."""
+        if mode not in EDGE_MODES:
+            raise ValueError(f"edge mode must be one of {sorted(EDGE_MODES)}, got {mode!r}")
+        self.edge_mode = mode
+        if self._last is not None:
+            self._update_weights(self._last)
+            self.resetCachedContent()
+            self.viewport().update()
+
+    def changeEvent(self, event) -> None:
+        # the window losing focus to a popup (the dataset list) restyles it; the cached background (the
+        # edges) is redrawn whole then, never left blank outside the few items a frame repaints
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.ActivationChange, QEvent.Type.PaletteChange, QEvent.Type.StyleChange):
+            self.resetCachedContent()
+            self.viewport().update()
 
     def show_info(self, info: RunInfo) -> None:
         """Rebuild the scene when the network (or the active input features) changed."""
@@ -119,7 +142,7 @@ class NetworkView(QGraphicsView):
         is scaled to fit; align/middle/dy_px place it around the anchor in screen pixels."""
         item = QGraphicsSimpleTextItem(text)
         font = QFont(self.font())
-        font.setPointSizeF(self.theme.font_pt * scale)
+        font.setPointSizeF(self.theme.font_pt * scale * self._label_scale)
         font.setBold(bold)
         item.setFont(font)
         item.setBrush(QColor(self.theme.text))
@@ -142,8 +165,23 @@ class NetworkView(QGraphicsView):
         wanted = (vw - 120) / max(vh - 90, 50) * tallest  # scene width that fills the view at fit
         return max(MIN_GAP, (wanted - n * NEURON) / max(n - 1, 1))
 
+    def _fit_label_scale(self, columns) -> float:
+        """Column headers shrink (to 60% at most) where the panel is too narrow to set them side by side
+        at full size (large fonts on a 1024-pixel projector): smaller headers, never overlapping ones."""
+
+        def width(text: str, scale: float, bold: bool = False) -> float:
+            font = QFont(self.font())
+            font.setPointSizeF(self.theme.font_pt * scale)
+            font.setBold(bold)
+            return QFontMetricsF(font).horizontalAdvance(text)
+
+        widest = max(max(width(c.title, 1.05, True), width(f"{c.units} of {c.units} in use", 0.9)) for c in columns)
+        pitch = (max(100, self.viewport().width()) - 60) / len(columns)
+        return min(1.0, max(0.6, 0.92 * pitch / widest))
+
     def _build_mlp(self, info: RunInfo) -> None:
         columns = info.structure.columns
+        self._label_scale = self._fit_label_scale(columns)
         self._gap = gap = self._column_gap(columns)
         heights = [c.units * PITCH for c in columns]
         tallest = max(heights)
@@ -212,7 +250,7 @@ class NetworkView(QGraphicsView):
 
         def line(scale: float, bold: bool = False) -> float:
             font = QFont(self.font())
-            font.setPointSizeF(self.theme.font_pt * scale)
+            font.setPointSizeF(self.theme.font_pt * scale * self._label_scale)
             font.setBold(bold)
             return QFontMetricsF(font).height()
 
@@ -336,10 +374,17 @@ class NetworkView(QGraphicsView):
         if edges is None:
             return
         lut = self.painter.lut
+        source, scale = snap.params, 1.0
+        if self.edge_mode == "delta":
+            source = snap.step_delta
+            biggest = max((float(np.max(np.abs(d))) for d in source.values() if d.size), default=0.0)
+            scale = 3.0 / biggest if biggest > 0 else 0.0  # the largest change drawn full width (|w| = 3)
         for col in self._structure.columns[1:]:
-            w = snap.params.get(f"{col.dense_id}.weight")
+            w = source.get(f"{col.dense_id}.weight")
+            if w is None and self.edge_mode == "delta" and f"{col.dense_id}.weight" in snap.params:
+                w = np.zeros_like(snap.params[f"{col.dense_id}.weight"])  # no step yet: nothing changed
             if w is not None and w.ndim == 2:
-                edges.set_weights(col.dense_id, w)
+                edges.set_weights(col.dense_id, w * scale if scale != 1.0 else w)
             b = snap.params.get(f"{col.dense_id}.bias")
             if b is not None:
                 rows = ((np.clip(np.nan_to_num(b), -1.0, 1.0) + 1.0) * 127.5).astype(int)
@@ -374,7 +419,10 @@ class NetworkView(QGraphicsView):
         if (
             self._structure is not None
             and self._structure.kind == "mlp"
-            and abs(self._column_gap(self._structure.columns) - self._gap) > 0.1 * self._gap
+            and (
+                abs(self._column_gap(self._structure.columns) - self._gap) > 0.1 * self._gap
+                or abs(self._fit_label_scale(self._structure.columns) - self._label_scale) > 0.05
+            )
         ):
             self._build(self._info)  # the panel changed shape: spread the columns again
             if self._last is not None:

@@ -32,6 +32,12 @@ TICK_S = 0.02  # longest stretch of training between two looks at the event queu
 CHUNK_S = 0.004  # a chunk of steps aims at this long (the fused path runs it without the GIL)
 EVAL_SHARE = 0.1  # between frames, curve points are added while they cost under this share of the time
 NAP_S = 0.001  # the worker naps in steps this short while the GUI draws a frame
+# train_for (headless screenshots, scripts, scenes): the curves get a point at least every span/DENSE_POINTS
+# steps (every step for short spans), so a picture of 300 steps shows the curve's shape, not a straight
+# ramp between the two or three points a time-based rule would take; evaluating may cost up to
+# DENSE_EVAL_S seconds or as long as the training itself, whichever is more
+DENSE_POINTS = 500
+DENSE_EVAL_S = 0.5
 
 
 class TrainingWorker(FrameWorker):
@@ -47,6 +53,8 @@ class TrainingWorker(FrameWorker):
         self._full_cost = 0.0
         self._eval_cost = 0.0
         self._rate = 1000.0  # steps per second, measured (sizes the chunks)
+        self._sample_every = 0  # train_for: steps between curve points (0: no train_for running)
+        self._next_sample = 0
 
     def _model(self) -> TrainingRun | None:
         return self._run
@@ -99,6 +107,23 @@ class TrainingWorker(FrameWorker):
         self.configured.emit(self._run.info)
         self._emit(force=True)
 
+    @pyqtSlot(int)
+    def train_for(self, steps: int) -> None:
+        """As FrameWorker.train_for, with a curve point every few steps (dense sampling: see DENSE_POINTS)."""
+        run = self._run
+        if run is not None and steps > 0:
+            every = -(-int(steps) // DENSE_POINTS)
+            if self._eval_cost > 0:  # as many points as the evaluation budget buys
+                budget = max(DENSE_EVAL_S, steps / max(self._rate, 1.0))
+                every = max(every, int(-(-steps * self._eval_cost // budget)))
+            self._sample_every = max(1, every)
+            self._next_sample = run.step + self._sample_every
+        super().train_for(steps)
+
+    def _halt(self) -> None:
+        super()._halt()
+        self._sample_every = 0
+
     # ------------------------------------------------------------------ the loop
     @pyqtSlot()
     def _tick(self) -> None:
@@ -133,6 +158,8 @@ class TrainingWorker(FrameWorker):
                 n = min(n, self._target - self._run.step)
             if limit is not None:
                 n = min(n, first + limit - self._run.step)
+            if self._sample_every:
+                n = min(n, max(1, self._next_sample - self._run.step))
             if n <= 0:
                 break
             start = time.perf_counter()
@@ -141,7 +168,10 @@ class TrainingWorker(FrameWorker):
             seconds = time.perf_counter() - start
             if seconds > 0:
                 self._rate = 0.7 * self._rate + 0.3 * (n / seconds)
-            if self._eval_cost <= EVAL_SHARE * seconds:
+            if self._sample_every and self._run.step >= self._next_sample:
+                self._timed_evaluate()
+                self._next_sample = self._run.step + self._sample_every
+            elif self._eval_cost <= EVAL_SHARE * seconds:
                 # cheap enough: a curve point per chunk, so fast runs still draw smooth curves
                 self._timed_evaluate()
             self._emit()  # a frame as soon as one is due, not only at the end of the tick

@@ -19,12 +19,23 @@ and the base class does the rest, identically for all of them:
                  K-FAC's (trA/dA)(trG/dG), Marquardt's (1 + λ) diagonal for QD, ...)
     normalize    step η·d/√(g·d): a fixed length in the metric's norm. g·d = gᵀM⁻¹g is a
                  reparametrisation-invariant scalar, so this keeps every invariance.
-    kl_clip      κ > 0: a trust region on the predictions. The step starts at Ba et al.'s
-                 ν = min(1, √(κ / (η² g·d))) (the metric's quadratic model of the KL) and
-                 is shrunk until the batch's predictions moved by at most κ, measured
+    kl_clip      κ > 0: the step's safeguard (safeguard.py), measured on the batch after the
+                 step: a trust region on the predictions and a loss test. The step starts
+                 at Ba et al.'s ν = min(1, √(κ / (η² g·d))) (the metric's quadratic model of
+                 the KL) and is shrunk until the predictions moved by at most κ, measured
                  exactly (2·KL, fisher.output_divergence; info["divergence"]): the model
-                 alone let a unitwise step on XOR double the loss. Invariant like the
-                 model; costs a forward pass per step. 0 disables it.
+                 alone let a unitwise step on XOR double the loss. 0 disables both checks.
+    armijo       the loss test's c (with kl_clip > 0; None: no loss test): the step must
+                 lower the batch loss by c·ην·g·d (Armijo), up to a 1e-4 relative slack, or
+                 it is shrunk, and dropped if 12 shrinks do not do it (info["rejected"]).
+                 Why: undamped (λ = 0), a confident classifier's Fisher turns nearly
+                 singular, and steps that are small in KL on the batch can still raise the
+                 loss; left playing 3,000 steps, K-FAC on the natural-gradient preset went
+                 from a loss of 1e-12 back to O(1). With the test a full-batch loss never
+                 rises by more than the slack per step. Both checks read the outputs only
+                 (the KL and the loss do not depend on the coordinates), so they keep every
+                 invariance; they cost one forward pass per step (one more per shrink), on a
+                 fixed subsample of about 64 rows when N·P > 2²⁰ (safeguard.check_rows).
     stat_every, stat_decay, inv_every
                  statistics gathered every stat_every steps into a moving average
                  M ← ρ M + (1 − ρ) M_batch (ρ = stat_decay, 0: this batch only), and the
@@ -51,12 +62,11 @@ from typing import Any
 import numpy as np
 
 from ..base import Optimizer
-from .fisher import FISHER_TYPES, Curvature, Layout, layer_kind, output_divergence
+from .fisher import FISHER_TYPES, Curvature, Layout, layer_kind
+from .safeguard import StepGuard
 
 MAX_MATRIX_PARAMS = 8000  # a dense P × P float64 matrix of 512 MB: beyond that, no heat map
 AUTO_DIM = 256  # "auto" refresh: every step up to this matrix size, else AUTO_LARGE
-MAX_CLIP_SHRINKS = 12  # kl_clip: shrinks of one step before it is taken as it stands
-CLIP_TOLERANCE = 1e-4  # kl_clip: relative slack for rounding (float32 networks)
 AUTO_LARGE = {"stat_every": 20, "inv_every": 100, "stat_decay": 0.9}
 
 
@@ -72,6 +82,7 @@ class NaturalGradient(Optimizer):
         "damping_relative": False,
         "normalize": False,
         "kl_clip": 0.0,
+        "armijo": 1e-4,
         "mc_samples": 1,
         "seed": 0,
         "stat_every": None,
@@ -118,6 +129,9 @@ class NaturalGradient(Optimizer):
             raise ValueError(f"{who}: damping must be a number >= 0, got {lam!r}")
         if not isinstance(h["kl_clip"], (int, float)) or not h["kl_clip"] >= 0:
             raise ValueError(f"{who}: kl_clip must be a number >= 0 (0: off), got {h['kl_clip']!r}")
+        c = h["armijo"]
+        if c is not None and (isinstance(c, bool) or not isinstance(c, (int, float)) or not 0 <= c < 1):
+            raise ValueError(f"{who}: armijo must be a number in [0, 1) (or None: no loss test), got {c!r}")
         if h["stat_decay"] is not None and not 0 <= h["stat_decay"] < 1:
             raise ValueError(f"{who}: stat_decay must be in [0, 1), got {h['stat_decay']!r}")
         for key in ("stat_every", "inv_every", "mc_samples"):
@@ -186,39 +200,26 @@ class NaturalGradient(Optimizer):
             # the quadratic model's guess: η²ν² g·d = κ
             scale *= min(1.0, np.sqrt(h["kl_clip"] / (lr * lr * scale * scale * gd)))
         if h["kl_clip"] > 0:
-            scale = self._clip_to_divergence(x, loss, d, lr, scale)
-        else:
-            for p, di in zip(self.params, d):
-                p.value -= (lr * scale) * di.astype(p.value.dtype, copy=False)
+            info = self._guard(loss).take(x, y, loss, self._eval_output(x), d, lr, scale, gd)
+            self.info.update(info, g_dot_d=gd)
+            return
+        for p, di in zip(self.params, d):
+            p.value -= (lr * scale) * di.astype(p.value.dtype, copy=False)
         self.info.update(g_dot_d=gd, step_scale=lr * scale)
 
-    def _clip_to_divergence(self, x, loss: str, d: list[np.ndarray], lr: float, scale: float) -> float:
-        """Take the step θ − ηνd with ν shrunk until the predictions on this batch moved by at
-        most κ (output_divergence: 2·KL, exact, not the quadratic model); returns ν.
+    def _guard(self, loss: str) -> StepGuard:
+        """The step's safeguard (safeguard.py): κ, the loss test's c, and the penalty that
+        weight decay and L1 add to the loss the test reads (the gradient includes it)."""
+        penalty = None
+        if self.weight_decay or self.l1:
+            wd, l1 = self.weight_decay, self.l1
 
-        Why not trust η²ν² g·d alone: it is the metric's own quadratic model of the KL, and
-        both halves can fail. An approximate metric (unitwise, QD, K-FAC, diagonal) drops the
-        couplings between units, and the linearisation misses what a long step does: a hidden
-        unit whose outgoing weights are near zero has a near-zero metric, so its incoming
-        weights move far (XOR, unitwise: by ~6, into tanh's saturation) while its outgoing
-        weights move too. There the model said 0.01 and the loss doubled. Measuring the
-        divergence of the step actually taken costs one forward pass (two with dropout or
-        noise), and each shrink one more; the result is invariant like the model it replaces.
-        """
-        kappa = float(self.hp["kl_clip"])
-        before = self._eval_output(x)
-        start = [p.value.copy() for p in self.params]
-        div = float("nan")
-        for _ in range(MAX_CLIP_SHRINKS + 1):
-            for p, p0, di in zip(self.params, start, d):
-                np.subtract(p0, (lr * scale) * di.astype(p.value.dtype, copy=False), out=p.value)
-            div = output_divergence(before, self.net.forward(x, train=False), loss)
-            if div <= kappa * (1.0 + CLIP_TOLERANCE):
-                break
-            # the divergence grows like ν² near 0: aim just below κ; non-finite: cut hard
-            scale *= 0.95 * np.sqrt(kappa / div) if np.isfinite(div) else 0.1
-        self.info.update(divergence=div)
-        return scale
+            def penalty() -> float:
+                return float(
+                    sum(0.5 * wd * np.vdot(p.value, p.value) + l1 * np.abs(p.value).sum() for p in self.params)
+                )
+
+        return StepGuard(self.net, self.params, float(self.hp["kl_clip"]), self.hp["armijo"], penalty)
 
     def _eval_output(self, x) -> np.ndarray:
         """The predictions before the step, as the clip compares them (deterministic layers)."""

@@ -1,0 +1,1 @@
+"""Lecture mode: the presenter window that walks through the talk scene by scene (neuralviz.lecture)."""

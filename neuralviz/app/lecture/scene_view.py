@@ -1,0 +1,67 @@
+"""SceneView: what the presenter asks of the widget that shows one scene, and all it asks.
+
+A view is a QWidget that also derives from SceneView and is built as Cls(scene, theme). It trains (if it
+trains) in a WorkerHost thread, never in the GUI thread, and pauses itself when
+`scene.stop.reached(step, loss)`; the presenter reads `status()` for its footer.
+Views by name (the scene's "view"): see neuralviz/app/lecture/views.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ...lecture.scene import Scene
+from ..common.theme import Theme
+
+
+class SceneView:
+    """Mixin for a scene's widget: `class RaceView(QWidget, SceneView)`."""
+
+    def __init__(self, scene: Scene | None = None, theme: Theme | None = None, **kwargs):
+        # PyQt's cooperative __init__ calls this once with no arguments (QWidget.__init__ passes on what it
+        # did not use), and the view calls it again with its scene and theme: only that second call sets them.
+        if scene is not None:
+            self.scene = scene
+        if theme is not None:
+            self.theme = theme
+
+    # ------------------------------------------------------------------ presenter keys
+    def toggle_play(self) -> None:
+        """Space: play or pause. A view that has nothing to train does nothing."""
+
+    def is_playing(self) -> bool:
+        return False
+
+    def pause(self) -> None:
+        """Leave the scene paused (the presenter calls it before switching scenes)."""
+
+    def reset(self) -> None:
+        """R: fresh weights (or a re-roll), step 0, paused."""
+
+    # ------------------------------------------------------------------ state for the footer and the stop rule
+    def current_step(self) -> int:
+        return 0
+
+    def current_loss(self) -> float | None:
+        return None
+
+    def status(self) -> str:
+        """One short line for the presenter's footer: step, loss, and why it stopped once it has."""
+        return self.scene.stop.reason(self.current_step(), self.current_loss())
+
+    # ------------------------------------------------------------------ headless (`--screenshot`, tests)
+    def run_headless(self, steps: int, done: Callable[[], None]) -> None:
+        """Train `steps` steps at full speed (bounded by the stop rule), wait until the view shows the result,
+        then call done(). Views that do not train call done() once they are drawn."""
+        done()
+
+    # ------------------------------------------------------------------ look and lifetime
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+
+    def frame_widget(self):
+        """The widget whose pixels make a recorded frame (the views, not the presenter's chrome)."""
+        return self
+
+    def shutdown(self) -> None:
+        """The scene is closed: stop the worker thread (idempotent)."""
