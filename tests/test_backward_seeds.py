@@ -49,6 +49,7 @@ CASES = [
     ("rnn", {"hidden": 4}, [(5, 3)], False),
     ("lstm", {"hidden": 4, "return_sequences": True}, [(5, 3)], False),
     ("gru", {"hidden": 4}, [(5, 3)], False),
+    ("clockwork", {"hidden": 5, "periods": [1, 2, 4], "return_sequences": True}, [(6, 3)], False),
     ("embedding", {"vocab": 7, "dim": 3}, [(5,)], False),
     ("polynomial", {"degree": 3}, [(3,)], False),
     ("memory", {"vocab": 7, "dim": 3, "hops": 2}, [(4, 3)], False),

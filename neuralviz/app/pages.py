@@ -22,6 +22,7 @@ PAGES = [
     ("neuralviz.app.featuremaps.page", "FeatureMapPage"),
     ("neuralviz.app.comparison.page", "ComparisonPage"),
     ("neuralviz.app.race.page", "RacePage"),
+    ("neuralviz.app.sequence.page", "SequencePage"),
 ]
 
 

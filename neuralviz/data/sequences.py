@@ -118,19 +118,20 @@ def symbol_names(k: int) -> list[str]:
 
 
 def copy_task(
-    n: int, symbols: int, length: int, delay: int, target: str, rng: np.random.Generator
+    n: int, symbols: int, length: int, delay: int, target: str, rng: np.random.Generator, lead: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Token ids of the inputs (n, T) and the targets; see build_copy."""
+    """Token ids of the inputs (n, T) and the targets; see build_copy. `lead` blanks come first
+    (no extra draws: lead=0 gives exactly the layout without it)."""
     blank, go = symbols, symbols + 1
     data = rng.integers(0, symbols, size=(n, length))
-    steps = length + delay + (length if target == "sequence" else 0)
+    steps = lead + length + delay + (length if target == "sequence" else 0)
     tokens = np.full((n, steps), blank)
-    tokens[:, :length] = data
-    tokens[:, length + delay - 1] = go
+    tokens[:, lead : lead + length] = data
+    tokens[:, lead + length + delay - 1] = go
     if target == "last":
         return tokens, data[:, 0].copy()
     labels = np.full((n, steps), blank)
-    labels[:, length + delay :] = data
+    labels[:, lead + length + delay :] = data
     return tokens, labels
 
 
@@ -148,6 +149,7 @@ def _decode_symbols(vocab: list[str], ids: np.ndarray) -> str:
         "symbols": Option(8, integer(2, 64), "alphabet size K (2-64)"),
         "length": Option(5, integer(1, 100), "symbols L to remember"),
         "delay": Option(10, integer(1, 1000), "steps D after the symbols: D - 1 blanks, then the go marker"),
+        "lead": Option(0, integer(0, 1000), "blank steps before the symbols (the symbols start at step lead)"),
         "target": Option(
             "sequence",
             choice("sequence", "last"),
@@ -157,8 +159,11 @@ def _decode_symbols(vocab: list[str], ids: np.ndarray) -> str:
         "dtype": DTYPE_OPTION,
     },
 )
-def build_copy(rng, *, n, symbols, length, delay, target, test_fraction, dtype):
+def build_copy(rng, *, n, symbols, length, delay, target, test_fraction, dtype, lead=0):
     """Inputs are one-hot rows over K + 2 tokens: the K symbols, blank (id K) and go (id K + 1).
+
+    With lead = B > 0 the sequence starts with B blanks and every T below grows by B (a symbol then sits at
+    an arbitrary step, not at the first one, where a clockwork layer's groups all update at once).
 
     target="sequence" (task "sequence-labeling", T = 2L + D): the L symbols, D - 1 blanks, the go marker, L
     blanks; y (N, T) int64 is blank (class K) everywhere except the last L steps, which must repeat the symbols.
@@ -169,7 +174,7 @@ def build_copy(rng, *, n, symbols, length, delay, target, test_fraction, dtype):
     y (N,) int64 is the first symbol (K classes), which the final state must carry across L + D - 1 steps.
     """
     check_split_sizes("copy", n, test_fraction)
-    tokens, y = copy_task(n, symbols, length, delay, target, rng)
+    tokens, y = copy_task(n, symbols, length, delay, target, rng, lead)
     x = np.eye(symbols + 2, dtype=dtype)[tokens]
     names = symbol_names(symbols)
     vocab = names + ["_", ">"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .activations import LeakyReLU, ReLU, Sigmoid, Step, Tanh
 from .base import Layer, Parameter, SpecError
+from .clockwork import Clockwork
 from .conv import Conv2d
 from .dense import Dense
 from .embedding import Embedding
@@ -35,6 +36,7 @@ LAYER_TYPES: dict[str, type[Layer]] = {
         RNN,
         LSTM,
         GRU,
+        Clockwork,
         Embedding,
         Polynomial,
         MemoryNetwork,

@@ -19,6 +19,7 @@ the GUI thread because the page lives there.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 
 from PyQt6.QtCore import QObject, QThread, QTimer, pyqtSignal
@@ -34,9 +35,17 @@ class WorkerHost(QObject):
     failed = pyqtSignal(str)
     playingChanged = pyqtSignal(bool)
     _job = pyqtSignal(object)  # (callable, args), queued into the worker's thread
+    _live: weakref.WeakSet = weakref.WeakSet()  # every host not yet garbage-collected (see live())
+
+    @classmethod
+    def live(cls) -> list[WorkerHost]:
+        """The hosts that exist now: whoever builds pages or views that may fail half-way can stop the
+        threads they started (Qt aborts the process when a running QThread is garbage-collected)."""
+        return list(cls._live)
 
     def __init__(self, worker: HostedWorker, name: str, parent: QObject | None = None):
         super().__init__(parent)
+        WorkerHost._live.add(self)
         self.worker = worker
         self.playing = False
         self.frames = 0  # frames relayed (the benchmarks count these)

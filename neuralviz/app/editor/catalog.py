@@ -228,6 +228,13 @@ _KINDS = [
     LayerKind("lstm", "Recurrent", "long short-term memory over a sequence", {"hidden": 16}, _RECURRENT),
     LayerKind("gru", "Recurrent", "gated recurrent unit over a sequence", {"hidden": 16}, _RECURRENT),
     LayerKind(
+        "clockwork",
+        "Recurrent",
+        "clockwork RNN: unit groups that update every 1, 2, 4, 8 steps (several time scales)",
+        {"hidden": 16},
+        _RECURRENT,
+    ),
+    LayerKind(
         "embedding",
         "Embedding",
         "a learned vector for each token id",
@@ -320,6 +327,8 @@ def describe_params(layer_type: str, entry: dict) -> str:
         return f"{v.get('vocab')} tokens → {v.get('dim')}"
     if layer_type == "memory":
         return f"{v.get('hops', 3)} hops"
+    if layer_type == "clockwork":
+        return f"hidden {v.get('hidden')} · periods {'/'.join(map(str, v.get('periods') or [1, 2, 4, 8]))}"
     if layer_type == "polynomial":
         return f"degree {v.get('degree')}"
     if layer_type == "dropout":

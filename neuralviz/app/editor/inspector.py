@@ -58,7 +58,7 @@ class Inspector(QWidget):
             " border-radius: 6px; padding: 6px; }"
         )
         self.error.hide()
-        self.output_button = QPushButton("Make this the network output")
+        self.output_button = QPushButton("Make this the output")
         self.output_button.clicked.connect(lambda: self.outputChosen.emit(self._key[0]))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
@@ -178,9 +178,7 @@ class Inspector(QWidget):
         self._show_problems([info.error] if info is not None and info.error else [])
         self.output_button.setVisible(True)
         self.output_button.setEnabled(model.output_id() != lid)
-        self.output_button.setText(
-            "This is the network output" if model.output_id() == lid else "Make this the network output"
-        )
+        self.output_button.setText("This is the output" if model.output_id() == lid else "Make this the output")
 
     def _layer_fields(self, model: GraphModel, lid: str, kind) -> None:
         def parse_id(text: str) -> str:

@@ -167,6 +167,8 @@ class EditorPage(QWidget, Page):
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
+        self._sized_for: int | None = None  # the splitter width the panels were sized for (None: user's sizes)
+        self.splitter.splitterMoved.connect(lambda *_: setattr(self, "_sized_for", None))
         self._size_panels()
 
         lay = QVBoxLayout(self)
@@ -195,7 +197,7 @@ class EditorPage(QWidget, Page):
             "The data the studio trains the drawing on (automatic: the studio's "
             "current data if it suits the drawing's input, else data that does)"
         )
-        self.live_box = QCheckBox("Show live activity in the nodes")
+        self.live_box = QCheckBox("Live activity in the nodes")
         self.live_box.setChecked(True)
         self.live_box.setToolTip(
             "While the studio trains this network, each node shows what its units do: a "
@@ -218,14 +220,20 @@ class EditorPage(QWidget, Page):
         return panel(box)
 
     def _size_panels(self) -> None:
+        """The side panels' widths: what their text needs, but at most a share of the page, so that on a
+        1024-pixel projector with large fonts the canvas (the picture the room reads) keeps half the width."""
         k = self.theme.font_pt / 10.0
         # the side panels grow less than the fonts: with large fonts the canvas is what the room reads
         k = 1.0 + (k - 1.0) * 0.6
-        self.palette.setMinimumWidth(int(160 * k))
-        self.right_column.setMinimumWidth(int(270 * k))
-        total = max(sum(self.splitter.sizes()), 1400)
-        side = [int(175 * k), int(290 * k)]
+        self.palette.setMinimumWidth(int(150 * k))
+        self.right_column.setMinimumWidth(int(220 * k))
+        total = max(sum(self.splitter.sizes()), self.splitter.width(), 600)
+        side = [
+            max(self.palette.minimumSizeHint().width(), min(int(175 * k), int(0.18 * total))),
+            max(self.right_column.minimumSizeHint().width(), min(int(290 * k), int(0.28 * total))),
+        ]
         self.splitter.setSizes([side[0], total - sum(side), side[1]])
+        self._sized_for = self.splitter.width()
 
     def _tool(self, name: str) -> QToolButton:
         button = QToolButton()
@@ -314,6 +322,11 @@ class EditorPage(QWidget, Page):
 
     def shown_step(self) -> int:
         return self.window.studio.shown_step()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._sized_for is not None and self._sized_for != self.splitter.width():
+            self._size_panels()  # the window changed size, and the user has not dragged the panels
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -712,6 +725,7 @@ class EditorPage(QWidget, Page):
 
     def _apply_pictures(self) -> None:
         mapping = self._run_ids()
+        before = self.scene.drawing_rect()
         self.scene.set_live(len(mapping) > 1)
         if len(mapping) > 1:
             self.activity.setText(f"live: the studio's run at step {self._step:,d}")
@@ -721,6 +735,12 @@ class EditorPage(QWidget, Page):
             self.activity.setText("")
         for lid, node in self.scene.nodes.items():
             node.set_thumbnails(*self._pictures.get(mapping.get(lid, ""), ([], 0, "", "")))
+        if self.scene.drawing_rect() != before:  # the nodes grew (first pictures) or shrank (none)
+            if self.document.touched:
+                self.view.refit()
+            else:
+                self._laid_out_for = None
+                self._relayout_timer.start()
 
     def _run_ids(self) -> dict[str, str]:
         """Editor node id -> the id of the same layer in the studio's run. The run must be this drawing:

@@ -55,9 +55,13 @@ class GraphView(QGraphicsView):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self.refit()
+        self.resized.emit()
+
+    def refit(self) -> None:
+        """Fits the drawing again, unless the user has zoomed or panned since the last fit."""
         if self._fit_zoom is not None:
             self.fit(self.scene().drawing_rect(), self._fit_zoom)
-        self.resized.emit()
 
     def wheelEvent(self, event) -> None:
         steps = event.angleDelta().y() / 120.0

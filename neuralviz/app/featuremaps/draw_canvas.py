@@ -53,7 +53,7 @@ class DrawCanvas(QWidget):
         self._shown = None
         self._last: tuple[float, float] | None = None
         self._erase = False
-        self.setMinimumSize(120, 120)
+        self.setMinimumSize(90, 90)  # the page, class scores below included, fits 720 pixels with large fonts
         # it paints every pixel itself: Qt need not repaint the panel beneath it on each frame
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QImage, QPainter, QPen
+from PyQt6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPen
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
 from ..common.theme import Theme, diverging_lut
@@ -25,6 +25,7 @@ ROW_SPACING = 8
 MAX_CELL = 160  # screen pixels: the tallest a map is drawn
 MIN_CELL = 12  # ... and the least (below, the view scrolls)
 MAX_SCALE = 24  # screen pixels per map pixel at most (1x1 and 2x2 maps would otherwise be huge)
+TITLE_SCALES = (1.0, 0.9, 0.8)  # a row title's font, tried in turn until the title fits its line
 MAX_MAPS = 64  # more maps than this per row: the first 64 are shown (the caption says so)
 
 
@@ -39,6 +40,25 @@ class RowSpec:
     limit: int = MAX_MAPS  # at most this many maps are drawn (the title says so)
     gap: int = GAP  # pixels between maps
     zoom: float = 1.0  # drawn this much taller than the common cell (to stand out)
+
+
+def title_parts(title: str, caption: str, fm: QFontMetrics, room: int) -> tuple[str, str]:
+    """What a row's title line shows in `room` pixels: (left text, right-aligned muted text).
+
+    The whole title and the caption (the colour scale) where both fit; else the title alone; else, in a
+    narrow column (large fonts on a 1024-pixel projector), the title cut at its " · " with the rest ("8 maps
+    of 4x4") right-aligned where it fits, so the layer and its size both stay readable; else the title cut
+    short with "…". One line in every case: a taller title would take its height from the maps."""
+    gap = 16
+    width = fm.horizontalAdvance(title)
+    if caption and width + gap + fm.horizontalAdvance(caption) <= room:
+        return title, caption
+    if width <= room:
+        return title, ""
+    head, sep, tail = title.partition(" · ")
+    if sep and fm.horizontalAdvance(head) + gap + fm.horizontalAdvance(tail) <= room:
+        return head, tail
+    return fm.elidedText(title, Qt.TextElideMode.ElideRight, max(0, room)), ""
 
 
 class MosaicStack(QWidget):
@@ -157,15 +177,18 @@ class MosaicStack(QWidget):
         for r, layout, origin in zip(self.rows, self.layouts, self.origins):
             p.setPen(QColor(self.theme.text))
             title = r.title + ("" if r.count <= r.limit else f" (first {r.limit} of {r.count})")
-            caption = self.captions.get(r.key, "")
-            p.drawText(QPointF(origin.x(), origin.y() - title_h + fm.ascent() + 1), title)
-            room = self.width() - 8 - (origin.x() + fm.horizontalAdvance(title) + 16)
-            if caption and fm.horizontalAdvance(caption) <= room:  # the scale, where it fits
+            room = int(self.width() - 8 - origin.x())
+            for scale in TITLE_SCALES:  # a long title shrinks a little before it is cut short
+                font = theme_font(self.theme, scale)
+                left, right = title_parts(title, self.captions.get(r.key, ""), QFontMetrics(font), room)
+                if not left.endswith("…"):
+                    break
+            p.setFont(font)
+            baseline = origin.y() - title_h + fm.ascent() + 1
+            p.drawText(QPointF(origin.x(), baseline), left)
+            if right:
                 p.setPen(QColor(self.theme.muted_text))
-                p.drawText(
-                    QPointF(self.width() - fm.horizontalAdvance(caption) - 8, origin.y() - title_h + fm.ascent() + 1),
-                    caption,
-                )
+                p.drawText(QPointF(self.width() - p.fontMetrics().horizontalAdvance(right) - 8, baseline), right)
             image = self.images.get(r.key)
             if image is not None:
                 p.drawImage(origin, image)

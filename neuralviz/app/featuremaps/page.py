@@ -147,12 +147,12 @@ class FeatureMapPage(QWidget, Page):
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(_panel("", self.input_panel))
         left.addWidget(_panel("Class scores", self.scores))
-        left.setSizes([560, 340])
+        self.left = left
 
         centre = QSplitter(Qt.Orientation.Vertical)
         centre.addWidget(_panel("Feature maps for this input", scrolling(self.maps), self.legend))
         centre.addWidget(_panel("Learned filters", scrolling(self.filters)))
-        centre.setSizes([600, 320])
+        self.centre = centre
 
         self.tabs = QTabWidget()
         for widget, title in (
@@ -199,6 +199,14 @@ class FeatureMapPage(QWidget, Page):
         total = max(sum(self.splitter.sizes()), 1200)
         shares = (0.22, 0.40, 0.38) if theme.large_fonts else (0.21, 0.46, 0.33)
         self.splitter.setSizes([int(total * f) for f in shares])
+        # the maps are the picture of the page: with large fonts their row titles take more of the column's
+        # height, so the filters below (which scroll) give up some of theirs
+        height = max(sum(self.centre.sizes()), 920)
+        # the class scores need a readable row per class, taller with large fonts
+        input_share = 0.56 if theme.large_fonts else 0.62
+        self.left.setSizes([int(height * input_share), height - int(height * input_share)])
+        maps_share = 0.72 if theme.large_fonts else 0.65
+        self.centre.setSizes([int(height * maps_share), height - int(height * maps_share)])
 
     def wants_preset(self, name: str) -> bool:
         """Image presets whose views include "feature_maps" open on this page."""
@@ -248,6 +256,7 @@ class FeatureMapPage(QWidget, Page):
                 caught_up = (
                     self.result is not None
                     and self.result.step == snap.step
+                    and self.result.twin_epoch >= snap.epoch - 1e-9  # the FC answer agrees with the curve
                     and self.sweep is not None
                     and self.sweep.step == snap.step
                     and self.sweep.twin_epoch >= snap.epoch - 1e-9

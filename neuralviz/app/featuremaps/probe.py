@@ -133,6 +133,7 @@ class ProbeResult:
     twin_probs_original: np.ndarray | None = None
     twin_hidden: np.ndarray | None = None  # (units,) its hidden layer
     twin_hidden_original: np.ndarray | None = None
+    twin_epoch: float = 0.0  # the epochs the twin had trained when it answered
     true_label: int | None = None  # the chosen test image's class (None: a drawing)
 
     @property

@@ -26,6 +26,7 @@ from .workbench import Workbench
 TICK_S = 0.012  # background work per timer tick, so requests wait at most about this long
 SWEEP_MIN_GAP_S = 1.0  # sweeps start at most this often ...
 SWEEP_DUTY = 0.2  # ... and take at most about this share of the worker's time
+REPROBE_AFTER_S = 0.5  # no request for this long and the twin has trained on since: its answer is probed again
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class ProbeWorker(HostedWorker):
         self._swept_twin_epoch = -1.0
         self._sweep: Iterator[SweepResult | None] | None = None
         self._sweep_done_at, self._sweep_cost = -1e9, 0.0
+        self._last_req: ProbeRequest | None = None  # the last request answered, and when, with which twin
+        self._probed_at, self._probed_twin_epoch = 0.0, -1.0
 
     @pyqtSlot()
     def start(self) -> None:
@@ -79,6 +82,7 @@ class ProbeWorker(HostedWorker):
             return
         self._bench, self._sweep, self._params, self._swept_params = None, None, None, None
         self._sweep_done_at, self._epoch, self._swept_twin_epoch = -1e9, 0.0, -1.0
+        self._last_req = None
         try:
             self._bench = Workbench(info)
         except Exception as err:  # noqa: BLE001 - any failure must reach the page, not kill the thread
@@ -104,6 +108,7 @@ class ProbeWorker(HostedWorker):
             self.failed.emit(describe_error(err))
             return
         self._params, self._step, self._epoch = req.params, req.step, req.epoch
+        self._last_req, self._probed_at, self._probed_twin_epoch = req, time.perf_counter(), bench.twin.epoch
         self.probed.emit(result)
         if self._timer is not None and not self._timer.isActive():
             self._timer.setInterval(0)
@@ -117,7 +122,7 @@ class ProbeWorker(HostedWorker):
         twin = bench.twin
         p = twin.probabilities(np.stack([result.original, result.image]))
         hidden = twin.hidden_units()
-        return replace(_with_twin(result, p, hidden), true_label=req.true_label)
+        return replace(_with_twin(result, p, hidden), true_label=req.true_label, twin_epoch=twin.epoch)
 
     # ------------------------------------------------------------------ background
     @pyqtSlot()
@@ -135,6 +140,10 @@ class ProbeWorker(HostedWorker):
             behind = False
         if behind:
             wait = 0.0
+        else:
+            again = self._reprobe(bench)
+            if again is not None:
+                wait = again if wait is None else min(wait, again)
         # run again at once while there is work, wake up when the next sweep is due, or sleep
         if wait is None:
             self._timer.stop()
@@ -142,6 +151,26 @@ class ProbeWorker(HostedWorker):
             self._timer.setInterval(int(1000 * wait))
             if not self._timer.isActive():
                 self._timer.start()
+
+    def _reprobe(self, bench: Workbench) -> float | None:
+        """When training has stopped (no requests come) while the twin was still catching up, the answer on
+        screen is the half-trained twin's: probe the last input again, so the fully connected answer agrees
+        with the accuracy curve. Returns in how many seconds to look again, or None (nothing to do)."""
+        req = self._last_req
+        if req is None or self.pending is not None or bench.twin.epoch == self._probed_twin_epoch:
+            return None
+        age = time.perf_counter() - self._probed_at
+        if age < REPROBE_AFTER_S:
+            return REPROBE_AFTER_S - age  # requests may still be flowing: they bring the twin's answer anyway
+        try:
+            result = self._probe(bench, req)
+        except Exception as err:  # noqa: BLE001
+            self._last_req = None
+            self.failed.emit(describe_error(err))
+            return None
+        self._probed_at, self._probed_twin_epoch = time.perf_counter(), bench.twin.epoch
+        self.probed.emit(result)
+        return None
 
     def _sweep_slice(self, bench: Workbench) -> float | None:
         """One chunk of the running sweep, or start one when due. Returns in how many seconds the worker

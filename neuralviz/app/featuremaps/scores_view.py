@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 from PyQt6.QtCore import QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QPainter
+from PyQt6.QtGui import QColor, QFontMetrics, QPainter
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
 from ..common.theme import Theme
 from .drawing import RIGHT, WRONG, theme_font
+
+MIN_ROW = 11.0  # pixels: the least height of one class's row (below, the text would not fit)
 
 
 class ScoresView(QWidget):
@@ -39,6 +41,8 @@ class ScoresView(QWidget):
     def set_classes(self, names) -> None:
         self.names = tuple(names)
         self.probs = None
+        # every class keeps a readable row: a shorter panel would cut the last classes off
+        self.setMinimumHeight(max(80, int(MIN_ROW * len(self.names)) + 8))
         self.update()
 
     def show_scores(self, probs: np.ndarray, true_label: int | None, chosen: int | None) -> None:
@@ -52,7 +56,7 @@ class ScoresView(QWidget):
     def _row_height(self) -> float:
         """Rows share the height, but a few classes do not get fat bars (at most 2.4 text lines each)."""
         most = 2.4 * self.fontMetrics().height()
-        return max(12.0, min(most, (self.height() - 8) / max(1, len(self.names))))
+        return max(MIN_ROW, min(most, (self.height() - 8) / max(1, len(self.names))))
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
@@ -61,7 +65,9 @@ class ScoresView(QWidget):
             return
         t = self.theme
         row = self._row_height()
-        font = theme_font(t, min(1.0, row / (2.0 * t.font_pt)) if row < 2.0 * t.font_pt else 1.0)
+        # short rows (ten classes in a short panel): the text shrinks only as far as its line needs
+        full = QFontMetrics(theme_font(t)).height()
+        font = theme_font(t, min(1.0, max(0.5, 1.05 * row / full)))
         p.setFont(font)
         fm = p.fontMetrics()
         name_w = max(fm.horizontalAdvance(n) for n in self.names) + 12

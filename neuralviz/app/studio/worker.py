@@ -112,6 +112,10 @@ class TrainingWorker(FrameWorker):
         """As FrameWorker.train_for, with a curve point every few steps (dense sampling: see DENSE_POINTS)."""
         run = self._run
         if run is not None and steps > 0:
+            if self._eval_cost <= 0:
+                # unmeasured, the cost reads as free and every step would get a curve point: on a CNN that is
+                # an evaluation of the whole data per step (scene 8: 300 of them, 35 of its 40 s)
+                self._timed_evaluate()
             every = -(-int(steps) // DENSE_POINTS)
             if self._eval_cost > 0:  # as many points as the evaluation budget buys
                 budget = max(DENSE_EVAL_S, steps / max(self._rate, 1.0))

@@ -1,0 +1,257 @@
+"""SequencePage: the main window's "Sequences" tab, in two modes (an inner tab each).
+
+* Recurrent net: a preset with an rnn / lstm / gru layer (lstm-adding, ...) trains in the page's WorkerHost
+  thread; one test sequence is shown unrolled (SequenceBoard): input, prediction vs target, hidden states and
+  gates over time, ‖∂L/∂h_t‖ through time, and the net drawn with one W_hh shared by every step. The step slider
+  and "Next step" reveal t = 1..T of that sequence one step at a time. "Cell" trains the same task with another
+  cell (a plain RNN beside the preset's LSTM: its gradient vanishes through time).
+* Story QA: the shipped memory network answers questions about a story you type (StoryPanel); the reading
+  runs in the same worker thread, and a word it does not know shows its error in the page's message banner.
+
+The page does not follow the studio's network (on_configured does nothing): it brings its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...sequence_probe import KINDS
+from ..common.message_panel import MessagePanel
+from ..common.page import Page
+from ..common.panels import panel
+from ..common.snapshot import RunInfo
+from ..common.theme import Theme
+from ..common.worker_host import WorkerHost
+from .board import SequenceBoard
+from .qa_panel import StoryPanel
+from .run import SequenceFrame, recurrent_presets
+from .worker import SequenceWorker
+
+QA_PRESET = "story-qa"
+
+
+class SequencePage(QWidget, Page):
+    TITLE = "Sequences"
+
+    def __init__(self, window):
+        super().__init__()
+        self.window = window
+        self.theme: Theme = window.theme
+        self.seed = 0
+        self.loaded: str | None = None
+        self.frame: SequenceFrame | None = None
+        self._headless: Callable[[], None] | None = None
+        self.host = WorkerHost(SequenceWorker(), "neuralviz-sequences")
+        self.board = SequenceBoard(self.theme)
+        self.qa = StoryPanel(self.theme)
+        self.message = MessagePanel()
+        self._build_controls()
+        self.modes = QTabWidget()
+        self.modes.addTab(self._recurrent_tab(), "Recurrent net")
+        self.modes.addTab(self.qa, "Story QA")
+        self.modes.currentChanged.connect(self._mode_changed)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 4)
+        lay.addWidget(self.modes, 1)
+        self.message.overlay_on(self)
+        self._connect()
+
+    def _build_controls(self) -> None:
+        self.picker = QComboBox()
+        self.picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.picker.setMinimumContentsLength(10)
+        for name, title in recurrent_presets():
+            self.picker.addItem(f"{title}  ({name})", name)
+        self.cell = QComboBox()
+        self.cell.addItem("the preset's cell", None)
+        for kind in KINDS:
+            self.cell.addItem(kind.upper(), kind)
+        self.cell.setToolTip("Train the same task with another cell: a plain RNN's gradient vanishes through time")
+        self.play_button = QPushButton("Play")
+        self.step_button = QPushButton("Step")
+        self.reset_button = QPushButton("Reset")
+        self.example = QSpinBox()
+        self.example.setRange(0, 0)
+        self.example.setToolTip("Which test sequence is shown")
+        self.time = QSlider(Qt.Orientation.Horizontal)
+        self.time.setRange(1, 1)
+        self.time.setToolTip("Reveal the sequence up to step t")
+        self.next_button = QPushButton("Next step")
+        self.time_label = QLabel("t = 1")
+        self.status = QLabel()
+        self.status.setProperty("role", "hint")
+
+    def _recurrent_tab(self) -> QWidget:
+        """The run's controls above the views; the step-by-step controls go with the unrolled net below."""
+        bar = QWidget()
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Preset:"))
+        row.addWidget(self.picker, 1)
+        row.addWidget(QLabel("Cell:"))
+        row.addWidget(self.cell)
+        for b in (self.play_button, self.step_button, self.reset_button):
+            row.addWidget(b)
+        row.addWidget(self.status)
+        steps = QWidget()
+        row = QHBoxLayout(steps)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Example:"))
+        row.addWidget(self.example)
+        row.addWidget(self.time_label)
+        row.addWidget(self.time, 1)
+        row.addWidget(self.next_button)
+        self.board.add_step_controls(steps)
+        tab = QWidget()
+        lay = QVBoxLayout(tab)
+        lay.setContentsMargins(4, 6, 4, 4)
+        lay.setSpacing(6)
+        lay.addWidget(panel(bar, margins=(8, 4, 8, 4)))
+        lay.addWidget(self.board, 1)
+        return tab
+
+    def _connect(self) -> None:
+        worker = self.host.worker
+        self.host.frameReady.connect(self._on_frame)
+        self.host.failed.connect(self.message.show_error)
+        self.host.playingChanged.connect(lambda on: self.play_button.setText("Pause" if on else "Play"))
+        worker.answered.connect(self._on_answer)
+        self.qa.asked.connect(lambda story, q: self.host.post(worker.ask, story, q))
+        for box in (self.picker, self.cell):
+            box.currentIndexChanged.connect(lambda _: self._load_chosen() if self.loaded is not None else None)
+        self.play_button.clicked.connect(self.toggle_play)
+        self.step_button.clicked.connect(self.step)
+        self.reset_button.clicked.connect(self.reset)
+        self.example.valueChanged.connect(lambda i: self.host.post(worker.show_example, int(i)))
+        self.time.valueChanged.connect(self._redraw)
+        self.next_button.clicked.connect(self.next_step)
+
+    # ------------------------------------------------------------------ the run
+    def _load_chosen(self) -> None:
+        name = self.picker.currentData()
+        if name is None:
+            self.message.show_error("No preset has an rnn, lstm or gru layer to show.")
+            return
+        self.loaded = name
+        self.host.post(self.host.worker.configure, name, self.seed, self.cell.currentData())
+
+    def _ensure_loaded(self) -> None:
+        if self.loaded is None:
+            self._load_chosen()
+
+    def _on_frame(self, frame: SequenceFrame) -> None:
+        t_len = len(frame.probe.unrolled.hidden)
+        following = self.frame is None or self.time.value() >= self.time.maximum()
+        self.frame = frame
+        self.time.blockSignals(True)
+        self.time.setMaximum(t_len)
+        if following:
+            self.time.setValue(t_len)
+        self.time.blockSignals(False)
+        self.example.blockSignals(True)
+        self.example.setMaximum(max(0, frame.examples - 1))
+        self.example.blockSignals(False)
+        self.status.setText(f"step {frame.step:,} / {frame.budget:,}")
+        self._redraw()
+        if frame.final and self._headless is not None:
+            done, self._headless = self._headless, None
+            done()
+
+    def _redraw(self) -> None:
+        if self.frame is not None:
+            self.time_label.setText(f"t = {self.time.value()}")
+            self.board.show(self.frame, self.time.value())
+
+    def next_step(self) -> None:
+        """Reveal one more time step of the sequence shown (back to t = 1 after the last)."""
+        t = self.time.value()
+        self.time.setValue(1 if t >= self.time.maximum() else t + 1)
+
+    def shown_time(self) -> int:
+        return self.board.upto
+
+    # ------------------------------------------------------------------ story QA
+    def _mode_changed(self, index: int) -> None:
+        """The first look at Story QA answers the question already in the box (the lecture's first)."""
+        if self.modes.widget(index) is self.qa and self.qa.reading is None:
+            self.qa.ask()
+
+    def _on_answer(self, question: str, result) -> None:
+        self.qa.question_answered = question
+        if isinstance(result, str):
+            self.qa.show_error(result)
+            self.message.show_error(result)
+        else:
+            self.message.clear()
+            self.qa.show(result)
+
+    # ================================================================== the Page protocol
+    def on_configured(self, info: RunInfo) -> None:
+        """The page trains its own recurrent presets: the studio's configuration does not change it."""
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.board.set_theme(theme)
+        self.qa.set_theme(theme)
+
+    def wants_preset(self, name: str) -> bool:
+        """A recurrent preset opens here (and is trained); story-qa opens the Story QA mode."""
+        if name == QA_PRESET:
+            self.modes.setCurrentWidget(self.qa)
+            return True
+        index = self.picker.findData(name)
+        if index < 0:
+            return False
+        self.modes.setCurrentIndex(0)
+        if index != self.picker.currentIndex() or self.loaded != name:
+            self.picker.setCurrentIndex(index)
+            self._load_chosen()
+        return True
+
+    def activate(self) -> None:
+        self._ensure_loaded()
+
+    def deactivate(self) -> None:
+        self.host.pause()  # a hidden page would only take the CPU from the others
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        self.activate()
+
+    def hideEvent(self, event) -> None:  # noqa: N802
+        super().hideEvent(event)
+        if self.host.playing:
+            self.deactivate()
+
+    def trains_itself(self) -> bool:
+        return True
+
+    def reset(self) -> None:
+        if self.loaded is None:
+            self._ensure_loaded()
+            return
+        self.host.post(self.host.worker.configure, self.loaded, self.seed, self.cell.currentData())
+
+    def run_headless(self, steps: int, done: Callable[[], None]) -> None:
+        self._ensure_loaded()
+        self._headless = done
+        self.host.train_for(steps)
+
+    def shown_step(self) -> int:
+        return self.frame.step if self.frame is not None else 0
+
+    def shutdown(self) -> None:
+        self.host.shutdown()

@@ -1,0 +1,103 @@
+"""SequenceRun: one recurrent preset training, and the frame the sequence page draws of it (no Qt).
+
+The worker thread owns the run; a frame (SequenceFrame) holds copies only, so the GUI thread never touches the
+network. The example shown is one test sequence (the `example`-th), probed with neuralviz.sequence_probe.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+
+from ... import presets
+from ...sequence_probe import KINDS, Probe, probe, recurrent_layers
+
+
+def recurrent_presets() -> list[tuple[str, str]]:
+    """(name, title) of every preset whose network has an rnn / lstm / gru layer, by name."""
+    found = []
+    for name in presets.names():
+        try:
+            preset = presets.load(name)
+        except ValueError:
+            continue
+        if _first_recurrent(preset.get("network") or {}) is not None:
+            found.append((name, str(preset.get("title") or name)))
+    return found
+
+
+def _first_recurrent(spec: dict) -> dict | None:
+    """The first rnn / lstm / gru layer entry of a network spec (None if it has none)."""
+    layers = spec.get("layers") if isinstance(spec, dict) else None
+    return next((e for e in layers or [] if isinstance(e, dict) and e.get("type") in KINDS), None)
+
+
+def with_cell(preset: dict, cell: str | None) -> dict:
+    """The preset with its first recurrent layer turned into `cell` (rnn / lstm / gru; None keeps it): the same
+    task and size with another cell, e.g. the plain RNN whose gradient vanishes where the LSTM's does not."""
+    if cell is None:
+        return preset
+    if cell not in KINDS:
+        raise ValueError(f"cell must be one of {', '.join(KINDS)}, got {cell!r:.40}")
+    preset = copy.deepcopy(preset)
+    entry = _first_recurrent(preset.get("network") or {})
+    if entry is None:
+        raise ValueError(f"preset {preset.get('name')!r} has no rnn/lstm/gru layer")
+    entry["type"] = cell
+    return preset
+
+
+@dataclass
+class SequenceFrame:
+    """What the page draws: the preset, the step, the loss curve (copy), and the probe of the example shown."""
+
+    preset: str
+    step: int
+    budget: int
+    losses: np.ndarray
+    example: int
+    examples: int  # how many sequences there are to show
+    probe: Probe
+    playing: bool = False
+    final: bool = False
+
+
+class SequenceRun:
+    """A preset's network (its recurrent cell swapped for `cell` if given), trainer and data (presets.build),
+    trained step by step; `step` counts steps."""
+
+    def __init__(self, name: str, seed: int = 0, cell: str | None = None):
+        self.name = name
+        preset = with_cell(presets.load(name), cell)
+        self.setup = presets.build(preset, seed=seed, where=f"sequence page ({name})")
+        found = recurrent_layers(self.setup.network)
+        if not found:
+            raise ValueError(f"preset {name!r} has no rnn/lstm/gru layer to show")
+        self.layer_id = found[0][0]
+        self.losses: list[np.ndarray] = []
+        self.example = 0
+
+    @property
+    def step(self) -> int:
+        return self.setup.trainer.steps
+
+    def advance(self, k: int) -> None:
+        ds = self.setup.dataset
+        self.losses.append(self.setup.trainer.train_steps(ds.x_train, ds.y_train, k, self.setup.batch_size))
+
+    def _examples(self) -> tuple[np.ndarray, np.ndarray]:
+        ds = self.setup.dataset
+        return (ds.x_test, ds.y_test) if ds.x_test is not None and len(ds.x_test) else (ds.x_train, ds.y_train)
+
+    @property
+    def num_examples(self) -> int:
+        return len(self._examples()[0])
+
+    def frame(self, playing: bool = False, final: bool = False) -> SequenceFrame:
+        x, y = self._examples()
+        i = min(max(0, self.example), len(x) - 1)
+        p = probe(self.setup.network, self.layer_id, x[i], y[i], self.setup.trainer.loss_name)
+        losses = np.concatenate(self.losses) if self.losses else np.empty(0)
+        return SequenceFrame(self.name, self.step, self.setup.budget, losses, i, len(x), p, playing, final)

@@ -1,0 +1,114 @@
+"""SequenceWorker: trains a SequenceRun in a WorkerHost thread, and reads stories with the shipped QA model.
+
+A FrameWorker: play / pause / step / train_for, frames at most FRAME_RATE a second and only once the GUI has
+drawn the previous one. The story reading runs here too (the GUI thread never runs a network): `ask` answers
+through the `answered` signal with a Reading, or with the error text of a story it cannot read.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PyQt6.QtCore import pyqtSignal, pyqtSlot
+
+from ... import data
+from ...io import load as load_model
+from ..common.error_text import describe_error
+from ..common.frame_worker import FrameWorker
+from .run import SequenceRun
+
+TICK_S = 0.03  # longest stretch of training between two looks at the event queue
+FRAME_RATE = 10.0  # every frame unrolls the shown example in numpy: a few frames a second are plenty
+QA_MODEL = "models/story-qa.nvz"
+
+
+class SequenceWorker(FrameWorker):
+    answered = pyqtSignal(str, object)  # the question, and a story_qa.Reading or a str saying why it has none
+
+    def __init__(self):
+        super().__init__(speed=5)
+        self.run: SequenceRun | None = None
+        self._qa_net = None
+        self._chunk = 1
+
+    def _model(self):
+        return self.run
+
+    # ------------------------------------------------------------------ commands
+    @pyqtSlot(str, int, object)
+    def configure(self, name: str, seed: int, cell: str | None = None) -> None:
+        """A fresh run of preset `name` with its cell (step 0, paused); on an error keep the current one and say
+        why."""
+        self._halt()
+        try:
+            run = SequenceRun(name, seed, cell)
+        except Exception as err:  # noqa: BLE001 - every failure must reach the page, not kill the thread
+            self.failed.emit(describe_error(err, with_trace=False))
+            return
+        if self.run is not None:
+            run.example = self.run.example
+        self.run = run
+        self._emit(force=True)
+
+    @pyqtSlot(int)
+    def show_example(self, index: int) -> None:
+        if self.run is not None:
+            self.run.example = int(index)
+            self._emit(force=True)
+
+    @pyqtSlot(str, str)
+    def ask(self, story: str, question: str) -> None:
+        try:
+            if self._qa_net is None:
+                self._qa_net = load_model(data.asset_path(QA_MODEL))
+            self.answered.emit(question, data.story_qa.read(self._qa_net, story, question))
+        except Exception as err:  # noqa: BLE001 - an unknown word is the reader's mistake, never a crash
+            self.answered.emit(question, describe_error(err, with_trace=False))
+
+    # ------------------------------------------------------------------ the loop
+    @pyqtSlot()
+    def _tick(self) -> None:
+        if not self._playing or self.run is None:
+            self._schedule()
+            return
+        deadline = time.perf_counter() + TICK_S
+        done = 0
+        while self._flat_out or done < self._speed:
+            k = self._chunk if self._flat_out else min(self._chunk, self._speed - done)
+            if self._target is not None:
+                k = min(k, self._target - self.run.step)
+            if k > 0 and not self._train(k):
+                return
+            done += k
+            if self._target is not None and self.run.step >= self._target:
+                self._halt()
+                self._emit(force=True, final=True)
+                return
+            if time.perf_counter() >= deadline:
+                break
+        self._emit()
+
+    def _train(self, steps: int) -> bool:
+        start = time.perf_counter()
+        try:
+            self.run.advance(steps)
+        except Exception as err:  # noqa: BLE001 - diverged, or an optimizer failed
+            self._halt()
+            self.failed.emit(f"Training stopped: {describe_error(err, with_trace=False)}")
+            self._emit(force=True, final=True)
+            return False
+        per_step = (time.perf_counter() - start) / steps
+        self._chunk = max(1, min(256, int(TICK_S / 4 / max(per_step, 1e-7))))
+        return True
+
+    def _emit(self, force: bool = False, final: bool = False) -> None:
+        if self.run is None or not self._frame_due(force, FRAME_RATE):
+            return
+        now = time.perf_counter()
+        try:
+            frame = self.run.frame(self._playing, final)
+        except Exception as err:  # noqa: BLE001
+            self._halt()
+            self.failed.emit(f"Could not unroll the example: {describe_error(err, with_trace=False)}")
+            return
+        self._send(frame, now)
