@@ -15,64 +15,43 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from neuralviz.race import Race  # noqa: E402
+from benchmarks._races import exit_status, machine, race_row, verdict  # noqa: E402
 
 
 def depth_claim(mean: dict, params: dict, rows: list) -> str:
     gap = 100 * (mean["deep"] - mean["shallow"])
     ratio = params["deep"] / params["shallow"]
     ok = gap >= 5 and abs(ratio - 1) <= 0.10
-    return f"deep - shallow = {gap:+.1f} points, parameters {params['deep']} vs {params['shallow']}: {_ok(ok)}"
+    return f"deep - shallow = {gap:+.1f} points, parameters {params['deep']} vs {params['shallow']}: {verdict(ok)}"
 
 
 def residual_claim(mean: dict, params: dict, rows: list) -> str:
     plain = max(r["runs"]["plain"]["test_accuracy"] for r in rows)
     residual = min(r["runs"]["residual"]["test_accuracy"] for r in rows)
     ok = plain <= 0.30 and residual >= 0.90
-    return f"plain at most {100 * plain:.1f} %, residual at least {100 * residual:.1f} %: {_ok(ok)}"
+    return f"plain at most {100 * plain:.1f} %, residual at least {100 * residual:.1f} %: {verdict(ok)}"
 
 
 def perceptron_claim(mean: dict, params: dict, rows: list) -> str:
     blobs = min(r["runs"]["blobs"]["train_accuracy"] for r in rows)
     ok = blobs == 1.0 and 0.40 <= mean["xor"] <= 0.60
-    return f"blobs train at least {100 * blobs:.1f} %, xor test mean {100 * mean['xor']:.1f} %: {_ok(ok)}"
+    return f"blobs train at least {100 * blobs:.1f} %, xor test mean {100 * mean['xor']:.1f} %: {verdict(ok)}"
 
 
 CLAIMS = {"depth": depth_claim, "residual": residual_claim, "perceptron": perceptron_claim}
 
 
-def _ok(ok: bool) -> str:
-    return "OK" if ok else "NOT MET"
-
-
 def race_once(name: str, seed: int) -> dict:
     """One race at the preset's budget: per run test/train accuracy and parameters, and the seconds."""
-    r = Race(name, seed=seed)
-    start = time.perf_counter()
-    r.advance(r.budget)
-    r.evaluate()
-    seconds = time.perf_counter() - start
-    runs = {
-        label: {
-            "test_accuracy": run.test_accuracy,
-            "train_accuracy": run.train_accuracy,
-            "parameters": run.parameters,
-            "path": run.trainer.path,
-            "diverged": None if run.diverged is None else str(run.diverged),
-        }
-        for label, run in r.runs.items()
-    }
-    return {"preset": name, "seed": seed, "steps": r.step, "seconds": seconds, "runs": runs}
+    fields = ("test_accuracy", "train_accuracy", "parameters", "trainer.path")
+    return {"preset": name, **race_row(name, seed, fields)}
 
 
 def report(name: str, rows: list) -> dict:
@@ -101,11 +80,11 @@ def main(argv=None) -> int:
     ap.add_argument("--presets", nargs="+", default=list(CLAIMS))
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    print(machine())
     results = [report(name, [race_once(name, seed) for seed in args.seeds]) for name in args.presets]
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
-    return 0 if all(not r["claim"] or r["claim"].endswith("OK") for r in results) else 1
+    return exit_status(results)
 
 
 if __name__ == "__main__":

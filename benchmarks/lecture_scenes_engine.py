@@ -57,6 +57,23 @@ def noise(seed: int) -> dict:
     }
 
 
+def seed_table(results: dict, race, seeds, width: int, cells) -> None:
+    """results[seed] = race(seed) for every seed, printed as a table: a header of the first row's labels (`width`
+    characters each), then per seed cells(row, labels) and the seconds its race took."""
+    labels = None
+    for seed in seeds:
+        t = time.perf_counter()
+        row = results[seed] = race(seed)
+        if labels is None:
+            labels = list(row)
+            print("  seed  " + "".join(f"{label:>{width}s}" for label in labels))
+        print(f"  {seed:4d}  {cells(row, labels)}", f"({time.perf_counter() - t:.1f} s)")
+
+
+def _noise_cells(row: dict, labels: list) -> str:
+    return "".join(f"{row[k]['jacobian']:9.1f} ({row[k]['test_accuracy']:.2f})" for k in labels)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=3)
@@ -74,27 +91,10 @@ def main(argv=None) -> int:
         print(f"  ({time.perf_counter() - t:.1f} s)")
 
     print("\nwidths (bumps, 4 bumps): test MSE")
-    labels = None
-    for seed in seeds:
-        t = time.perf_counter()
-        row = results["widths"][seed] = widths(seed)
-        if labels is None:
-            labels = list(row)
-            print("  seed  " + "".join(f"{label:>10s}" for label in labels))
-        print(
-            f"  {seed:4d}  " + "".join(f"{row[label]:10.4f}" for label in labels), f"({time.perf_counter() - t:.1f} s)"
-        )
+    seed_table(results["widths"], widths, seeds, 10, lambda row, labels: "".join(f"{row[k]:10.4f}" for k in labels))
 
     print("\nnoise (spirals): ‖∂f/∂x‖ on the test points (test accuracy)")
-    labels = None
-    for seed in seeds:
-        t = time.perf_counter()
-        row = results["noise"][seed] = noise(seed)
-        if labels is None:
-            labels = list(row)
-            print("  seed  " + "".join(f"{label:>16s}" for label in labels))
-        cells = "".join(f"{row[k]['jacobian']:9.1f} ({row[k]['test_accuracy']:.2f})" for k in labels)
-        print(f"  {seed:4d}  {cells}", f"({time.perf_counter() - t:.1f} s)")
+    seed_table(results["noise"], noise, seeds, 16, _noise_cells)
 
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False, default=float))

@@ -17,18 +17,15 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
-import platform
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
+from benchmarks._races import exit_status, machine, race_row, verdict  # noqa: E402
 from neuralviz import presets  # noqa: E402
-from neuralviz.race import Race  # noqa: E402
 
 LEAD = 3
 
@@ -47,14 +44,14 @@ def adding_claim(rows: list) -> str:
     worst_gated = max(max(r["runs"][k]["test_loss"] for k in ("lstm", "gru")) for r in rows)
     best_rnn = min(r["runs"]["rnn"]["test_loss"] for r in rows)
     ok = worst_gated <= 0.01 and best_rnn >= 0.1
-    return f"lstm/gru test MSE at most {worst_gated:.4f}, rnn at least {best_rnn:.4f}: {_ok(ok)}"
+    return f"lstm/gru test MSE at most {worst_gated:.4f}, rnn at least {best_rnn:.4f}: {verdict(ok)}"
 
 
 def clock_claim(rows: list) -> str:
     worst = min(r["runs"]["clockwork"]["test_accuracy"] for r in rows)
     gap = 100 * np.mean([r["runs"]["clockwork"]["test_accuracy"] - r["runs"]["rnn"]["test_accuracy"] for r in rows])
     ok = worst >= 0.95 and gap >= 30
-    return f"clockwork at least {100 * worst:.1f} %, clockwork - rnn = {gap:+.1f} points (mean): {_ok(ok)}"
+    return f"clockwork at least {100 * worst:.1f} %, clockwork - rnn = {gap:+.1f} points (mean): {verdict(ok)}"
 
 
 RACES = {
@@ -64,27 +61,8 @@ RACES = {
 }
 
 
-def _ok(ok: bool) -> str:
-    return "OK" if ok else "NOT MET"
-
-
 def race_once(preset, seed: int) -> dict:
-    r = Race(preset, seed=seed)
-    start = time.perf_counter()
-    r.advance(r.budget)
-    r.evaluate()
-    seconds = time.perf_counter() - start
-    runs = {
-        label: {
-            "test_loss": run.test_loss,
-            "test_accuracy": run.test_accuracy,
-            "train_loss": run.train_loss,
-            "parameters": run.parameters,
-            "diverged": None if run.diverged is None else str(run.diverged),
-        }
-        for label, run in r.runs.items()
-    }
-    return {"seed": seed, "steps": r.step, "seconds": seconds, "runs": runs}
+    return race_row(preset, seed, ("test_loss", "test_accuracy", "train_loss", "parameters"))
 
 
 def _cell(run: dict) -> str:
@@ -112,14 +90,14 @@ def main(argv=None) -> int:
     ap.add_argument("--races", nargs="+", default=list(RACES), choices=list(RACES))
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    print(machine())
     results = []
     for name in args.races:
         preset = RACES[name][0]()
         results.append(report(name, [race_once(preset, seed) for seed in args.seeds]))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
-    return 0 if all(not r["claim"] or r["claim"].endswith("OK") for r in results) else 1
+    return exit_status(results)
 
 
 if __name__ == "__main__":

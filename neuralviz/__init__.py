@@ -13,7 +13,7 @@ import sys
 
 __version__ = "0.1.0"
 
-from . import analysis, data, losses, online, ops, optim, prediction, presets, viz
+from . import analysis, data, generation, losses, online, ops, optim, prediction, presets, viz
 from .analysis import input_jacobian_norm, layer_gradient_norms
 from .backend import (
     _C,  # noqa: F401  the raw CPU kernels stay importable as neuralviz._C
@@ -64,6 +64,7 @@ __all__ = [
     "Race",
     "analysis",
     "online",
+    "generation",
     "input_jacobian_norm",
     "layer_gradient_norms",
 ]

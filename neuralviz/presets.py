@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,6 +45,21 @@ def _preset_dir() -> Path:
 
 def names() -> list[str]:
     return sorted(p.stem for p in _preset_dir().glob("*.json"))
+
+
+def titles(keep: Callable[[dict], bool]) -> list[tuple[str, str]]:
+    """(name, title) of every preset that keep(preset) accepts, by name: what a tab's preset picker offers (the
+    Races tab: presets with "runs"; the Sequences tab: recurrent nets). A preset that does not load is left out,
+    so one broken file costs its own entry, not the tab."""
+    found = []
+    for name in names():
+        try:
+            preset = load(name)
+        except ValueError:
+            continue
+        if keep(preset):
+            found.append((name, str(preset.get("title") or name)))
+    return found
 
 
 def load(name: str) -> dict:

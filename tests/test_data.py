@@ -29,6 +29,7 @@ SMALL = {
     "adding": {"n": 100},
     "copy": {"n": 100},
     "story_qa": {"n": 150},
+    "char_text": {"n": 100, "length": 16},
 }
 
 EXPECTED = {  # name: (task, x_train shape without N, y shape without N, num_classes, x dtype)
@@ -48,6 +49,7 @@ EXPECTED = {  # name: (task, x_train shape without N, y shape without N, num_cla
     "adding": ("sequence-regression", (20, 2), (1,), None, np.float32),
     "copy": ("sequence-labeling", (20, 10), (20,), 9, np.float32),
     "story_qa": ("sequence-classification", None, (), 4, np.int64),
+    "char_text": ("sequence-classification", (16,), (), 58, np.int64),
 }
 
 
@@ -67,6 +69,7 @@ def test_every_registered_dataset_is_covered():
     assert set(data.names()) == set(FILE_FREE) | {"mnist", "fashion_mnist"}
     assert data.names("planar") == ["xor", "circles", "gaussians", "spirals", "moons", "checkerboard"]
     assert data.names("regression") == ["sine", "step", "abs", "bumps"]
+    assert data.names("sequence") == ["sine_forecast", "adding", "copy", "story_qa", "char_text"]
 
 
 @pytest.mark.parametrize("name", FILE_FREE)
@@ -112,7 +115,7 @@ def test_different_seeds_differ(name):
     assert not np.array_equal(a.x_train, b.x_train)
 
 
-@pytest.mark.parametrize("name", [n for n in FILE_FREE if n != "story_qa"])
+@pytest.mark.parametrize("name", [n for n in FILE_FREE if n not in ("story_qa", "char_text")])  # ids: no floats
 def test_float64_option(name):
     ds = data.load(name, dtype="float64", **SMALL[name])
     assert ds.x_train.dtype == np.float64 and ds.x_test.dtype == np.float64

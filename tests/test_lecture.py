@@ -44,6 +44,32 @@ def test_every_scene_is_complete_and_its_preset_exists():
         assert s.title and len(s.title) <= 70, f"{s.name}: a title must fit one line on a projector"
 
 
+# issue 17's scenes: name -> (view, topic); "11+" (learning without the history) is topic 11, after the race
+RECURRENT_SCENES = {
+    "recurrent": ("sequence", 11),
+    "rnn-vs-lstm": ("race", 11),
+    "without-history": ("online", 11),
+    "story-qa": ("sequence", 17),
+}
+
+
+def test_recurrent_scenes_in_talk_order():
+    scenes = load_scenes()
+    by_name = {s.name: s for s in scenes}
+    for name, (view, topic) in RECURRENT_SCENES.items():
+        s = by_name[name]
+        assert (s.view, s.topic) == (view, topic), name
+        assert NOTES_RANGE[0] <= len(s.notes) <= NOTES_RANGE[1] and len(s.title) <= 70, name
+        assert s.stop.steps <= 1500, f"{name}: a scene's budget must render headless in well under a minute"
+    assert by_name["recurrent"].preset_name == "lstm-adding" and by_name["recurrent"].options["cell"] == "lstm"
+    assert by_name["story-qa"].preset_name == "story-qa" and by_name["without-history"].preset is None
+    names = [s.name for s in scenes]
+    assert names.index("recurrent") < names.index("rnn-vs-lstm") < names.index("without-history")
+    assert names.index("without-history") < names.index("story-qa")
+    topics = [s.topic for s in scenes]
+    assert topics == sorted(topics, key=TALK_ORDER.index)
+
+
 def test_find_scene_by_number_text_or_name():
     scenes = load_scenes(check_presets=False)
     depth = next(s for s in scenes if s.name == "depth")

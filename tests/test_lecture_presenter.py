@@ -254,6 +254,71 @@ def test_every_scene_builds_and_stops(qtbot, name):
     view.shutdown()
 
 
+# ----------------------------------------------------------------------------------------------- issue 17's scenes
+def test_sequence_page_scene_takes_its_cell_and_stops_by_its_rule(qtbot, tmp_path):
+    """The Sequences page's own Play knows no budget: the scene pauses it once the rule is reached."""
+    scene = _small(find_scene("recurrent"), 30)
+    scene = dataclasses.replace(scene, options={"cell": "rnn"})
+    view = views.build_view(scene, _theme())
+    qtbot.addWidget(view)
+    view.resize(1024, 640)
+    view.show()
+    assert not isinstance(view, UnavailableView), view.status()
+    assert view.page.cell.currentData() == "rnn" and view.page.loaded == "lstm-adding"
+    qtbot.waitUntil(lambda: view.host.worker._model() is not None, timeout=GUI_WAIT_MS)
+    view.toggle_play()
+    qtbot.waitUntil(lambda: not view.is_playing() and view.current_step() >= 30, timeout=GUI_WAIT_MS)
+    assert "stopped after" in view.status()
+    assert view.page.frame.probe.unrolled.kind == "rnn"
+    view.toggle_play()
+    qtbot.wait(100)
+    assert not view.is_playing()
+    view.shutdown()
+
+
+def test_sequence_regression_race_scatters_prediction_against_target():
+    """The rnn-vs-lstm race's panels: each run's predictions for the first test sums, over the diagonal."""
+    import numpy as np
+
+    from neuralviz.app.race.pictures import SCATTER, SCATTER_POINTS, Pictures, picture_kind
+    from neuralviz.race import Race
+
+    runs = list(Race("rnn-vs-lstm", seed=0).runs.values())
+    datasets = [r.dataset for r in runs]
+    assert picture_kind(datasets) == SCATTER
+    pictures = Pictures(datasets, SCATTER)
+    x0, x1, y0, y1 = pictures.extent
+    assert (x0, x1) == (y0, y1), "a square picture: the diagonal at 45 degrees"
+    for i, (run, data) in enumerate(zip(runs, pictures.data)):
+        predicted = pictures.draw(i, run.network, run.trainer.loss_name)
+        assert predicted.shape == data.test_y.shape == (min(SCATTER_POINTS, len(run.dataset.y_test)),)
+        assert np.all(np.isfinite(predicted)) and x0 <= data.test_y.min() and data.test_y.max() <= x1
+
+
+def test_sequence_scene_with_an_unknown_cell_says_why(qtbot, tmp_path):
+    scene = dataclasses.replace(find_scene("recurrent"), options={"cell": "transformer"})
+    view = views.build_view(scene, _theme())
+    qtbot.addWidget(view)
+    assert isinstance(view, UnavailableView) and "'cell'" in view.status()
+
+
+def test_story_scene_answers_and_space_asks_the_next_question(qtbot, tmp_path):
+    view = views.build_view(find_scene("story-qa"), _theme())
+    qtbot.addWidget(view)
+    view.resize(1024, 640)
+    view.show()
+    done = []
+    view.run_headless(1000, lambda: done.append(True))
+    qtbot.waitUntil(lambda: bool(done), timeout=GUI_WAIT_MS)
+    assert "Where is the ring? → Mount-Doom" in view.status()
+    view.toggle_play()
+    qtbot.waitUntil(lambda: "Grey-havens" in view.status(), timeout=GUI_WAIT_MS)
+    view.reset()
+    qtbot.waitUntil(lambda: "ring? → Mount-Doom" in view.status(), timeout=GUI_WAIT_MS)
+    assert not view.is_playing() and view.current_step() == 0
+    view.shutdown()
+
+
 def _neuralviz(*argv: str) -> subprocess.CompletedProcess:
     """The real command in its own process: a scripted run ends with QApplication.quit(), which must not
     leave this test process's event loop behind it (later GUI tests wait on worker signals)."""

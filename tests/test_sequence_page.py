@@ -213,3 +213,66 @@ def test_story_qa_answers_the_lecture_and_shows_unknown_words(qtbot, page):
     page.qa.ask()
     qtbot.waitUntil(lambda: "dragon" in page.message.text, timeout=WAIT)
     assert "outside the vocabulary" in page.qa.answer.text() and page.qa.reading is None
+
+
+# ---------------------------------------------------------------------------------------------- lag and generation
+def test_a_lag_rebuilds_the_task_and_fits_the_net_to_it():
+    from neuralviz.app.sequence.lag import lag_of, with_lag
+
+    copy_preset = {
+        "network": {"format": "neuralviz.network/1", "name": "c", "input_shape": [99, 10], "layers": []},
+        "dataset": {"name": "copy", "options": {"target": "last", "length": 5, "lead": 3, "n": 50}},
+    }
+    assert lag_of(copy_preset).option == "delay" and lag_of(copy_preset).value == 10  # the dataset's default
+    preset, ds = with_lag(copy_preset, 20, 0, "test")
+    assert preset["network"]["input_shape"] == [3 + 5 + 20, 10] == list(ds.x_train.shape[1:])
+    assert copy_preset["network"]["input_shape"] == [99, 10]  # the preset given is left alone
+    with pytest.raises(ValueError, match=r"Delay must be an integer in \[1, 200\]"):
+        with_lag(copy_preset, 0, 0, "test")
+    with pytest.raises(ValueError, match="has no lag to set"):
+        with_lag({"network": {}, "dataset": {"name": "sine_forecast"}}, 5, 0, "test")
+
+
+@needs_qt
+def test_the_lag_box_retrains_the_adding_problem_with_another_t(qtbot, page):
+    run_headless(qtbot, page, 2)
+    assert page.lag_label.text() == "T:" and page.lag.value() == 30 and page.lag.isVisible()
+    assert not page.temperature.isVisible()
+    page.lag.setValue(12)
+    qtbot.waitUntil(lambda: page.frame.lag.value == 12, timeout=WAIT)
+    assert page.frame.step == 0 and len(page.frame.losses) == 0  # from scratch
+    run_headless(qtbot, page, 2)
+    assert page.board.hidden.matrix.shape == (32, 12) and page.time.maximum() == 12
+    page.reset()  # Reset keeps the lag
+    qtbot.waitUntil(lambda: page.frame.step == 0, timeout=WAIT)
+    assert page.frame.lag.value == 12
+
+
+@needs_qt
+def test_a_sine_forecaster_runs_free_after_its_prompt(qtbot, page):
+    from neuralviz.app.sequence.generated import FREE_STEPS
+
+    assert page.wants_preset("sine-forecast")
+    run_headless(qtbot, page, 3)
+    fc = page.frame.forecast
+    assert fc.prompt.shape == (20,) and fc.truth.shape == fc.generated.shape == (FREE_STEPS,)
+    assert np.all(np.isfinite(fc.generated)) and page.board.outputs.currentWidget() is page.board.output
+    assert page.board.panels["signal"].isHidden() and not page.lag.isVisible()
+
+
+@needs_qt
+def test_a_character_model_writes_the_same_text_for_the_same_seed(qtbot, page):
+    from neuralviz.app.sequence.generated import SAMPLE_LENGTH
+
+    assert page.wants_preset("char-rnn")
+    run_headless(qtbot, page, 2)
+    first = page.frame.sample
+    assert first.step == 2 and len(first.text) == SAMPLE_LENGTH and len(first.prompt) == 32
+    assert page.board.outputs.currentWidget() is page.board.text and page.temperature.isVisible()
+    assert page.board.text.plain().replace("\n", "").endswith(first.text.replace("\n", ""))
+    page.reset()
+    run_headless(qtbot, page, 2)
+    assert page.frame.sample.text == first.text  # the same seed, the same net: the same text
+    page.temperature.setValue(0.0)
+    qtbot.waitUntil(lambda: page.frame.sample.temperature == 0.0, timeout=WAIT)
+    assert len(page.frame.sample.text) == SAMPLE_LENGTH

@@ -8,7 +8,7 @@ A scene file (assets/lecture/NN-name.json, in file-name order) holds
      "title": "Depth builds features from features",
      "takeaway": "one line the room should leave with",
      "notes": ["2-4 lines of speaker notes"],
-     "view": "race",                  # which view shows it: studio, featuremaps, comparison, race, prior, surface
+     "view": "race",                  # studio, featuremaps, comparison, sequence, race, prior, surface, online
      "preset": "depth",               # a preset name (assets/presets) or an inline preset dict; optional for
                                       # views that need none
      "options": {},                   # what the view needs beyond the preset (view-specific)
@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SCENE_FORMAT = "neuralviz.scene/1"
-VIEWS = ("studio", "featuremaps", "comparison", "race", "prior", "surface")
-PRESETLESS_VIEWS = ("prior", "surface")  # views that may do without a preset (their options say what to show)
+VIEWS = ("studio", "featuremaps", "comparison", "sequence", "race", "prior", "surface", "online")
+PRESETLESS_VIEWS = ("prior", "surface", "online")  # views that may do without a preset (their options say what to show)
 NOTES_RANGE = (2, 4)
 MAX_STEPS = 10_000_000  # a budget above this is a typo, not a scene
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -206,7 +206,7 @@ def _preset(value, view: str, bad, check: bool) -> tuple[dict | None, str]:
     if isinstance(value, dict):
         if not isinstance(value.get("network"), dict) and not isinstance(value.get("runs"), list):
             raise bad("preset", "as an inline preset needs a 'network' spec or a 'runs' list")
-        if view in ("studio", "featuremaps", "comparison"):
+        if view in ("studio", "featuremaps", "comparison", "sequence"):
             raise bad("preset", f"must name a preset (assets/presets) for the {view!r} view, not hold one inline")
         return value, ""
     if not isinstance(value, str) or not value:

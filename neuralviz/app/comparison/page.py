@@ -19,6 +19,7 @@ from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import QFrame, QHBoxLayout, QSplitter, QVBoxLayout, QWidget
 
 from ... import presets
+from ..common.active_while_shown import ActiveWhileShown
 from ..common.message_panel import MessagePanel
 from ..common.page import Page
 from ..common.panels import panel, scrolling
@@ -73,7 +74,7 @@ def _problem_key(s: StudioSettings) -> tuple:
     return tuple(sorted((k, repr(v)) for k, v in d.items() if k not in LIVE_KEYS and k != "title"))
 
 
-class ComparisonPage(QWidget, Page):
+class ComparisonPage(ActiveWhileShown, QWidget, Page):
     TITLE = "Plain vs natural"
 
     def __init__(self, window):
@@ -230,14 +231,6 @@ class ComparisonPage(QWidget, Page):
     def deactivate(self) -> None:
         if self.playing and self._headless is None:
             self.pause()  # a hidden race would only take the CPU from the studio
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        self.activate()  # also outside a window's tabs (the page on its own, as the tests build it)
-
-    def hideEvent(self, event) -> None:
-        super().hideEvent(event)
-        self.deactivate()
 
     def trains_itself(self) -> bool:
         return True

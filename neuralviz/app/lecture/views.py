@@ -7,7 +7,6 @@ a scene never takes the presenter down, and the talk goes on with the next one.
 
 from __future__ import annotations
 
-import gc
 import importlib
 import traceback
 
@@ -21,6 +20,8 @@ VIEW_CLASSES = {
     "studio": ("neuralviz.app.lecture.app_view", "AppView"),
     "featuremaps": ("neuralviz.app.lecture.app_view", "AppView"),
     "comparison": ("neuralviz.app.lecture.app_view", "AppView"),
+    "sequence": ("neuralviz.app.lecture.app_view", "AppView"),
+    "online": ("neuralviz.app.lecture.online_view", "OnlineView"),
 }
 
 
@@ -57,7 +58,7 @@ def build_view(scene: Scene, theme: Theme):
 def _worker_hosts() -> list:
     from ..common.worker_host import WorkerHost
 
-    return [o for o in gc.get_objects() if isinstance(o, WorkerHost)]
+    return WorkerHost.live()
 
 
 def _stop_new_hosts(before: set[int]) -> None:

@@ -17,6 +17,7 @@ from ...lecture.scene import StopRule
 PLANE = "plane"  # 2-D inputs: the output over the plane, with the points
 LINE = "line"  # 1-D regression: the fitted curve over the data
 CONFUSION = "confusion"  # other classification (images): the test confusion matrix
+SCATTER = "scatter"  # other regression to one number (sequences): prediction against target on test examples
 NUMBERS = "numbers"  # nothing to draw: the numbers say it all
 
 
@@ -37,9 +38,9 @@ class RaceLayout:
     labels: tuple[str, ...]
     parameters: tuple[int, ...]
     classification: bool  # accuracy is shown (else the loss is the big number)
-    picture: str  # PLANE, LINE, CONFUSION or NUMBERS
-    data: tuple[RunData | None, ...]  # per run (None: not drawn)
-    extent: tuple[float, float, float, float] | None  # PLANE: the square every panel shows; LINE: x0, x1, y0, y1
+    picture: str  # PLANE, LINE, CONFUSION, SCATTER or NUMBERS
+    data: tuple[RunData | None, ...]  # per run (None: not drawn; SCATTER: test_y holds the targets shown)
+    extent: tuple[float, float, float, float] | None  # PLANE: the square all panels show; LINE, SCATTER: x0, x1, y0, y1
     line_x: np.ndarray | None  # LINE: where the curves are evaluated
     num_classes: int | None
     layers: tuple[tuple[str, ...], ...]  # per run: its parametrised layers (gradient bars), network order
@@ -58,7 +59,8 @@ class RunState:
     steps: np.ndarray  # steps of the curve points
     train_curve: np.ndarray  # training loss there
     test_curve: np.ndarray  # test loss there (nan without a test split)
-    picture: np.ndarray | None  # PLANE: (H, W) p(class 1) or (K, H, W); LINE: (points,); CONFUSION: (K, K) rows
+    picture: np.ndarray | None  # PLANE: (H, W) p(class 1) or (K, H, W); LINE: (points,); CONFUSION: (K, K) rows;
+    # SCATTER: (examples,) the predictions for layout.data's test_y
     gradients: tuple[float, ...] | None  # ‖∂L/∂θ‖ per layer of layout.layers (gradient_bars)
     jacobian: float | None  # mean ‖∂f/∂x‖_F over the test points (jacobian)
     diverged: str = ""

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtWidgets import QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QWidget
 
 from ..common.elided_label import ElidedLabel
 from ..common.plot_style import configure_pyqtgraph, style_plot
 from ..common.theme import Theme
-from ..comparison.static_plot import static_plot
+from ..comparison.static_plot import column, static_plot
 from .frames import RaceFrame, RaceLayout
 from .log_axis import log_range, set_log_ticks
 from .run_colours import run_colour
@@ -33,11 +33,7 @@ class GradientBars(QWidget):
         self.title = ElidedLabel("gradient norm per layer ‖∂L/∂W‖ (log)")
         self.plot_widget, self.plot = static_plot()
         self.plot.showGrid(x=False, y=True, alpha=0.2)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addWidget(self.title)
-        lay.addWidget(self.plot_widget, 1)
+        column(self, self.title, self.plot_widget)
         self.set_theme(theme)
 
     def set_theme(self, theme: Theme) -> None:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QLabel, QWidget
 
 from ..common.plot_style import configure_pyqtgraph, nice_ceiling, style_plot
 from ..common.theme import Theme
-from ..comparison.static_plot import static_plot
+from ..comparison.static_plot import column, static_plot
 from .frames import RaceFrame, RaceLayout
 from .log_axis import data_floor, log_range, set_log_ticks, to_log
 from .run_colours import curve_pen
@@ -38,11 +38,7 @@ class RaceLossPlot(QWidget):
         self.target_line = pg.InfiniteLine(angle=0, movable=False)
         self.target_line.setVisible(False)
         self.plot.addItem(self.target_line)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        lay.addWidget(self.title)
-        lay.addWidget(self.plot_widget, 1)
+        column(self, self.title, self.plot_widget)
         self.set_theme(theme)
 
     def set_theme(self, theme: Theme) -> None:

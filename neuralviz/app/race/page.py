@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ... import presets
-from ..common.page import Page
+from ..common.active_while_shown import ActiveWhileShown
 from ..common.panels import panel
+from ..common.preset_page import PresetPage, preset_picker
 from ..common.snapshot import RunInfo
 from ..common.theme import Theme
 from .board import RaceBoard
@@ -21,18 +22,10 @@ from .board import RaceBoard
 
 def race_presets() -> list[tuple[str, str]]:
     """(name, title) of every preset with "runs", by name (a preset that does not load is left out)."""
-    found = []
-    for name in presets.names():
-        try:
-            preset = presets.load(name)
-        except ValueError:
-            continue
-        if preset.get("runs"):
-            found.append((name, str(preset.get("title") or name)))
-    return found
+    return presets.titles(lambda preset: bool(preset.get("runs")))
 
 
-class RacePage(QWidget, Page):
+class RacePage(ActiveWhileShown, QWidget, PresetPage):
     TITLE = "Races"
 
     def __init__(self, window):
@@ -42,12 +35,7 @@ class RacePage(QWidget, Page):
         self.loaded: str | None = None
         self.board = RaceBoard(self.theme)
         self.host = self.board.host  # Page.toggle_play / step drive it
-        self.picker = QComboBox()
-        # a preset's title can be long: the picker's width comes from the page, not from its longest item
-        self.picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.picker.setMinimumContentsLength(12)
-        for name, title in race_presets():
-            self.picker.addItem(f"{title}  ({name})", name)
+        self.picker = preset_picker(race_presets(), min_chars=12)
         self.play_button = QPushButton("Play")
         self.step_button = QPushButton("Step")
         self.reset_button = QPushButton("Reset")
@@ -85,10 +73,6 @@ class RacePage(QWidget, Page):
         self.description.setText(str(preset.get("description", "")))
         self.board.load(preset)
 
-    def _ensure_loaded(self) -> None:
-        if self.loaded is None:
-            self._load_chosen()
-
     def _follow_board(self) -> None:
         self.play_button.setText("Pause" if self.board.playing else "Play")
 
@@ -102,27 +86,10 @@ class RacePage(QWidget, Page):
 
     def wants_preset(self, name: str) -> bool:
         """A preset with "runs" opens here (and becomes the race shown)."""
-        index = self.picker.findData(name)
-        if index < 0:
-            return False
-        if index != self.picker.currentIndex() or self.loaded != name:
-            self.picker.setCurrentIndex(index)
-            self._load_chosen()
-        return True
-
-    def activate(self) -> None:
-        self._ensure_loaded()
+        return self._open_preset(name)
 
     def deactivate(self) -> None:
         self.board.pause()  # a hidden race would only take the CPU from the studio
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        self.activate()
-
-    def hideEvent(self, event) -> None:
-        super().hideEvent(event)
-        self.deactivate()
 
     def trains_itself(self) -> bool:
         return True

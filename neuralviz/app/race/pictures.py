@@ -4,6 +4,9 @@ PLANE      2-D data: the network's output over a grid on the plane (every run on
            panels read as mirror images), its inputs expanded into each run's own features
 LINE       1-D regression: the fitted curve over a common x range
 CONFUSION  other classification (digits): the test confusion matrix, rows = true class, normalised per row
+SCATTER    other regression to one number (the adding problem's sequences): the prediction against the target
+           for the first test examples; the diagonal is a perfect answer, a horizontal band a net that answers
+           the mean whatever the sequence
 NUMBERS    anything else: the panel shows its numbers only
 """
 
@@ -14,12 +17,13 @@ import numpy as np
 from ...data import expand_features
 from ...prediction import predict, predict_labels, probabilities
 from ...viz import grid_points, square_extent
-from .frames import CONFUSION, LINE, NUMBERS, PLANE, RunData, frozen
+from .frames import CONFUSION, LINE, NUMBERS, PLANE, SCATTER, RunData, frozen
 
 GRID = 128  # cells a side of the plane's map (small nets: a smooth boundary costs nothing) ...
 COARSE_GRID = 64  # ... and for networks above COARSE_ABOVE parameters
 COARSE_ABOVE = 20_000
 LINE_POINTS = 200  # points of a fitted curve
+SCATTER_POINTS = 200  # test examples in a prediction-vs-target scatter
 
 
 def plane_inputs(dataset, plane: np.ndarray) -> np.ndarray | None:
@@ -62,7 +66,24 @@ def picture_kind(datasets) -> str:
         return LINE
     if all(d.is_classification and d.num_classes and d.num_classes <= 20 and len(d.x_test) for d in datasets):
         return CONFUSION
+    if all(_one_number(d) for d in datasets):
+        return SCATTER
     return NUMBERS
+
+
+def _one_number(dataset) -> bool:
+    """Regression to one number per example, with test examples to show."""
+    y = dataset.y_test
+    regression = dataset.task in ("regression", "sequence-regression")
+    return regression and y is not None and len(y) > 0 and int(np.prod(np.shape(y)[1:])) == 1
+
+
+def scatter_points(dataset) -> RunData:
+    """SCATTER: the targets of the first SCATTER_POINTS test examples (the predictions come with each frame)."""
+    n = min(SCATTER_POINTS, len(dataset.y_test))
+    empty = frozen(np.zeros((0, 1)))
+    target = frozen(np.asarray(dataset.y_test[:n], dtype=np.float64).reshape(n))
+    return RunData(train_x=empty, train_y=empty, test_x=frozen(np.arange(n, dtype=np.float64)[:, None]), test_y=target)
 
 
 class Pictures:
@@ -71,7 +92,9 @@ class Pictures:
     def __init__(self, datasets, kind: str, parameters: int = 0):
         self.kind = kind
         self.grid = GRID if parameters <= COARSE_ABOVE else COARSE_GRID
-        self.data = tuple(raw_points(d) if kind in (PLANE, LINE) else None for d in datasets)
+        self.data = tuple(
+            raw_points(d) if kind in (PLANE, LINE) else scatter_points(d) if kind == SCATTER else None for d in datasets
+        )
         self.extent = None
         self.line_x = None
         self._inputs: list[np.ndarray | None] = [None] * len(datasets)
@@ -89,6 +112,12 @@ class Pictures:
             ypad = 0.12 * (float(ys.max() - ys.min()) or 1.0)
             self.extent = (lo - pad, hi + pad, float(ys.min()) - ypad, float(ys.max()) + ypad)
             self._inputs = [self.line_x[:, None].astype(d.x_train.dtype) for d in datasets]
+        elif kind == SCATTER:
+            targets = np.concatenate([d.test_y for d in self.data])
+            lo, hi = float(targets.min()), float(targets.max())
+            pad = 0.08 * ((hi - lo) or 1.0)
+            self.extent = (lo - pad, hi + pad, lo - pad, hi + pad)
+            self._inputs = [d.x_test[: len(r.test_y)] for d, r in zip(datasets, self.data)]
 
     def draw(self, index: int, net, loss: str) -> np.ndarray | None:
         """Run `index`'s picture now (PLANE / LINE; CONFUSION comes from the evaluation's test outputs)."""
@@ -96,7 +125,7 @@ class Pictures:
         if x is None:
             return None
         out = predict(net, x)
-        if self.kind == LINE:
+        if self.kind in (LINE, SCATTER):
             return frozen(np.asarray(out, dtype=np.float64).reshape(len(x), -1)[:, 0])
         p = np.nan_to_num(probabilities(out, loss), nan=0.5)
         g = self.grid
@@ -115,4 +144,4 @@ def confusion(out: np.ndarray, y: np.ndarray, loss: str, classes: int) -> np.nda
     return frozen((m / np.maximum(rows, 1.0)).astype(np.float32))
 
 
-__all__ = ["Pictures", "picture_kind", "confusion", "CONFUSION", "LINE", "NUMBERS", "PLANE"]
+__all__ = ["Pictures", "picture_kind", "confusion", "CONFUSION", "LINE", "NUMBERS", "PLANE", "SCATTER"]

@@ -19,9 +19,10 @@ from ..common.render import HeatmapPainter
 from ..common.theme import Theme, hex_to_rgb
 from ..comparison.static_plot import map_items, static_plot
 from .fit_label import FitLabel
-from .frames import CONFUSION, LINE, NUMBERS, PLANE, RaceLayout, RunData, RunState
+from .frames import CONFUSION, LINE, NUMBERS, PLANE, SCATTER, RaceLayout, RunData, RunState
 from .run_colours import run_colour
 
+CAPTIONS = {CONFUSION: "confusion (test digits)", SCATTER: "prediction (up) vs target (across), test"}
 MAX_POINTS = 500  # drawn of each split at most (the first ones: the data are shuffled), so the map shows through
 CROWD = 600  # points beyond this many make the dots smaller
 
@@ -110,7 +111,7 @@ class RunPanel(QWidget):
             label.setStyleSheet(small)
         for val in self.values:
             val.set_style(big, colour)
-        self.curve.setPen(pg.mkPen(colour, width=theme.line_width * 1.6 + 0.5))
+        self.curve.setPen(self._curve_pen())
         self.frame.setPen(pg.mkPen(theme.muted_text, width=1.5))
         if self.layout_ is not None:
             self._set_points(self.layout_)
@@ -133,18 +134,19 @@ class RunPanel(QWidget):
         kind = layout.picture
         self.plot_widget.setVisible(kind != NUMBERS)
         self._cap_picture()
-        self.plot.setAspectLocked(kind in (PLANE, CONFUSION))
+        self.plot.setAspectLocked(kind in (PLANE, CONFUSION, SCATTER))
         self.plot.invertY(kind == CONFUSION)
         self.image.setVisible(kind in (PLANE, CONFUSION))
-        self.curve.setVisible(kind == LINE)
-        self.caption.setVisible(kind == CONFUSION)
+        self.curve.setVisible(kind in (LINE, SCATTER))
+        self.curve.setPen(self._curve_pen())
+        self.caption.setVisible(kind in (CONFUSION, SCATTER))
         k = layout.num_classes or 1
         self.frame.setRect(QRectF(0, 0, k, k))
         self.frame.setVisible(kind == CONFUSION)
-        self.caption.setText("confusion (test digits)" if kind == CONFUSION else "")
+        self.caption.setText(CAPTIONS.get(kind, ""))
         self.image.clear()
         self.curve.setData([], [])
-        if kind in (PLANE, LINE):
+        if kind in (PLANE, LINE, SCATTER):
             x0, x1, y0, y1 = layout.extent
             self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
         elif kind == CONFUSION:
@@ -180,7 +182,7 @@ class RunPanel(QWidget):
     def _cap_picture(self) -> None:
         """A square picture is never taller than wide (the spare height goes above and below the panel's
         content); a fitted curve may take all the height."""
-        square = self.layout_ is not None and self.layout_.picture in (PLANE, CONFUSION)
+        square = self.layout_ is not None and self.layout_.picture in (PLANE, CONFUSION, SCATTER)
         m = self.layout().contentsMargins()
         self.plot_widget.setMaximumHeight(max(1, self.width() - m.left() - m.right()) if square else 16_777_215)
 
@@ -257,6 +259,9 @@ class RunPanel(QWidget):
         if layout.picture == LINE:
             self.curve.setData(np.asarray(layout.line_x, dtype=np.float64), state.picture, connect="finite")
             return
+        if layout.picture == SCATTER:
+            self._draw_scatter(layout, state.picture)
+            return
         if layout.picture == PLANE:
             m = state.picture
             rgba = self.painter.probability(m) if m.ndim == 2 else self.painter.classes(m)
@@ -269,6 +274,24 @@ class RunPanel(QWidget):
         if key != self._rect_key:
             self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
             self._rect_key = key
+
+    def _curve_pen(self):
+        """The fitted curve in the run's colour; a scatter's diagonal (perfect answers) thin, grey and dashed."""
+        if self.layout_ is not None and self.layout_.picture == SCATTER:
+            return pg.mkPen(self.theme.muted_text, width=1.5, style=Qt.PenStyle.DashLine)
+        return pg.mkPen(run_colour(self.index), width=self.theme.line_width * 1.6 + 0.5)
+
+    def _draw_scatter(self, layout: RaceLayout, predicted: np.ndarray) -> None:
+        """Prediction (up) against target (across) for the test examples, over the diagonal of perfect answers;
+        a prediction off the picture is drawn at its edge."""
+        x0, x1, y0, y1 = layout.extent
+        self.curve.setData([x0, x1], [y0, y1])
+        target = np.asarray(layout.data[self.index].test_y, dtype=np.float64)
+        shown = np.clip(np.nan_to_num(predicted, nan=y0), y0, y1)
+        colour = run_colour(self.index)
+        self.test_points.setData(
+            x=target, y=shown, size=self.theme.point_size * 0.7, brush=pg.mkBrush(colour), pen=pg.mkPen(None)
+        )
 
     def _confusion_rgba(self, m: np.ndarray) -> np.ndarray:
         colour = np.array(hex_to_rgb(run_colour(self.index)), dtype=np.float32)

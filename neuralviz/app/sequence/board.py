@@ -6,13 +6,15 @@
 
 `show(frame, upto)` reveals steps 1..upto of the example (the step-by-step mode); the gradients are those of
 the whole sequence (they flow backwards from its end), so they are always drawn whole, the step marked.
+A model that generates (a sine forecast, a character model) shows what it generates in place of the input and
+the prediction, two cells wide: the free run after a prompt, or the text it writes (generation_view.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtWidgets import QGridLayout, QWidget
+from PyQt6.QtWidgets import QGridLayout, QStackedWidget, QWidget
 
 from ...sequence_probe import GATE_NAMES
 from ..common.elided_label import ElidedLabel
@@ -20,6 +22,7 @@ from ..common.log_ticks import LogDecadeAxis
 from ..common.panels import panel
 from ..common.plot_style import configure_pyqtgraph, style_plot
 from ..common.theme import Theme
+from .generation_view import SampleView, draw_forecast, forecast_label, forecast_title, sample_title
 from .heatmap import HeatMap
 from .run import SequenceFrame
 from .unrolled_strip import UnrolledStrip
@@ -29,6 +32,7 @@ RULES = {  # the step the strip highlights, as the cell computes it
     "lstm": "c_{t} = f⊙c_{s} + i⊙g, h_{t} = o⊙tanh(c_{t})",
     "gru": "h_{t} = (1−z)⊙n + z⊙h_{s}",
 }
+LOSS_MEAN = 20  # the loss beside a text sample: the mean of the last steps (one batch's loss is noisy)
 MAX_LINES = 4  # input features drawn as lines (a one-hot input of more draws its token number instead)
 
 
@@ -65,22 +69,30 @@ class SequenceBoard(QWidget):
         self.gates = HeatMap(theme, {"bottom": "step t"})
         self.grads = _plot(theme, {"bottom": "step t"}, log_y=True)
         self.strip = UnrolledStrip(theme)
+        self.text = SampleView(theme)
+        self.outputs = QStackedWidget()  # the prediction (or free-run) plot, or the text a model writes
+        self.outputs.addWidget(self.output)
+        self.outputs.addWidget(self.text)
+        self.generating = False
+        self.output_label = "the example shown"
         self.titles = {k: _title() for k in ("signal", "output", "loss", "hidden", "gates", "grads")}
         self.summary = ElidedLabel()  # one line whatever the width: the pictures above keep their height
         self.summary.setProperty("role", "hint")
-        grid = QGridLayout(self)
+        self.grid = grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(6)
         cells = [
             ("signal", self.signal),
-            ("output", self.output),
+            ("output", self.outputs),
             ("loss", self.loss),
             ("hidden", self.hidden),
             ("gates", self.gates),
             ("grads", self.grads),
         ]
+        self.panels = {}
         for k, (key, view) in enumerate(cells):
-            grid.addWidget(panel(self.titles[key], view, margins=(6, 4, 6, 4), stretch=(0, 1)), k // 3, k % 3)
+            self.panels[key] = panel(self.titles[key], view, margins=(6, 4, 6, 4), stretch=(0, 1))
+            grid.addWidget(self.panels[key], k // 3, k % 3)
         self.bottom = panel(self.strip, self.summary, margins=(8, 4, 8, 4))
         grid.addWidget(self.bottom, 2, 0, 1, 3)
         for r, s in enumerate((3, 3, 0)):
@@ -95,7 +107,7 @@ class SequenceBoard(QWidget):
         self.theme = theme
         for w, labels in (
             (self.signal, {"bottom": "step t"}),
-            (self.output, {"bottom": "the example shown"}),
+            (self.output, {"bottom": self.output_label}),
             (self.loss, {"bottom": "training step"}),
             (self.grads, {"bottom": "step t"}),
         ):
@@ -103,6 +115,7 @@ class SequenceBoard(QWidget):
         self.hidden.set_theme(theme)
         self.gates.set_theme(theme)
         self.strip.set_theme(theme)
+        self.text.set_theme(theme)
         if self.frame is not None:
             self.show(self.frame, self.upto)
 
@@ -118,6 +131,16 @@ class SequenceBoard(QWidget):
         ):
             self.titles[key].setText(text)
 
+    def _set_generating(self, on: bool) -> None:
+        """A generating model's output takes the input's cell too: a wave or a text needs the width."""
+        if on == self.generating:
+            return
+        self.generating = on
+        out = self.panels["output"]
+        self.grid.removeWidget(out)
+        self.grid.addWidget(out, 0, 0 if on else 1, 1, 2 if on else 1)
+        self.panels["signal"].setVisible(not on)
+
     # ------------------------------------------------------------------ drawing
     def show(self, frame: SequenceFrame, upto: int) -> None:
         self.frame = frame
@@ -125,6 +148,7 @@ class SequenceBoard(QWidget):
         t_len = len(u.hidden)
         self.upto = upto = int(np.clip(upto, 1, t_len))
         self._set_titles(u.kind)
+        self._set_generating(frame.forecast is not None or frame.sample is not None)
         self._draw_signal(u.x, upto)
         self._draw_output(frame)
         self._draw_loss(frame.losses)
@@ -162,7 +186,20 @@ class SequenceBoard(QWidget):
         plot.addItem(pg.InfiniteLine(upto, pen=pg.mkPen(self.theme.muted_text, style=pg.QtCore.Qt.PenStyle.DashLine)))
 
     def _draw_output(self, frame: SequenceFrame) -> None:
+        self.outputs.setCurrentWidget(self.text if frame.sample is not None else self.output)
+        if frame.sample is not None:
+            s = frame.sample
+            self.text.show_sample(s)
+            loss = float(np.mean(frame.losses[-LOSS_MEAN:])) if len(frame.losses) else float("nan")
+            self.titles["output"].setText(sample_title(s, loss))
+            return
         plot = self.output.getPlotItem()
+        if frame.forecast is not None:
+            draw_forecast(plot, frame.forecast, self.theme)
+            self.titles["output"].setText(forecast_title(frame.forecast))
+            self._label_output(forecast_label(frame.forecast))
+            return
+        self._label_output("the example shown")
         plot.clear()
         pred, target = frame.probe.prediction.ravel(), frame.probe.target.ravel()
         if pred.size == 1 and target.size == 1:
@@ -189,6 +226,12 @@ class SequenceBoard(QWidget):
                 pred,
                 pen=pg.mkPen(self.theme.train_curve, width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
             )
+
+    def _label_output(self, text: str) -> None:
+        """The output plot's x label, restyled only when it changes (restyling redraws the cached axes)."""
+        if text != self.output_label:
+            self.output_label = text
+            style_plot(self.output.getPlotItem(), self.theme, {"bottom": text})
 
     def _draw_loss(self, losses: np.ndarray) -> None:
         plot = self.loss.getPlotItem()

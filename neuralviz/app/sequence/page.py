@@ -4,7 +4,10 @@
   thread; one test sequence is shown unrolled (SequenceBoard): input, prediction vs target, hidden states and
   gates over time, ‖∂L/∂h_t‖ through time, and the net drawn with one W_hh shared by every step. The step slider
   and "Next step" reveal t = 1..T of that sequence one step at a time. "Cell" trains the same task with another
-  cell (a plain RNN beside the preset's LSTM: its gradient vanishes through time).
+  cell (a plain RNN beside the preset's LSTM: its gradient vanishes through time). A task with a lag (the
+  adding problem's T, the copy task's delay) can be rebuilt with another lag and trained from scratch. A sine
+  forecaster runs free after a prompt, and a character model writes text (at a temperature), as they learn;
+  the worker computes both and sends copies in its frames.
 * Story QA: the shipped memory network answers questions about a story you type (StoryPanel); the reading
   runs in the same worker thread, and a word it does not know shows its error in the page's message banner.
 
@@ -18,6 +21,7 @@ from collections.abc import Callable
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
     QComboBox,
+    QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -28,22 +32,26 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from ... import presets
 from ...sequence_probe import KINDS
 from ..common.message_panel import MessagePanel
-from ..common.page import Page
 from ..common.panels import panel
+from ..common.preset_page import PresetPage, preset_picker
 from ..common.snapshot import RunInfo
 from ..common.theme import Theme
 from ..common.worker_host import WorkerHost
 from .board import SequenceBoard
+from .generated import generation_kind
+from .lag import Lag, lag_of
 from .qa_panel import StoryPanel
-from .run import SequenceFrame, recurrent_presets
+from .run import DEFAULT_TEMPERATURE, SequenceFrame, recurrent_presets
 from .worker import SequenceWorker
 
 QA_PRESET = "story-qa"
+DEFAULT_PRESET = "lstm-adding"  # the page opens on the lecture's first recurrent demo, whatever sorts first
 
 
-class SequencePage(QWidget, Page):
+class SequencePage(QWidget, PresetPage):
     TITLE = "Sequences"
 
     def __init__(self, window):
@@ -70,11 +78,8 @@ class SequencePage(QWidget, Page):
         self._connect()
 
     def _build_controls(self) -> None:
-        self.picker = QComboBox()
-        self.picker.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.picker.setMinimumContentsLength(10)
-        for name, title in recurrent_presets():
-            self.picker.addItem(f"{title}  ({name})", name)
+        self.picker = preset_picker(recurrent_presets(), min_chars=10)
+        self.picker.setCurrentIndex(max(0, self.picker.findData(DEFAULT_PRESET)))
         self.cell = QComboBox()
         self.cell.addItem("the preset's cell", None)
         for kind in KINDS:
@@ -93,6 +98,19 @@ class SequencePage(QWidget, Page):
         self.time_label = QLabel("t = 1")
         self.status = QLabel()
         self.status.setProperty("role", "hint")
+        self.lag_label = QLabel("T:")
+        self.lag = QSpinBox()
+        self.lag.setKeyboardTracking(False)  # rebuild once the number is typed, not at every digit
+        self.lag.setToolTip("How far back the net must remember: rebuilds the task and trains from scratch")
+        self.temperature_label = QLabel("Temperature:")
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setRange(0.0, 2.0)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setDecimals(1)
+        self.temperature.setValue(DEFAULT_TEMPERATURE)
+        self.temperature.setKeyboardTracking(False)
+        self.temperature.setToolTip("0 writes the likeliest character every time; 1 samples the net as it is")
+        self._show_task_controls(None, False)
 
     def _recurrent_tab(self) -> QWidget:
         """The run's controls above the views; the step-by-step controls go with the unrolled net below."""
@@ -111,6 +129,8 @@ class SequencePage(QWidget, Page):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(QLabel("Example:"))
         row.addWidget(self.example)
+        for w in (self.lag_label, self.lag, self.temperature_label, self.temperature):
+            row.addWidget(w)  # here, not above: the run's bar has no width to spare with large fonts
         row.addWidget(self.time_label)
         row.addWidget(self.time, 1)
         row.addWidget(self.next_button)
@@ -130,8 +150,10 @@ class SequencePage(QWidget, Page):
         self.host.playingChanged.connect(lambda on: self.play_button.setText("Pause" if on else "Play"))
         worker.answered.connect(self._on_answer)
         self.qa.asked.connect(lambda story, q: self.host.post(worker.ask, story, q))
-        for box in (self.picker, self.cell):
-            box.currentIndexChanged.connect(lambda _: self._load_chosen() if self.loaded is not None else None)
+        self.picker.currentIndexChanged.connect(lambda _: self._load_chosen() if self.loaded is not None else None)
+        self.cell.currentIndexChanged.connect(lambda _: self._reload() if self.loaded is not None else None)
+        self.lag.valueChanged.connect(lambda _: self._reload() if self.loaded is not None else None)
+        self.temperature.valueChanged.connect(lambda v: self.host.post(worker.set_temperature, float(v)))
         self.play_button.clicked.connect(self.toggle_play)
         self.step_button.clicked.connect(self.step)
         self.reset_button.clicked.connect(self.reset)
@@ -146,11 +168,31 @@ class SequencePage(QWidget, Page):
             self.message.show_error("No preset has an rnn, lstm or gru layer to show.")
             return
         self.loaded = name
-        self.host.post(self.host.worker.configure, name, self.seed, self.cell.currentData())
+        try:
+            preset = presets.load(name)
+        except ValueError:  # the worker's configure says why, in the message banner
+            preset = {}
+        self._show_task_controls(lag_of(preset), generation_kind(preset) == "text")
+        self.host.post(self.host.worker.configure, name, self.seed, self.cell.currentData(), None)
 
-    def _ensure_loaded(self) -> None:
-        if self.loaded is None:
-            self._load_chosen()
+    def _reload(self) -> None:
+        """The preset loaded, trained from scratch with the cell and the lag now chosen."""
+        lag = self.lag.value() if self.has_lag else None
+        self.host.post(self.host.worker.configure, self.loaded, self.seed, self.cell.currentData(), lag)
+
+    def _show_task_controls(self, lag: Lag | None, text: bool) -> None:
+        """The lag box for a task that has one (set to the preset's lag), the temperature for a text model."""
+        self.has_lag = lag is not None
+        for w in (self.lag_label, self.lag):
+            w.setVisible(lag is not None)
+        if lag is not None:
+            self.lag_label.setText(f"{lag.label}:")
+            self.lag.blockSignals(True)
+            self.lag.setRange(lag.low, lag.high)
+            self.lag.setValue(lag.value)
+            self.lag.blockSignals(False)
+        for w in (self.temperature_label, self.temperature):
+            w.setVisible(text)
 
     def _on_frame(self, frame: SequenceFrame) -> None:
         t_len = len(frame.probe.unrolled.hidden)
@@ -212,17 +254,10 @@ class SequencePage(QWidget, Page):
         if name == QA_PRESET:
             self.modes.setCurrentWidget(self.qa)
             return True
-        index = self.picker.findData(name)
-        if index < 0:
+        if self.picker.findData(name) < 0:
             return False
         self.modes.setCurrentIndex(0)
-        if index != self.picker.currentIndex() or self.loaded != name:
-            self.picker.setCurrentIndex(index)
-            self._load_chosen()
-        return True
-
-    def activate(self) -> None:
-        self._ensure_loaded()
+        return self._open_preset(name)
 
     def deactivate(self) -> None:
         self.host.pause()  # a hidden page would only take the CPU from the others
@@ -243,7 +278,7 @@ class SequencePage(QWidget, Page):
         if self.loaded is None:
             self._ensure_loaded()
             return
-        self.host.post(self.host.worker.configure, self.loaded, self.seed, self.cell.currentData())
+        self._reload()
 
     def run_headless(self, steps: int, done: Callable[[], None]) -> None:
         self._ensure_loaded()

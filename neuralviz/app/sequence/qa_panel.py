@@ -82,7 +82,7 @@ class StoryPanel(QWidget):
         for b in self.quick:
             qrow.addWidget(b)
         qrow.addStretch(1)
-        self.story.setMinimumHeight(self.fontMetrics().height() * 5)
+        self.story.setMinimumHeight(self.fontMetrics().height() * 8)
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(6)
@@ -95,8 +95,8 @@ class StoryPanel(QWidget):
         grid.addWidget(panel(title, self.table, margins=(8, 4, 8, 6), stretch=(0, 1)), 0, 1, 2, 1)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
-        grid.setRowStretch(0, 2)
-        grid.setRowStretch(1, 3)
+        grid.setRowStretch(0, 3)
+        grid.setRowStretch(1, 2)
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme

@@ -1,7 +1,9 @@
 """SequenceRun: one recurrent preset training, and the frame the sequence page draws of it (no Qt).
 
 The worker thread owns the run; a frame (SequenceFrame) holds copies only, so the GUI thread never touches the
-network. The example shown is one test sequence (the `example`-th), probed with neuralviz.sequence_probe.
+network. The example shown is one test sequence (the `example`-th), probed with neuralviz.sequence_probe. A
+task with a lag (adding, copy) can be run with another one (lag.py); a forecasting or character model also
+generates on its own in every frame (generated.py: a free run, or a text sample every SAMPLE_EVERY steps).
 """
 
 from __future__ import annotations
@@ -13,19 +15,15 @@ import numpy as np
 
 from ... import presets
 from ...sequence_probe import KINDS, Probe, probe, recurrent_layers
+from .generated import SAMPLE_EVERY, Forecast, Sample, forecast, generation_kind, sample
+from .lag import Lag, lag_of, with_lag
+
+DEFAULT_TEMPERATURE = 0.8  # below 1: fewer unlikely characters, so words show sooner
 
 
 def recurrent_presets() -> list[tuple[str, str]]:
     """(name, title) of every preset whose network has an rnn / lstm / gru layer, by name."""
-    found = []
-    for name in presets.names():
-        try:
-            preset = presets.load(name)
-        except ValueError:
-            continue
-        if _first_recurrent(preset.get("network") or {}) is not None:
-            found.append((name, str(preset.get("title") or name)))
-    return found
+    return presets.titles(lambda preset: _first_recurrent(preset.get("network") or {}) is not None)
 
 
 def _first_recurrent(spec: dict) -> dict | None:
@@ -62,16 +60,26 @@ class SequenceFrame:
     probe: Probe
     playing: bool = False
     final: bool = False
+    lag: Lag | None = None  # the task's lag as this run has it (None: the task has none)
+    forecast: Forecast | None = None  # sine forecasting: the free run after a prompt
+    sample: Sample | None = None  # a character model: its latest text sample
 
 
 class SequenceRun:
-    """A preset's network (its recurrent cell swapped for `cell` if given), trainer and data (presets.build),
-    trained step by step; `step` counts steps."""
+    """A preset's network (its recurrent cell swapped for `cell` if given, its task's lag set to `lag` if given),
+    trainer and data (presets.build), trained step by step; `step` counts steps."""
 
-    def __init__(self, name: str, seed: int = 0, cell: str | None = None):
+    def __init__(self, name: str, seed: int = 0, cell: str | None = None, lag: int | None = None):
         self.name = name
-        preset = with_cell(presets.load(name), cell)
-        self.setup = presets.build(preset, seed=seed, where=f"sequence page ({name})")
+        where = f"sequence page ({name})"
+        preset, ds = with_lag(with_cell(presets.load(name), cell), lag, seed, where)
+        self.setup = presets.build(preset, seed=seed, dataset=ds, where=where)
+        self.lag = lag_of(preset)
+        self.generates = generation_kind(preset)
+        self.components = int(((preset.get("dataset") or {}).get("options") or {}).get("components", 2))
+        self.temperature = DEFAULT_TEMPERATURE
+        self._sample: Sample | None = None
+        self._sample_key: tuple[int, float] | None = None
         found = recurrent_layers(self.setup.network)
         if not found:
             raise ValueError(f"preset {name!r} has no rnn/lstm/gru layer to show")
@@ -100,4 +108,19 @@ class SequenceRun:
         i = min(max(0, self.example), len(x) - 1)
         p = probe(self.setup.network, self.layer_id, x[i], y[i], self.setup.trainer.loss_name)
         losses = np.concatenate(self.losses) if self.losses else np.empty(0)
-        return SequenceFrame(self.name, self.step, self.setup.budget, losses, i, len(x), p, playing, final)
+        run = SequenceFrame(self.name, self.step, self.setup.budget, losses, i, len(x), p, playing, final, self.lag)
+        if self.generates == "forecast":
+            run.forecast = forecast(self.setup.network, self.components, i)
+        elif self.generates == "text":
+            run.sample = self._fresh_sample(i, x[i], final)
+        return run
+
+    def _fresh_sample(self, i: int, window: np.ndarray, final: bool) -> Sample:
+        """The last sample, or a new one if it is SAMPLE_EVERY steps old, was written after another example or
+        at another temperature, or this is a run's last frame (its sample must be of the net as it ends)."""
+        s, key = self._sample, (i, self.temperature)
+        stale = s is None or self._sample_key != key or self.step - s.step >= SAMPLE_EVERY
+        if stale or (final and s.step != self.step):
+            self._sample = sample(self.setup.network, self.setup.dataset.vocab, window, self.temperature, self.step)
+            self._sample_key = key
+        return self._sample

@@ -35,18 +35,19 @@ class SequenceWorker(FrameWorker):
         return self.run
 
     # ------------------------------------------------------------------ commands
-    @pyqtSlot(str, int, object)
-    def configure(self, name: str, seed: int, cell: str | None = None) -> None:
-        """A fresh run of preset `name` with its cell (step 0, paused); on an error keep the current one and say
-        why."""
+    @pyqtSlot(str, int, object, object)
+    def configure(self, name: str, seed: int, cell: str | None = None, lag: int | None = None) -> None:
+        """A fresh run of preset `name` with its cell and its task's lag (None: the preset's), from step 0,
+        paused; on an error keep the current one and say why."""
         self._halt()
         try:
-            run = SequenceRun(name, seed, cell)
+            run = SequenceRun(name, seed, cell, lag)
         except Exception as err:  # noqa: BLE001 - every failure must reach the page, not kill the thread
             self.failed.emit(describe_error(err, with_trace=False))
             return
         if self.run is not None:
             run.example = self.run.example
+            run.temperature = self.run.temperature
         self.run = run
         self._emit(force=True)
 
@@ -54,6 +55,13 @@ class SequenceWorker(FrameWorker):
     def show_example(self, index: int) -> None:
         if self.run is not None:
             self.run.example = int(index)
+            self._emit(force=True)
+
+    @pyqtSlot(float)
+    def set_temperature(self, temperature: float) -> None:
+        """The temperature of a character model's samples: the next frame brings a sample written with it."""
+        if self.run is not None:
+            self.run.temperature = float(temperature)
             self._emit(force=True)
 
     @pyqtSlot(str, str)
