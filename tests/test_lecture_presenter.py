@@ -368,3 +368,40 @@ def test_spotlight_picks_the_panel_under_the_mouse(qtbot):
     assert item_under(area, big.mapToGlobal(big.rect().center())) is big
     assert item_under(area, tiny.mapToGlobal(tiny.rect().center())) is tiny_parent  # a 4-pixel label is widened
     assert item_under(area, area.mapToGlobal(area.rect().bottomRight()) * 2) is area  # outside: the whole area
+
+
+# ----------------------------------------------------------------------------------------------- the layers view
+def test_layers_view_shows_every_hidden_layer_and_stops_by_its_rule(qtbot):
+    """One gallery per hidden layer (4 x 16 ReLUs) plus the output, every tile filled, and the scene's budget
+    stops a headless run asked for more."""
+    scene = _small(find_scene("features-of-features"), 20)
+    view = views.build_view(scene, _theme())
+    qtbot.addWidget(view)
+    view.resize(1024, 640)
+    view.show()
+    assert not isinstance(view, UnavailableView), view.status()
+    titles = [g.title.text() for g in view.galleries]
+    assert titles == ["layer 1", "layer 2", "layer 3", "layer 4", "output"]
+    done = []
+    view.run_headless(1000, lambda: done.append(True))
+    qtbot.waitUntil(lambda: bool(done), timeout=GUI_WAIT_MS)
+    assert view.current_step() == 20 and not view.is_playing()
+    assert [len(g.mosaic.images) for g in view.galleries] == [16, 16, 16, 16, 1]
+    assert "step 20/20" in view.status() and "stopped after 20 steps" in view.status()
+    assert view.galleries[0].mosaic.tile_size() >= 40  # large enough to read, not the studio's ~10 px
+    view.toggle_play()  # a stopped scene does not start again: R resets it
+    qtbot.wait(50)
+    assert not view.is_playing()
+    view.reset()
+    qtbot.waitUntil(lambda: view.frame is not None and view.current_step() == 0, timeout=GUI_WAIT_MS)
+    view.shutdown()
+
+
+def test_layers_view_options_are_checked():
+    from neuralviz.app.lecture.layers_worker import read_options
+
+    assert read_options({})["resolution"] == 64
+    with pytest.raises(ValueError, match="unknown option 'resoluton'"):
+        read_options({"resoluton": 32})
+    with pytest.raises(ValueError, match="'resolution' must be an integer"):
+        read_options({"resolution": 2})

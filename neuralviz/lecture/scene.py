@@ -8,7 +8,8 @@ A scene file (assets/lecture/NN-name.json, in file-name order) holds
      "title": "Depth builds features from features",
      "takeaway": "one line the room should leave with",
      "notes": ["2-4 lines of speaker notes"],
-     "view": "race",                  # studio, featuremaps, comparison, sequence, race, prior, surface, online
+     "view": "race",                  # studio, featuremaps, comparison, sequence, race, prior, surface, online,
+                                      # layers
      "preset": "depth",               # a preset name (assets/presets) or an inline preset dict; optional for
                                       # views that need none
      "options": {},                   # what the view needs beyond the preset (view-specific)
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SCENE_FORMAT = "neuralviz.scene/1"
-VIEWS = ("studio", "featuremaps", "comparison", "sequence", "race", "prior", "surface", "online")
+VIEWS = ("studio", "featuremaps", "comparison", "sequence", "race", "prior", "surface", "online", "layers")
 PRESETLESS_VIEWS = ("prior", "surface", "online")  # views that may do without a preset (their options say what to show)
 NOTES_RANGE = (2, 4)
 MAX_STEPS = 10_000_000  # a budget above this is a typo, not a scene

@@ -22,6 +22,7 @@ VIEW_CLASSES = {
     "comparison": ("neuralviz.app.lecture.app_view", "AppView"),
     "sequence": ("neuralviz.app.lecture.app_view", "AppView"),
     "online": ("neuralviz.app.lecture.online_view", "OnlineView"),
+    "layers": ("neuralviz.app.lecture.layers_view", "LayersView"),
 }
 
 

@@ -22,7 +22,10 @@ from .fit_label import FitLabel
 from .frames import CONFUSION, LINE, NUMBERS, PLANE, SCATTER, RaceLayout, RunData, RunState
 from .run_colours import run_colour
 
-CAPTIONS = {CONFUSION: "confusion: true class (down) vs answer (across), test", SCATTER: "prediction (up) vs target (across), test"}
+CAPTIONS = {
+    CONFUSION: "confusion: true class (down) vs answer (across), test",
+    SCATTER: "prediction (up) vs target (across), test",
+}
 MAX_POINTS = 500  # drawn of each split at most (the first ones: the data are shuffled), so the map shows through
 CROWD = 600  # points beyond this many make the dots smaller
 
