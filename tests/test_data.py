@@ -28,6 +28,7 @@ SMALL = {
     "sine_forecast": {"n": 100},
     "adding": {"n": 100},
     "copy": {"n": 100},
+    "two_lags": {"n": 100},
     "story_qa": {"n": 150},
     "char_text": {"n": 100, "length": 16},
 }
@@ -48,6 +49,7 @@ EXPECTED = {  # name: (task, x_train shape without N, y shape without N, num_cla
     "sine_forecast": ("sequence-regression", (20, 1), (1,), None, np.float32),
     "adding": ("sequence-regression", (20, 2), (1,), None, np.float32),
     "copy": ("sequence-labeling", (20, 10), (20,), 9, np.float32),
+    "two_lags": ("sequence-regression", (33, 1), (1,), None, np.float32),
     "story_qa": ("sequence-classification", None, (), 4, np.int64),
     "char_text": ("sequence-classification", (16,), (), 58, np.int64),
 }
@@ -69,7 +71,7 @@ def test_every_registered_dataset_is_covered():
     assert set(data.names()) == set(FILE_FREE) | {"mnist", "fashion_mnist"}
     assert data.names("planar") == ["xor", "circles", "gaussians", "spirals", "moons", "checkerboard"]
     assert data.names("regression") == ["sine", "step", "abs", "bumps"]
-    assert data.names("sequence") == ["sine_forecast", "adding", "copy", "story_qa", "char_text"]
+    assert data.names("sequence") == ["sine_forecast", "adding", "copy", "two_lags", "story_qa", "char_text"]
 
 
 @pytest.mark.parametrize("name", FILE_FREE)
@@ -550,6 +552,14 @@ def test_copy_task_layout():
     assert (last.x_train[:, -1].argmax(axis=1) == K + 1).all()
 
 
+def test_two_lags_adds_the_short_and_the_long_lagged_input():
+    ds = data.load("two_lags", n=50, length=10, short=2, long=7, seed=4)
+    x, y = ds.x_train[:, :, 0], ds.y_train[:, 0]
+    assert set(np.unique(x)) == {-1.0, 1.0}
+    np.testing.assert_array_equal(y, x[:, 10 - 1 - 2] + x[:, 10 - 1 - 7])
+    assert ds.task == "sequence-regression" and ds.num_classes is None
+
+
 def answer_by_simulation(text: str, places: list[str]) -> str:
     """An independent reading of a story: move, take, drop, then where is the object?"""
     sentences = text.lower().replace("?", " ?").replace(".", " .").split(" .")
@@ -705,6 +715,9 @@ def test_describe_and_defaults():
         ("story_qa", {"places": 1}, r"option places=1"),
         ("story_qa", {"dtype": "float64"}, r"unknown option 'dtype'"),
         ("adding", {"length": 1}, r"option length=1"),
+        ("two_lags", {"short": 3, "long": 3}, r"option short=3 must be smaller than long=3"),
+        ("two_lags", {"long": 40}, r"option long=40 must be smaller than length=33"),
+        ("two_lags", {"short": -1}, r"option short=-1"),
     ],
 )
 def test_bad_options_are_named(name, options, match):

@@ -17,6 +17,7 @@ sine_forecast   sequence   sequence-regression         (N, T, 1) / (N, horizon)
 adding          sequence   sequence-regression         (N, T, 2) / (N, 1)
 copy            sequence   sequence-labeling           (N, T, K+2) one-hot / (N, T) int64 (target="last":
                                                        sequence-classification, (N,))
+two_lags        sequence   sequence-regression         (N, T, 1) random ±1 / (N, 1) = x[T-1-short] + x[T-1-long]
 story_qa        sequence   sequence-classification     (N, T) int64 token ids / (N,) int64 place index;
                                                        layout="memory": (N, S+1, J) sentence rows, question last
 char_text       sequence   sequence-classification     (N, T) int64 character ids / (N,) int64 next character;

@@ -5,6 +5,8 @@
   markers, exactly two 1s (one in each half of the sequence); y (N, 1) is the sum of the two marked values.
   Predicting the constant 1 gives an MSE of about 1/6; beating that means the network remembers across time.
 - copy: remember `length` symbols across `delay` steps (see build_copy for the exact layout).
+- two_lags: random ±1 inputs x (N, T, 1); y (N, 1) is the input `short` steps before the end plus the one `long`
+  steps before it: a short and a long dependency in one task (the clockwork RNN's race, preset time-scales).
 """
 
 from __future__ import annotations
@@ -190,3 +192,46 @@ def build_copy(rng, *, n, symbols, length, delay, target, test_fraction, dtype, 
     if target == "last":
         ds["task"] = "sequence-classification"
     return ds
+
+
+# ---------------------------------------------------------------------------------------------- two lags
+
+
+def two_lags_task(n: int, steps: int, short: int, long: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Random ±1 inputs (n, steps) and y (n, 1) = x[T-1-short] + x[T-1-long]: one short and one long dependency."""
+    x = rng.choice(np.array([-1.0, 1.0]), size=(n, steps))
+    y = x[:, steps - 1 - short] + x[:, steps - 1 - long]
+    return x, y[:, None]
+
+
+@register(
+    "two_lags",
+    kind="sequence",
+    task="sequence-regression",
+    summary="two lags: at the end, add the input from `short` and from `long` steps ago",
+    options={
+        **_base_options(33),
+        "short": Option(1, integer(0, 999), "the short lag (steps back from the last step)"),
+        "long": Option(32, integer(1, 999), "the long lag; must be > short and < length"),
+    },
+)
+def build_two_lags(rng, *, n, length, test_fraction, dtype, short, long):
+    """x (N, T, 1) random ±1, y (N, 1) = x[T-1-short] + x[T-1-long]: one task with a short and a long
+    dependency, so a net must hold one value for a few steps and another for many. Each term is ±1 and
+    independent, so predicting 0 scores an MSE of 2 and getting only the short term right scores 1.
+    The default long lag (T - 1) puts the far value at step 0, where every clockwork group updates."""
+    if not short < long:
+        raise ValueError(f"dataset 'two_lags': option short={short} must be smaller than long={long}")
+    if long >= length:
+        raise ValueError(f"dataset 'two_lags': option long={long} must be smaller than length={length}")
+    check_split_sizes("two_lags", n, test_fraction)
+    x, y = two_lags_task(n, length, short, long, rng)
+    return _finish(
+        x[:, :, None].astype(dtype),
+        y.astype(dtype),
+        rng,
+        test_fraction,
+        num_classes=None,
+        feature_names=["value"],
+        description=f"x[T-1-{short}] + x[T-1-{long}], T={length}",
+    )
