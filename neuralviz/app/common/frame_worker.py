@@ -20,6 +20,7 @@ from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal, pyqtSlot
 FRAME_RATE = 30.0  # frames per second the views aim at
 MAX_SPEED = 0  # speed value meaning "as fast as possible"
 GUI_TIMEOUT_S = 0.5  # emit anyway if the GUI has not confirmed a frame for this long
+TICK_S = 0.03  # longest stretch of training between two looks at the event queue (tick_steps)
 
 
 class HostedWorker(QObject):
@@ -143,6 +144,32 @@ class FrameWorker(HostedWorker):
         self._set_playing(True)
 
     # ------------------------------------------------------------------ the loop
+    def tick_steps(self, chunk: int, budget: int | None = None) -> None:
+        """A `_tick` for models that train in steps: `speed` steps per frame (or back to back for at most TICK_S,
+        then a look at the event queue), in calls of at most `chunk` steps, stopping at a train_for target or
+        at `budget` with a final frame. The scene views and the sequence page share it."""
+        model = self._model()
+        if not self._playing or model is None:
+            self._schedule()
+            return
+        deadline = time.perf_counter() + TICK_S
+        done = 0
+        while self._flat_out or done < self._speed:
+            k = chunk if self._flat_out else min(chunk, self._speed - done)
+            for limit in (self._target, budget):
+                if limit is not None:
+                    k = min(k, limit - model.step)
+            if k > 0 and not self._train(k):
+                return
+            done += k
+            if any(limit is not None and model.step >= limit for limit in (self._target, budget)):
+                self._halt()
+                self._emit(force=True, final=True)
+                return
+            if time.perf_counter() >= deadline:
+                break
+        self._emit()
+
     @property
     def _flat_out(self) -> bool:
         """Training back to back: maximum speed, or a train_for target pending."""

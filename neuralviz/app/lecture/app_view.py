@@ -27,7 +27,7 @@ from PyQt6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
 from ...lecture.scene import Scene
 from ..common.theme import Theme
-from .scene_view import SceneView
+from .scene_view import HostedSceneView
 
 PAGE_CLASS = {"featuremaps": "FeatureMapPage", "comparison": "ComparisonPage", "sequence": "SequencePage"}
 OWN_HOST = ("comparison", "sequence")  # pages that train in their own WorkerHost, not the studio's
@@ -36,10 +36,10 @@ LANDING = 100  # the sequence page's last steps before the budget run as one tra
 QA_WAIT_MS = 30_000  # run_headless gives the story reader this long to answer
 
 
-class AppView(QWidget, SceneView):
+class AppView(QWidget, HostedSceneView):
     def __init__(self, scene: Scene, theme: Theme):
         QWidget.__init__(self)
-        SceneView.__init__(self, scene, theme)
+        HostedSceneView.__init__(self, scene, theme)
         if not scene.preset_name:
             raise ValueError(f"the {scene.view!r} view needs a named preset (assets/presets), scene {scene.name!r}")
         from ..main_window import MainWindow
@@ -168,20 +168,12 @@ class AppView(QWidget, SceneView):
     # ------------------------------------------------------------------ presenter keys
     def toggle_play(self) -> None:
         if self._story_qa():
-            self._ask_next()
-            return
-        if self.host.playing:
-            self.host.pause()
-        elif not self.scene.stop.reached(self.current_step(), self.current_loss()):
-            self._landing = False
-            self.host.play()
+            self._ask_next()  # Space asks the lecture's next question
+        else:
+            super().toggle_play()
 
-    def is_playing(self) -> bool:
-        return bool(self.host.playing)
-
-    def pause(self) -> None:
-        if self.host.playing:
-            self.host.pause()
+    def _before_play(self) -> None:
+        self._landing = False
 
     def reset(self) -> None:
         self.pause()

@@ -25,7 +25,7 @@ from ..common.worker_host import WorkerHost
 from .fonts import font
 from .layers_worker import LayersFrame, LayersWorker, hidden_layers, read_options
 from .prior_gallery import GalleryBoard
-from .scene_view import SceneView
+from .scene_view import HostedSceneView
 
 __all__ = ["LayersView"]
 
@@ -33,7 +33,7 @@ OUTPUT_SHARE = 1  # the output board's share of the width, against the hidden la
 LAYERS_SHARE = 3
 
 
-class LayersView(QWidget, SceneView):
+class LayersView(QWidget, HostedSceneView):
     """One gallery per hidden layer, plus the output; trains in chunks, maps after each."""
 
     def __init__(self, scene: Scene, theme: Theme, parent=None):
@@ -104,19 +104,6 @@ class LayersView(QWidget, SceneView):
             gallery.mosaic.set_images([to_qimage(self._painter.diverging(m)) for m in maps])
 
     # ------------------------------------------------------------------ SceneView
-    def toggle_play(self) -> None:
-        if self.host.playing:
-            self.host.pause()
-        elif not self.scene.stop.reached(self.current_step(), self.current_loss()):
-            self.host.play()
-
-    def is_playing(self) -> bool:
-        return bool(self.host.playing)
-
-    def pause(self) -> None:
-        if self.host.playing:
-            self.host.pause()
-
     def reset(self) -> None:
         self.pause()
         self.frame = None
@@ -144,7 +131,7 @@ class LayersView(QWidget, SceneView):
         self.host.train_for(max(0, min(int(steps), self.scene.stop.steps - self.current_step())))
 
     def set_theme(self, theme: Theme) -> None:
-        SceneView.set_theme(self, theme)
+        HostedSceneView.set_theme(self, theme)
         self._painter.set_theme(theme)
         for g in self.galleries:
             g.set_theme(theme)

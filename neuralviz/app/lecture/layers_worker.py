@@ -23,7 +23,6 @@ from ..common.frame_worker import FrameWorker
 
 __all__ = ["LayersModel", "LayersFrame", "LayersWorker", "hidden_layers", "OPTIONS", "read_options"]
 
-TICK_S = 0.03  # longest stretch of training between two looks at the event queue
 FRAME_RATE = 15.0
 SMOOTH = 100  # the loss shown is the mean over the last this many steps (one batch's loss is noise)
 OPTIONS = {"resolution": 64, "speed": 24, "seed": 0}
@@ -138,27 +137,8 @@ class LayersWorker(FrameWorker):
 
     @pyqtSlot()
     def _tick(self) -> None:
-        if not self._playing or self.model is None:
-            self._schedule()
-            return
-        deadline = time.perf_counter() + TICK_S
-        done = 0
-        while self._flat_out or done < self._speed:
-            k = self._speed if not self._flat_out else 256
-            if not self._flat_out:
-                k = min(k, self._speed - done)
-            if self._target is not None:
-                k = min(k, self._target - self.model.step)
-            if not self._train(k):
-                return
-            done += k
-            if self.model.step >= self.model.budget or (self._target is not None and self.model.step >= self._target):
-                self._halt()
-                self._emit(force=True, final=True)
-                return
-            if time.perf_counter() >= deadline:
-                break
-        self._emit()
+        budget = self.model.budget if self.model is not None else None
+        self.tick_steps(256 if self._flat_out else max(1, self._speed), budget)
 
     def _train(self, steps: int) -> bool:
         try:

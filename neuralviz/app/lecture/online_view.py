@@ -27,7 +27,7 @@ from ..common.worker_host import WorkerHost
 from ..comparison.run_style import run_colour
 from .fonts import font
 from .online_worker import OnlineFrame, OnlineWorker, read_options
-from .scene_view import SceneView
+from .scene_view import HostedSceneView
 
 __all__ = ["OnlineView"]
 
@@ -35,7 +35,7 @@ BASELINE = 0.5  # the loss of always answering 0 (targets are ±1, loss (y - t)^
 SPEED = 4  # sequences per frame while playing: the 1,500-sequence race takes about half a minute
 
 
-class OnlineView(QWidget, SceneView):
+class OnlineView(QWidget, HostedSceneView):
     def __init__(self, scene: Scene, theme: Theme, parent=None):
         super().__init__(parent, scene=scene, theme=theme)
         self.options = read_options(scene.options or {})
@@ -165,19 +165,6 @@ class OnlineView(QWidget, SceneView):
             r.setText(f"{name}<br>loss {said}")
 
     # ------------------------------------------------------------------ SceneView
-    def toggle_play(self) -> None:
-        if self.host.playing:
-            self.host.pause()
-        elif not self.scene.stop.reached(self.current_step(), self.current_loss()):
-            self.host.play()
-
-    def is_playing(self) -> bool:
-        return bool(self.host.playing)
-
-    def pause(self) -> None:
-        if self.host.playing:
-            self.host.pause()
-
     def reset(self) -> None:
         self.pause()
         self.frame = None

@@ -16,9 +16,8 @@ from PyQt6.QtCore import pyqtSlot
 
 from ...online import METHODS, UORO, FullBPTT, TanhRNN, TruncatedBPTT, lag_sequences
 from ...online.race import DEFAULT_LR
-from ..common.frame_worker import FrameWorker
+from ..common.frame_worker import TICK_S, FrameWorker
 
-TICK_S = 0.03  # longest stretch of training between two looks at the event queue
 FRAME_RATE = 15.0
 SMOOTH = 50  # the curves are the running mean over this many sequences (one sequence's loss is noise)
 OPTIONS = {"window": 1, "lag": None, "length": 40, "hidden": 16, "seed": 0}
@@ -125,25 +124,7 @@ class OnlineWorker(FrameWorker):
 
     @pyqtSlot()
     def _tick(self) -> None:
-        if not self._playing or self.race is None:
-            self._schedule()
-            return
-        deadline = time.perf_counter() + TICK_S
-        done = 0
-        while self._flat_out or done < self._speed:
-            k = self._chunk if self._flat_out else min(self._chunk, self._speed - done)
-            if self._target is not None:
-                k = min(k, self._target - self.race.step)
-            self._train(k)
-            done += k
-            at_end = self.race.step >= self.race.budget
-            if at_end or (self._target is not None and self.race.step >= self._target):
-                self._halt()
-                self._emit(force=True, final=True)
-                return
-            if time.perf_counter() >= deadline:
-                break
-        self._emit()
+        self.tick_steps(self._chunk, self.race.budget if self.race is not None else None)
 
     def _train(self, steps: int) -> bool:
         start = time.perf_counter()

@@ -65,3 +65,27 @@ class SceneView:
 
     def shutdown(self) -> None:
         """The scene is closed: stop the worker thread (idempotent)."""
+
+
+class HostedSceneView(SceneView):
+    """A SceneView that trains in a WorkerHost `self.host`: Space, pause and the stop rule, written once.
+    Play never starts again once the scene's rule is reached (R resets it first)."""
+
+    host = None  # the view's WorkerHost, set in its __init__
+
+    def toggle_play(self) -> None:
+        if self.host.playing:
+            self.host.pause()
+        elif not self.scene.stop.reached(self.current_step(), self.current_loss()):
+            self._before_play()
+            self.host.play()
+
+    def _before_play(self) -> None:
+        """Hook: what a view resets just before Play starts it again."""
+
+    def is_playing(self) -> bool:
+        return bool(self.host.playing)
+
+    def pause(self) -> None:
+        if self.host.playing:
+            self.host.pause()

@@ -14,10 +14,9 @@ from PyQt6.QtCore import pyqtSignal, pyqtSlot
 from ... import data
 from ...io import load as load_model
 from ..common.error_text import describe_error
-from ..common.frame_worker import FrameWorker
+from ..common.frame_worker import TICK_S, FrameWorker
 from .run import SequenceRun
 
-TICK_S = 0.03  # longest stretch of training between two looks at the event queue
 FRAME_RATE = 10.0  # every frame unrolls the shown example in numpy: a few frames a second are plenty
 QA_MODEL = "models/story-qa.nvz"
 
@@ -76,25 +75,7 @@ class SequenceWorker(FrameWorker):
     # ------------------------------------------------------------------ the loop
     @pyqtSlot()
     def _tick(self) -> None:
-        if not self._playing or self.run is None:
-            self._schedule()
-            return
-        deadline = time.perf_counter() + TICK_S
-        done = 0
-        while self._flat_out or done < self._speed:
-            k = self._chunk if self._flat_out else min(self._chunk, self._speed - done)
-            if self._target is not None:
-                k = min(k, self._target - self.run.step)
-            if k > 0 and not self._train(k):
-                return
-            done += k
-            if self._target is not None and self.run.step >= self._target:
-                self._halt()
-                self._emit(force=True, final=True)
-                return
-            if time.perf_counter() >= deadline:
-                break
-        self._emit()
+        self.tick_steps(self._chunk)
 
     def _train(self, steps: int) -> bool:
         start = time.perf_counter()
