@@ -3,9 +3,9 @@
 
     python benchmarks/app_framerate.py [--seconds 5] [--preset xor] [--json out.json]
 
-Targets (issue 6): at least 30 frames/s drawn while sustaining at least 10,000 training steps/s. For
-scale, TensorFlow Playground in headless Chromium on the same machine kind trains its 4-2 net on XOR at
-about 1,200 steps/s (47 epochs/s) while redrawing.
+Targets (issue 22; issue 6 asked for 30 and 10,000): at least 60 frames/s drawn while sustaining at least
+100,000 training steps/s. For scale, TensorFlow Playground in headless Chromium on the same machine kind
+trains its 4-2 net on XOR at about 1,200 steps/s (47 epochs/s) while redrawing.
 
 What is counted:
   frames/s      snapshots the window drew (render + Qt painting), over the measured interval
@@ -13,7 +13,8 @@ What is counted:
   GUI CPU/frame CPU time of the GUI thread per drawn frame (load-independent cost of drawing)
   paints/s      paint events of the network diagram and of the output map (proves real drawing)
   timer ticks/s a 10 ms QTimer in the GUI thread (the event loop stays responsive: ideal 100)
-The machine's load average is printed alongside: on a shared machine the figures drop with it.
+The machine's load average is printed alongside: on a shared machine the figures drop with it; the GUI
+thread's CPU time per frame is the load-independent figure (1000 / it = the frames/s a free core could draw).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PyQt6.QtCore import QEvent, QObject, QTimer  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
-TARGET_FPS, TARGET_STEPS = 30.0, 10_000.0
+TARGET_FPS, TARGET_STEPS = 60.0, 100_000.0
 
 
 class PaintCounter(QObject):
@@ -126,8 +127,8 @@ def main(argv=None) -> int:
         f"load average {r['load_average']:.1f})"
     )
     print(f"{'metric':28s} {'value':>12s} {'target':>10s}")
-    print(f"{'frames drawn per second':28s} {r['frames_per_s']:12.1f} {'>= 30':>10s}")
-    print(f"{'training steps per second':28s} {r['steps_per_s']:12,.0f} {'>= 10,000':>10s}")
+    print(f"{'frames drawn per second':28s} {r['frames_per_s']:12.1f} {f'>= {TARGET_FPS:.0f}':>10s}")
+    print(f"{'training steps per second':28s} {r['steps_per_s']:12,.0f} {f'>= {TARGET_STEPS:,.0f}':>10s}")
     print(f"{'GUI thread CPU per frame':28s} {r['gui_cpu_ms_per_frame']:10.1f}ms")
     print(f"{'10 ms timer ticks per second':28s} {r['timer_ticks_per_s']:12.0f} {'(100 ideal)':>10s}")
     print(f"{'diagram paints per second':28s} {r['diagram_paints_per_s']:12.1f}")

@@ -7,13 +7,15 @@ Presets: "lenet28" (the default: LeNet-5-like, conv 6@5x5 -> pool -> conv 16@5x5
 classes, on the shapes dataset at size=28, since MNIST files are not bundled; pass --mnist DIR to use your
 own MNIST IDX files instead), or any preset name (shapes-cnn, digits-cnn, ...).
 
-Target (issue 8): at least 10 refreshes/s of the page for a LeNet-style net on 28x28 inputs while training.
+Target (issue 22; issue 8 asked for 10): at least 30 refreshes/s of the page for a LeNet-style net on 28x28
+inputs while training.
 
 What is counted:
   refreshes/s     probe results the page drew (maps, filters, scores, saliency, translation view) over the
                   measured interval: each is a new set of weights or a new input, computed in the page's
                   worker thread and painted in the GUI thread
   frames/s        studio snapshots the window took (the page asks for a refresh on each)
+  GUI CPU/refresh CPU time of the GUI thread per refresh drawn (load-independent cost of drawing)
   steps/s         training steps of the studio's worker over the same interval
   sweeps          test-set passes done (confusion matrix, top images, accuracy under translation)
   timer ticks/s   a 10 ms QTimer in the GUI thread (the event loop stays responsive: ideal 100)
@@ -35,7 +37,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PyQt6.QtCore import QTimer  # noqa: E402
 from PyQt6.QtWidgets import QApplication  # noqa: E402
 
-TARGET_REFRESHES = 10.0
+TARGET_REFRESHES = 30.0
 
 
 def lenet28_spec(classes: int = 4) -> dict:
@@ -115,6 +117,7 @@ def measure(
         marks.update(
             {
                 f"t{suffix}": time.perf_counter(),
+                f"cpu{suffix}": time.thread_time(),
                 f"refreshes{suffix}": page.refreshes,
                 f"frames{suffix}": window.frames_drawn,
                 f"step{suffix}": window.latest.step,
@@ -147,14 +150,16 @@ def measure(
         QTimer.singleShot(int((warmup + seconds) * 1000), stop)
     app.exec()
     elapsed = marks["t1"] - marks["t"]
+    refreshes = marks["refreshes1"] - marks["refreshes"]
     result = {
         "preset": preset,
         "network": window.info.settings.network.get("name", ""),
         "dataset": window.info.settings.dataset,
         "input": list(page.ctx.input_shape),
         "seconds": round(elapsed, 2),
-        "refreshes_per_s": (marks["refreshes1"] - marks["refreshes"]) / elapsed,
+        "refreshes_per_s": refreshes / elapsed,
         "frames_per_s": (marks["frames1"] - marks["frames"]) / elapsed,
+        "gui_cpu_ms_per_refresh": 1e3 * (marks["cpu1"] - marks["cpu"]) / max(refreshes, 1),
         "steps_per_s": (marks["step1"] - marks["step"]) / elapsed,
         "sweeps": marks["sweeps1"] - marks["sweeps"],
         "timer_ticks_per_s": (marks["ticks1"] - marks["ticks"]) / elapsed,
@@ -189,7 +194,8 @@ def main(argv=None) -> int:
         f"measured ({r['cpus']} CPUs, load average {r['load_average']:.1f})"
     )
     print(f"{'metric':32s} {'value':>10s} {'target':>8s}")
-    print(f"{'page refreshes per second':32s} {r['refreshes_per_s']:10.1f} {'>= 10':>8s}")
+    print(f"{'page refreshes per second':32s} {r['refreshes_per_s']:10.1f} {f'>= {TARGET_REFRESHES:.0f}':>8s}")
+    print(f"{'GUI thread CPU per refresh':32s} {r['gui_cpu_ms_per_refresh']:8.1f}ms")
     print(f"{'studio frames per second':32s} {r['frames_per_s']:10.1f}")
     print(f"{'training steps per second':32s} {r['steps_per_s']:10,.0f}")
     print(f"{'test-set sweeps done':32s} {r['sweeps']:10d}")

@@ -29,7 +29,9 @@
 #include "common/matmul_shape.h"
 #include "common/parallel.h"
 #include "cpu/conv.h"
+#include "cpu/conv_transpose.h"
 #include "cpu/elementwise.h"
+#include "cpu/fma_peak.h"
 #include "cpu/gemm.h"
 #include "cpu/linear.h"
 #include "cpu/mlp.h"
@@ -200,7 +202,10 @@ Size conv_workspace(const nvz::Conv2dShape& s, int64_t elem_bytes) {
   const Size grad_w_direct =
       max(image + Size(s.OC) * s.OH * (s.OW + kLanes), kChunkBytes / elem_bytes) + kSlack +
       kLanes * weights;
-  const Size per_thread = max(max(forward_direct, im2col), max(grad_x_direct, grad_w_direct));
+  // the flat grad-x path: the W^T gY product (OC + C·KH·KW rows of OH·Wp) before its taps are added
+  const Size grad_x_flat = (Size(s.OC) + Size(s.C) * s.KH * s.KW) * s.OH * Wp + image;
+  const Size per_thread =
+      max(max(forward_direct, im2col), max(max(grad_x_direct, grad_x_flat), grad_w_direct));
   const int64_t threads = std::min<int64_t>(nvz::num_threads(), s.N);
   return per_thread * threads + 4 * (weights + s.OH + s.H + s.KW);
 }
@@ -250,6 +255,116 @@ py::tuple conv2d_backward(const Arr<T>& x, const Arr<T>& w, const Arr<T>& gy, in
   {
     py::gil_scoped_release nogil;
     nvz::conv2d_backward<T>(kernel_geometry(s), x.data(), w.data(), gy.data(), gxp, gwp, gbp);
+  }
+  return py::make_tuple(gx, gw, gb);
+}
+
+// ---------------------------------------------------------------- transposed convolution
+std::string conv_transpose_text(const nvz::ConvTranspose2dShape& s) {
+  std::ostringstream os;
+  os << "x.shape=(" << s.N << ", " << s.C << ", " << s.H << ", " << s.W << "), w.shape=(" << s.C
+     << ", " << s.OC << ", " << s.KH << ", " << s.KW << "), stride=(" << s.SH << ", " << s.SW
+     << "), padding=(" << s.PH << ", " << s.PW << "), output_padding=(" << s.OPH << ", " << s.OPW
+     << "), dilation=(" << s.DH << ", " << s.DW << ")";
+  return os.str();
+}
+
+// The geometry of a conv_transpose2d call, in checked 64-bit arithmetic: the output size
+// (H - 1)*s - 2p + d(k - 1) + op + 1, the adjoint convolution's padded input and the work.
+template <typename T>
+nvz::ConvTranspose2dShape conv_transpose_shape(const char* fn, const Arr<T>& x, const Arr<T>& w,
+                                               int64_t sh, int64_t sw, int64_t ph, int64_t pw,
+                                               int64_t oph, int64_t opw, int64_t dh, int64_t dw) {
+  NVZ_CHECK(x.ndim() == 4 && w.ndim() == 4, fn, ": x and w must be 4-D, got x.shape=", shape_of(x),
+            " and w.shape=", shape_of(w));
+  const int64_t N = x.shape(0), C = x.shape(1), H = x.shape(2), W = x.shape(3);
+  const int64_t OC = w.shape(1), KH = w.shape(2), KW = w.shape(3);
+  NVZ_CHECK(w.shape(0) == C, fn, ": x has ", C, " channels but w expects ", w.shape(0),
+            " (x.shape=", shape_of(x), ", w.shape=", shape_of(w), ")");
+  NVZ_CHECK(C >= 1 && H >= 1 && W >= 1, fn,
+            ": x must have positive C, H, W, got x.shape=", shape_of(x));
+  NVZ_CHECK(OC >= 1 && KH >= 1 && KW >= 1, fn,
+            ": w must have positive sizes, got w.shape=", shape_of(w));
+  NVZ_CHECK(sh >= 1 && sw >= 1, fn, ": stride must be >= 1, got (", sh, ", ", sw, ")");
+  NVZ_CHECK(ph >= 0 && pw >= 0, fn, ": padding must be >= 0, got (", ph, ", ", pw, ")");
+  NVZ_CHECK(dh >= 1 && dw >= 1, fn, ": dilation must be >= 1, got (", dh, ", ", dw, ")");
+  NVZ_CHECK(oph >= 0 && opw >= 0 && (oph < sh || oph < dh) && (opw < sw || opw < dw), fn,
+            ": output_padding (", oph, ", ", opw, ") must be >= 0 and smaller than either stride (",
+            sh, ", ", sw, ") or dilation (", dh, ", ", dw, ")");
+  nvz::ConvTranspose2dShape s{N, C, H, W, OC, KH, KW, sh, sw, ph, pw, oph, opw, dh, dw, 0, 0};
+  s.OH = NVZ_CHECKED((H - 1) * Size(sh) + Size(dh) * (KH - 1) + (oph + 1) - 2 * Size(ph), fn,
+                     ": the output height of ", conv_transpose_text(s));
+  s.OW = NVZ_CHECKED((W - 1) * Size(sw) + Size(dw) * (KW - 1) + (opw + 1) - 2 * Size(pw), fn,
+                     ": the output width of ", conv_transpose_text(s));
+  NVZ_CHECK(s.OH >= 1 && s.OW >= 1, fn, ": the output size (", s.OH, ", ", s.OW,
+            ") is not positive for ", conv_transpose_text(s));
+  NVZ_CHECKED((s.OH + 2 * Size(ph)) * (s.OW + 2 * Size(pw)), fn, ": the padded output plane of ",
+              conv_transpose_text(s));
+  NVZ_CHECKED(Size(N) * C * s.OH * s.OW * OC * KH * KW, fn,
+              ": the work N*C_in*H_out*W_out*C_out*kH*kW of ", conv_transpose_text(s));
+  return s;
+}
+
+// conv2d's workspace for the adjoint convolution (stride 1), or the batched path's col matrix
+// and two channel-major copies over a chunk of at most max(512, OH*OW) columns (strided),
+// plus x extended or grad x uncropped when output_padding >= stride
+// (csrc/cpu/conv_transpose.cpp). Keep in step with it.
+Size conv_transpose_workspace(const nvz::ConvTranspose2dShape& s, int64_t elem_bytes) {
+  const nvz::Conv2dShape c = nvz::conv_transpose_adjoint(s);
+  const Size columns = std::max<int64_t>(512, c.OH * c.OW);
+  const Size batched = (Size(s.OC) * s.KH * s.KW + 2 * Size(s.C)) * columns;
+  return max(conv_workspace(c, elem_bytes), batched) + Size(s.N) * s.C * c.OH * c.OW;
+}
+
+template <typename T>
+Arr<T> conv_transpose2d(const Arr<T>& x, const Arr<T>& w, const std::optional<Arr<T>>& b,
+                        int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t oph, int64_t opw,
+                        int64_t dh, int64_t dw) {
+  const char* fn = "conv_transpose2d";
+  const auto s = conv_transpose_shape(fn, x, w, sh, sw, ph, pw, oph, opw, dh, dw);
+  if (b) expect_shape(fn, "b", *b, {s.OC});
+  NVZ_CHECK_MEMORY(fn, Size(s.N) * s.OC * s.OH * s.OW + conv_transpose_workspace(s, sizeof(T)),
+                   sizeof(T), "the output and workspace for ", conv_transpose_text(s));
+  auto y = empty<T>({s.N, s.OC, s.OH, s.OW});
+  T* yp = y.mutable_data();
+  const T* bp = opt_ptr(b);
+  {
+    py::gil_scoped_release nogil;
+    nvz::conv_transpose2d_forward<T>(s, x.data(), w.data(), bp, yp);
+  }
+  return y;
+}
+
+template <typename T>
+py::tuple conv_transpose2d_backward(const Arr<T>& x, const Arr<T>& w, const Arr<T>& gy, int64_t sh,
+                                    int64_t sw, int64_t ph, int64_t pw, int64_t oph, int64_t opw,
+                                    int64_t dh, int64_t dw, bool need_gx, bool need_gw,
+                                    bool need_gb) {
+  const char* fn = "conv_transpose2d_backward";
+  const auto s = conv_transpose_shape(fn, x, w, sh, sw, ph, pw, oph, opw, dh, dw);
+  expect_shape(fn, "grad_y", gy, {s.N, s.OC, s.OH, s.OW});
+  NVZ_CHECK_MEMORY(fn, x.size() + w.size() + s.OC + conv_transpose_workspace(s, sizeof(T)),
+                   sizeof(T), "the gradients and workspace for ", conv_transpose_text(s));
+  py::object gx = py::none(), gw = py::none(), gb = py::none();
+  T *gxp = nullptr, *gwp = nullptr, *gbp = nullptr;
+  if (need_gx) {
+    auto a = empty<T>({s.N, s.C, s.H, s.W});
+    gxp = a.mutable_data();
+    gx = a;
+  }
+  if (need_gw) {
+    auto a = empty<T>({s.C, s.OC, s.KH, s.KW});
+    gwp = a.mutable_data();
+    gw = a;
+  }
+  if (need_gb) {
+    auto a = empty<T>({s.OC});
+    gbp = a.mutable_data();
+    gb = a;
+  }
+  {
+    py::gil_scoped_release nogil;
+    nvz::conv_transpose2d_backward<T>(s, x.data(), w.data(), gy.data(), gxp, gwp, gbp);
   }
   return py::make_tuple(gx, gw, gb);
 }
@@ -714,6 +829,13 @@ void bind_kernels(py::module_& m) {
         py::arg("sw"), py::arg("ph"), py::arg("pw"), py::arg("dh"), py::arg("dw"),
         py::arg("need_grad_x") = true, py::arg("need_grad_w") = true,
         py::arg("need_grad_b") = true);
+  m.def("conv_transpose2d", &conv_transpose2d<T>, A("x"), A("w"), Opt("b"), py::arg("sh"),
+        py::arg("sw"), py::arg("ph"), py::arg("pw"), py::arg("oph"), py::arg("opw"), py::arg("dh"),
+        py::arg("dw"));
+  m.def("conv_transpose2d_backward", &conv_transpose2d_backward<T>, A("x"), A("w"), A("grad_y"),
+        py::arg("sh"), py::arg("sw"), py::arg("ph"), py::arg("pw"), py::arg("oph"), py::arg("opw"),
+        py::arg("dh"), py::arg("dw"), py::arg("need_grad_x") = true, py::arg("need_grad_w") = true,
+        py::arg("need_grad_b") = true);
   m.def("max_pool2d", &max_pool2d<T>, A("x"), py::arg("kh"), py::arg("kw"), py::arg("sh"),
         py::arg("sw"), py::arg("ph"), py::arg("pw"));
   m.def("max_pool2d_backward", &max_pool2d_backward<T>, A("grad_y"), A("indices"), py::arg("H"),
@@ -766,6 +888,18 @@ PYBIND11_MODULE(_C, m) {
   m.def(
       "set_isa", [](const std::string& name) { nvz::force_isa(parse_isa(name)); }, py::arg("name"),
       "Cap the instruction set the kernels use (for tests and benchmarks).");
+  m.def(
+      "fma_peak_gflops",
+      [](const std::string& isa, double seconds, int repeats) {
+        NVZ_CHECK(isa == "generic" || isa == "avx2" || isa == "avx512",
+                  "fma_peak_gflops: unknown instruction set '", isa,
+                  "' (use generic, avx2 or avx512)");
+        const nvz::Isa i = parse_isa(isa);
+        py::gil_scoped_release nogil;
+        return nvz::fma_peak_gflops(i, seconds, repeats);
+      },
+      py::arg("isa"), py::arg("seconds") = 0.2, py::arg("repeats") = 10,
+      "One core's float32 multiply-add peak in GFLOP/s for an ISA (the GEMM bench's yardstick).");
   m.def("available_isas", [] {
     std::vector<std::string> out;
     for (int i = 0; i <= static_cast<int>(nvz::hardware_isa()); ++i)

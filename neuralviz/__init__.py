@@ -13,7 +13,25 @@ import sys
 
 __version__ = "0.1.0"
 
-from . import analysis, data, generation, losses, online, ops, optim, prediction, presets, viz
+from . import (
+    adversarial,
+    analysis,
+    data,
+    generation,
+    generative,
+    inspect,
+    losses,
+    online,
+    ops,
+    optim,
+    prediction,
+    presets,
+    pruning,
+    segmentation,
+    structure,
+    texture,
+    viz,
+)
 from .analysis import input_jacobian_norm, layer_gradient_norms
 from .backend import (
     _C,  # noqa: F401  the raw CPU kernels stay importable as neuralviz._C
@@ -24,10 +42,12 @@ from .backend import (
     set_num_threads,
 )
 from .compare import compare
+from .export import export_onnx, from_torch, to_torch  # torch and onnx load inside the calls
 from .io import load, save
 from .layers import Parameter, SpecError
 from .network import Network
 from .prediction import accuracy, predict, probabilities
+from .pruning import prune, unprune
 from .race import Race, race
 from .trainer import Callback, Trainer, TrainingDiverged
 
@@ -37,6 +57,18 @@ sys.modules.setdefault(__name__ + "._C", _C)
 __all__ = [
     "__version__",
     "ops",
+    "generative",
+    "adversarial",
+    "inspect",
+    "to_torch",
+    "from_torch",
+    "export_onnx",
+    "pruning",
+    "prune",
+    "unprune",
+    "segmentation",
+    "structure",
+    "texture",
     "data",
     "losses",
     "optim",

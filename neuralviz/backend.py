@@ -23,11 +23,17 @@ present; its absence is a normal state, reported in CUDA_REASON rather than rais
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ._native import _C
+# Idle OpenMP workers sleep instead of spinning: libgomp reads this once, when _C loads it. A spinning worker
+# takes the core from the thread doing the work on a 2-core laptop (2 threads measured slower than 1) and from
+# the app's GUI thread. A value the user set wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from ._native import _C  # noqa: E402 - after the OpenMP setting above
 from ._native import activations as _activations
 from ._native import losses as _losses
 from ._native import updates as _updates
@@ -110,6 +116,8 @@ class CpuBackend:
     # convolution and pooling over NCHW; geometry as flat ints, (h, w) pairs in turn
     conv2d = staticmethod(_C.conv2d)
     conv2d_backward = staticmethod(_C.conv2d_backward)
+    conv_transpose2d = staticmethod(_C.conv_transpose2d)  # geometry: s, p, output_padding, d pairs
+    conv_transpose2d_backward = staticmethod(_C.conv_transpose2d_backward)
     max_pool2d = staticmethod(_C.max_pool2d)
     max_pool2d_backward = staticmethod(_C.max_pool2d_backward)
     avg_pool2d = staticmethod(_C.avg_pool2d)

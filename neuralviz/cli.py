@@ -1,4 +1,4 @@
-"""`neuralviz ...` command line: train, info, compare, presets, backends, ask, bench, gui, lecture.
+"""`neuralviz ...` command line: train, info, compare, presets, backends, ask, export, bench, gui, lecture.
 
 Errors in what the user typed or in the files they named (a missing or unreadable file, a
 spec or preset that does not validate, a bad option value, an output path that cannot be
@@ -178,6 +178,11 @@ def _resolve(spec_or_preset: str) -> tuple[dict, dict]:
             return spec["network"], spec
         return spec, {}
     preset = presets.load(spec_or_preset)  # ValueError listing the presets for an unknown name
+    if preset.get("kind") == "gan":
+        raise UsageError(
+            f"{spec_or_preset!r} is a GAN preset (two networks in a game): train it with "
+            f"nv.generative.GAN.from_preset({spec_or_preset!r}).train(), or open it with neuralviz gui --preset"
+        )
     _check_preset(preset, f"preset {spec_or_preset!r}")
     return preset["network"], preset
 
@@ -290,9 +295,10 @@ def _cmd_compare(args) -> int:
 def _cmd_presets(args) -> int:
     from . import presets
 
-    for name in presets.names():
+    for name in presets.names(None):
         p = presets.load(name)
-        print(f"{name:26s} {p.get('title', '')}")
+        gan = "  [GAN: nv.generative.GAN / the Generative tab]" if p.get("kind") == "gan" else ""
+        print(f"{name:26s} {p.get('title', '')}{gan}")
     return 0
 
 
@@ -377,6 +383,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Answer a question about a story with a trained memory network (a .nvz model or a preset).",
     )
     configure_ask(p)
+
+    from .export.cli import configure_parser as configure_export
+
+    p = sub.add_parser(
+        "export",
+        help="write a PyTorch training script and/or an ONNX file for a network",
+        description="Write a standalone PyTorch training script (python OUT.py, or torchrun --nproc_per_node=N "
+        "OUT.py) and/or an ONNX file for a .nvz model, a spec/preset file or a preset name.",
+    )
+    configure_export(p)
 
     from .app.cli import add_gui_parser
 

@@ -46,9 +46,21 @@ def bce(logits: np.ndarray, target: np.ndarray, grad: bool = True):
     return backend.current.bce_with_logits(np.ascontiguousarray(logits), target, g), g
 
 
+def is_per_pixel(logits_shape: tuple, labels_shape: tuple) -> bool:
+    """Whether (N, C, H, W) scores meet (N, H, W) labels: a class per pixel, the classes on axis 1 (NCHW)."""
+    return len(logits_shape) == 4 and tuple(labels_shape) == (logits_shape[0], *logits_shape[2:])
+
+
 def cross_entropy(logits: np.ndarray, labels: np.ndarray, grad: bool = True):
-    """Softmax cross-entropy on logits (..., C) with integer labels (...)."""
+    """Softmax cross-entropy on logits (..., C) with integer labels (...), mean over the rows.
+
+    Segmentation: logits (N, C, H, W) with labels (N, H, W) take the softmax over the channel axis at every
+    pixel (mean over all N·H·W pixels), through the same fused kernel on the (N·H·W, C) rows.
+    """
     labels = np.asarray(labels)
+    if is_per_pixel(np.shape(logits), labels.shape):
+        value, g = cross_entropy(np.moveaxis(logits, 1, -1), labels, grad)
+        return value, (np.ascontiguousarray(np.moveaxis(g, -1, 1)) if grad else None)
     if labels.dtype.kind == "f":
         if not np.all(np.mod(labels, 1) == 0):
             raise ValueError("cross_entropy: labels must be integer class indices")

@@ -58,6 +58,9 @@ class Network:
         self._build()
         self.outputs: dict[str, np.ndarray] = {}
         self.output_grads: dict[str, np.ndarray] = {}
+        # pruning masks (neuralviz/pruning.py): parameter name -> bool array, True = kept. Every
+        # optimizer step and the fused path hold the pruned entries at exactly 0 (see apply_masks)
+        self.masks: dict[str, np.ndarray] = {}
 
     @classmethod
     def from_spec(
@@ -210,6 +213,38 @@ class Network:
             if not np.all(np.isfinite(v)):
                 raise ValueError(f"load_state_dict: {name} contains NaN or inf")
             p.value[...] = v
+        self.apply_masks()  # a pruned network stays pruned, whatever the state held
+
+    # ------------------------------------------------------------------ pruning masks
+    def set_masks(self, masks: dict[str, np.ndarray]) -> None:
+        """Keep only the entries where masks[name] is true (1) and zero the others, now and after every
+        optimizer step; replaces any previous masks. nv.prune computes masks; this stores given ones."""
+        params = {p.name: p for p in self.parameters()}
+        if not isinstance(masks, dict):
+            raise TypeError(f"set_masks: masks must be a dict of parameter name -> array, got {type(masks).__name__}")
+        checked = {}
+        for name, mask in masks.items():
+            if name not in params:
+                raise ValueError(f"set_masks: no parameter {name!r}; the network has {sorted(params)}")
+            m = np.asarray(mask)
+            if m.shape != params[name].value.shape or m.dtype.kind not in "biuf" or not np.isin(m, (0, 1)).all():
+                raise ValueError(
+                    f"set_masks: the mask of {name} must be a 0/1 or bool array of shape "
+                    f"{params[name].value.shape}, got {m.dtype} of shape {m.shape}"
+                )
+            checked[name] = m.astype(bool)
+        self.masks = checked
+        self.apply_masks()
+
+    def clear_masks(self) -> None:
+        """Forget the masks (the weights stay as they are, pruned ones at 0, free to grow again)."""
+        self.masks = {}
+
+    def apply_masks(self, grads: bool = False) -> None:
+        """Set the pruned entries of every masked parameter (or, with grads, of its gradient) to exactly 0."""
+        params = {p.name: p for p in self.parameters()} if self.masks else {}
+        for name, keep in self.masks.items():
+            np.copyto(params[name].grad if grads else params[name].value, 0, where=~keep)
 
     # ------------------------------------------------------------------ description
     def to_spec(self) -> dict:
@@ -233,11 +268,11 @@ class Network:
         rows = self.layer_table()
         lines = [
             f"{self.spec.get('name', 'network')}: input {self.input_shape}, dtype {self.dtype}",
-            f"{'layer':16s} {'type':15s} {'output':18s} {'params':>10s} {'FLOPs':>12s}",
+            f"{'layer':16s} {'type':18s} {'output':18s} {'params':>10s} {'FLOPs':>12s}",
         ]
         for r in rows:
             lines.append(
-                f"{r['id']:16s} {r['type']:15s} {str(r['output_shape']):18s} {r['params']:>10,d} {r['flops']:>12,d}"
+                f"{r['id']:16s} {r['type']:18s} {str(r['output_shape']):18s} {r['params']:>10,d} {r['flops']:>12,d}"
             )
         lines.append(
             f"total: {sum(r['params'] for r in rows):,d} parameters, "

@@ -174,6 +174,110 @@ def conv2d_backward(
     return backend.current.conv2d_backward(x, w, grad_y, *geo, bool(need_grad_x), True, True)
 
 
+# ------------------------------------------------------------------ transposed convolution
+def _conv_transpose_geometry(fn, x_shape, w_shape, stride, padding, output_padding, dilation):
+    """(s, p, op, d) as pairs, checked as PyTorch does: output_padding below stride or dilation."""
+    s = _pair(fn, "stride", stride, 1)
+    p = _pair(fn, "padding", padding, 0)
+    op = _pair(fn, "output_padding", output_padding, 0)
+    d = _pair(fn, "dilation", dilation, 1)
+    for axis in (0, 1):
+        if op[axis] >= max(s[axis], d[axis]):
+            raise ValueError(
+                f"{fn}: output_padding {op[axis]} must be smaller than either stride ({s[axis]}) or "
+                f"dilation ({d[axis]}) along axis {axis + 2} (output_padding={output_padding!r})"
+            )
+    for axis in (0, 1):
+        size = _transposed_size(x_shape[2 + axis], w_shape[2 + axis], s[axis], p[axis], op[axis], d[axis])
+        if size < 1:
+            raise ValueError(
+                f"{fn}: the output size {size} along axis {axis + 2} is not positive: "
+                f"({x_shape[2 + axis]} - 1)*{s[axis]} - 2*{p[axis]} + {d[axis]}*({w_shape[2 + axis]} - 1) "
+                f"+ {op[axis]} + 1 (x.shape={tuple(x_shape)}, w.shape={tuple(w_shape)})"
+            )
+    return s, p, op, d
+
+
+def _transposed_size(size, k, s, p, op, d) -> int:
+    """PyTorch's transposed-convolution output size (H - 1)s - 2p + d(k - 1) + op + 1."""
+    return (size - 1) * s - 2 * p + d * (k - 1) + op + 1
+
+
+def conv_transpose2d_output_shape(
+    x_shape, w_shape, stride=1, padding=0, output_padding=0, dilation=1
+) -> tuple[int, int, int, int]:
+    """(N, C_out, H_out, W_out) with H_out = (H - 1)s - 2p + d(k - 1) + op + 1; w is (C_in, C_out, kH, kW)."""
+    s, p, op, d = _conv_transpose_geometry(
+        "conv_transpose2d", x_shape, w_shape, stride, padding, output_padding, dilation
+    )
+    oh, ow = (_transposed_size(x_shape[2 + a], w_shape[2 + a], s[a], p[a], op[a], d[a]) for a in (0, 1))
+    return (x_shape[0], w_shape[1], oh, ow)
+
+
+def _conv_transpose_args(fn, x, w, stride, padding, output_padding, dilation):
+    x = _array(fn, "x", x, 4)
+    w = _array(fn, "w", w, 4)
+    _nonempty(fn, "x", x)
+    _nonempty(fn, "w", w)
+    if x.shape[1] != w.shape[0]:
+        raise ValueError(
+            f"{fn}: x has {x.shape[1]} channels but w expects {w.shape[0]} "
+            f"(w is (C_in, C_out, kH, kW); x.shape={x.shape}, w.shape={w.shape})"
+        )
+    s, p, op, d = _conv_transpose_geometry(fn, x.shape, w.shape, stride, padding, output_padding, dilation)
+    return x, w, (*s, *p, *op, *d)
+
+
+def conv_transpose2d(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None = None,
+    *,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    output_padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+) -> np.ndarray:
+    """Transposed convolution (the adjoint of conv2d): x (N, C_in, H, W), w (C_in, C_out, kH, kW),
+    b (C_out,) or None; as torch.nn.functional.conv_transpose2d (groups 1)."""
+    fn = "conv_transpose2d"
+    x, w, geo = _conv_transpose_args(fn, x, w, stride, padding, output_padding, dilation)
+    if b is not None:
+        b = _array(fn, "b", b, 1)
+        if b.shape[0] != w.shape[1]:
+            raise ValueError(
+                f"{fn}: b has {b.shape[0]} entries but w has {w.shape[1]} "
+                f"output channels (b.shape={b.shape}, w.shape={w.shape})"
+            )
+    _same_dtype(fn, x=x, w=w, b=b)
+    return backend.current.conv_transpose2d(x, w, b, *geo)
+
+
+def conv_transpose2d_backward(
+    x: np.ndarray,
+    w: np.ndarray,
+    grad_y: np.ndarray,
+    *,
+    stride: IntOrPair = 1,
+    padding: IntOrPair = 0,
+    output_padding: IntOrPair = 0,
+    dilation: IntOrPair = 1,
+    need_grad_x: bool = True,
+):
+    """(grad_x, grad_w, grad_b) of conv_transpose2d for upstream grad_y; grad_x is None if not needed."""
+    fn = "conv_transpose2d_backward"
+    x, w, geo = _conv_transpose_args(fn, x, w, stride, padding, output_padding, dilation)
+    grad_y = _array(fn, "grad_y", grad_y, 4)
+    _same_dtype(fn, x=x, w=w, grad_y=grad_y)
+    expect = conv_transpose2d_output_shape(x.shape, w.shape, stride, padding, output_padding, dilation)
+    if grad_y.shape != expect:
+        raise ValueError(
+            f"{fn}: grad_y must have shape {expect} (the transposed conv output for "
+            f"x.shape={x.shape}, w.shape={w.shape}), got {grad_y.shape}"
+        )
+    return backend.current.conv_transpose2d_backward(x, w, grad_y, *geo, bool(need_grad_x), True, True)
+
+
 # ------------------------------------------------------------------ pooling
 def _pool_geometry(fn, x_shape, kernel_size, stride, padding):
     k = _pair(fn, "kernel_size", kernel_size, 1)

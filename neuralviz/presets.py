@@ -12,6 +12,8 @@ A preset may also hold "runs", the contenders of a race (neuralviz/race.py):
 
 A run inherits the preset's top-level "training" and "dataset" and overrides the keys it names
 (see `expand_runs`); the top-level "network"/"dataset"/"training" stay the preset's default run.
+A run may also name `"on_top_of": "<an earlier run's label>"`: in a race it then uses that run's weights for
+its layers of the same id (race.share_weights; rnn-pde's refinement on top of its coarse CNN).
 `build` turns one set of blocks into a ready trainer: presets.train and the race both use it,
 so a run of a race trains exactly as presets.train would train that run alone.
 """
@@ -36,23 +38,35 @@ if TYPE_CHECKING:
 
 PRESET_FORMAT = "neuralviz.preset/1"
 _TRAINING_KEYS = ("loss", "optimizer", "lr", "batch_size", "epochs")
-_RUN_KEYS = ("label", "network", "training", "dataset")
+_RUN_KEYS = ("label", "network", "training", "dataset", "on_top_of")
 
 
 def _preset_dir() -> Path:
     return asset_path("presets/xor.json").parent
 
 
-def names() -> list[str]:
-    return sorted(p.stem for p in _preset_dir().glob("*.json"))
+def names(kind: str | None = "network") -> list[str]:
+    """Preset names of one kind, sorted: "network" (a net to train: what the tabs and the CLI list), "gan" (the
+    two-network presets of nv.generative.GAN), or None for every preset file."""
+    every = sorted(p.stem for p in _preset_dir().glob("*.json"))
+    return every if kind is None else [name for name in every if _kind(name) == kind]
 
 
-def titles(keep: Callable[[dict], bool]) -> list[tuple[str, str]]:
-    """(name, title) of every preset that keep(preset) accepts, by name: what a tab's preset picker offers (the
-    Races tab: presets with "runs"; the Sequences tab: recurrent nets). A preset that does not load is left out,
-    so one broken file costs its own entry, not the tab."""
+def _kind(name: str) -> str:
+    """A preset file's "kind" ("network" when absent; a file that does not parse counts as one, so load names it)."""
+    try:
+        preset = json.loads((_preset_dir() / f"{name}.json").read_bytes())
+    except (OSError, ValueError):
+        return "network"
+    return str(preset.get("kind", "network")) if isinstance(preset, dict) else "network"
+
+
+def titles(keep: Callable[[dict], bool], kind: str | None = "network") -> list[tuple[str, str]]:
+    """(name, title) of every preset of `kind` (see names) that keep(preset) accepts, by name: what a tab's preset
+    picker offers (the Races tab: presets with "runs"; the Sequences tab: recurrent nets; the GAN pages: kind
+    "gan"). A preset that does not load is left out, so one broken file costs its own entry, not the tab."""
     found = []
-    for name in names():
+    for name in names(kind):
         try:
             preset = load(name)
         except ValueError:
@@ -66,7 +80,7 @@ def load(name: str) -> dict:
     """The preset dict for a name (see assets/presets/)."""
     from .spec import loads
 
-    available = names()
+    available = names(None)
     if not isinstance(name, str) or name not in available:  # never a path: "../x" names no preset
         raise ValueError(f"unknown preset {name!r:.80}; available: {', '.join(available)}")
     path = _preset_dir() / f"{name}.json"
@@ -121,6 +135,11 @@ def build(preset: dict, seed: int = 0, *, dataset: Dataset | None = None, where:
     from .network import Network
     from .trainer import Trainer, _is_int
 
+    if isinstance(preset, dict) and preset.get("kind") == "gan":
+        raise ValueError(
+            f"{where}: {preset.get('name', 'this preset')!r:.60} is a GAN preset (two networks in a game); "
+            "train it with nv.generative.GAN.from_preset(name).train()"
+        )
     if not isinstance(preset, dict) or not isinstance(preset.get("network"), dict):
         raise ValueError(f"{where}: a preset is a name or a dict with a 'network' spec")
     if seed is None or not _is_int(seed) or seed < 0:
@@ -191,6 +210,8 @@ def _run_preset(preset: dict, run: dict, label: str, where: str) -> dict:
         options = {**(top.get("options") or {}), **(mine.get("options") or {})}
         dataset = {**top, **{k: v for k, v in mine.items() if k != "options"}, "options": options}
     blocks = {"network": copy.deepcopy(network), "training": training, "dataset": dataset}
+    if "on_top_of" in run:  # an earlier run whose weights this one uses for its layers of the same id (race.py)
+        blocks["on_top_of"] = run["on_top_of"]
     return {k: v for k, v in preset.items() if k != "runs"} | blocks
 
 

@@ -27,7 +27,7 @@ from .layers import SpecError
 from .prediction import accuracy, predict
 from .trainer import TrainingDiverged, _is_int
 
-__all__ = ["Run", "Race", "race"]
+__all__ = ["Run", "Race", "race", "share_weights"]
 
 
 class Run:
@@ -134,6 +134,8 @@ class Race:
                     loaded[key] = presets.load_dataset(blocks["dataset"], seed, where=f"Race: run {label!r}")
                 setup = presets.build(blocks, seed, dataset=loaded[key], where=f"Race: run {label!r}")
                 setup.trainer.check_dataset(setup.dataset)
+                if "on_top_of" in blocks:
+                    share_weights(setup.network, self._below(blocks["on_top_of"], label))
             except SpecError as err:
                 raise SpecError(f"Race: run {label!r}: {err}") from err
             except ValueError as err:
@@ -145,6 +147,12 @@ class Race:
         self.task = "classification" if True in labelled else "regression"
         self.budget = max(run.budget for run in self.runs.values())
         self.step = 0
+
+    def _below(self, name, label: str):
+        """The network of the earlier run `name` that run `label` is built on top of."""
+        if name not in self.runs:
+            raise ValueError(f"Race: run {label!r}: 'on_top_of' must name an earlier run, one of {list(self.runs)}")
+        return self.runs[name].network
 
     @property
     def labels(self) -> list[str]:
@@ -168,6 +176,25 @@ class Race:
 
     def __repr__(self) -> str:
         return f"Race({', '.join(self.runs)}; step {self.step} of {self.budget})"
+
+
+def share_weights(net, below) -> list[str]:
+    """Makes net's layers use the weight arrays of below's layers of the same id and parameter shapes (the
+    very arrays: below's optimizer trains them, in place, and net sees every update); returns the parameter
+    names shared. A run with "on_top_of" is built so: e.g. rnn-pde's "refined" run reads the "coarse" run's
+    CNN and, its pde_refine layer being detached, trains only the refinement (the paper's second stage, here
+    in lockstep: each step of the race first trains the CNN, then the refinement on the CNN's current map)."""
+    shared = []
+    for layer_id, layer in net.layers.items():
+        other = below.layers.get(layer_id)
+        if other is None or other.type != layer.type:
+            continue
+        for local, p in layer.params.items():
+            q = other.params.get(local)
+            if q is not None and q.value.shape == p.value.shape and q.value.dtype == p.value.dtype:
+                p.value = q.value
+                shared.append(p.name)
+    return shared
 
 
 def race(name_or_dict: str | dict, seed: int = 0, steps: int | None = None) -> dict[str, Run]:

@@ -45,6 +45,7 @@ import numpy as np
 
 from . import losses
 from .data.batch_stream import BatchStream
+from .losses import is_per_pixel
 from .network import Network
 from .prediction import hits
 
@@ -277,16 +278,22 @@ class Trainer:
             out = self.net.forward(x[i : i + batch_size], train=False)
             value, _ = self.loss_fn(out, y[i : i + batch_size], grad=False)
             total += value * len(out)
+            if self.loss_name == "mse":  # no accuracy to report (and an image target has no label to compare)
+                continue
             hits = self._hits(out, y[i : i + batch_size])
             correct += int(hits.sum())
             counted += hits.size
         logs = {"loss": total / n}
         if self.loss_name != "mse":
             logs["accuracy"] = correct / counted
+            if is_per_pixel((n, *self.net.output_shape), y.shape):
+                logs["pixel_accuracy"] = logs["accuracy"]
         return logs
 
     def _hits(self, out: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Boolean array: one entry per predicted label (per example, or per time step)."""
+        """Boolean array: one entry per predicted label (per example, per time step, or per pixel)."""
+        if self.loss_name == "cross_entropy" and is_per_pixel(out.shape, np.shape(y)):
+            return out.argmax(axis=1) == y  # segmentation: "accuracy" is the pixel accuracy
         return hits(out, y, self.loss_name)
 
     @property
@@ -361,12 +368,12 @@ class Trainer:
         if self._path is not None:
             return self._path
         plan = self._fused_plan(len(self.net.input_shape) + 1, ())
-        return ("layers", plan) if isinstance(plan, str) else ("fused", FUSED_REASON)
+        return ("layers", plan) if isinstance(plan, str) else ("fused", plan.reason)
 
     def _choose_path(self, x_ndim: int, callbacks) -> FusedMlpPlan | None:
         """The fused plan for this call, or None for the layer path; records path and reason."""
         plan = self._fused_plan(x_ndim, callbacks)
-        self._path = ("layers", plan) if isinstance(plan, str) else ("fused", FUSED_REASON)
+        self._path = ("layers", plan) if isinstance(plan, str) else ("fused", plan.reason)
         return None if isinstance(plan, str) else plan
 
     def _fused_plan(self, x_ndim: int, callbacks) -> FusedMlpPlan | str:
@@ -541,6 +548,8 @@ class Trainer:
             raise ValueError(f"{label}: x_test has examples of shape {tuple(ds.x_test.shape[1:])}, x_train of {shape}")
         if self.loss_name == "cross_entropy":
             classes = self.net.output_shape[-1]
+            if is_per_pixel((len(ds.y_train), *self.net.output_shape), ds.y_train.shape):
+                classes = self.net.output_shape[0]  # (C, H, W) scores per pixel
             for name in ("y_train", "y_test"):
                 y = np.asarray(getattr(ds, name))
                 if y.size and (y.min() < 0 or y.max() >= classes):

@@ -46,3 +46,40 @@ def window(qtbot):
     qtbot.waitUntil(lambda: w.latest is not None, timeout=GUI_WAIT_MS)
     yield w
     w.close()
+
+
+class FakeWindow:
+    """What a page that trains on its own reads of the main window: its theme (the page tests build one page
+    alone, without the window and its studio)."""
+
+    def __init__(self):
+        from neuralviz.app.common.theme import make_theme
+
+        self.theme = make_theme()
+
+
+def shown_page(qtbot, page_class, size: tuple[int, int] = (1024, 640), **kwargs):
+    """A page built on a FakeWindow, sized and shown (a page sets its run up when first shown); the caller
+    shuts it down."""
+    page = page_class(FakeWindow(), **kwargs)
+    qtbot.addWidget(page)
+    page.resize(*size)
+    page.show()
+    return page
+
+
+def run_headless(qtbot, target, steps: int, timeout: int = GUI_WAIT_MS) -> None:
+    """A scripted run of `steps` steps on a page or a lecture view, waited for until it calls done()."""
+    done = []
+    target.run_headless(steps, lambda: done.append(True))
+    qtbot.waitUntil(lambda: bool(done), timeout=timeout)
+
+
+def make_scene(view: str, steps: int, preset: dict | None = None, **fields):
+    """A lecture scene for a view's test: view `view`, stopped after `steps` steps, other Scene fields as given
+    (options, preset_name, ...); its texts are placeholders, which no view's test reads."""
+    from neuralviz.lecture import StopRule
+    from neuralviz.lecture.scene import Scene
+
+    texts = {"number": 1, "topic": 1, "name": f"{view}-test", "title": view, "takeaway": view, "notes": ("a", "b")}
+    return Scene(**dict(texts, **fields), view=view, preset=preset, stop=StopRule(steps=steps))

@@ -31,11 +31,22 @@ CASES = [
         [(3, 9, 8)],
         False,
     ),
+    ("conv_transpose2d", {"channels": 3, "kernel_size": 3}, [(2, 4, 5)], False),
+    (
+        "conv_transpose2d",
+        {"channels": 2, "kernel_size": [4, 3], "stride": [2, 3], "padding": [1, 0], "output_padding": [1, 2]},
+        [(3, 4, 3)],
+        False,
+    ),
+    ("upsample", {"scale": 2}, [(2, 3, 4)], False),
+    ("upsample", {"scale": [1, 3]}, [(2, 3, 4)], False),
+    ("pde_refine", {"iterations": 2, "hidden": 3}, [(3, 5, 4), (2, 5, 4)], False),
     ("maxpool2d", {"kernel_size": 2}, [(2, 6, 7)], False),
     ("maxpool2d", {"kernel_size": 3, "stride": 2, "padding": 1}, [(2, 7, 7)], False),
     ("avgpool2d", {"kernel_size": 2}, [(2, 6, 7)], False),
     ("avgpool2d", {"kernel_size": 3, "stride": 2, "padding": 1}, [(2, 7, 7)], False),
     ("flatten", {}, [(2, 3, 4)], False),
+    ("reshape", {"shape": [3, 2, 2]}, [(12,)], False),
     ("relu", {}, [(6,)], False),
     ("leaky_relu", {"slope": 0.2}, [(6,)], False),
     ("tanh", {}, [(2, 3, 3)], False),
@@ -53,6 +64,8 @@ CASES = [
     ("embedding", {"vocab": 7, "dim": 3}, [(5,)], False),
     ("polynomial", {"degree": 3}, [(3,)], False),
     ("memory", {"vocab": 7, "dim": 3, "hops": 2}, [(4, 3)], False),
+    ("stochastic_dense", {"units": 3, "sigma_init": 0.3}, [(5,)], True),  # a weight draw
+    ("stochastic_dense", {"units": 2, "bias": False}, [(4, 3)], False),  # the mean, per time step
 ]
 
 

@@ -211,3 +211,82 @@ def test_kernel_rechecks_geometry():
         nv._C.conv2d(x, w, None, 0, 1, 0, 0, 1, 1)
     with pytest.raises(ValueError, match="larger"):
         nv._C.conv2d(x, w, None, 1, 1, 0, 0, 5, 1)
+
+
+# ------------------------------------------------------------------ issue 22: grad x and threads
+# Kernels large against their output: on AVX-512 grad x takes the GEMM + flat scatter-add path
+# (conv.cpp input_grad_flat), here with padding (the plane is cropped), asymmetric padding and
+# dilation; on the other instruction sets the same shapes check the direct path.
+FLAT_GRAD_X = [
+    (2, 3, 7, 8, 4, 3, 3, 1, 1, (2, 3)),
+    (2, 2, 9, 9, 3, 7, 7, 1, 1, 1),
+    (1, 3, 10, 6, 2, 7, 3, 1, (2, 0), 1),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("geom", FLAT_GRAD_X)
+def test_grad_x_of_large_kernels_matches_reference(isa, geom, dtype):
+    x, w, _, gy, geo = make(geom, dtype, seed=5)
+    gx, gw, gb = nv.ops.conv2d_backward(x, w, gy, **geo)
+    rx, rw, rb = ref_conv.conv2d_backward(x, w, gy, **geo)
+    assert_close(gx, rx, dtype, w.shape[0] * w.shape[2] * w.shape[3])
+    assert_close(gw, rw, dtype, gy.shape[0] * gy.shape[2] * gy.shape[3])
+
+
+# Shapes with enough work per image that two threads are used (parallel.h's
+# kMinBatchWorkPerThread): each pass splits the batch, grad w sums per-thread parts.
+@pytest.mark.parametrize(
+    "geom", [(8, 8, 24, 24, 16, 3, 3, 1, 1, 1), (16, 8, 32, 32, 16, 3, 3, 2, 1, 1), (32, 8, 12, 12, 16, 5, 5, 1, 0, 1)]
+)
+def test_threads_give_the_same_result_on_large_batches(isa, geom):
+    x, w, b, gy, geo = make(geom, np.float64, seed=6)
+    before = nv._C.get_num_threads()
+    try:
+        nv.set_num_threads(1)
+        one = [nv.ops.conv2d(x, w, b, **geo), *nv.ops.conv2d_backward(x, w, gy, **geo)]
+        nv.set_num_threads(2)
+        two = [nv.ops.conv2d(x, w, b, **geo), *nv.ops.conv2d_backward(x, w, gy, **geo)]
+    finally:
+        nv.set_num_threads(before)
+    for a, c in zip(one, two):
+        np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
+
+
+def test_tiny_convolutions_stay_serial_with_two_threads():
+    """A digits-sized call (8x8, a few images) runs on one thread whatever set_num_threads
+    says: its float32 results are bit for bit the serial ones (threads would split the weight
+    gradient's sum differently)."""
+    x, w, b, gy, geo = make((16, 1, 8, 8, 16, 3, 3, 1, 1, 1), np.float32, seed=7)
+    before = nv._C.get_num_threads()
+    try:
+        nv.set_num_threads(1)
+        one = [nv.ops.conv2d(x, w, b, **geo), *nv.ops.conv2d_backward(x, w, gy, **geo)]
+        nv.set_num_threads(2)
+        two = [nv.ops.conv2d(x, w, b, **geo), *nv.ops.conv2d_backward(x, w, gy, **geo)]
+    finally:
+        nv.set_num_threads(before)
+    for a, c in zip(one, two):
+        np.testing.assert_array_equal(a, c)
+
+
+# Channels in whole vectors and rows shorter than one: on AVX-512 the forward is vectorised
+# along the output channels (conv.cpp forward_oc): 1 to 4 vectors of them, tiles of 4 or 8
+# columns, with vertical stride, padding and dilation; other instruction sets check the
+# row-vectorised kernel on the same shapes.
+CHANNEL_VECTOR_FORWARD = [
+    (2, 8, 12, 12, 16, 5, 5, 1, 0, 1),
+    (2, 3, 9, 7, 32, 3, 3, (2, 1), 1, 1),
+    (2, 2, 10, 13, 48, 3, 2, 1, (1, 0), (2, 1)),
+    (2, 3, 6, 5, 16, 3, 3, 1, 1, 1),
+    (1, 2, 5, 6, 64, 3, 3, 1, 1, 1),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("geom", CHANNEL_VECTOR_FORWARD)
+def test_forward_vectorised_along_channels_matches_reference(isa, geom, dtype):
+    x, w, b, _, geo = make(geom, dtype, seed=8)
+    terms = w[0].size
+    assert_close(nv.ops.conv2d(x, w, b, **geo), ref_conv.conv2d(x, w, b, **geo), dtype, terms)
+    assert_close(nv.ops.conv2d(x, w, **geo), ref_conv.conv2d(x, w, **geo), dtype, terms)

@@ -29,6 +29,7 @@ SMALL = {
     "adding": {"n": 100},
     "copy": {"n": 100},
     "two_lags": {"n": 100},
+    "segmentation": {"n": 20, "size": 16},
     "story_qa": {"n": 150},
     "char_text": {"n": 100, "length": 16},
 }
@@ -50,6 +51,7 @@ EXPECTED = {  # name: (task, x_train shape without N, y shape without N, num_cla
     "adding": ("sequence-regression", (20, 2), (1,), None, np.float32),
     "copy": ("sequence-labeling", (20, 10), (20,), 9, np.float32),
     "two_lags": ("sequence-regression", (33, 1), (1,), None, np.float32),
+    "segmentation": ("segmentation", (3, 16, 16), (16, 16), 5, np.float32),
     "story_qa": ("sequence-classification", None, (), 4, np.int64),
     "char_text": ("sequence-classification", (16,), (), 58, np.int64),
 }

@@ -41,7 +41,7 @@ SHAPES = [
     (25, 70, 47),
     (32, 128, 512),  # LSTM step shape
     (37, 41, 43),  # just past the small-M path on AVX2: packed A
-    (73, 19, 9),  # just past it on AVX-512, narrow N
+    (73, 19, 9),  # past the AVX-512 float64 limit (72 rows; float32 reads A in place to 132), narrow N
     (97, 101, 103),  # packed path, ragged everywhere
     (130, 257, 66),  # two M blocks, two K blocks
     (8, 600, 24),  # three K blocks: later blocks accumulate onto the first
@@ -242,6 +242,33 @@ def test_gemm_random_shapes(M, K, N, ta, tb, f64, alpha, beta, isa_name, seed):
     assert_gemm_close(c, a, b, ta, tb, dtype, alpha, beta, c0, what=f"{isa_name}")
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_matmul_packs_b_in_row_blocks_with_ragged_tails(isa, dtype):
+    # op(B) = B is packed 8 rows at a time, panel by panel, then the last kc % 8 rows one by
+    # one, and a ragged last panel column by column: K blocks of every residue mod 8 (784 is
+    # cut into 4 x 196), N around the panel widths, on the packed-A path and on the
+    # small-M path with packed B.
+    rng = np.random.default_rng(11)
+    for M, K, N in [(40, 13, 70), (100, 21, 97), (80, 784, 40), (30, 8, 33), (90, 7, 64), (75, 263, 129)]:
+        for ta in (False, True):
+            a, b = operands(M, K, N, dtype, ta, False, rng)
+            c = nv.ops.matmul(a, b, trans_a=ta)
+            assert_gemm_close(c, a, b, ta, False, dtype, what=f"{isa} {M},{K},{N} ta={ta}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("ta,tb", TRANS, ids=TRANS_IDS)
+def test_matmul_around_the_small_m_limit(isa, dtype, ta, tb):
+    # op(A) is read in place up to small_m_rows (gemm_types.h: 6 MR, for AVX-512 float 11 MR
+    # = 132 rows) and packed past it; both sides of both limits, ragged in every direction.
+    rng = np.random.default_rng(12)
+    shapes = [(36, 30, 40), (37, 29, 41), (72, 33, 50), (73, 31, 49), (132, 40, 70), (133, 19, 33), (200, 45, 90)]
+    for M, K, N in shapes:
+        a, b = operands(M, K, N, dtype, ta, tb, rng)
+        c = nv.ops.matmul(a, b, trans_a=ta, trans_b=tb)
+        assert_gemm_close(c, a, b, ta, tb, dtype, what=f"{isa} {M},{K},{N} ta={ta} tb={tb}")
+
+
 # ------------------------------------------------------------------------- threads
 @pytest.mark.skipif(not _C.has_openmp(), reason="built without OpenMP")
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
@@ -309,3 +336,25 @@ def test_matmul_rejects_inner_dimension_mismatch():
         nv.ops.matmul(np.ones((2, 3), np.float32), np.ones((3, 5), np.float32), trans_a=True)
     with pytest.raises(ValueError, match="inner"):
         nv.ops.matmul(np.ones((2, 3), np.float32), np.ones((3, 5), np.float32), trans_b=True)
+
+
+# ------------------------------------------------------------------------- FMA peak probe
+def test_fma_peak_gflops_measures_every_available_isa():
+    # The benchmark's yardstick (neuralviz/bench/matmul.py): a positive, finite rate for each
+    # ISA the CPU has. No speed is asserted: CI machines differ and are shared.
+    for isa in _C.available_isas():
+        gflops = _C.fma_peak_gflops(isa, seconds=0.01, repeats=2)
+        assert np.isfinite(gflops) and gflops > 0, isa
+
+
+def test_fma_peak_gflops_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="avx9"):
+        _C.fma_peak_gflops("avx9")
+    with pytest.raises(ValueError, match="seconds"):
+        _C.fma_peak_gflops("generic", seconds=0)
+    with pytest.raises(ValueError, match="repeats"):
+        _C.fma_peak_gflops("generic", repeats=0)
+    missing = [i for i in ("avx2", "avx512") if i not in _C.available_isas()]
+    for isa in missing:  # only on CPUs without it
+        with pytest.raises(ValueError, match="has no"):
+            _C.fma_peak_gflops(isa)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import GUI_WAIT_MS
+from conftest import GUI_WAIT_MS, make_scene
 
 from neuralviz.app.lecture import views
 from neuralviz.app.lecture.online_worker import OnlineRace, read_options, running_mean
 from neuralviz.app.lecture.unavailable_view import UnavailableView
-from neuralviz.lecture import StopRule
 from neuralviz.lecture.scene import Scene
 from neuralviz.online import METHODS
 
@@ -22,18 +21,7 @@ SMALL = {"window": 1, "length": 12, "hidden": 4, "seed": 0}
 
 
 def _scene(steps: int = 8, **options) -> Scene:
-    return Scene(
-        number=1,
-        topic=11,
-        name="online-test",
-        title="Learning online without storing the history",
-        takeaway="UORO keeps a constant memory",
-        notes=("one", "two"),
-        view="online",
-        preset=None,
-        options=dict(SMALL, **options),
-        stop=StopRule(steps=steps),
-    )
+    return make_scene("online", steps, options=dict(SMALL, **options))
 
 
 def _theme():

@@ -59,7 +59,17 @@ def test_the_window_hosts_every_page_and_routes_keys_through_the_protocol(qtbot)
     try:
         titles = [w.tabs.tabText(i) for i in range(w.tabs.count())]
         assert titles == [p.title() for p in w.all_pages()]
-        assert titles == ["Studio", "Architecture", "Feature maps", "Plain vs natural", "Races", "Sequences"]
+        assert titles == [
+            "Studio",
+            "Architecture",
+            "Feature maps",
+            "Plain vs natural",
+            "Races",
+            "Sequences",
+            "Generative",
+            "Robustness",
+            "Segmentation",
+        ]
         for page in w.all_pages():
             assert isinstance(page, Page)
             if page.trains_itself():
@@ -119,7 +129,21 @@ def test_every_worker_thread_is_a_worker_host():
         for path in APP.rglob("*.py")
         if "WorkerHost(" in path.read_text(encoding="utf-8") and path.name != "worker_host.py"
     }
-    assert users == {"studio", "editor", "featuremaps", "comparison", "race", "lecture", "sequence"}
+    assert users == {
+        "studio",
+        "editor",
+        "featuremaps",
+        "comparison",
+        "race",
+        "lecture",
+        "sequence",
+        "autoencoder",
+        "gan",
+        "gan_images",
+        "texture",
+        "robustness",
+        "segmentation",
+    }
 
 
 # ---------------------------------------------------------------------------------------------- engine names

@@ -141,6 +141,31 @@ def test_threads_give_the_same_result():
         np.testing.assert_array_equal(a, b)
 
 
+def test_threads_give_the_same_result_on_large_batches():
+    """Enough planes and work that two threads are used (pool.cpp's plane_threads); smaller
+    calls stay serial."""
+    x, gy, geo = make((16, 16, 48, 48, 3, 2, 1), np.float64, seed=4)
+    before = nv._C.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            nv.set_num_threads(threads)
+            y, idx = nv.ops.max_pool2d(x, **geo)
+            results.append(
+                [
+                    y,
+                    idx,
+                    nv.ops.max_pool2d_backward(gy, idx, x.shape),
+                    nv.ops.avg_pool2d(x, **geo),
+                    nv.ops.avg_pool2d_backward(gy, x.shape, **geo),
+                ]
+            )
+    finally:
+        nv.set_num_threads(before)
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("geom", GEOMETRIES)
 def test_matches_torch(geom, dtype):

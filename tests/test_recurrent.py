@@ -309,3 +309,38 @@ def test_bad_shapes_name_the_argument(cell):
         q = dict(p, **{name: np.zeros((7, 7))})
         with pytest.raises(ValueError, match=name):
             ours_backward(cell, q)
+
+
+# ---------------------------------------------------------------- issue 22: GEMM blocking, bench
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "shape", [(2, 3, 300, 20), (2, 2, 3, 260), (20, 13, 3, 9)], ids=lambda s: "T{}N{}I{}H{}".format(*s)
+)
+@pytest.mark.parametrize("cell", CELLS)
+def test_matches_reference_past_one_k_block(isa, cell, shape, dtype):
+    # I + H (the LSTM's step GEMM takes [x_t | h_{t-1}] while I <= H) or H alone past the
+    # GEMM's K block (256), so the packed weights hold several K blocks; and T*N >= 256 rows,
+    # where the gated cells compute dW_hh in its transposed form (H_prev^T dA).
+    p = make_problem(cell, *shape, dtype=dtype, seed=7)
+    p64 = as64(p)
+    for name, ours, want in zip(OUT_NAMES[cell], ours_forward(cell, p), ref.FORWARD[cell](*inputs(cell, p64))):
+        assert_close(ours, want, dtype, f"{cell} {isa} {name}")
+    got = ours_backward(cell, p)
+    want = ref.BACKWARD[cell](*inputs(cell, p64), p64["grad_y"], *state_grads(cell, p64, True))
+    for name, g, w in zip(GRAD_NAMES[cell], got, want):
+        assert_close(g, w, dtype, f"{cell} {isa} {name}")
+
+
+def test_bench_peak_memory_probe_sees_a_known_allocation():
+    # The bench's peak-memory row (neuralviz.bench.recurrent.report) rests on this probe: a
+    # 64 MiB array, far above glibc's largest mmap threshold, must show up as 64 MiB.
+    import os
+
+    from neuralviz.bench import recurrent as bench
+
+    if not os.path.exists("/proc/self/clear_refs"):
+        pytest.skip("needs Linux's /proc/self/clear_refs")
+    mib = bench._peak_bytes(lambda: np.ones(8 * 2**20)) / 2**20
+    assert 60 <= mib <= 72, mib

@@ -14,6 +14,7 @@ from importlib.util import find_spec
 
 import numpy as np
 import pytest
+from conftest import run_headless, shown_page
 
 from neuralviz import sequence_probe as sp
 from neuralviz.network import Network
@@ -123,31 +124,15 @@ def test_the_probe_names_what_it_cannot_read():
 
 
 # ---------------------------------------------------------------------------------------------- the page
-class FakeWindow:
-    """What the page reads of the main window: its theme."""
-
-    def __init__(self):
-        from neuralviz.app.common.theme import make_theme
-
-        self.theme = make_theme()
 
 
 @pytest.fixture
 def page(qtbot):
     from neuralviz.app.sequence.page import SequencePage
 
-    p = SequencePage(FakeWindow())
-    qtbot.addWidget(p)
-    p.resize(1024, 640)
-    p.show()
+    p = shown_page(qtbot, SequencePage, (1024, 640))
     yield p
     p.shutdown()
-
-
-def run_headless(qtbot, page, steps: int) -> None:
-    done = []
-    page.run_headless(steps, lambda: done.append(True))
-    qtbot.waitUntil(lambda: bool(done), timeout=WAIT)
 
 
 @needs_qt

@@ -97,6 +97,27 @@ void direct_wgrad(Isa isa, const WgradArgs<T>& a) {
   NVZ_ISA_RETURN(isa, wgrad<T>, vector_bytes<T>(isa, a.Cw), a);
 }
 
+template <typename T>
+int oc_lanes(Isa isa) {
+  return vec_bytes(isa) / int(sizeof(T));
+}
+
+// Channel vectors per tile: all of them up to 3 (one weight load each per tap), else the
+// largest of 3, 2, 1 that divides them. Columns: 8 where rows are that wide and the
+// accumulators hold 8 columns of them, else 4 (more rows).
+template <typename T>
+void direct_corr_oc(Isa isa, const OcArgs<T>& a) {
+  if (a.Op <= 0 || a.R <= 0 || a.Cw <= 0) return;
+  const int64_t nvec = a.Op / oc_lanes<T>(isa);
+  const int no = nvec <= 3 ? int(nvec) : nvec % 3 == 0 ? 3 : nvec % 2 == 0 ? 2 : 1;
+  const int cw = a.Cw >= 8 && no * 8 <= accumulators(isa) ? 8 : 4;
+  NVZ_ISA_RETURN(isa, corr_oc<T>, no, cw, a);
+}
+
+template int oc_lanes<float>(Isa);
+template int oc_lanes<double>(Isa);
+template void direct_corr_oc<float>(Isa, const OcArgs<float>&);
+template void direct_corr_oc<double>(Isa, const OcArgs<double>&);
 template void direct_corr<float>(Isa, const CorrArgs<float>&);
 template void direct_corr<double>(Isa, const CorrArgs<double>&);
 template int64_t direct_corr_cost<float>(Isa, int64_t, int64_t, int64_t);

@@ -43,6 +43,32 @@ void direct_corr(Isa isa, const CorrArgs<T>& a);
 template <typename T>
 int64_t direct_corr_cost(Isa isa, int64_t O, int64_t R, int64_t Cw);
 
+// direct_corr_oc  out[p][o] = bias[o] + sum_{i, t} wt[i][t][o] * in[i][r*in_rs + off[t] + c]
+// for output positions p = r*Cw + c: the same correlation vectorised along the output
+// channels instead of the row (oneDNN's direct kernels, on NCHW input): per tap it loads
+// one weight vector per block of channels and broadcasts one input value per output position
+// of a register tile of rows x columns, so no lane is wasted on short rows. Channels are
+// padded to a multiple of the vector lanes (wt and bias zero there); the caller transposes
+// out to (O, R, Cw). Unit horizontal stride only.
+template <typename T>
+struct OcArgs {
+  const T* in;              // input planes, I of them, in_ps elements apart
+  int64_t I, in_ps, in_rs;  // in_rs: elements between consecutive output rows
+  const int64_t* off;       // taps offsets (in elements) from an output position's origin
+  int64_t taps;
+  const T* wt;    // (I, taps, Op), zero past O
+  const T* bias;  // (Op), zero past O, or null
+  T* out;         // (R * Cw, Op); overwritten
+  int64_t Op, R, Cw;
+};
+
+// Vector lanes of direct_corr_oc (Op must be a multiple of them).
+template <typename T>
+int oc_lanes(Isa isa);
+
+template <typename T>
+void direct_corr_oc(Isa isa, const OcArgs<T>& a);
+
 template <typename T>
 struct WgradArgs {
   int64_t B;    // images, summed over

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <type_traits>
 
 #include "common/isa.h"
 
@@ -43,6 +44,15 @@ template <>
 struct Blocking<double, Isa::avx512> {  // 12 x 16
   static constexpr int MR = 12, NV = 2, KC = 256, MC = 96, NC = 1024;
 };
+
+// Up to this many rows op(A) is read in place rather than packed (gemm_kernels.inc's small-M
+// path). 6 MR was measured on Zen 3 (AVX2). On Intel AVX-512 (Xeon, 2 MB L2) in-place A still
+// wins at the MLP layer's batch of 128 (11 MR = 132 rows): 3-6% on 128x784 @ 784x256 and
+// 128x256 @ 256x784, against 0.97-0.99x MKL instead of 1.02-1.06x; at 256 rows it loses 10%.
+template <typename T, Isa I>
+constexpr int small_m_rows() {
+  return (std::is_same_v<T, float> && I == Isa::avx512 ? 11 : 6) * Blocking<T, I>::MR;
+}
 
 // Up to this many rows, a product with op(B) = B^T runs as dot products (gemm_engine.h).
 constexpr int64_t kDotMaxRows = 3;

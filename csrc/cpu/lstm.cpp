@@ -8,6 +8,7 @@
 // The backward recomputes tanh(c_t) rather than storing it (one vector tanh per element is
 // cheaper than the extra memory traffic), with the same function as the forward.
 #include <algorithm>
+#include <optional>
 
 #include "../common/check.h"
 #include "gemm.h"
@@ -31,19 +32,32 @@ void lstm_forward(const RnnShape& s, const T* x, const T* h0, const T* c0, const
   Buffer<T> scratch(cache ? 0 : lstm_cache_size(s));  // same layout as the cache
   T* gates = cache ? cache : scratch.data();
   T* cells = gates + s.T * N * G;
-  Buffer<T> hh(N * G);  // h_{t-1} W_hh^T of the current step
   Buffer<T> bias(G);
   recurrent::add_biases(bias.data(), b_ih, b_hh, G);
-  const PackedB<T> w_hh_t(/*trans_b=*/true, H, G, w_hh, H);  // W_hh^T, every step
 
-  // Input projection of every step at once; the step kernel adds h_{t-1} W_hh^T and bias.
-  gemm<T>(false, true, s.T * N, G, s.I, T(1), x, s.I, w_ih, s.I, T(0), gates, G);
+  // With a narrow input each step is one GEMM [x_t | h_{t-1}] [W_ih | W_hh]^T (K = I + H) into
+  // a small, cache-hot buffer: the input projection of all steps up front leaves every step's
+  // slice of it cold by the time the gate kernel reads it, and costs a GEMM pass of its own.
+  // A wide input (I > H) is projected up front; then the kernel adds step t's slice (xp).
+  const bool stacked = recurrent::stack_input_forward(s);
+  const int64_t K = stacked ? s.I + H : H;
+  Buffer<T> xh(stacked ? N * K : 0);  // [x_t | h_{t-1}], one row per batch row
+  Buffer<T> pre(N * G);               // the step's GEMM: pre-activations less bias (and xp)
+  const PackedB<T> w_t = [&] {
+    if (!stacked) return PackedB<T>(/*trans_b=*/true, H, G, w_hh, H);
+    Buffer<T> w(G * K);
+    recurrent::stack_columns(w.data(), w_ih, s.I, w_hh, H, G);
+    return PackedB<T>(/*trans_b=*/true, K, G, w.data(), K);
+  }();
+  if (!stacked) gemm<T>(false, true, s.T * N, G, s.I, T(1), x, s.I, w_ih, s.I, T(0), gates, G);
   for (int64_t t = 0; t < s.T; ++t) {
     const T* h_prev = t ? y + (t - 1) * NH : h0;
     const T* c_prev = t ? cells + (t - 1) * NH : c0;
-    gemm_packed<T>(false, N, T(1), h_prev, H, w_hh_t, T(0), hh.data(), G);
-    k.lstm_step(
-        {N, H, gates + t * N * G, hh.data(), bias.data(), c_prev, cells + t * NH, y + t * NH});
+    T* gates_t = gates + t * N * G;
+    if (stacked) recurrent::stack_columns(xh.data(), x + t * N * s.I, s.I, h_prev, H, N);
+    gemm_packed<T>(false, N, T(1), stacked ? xh.data() : h_prev, K, w_t, T(0), pre.data(), G);
+    k.lstm_step({N, H, gates_t, pre.data(), stacked ? nullptr : gates_t, bias.data(), c_prev,
+                 cells + t * NH, y + t * NH});
   }
   recurrent::copy(hT, y + (s.T - 1) * NH, NH);
   recurrent::copy(cT, cells + (s.T - 1) * NH, NH);
@@ -66,7 +80,14 @@ void lstm_backward(const RnnShape& s, const T* x, const T* h0, const T* c0, cons
   const T* gates = cache;
   const T* cells = cache + s.T * N * G;
   Buffer<T> dgates(s.T * N * G);
-  const PackedB<T> w_hh_p(/*trans_b=*/false, G, H, w_hh, H);  // W_hh, every step
+  // dL/dh_{t-1} = dG_t W_hh each step; with a narrow input dL/dx_t = dG_t W_ih comes with it.
+  const bool stacked = recurrent::stack_input_backward(s);
+  std::optional<recurrent::BackStepGemm<T>> step_gemm;  // [W_hh | W_ih]
+  std::optional<PackedB<T>> w_hh_p;                     // W_hh
+  if (stacked)
+    step_gemm.emplace(s, G, w_ih, w_hh);
+  else
+    w_hh_p.emplace(/*trans_b=*/false, G, H, w_hh, H);
 
   // gh0 / gc0 carry dL/dh_t and dL/dc_t backwards through the loop and end as dL/dh0, dL/dc0.
   T* dh = gh0;
@@ -78,11 +99,14 @@ void lstm_backward(const RnnShape& s, const T* x, const T* h0, const T* c0, cons
     T* dgates_t = dgates.data() + t * N * G;
     k.lstm_step_back({N, H, gates + t * N * G, cells + t * NH, t ? cells + (t - 1) * NH : c0,
                       grad_y + t * NH, dh, dc, dgates_t, gb_ih});
-    gemm_packed<T>(false, N, T(1), dgates_t, G, w_hh_p, T(0), dh, H);
+    if (stacked)
+      step_gemm->run(dgates_t, dh, gx + t * N * s.I);
+    else
+      gemm_packed<T>(false, N, T(1), dgates_t, G, *w_hh_p, T(0), dh, H);
   }
   recurrent::copy(gb_hh, gb_ih, G);  // both biases enter a identically
-  recurrent::input_and_weight_grads(s, G, dgates.data(), dgates.data(), x, h0, y, w_ih, gx, gw_ih,
-                                    gw_hh);
+  recurrent::input_and_weight_grads<T>(s, G, dgates.data(), dgates.data(), x, h0, y, w_ih,
+                                       stacked ? nullptr : gx, gw_ih, gw_hh);
 }
 
 #define NVZ_INSTANTIATE(T)                                                                         \

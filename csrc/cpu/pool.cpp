@@ -32,9 +32,12 @@ void check_pool_shape(const Pool2dShape& s, const char* fn) {
             ") should be (", eh / s.SH + 1, ", ", ew / s.SW + 1, ")");
 }
 
-// Threads over the N*C planes for `work` elementary operations.
+// Threads over the N*C planes for `work` elementary operations; small calls stay serial.
+// An operation here is a scalar compare or add, some 16 times the cost of a multiply-add in
+// a vectorised convolution, hence the smaller share of kMinBatchWorkPerThread.
 int plane_threads(const Pool2dShape& s, int64_t work) {
-  return static_cast<int>(std::min<int64_t>(threads_for(work), std::max<int64_t>(s.N * s.C, 1)));
+  return static_cast<int>(std::min<int64_t>(threads_for(work, kMinBatchWorkPerThread / 16),
+                                            std::max<int64_t>(s.N * s.C, 1)));
 }
 
 // body(plane) for every (n, c) plane; the body must not throw.

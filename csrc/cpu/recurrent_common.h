@@ -1,11 +1,16 @@
 // Internals shared by rnn_tanh.cpp, lstm.cpp and gru.cpp (not a public header).
 //
-// Each recurrent forward is: one GEMM for the input projection of all T steps, then a time
-// loop of { GEMM h_{t-1} W_hh^T into a small, cache-hot buffer, fused gate kernel that adds it
-// to step t's input projection }. (Accumulating the GEMM straight into the big projection
-// buffer made every register tile's epilogue wait on cold cache lines: the LSTM forward took
-// 2.5x longer.) Each backward is the time loop in reverse { fused gate-gradient kernel, GEMM
-// dG_t W_hh } followed by one GEMM each for dX, dW_ih and dW_hh over all T*N rows.
+// The RNN and GRU forwards are: one GEMM for the input projection of all T steps, then a
+// time loop of { GEMM h_{t-1} W_hh^T into a small, cache-hot buffer, fused gate kernel that
+// adds it to step t's input projection }. (Accumulating the GEMM straight into the big
+// projection buffer made every register tile's epilogue wait on cold cache lines: the LSTM
+// forward took 2.5x longer.) The LSTM's step GEMM takes x_t too (where I <= H), [x_t | h_{t-1}]
+// times [W_ih | W_hh]^T packed once, so its gate kernel reads only cache-hot pre-activations
+// (its T-long projection buffer outgrows L2 at T50 N32 H128; 4-8% off the forward; the GRU
+// cannot, its n gate keeps the two projections apart). Each backward is the time loop in
+// reverse { fused gate-gradient kernel, GEMM dG_t W_hh } followed by one GEMM each for dX,
+// dW_ih and dW_hh over all T*N rows (the LSTM's dX mostly comes out of its step GEMM
+// instead: BackStepGemm).
 //
 // Every product is nvz::gemm's (gemm.h); W_hh, used at every step, is packed once per call
 // (nvz::PackedB) and each step runs nvz::gemm_packed on it. The gate kernels are compiled
@@ -16,6 +21,7 @@
 #include <cstdint>
 
 #include "common/aligned_buffer.h"
+#include "gemm.h"
 #include "recurrent.h"
 
 namespace nvz {
@@ -45,13 +51,14 @@ struct RnnStepBack {
   T* db;            // (H) accumulated
 };
 
-// gates: (N, 4H) input projection x W_ih^T in, activations i, f, g, o of
-// gates + hh + bias out (in place). c = f*c_prev + i*g, h = o*tanh(c).
+// gates: (N, 4H) out, the activations i, f, g, o of pre (+ xp) + bias. c = f*c_prev + i*g,
+// h = o*tanh(c).
 template <typename T>
 struct LstmStep {
   int64_t N, H;
   T* gates;
-  const T* hh;    // (N, 4H) h_prev W_hh^T
+  const T* pre;   // (N, 4H) h_prev W_hh^T, plus x_t W_ih^T where xp is null
+  const T* xp;    // (N, 4H) x_t W_ih^T, or null; may be gates itself
   const T* bias;  // (4H) b_ih + b_hh
   const T* c_prev;
   T* c;
@@ -136,17 +143,49 @@ void copy(T* dst, const T* src, int64_t n);
 template <typename T>
 void copy_or_zero(T* dst, const T* src, int64_t n);  // src may be null
 
+// dst (rows, na + nb), row stride na + nb = [a | b]: row r is a's row r (na values) then b's
+// row r (nb values); a and b are dense. Stacks x_t beside h_{t-1} (and W_ih beside W_hh) so
+// that one GEMM per step computes both projections.
+template <typename T>
+void stack_columns(T* dst, const T* a, int64_t na, const T* b, int64_t nb, int64_t rows);
+
 // b[j] = b_ih[j] + b_hh[j], j < n.
 template <typename T>
 void add_biases(T* b, const T* b_ih, const T* b_hh, int64_t n);
 
 // After the time loop: gx = dA_ih W_ih, gw_ih = dA_ih^T X, gw_hh = dA_hh^T H_prev with
 // H_prev = [h0; y_0 .. y_{T-2}], where dA_* are the (T*N, G*H) gradients of the input and
-// hidden projections (the same array for RNN and LSTM). Requires s.T >= 1.
+// hidden projections (the same array for RNN and LSTM). gx null: the caller computed it (see
+// BackStepGemm). Requires s.T >= 1.
 template <typename T>
 void input_and_weight_grads(const RnnShape& s, int64_t GH, const T* dA_ih, const T* dA_hh,
                             const T* x, const T* h0, const T* y, const T* w_ih, T* gx, T* gw_ih,
                             T* gw_hh);
+
+// Whether the LSTM's step GEMMs take the input along: the forward's [x_t | h_{t-1}] (while
+// I <= H; a wide input made the forward 6-15% slower at I784 H128) and the backward's
+// [W_hh | W_ih] (BackStepGemm: while I <= H and the I extra columns cost the step GEMM less
+// padding than 3 I columns, i.e. less than the separate dX GEMM at a third of the speed).
+bool stack_input_forward(const RnnShape& s);
+bool stack_input_backward(const RnnShape& s);
+
+// The LSTM's backward step GEMM (usable wherever the input and hidden projections share one
+// gradient dA_t, as in the RNN): dA_t [W_hh | W_ih] gives dL/dh_{t-1} and dL/dx_t at once
+// (N = H + I). That costs the per-step GEMM a panel of columns but saves the dX GEMM after
+// the loop, which for a narrow I swaps its operands and transposes all of dA while packing:
+// 5-7% off the LSTM backward at T50 N32 I16 H128; for the RNN (G = 1) it measured even.
+template <typename T>
+class BackStepGemm {
+ public:
+  BackStepGemm(const RnnShape& s, int64_t GH, const T* w_ih, const T* w_hh);
+  // dh (N, H) = dA_t W_hh and gx_t (N, I) = dA_t W_ih; dA_t is (N, GH).
+  void run(const T* dA_t, T* dh, T* gx_t);
+
+ private:
+  int64_t N_, H_, I_, GH_;
+  PackedB<T> w_;
+  Buffer<T> out_;  // (N, H + I)
+};
 
 // T == 0 backward: gh0 = grad_hT (or 0), weight and bias gradients 0, gx empty.
 template <typename T>

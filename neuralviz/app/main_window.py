@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
             ("Open network &spec…", None, self.open_spec_dialog),
             ("Export &output view as PNG…", None, lambda: self._export_dialog(True)),
             ("&Export window as PNG…", "Ctrl+E", lambda: self._export_dialog(False)),
+            ("Export to &PyTorch / ONNX…", None, self._export_torch_dialog),
             ("&Quit", QKeySequence.StandardKey.Quit, self.close),
         ):
             action = QAction(text, self)
@@ -354,6 +355,28 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Export as PNG", "neuralviz.png", "PNG images (*.png)")
         if path and not self.export_png(path, output_only):
             self.show_error(f"Could not write {path}")
+
+    def export_torch(self, folder) -> dict:
+        """The studio's network as it stands now (weights of the last frame) written to `folder`: a standalone
+        PyTorch training script, the weights (.nvz) and, with onnx installed, an ONNX file (neuralviz.export)."""
+        from ..export import write_bundle
+        from ..network import Network
+
+        net = Network.from_spec(self.settings.network)
+        if self.latest is not None and self.latest.params:
+            net.load_state_dict(dict(self.latest.params))
+        return write_bundle(net, self.settings.preset or None, folder)
+
+    def _export_torch_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export to PyTorch / ONNX: choose a folder")
+        if not folder:
+            return
+        try:
+            written = self.export_torch(folder)
+        except Exception as err:  # noqa: BLE001 - torch missing, a layer with no mapping: shown, never raised into Qt
+            self.show_error(f"Could not export: {err}")
+            return
+        self.statusBar().showMessage("Wrote " + ", ".join(Path(p).name for p in written.values()), 8000)
 
     # ================================================================== closing
     def closeEvent(self, event) -> None:

@@ -23,6 +23,9 @@ PAGES = [
     ("neuralviz.app.comparison.page", "ComparisonPage"),
     ("neuralviz.app.race.page", "RacePage"),
     ("neuralviz.app.sequence.page", "SequencePage"),
+    ("neuralviz.app.generative.page", "GenerativePage"),
+    ("neuralviz.app.robustness.page", "RobustnessPage"),
+    ("neuralviz.app.segmentation.page", "SegmentationPage"),
 ]
 
 
@@ -47,10 +50,11 @@ class BrokenPage(QLabel, Page):
         return 0
 
 
-def page_classes() -> list[type]:
-    """The page classes of this build, in tab order (a page whose package is not installed is left out)."""
+def page_classes(entries: list[tuple[str, str]] | None = None) -> list[type]:
+    """The page classes of this build, in tab order (a page whose package is not installed is left out).
+    entries: (module, class) pairs, the window's PAGES by default (a PageGroup passes its own)."""
     classes = []
-    for module, name in PAGES:
+    for module, name in PAGES if entries is None else entries:
         try:
             classes.append(getattr(importlib.import_module(module), name))
         except ModuleNotFoundError as err:
@@ -60,9 +64,9 @@ def page_classes() -> list[type]:
     return classes
 
 
-def load_pages(window) -> list[Page]:
+def load_pages(window, entries: list[tuple[str, str]] | None = None) -> list[Page]:
     pages: list[Page] = []
-    for cls in page_classes():
+    for cls in page_classes(entries):
         try:
             pages.append(cls(window))
         except Exception as err:  # noqa: BLE001 - a broken page must not take the studio down with it

@@ -47,6 +47,8 @@ class StudioSettings:
     def from_preset(cls, name: str = DEFAULT_PRESET) -> StudioSettings:
         """Settings of a lecture preset (assets/presets/NAME.json)."""
         p = presets.load(name)
+        if not isinstance(p.get("network"), dict):  # a GAN preset: its own page opens it, the studio keeps its net
+            return cls.from_preset(DEFAULT_PRESET)
         training = p.get("training", {})
         data = p.get("dataset", {})
         base = cls(

@@ -96,8 +96,8 @@ def _run_suites(args: argparse.Namespace) -> int:
                 print()
             elif hasattr(mod, "skip_reason") and mod.skip_reason():
                 print(f"[{suite}/{mod_name}] skipped: {mod.skip_reason()}\n")
-            if not args.quick and hasattr(mod, "report"):
-                mod.report()  # suite-specific tables (e.g. steps to a target loss)
+            if not args.quick and hasattr(mod, "report") and (cases or not args.only):
+                mod.report()  # suite-specific tables (steps to a target loss, peak memory), not when --only left it out
     if args.json is not None:
         with open(args.json, "w") as fh:
             json.dump(rows, fh, indent=1)

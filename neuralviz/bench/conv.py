@@ -7,10 +7,27 @@ gradients for x, w and b, like ours. Forward-only rows time inference (torch und
 Each row first checks y and the gradients against torch's, or without torch against a float64
 numpy reference (the engine's im2col; max-pool by reshaping), to CONV_RTOL.
 
-Run alone with `python -m neuralviz.bench kernels --only conv` (or --only pool).
+Transposed convolution (rows "convT"): a DCGAN generator's two upsampling layers, kernel 4,
+stride 2, padding 1, batch 64: nv.ops.conv_transpose2d then conv_transpose2d_backward against
+torch.nn.functional.conv_transpose2d and autograd, checked like the conv rows (without torch,
+against a float64 numpy scatter-add over the kernel taps).
+
+Run alone with `python -m neuralviz.bench kernels --only conv` (or --only pool, --only convT).
+
+Peak memory (report(), after the timed rows): the extra resident memory of one LeNet training
+step at batch 64 (bench/training.py's LENET: Trainer.step against the torch SGD step), ours beside
+torch's. Each side runs in a fresh process with glibc's mmap threshold fixed
+(MALLOC_MMAP_THRESHOLD_), so a freed buffer goes back to the system instead of hiding in a malloc
+arena; after two warm-up steps the kernel's peak-RSS counter is reset (/proc/self/clear_refs),
+one step runs, and the row is VmHWM minus the RSS before it. Linux only.
 """
 
 from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 
@@ -25,7 +42,7 @@ SHAPES = {
     "(c) b64 1->16 8x8 k3p1": (64, 1, 8, 8, 16, 3, 1),
     "(d) b32 16->32 32x32 k3p1": (32, 16, 32, 32, 32, 3, 1),
 }
-TARGETS = {"(a)": "< 1x torch", "(b)": "<= 1.5x torch", "(c)": "< 1x torch", "(d)": "<= 1.5x torch"}
+TARGETS = dict.fromkeys(("(a)", "(b)", "(c)", "(d)"), "<= 1.0x torch")  # issue 22 (was <= 1.5x for (b), (d))
 
 
 def _problem(N, C, H, W, OC, k, p, seed=0):
@@ -121,6 +138,66 @@ def _numpy_conv_grads(x, w, gy, p: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     return grad_x, grad_w, gy.sum(axis=(0, 2, 3), dtype=np.float64)
 
 
+# label -> (N, C_in, H, W, C_out): DCGAN's generator on 28x28 images, kernel 4, stride 2, padding 1
+TRANSPOSED_SHAPES = {
+    "(e) b64 128->64 7x7->14x14": (64, 128, 7, 7, 64),
+    "(f) b64 64->1 14x14->28x28": (64, 64, 14, 14, 1),
+}
+_T = dict(stride=2, padding=1)  # with kernel 4: the output is twice the input
+
+
+def _conv_transpose_case(label, shape) -> Case:
+    N, C, H, W, OC = shape
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((N, C, H, W)).astype(np.float32)
+    w = (rng.standard_normal((C, OC, 4, 4)) / np.sqrt(OC * 16)).astype(np.float32)
+    b = rng.standard_normal(OC).astype(np.float32)
+    gy = rng.standard_normal((N, OC, 2 * H, 2 * W)).astype(np.float32)
+
+    def ours():
+        return (nv.ops.conv_transpose2d(x, w, b, **_T), *nv.ops.conv_transpose2d_backward(x, w, gy, **_T))
+
+    theirs = None
+    torch = torch_or_none()
+    if torch is not None:
+        F = torch.nn.functional
+        tx, tw, tb = (torch.from_numpy(a).requires_grad_(True) for a in (x, w, b))
+        tgy = torch.from_numpy(gy)
+
+        def theirs():
+            y = F.conv_transpose2d(tx, tw, tb, **_T)
+            return (y, *torch.autograd.grad(y, (tx, tw, tb), tgy))
+
+    name = f"convT {label} fwd+bwd"
+
+    def reference():
+        return theirs() if theirs is not None else _numpy_conv_transpose(x, w, b, gy)
+
+    flops = 2.0 * x.size * OC * 16 * 3  # forward, grad_x and grad_w: each input pixel meets C_out*k*k taps
+    return Case(name, ours, "torch", theirs, flops, "<= 1.5x torch", check=lambda: _check(name, ours(), reference()))
+
+
+def _numpy_conv_transpose(x, w, b, gy) -> tuple[np.ndarray, ...]:
+    """(y, grad_x, grad_w, grad_b) of a kernel-4, stride-2, padding-1 transposed convolution in
+    float64: every tap scatters x onto a canvas at stride 2 (then cropped by the padding), and
+    the gradients read the padded grad_y back through the same slices."""
+    x, w, gy = (a.astype(np.float64) for a in (x, w, gy))
+    n, _, h, wd = x.shape
+    k, s, p = w.shape[2], _T["stride"], _T["padding"]
+    canvas = np.zeros((n, w.shape[1], (h - 1) * s + k, (wd - 1) * s + k))
+    grad_canvas = np.zeros_like(canvas)
+    grad_canvas[:, :, p : p + 2 * h, p : p + 2 * wd] = gy
+    grad_x, grad_w = np.zeros_like(x), np.zeros_like(w)
+    for i in range(k):
+        for j in range(k):
+            rows, cols = slice(i, i + (h - 1) * s + 1, s), slice(j, j + (wd - 1) * s + 1, s)
+            canvas[:, :, rows, cols] += np.einsum("nchw,co->nohw", x, w[:, :, i, j])
+            grad_x += np.einsum("nohw,co->nchw", grad_canvas[:, :, rows, cols], w[:, :, i, j])
+            grad_w[:, :, i, j] = np.einsum("nchw,nohw->co", x, grad_canvas[:, :, rows, cols])
+    y = canvas[:, :, p : p + 2 * h, p : p + 2 * wd] + b[None, :, None, None]
+    return y, grad_x, grad_w, gy.sum(axis=(0, 2, 3))
+
+
 def _max_pool_case() -> Case:
     rng = np.random.default_rng(1)
     x = rng.standard_normal((64, 16, 24, 24)).astype(np.float32)
@@ -160,6 +237,7 @@ def cases(quick: bool = False) -> list[Case]:
     """The four target shapes forward+backward, then forward only, then a max-pool row."""
     rows = [_conv_cases(label, shape, True) for label, shape in SHAPES.items()]
     rows += [_conv_cases(label, shape, False) for label, shape in SHAPES.items()]
+    rows += [_conv_transpose_case(label, shape) for label, shape in TRANSPOSED_SHAPES.items()]
     rows.append(_max_pool_case())
     return rows
 
@@ -169,3 +247,77 @@ if __name__ == "__main__":
 
     single_thread_peers()
     run_cases(cases())
+
+
+# ---------------------------------------------------------------- peak memory (report)
+
+MEMORY_BATCH = 64  # images in the LeNet training step whose peak memory is reported
+MEMORY_TARGET = "ours <= torch"
+_MMAP_THRESHOLD = 128 * 1024  # bytes: every larger allocation is its own mapping, unmapped on free
+
+
+def _status_bytes(field: str) -> int:
+    """A "kB" field of /proc/self/status (VmRSS, VmHWM) in bytes."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise OSError(f"/proc/self/status has no {field}")
+
+
+def _lenet_step(who: str):
+    """One SGD step of bench/training.py's LeNet on a fixed batch of MEMORY_BATCH images, as
+    a function: Trainer.step (ours) or the torch model's step (who == "torch")."""
+    from .. import optim
+    from ..network import Network
+    from ..trainer import Trainer
+    from .training import LENET, _torch_model, _torch_step
+
+    rng = np.random.default_rng(2)
+    x = rng.random((MEMORY_BATCH, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, MEMORY_BATCH)
+    net = Network.from_spec(LENET, seed=0)
+    if who == "torch":
+        torch = torch_or_none()
+        torch.set_num_threads(1)
+        return _torch_step(torch, _torch_model(torch, net), x, y, "cross_entropy", 0.01)
+    nv.set_num_threads(1)
+    trainer = Trainer(net, "cross_entropy", optim.make("sgd", net, lr=0.01))
+    return lambda: trainer.step(x, y)
+
+
+def measure_peak_child(who: str) -> None:
+    """Child process of peak_memory(): prints {"bytes": n} for one LeNet step of `who`."""
+    step = _lenet_step(who)
+    step()  # warm-up: lazy initialisation, packing buffers, oneDNN's JIT code,
+    step()  # and the optimiser's state, are not the step's memory
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")  # resets VmHWM to the current VmRSS (Linux >= 4.0)
+    before = _status_bytes("VmRSS")
+    step()
+    print(json.dumps({"bytes": _status_bytes("VmHWM") - before}))
+
+
+def peak_memory(who: str) -> int:
+    """Peak extra resident bytes of one LeNet training step (ours or torch), in a fresh process."""
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(_MMAP_THRESHOLD)}
+    code = f"from neuralviz.bench.conv import measure_peak_child; measure_peak_child({who!r})"
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    if run.returncode != 0:
+        raise OSError(f"peak-memory child for {who} failed: {run.stderr.strip().splitlines()[-1:]}")
+    return int(json.loads(run.stdout.strip().splitlines()[-1])["bytes"])
+
+
+def report() -> None:
+    """Prints the peak-memory row: one LeNet training step (batch 64), ours beside torch's."""
+    print(f"[kernels/conv] peak memory, one LeNet 28x28 training step (fwd+bwd+SGD), batch {MEMORY_BATCH}")
+    if not os.path.exists("/proc/self/clear_refs"):
+        print("  not measured: needs Linux's /proc/self/clear_refs\n")
+        return
+    ours = peak_memory("ours")
+    line = f"  ours {ours / 2**20:7.2f} MiB"
+    if torch_or_none() is None:
+        print(f"{line}; torch not installed\n")
+        return
+    theirs = peak_memory("torch")
+    print(f"{line}   torch {theirs / 2**20:7.2f} MiB   ratio {ours / max(theirs, 1):5.2f}x  target {MEMORY_TARGET}\n")

@@ -22,6 +22,8 @@ story_qa        sequence   sequence-classification     (N, T) int64 token ids / 
                                                        layout="memory": (N, S+1, J) sentence rows, question last
 char_text       sequence   sequence-classification     (N, T) int64 character ids / (N,) int64 next character;
                                                        Shakespeare's Coriolanus (text.py), `ds.vocab` = characters
+segmentation    image      segmentation                (N, 3, S, S) aerial scenes / (N, S, S) int64 class per pixel
+                                                       (segmentation.py: CLASSES, CLASS_COLOURS; `size` 64)
 =============== ========== =========================== ==========================================================
 
 Every dataset is a pure function of (name, seed, options): the same seed gives identical arrays, and
@@ -38,7 +40,7 @@ from typing import Any
 import numpy as np
 
 # Importing the generator modules registers their datasets; this order is the order names() lists them in.
-from . import planar, regression, images, sequences, story_qa, text  # noqa: F401  isort:skip
+from . import planar, regression, images, sequences, story_qa, text, segmentation  # noqa: F401  isort:skip
 from ._assets import asset_path
 from ._registry import KINDS, REGISTRY, resolve_options
 from .batch_stream import BatchStream

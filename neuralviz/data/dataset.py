@@ -10,10 +10,15 @@ task                        x                            y                      
 "sequence-classification"   (N, T, F) float / (N, T) ids (N,) int64 in [0, K)    "cross_entropy"
 "sequence-regression"       (N, T, F) float              (N, k) float            "mse"
 "sequence-labeling"         (N, T, F) float              (N, T) int64 in [0, K)  "cross_entropy" per time step
+"reconstruction"            (N, F) or (N, C, H, W) float y is x (the same array)  "mse" (an auto-encoder: x -> x)
+"segmentation"              (N, C, H, W) float           (N, H, W) int64 in [0, K) "cross_entropy" per pixel
 =========================== ============================ ======================= ==============================
 
 Labels stay integers on the Dataset; `to_targets` / `Dataset.targets` turn them into what a loss wants
 (float (N, 1) 0/1 columns for "bce", one-hot rows for "mse" on a classifier).
+A "reconstruction" set (an image loader's option ``task="reconstruction"``) keeps its class labels in
+`labels_train` / `labels_test` (and `num_classes`, `class_names`): nothing trains on them, but the app colours
+an auto-encoder's latent plane by class.
 """
 
 from __future__ import annotations
@@ -26,8 +31,16 @@ import numpy as np
 
 from .batch_stream import BatchStream
 
-TASKS = ("classification", "regression", "sequence-classification", "sequence-regression", "sequence-labeling")
-LABEL_TASKS = ("classification", "sequence-classification", "sequence-labeling")
+TASKS = (
+    "classification",
+    "regression",
+    "sequence-classification",
+    "sequence-regression",
+    "sequence-labeling",
+    "reconstruction",
+    "segmentation",
+)
+LABEL_TASKS = ("classification", "sequence-classification", "sequence-labeling", "segmentation")
 LOSSES = ("cross_entropy", "bce", "mse")
 
 
@@ -85,7 +98,7 @@ class Dataset:
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
-    num_classes: int | None  # None for regression tasks
+    num_classes: int | None  # None for regression tasks (a reconstruction set keeps its labels' count)
     options: dict[str, Any]  # every option used, defaults filled in (JSON-serialisable)
     seed: int | None = 0  # None when a Generator was passed instead of an int
     kind: str = ""  # "planar" | "regression" | "image" | "sequence"
@@ -94,6 +107,8 @@ class Dataset:
     vocab: list[str] | None = None  # token id -> word, for token/symbol datasets
     description: str = ""
     decoder: Callable[[np.ndarray], str] | None = field(default=None, repr=False)
+    labels_train: np.ndarray | None = field(default=None, repr=False)  # "reconstruction": the class labels
+    labels_test: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self):
         if self.task not in TASKS:
@@ -137,6 +152,14 @@ class Dataset:
         if loss == "cross_entropy":
             return int(self.num_classes)
         return int(np.prod(self.target_shape))
+
+    def labels(self, which: str = "test") -> np.ndarray | None:
+        """The int64 class labels of a split: y for a classification task, the kept labels of a reconstruction
+        set (what colours an auto-encoder's latent plane), None where there are none."""
+        _, y = self.split(which)
+        if self.task == "reconstruction":
+            return self.labels_train if which == "train" else self.labels_test
+        return y if self.task == "classification" else None
 
     def split(self, which: str) -> tuple[np.ndarray, np.ndarray]:
         """(x, y) of 'train' or 'test'."""

@@ -5,6 +5,9 @@
 - shapes: synthetic squares, discs, triangles and crosses at random positions and sizes: a CNN with pooling
   learns them from any position, a dense network has to learn every position separately.
 - mnist / fashion_mnist: read from IDX files the user already has (nothing is downloaded).
+
+Every image set takes ``task="reconstruction"``: then y is x (an auto-encoder learns x -> x with "mse") and the
+class labels stay on the Dataset as labels_train / labels_test, to colour the latent plane by class.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from ._assets import asset_path
 from ._registry import (
     DTYPE_OPTION,
     Option,
+    choice,
     directory,
     integer,
     n_option,
@@ -29,6 +33,29 @@ from ._registry import (
 )
 from .idx import read_idx
 from .split import check_split_sizes, train_test
+
+# ---------------------------------------------------------------------------------------------- task
+TASK_OPTION = Option(
+    "classification",
+    choice("classification", "reconstruction"),
+    "'classification' (y: the labels) or 'reconstruction' (y is x, for an auto-encoder; labels kept aside)",
+)
+
+
+def as_task(parts: dict, task: str) -> dict:
+    """A builder's arrays for `task`: unchanged for classification; for reconstruction y is x (the same arrays,
+    so the targets cannot drift from the inputs) and the labels move to labels_train / labels_test."""
+    if task != "reconstruction":
+        return parts
+    return dict(
+        parts,
+        task=task,
+        y_train=parts["x_train"],
+        y_test=parts["x_test"],
+        labels_train=parts["y_train"],
+        labels_test=parts["y_test"],
+    )
+
 
 # ---------------------------------------------------------------------------------------------- digits
 
@@ -64,15 +91,16 @@ def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
         ),
         "test_fraction": test_fraction_option(0.2),
         "dtype": DTYPE_OPTION,
+        "task": TASK_OPTION,
     },
 )
-def build_digits(rng, *, n, test_fraction, dtype):
+def build_digits(rng, *, n, test_fraction, dtype, task):
     x, y = digits_arrays()
     if n is not None:
         keep = np.sort(rng.permutation(DIGITS_COUNT)[:n])
         x, y = x[keep], y[keep]
     x_train, y_train, x_test, y_test = train_test(x.astype(dtype), y, test_fraction, rng, stratify=True)
-    return dict(
+    parts = dict(
         x_train=x_train,
         y_train=y_train,
         x_test=x_test,
@@ -81,6 +109,7 @@ def build_digits(rng, *, n, test_fraction, dtype):
         class_names=[str(d) for d in range(10)],
         description="UCI optdigits (via scikit-learn): 8x8 counts 0..16 scaled to [0, 1]",
     )
+    return as_task(parts, task)
 
 
 # ---------------------------------------------------------------------------------------------- shapes
@@ -131,16 +160,17 @@ def render_shapes(labels: np.ndarray, size: int, rng: np.random.Generator) -> np
         "noise": noise_option(0.1, "std of Gaussian pixel noise in [0, 0.5] (then clipped to [0, 1])"),
         "test_fraction": test_fraction_option(0.2),
         "dtype": DTYPE_OPTION,
+        "task": TASK_OPTION,
     },
 )
-def build_shapes(rng, *, n, size, noise, test_fraction, dtype):
+def build_shapes(rng, *, n, size, noise, test_fraction, dtype, task):
     check_split_sizes("shapes", n, test_fraction)
     y = rng.permutation(np.arange(n) % len(SHAPE_NAMES))
     images = render_shapes(y, size, rng)
     images = np.clip(images + rng.normal(0.0, 1.0, size=images.shape) * noise, 0.0, 1.0)
     x = images[:, None, :, :].astype(dtype)
     x_train, y_train, x_test, y_test = train_test(x, y.astype(np.int64), test_fraction, rng, stratify=True)
-    return dict(
+    parts = dict(
         x_train=x_train,
         y_train=y_train,
         x_test=x_test,
@@ -149,6 +179,7 @@ def build_shapes(rng, *, n, size, noise, test_fraction, dtype):
         class_names=list(SHAPE_NAMES),
         description=f"{size}x{size} shapes, pixel noise {noise:g}",
     )
+    return as_task(parts, task)
 
 
 # ---------------------------------------------------------------------------------------------- MNIST family
@@ -251,6 +282,7 @@ def _idx_options() -> dict[str, Option]:
         "n_train": Option(None, optional_integer(1), "use a random subset of the training images"),
         "n_test": Option(None, optional_integer(1), "use a random subset of the test images"),
         "dtype": DTYPE_OPTION,
+        "task": TASK_OPTION,
     }
 
 
@@ -262,8 +294,9 @@ def _idx_options() -> dict[str, Option]:
     options=_idx_options(),
     requires=("path",),
 )
-def build_mnist(rng, *, path, n_train, n_test, dtype):
-    return _load_idx_dataset("mnist", rng, path, n_train, n_test, dtype, [str(d) for d in range(10)])
+def build_mnist(rng, *, path, n_train, n_test, dtype, task):
+    parts = _load_idx_dataset("mnist", rng, path, n_train, n_test, dtype, [str(d) for d in range(10)])
+    return as_task(parts, task)
 
 
 @register(
@@ -274,5 +307,6 @@ def build_mnist(rng, *, path, n_train, n_test, dtype):
     options=_idx_options(),
     requires=("path",),
 )
-def build_fashion_mnist(rng, *, path, n_train, n_test, dtype):
-    return _load_idx_dataset("fashion_mnist", rng, path, n_train, n_test, dtype, list(FASHION_CLASSES))
+def build_fashion_mnist(rng, *, path, n_train, n_test, dtype, task):
+    parts = _load_idx_dataset("fashion_mnist", rng, path, n_train, n_test, dtype, list(FASHION_CLASSES))
+    return as_task(parts, task)

@@ -68,6 +68,35 @@ _SMALL = [
         ],
     },
     {
+        "name": "tiny-refine",
+        "input_shape": [2, 6, 6],
+        "layers": [
+            {"id": "c1", "type": "conv2d", "channels": 3, "kernel_size": 3, "padding": 1},
+            {"id": "p1", "type": "maxpool2d", "kernel_size": 2},
+            {"id": "up", "type": "upsample", "scale": 2},
+            {"id": "pde", "type": "pde_refine", "inputs": ["up", "input"], "iterations": 2, "hidden": 3},
+        ],
+    },
+    {
+        "name": "tiny-decoder",
+        "input_shape": [3, 3, 4],
+        "layers": [
+            {"id": "up1", "type": "conv_transpose2d", "channels": 2, "kernel_size": 4, "stride": 2, "padding": 1},
+            {"id": "r1", "type": "relu"},
+            {"id": "up2", "type": "upsample", "scale": [2, 1]},
+            {
+                "id": "up3",
+                "type": "conv_transpose2d",
+                "channels": 1,
+                "kernel_size": [3, 2],
+                "stride": [1, 2],
+                "output_padding": [0, 1],
+                "dilation": [2, 1],
+                "bias": False,
+            },
+        ],
+    },
+    {
         "name": "tiny-rnn",
         "input_shape": [5, 3],
         "layers": [
@@ -86,6 +115,16 @@ _SMALL = [
             {"id": "seq", "type": "lstm", "hidden": 5, "return_sequences": True},
             {"id": "flat", "type": "flatten"},
             {"id": "out", "type": "dense", "units": 11},
+        ],
+    },
+    {
+        "name": "tiny-stochastic",
+        "input_shape": [3, 4],
+        "layers": [
+            {"id": "s1", "type": "stochastic_dense", "units": 5, "sigma_init": 0.2, "prior_sigma": 1.0},
+            {"id": "a1", "type": "tanh"},
+            {"id": "flat", "type": "flatten"},
+            {"id": "out", "type": "stochastic_dense", "units": 2, "bias": False},
         ],
     },
 ]

@@ -30,8 +30,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SCENE_FORMAT = "neuralviz.scene/1"
-VIEWS = ("studio", "featuremaps", "comparison", "sequence", "race", "prior", "surface", "online", "layers")
-PRESETLESS_VIEWS = ("prior", "surface", "online")  # views that may do without a preset (their options say what to show)
+VIEWS = (
+    "studio",
+    "featuremaps",
+    "comparison",
+    "sequence",
+    "race",
+    "prior",
+    "surface",
+    "online",
+    "layers",
+    "autoencoder",
+    "gan",
+    "gan_images",
+    "texture",
+    "robustness",
+    "segmentation",
+)
+# views that may do without a preset (their options say what to show)
+PRESETLESS_VIEWS = ("prior", "surface", "online", "texture", "robustness")
 NOTES_RANGE = (2, 4)
 MAX_STEPS = 10_000_000  # a budget above this is a typo, not a scene
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")

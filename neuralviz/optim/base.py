@@ -96,7 +96,16 @@ class Optimizer:
         self.base_lr = lr
 
     def step(self, batch=None) -> None:
+        """One update. With pruning masks on the network (nv.prune), the pruned gradients are zeroed
+        before it and the pruned weights reset to exactly 0 after it, whatever the rule (L2, L1,
+        momentum, Adam's moments, a natural-gradient preconditioner or the perceptron rule), so
+        no optimizer can revive a pruned weight (Han et al. 2015's masked retraining)."""
+        masked = bool(getattr(self.net, "masks", None))
+        if masked:
+            self.net.apply_masks(grads=True)
         self._update(self.lr, batch)
+        if masked:
+            self.net.apply_masks()
         self.steps += 1
 
     def _update(self, lr: float, batch) -> None:

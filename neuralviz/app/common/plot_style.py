@@ -35,12 +35,13 @@ def style_plot(plot: pg.PlotItem, theme: Theme, labels: dict[str, str]) -> None:
         axis.setPen(pg.mkPen(theme.text, width=1.5 if theme.high_contrast else 1))
         axis.setTextPen(pg.mkPen(theme.text))
         axis.enableAutoSIPrefix(False)  # "loss (x0.001)" confuses more than it saves
-        if hasattr(axis, "setSIPrefixEnableRanges"):  # pyqtgraph 0.14 ignores the switch above
-            axis.setSIPrefixEnableRanges(())
         if side in labels:
             axis.setLabel(labels[side], **{"font-size": f"{theme.plot_font_pt + 1:.0f}pt", "color": theme.text})
         else:
             axis.showLabel(False)
+        # after setLabel, which restores pyqtgraph 0.14's SI ranges (an axis 0..0.3 would read 0..300)
+        if hasattr(axis, "setSIPrefixEnableRanges"):  # pyqtgraph 0.14 ignores the switch above
+            axis.setSIPrefixEnableRanges(())
 
 
 def nice_ceiling(value: float) -> float:

@@ -36,6 +36,22 @@ class HeatmapPainter:
         scale = float(scale) if np.isfinite(scale) and scale > 0 else 1.0
         return colormap_rgba(values, self.pale_lut if pale else self.lut, -scale, scale, out)
 
+    def diverging_stack(self, values: np.ndarray, scales: np.ndarray, pale: bool = False) -> np.ndarray:
+        """(N, H, W) maps, map i in [-scales[i], scales[i]] -> (N, H, W, 4) uint8 in one pass (a frame's
+        dozens of neuron maps cost one call, not one each)."""
+        values = np.asarray(values, dtype=np.float32)
+        if values.ndim != 3:
+            raise ValueError(f"diverging_stack: values must be (N, H, W), got shape {values.shape}")
+        n, h, w = values.shape
+        scales = np.asarray(scales, dtype=np.float32).reshape(-1)
+        if len(scales) != n:
+            raise ValueError(f"diverging_stack: {n} maps but {len(scales)} scales")
+        scales = np.where(np.isfinite(scales) & (scales > 0), scales, np.float32(1.0))
+        unit = np.ascontiguousarray(values / scales[:, None, None]).reshape(n * h, w)
+        out = np.empty((n, h, w, 4), dtype=np.uint8)
+        colormap_rgba(unit, self.pale_lut if pale else self.lut, -1.0, 1.0, out.reshape(n * h, w, 4))
+        return out
+
     def probability(self, p: np.ndarray, discretize: bool = False) -> np.ndarray:
         """(H, W) p(class 1) -> pale RGBA: orange (class 0) .. neutral .. blue (class 1)."""
         v = (2.0 * p - 1.0).astype(np.float32)
@@ -65,6 +81,15 @@ def neuron_scale(values: np.ndarray) -> float:
     unit goes beyond (ReLU), so unbounded units stay readable and weak ones look weak."""
     m = float(np.nanmax(np.abs(values))) if values.size else 1.0
     return m if np.isfinite(m) and m > 1.0 else 1.0
+
+
+def neuron_scales(values: np.ndarray) -> np.ndarray:
+    """neuron_scale of each of the maps values[0], values[1], ... in one pass: (N, ...) -> (N,)."""
+    flat = np.abs(np.asarray(values, dtype=np.float32).reshape(len(values), -1))
+    if flat.shape[1] == 0:
+        return np.ones(len(values), dtype=np.float32)
+    m = np.fmax.reduce(flat, axis=1)  # NaN-ignoring max (NaN only when a whole map is NaN)
+    return np.where(np.isfinite(m) & (m > 1.0), m, np.float32(1.0))
 
 
 def to_qimage(rgba: np.ndarray, flip: bool = True) -> QImage:

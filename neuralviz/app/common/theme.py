@@ -63,6 +63,8 @@ class Theme:
 BLOCK_COLOURS = {
     "dense": "#dbeafe",
     "conv2d": "#dcfce7",
+    "conv_transpose2d": "#dcfce7",
+    "upsample": "#fef9c3",
     "maxpool2d": "#fef9c3",
     "avgpool2d": "#fef9c3",
     "flatten": "#f3f4f6",

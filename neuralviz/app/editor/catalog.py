@@ -134,6 +134,21 @@ _KINDS = [
         (_width("units", "number of outputs"), _BIAS),
     ),
     LayerKind(
+        "stochastic_dense",
+        "Dense",
+        "fully connected with Gaussian weights: a new draw every training step, the mean when evaluating",
+        {"units": 8},
+        (
+            _width("units", "number of outputs"),
+            _BIAS,
+            ParamSpec("sigma_init", "float", 1e-6, 1e3, doc="starting standard deviation of every weight"),
+            ParamSpec(
+                "prior_sigma", "float", 1e-6, 1e6, auto="no prior", doc="std of the Gaussian prior (empty: no KL term)"
+            ),
+            ParamSpec("kl_weight", "float", 0.0, 1e6, doc="weight of the KL term (1 / training examples)"),
+        ),
+    ),
+    LayerKind(
         "conv2d",
         "Convolution",
         "slides small learned filters over an image",
@@ -146,6 +161,28 @@ _KINDS = [
             ParamSpec("dilation", "pair", 1, MAX_KERNEL, doc="spacing of the filter taps"),
             _BIAS,
         ),
+    ),
+    LayerKind(
+        "conv_transpose2d",
+        "Convolution",
+        "grows an image: each pixel paints a learned filter into a larger output (GAN generators, decoders)",
+        {"channels": 8, "kernel_size": 4, "stride": 2, "padding": 1},
+        (
+            _width("channels", "number of filters (output channels)"),
+            _KERNEL,
+            ParamSpec("stride", "pair", 1, MAX_KERNEL, doc="output step between input pixels (2: twice the size)"),
+            ParamSpec("padding", "pair", 0, MAX_KERNEL, doc="rows and columns trimmed from each side of the output"),
+            ParamSpec("output_padding", "pair", 0, MAX_KERNEL, doc="extra rows and columns at the bottom and right"),
+            ParamSpec("dilation", "pair", 1, MAX_KERNEL, doc="spacing of the filter taps"),
+            _BIAS,
+        ),
+    ),
+    LayerKind(
+        "upsample",
+        "Convolution",
+        "enlarges an image by repeating each pixel (nearest neighbour)",
+        {"scale": 2},
+        (ParamSpec("scale", "pair", 1, MAX_KERNEL, doc="how many times taller and wider (one number: both)"),),
     ),
     LayerKind(
         "maxpool2d",
@@ -184,6 +221,13 @@ _KINDS = [
         ),
     ),
     LayerKind("flatten", "Shape", "turns an image or a sequence into one feature vector", {}, ()),
+    LayerKind(
+        "reshape",
+        "Shape",
+        "turns a feature vector into an image (channels, height, width): flatten's inverse",
+        {"shape": [1, 2, 2]},
+        (),
+    ),
     LayerKind("relu", "Activation", "max(0, x)", {}, ()),
     LayerKind(
         "leaky_relu",
@@ -223,6 +267,20 @@ _KINDS = [
         "joins 2+ inputs along an axis",
         {},
         (ParamSpec("axis", "int", 1, 3, doc="1 = features / channels"),),
+    ),
+    LayerKind(
+        "pde_refine",
+        "Convolution",
+        "a recurrent refinement of class score maps: u ← u + dt·f(u, features) K times with the same "
+        "convolutions (inputs: scores, then optional image features)",
+        {"iterations": 5, "hidden": 16},
+        (
+            ParamSpec("iterations", "int", 0, 1000, doc="times the same update is applied (K)"),
+            _width("hidden", "channels of the update's hidden convolution"),
+            ParamSpec("kernel_size", "int", 1, 99, doc="odd size of both convolutions of the update"),
+            ParamSpec("dt", "float", 1e-6, 10.0, doc="time step: how far one iteration moves the scores"),
+            ParamSpec("detach", "bool", doc="train only the refinement: no gradient into the layers below"),
+        ),
     ),
     LayerKind("rnn", "Recurrent", "a tanh recurrent layer over a sequence", {"hidden": 16}, _RECURRENT),
     LayerKind("lstm", "Recurrent", "long short-term memory over a sequence", {"hidden": 16}, _RECURRENT),
@@ -308,12 +366,32 @@ def describe_params(layer_type: str, entry: dict) -> str:
     if layer_type == "dense":
         units = v.get("units")
         return f"{units} unit{'' if units == 1 else 's'}" + ("" if v.get("bias", True) else " · no bias")
+    if layer_type == "reshape":
+        return "×".join(str(d) for d in v.get("shape") or [])
+    if layer_type == "stochastic_dense":
+        sigma = v.get("sigma_init")
+        return f"{v.get('units')} units" + (f" · σ₀ {sigma:g}" if isinstance(sigma, (int, float)) else "")
     if layer_type == "conv2d":
         parts = [f"{v.get('channels')} ch", pair(v.get("kernel_size"))]
         for key, label, default in (("stride", "stride", 1), ("padding", "pad", 0), ("dilation", "dil", 1)):
             if v.get(key) not in (default, [default, default]):
                 parts.append(f"{label} {pair(v[key]) if isinstance(v[key], list) else v[key]}")
         return " · ".join(parts)
+    if layer_type == "conv_transpose2d":
+        parts = [f"{v.get('channels')} ch", pair(v.get("kernel_size"))]
+        for key, label, default in (
+            ("stride", "stride", 1),
+            ("padding", "pad", 0),
+            ("output_padding", "out pad", 0),
+            ("dilation", "dil", 1),
+        ):
+            if v.get(key) not in (default, [default, default]):
+                parts.append(f"{label} {pair(v[key]) if isinstance(v[key], list) else v[key]}")
+        return " · ".join(parts)
+    if layer_type == "upsample":
+        return f"× {pair(v.get('scale'))}"
+    if layer_type == "pde_refine":
+        return f"{v.get('iterations')} iterations · hidden {v.get('hidden')}"
     if layer_type in ("maxpool2d", "avgpool2d"):
         parts = [pair(v.get("kernel_size"))]
         if v.get("stride") is not None and v.get("stride") != v.get("kernel_size"):

@@ -27,6 +27,8 @@ LAYER_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 _PREFIX = {
     "dense": "dense",
     "conv2d": "conv",
+    "conv_transpose2d": "deconv",
+    "upsample": "up",
     "maxpool2d": "pool",
     "avgpool2d": "avgpool",
     "gaussian_noise": "noise",

@@ -43,12 +43,9 @@ class LayersView(QWidget, HostedSceneView):
         self.options = read_options(scene.options or {})
         self.frame: LayersFrame | None = None
         self.error = ""
-        self._headless: Callable[[], None] | None = None
         self._painter = HeatmapPainter(theme)
         self._build(Network.from_spec(scene.preset["network"]))
-        self.host = WorkerHost(LayersWorker(), "neuralviz-layers")
-        self.host.frameReady.connect(self._on_frame)
-        self.host.failed.connect(self._on_failed)
+        self._train_in(WorkerHost(LayersWorker(), "neuralviz-layers"))
         self.host.set_speed(self.options["speed"])
         self._configure()
         self.set_theme(theme)
@@ -84,18 +81,10 @@ class LayersView(QWidget, HostedSceneView):
     def _on_failed(self, text: str) -> None:
         self.error = text
         self.hint.setText(f"Cannot run: {text}")
-        if self._headless is not None:  # nothing will train: a scripted run must not wait for ever
-            done, self._headless = self._headless, None
-            done()
+        self._finish_headless()  # nothing will train: a scripted run must not wait for ever
 
-    def _on_frame(self, frame: LayersFrame) -> None:
-        self.frame = frame
-        if self.scene.stop.reached(frame.step, frame.loss) and self.host.playing:
-            self.host.pause()
+    def _show_frame(self, frame) -> None:
         self._paint_maps()
-        if frame.final and self._headless is not None:
-            done, self._headless = self._headless, None
-            done()
 
     def _paint_maps(self) -> None:
         if self.frame is None:
@@ -105,13 +94,8 @@ class LayersView(QWidget, HostedSceneView):
 
     # ------------------------------------------------------------------ SceneView
     def reset(self) -> None:
-        self.pause()
-        self.frame = None
         self.error = ""
-        self._configure()
-
-    def current_step(self) -> int:
-        return self.frame.step if self.frame is not None else 0
+        super().reset()
 
     def current_loss(self) -> float | None:
         return self.frame.loss if self.frame is not None else None
@@ -127,8 +111,7 @@ class LayersView(QWidget, HostedSceneView):
         if self.error:
             done()
             return
-        self._headless = done
-        self.host.train_for(max(0, min(int(steps), self.scene.stop.steps - self.current_step())))
+        super().run_headless(steps, done)
 
     def set_theme(self, theme: Theme) -> None:
         HostedSceneView.set_theme(self, theme)
@@ -140,6 +123,3 @@ class LayersView(QWidget, HostedSceneView):
         self.hint.setFont(font(theme.font_pt * 1.1))
         self.hint.setStyleSheet(f"color: {theme.muted_text};")
         self._paint_maps()
-
-    def shutdown(self) -> None:
-        self.host.shutdown()

@@ -13,8 +13,6 @@ A step is one sequence for every learner; the stop rule counts those.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
@@ -41,12 +39,9 @@ class OnlineView(QWidget, HostedSceneView):
         self.options = read_options(scene.options or {})
         self.frame: OnlineFrame | None = None
         self.error = ""
-        self._headless: Callable[[], None] | None = None
         configure_pyqtgraph()
         self._build()
-        self.host = WorkerHost(OnlineWorker(), "neuralviz-online")
-        self.host.frameReady.connect(self._on_frame)
-        self.host.failed.connect(self._on_failed)
+        self._train_in(WorkerHost(OnlineWorker(), "neuralviz-online"))
         self.host.set_speed(SPEED)
         self._configure()
         self.set_theme(theme)
@@ -124,18 +119,10 @@ class OnlineView(QWidget, HostedSceneView):
     def _on_failed(self, text: str) -> None:
         self.error = text
         self.task.setText(f"Cannot run: {text}")
-        if self._headless is not None:  # nothing will train: a scripted run must not wait for ever
-            done, self._headless = self._headless, None
-            done()
+        self._finish_headless()  # nothing will train: a scripted run must not wait for ever
 
-    def _on_frame(self, frame: OnlineFrame) -> None:
-        self.frame = frame
-        if self.scene.stop.reached(frame.step, self.current_loss()) and self.host.playing:
-            self.host.pause()
+    def _show_frame(self, frame) -> None:
         self._draw()
-        if frame.final and self._headless is not None:
-            done, self._headless = self._headless, None
-            done()
 
     def _draw(self) -> None:
         f = self.frame
@@ -165,14 +152,6 @@ class OnlineView(QWidget, HostedSceneView):
             r.setText(f"{name}<br>loss {said}")
 
     # ------------------------------------------------------------------ SceneView
-    def reset(self) -> None:
-        self.pause()
-        self.frame = None
-        self._configure()
-
-    def current_step(self) -> int:
-        return self.frame.step if self.frame is not None else 0
-
     def current_loss(self) -> float | None:
         """The best learner's running-mean loss (the stop rule's `loss_below` reads the leader)."""
         if self.frame is None:
@@ -185,14 +164,6 @@ class OnlineView(QWidget, HostedSceneView):
         said = f"sequence {step:,d}/{self.scene.stop.steps:,d}"
         reason = self.scene.stop.reason(step, self.current_loss())
         return " · ".join(x for x in (said, reason, self.error) if x)
-
-    def run_headless(self, steps: int, done: Callable[[], None]) -> None:
-        self._headless = done
-        budget = max(0, min(int(steps), self.scene.stop.steps - self.current_step()))
-        self.host.train_for(budget)
-
-    def shutdown(self) -> None:
-        self.host.shutdown()
 
 
 def _steps(n: int) -> str:

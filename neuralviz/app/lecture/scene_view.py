@@ -89,3 +89,54 @@ class HostedSceneView(SceneView):
     def pause(self) -> None:
         if self.host.playing:
             self.host.pause()
+
+    # ------------------------------------------------------------------ one run's frames (the views over one host)
+    frame = None  # the last frame shown (None before the first, and after R)
+    _headless: Callable[[], None] | None = None  # a scripted run's done(), until its final frame
+
+    def _train_in(self, host) -> None:
+        """Train in `host` (the view's WorkerHost): its frames to _on_frame, its failures to _on_failed."""
+        self.host = host
+        host.frameReady.connect(self._on_frame)
+        host.failed.connect(self._on_failed)
+
+    def _on_frame(self, frame) -> None:
+        """A frame from the worker: keep it, pause once it reaches the scene's stop rule (the worker would play
+        on), draw it, and end a scripted run on the final one."""
+        self.frame = frame
+        if self.scene.stop.reached(frame.step, self.current_loss()) and self.host.playing:
+            self.host.pause()
+        self._show_frame(frame)
+        if frame.final:
+            self._finish_headless()
+
+    def _configure(self) -> None:
+        """Required with reset(): post the scene's run (fresh weights, step 0, paused) to the worker."""
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        self.pause()
+        self.frame = None
+        self._configure()
+
+    def _show_frame(self, frame) -> None:
+        """Required with _on_frame: draw `frame` (self.frame is it already)."""
+        raise NotImplementedError
+
+    def _finish_headless(self) -> None:
+        """Hand a waiting scripted run its done() (once): at the final frame, or at a failure, after which no
+        frame will come and the script must not wait for ever."""
+        if self._headless is not None:
+            done, self._headless = self._headless, None
+            done()
+
+    def current_step(self) -> int:
+        return self.frame.step if self.frame is not None else 0
+
+    def run_headless(self, steps: int, done: Callable[[], None]) -> None:
+        """Train at full speed up to `steps` more, never past the scene's step budget; done() at the final frame."""
+        self._headless = done
+        self.host.train_for(max(0, min(int(steps), self.scene.stop.steps - self.current_step())))
+
+    def shutdown(self) -> None:
+        self.host.shutdown()

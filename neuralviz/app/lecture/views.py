@@ -23,6 +23,12 @@ VIEW_CLASSES = {
     "sequence": ("neuralviz.app.lecture.app_view", "AppView"),
     "online": ("neuralviz.app.lecture.online_view", "OnlineView"),
     "layers": ("neuralviz.app.lecture.layers_view", "LayersView"),
+    "autoencoder": ("neuralviz.app.autoencoder.view", "AutoencoderView"),
+    "gan": ("neuralviz.app.gan.view", "GanView"),
+    "gan_images": ("neuralviz.app.gan_images.view", "GanImagesView"),
+    "texture": ("neuralviz.app.texture.view", "TextureView"),
+    "robustness": ("neuralviz.app.robustness.view", "RobustnessView"),
+    "segmentation": ("neuralviz.app.segmentation.view", "SegmentationView"),
 }
 
 

@@ -21,8 +21,9 @@ from .board import RaceBoard
 
 
 def race_presets() -> list[tuple[str, str]]:
-    """(name, title) of every preset with "runs", by name (a preset that does not load is left out)."""
-    return presets.titles(lambda preset: bool(preset.get("runs")))
+    """(name, title) of every preset with "runs", by name (a preset that does not load is left out). A race whose
+    networks draw segmentation maps (rnn-pde) belongs to the Segmentation tab: its outputs are maps, not classes."""
+    return presets.titles(lambda preset: bool(preset.get("runs")) and "segmentation" not in preset.get("views", []))
 
 
 class RacePage(ActiveWhileShown, QWidget, PresetPage):

@@ -16,8 +16,6 @@ The page does not follow the studio's network (on_configured does nothing): it b
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
     QComboBox,
@@ -34,10 +32,9 @@ from PyQt6.QtWidgets import (
 
 from ... import presets
 from ...sequence_probe import KINDS
-from ..common.message_panel import MessagePanel
 from ..common.panels import panel
-from ..common.preset_page import PresetPage, preset_picker
-from ..common.snapshot import RunInfo
+from ..common.preset_page import preset_picker
+from ..common.self_training import SelfTrainingPresetPage
 from ..common.theme import Theme
 from ..common.worker_host import WorkerHost
 from .board import SequenceBoard
@@ -51,21 +48,16 @@ QA_PRESET = "story-qa"
 DEFAULT_PRESET = "lstm-adding"  # the page opens on the lecture's first recurrent demo, whatever sorts first
 
 
-class SequencePage(QWidget, PresetPage):
+class SequencePage(SelfTrainingPresetPage, QWidget):
     TITLE = "Sequences"
 
     def __init__(self, window):
         super().__init__()
-        self.window = window
-        self.theme: Theme = window.theme
+        self._set_up(window, WorkerHost(SequenceWorker(), "neuralviz-sequences"))
         self.seed = 0
         self.loaded: str | None = None
-        self.frame: SequenceFrame | None = None
-        self._headless: Callable[[], None] | None = None
-        self.host = WorkerHost(SequenceWorker(), "neuralviz-sequences")
         self.board = SequenceBoard(self.theme)
         self.qa = StoryPanel(self.theme)
-        self.message = MessagePanel()
         self._build_controls()
         self.modes = QTabWidget()
         self.modes.addTab(self._recurrent_tab(), "Recurrent net")
@@ -85,9 +77,7 @@ class SequencePage(QWidget, PresetPage):
         for kind in KINDS:
             self.cell.addItem(kind.upper(), kind)
         self.cell.setToolTip("Train the same task with another cell: a plain RNN's gradient vanishes through time")
-        self.play_button = QPushButton("Play")
-        self.step_button = QPushButton("Step")
-        self.reset_button = QPushButton("Reset")
+        self._key_buttons()
         self.example = QSpinBox()
         self.example.setRange(0, 0)
         self.example.setToolTip("Which test sequence is shown")
@@ -96,8 +86,6 @@ class SequencePage(QWidget, PresetPage):
         self.time.setToolTip("Reveal the sequence up to step t")
         self.next_button = QPushButton("Next step")
         self.time_label = QLabel("t = 1")
-        self.status = QLabel()
-        self.status.setProperty("role", "hint")
         self.lag_label = QLabel("T:")
         self.lag = QSpinBox()
         self.lag.setKeyboardTracking(False)  # rebuild once the number is typed, not at every digit
@@ -147,16 +135,12 @@ class SequencePage(QWidget, PresetPage):
         worker = self.host.worker
         self.host.frameReady.connect(self._on_frame)
         self.host.failed.connect(self.message.show_error)
-        self.host.playingChanged.connect(lambda on: self.play_button.setText("Pause" if on else "Play"))
         worker.answered.connect(self._on_answer)
         self.qa.asked.connect(lambda story, q: self.host.post(worker.ask, story, q))
         self.picker.currentIndexChanged.connect(lambda _: self._load_chosen() if self.loaded is not None else None)
         self.cell.currentIndexChanged.connect(lambda _: self._reload() if self.loaded is not None else None)
         self.lag.valueChanged.connect(lambda _: self._reload() if self.loaded is not None else None)
         self.temperature.valueChanged.connect(lambda v: self.host.post(worker.set_temperature, float(v)))
-        self.play_button.clicked.connect(self.toggle_play)
-        self.step_button.clicked.connect(self.step)
-        self.reset_button.clicked.connect(self.reset)
         self.example.valueChanged.connect(lambda i: self.host.post(worker.show_example, int(i)))
         self.time.valueChanged.connect(self._redraw)
         self.next_button.clicked.connect(self.next_step)
@@ -208,9 +192,8 @@ class SequencePage(QWidget, PresetPage):
         self.example.blockSignals(False)
         self.status.setText(f"step {frame.step:,} / {frame.budget:,}")
         self._redraw()
-        if frame.final and self._headless is not None:
-            done, self._headless = self._headless, None
-            done()
+        if frame.final:
+            self._finish_headless()
 
     def _redraw(self) -> None:
         if self.frame is not None:
@@ -241,9 +224,6 @@ class SequencePage(QWidget, PresetPage):
             self.qa.show(result)
 
     # ================================================================== the Page protocol
-    def on_configured(self, info: RunInfo) -> None:
-        """The page trains its own recurrent presets: the studio's configuration does not change it."""
-
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.board.set_theme(theme)
@@ -258,35 +238,3 @@ class SequencePage(QWidget, PresetPage):
             return False
         self.modes.setCurrentIndex(0)
         return self._open_preset(name)
-
-    def deactivate(self) -> None:
-        self.host.pause()  # a hidden page would only take the CPU from the others
-
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        super().showEvent(event)
-        self.activate()
-
-    def hideEvent(self, event) -> None:  # noqa: N802
-        super().hideEvent(event)
-        if self.host.playing:
-            self.deactivate()
-
-    def trains_itself(self) -> bool:
-        return True
-
-    def reset(self) -> None:
-        if self.loaded is None:
-            self._ensure_loaded()
-            return
-        self._reload()
-
-    def run_headless(self, steps: int, done: Callable[[], None]) -> None:
-        self._ensure_loaded()
-        self._headless = done
-        self.host.train_for(steps)
-
-    def shown_step(self) -> int:
-        return self.frame.step if self.frame is not None else 0
-
-    def shutdown(self) -> None:
-        self.host.shutdown()

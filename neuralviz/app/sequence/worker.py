@@ -7,42 +7,36 @@ through the `answered` signal with a Reading, or with the error text of a story 
 
 from __future__ import annotations
 
-import time
-
 from PyQt6.QtCore import pyqtSignal, pyqtSlot
 
 from ... import data
 from ...io import load as load_model
 from ..common.error_text import describe_error
-from ..common.frame_worker import TICK_S, FrameWorker
+from ..common.run_worker import RunWorker
 from .run import SequenceRun
 
 FRAME_RATE = 10.0  # every frame unrolls the shown example in numpy: a few frames a second are plenty
 QA_MODEL = "models/story-qa.nvz"
 
 
-class SequenceWorker(FrameWorker):
+class SequenceWorker(RunWorker):
+    FRAME_RATE = FRAME_RATE
+    DRAWING = "unroll the example"
+
     answered = pyqtSignal(str, object)  # the question, and a story_qa.Reading or a str saying why it has none
 
     def __init__(self):
         super().__init__(speed=5)
         self.run: SequenceRun | None = None
         self._qa_net = None
-        self._chunk = 1
-
-    def _model(self):
-        return self.run
 
     # ------------------------------------------------------------------ commands
     @pyqtSlot(str, int, object, object)
     def configure(self, name: str, seed: int, cell: str | None = None, lag: int | None = None) -> None:
         """A fresh run of preset `name` with its cell and its task's lag (None: the preset's), from step 0,
         paused; on an error keep the current one and say why."""
-        self._halt()
-        try:
-            run = SequenceRun(name, seed, cell, lag)
-        except Exception as err:  # noqa: BLE001 - every failure must reach the page, not kill the thread
-            self.failed.emit(describe_error(err, with_trace=False))
+        run = self._fresh_run(lambda: SequenceRun(name, seed, cell, lag))
+        if run is None:
             return
         if self.run is not None:
             run.example = self.run.example
@@ -76,28 +70,3 @@ class SequenceWorker(FrameWorker):
     @pyqtSlot()
     def _tick(self) -> None:
         self.tick_steps(self._chunk)
-
-    def _train(self, steps: int) -> bool:
-        start = time.perf_counter()
-        try:
-            self.run.advance(steps)
-        except Exception as err:  # noqa: BLE001 - diverged, or an optimizer failed
-            self._halt()
-            self.failed.emit(f"Training stopped: {describe_error(err, with_trace=False)}")
-            self._emit(force=True, final=True)
-            return False
-        per_step = (time.perf_counter() - start) / steps
-        self._chunk = max(1, min(256, int(TICK_S / 4 / max(per_step, 1e-7))))
-        return True
-
-    def _emit(self, force: bool = False, final: bool = False) -> None:
-        if self.run is None or not self._frame_due(force, FRAME_RATE):
-            return
-        now = time.perf_counter()
-        try:
-            frame = self.run.frame(self._playing, final)
-        except Exception as err:  # noqa: BLE001
-            self._halt()
-            self.failed.emit(f"Could not unroll the example: {describe_error(err, with_trace=False)}")
-            return
-        self._send(frame, now)

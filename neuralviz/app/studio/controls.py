@@ -5,6 +5,8 @@ from __future__ import annotations
 from PyQt6.QtCore import QSize, Qt, pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStyle, QToolButton, QVBoxLayout, QWidget
 
+from ..common.live_label import LiveLabel
+
 # steps per frame offered by the speed picker (0 = as fast as the machine goes)
 SPEEDS = (1, 3, 10, 30, 100, 300, 1000, 0)
 DEFAULT_SPEED = 10
@@ -47,11 +49,11 @@ class ControlsBar(QWidget):
         self.play_button.clicked.connect(self.playClicked)
         self.step_button.clicked.connect(self.stepClicked)
 
-        self.epoch_label = QLabel("000,000")
+        self.epoch_label = LiveLabel("000,000")  # the counters change every frame: see LiveLabel
         self.epoch_label.setProperty("role", "counter")
-        self.step_label = QLabel("0")
+        self.step_label = LiveLabel("0")
         self.step_label.setProperty("role", "counter")
-        self.rate_label = QLabel("paused")
+        self.rate_label = LiveLabel("paused")
         self.rate_label.setProperty("role", "hint")
         self.rate_label.setMinimumWidth(110)
         self.speed_combo = QComboBox()

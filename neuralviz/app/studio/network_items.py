@@ -8,10 +8,17 @@ from collections.abc import Callable
 
 import numpy as np
 from PyQt6.QtCore import QLineF, QPointF, QRectF, Qt
-from PyQt6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPen
+from PyQt6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPen, QTransform
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsObject
 
 from ..common.theme import BLOCK_COLOURS, Theme, hex_to_rgb
+
+FADED = 0.3  # opacity of an input feature switched off
+# Qt's enum members looked up once: PyQt6 enum access costs microseconds, and a frame draws dozens of neurons
+_NO_BRUSH = Qt.BrushStyle.NoBrush
+_IGNORE_ASPECT = Qt.AspectRatioMode.IgnoreAspectRatio
+_SMOOTH = Qt.TransformationMode.SmoothTransformation
+_PREMULTIPLIED = QImage.Format.Format_ARGB32_Premultiplied
 
 
 class NeuronItem(QGraphicsObject):
@@ -92,6 +99,7 @@ class NeuronLayer(QGraphicsItem):
     def __init__(self, theme: Theme):
         super().__init__()
         self.theme = theme
+        self._curve_pen = QPen(QColor(theme.positive), 2.0)
         self.neurons: list[NeuronItem] = []
         self._bounds = QRectF()
 
@@ -109,25 +117,31 @@ class NeuronLayer(QGraphicsItem):
         return self._bounds
 
     def paint(self, p: QPainter, option, widget=None) -> None:
+        base = p.worldTransform()
+        # the maps first, all in screen pixels under one transform (neurons never overlap, so drawing the
+        # borders after every map puts them on top as before); then each neuron's squares and border
+        p.resetTransform()
         for n in self.neurons:
-            p.save()
-            p.translate(n.pos())
+            if n.image is not None:
+                p.setOpacity(1.0 if n.active else FADED)
+                self._blit(p, base, n)
+        for n in self.neurons:
+            p.setTransform(QTransform.fromTranslate(n.x(), n.y()) * base)
+            p.setOpacity(1.0 if n.active else FADED)
             self._draw(p, n)
-            p.restore()
+        p.setOpacity(1.0)
+        p.setTransform(base)
 
     def _draw(self, p: QPainter, n: NeuronItem) -> None:
+        """Everything of a neuron but its map, in its own coordinates (the box is (0, 0, size, size))."""
         s = n.size
-        if not n.active:
-            p.setOpacity(0.3)
         rect = QRectF(0, 0, s, s)
-        if n.image is not None:
-            self._blit(p, n)
-        else:
+        if n.image is None:
             p.fillRect(rect, self._WHITE)
             if n.curve is not None:
                 p.setPen(self._ZERO_PEN)
                 p.drawLine(QPointF(1, s / 2), QPointF(s - 1, s / 2))
-                p.setPen(QPen(QColor(self.theme.positive), 2.0))
+                p.setPen(self._curve_pen)
                 p.drawPath(n.curve)
         if n.bias is not None:
             bias_rect = QRectF(-2, s - 8, 8, 8)
@@ -135,25 +149,19 @@ class NeuronLayer(QGraphicsItem):
             p.setPen(self._BIAS_PEN)
             p.drawRect(bias_rect)
         p.setPen(self._SELECTED_PEN if n.selected else (self._BORDER_PEN if n.active else self._FADED_PEN))
-        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setBrush(_NO_BRUSH)
         p.drawRect(rect)
 
     @staticmethod
-    def _blit(p: QPainter, n: NeuronItem) -> None:
-        """Draw the map 1:1 in screen pixels, scaled once per size change: a scaled draw under the
-        view's antialiased transform takes Qt's slow path."""
-        t = p.worldTransform()
-        corner = t.map(QPointF(0, 0))
-        far = t.map(QPointF(n.size, n.size))
+    def _blit(p: QPainter, base: QTransform, n: NeuronItem) -> None:
+        """Draw the map 1:1 in screen pixels (the painter holds no transform), scaled once per new map or
+        size: a scaled draw under the view's antialiased transform takes Qt's slow path."""
+        corner = base.map(n.pos())
+        far = base.map(QPointF(n.x() + n.size, n.y() + n.size))
         w, h = max(1, round(far.x() - corner.x())), max(1, round(far.y() - corner.y()))
         if n._scaled is None or (n._scaled.width(), n._scaled.height()) != (w, h):
-            n._scaled = n.image.scaled(
-                w, h, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation
-            ).convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
-        p.save()
-        p.resetTransform()
+            n._scaled = n.image.scaled(w, h, _IGNORE_ASPECT, _SMOOTH).convertToFormat(_PREMULTIPLIED)
         p.drawImage(QPointF(round(corner.x()), round(corner.y())), n._scaled)
-        p.restore()
 
 
 class EdgeLayer:
@@ -170,6 +178,7 @@ class EdgeLayer:
         self.curves: dict[str, list[list[list[QLineF]]]] = {}  # dense id -> curves[k][j] (input j -> unit k)
         self.weights: dict[str, np.ndarray] = {}
         self.theme = theme
+        self._pen_cache: dict[tuple[bool, int, int], QPen] = {}  # (w >= 0, width x 16, strength x 64) -> pen
         self.dirty = True
         self.cost = 0.0
         self.drawn_at = 0.0
@@ -202,37 +211,43 @@ class EdgeLayer:
         start = time.perf_counter()
         p.save()
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        theme = self.theme
-        pos, neg = np.array(hex_to_rgb(theme.positive), float), np.array(hex_to_rgb(theme.negative), float)
         for dense_id, curves in self.curves.items():
             w = self.weights.get(dense_id)
             if w is None or w.shape != (len(curves), len(curves[0]) if curves else 0):
                 continue
-            magnitude = np.nan_to_num(np.abs(w))
-            # width grows with |w| up to |w| = 3; faint edges recede toward the white background
-            widths = 0.5 + np.minimum(magnitude, 3.0) / 3.0 * (theme.edge_max_width - 0.5)
-            strength = 0.25 + 0.75 * np.minimum(magnitude, 1.0)
-            # weak edges first so strong ones lie on top; opaque colours (paled toward the white
-            # background) blend faster than translucent ones and keep crossings clean
-            n_in = magnitude.shape[1]
-            for flat in np.argsort(magnitude, axis=None):
-                k, j = divmod(int(flat), n_in)
-                base = pos if w[k, j] >= 0 else neg
-                rgb = 255.0 + (base - 255.0) * strength[k, j]
-                p.setPen(
-                    QPen(
-                        QColor(int(rgb[0]), int(rgb[1]), int(rgb[2])),
-                        float(widths[k, j]),
-                        Qt.PenStyle.SolidLine,
-                        Qt.PenCapStyle.SquareCap,
-                    )
-                )
+            n_in = w.shape[1]
+            # weak edges first so strong ones lie on top
+            order = np.argsort(np.nan_to_num(np.abs(w)), axis=None).tolist()
+            pens = self._pens(w.ravel()[order])
+            for flat, pen in zip(order, pens):
+                k, j = divmod(flat, n_in)
+                p.setPen(pen)
                 p.drawLines(curves[k][j])
         p.restore()
         self.dirty = False
         self.drawn_at = time.perf_counter()
         self.cost = self.drawn_at - start
         self.draws += 1
+
+    def _pens(self, w: np.ndarray) -> list[QPen]:
+        """One pen per weight: width grows with |w| up to |w| = 3, faint edges recede toward the white background
+        (opaque colours, paled toward white, blend faster than translucent ones and keep crossings clean).
+        Widths (1/16 px) and paleness (1/64) are rounded so the pens come from a cache: a frame makes none."""
+        theme = self.theme
+        magnitude = np.nan_to_num(np.abs(w))
+        widths = np.rint((0.5 + np.minimum(magnitude, 3.0) / 3.0 * (theme.edge_max_width - 0.5)) * 16.0)
+        strength = np.rint((0.25 + 0.75 * np.minimum(magnitude, 1.0)) * 64.0)
+        keys = zip((w >= 0).tolist(), widths.astype(int).tolist(), strength.astype(int).tolist())
+        cache, make = self._pen_cache, self._make_pen
+        return [cache[key] if key in cache else make(key) for key in keys]
+
+    def _make_pen(self, key: tuple[bool, int, int]) -> QPen:
+        positive, width16, strength64 = key
+        base = np.array(hex_to_rgb(self.theme.positive if positive else self.theme.negative), float)
+        rgb = 255.0 + (base - 255.0) * (strength64 / 64.0)
+        pen = QPen(QColor(*(int(c) for c in rgb)), width16 / 16.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.SquareCap)
+        self._pen_cache[key] = pen
+        return pen
 
 
 class LayerBlockItem(QGraphicsObject):

@@ -17,7 +17,7 @@ from PyQt6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QP
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsView
 
 from ...spec import INPUT
-from ..common.render import HeatmapPainter, neuron_scale, to_qimage
+from ..common.render import HeatmapPainter, neuron_scale, neuron_scales, to_qimage
 from ..common.snapshot import NetStructure, RunInfo, Snapshot
 from ..common.theme import Theme
 from .data_panel import FEATURE_LABELS
@@ -362,9 +362,9 @@ class NetworkView(QGraphicsView):
             items = self._neurons.get(col.map_layer, [])
             if values is None or len(values) != len(items):
                 continue
-            if values.ndim == 3:  # maps over the plane
-                for item, m in zip(items, values):
-                    item.set_image(to_qimage(self.painter.diverging(m, neuron_scale(m))))
+            if values.ndim == 3:  # maps over the plane, coloured in one pass, each on its own scale
+                for item, rgba in zip(items, self.painter.diverging_stack(values, neuron_scales(values))):
+                    item.set_image(to_qimage(rgba))
             else:  # curves over x
                 for item, c in zip(items, values):
                     item.set_curve(c, neuron_scale(c))

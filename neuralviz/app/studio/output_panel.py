@@ -11,7 +11,6 @@ from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QSizePolicy,
     QStackedWidget,
@@ -20,6 +19,7 @@ from PyQt6.QtWidgets import (
 )
 
 from ..common.elided_label import ElidedLabel
+from ..common.live_label import LiveLabel
 from ..common.panels import title_label
 from ..common.snapshot import RunInfo, Snapshot
 from ..common.theme import Theme
@@ -44,8 +44,8 @@ class OutputPanel(QWidget):
         header.addWidget(title_label("OUTPUT"))
         header.addSpacing(8)
         lay.addLayout(header)
-        self.test_metric = QLabel("Test loss –")
-        self.train_metric = QLabel("Training loss –")
+        self.test_metric = LiveLabel("Test loss –")  # new every frame: see LiveLabel
+        self.train_metric = LiveLabel("Training loss –")
         for label in (self.test_metric, self.train_metric):
             label.setProperty("role", "metric")
             # one line each, never wrapped: a wrapped metric steals the map's height

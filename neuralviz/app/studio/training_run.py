@@ -528,7 +528,7 @@ class TrainingRun:
 
     def _samples(self, count: int = 16) -> Samples:
         x, labels = self.x_test[:count], self.labels_test[:count]
-        if len(x) == 0:
+        if len(x) == 0 or self.ds.task == "reconstruction":  # images, not labels: the Generative tab shows them
             return Samples(None, (), ())
         out = predict(self.net, x)
         names = self.info.class_names

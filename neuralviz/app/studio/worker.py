@@ -3,11 +3,12 @@
 The thread is a WorkerHost's (common/worker_host.py); the timer and play/pause/speed loop are
 FrameWorker's (common/frame_worker.py); each tick trains for at
 most TICK_S seconds, in chunks sized from the measured step rate, and a Snapshot is emitted whenever one
-is due. Frames are throttled to FRAME_RATE per second and never queue up: a new one is emitted only
-after the GUI reports the previous one shown (frame_shown), so a slow GUI gets fewer frames, not late ones.
+is due. Frames are throttled to MAX_FRAME_RATE per second (about 60 at maximum speed; "N steps per frame"
+ticks about 30 times a second, a frame each) and never queue up: a new one is emitted only after the GUI
+reports the previous one shown (frame_shown), so a slow GUI gets fewer frames, not late ones.
 
 While the GUI draws a frame, training naps (1 ms at a time): drawing gets the CPU and the GIL first, which
-is what keeps about 30 frames/s on a small shared machine while training still runs far faster than the
+is what keeps the frame rate up on a small shared machine while training still runs far faster than the
 views can show (XOR: well over 100,000 steps/s).
 
 Expensive parts of a frame (evaluating the curves, the output map) are refreshed only while they cost
@@ -27,7 +28,7 @@ from ..common.frame_worker import GUI_TIMEOUT_S, FrameWorker
 from ..settings import StudioSettings
 from .training_run import TrainingRun
 
-MAX_FRAME_RATE = 36.0  # never more than this
+MAX_FRAME_RATE = 66.0  # never more than this (a frame costs the GUI thread about 5 ms: 60 a second fit)
 TICK_S = 0.02  # longest stretch of training between two looks at the event queue
 CHUNK_S = 0.004  # a chunk of steps aims at this long (the fused path runs it without the GIL)
 EVAL_SHARE = 0.1  # between frames, curve points are added while they cost under this share of the time
@@ -153,11 +154,15 @@ class TrainingWorker(FrameWorker):
         while time.perf_counter() < deadline:
             if self._gui_busy and time.perf_counter() - self._last_emit < GUI_TIMEOUT_S:
                 # the GUI is drawing a frame: it gets the CPU (and the GIL) first. On a two-core
-                # machine shared with other work this is what keeps 30 frames/s; training loses the
+                # machine shared with other work this is what keeps the frame rate; training loses the
                 # drawing time (a third or so) and still runs far above what the views can show
                 time.sleep(NAP_S)
                 continue
             n = max(1, int(self._rate * CHUNK_S))
+            # a chunk ends about when the next frame is due, not up to CHUNK_S after: frames keep their pace
+            until_frame = self._last_emit + 1.0 / MAX_FRAME_RATE - time.perf_counter()
+            if until_frame > 0:
+                n = min(n, max(1, int(self._rate * until_frame)))
             if self._target is not None:
                 n = min(n, self._target - self._run.step)
             if limit is not None:
@@ -218,8 +223,8 @@ class TrainingWorker(FrameWorker):
         now = time.perf_counter()
         # the GUI gets a fifth of its time free (input, timers) however long frames take to draw
         gui_rested = now - self._gui_free_at >= 0.25 * self._gui_cost or now - self._last_emit >= GUI_TIMEOUT_S
-        # frames may come a little faster than FRAME_RATE (up to MAX_FRAME_RATE): the wait for the GUI's
-        # confirmation and the chunk boundaries only ever delay them, so this keeps the rate at about 30
+        # frames may come up to MAX_FRAME_RATE: the wait for the GUI's confirmation and the chunk boundaries
+        # only ever delay them, so this keeps the rate at about 60 at maximum speed
         if not (force or (gui_rested and self._frame_due(False, MAX_FRAME_RATE))):
             return
         full = force or (now - self._last_full) >= 4.0 * self._full_cost

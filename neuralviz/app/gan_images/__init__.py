@@ -1,0 +1,1 @@
+"""The image GAN page (a DCGAN-style generator on digits) and its lecture view."""
