@@ -338,9 +338,9 @@ def test_bench_peak_memory_probe_sees_a_known_allocation():
     # 64 MiB array, far above glibc's largest mmap threshold, must show up as 64 MiB.
     import os
 
-    from neuralviz.bench import recurrent as bench
+    from neuralviz.bench import _memory
 
     if not os.path.exists("/proc/self/clear_refs"):
         pytest.skip("needs Linux's /proc/self/clear_refs")
-    mib = bench._peak_bytes(lambda: np.ones(8 * 2**20)) / 2**20
+    mib = _memory.peak_bytes(lambda: np.ones(8 * 2**20)) / 2**20
     assert 60 <= mib <= 72, mib

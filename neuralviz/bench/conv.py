@@ -24,15 +24,11 @@ one step runs, and the row is VmHWM minus the RSS before it. Linux only.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import numpy as np
 
 import neuralviz as nv
 
+from . import _memory
 from ._harness import Case, torch_or_none
 
 # label -> (N, C, H, W, C_out, k, padding); stride 1, dilation 1
@@ -252,17 +248,6 @@ if __name__ == "__main__":
 # ---------------------------------------------------------------- peak memory (report)
 
 MEMORY_BATCH = 64  # images in the LeNet training step whose peak memory is reported
-MEMORY_TARGET = "ours <= torch"
-_MMAP_THRESHOLD = 128 * 1024  # bytes: every larger allocation is its own mapping, unmapped on free
-
-
-def _status_bytes(field: str) -> int:
-    """A "kB" field of /proc/self/status (VmRSS, VmHWM) in bytes."""
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise OSError(f"/proc/self/status has no {field}")
 
 
 def _lenet_step(who: str):
@@ -287,37 +272,22 @@ def _lenet_step(who: str):
 
 
 def measure_peak_child(who: str) -> None:
-    """Child process of peak_memory(): prints {"bytes": n} for one LeNet step of `who`."""
+    """Child process of _memory.peak_memory: prints {"bytes": n} for one LeNet step of `who`."""
     step = _lenet_step(who)
-    step()  # warm-up: lazy initialisation, packing buffers, oneDNN's JIT code,
-    step()  # and the optimiser's state, are not the step's memory
-    with open("/proc/self/clear_refs", "w") as fh:
-        fh.write("5")  # resets VmHWM to the current VmRSS (Linux >= 4.0)
-    before = _status_bytes("VmRSS")
-    step()
-    print(json.dumps({"bytes": _status_bytes("VmHWM") - before}))
-
-
-def peak_memory(who: str) -> int:
-    """Peak extra resident bytes of one LeNet training step (ours or torch), in a fresh process."""
-    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(_MMAP_THRESHOLD)}
-    code = f"from neuralviz.bench.conv import measure_peak_child; measure_peak_child({who!r})"
-    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
-    if run.returncode != 0:
-        raise OSError(f"peak-memory child for {who} failed: {run.stderr.strip().splitlines()[-1:]}")
-    return int(json.loads(run.stdout.strip().splitlines()[-1])["bytes"])
+    step()  # a second warm-up: the optimiser's state appears after the first step
+    _memory.print_child_result(step)
 
 
 def report() -> None:
     """Prints the peak-memory row: one LeNet training step (batch 64), ours beside torch's."""
     print(f"[kernels/conv] peak memory, one LeNet 28x28 training step (fwd+bwd+SGD), batch {MEMORY_BATCH}")
-    if not os.path.exists("/proc/self/clear_refs"):
+    if not _memory.available():
         print("  not measured: needs Linux's /proc/self/clear_refs\n")
         return
-    ours = peak_memory("ours")
+    ours = _memory.peak_memory("conv", "ours")
     line = f"  ours {ours / 2**20:7.2f} MiB"
     if torch_or_none() is None:
         print(f"{line}; torch not installed\n")
         return
-    theirs = peak_memory("torch")
-    print(f"{line}   torch {theirs / 2**20:7.2f} MiB   ratio {ours / max(theirs, 1):5.2f}x  target {MEMORY_TARGET}\n")
+    theirs = _memory.peak_memory("conv", "torch")
+    print(f"{line}   torch {theirs / 2**20:7.2f} MiB   ratio {ours / max(theirs, 1):5.2f}x  target {_memory.TARGET}\n")

@@ -21,15 +21,11 @@ sides). Linux only; elsewhere the table says why it is missing.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import numpy as np
 
 import neuralviz as nv
 
+from . import _memory
 from ._harness import Case, torch_or_none
 
 # (label, T, N, I, H)
@@ -213,30 +209,10 @@ def cases(quick: bool = False) -> list[Case]:
 # ---------------------------------------------------------------- peak memory (report)
 
 MEMORY_SHAPE = (50, 32, 16, 128)  # T, N, I, H of the LSTM step whose peak memory is reported
-MEMORY_TARGET = "ours <= torch"
-_MMAP_THRESHOLD = 128 * 1024  # bytes: every larger allocation is its own mapping, unmapped on free
-
-
-def _status_bytes(field: str) -> int:
-    """A "kB" field of /proc/self/status (VmRSS, VmHWM) in bytes."""
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise OSError(f"/proc/self/status has no {field}")
-
-
-def _peak_bytes(step) -> int:
-    """Peak resident bytes that one call of step adds above the resident set before it."""
-    with open("/proc/self/clear_refs", "w") as fh:
-        fh.write("5")  # resets VmHWM to the current VmRSS (Linux >= 4.0)
-    before = _status_bytes("VmRSS")
-    step()
-    return _status_bytes("VmHWM") - before
 
 
 def measure_peak_child(who: str) -> None:
-    """Child process of peak_memory(): prints {"bytes": n} for one LSTM step of `who`."""
+    """Child process of _memory.peak_memory: prints {"bytes": n} for one LSTM step of `who`."""
     p = _problem("lstm", *MEMORY_SHAPE)
     if who == "torch":
         torch = torch_or_none()
@@ -245,18 +221,7 @@ def measure_peak_child(who: str) -> None:
     else:
         nv.set_num_threads(1)
         step = _ours("lstm", p)
-    step()  # warm-up: one-time initialisation is not the step's memory
-    print(json.dumps({"bytes": _peak_bytes(step)}))
-
-
-def peak_memory(who: str) -> int:
-    """Peak extra resident bytes of one LSTM step (ours or torch), measured in a fresh process."""
-    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(_MMAP_THRESHOLD)}
-    code = f"from neuralviz.bench.recurrent import measure_peak_child; measure_peak_child({who!r})"
-    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
-    if run.returncode != 0:
-        raise OSError(f"peak-memory child for {who} failed: {run.stderr.strip().splitlines()[-1:]}")
-    return int(json.loads(run.stdout.strip().splitlines()[-1])["bytes"])
+    _memory.print_child_result(step)
 
 
 def ours_workspace_bytes(T: int, N: int, I: int, H: int) -> int:
@@ -276,13 +241,13 @@ def report() -> None:
     """Prints the peak-memory table: one LSTM step (forward + backward), ours beside torch's."""
     T, N, I, H = MEMORY_SHAPE
     print(f"[kernels/recurrent] peak memory, one LSTM step (fwd+bwd) T{T} N{N} I{I} H{H}, float32")
-    if not os.path.exists("/proc/self/clear_refs"):
+    if not _memory.available():
         print("  not measured: needs Linux's /proc/self/clear_refs\n")
         return
-    ours = peak_memory("ours")
+    ours = _memory.peak_memory("recurrent", "ours")
     line = f"  ours {ours / 2**20:7.2f} MiB (counted buffers {ours_workspace_bytes(T, N, I, H) / 2**20:.2f} MiB)"
     if torch_or_none() is None:
         print(f"{line}; torch not installed\n")
         return
-    theirs = peak_memory("torch")
-    print(f"{line}   torch {theirs / 2**20:7.2f} MiB   ratio {ours / theirs:5.2f}x  target {MEMORY_TARGET}\n")
+    theirs = _memory.peak_memory("recurrent", "torch")
+    print(f"{line}   torch {theirs / 2**20:7.2f} MiB   ratio {ours / theirs:5.2f}x  target {_memory.TARGET}\n")

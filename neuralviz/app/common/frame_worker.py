@@ -85,6 +85,8 @@ class HostedWorker(QObject):
 class FrameWorker(HostedWorker):
     """HostedWorker with the play/pause/speed loop shared by the studio's and the comparison's workers."""
 
+    frame_rate = FRAME_RATE  # frames a second tick_steps aims at (its _emit should ask _frame_due for the same)
+
     def __init__(self, speed: int):
         super().__init__()
         self._playing = False
@@ -166,8 +168,8 @@ class FrameWorker(HostedWorker):
                 self._halt()
                 self._emit(force=True, final=True)
                 return
-            if time.perf_counter() >= deadline:
-                break
+            if time.perf_counter() >= deadline or self._frame_due(False, self.frame_rate):
+                break  # the event queue's turn, or a frame is due: it goes out now, not a chunk later
         self._emit()
 
     @property

@@ -15,7 +15,7 @@ from PyQt6.QtCore import pyqtSlot
 
 from ...generative.gan import GAN
 from ..common.error_text import describe_error
-from ..common.frame_worker import FRAME_RATE, MAX_SPEED, TICK_S, FrameWorker
+from ..common.frame_worker import MAX_SPEED, TICK_S, FrameWorker
 from .frames import D_PHASES, G_PHASES, GanFrame, make_frame
 
 HOLD_S = 1.25  # GAN Lab's slow-motion hold per sub-step
@@ -35,6 +35,10 @@ class _Steps:
 
 
 class GanWorker(FrameWorker):
+    # a frame goes out between training chunks, once the GUI has drawn the last one, and takes the worker ~4 ms
+    # to compute: aiming at 40 a second keeps the room at >= 30
+    frame_rate = 40.0
+
     def __init__(self, speed: int = MAX_SPEED, budget: int | None = None):
         super().__init__(speed=speed)
         self.gan: GAN | None = None
@@ -207,7 +211,7 @@ class GanWorker(FrameWorker):
         return True
 
     def _emit(self, force: bool = False, final: bool = False) -> None:
-        if self.gan is None or not self._frame_due(force, FRAME_RATE):
+        if self.gan is None or not self._frame_due(force, self.frame_rate):
             return
         now = time.perf_counter()
         phase, side = "", ""
