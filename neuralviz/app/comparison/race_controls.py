@@ -11,6 +11,7 @@ from __future__ import annotations
 from PyQt6.QtCore import QSize, pyqtSignal
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLayout, QPushButton, QVBoxLayout, QWidget
 
+from ..common.live_label import LiveLabel
 from ..common.play_icon import play_icon
 from .config import FISHER_TITLES, MAX_RUNS, REPARAMS, RUN_NAMES, RaceConfig
 from .damping_slider import DampingSlider
@@ -63,7 +64,7 @@ class RaceControls(QWidget):
         self.speed.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.speed.setMinimumContentsLength(7)
         self.speed.currentIndexChanged.connect(lambda i: self.speedChanged.emit(SPEEDS[i]))
-        self.step_label = QLabel("step 0")
+        self.step_label = LiveLabel("step 0")  # changes every frame: repaint it alone
         self.step_label.setProperty("role", "metric")
         self.step_label.setMinimumWidth(self.step_label.fontMetrics().horizontalAdvance("step 000,000") + 10)
         self.rows: list[RunRow] = []

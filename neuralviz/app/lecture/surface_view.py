@@ -43,6 +43,7 @@ from PyQt6.QtGui import QTransform
 from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
 from ...lecture.scene import Scene
+from ..common.live_label import LiveLabel
 from ..common.plot_style import configure_pyqtgraph, style_plot
 from ..common.theme import Theme
 from ..common.worker_host import WorkerHost
@@ -124,7 +125,7 @@ class SurfaceView(QWidget, SceneView):
     def _build_side(self) -> None:
         """Top to bottom: the step count, a row per run, the loss curves, the step-size slider, the hint."""
         self._build_loss_plot()
-        self.step_label = QLabel()
+        self.step_label = LiveLabel()  # changes every frame: repaint it alone
         grid = QGridLayout()
         grid.setColumnStretch(0, 1)
         self.rows = [RunRow(grid, i, RUN_COLOURS[i], r["label"]) for i, r in enumerate(self.setup.runs)]
