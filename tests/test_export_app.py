@@ -17,6 +17,7 @@ from neuralviz.app.settings import StudioSettings  # noqa: E402
 
 
 def test_export_writes_the_studio_network_with_its_current_weights(qtbot, tmp_path):
+    pytest.importorskip("torch")  # the script writer reads the layers' PyTorch twins (neuralviz[torch])
     w = MainWindow(StudioSettings.from_preset("xor"))
     qtbot.addWidget(w)
     w.show()
