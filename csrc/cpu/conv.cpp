@@ -37,9 +37,16 @@
 #include "common/parallel.h"
 #include "conv_direct.h"
 #include "gemm.h"
+#include "im2col.h"
 
 namespace nvz {
 namespace {
+
+using detail::col2im;
+using detail::ColRange;
+using detail::im2col;
+using detail::sum;
+using detail::valid_columns;
 
 using conv_detail::CorrArgs;
 using conv_detail::kOverread;
@@ -199,88 +206,6 @@ std::vector<int64_t> row_tap_ranges(const Conv2dShape& s, int64_t R, int64_t ste
   return ranges;
 }
 
-// Vectorisable sum (8 independent partial sums: no reassociation without -ffast-math).
-template <typename T>
-T sum(const T* p, int64_t n) {
-  T part[8] = {};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; ++k) part[k] += p[i + k];
-  for (; i < n; ++i) part[i % 8] += p[i];
-  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-}
-
-// ---------------------------------------------------------------------------------------
-// im2col / col2im
-// ---------------------------------------------------------------------------------------
-
-// Output columns ow whose input column ow*SW + kw*DW - PW lies inside [0, W).
-struct ColRange {
-  int64_t lo, hi;
-};
-
-std::vector<ColRange> valid_columns(const Conv2dShape& s) {
-  std::vector<ColRange> r(s.KW);
-  for (int64_t kw = 0; kw < s.KW; ++kw) {
-    const int64_t shift = kw * s.DW - s.PW;  // iw = ow*SW + shift
-    const int64_t lo = shift >= 0 ? 0 : (-shift + s.SW - 1) / s.SW;
-    const int64_t last = s.W - 1 - shift;  // largest ow*SW allowed
-    const int64_t hi = last < 0 ? 0 : std::min(s.OW, last / s.SW + 1);
-    r[kw] = {std::min(lo, hi), hi};
-  }
-  return r;
-}
-
-// col[(c*KH + kh)*KW + kw][oh*OW + ow] = x[c][oh*SH + kh*DH - PH][ow*SW + kw*DW - PW], or 0.
-template <typename T>
-void im2col(const Conv2dShape& s, const std::vector<ColRange>& cols, const T* x, T* col) {
-  const int64_t P = pixels(s);
-  for (int64_t c = 0; c < s.C; ++c)
-    for (int64_t kh = 0; kh < s.KH; ++kh)
-      for (int64_t kw = 0; kw < s.KW; ++kw) {
-        T* row = col + ((c * s.KH + kh) * s.KW + kw) * P;
-        const auto [lo, hi] = cols[kw];
-        for (int64_t oh = 0; oh < s.OH; ++oh) {
-          T* dst = row + oh * s.OW;
-          const int64_t ih = oh * s.SH + kh * s.DH - s.PH;
-          if (ih < 0 || ih >= s.H) {
-            std::fill(dst, dst + s.OW, T(0));
-            continue;
-          }
-          const T* src = x + (c * s.H + ih) * s.W + kw * s.DW - s.PW;
-          std::fill(dst, dst + lo, T(0));
-          if (s.SW == 1)
-            std::memcpy(dst + lo, src + lo, (hi - lo) * sizeof(T));
-          else
-            for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = src[ow * s.SW];
-          std::fill(dst + hi, dst + s.OW, T(0));
-        }
-      }
-}
-
-// The adjoint of im2col: gx[c][ih][iw] += col[...] over every receptive field (gx zeroed).
-template <typename T>
-void col2im(const Conv2dShape& s, const std::vector<ColRange>& cols, const T* col, T* gx) {
-  const int64_t P = pixels(s);
-  std::fill(gx, gx + s.C * s.H * s.W, T(0));
-  for (int64_t c = 0; c < s.C; ++c)
-    for (int64_t kh = 0; kh < s.KH; ++kh)
-      for (int64_t kw = 0; kw < s.KW; ++kw) {
-        const T* row = col + ((c * s.KH + kh) * s.KW + kw) * P;
-        const auto [lo, hi] = cols[kw];
-        for (int64_t oh = 0; oh < s.OH; ++oh) {
-          const int64_t ih = oh * s.SH + kh * s.DH - s.PH;
-          if (ih < 0 || ih >= s.H) continue;
-          const T* src = row + oh * s.OW;
-          T* dst = gx + (c * s.H + ih) * s.W + kw * s.DW - s.PW;
-          if (s.SW == 1)
-            for (int64_t ow = lo; ow < hi; ++ow) dst[ow] += src[ow];
-          else
-            for (int64_t ow = lo; ow < hi; ++ow) dst[ow * s.SW] += src[ow];
-        }
-      }
-}
-
 // ---------------------------------------------------------------------------------------
 // Forward
 // ---------------------------------------------------------------------------------------
@@ -375,7 +300,7 @@ void forward_im2col(const Conv2dShape& s, int nt, const T* x, const T* w, const 
   for_each_task(s.N, nt, true, [&](int64_t n, int tid) {
     const T* xn = x + n * s.C * s.H * s.W;
     T* col = scratch.data() + tid * K * P;
-    if (!plain) im2col(s, cols, xn, col);
+    if (!plain) im2col(s, cols, xn, col, pixels(s));
     T* yn = y + n * s.OC * P;
     if (b)
       for (int64_t o = 0; o < s.OC; ++o) std::fill(yn + o * P, yn + (o + 1) * P, b[o]);
@@ -456,7 +381,7 @@ void weight_grad_im2col(const Conv2dShape& s, int nt, const T* x, const T* gy, T
   for_each_task(s.N, nt, false, [&](int64_t n, int tid) {
     const T* xn = x + n * s.C * s.H * s.W;
     T* col = scratch.data() + tid * K * P;
-    if (!plain) im2col(s, cols, xn, col);
+    if (!plain) im2col(s, cols, xn, col, pixels(s));
     T* dst = nt > 1 ? partial.data() + tid * size : gw;
     gemm<T>(false, true, s.OC, K, P, T(1), gy + n * s.OC * P, P, plain ? xn : col, P, T(1), dst, K);
   });
@@ -550,7 +475,7 @@ void input_grad_im2col(const Conv2dShape& s, int nt, const T* w, const T* gy, T*
     T* gxn = gx + n * s.C * s.H * s.W;
     T* dcol = plain ? gxn : scratch.data() + tid * K * P;
     gemm<T>(true, false, K, P, s.OC, T(1), w, K, gy + n * s.OC * P, P, T(0), dcol, P);
-    if (!plain) col2im(s, cols, dcol, gxn);
+    if (!plain) col2im(s, cols, dcol, pixels(s), gxn);
   });
 }
 

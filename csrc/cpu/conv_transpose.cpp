@@ -39,9 +39,15 @@
 
 #include "common/check.h"
 #include "gemm.h"
+#include "im2col.h"
 
 namespace nvz {
 namespace {
+
+using detail::col2im;
+using detail::im2col;
+using detail::sum;
+using detail::valid_columns;
 
 // Re-checks what the passes rely on, for C++ callers that skip neuralviz/ops.py.
 void check_shape(const ConvTranspose2dShape& s, const char* fn) {
@@ -97,17 +103,6 @@ const T* adjoint_grad(const ConvTranspose2dShape& s, const Conv2dShape& c, const
   return keep.data();
 }
 
-// Vectorisable sum (8 independent partial sums: no reassociation without -ffast-math).
-template <typename T>
-T sum(const T* p, int64_t n) {
-  T part[8] = {};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; ++k) part[k] += p[i + k];
-  for (; i < n; ++i) part[i % 8] += p[i];
-  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
-}
-
 template <typename T>
 void add_bias(const ConvTranspose2dShape& s, const T* b, T* y) {
   const int64_t P = out_pixels(s);
@@ -150,62 +145,6 @@ int64_t chunk_images(const Conv2dShape& c) {
                              std::max<int64_t>(c.N, 1));
 }
 
-// The output columns [lo, hi) whose input column ow*SW + kw*DW - PW lies inside [0, W).
-struct Columns {
-  int64_t lo, hi;
-};
-
-Columns valid_columns(const Conv2dShape& c, int64_t kw) {
-  const int64_t shift = kw * c.DW - c.PW;
-  const int64_t lo = shift >= 0 ? 0 : (-shift + c.SW - 1) / c.SW;
-  const int64_t last = c.W - 1 - shift;  // the largest ow*SW allowed
-  const int64_t hi = last < 0 ? 0 : std::min(c.OW, last / c.SW + 1);
-  return {std::min(lo, hi), hi};
-}
-
-// col[(ci*KH + kh)*KW + kw][oh*OW + ow] (rows ld apart) = in[ci][oh*SH + kh*DH - PH][ow*SW +
-// kw*DW - PW], or 0 outside the image: the adjoint's receptive fields of one image.
-template <typename T>
-void im2col(const Conv2dShape& c, const T* in, T* col, int64_t ld) {
-  for (int64_t ci = 0; ci < c.C; ++ci)
-    for (int64_t kh = 0; kh < c.KH; ++kh)
-      for (int64_t kw = 0; kw < c.KW; ++kw) {
-        T* row = col + ((ci * c.KH + kh) * c.KW + kw) * ld;
-        const auto [lo, hi] = valid_columns(c, kw);
-        for (int64_t oh = 0; oh < c.OH; ++oh) {
-          T* dst = row + oh * c.OW;
-          const int64_t ih = oh * c.SH + kh * c.DH - c.PH;
-          if (ih < 0 || ih >= c.H) {
-            std::fill(dst, dst + c.OW, T(0));
-            continue;
-          }
-          const T* src = in + (ci * c.H + ih) * c.W + kw * c.DW - c.PW;
-          std::fill(dst, dst + lo, T(0));
-          for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = src[ow * c.SW];
-          std::fill(dst + hi, dst + c.OW, T(0));
-        }
-      }
-}
-
-// The adjoint of im2col: out (C, H, W) = the sum of every column entry onto its pixel.
-template <typename T>
-void col2im(const Conv2dShape& c, const T* col, int64_t ld, T* out) {
-  std::fill(out, out + c.C * c.H * c.W, T(0));
-  for (int64_t ci = 0; ci < c.C; ++ci)
-    for (int64_t kh = 0; kh < c.KH; ++kh)
-      for (int64_t kw = 0; kw < c.KW; ++kw) {
-        const T* row = col + ((ci * c.KH + kh) * c.KW + kw) * ld;
-        const auto [lo, hi] = valid_columns(c, kw);
-        for (int64_t oh = 0; oh < c.OH; ++oh) {
-          const int64_t ih = oh * c.SH + kh * c.DH - c.PH;
-          if (ih < 0 || ih >= c.H) continue;
-          const T* src = row + oh * c.OW;
-          T* dst = out + (ci * c.H + ih) * c.W + kw * c.DW - c.PW;
-          for (int64_t ow = lo; ow < hi; ++ow) dst[ow * c.SW] += src[ow];
-        }
-      }
-}
-
 // xt (Cx, B*P) <- x (B, Cx, P): channel-major, the chunk's images side by side.
 template <typename T>
 void to_channel_major(const T* x, int64_t B, int64_t Cx, int64_t P, T* xt) {
@@ -230,12 +169,13 @@ void from_channel_major(const T* gxt, int64_t B, int64_t Cx, int64_t OH, int64_t
 template <typename T>
 void forward_batched(const Conv2dShape& c, const T* x, const T* w, T* y) {
   const int64_t K = patch(c), P = pixels(c), B = chunk_images(c), image = c.C * c.H * c.W;
+  const auto cols = valid_columns(c);
   std::vector<T> xt(c.OC * B * P), dcol(K * B * P);
   for (int64_t n0 = 0; n0 < c.N; n0 += B) {
     const int64_t nb = std::min(B, c.N - n0), ld = nb * P;
     to_channel_major(x + n0 * c.OC * P, nb, c.OC, P, xt.data());
     gemm<T>(true, false, K, ld, c.OC, T(1), w, K, xt.data(), ld, T(0), dcol.data(), ld);
-    for (int64_t b = 0; b < nb; ++b) col2im(c, dcol.data() + b * P, ld, y + (n0 + b) * image);
+    for (int64_t b = 0; b < nb; ++b) col2im(c, cols, dcol.data() + b * P, ld, y + (n0 + b) * image);
   }
 }
 
@@ -244,11 +184,12 @@ template <typename T>
 void backward_batched(const Conv2dShape& c, int64_t H, int64_t W, const T* x, const T* w,
                       const T* gy, T* gx, T* gw) {
   const int64_t K = patch(c), P = pixels(c), B = chunk_images(c), image = c.C * c.H * c.W;
+  const auto cols = valid_columns(c);
   std::vector<T> col(K * B * P), xt(gw ? c.OC * B * P : 0), gxt(gx ? c.OC * B * P : 0);
   if (gw) std::fill(gw, gw + c.OC * K, T(0));
   for (int64_t n0 = 0; n0 < c.N; n0 += B) {
     const int64_t nb = std::min(B, c.N - n0), ld = nb * P;
-    for (int64_t b = 0; b < nb; ++b) im2col(c, gy + (n0 + b) * image, col.data() + b * P, ld);
+    for (int64_t b = 0; b < nb; ++b) im2col(c, cols, gy + (n0 + b) * image, col.data() + b * P, ld);
     if (gw) {
       to_channel_major(x + n0 * c.OC * P, nb, c.OC, P, xt.data());
       gemm<T>(false, true, c.OC, K, ld, T(1), xt.data(), ld, col.data(), ld, T(1), gw, K);

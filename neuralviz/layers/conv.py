@@ -10,8 +10,44 @@ from .. import backend
 from .base import Layer, uniform
 
 
-class Conv2d(Layer):
+class ConvPasses:
+    """forward, backward and backward_seeds of a layer whose passes are one backend kernel pair:
+    `<kernel_op>(x, w, b, *geometry)` and `<kernel_op>_backward(x, w, grad_y, *geometry, need_x, need_w, need_b)`
+    (conv2d, conv_transpose2d). The layer sets `kernel_op` and `_geometry()`, and has weight and bias."""
+
+    kernel_op = ""
+
+    def forward(self, inputs, train):
+        self.x = np.ascontiguousarray(inputs[0])
+        b = self.bias.value if self.bias is not None else None
+        return getattr(backend.current, self.kernel_op)(self.x, self.weight.value, b, *self._geometry())
+
+    def _backward_kernel(self, grad_y, need_x: bool, need_params: bool):
+        return getattr(backend.current, self.kernel_op + "_backward")(
+            self.x,
+            self.weight.value,
+            np.ascontiguousarray(grad_y),
+            *self._geometry(),
+            need_x,
+            need_params,
+            need_params and self.bias is not None,
+        )
+
+    def backward(self, grad_y):
+        gx, gw, gb = self._backward_kernel(grad_y, not self.skip_grad_x, True)
+        self.weight.grad += gw
+        if self.bias is not None:
+            self.bias.grad += gb
+        return [gx]
+
+    def backward_seeds(self, seeds):
+        """The kernel's x-gradient once per seed (no weight or bias gradient is computed)."""
+        return [np.stack([self._backward_kernel(s, True, False)[0] for s in seeds])]
+
+
+class Conv2d(ConvPasses, Layer):
     type = "conv2d"
+    kernel_op = "conv2d"
     defaults = {"channels": None, "kernel_size": None, "stride": 1, "padding": 0, "dilation": 1, "bias": True}
 
     def build(self, rng):
@@ -55,34 +91,6 @@ class Conv2d(Layer):
 
     def _geometry(self):
         return (*self.stride, *self.padding, *self.dilation)
-
-    def forward(self, inputs, train):
-        self.x = np.ascontiguousarray(inputs[0])
-        b = self.bias.value if self.bias is not None else None
-        return backend.current.conv2d(self.x, self.weight.value, b, *self._geometry())
-
-    def backward(self, grad_y):
-        gx, gw, gb = backend.current.conv2d_backward(
-            self.x,
-            self.weight.value,
-            np.ascontiguousarray(grad_y),
-            *self._geometry(),
-            not self.skip_grad_x,
-            True,
-            self.bias is not None,
-        )
-        self.weight.grad += gw
-        if self.bias is not None:
-            self.bias.grad += gb
-        return [gx]
-
-    def backward_seeds(self, seeds):
-        """The kernel's x-gradient once per seed (no weight or bias gradient is computed)."""
-        w, conv2d_backward = self.weight.value, backend.current.conv2d_backward
-        gx = [
-            conv2d_backward(self.x, w, np.ascontiguousarray(s), *self._geometry(), True, False, False)[0] for s in seeds
-        ]
-        return [np.stack(gx)]
 
     def unfold(self, seeds):
         """x as its patches (N, OH·OW, C·kH·kW) and seeds as (K, N, OH·OW, channels)."""

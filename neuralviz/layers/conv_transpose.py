@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from .. import backend
 from .base import Layer, uniform
+from .conv import ConvPasses
 
 
-class ConvTranspose2d(Layer):
+class ConvTranspose2d(ConvPasses, Layer):
     type = "conv_transpose2d"
+    kernel_op = "conv_transpose2d"
     defaults = {
         "channels": None,
         "kernel_size": None,
@@ -76,32 +75,6 @@ class ConvTranspose2d(Layer):
 
     def _geometry(self):
         return (*self.stride, *self.padding, *self.output_padding, *self.dilation)
-
-    def forward(self, inputs, train):
-        self.x = np.ascontiguousarray(inputs[0])
-        b = self.bias.value if self.bias is not None else None
-        return backend.current.conv_transpose2d(self.x, self.weight.value, b, *self._geometry())
-
-    def backward(self, grad_y):
-        gx, gw, gb = backend.current.conv_transpose2d_backward(
-            self.x,
-            self.weight.value,
-            np.ascontiguousarray(grad_y),
-            *self._geometry(),
-            not self.skip_grad_x,
-            True,
-            self.bias is not None,
-        )
-        self.weight.grad += gw
-        if self.bias is not None:
-            self.bias.grad += gb
-        return [gx]
-
-    def backward_seeds(self, seeds):
-        """The kernel's x-gradient once per seed (no weight or bias gradient is computed)."""
-        w, kernel = self.weight.value, backend.current.conv_transpose2d_backward
-        gx = [kernel(self.x, w, np.ascontiguousarray(s), *self._geometry(), True, False, False)[0] for s in seeds]
-        return [np.stack(gx)]
 
     def flops(self):
         c, h, w = self.input_shapes[0]

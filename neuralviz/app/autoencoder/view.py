@@ -49,7 +49,6 @@ class AutoencoderView(QWidget, HostedSceneView):
         if scene.preset is None:
             raise ValueError("autoencoder view: the scene needs a preset with a 'code' layer (e.g. 'autoencoder')")
         self.frame: AutoencoderFrame | None = None
-        self.error = ""
         self.board = AutoencoderBoard(theme)
         self.note = QLabel()
         self.note.setWordWrap(True)
@@ -72,13 +71,7 @@ class AutoencoderView(QWidget, HostedSceneView):
         self.host.post(self.host.worker.configure, preset, self.options["seed"], int(self.scene.stop.steps))
 
     def _on_failed(self, text: str) -> None:
-        self.error = text
-        self.note.setText(f"⚠ {text}")
-        self.note.show()
-        self._finish_headless()  # nothing more will come: a scripted run must not wait for ever
-
-    def _show_frame(self, frame) -> None:
-        self.board.show_frame(frame)
+        self._show_failure(self.note, text)
 
     # ------------------------------------------------------------------ SceneView
     def reset(self) -> None:
@@ -91,11 +84,9 @@ class AutoencoderView(QWidget, HostedSceneView):
         return self.frame.test_loss if self.frame is not None else None
 
     def status(self) -> str:
-        step, loss = self.current_step(), self.current_loss()
-        said = f"step {step:,d}/{self.scene.stop.steps:,d}"
-        if loss is not None and self.frame is not None:
-            said += f" · test MSE {loss:.3f} (mean image {self.frame.baseline:.3f})"
-        return " · ".join(x for x in (said, self.scene.stop.reason(step, loss), self.error) if x)
+        loss = self.current_loss()
+        said = [f"test MSE {loss:.3f} (mean image {self.frame.baseline:.3f})"] if loss is not None else []
+        return self._footer(*said, loss=loss)
 
     def run_headless(self, steps: int, done: Callable[[], None]) -> None:
         if self.error:

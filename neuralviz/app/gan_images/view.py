@@ -43,7 +43,6 @@ class GanImagesView(QWidget, HostedSceneView):
         if scene.preset is None:
             raise ValueError("gan_images view: the scene needs a GAN preset on images (e.g. 'gan-digits')")
         self.frame: GanImagesFrame | None = None
-        self.error = ""
         self.next_slot = 0
         self.board = GanImagesBoard(theme)
         self.caption = QLabel(
@@ -79,18 +78,9 @@ class GanImagesView(QWidget, HostedSceneView):
         self.board.show_next_pick(self.next_slot)
 
     def _on_failed(self, text: str) -> None:
-        self.error = text
-        self.caption.setText(f"Cannot run: {text}")
-        self._finish_headless()  # nothing will train: a scripted run must not wait for ever
-
-    def _show_frame(self, frame) -> None:
-        self.board.show_frame(frame)
+        self._show_failure(self.caption, text)
 
     # ------------------------------------------------------------------ SceneView
     def status(self) -> str:
-        step = self.current_step()
-        said = f"step {step:,d}/{self.scene.stop.steps:,d}"
-        if self.frame is not None:
-            said += f" · D(real) {self.frame.d_real:.2f} · D(fake) {self.frame.d_fake:.2f}"
-        reason = self.scene.stop.reason(step, None)
-        return " · ".join(x for x in (said, reason, self.error) if x)
+        f = self.frame
+        return self._footer(*([f"D(real) {f.d_real:.2f}", f"D(fake) {f.d_fake:.2f}"] if f is not None else []))

@@ -93,6 +93,7 @@ class HostedSceneView(SceneView):
     # ------------------------------------------------------------------ one run's frames (the views over one host)
     frame = None  # the last frame shown (None before the first, and after R)
     _headless: Callable[[], None] | None = None  # a scripted run's done(), until its final frame
+    error = ""  # the worker's last failure, for the footer
 
     def _train_in(self, host) -> None:
         """Train in `host` (the view's WorkerHost): its frames to _on_frame, its failures to _on_failed."""
@@ -120,8 +121,22 @@ class HostedSceneView(SceneView):
         self._configure()
 
     def _show_frame(self, frame) -> None:
-        """Required with _on_frame: draw `frame` (self.frame is it already)."""
-        raise NotImplementedError
+        """Draw `frame` (self.frame is it already): by default the view's `board` draws it."""
+        self.board.show_frame(frame)
+
+    def _show_failure(self, label, text: str) -> None:
+        """A failure of the worker: kept for the footer, said in `label`, and a waiting scripted run released
+        (no frame will come, and a script must not wait for ever)."""
+        self.error = text
+        label.setText(f"Cannot run: {text}")
+        label.show()
+        self._finish_headless()
+
+    def _footer(self, *extra: str, loss: float | None = None, word: str = "step") -> str:
+        """The footer line: "step 120/300", the view's own readouts, the stop rule's reason, the error."""
+        step = self.current_step()
+        said = " · ".join([f"{word} {step:,d}/{self.scene.stop.steps:,d}", *extra])
+        return " · ".join(x for x in (said, self.scene.stop.reason(step, loss), self.error) if x)
 
     def _finish_headless(self) -> None:
         """Hand a waiting scripted run its done() (once): at the final frame, or at a failure, after which no

@@ -50,7 +50,6 @@ class SegmentationView(QWidget, HostedSceneView):
         super().__init__(parent, scene=scene, theme=theme)
         self.options = read_options(scene.options or {})
         self.frame: SegmentationFrame | None = None
-        self.error = ""
         self.task = QLabel(TASK)
         self.task.setWordWrap(True)
         self.board = SegmentationBoard(theme)
@@ -79,12 +78,7 @@ class SegmentationView(QWidget, HostedSceneView):
         self.host.post(worker.show_example, self.options["image"])
 
     def _on_failed(self, text: str) -> None:
-        self.error = text
-        self.task.setText(f"Cannot run: {text}")
-        self._finish_headless()  # nothing will train: a scripted run must not wait for ever
-
-    def _show_frame(self, frame) -> None:
-        self.board.show_frame(frame)
+        self._show_failure(self.task, text)
 
     # ------------------------------------------------------------------ SceneView
     def reset(self) -> None:
@@ -95,10 +89,7 @@ class SegmentationView(QWidget, HostedSceneView):
         return self.frame.losses.get("refined") if self.frame is not None else None
 
     def status(self) -> str:
-        step = self.current_step()
-        said = f"step {step:,d}/{self.scene.stop.steps:,d}"
-        reason = self.scene.stop.reason(step, self.current_loss())
-        return " · ".join(x for x in (said, reason, self.error) if x)
+        return self._footer(loss=self.current_loss())
 
     def frame_widget(self):
         return self.board

@@ -35,7 +35,6 @@ class TextureView(QWidget, HostedSceneView):
         super().__init__(parent, scene=scene, theme=theme)
         self.options = read_options(scene.options or {}, budget=scene.stop.steps)
         self.frame: TextureFrame | None = None
-        self.error = ""
         self.task = QLabel(TASK)
         self.task.setWordWrap(True)
         self.board = TextureBoard(theme)
@@ -58,12 +57,7 @@ class TextureView(QWidget, HostedSceneView):
         self.host.post(self.host.worker.configure, self.options)
 
     def _on_failed(self, text: str) -> None:
-        self.error = text
-        self.task.setText(f"Cannot run: {text}")
-        self._finish_headless()  # nothing will run: a scripted run must not wait for ever
-
-    def _show_frame(self, frame) -> None:
-        self.board.show_frame(frame)
+        self._show_failure(self.task, text)
 
     # ------------------------------------------------------------------ SceneView
     def current_loss(self) -> float | None:
@@ -71,10 +65,7 @@ class TextureView(QWidget, HostedSceneView):
         return self.frame.relative if self.frame is not None else None
 
     def status(self) -> str:
-        step = self.current_step()
-        said = f"L-BFGS step {step:,d}/{self.scene.stop.steps:,d}"
-        reason = self.scene.stop.reason(step, self.current_loss())
-        return " · ".join(x for x in (said, reason, self.error) if x)
+        return self._footer(loss=self.current_loss(), word="L-BFGS step")
 
     def frame_widget(self):
         return self.board
