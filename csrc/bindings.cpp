@@ -415,45 +415,6 @@ py::tuple max_pool2d(const Arr<T>& x, int64_t kh, int64_t kw, int64_t sh, int64_
   return py::make_tuple(y, idx);
 }
 
-// max_pool2d's indices are flat positions h*W + w in their (H, W) plane. Besides lying in
-// the plane, they are ordered: along an output row their columns never decrease, along an
-// output column their rows never decrease (two overlapping windows pick the same element of
-// their overlap, ties and NaN included; disjoint windows are ordered). Indices read with
-// another plane width than the forward's break that order, and would otherwise send the
-// gradients to wrong places silently.
-template <typename U>  // U: the type to divide in (32-bit division is several times faster)
-void check_pool_indices_as(const int64_t* idx, int64_t planes, int64_t OH, int64_t OW, int64_t H,
-                           int64_t W) {
-  const int64_t plane = H * W;
-  const U width = static_cast<U>(W);
-  std::vector<U> above(OW);  // the rows of the previous output row's indices
-  for (int64_t p = 0; p < planes; ++p)
-    for (int64_t oh = 0; oh < OH; ++oh) {
-      U left = 0;  // the column of the index to the left
-      for (int64_t ow = 0; ow < OW; ++ow) {
-        const int64_t e = (p * OH + oh) * OW + ow, i = idx[e];
-        NVZ_CHECK(i >= 0 && i < plane, "max_pool2d_backward: indices must lie in [0, H*W) = [0, ",
-                  plane, ") for x_shape H=", H, ", W=", W, ", got ", i, " at flat position ", e);
-        const U row = static_cast<U>(i) / width, col = static_cast<U>(i) - row * width;
-        NVZ_CHECK(
-            (ow == 0 || col >= left) && (oh == 0 || row >= above[ow]),
-            "max_pool2d_backward: indices do not come from max_pool2d on planes of x_shape H=", H,
-            ", W=", W, ": index ", i, " at flat position ", e,
-            " is left of or above its neighbour's (is x_shape the forward's input shape?)");
-        left = col;
-        above[ow] = row;
-      }
-    }
-}
-
-void check_pool_indices(const int64_t* idx, int64_t planes, int64_t OH, int64_t OW, int64_t H,
-                        int64_t W) {
-  if (H * W <= int64_t(UINT32_MAX))
-    check_pool_indices_as<uint32_t>(idx, planes, OH, OW, H, W);
-  else
-    check_pool_indices_as<uint64_t>(idx, planes, OH, OW, H, W);
-}
-
 template <typename T>
 Arr<T> max_pool2d_backward(const Arr<T>& gy, const Arr<int64_t>& idx, int64_t H, int64_t W) {
   const char* fn = "max_pool2d_backward";
@@ -470,14 +431,11 @@ Arr<T> max_pool2d_backward(const Arr<T>& gy, const Arr<int64_t>& idx, int64_t H,
   NVZ_CHECK_MEMORY(fn, Size(N) * C * plane, sizeof(T), "grad_x of shape (", N, ", ", C, ", ", H,
                    ", ", W, ")");
   const nvz::Pool2dShape s{N, C, H, W, 0, 0, 0, 0, 0, 0, OH, OW};
-  {
-    py::gil_scoped_release nogil;
-    check_pool_indices(idx.data(), N * C, OH, OW, H, W);
-  }
   auto gx = empty<T>({N, C, H, W});
   T* gxp = gx.mutable_data();
   {
     py::gil_scoped_release nogil;
+    // Checks the indices first (range and order, nvz::check_max_pool_indices).
     nvz::max_pool2d_backward<T>(s, gy.data(), idx.data(), gxp);
   }
   return gx;

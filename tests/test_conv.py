@@ -290,3 +290,40 @@ def test_forward_vectorised_along_channels_matches_reference(isa, geom, dtype):
     terms = w[0].size
     assert_close(nv.ops.conv2d(x, w, b, **geo), ref_conv.conv2d(x, w, b, **geo), dtype, terms)
     assert_close(nv.ops.conv2d(x, w, **geo), ref_conv.conv2d(x, w, **geo), dtype, terms)
+
+
+# Issue 22, round 2: grad x as the fused scatter (conv.cpp input_grad_flat, conv_direct.h
+# direct_scatter) on every instruction set, where a quarter or more of the direct kernel's
+# work would be padding: runs of several column blocks, channel counts that leave a partial
+# tile of (channel, tap) pairs, one channel (overlapping taps in a tile), padding, dilation.
+SCATTER_GRAD_X = [
+    (2, 1, 28, 28, 8, 5, 5, 1, 0, 1),  # benchmark (a): one channel, runs of 668 columns
+    (2, 5, 20, 23, 3, 6, 4, 1, (1, 0), (1, 2)),
+    (3, 7, 11, 9, 5, 5, 5, 1, 0, 1),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("geom", SCATTER_GRAD_X)
+def test_grad_x_by_scatter_matches_reference(isa, geom, dtype):
+    x, w, _, gy, geo = make(geom, dtype, seed=9)
+    gx, _, _ = nv.ops.conv2d_backward(x, w, gy, **geo)
+    rx, _, _ = ref_conv.conv2d_backward(x, w, gy, **geo)
+    assert_close(gx, rx, dtype, w.shape[0] * w.shape[2] * w.shape[3])
+
+
+def test_forward_and_grad_x_do_not_depend_on_threads():
+    """Forward and grad x are computed image by image: with two threads (benchmark (b)'s
+    layer at batch 32 has the work for them) their float32 results are bit for bit the
+    serial ones; only grad w and grad b sum across images."""
+    x, w, b, gy, geo = make((32, 8, 12, 12, 16, 5, 5, 1, 0, 1), np.float32, seed=10)
+    before = nv._C.get_num_threads()
+    try:
+        nv.set_num_threads(1)
+        one = [nv.ops.conv2d(x, w, b, **geo), nv.ops.conv2d_backward(x, w, gy, **geo)[0]]
+        nv.set_num_threads(2)
+        two = [nv.ops.conv2d(x, w, b, **geo), nv.ops.conv2d_backward(x, w, gy, **geo)[0]]
+    finally:
+        nv.set_num_threads(before)
+    for a, c in zip(one, two):
+        np.testing.assert_array_equal(a, c)

@@ -269,6 +269,26 @@ def test_matmul_around_the_small_m_limit(isa, dtype, ta, tb):
         assert_gemm_close(c, a, b, ta, tb, dtype, what=f"{isa} {M},{K},{N} ta={ta} tb={tb}")
 
 
+# Products the driver runs on the 8 x 48 AVX-512 float tile (gemm_types.h, RowTileBlocking):
+# M fills 8-row tiles with less padding than 12-row ones. A weight gradient dY^T X (TN), a ragged
+# one, and one with two K blocks.
+ROW_TILE_SHAPES = [(256, 128, 784), (133, 19, 33), (136, 300, 100)]
+
+
+@pytest.mark.parametrize("ta,tb", TRANS, ids=TRANS_IDS)
+def test_row_tile_products_equal_the_default_tile_bit_for_bit(isa, ta, tb):
+    # Row blocks of at most 132 rows run on the default tile (in place), the whole product on the
+    # other one; both sum each element's K blocks in the same order, so the bits must agree.
+    rng = np.random.default_rng(21)
+    for M, K, N in ROW_TILE_SHAPES:
+        a, b = operands(M, K, N, np.float32, ta, tb, rng)
+        whole = nv.ops.matmul(a, b, trans_a=ta, trans_b=tb)
+        assert_gemm_close(whole, a, b, ta, tb, np.float32, what=f"{isa} {M},{K},{N} ta={ta} tb={tb}")
+        rows = [slice(i, min(i + 96, M)) for i in range(0, M, 96)]
+        parts = [nv.ops.matmul(a[:, r] if ta else a[r], b, trans_a=ta, trans_b=tb) for r in rows]
+        np.testing.assert_array_equal(whole, np.vstack(parts), err_msg=f"{isa} {M},{K},{N} ta={ta} tb={tb}")
+
+
 # ------------------------------------------------------------------------- threads
 @pytest.mark.skipif(not _C.has_openmp(), reason="built without OpenMP")
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
@@ -278,7 +298,8 @@ def test_threaded_result_equals_single_thread(isa, dtype):
     # 12-row AVX-512 tiles leave a 1-row block, which must not switch summation order.)
     rng = np.random.default_rng(9)
     try:
-        for M, K, N in [(64, 64, 64), (301, 70, 29), (7, 500, 900), (150, 40, 3), (73, 300, 33), (2, 2000, 300)]:
+        shapes = [(64, 64, 64), (301, 70, 29), (7, 500, 900), (150, 40, 3), (73, 300, 33), (2, 2000, 300)]
+        for M, K, N in shapes + ROW_TILE_SHAPES:
             for ta, tb in TRANS:
                 a, b = operands(M, K, N, dtype, ta, tb, rng)
                 nv.set_num_threads(1)

@@ -230,3 +230,116 @@ X = np.random.default_rng(4).standard_normal((2, 3, 8, 8))
 def test_bad_inputs_raise(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+# ------------------------------------------------------------------ every ISA's vector path
+# Windows without padding go through pool_kernels.inc (one output per lane, taken flat across
+# rows and planes); the rest stays on the scalar loop. The reference below is that loop's rule,
+# tap by tap in row-major order: take v when v > best or v is NaN (so the first maximum wins and
+# the last NaN), and the average adds the taps to 0 in order then divides, all in x's dtype.
+def exact_pool_reference(x, k, s):
+    kh, kw = (k, k) if isinstance(k, int) else k
+    sh, sw = (kh, kw) if s is None else ((s, s) if isinstance(s, int) else s)
+    n, c, h, w = x.shape
+    oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
+    rows, cols = np.arange(oh) * sh, np.arange(ow) * sw
+    best = arg = None
+    acc = np.zeros((n, c, oh, ow), x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            v = x[:, :, rows[:, None] + i, cols[None, :] + j]
+            pos = np.broadcast_to((rows[:, None] + i) * w + cols[None, :] + j, v.shape)
+            if best is None:
+                best, arg = v.copy(), pos.copy()
+            else:
+                take = (v > best) | np.isnan(v)
+                best, arg = np.where(take, v, best), np.where(take, pos, arg)
+            with np.errstate(invalid="ignore"):  # inf + -inf
+                acc = acc + v
+    return best, arg, acc / x.dtype.type(kh * kw)
+
+
+# (N, C, H, W, kernel_size, stride): short rows and planes (LeNet's 8x8 and 4x4 maps), rows
+# longer than a vector, overlapping windows, strides past the kernel, floor-mode leftovers, and
+# output counts that leave a scalar tail on every ISA.
+VECTOR_GEOMETRIES = [
+    (32, 8, 8, 8, 2, None),
+    (32, 16, 4, 4, 2, None),
+    (4, 16, 24, 24, 2, None),
+    (3, 5, 9, 11, 3, 2),
+    (2, 3, 7, 10, (3, 2), (1, 2)),
+    (5, 7, 5, 5, 5, None),
+    (4, 3, 9, 7, 2, 1),
+    (1, 1, 1, 1, 1, None),
+    (17, 3, 13, 5, (2, 3), (3, 1)),
+    (1, 1, 3, 40, (1, 3), (1, 1)),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("values", ["distinct", "ties", "nan_inf"])
+@pytest.mark.parametrize("geom", VECTOR_GEOMETRIES)
+def test_vector_path_is_exact_on_every_isa(isa, geom, values, dtype):
+    n, c, h, w, k, s = geom
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((n, c, h, w))
+    if values == "ties":  # ReLU-like: mostly equal values, as after a ReLU
+        x = np.maximum(np.round(x), 0.0)
+    elif values == "nan_inf":
+        x[rng.random(x.shape) < 0.15] = np.nan
+        x[rng.random(x.shape) < 0.15] = -np.inf
+        x[rng.random(x.shape) < 0.05] = np.inf
+    x = x.astype(dtype)
+    ry, ridx, ravg = exact_pool_reference(x, k, s)
+    y, idx = nv.ops.max_pool2d(x, k, s)
+    np.testing.assert_array_equal(y, ry)
+    np.testing.assert_array_equal(idx, ridx)
+    np.testing.assert_array_equal(nv.ops.avg_pool2d(x, k, s), ravg)
+    if s is None:  # disjoint windows: each element gets at most one gy, so the scatter is exact
+        gy = rng.standard_normal(y.shape).astype(dtype)
+        gx = ref_conv.max_pool2d_backward(gy, idx, x.shape).astype(dtype)
+        np.testing.assert_array_equal(nv.ops.max_pool2d_backward(gy, idx, x.shape), gx)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_layer_path_matches_the_scalar_path_on_every_isa(isa, dtype):
+    """The same LeNet batch through the vector path and, with 1-wide padding forcing the
+    scalar loop on a zero-padded copy, the same maxima wherever no window touches padding."""
+    x = np.maximum(np.random.default_rng(6).standard_normal((32, 8, 8, 8)), 0).astype(dtype)
+    y, idx = nv.ops.max_pool2d(x, 3, 1)
+    yp, idxp = nv.ops.max_pool2d(x, 3, 1, 1)  # padding: the scalar loop
+    np.testing.assert_array_equal(y, yp[:, :, 1:-1, 1:-1])
+    np.testing.assert_array_equal(idx, idxp[:, :, 1:-1, 1:-1])
+
+
+@pytest.mark.parametrize("geom", [(32, 8, 8, 8, 2, None), (4, 3, 24, 24, 2, None), (2, 2, 9, 7, 3, 1)])
+def test_bad_indices_are_found_anywhere_on_every_isa(isa, geom):
+    """The index check runs as vectors across rows and planes (pool_kernels.inc); a bad index in
+    any lane, row or plane must still be reported, with the element-by-element message."""
+    n, c, h, w, k, s = geom
+    x = np.random.default_rng(7).standard_normal((n, c, h, w))
+    _, idx = nv.ops.max_pool2d(x, k, s)
+    gy = np.ones(idx.shape)
+    nv.ops.max_pool2d_backward(gy, idx, x.shape)  # the real indices pass
+    rng = np.random.default_rng(8)
+    for _ in range(20):
+        where = tuple(int(rng.integers(d)) for d in idx.shape)
+        for bad, match in ((h * w, "must lie in"), (-1, "must lie in")):
+            broken = idx.copy()
+            broken[where] = bad
+            with pytest.raises(ValueError, match=match):
+                nv.ops.max_pool2d_backward(gy, broken, x.shape)
+        oh, ow = where[2], where[3]
+        broken = idx.copy()
+        if ow > 0:  # a column left of the left neighbour's
+            broken[where] = broken[where[:3] + (ow - 1,)] // w * w
+            if broken[where] % w < broken[where[:3] + (ow - 1,)] % w:
+                with pytest.raises(ValueError, match="left of or above"):
+                    nv.ops.max_pool2d_backward(gy, broken, x.shape)
+        broken = idx.copy()
+        if oh > 0:  # a row above the upper neighbour's
+            above = broken[where[:2] + (oh - 1, ow)]
+            broken[where] = (above // w - 1) * w + broken[where] % w if above // w > 0 else broken[where]
+            if broken[where] // w < above // w:
+                with pytest.raises(ValueError, match="left of or above"):
+                    nv.ops.max_pool2d_backward(gy, broken, x.shape)

@@ -9,7 +9,9 @@
 //    padding of 1-channel inputs to a vector of channels. It serves
 //      forward   y_n = corr(x_n, w) + b
 //      grad x    gx_n = corr(pad(gy_n), w rotated 180 degrees, channels swapped)
-//                (the transposed convolution; stride 1 only, see input_grad_path)
+//                (the transposed convolution; stride 1 only, see input_grad_path), or,
+//                where most of that would be padding, the scatter of W^T gY_n's rows
+//                into gx_n fused in one kernel (input_grad_flat, direct_scatter)
 //      grad w    gw[o][c][t] = sum_n sum_p gy_n[o][p] * x_n[c][p + offset(t)]
 //    Rows narrower than a vector are computed as one flattened row (flatten_rows).
 //  * im2col + GEMM otherwise (strided or large layers). Per image, col_n (C*KH*KW, OH*OW)
@@ -18,10 +20,14 @@
 //      grad w    gW  += gY_n col_n^T
 //      grad x    gx_n = col2im(W^T gY_n)   (col2im is a scatter-add)
 //    A 1x1 kernel with stride 1 and no padding needs no im2col at all: col_n is x_n.
-//    At stride 1, grad x can skip col2im's short rows (input_grad_flat).
 //
-// The bias gradient is the row sum of gy. Images are spread over threads when the work is
-// large enough; weight gradients then go to per-thread buffers that are summed at the end.
+// The bias gradient is the row sum of gy (on the direct path summed with the weight
+// gradient, while gy is in cache). Images are spread over threads when the work is large
+// enough; weight and bias gradients then go to per-thread buffers that are summed at the
+// end in thread order (the same result on every run; the forward and grad x, computed
+// image by image, are also the same for any thread count). Per-thread scratch is zeroed
+// by its own thread (ThreadScratch), and the final sums are split over the threads too,
+// so that little runs on one thread alone.
 #include "conv.h"
 
 #include <algorithm>
@@ -32,6 +38,7 @@
 #include <omp.h>
 #endif
 
+#include "common/aligned_buffer.h"
 #include "common/check.h"
 #include "common/cpu_features.h"
 #include "common/parallel.h"
@@ -105,15 +112,17 @@ bool direct_ok(const Conv2dShape& s) {
 
 // How grad x is computed. The direct kernel correlates the zero-padded gy over all H*W
 // outputs and (up to the skipped all-padding kernel rows) all taps, while only
-// OH*OW*taps products per channel pair are useful. When most of that is padding (a kernel
-// large against a small output: 5x5 taps, 8x8 outputs, 12x12 inputs) the AVX-512 GEMM
-// behind W^T gY wins, followed by the flat scatter-add (input_grad_flat: 0.78x the time of
-// W^T gY + col2im on benchmark (b)); on AVX2 the direct kernel stays ahead (all measured).
+// OH*OW*taps products per channel pair are useful; the flat scatter (input_grad_flat) does
+// only those, over rows Wp wide instead of OW, but adds every tap's sums to memory. It wins
+// where a quarter or more of the direct kernel's work is padding: measured, AVX-512 and
+// AVX2, on benchmark (b) (8x8 outputs, 12x12 inputs, 5x5 taps: 0.41x resp. 0.88x the
+// direct time) and (a) (24x24 of 28x28: 0.81x resp. 1.0x); at 'same' padding (c), (d) the
+// direct kernel is faster (1.05x, 1.07x; the scatter's adds go to L2 on (d)).
 enum class GradX { im2col, flat, direct };
 
-GradX input_grad_path(const Conv2dShape& s, Isa isa) {
+GradX input_grad_path(const Conv2dShape& s) {
   if (s.SH != 1 || !direct_ok(s)) return GradX::im2col;
-  return isa == Isa::avx512 && 5 * pixels(s) < 3 * s.H * s.W ? GradX::flat : GradX::direct;
+  return 4 * pixels(s) < 3 * s.H * s.W ? GradX::flat : GradX::direct;
 }
 
 // Threads for a pass of `work` multiply-adds over N independent images; small calls stay
@@ -146,6 +155,27 @@ void for_each_task(int64_t N, int nt, bool balanced, const F& body) {
   (void)nt, (void)balanced;
   for (int64_t n = 0; n < N; ++n) body(n, 0);
 }
+
+// One zeroed scratch buffer of `size` elements per thread, each zeroed by its own thread on
+// first use: the zeroing (and the first touch of fresh pages) runs in parallel, not before
+// the threads start. Threads write only their own flag. Cache-line aligned.
+template <typename T>
+class ThreadScratch {
+ public:
+  ThreadScratch(int nt, int64_t size) : size_(size), data_(nt * size), used_(nt, 0) {}
+  T* get(int tid) {
+    T* p = data_.data() + tid * size_;
+    if (!used_[tid]) std::fill(p, p + size_, T(0)), used_[tid] = 1;
+    return p;
+  }
+  // Null for a thread that ran no task (its buffer would be all zeros).
+  const T* used(int tid) const { return used_[tid] ? data_.data() + tid * size_ : nullptr; }
+
+ private:
+  int64_t size_;
+  AlignedBuffer<T> data_;
+  std::vector<char> used_;
+};
 
 // Copies planes (P, H, W) into the interior of zero-bordered planes (P, Hb, Wb) at row
 // `top`, column `left`. The border is never written, so it stays zero across images.
@@ -217,11 +247,12 @@ void forward_direct(const Conv2dShape& s, Isa isa, int nt, const T* x, const T* 
   const int64_t buf = s.C * plane + kOverread;
   const bool flat = s.SH == 1 && flatten_rows<T>(isa, s.OC, s.OH, s.OW, Wp);
   const int64_t out = flat ? s.OC * s.OH * Wp : 0;
-  std::vector<T> padded(nt * buf, T(0)), flat_out(nt * out);
+  ThreadScratch<T> padded(nt, buf);
+  std::vector<T> flat_out(nt * out);
   const std::vector<int64_t> off = tap_offsets(s, Wp);
   const std::vector<int64_t> rows = row_tap_ranges(s, s.OH, s.SH, 0, s.PH, s.PH + s.H);
   for_each_task(s.N, nt, true, [&](int64_t n, int tid) {
-    T* xp = padded.data() + tid * buf;
+    T* xp = padded.get(tid);
     copy_into_padded(x + n * s.C * s.H * s.W, s.C, s.H, s.W, xp, Hp, Wp, s.PH, s.PW);
     T* yn = y + n * s.OC * P;
     if (flat) {
@@ -268,8 +299,12 @@ template <typename T>
 void forward_oc(const Conv2dShape& s, Isa isa, int nt, const T* x, const T* w, const T* b, T* y) {
   const int64_t Hp = s.H + 2 * s.PH, Wp = s.W + 2 * s.PW, plane = Hp * Wp, P = pixels(s);
   const int64_t V = conv_detail::oc_lanes<T>(isa), Op = (s.OC + V - 1) / V * V, KK = taps(s);
-  const int64_t buf = s.C * plane + kOverread;
-  std::vector<T> padded(nt * buf, T(0)), tiles(nt * P * Op), wt(s.C * KK * Op, T(0));
+  // Without padding the kernel can read x_n itself: its tiles (at most 8 columns wide) end
+  // at the end of a row at least that wide, so it reads nothing past the image.
+  const bool in_place = s.PH == 0 && s.PW == 0 && s.OW >= 8;
+  const int64_t buf = in_place ? 0 : s.C * plane + kOverread;
+  ThreadScratch<T> padded(nt, buf);
+  std::vector<T> tiles(nt * P * Op), wt(s.C * KK * Op, T(0));
   std::vector<T> bias(b ? Op : 0, T(0));
   for (int64_t o = 0; o < s.OC; ++o) {
     if (b) bias[o] = b[o];
@@ -278,12 +313,13 @@ void forward_oc(const Conv2dShape& s, Isa isa, int nt, const T* x, const T* w, c
   }
   const std::vector<int64_t> off = tap_offsets(s, Wp);
   for_each_task(s.N, nt, true, [&](int64_t n, int tid) {
-    T* xp = padded.data() + tid * buf;
-    copy_into_padded(x + n * s.C * s.H * s.W, s.C, s.H, s.W, xp, Hp, Wp, s.PH, s.PW);
+    const T* xn = x + n * s.C * s.H * s.W;
+    T* xp = in_place ? nullptr : padded.get(tid);
+    if (!in_place) copy_into_padded(xn, s.C, s.H, s.W, xp, Hp, Wp, s.PH, s.PW);
     T* tile = tiles.data() + tid * P * Op;
-    const conv_detail::OcArgs<T> a{xp,         s.C, plane,     s.SH * Wp,
-                                   off.data(), KK,  wt.data(), b ? bias.data() : nullptr,
-                                   tile,       Op,  s.OH,      s.OW};
+    const conv_detail::OcArgs<T> a{
+        in_place ? xn : xp,        s.C,  plane, s.SH * Wp, off.data(), KK, wt.data(),
+        b ? bias.data() : nullptr, tile, Op,    s.OH,      s.OW};
     conv_detail::direct_corr_oc(isa, a);
     T* yn = y + n * s.OC * P;
     for (int64_t o = 0; o < s.OC; ++o)
@@ -312,14 +348,15 @@ void forward_im2col(const Conv2dShape& s, int nt, const T* x, const T* w, const 
 // Backward
 // ---------------------------------------------------------------------------------------
 
+// Channels split over threads: each sum runs in the same order whatever the thread count.
 template <typename T>
-void bias_grad(const Conv2dShape& s, const T* gy, T* gb) {
+void bias_grad(const Conv2dShape& s, int nt, const T* gy, T* gb) {
   const int64_t P = pixels(s);
-  for (int64_t o = 0; o < s.OC; ++o) {
+  for_each_task(s.OC, std::min<int64_t>(nt, s.OC), false, [&](int64_t o, int) {
     T acc = 0;
     for (int64_t n = 0; n < s.N; ++n) acc += sum(gy + (n * s.OC + o) * P, P);
     gb[o] = acc;
-  }
+  });
 }
 
 // Images per direct_wgrad call: enough that small images amortise the per-call work
@@ -331,8 +368,11 @@ int64_t wgrad_chunk(const Conv2dShape& s, int64_t image_bytes, int nt) {
   return std::max<int64_t>(1, std::min(share, kChunkBytes / image_bytes));
 }
 
+// gb, when not null, is summed here too (bias_grad's sums, per thread), while each chunk's
+// gy is still in cache: on benchmark (d) a separate pass reads 4 MB of gy from memory again.
 template <typename T>
-void weight_grad_direct(const Conv2dShape& s, Isa isa, int nt, const T* x, const T* gy, T* gw) {
+void weight_grad_direct(const Conv2dShape& s, Isa isa, int nt, const T* x, const T* gy, T* gw,
+                        T* gb) {
   const int64_t Hp = s.H + 2 * s.PH, Wp = s.W + 2 * s.PW, plane = Hp * Wp;
   const int64_t image = s.C * plane, P = pixels(s);
   // gy rows are read in whole vectors: pad them with zeros when OW is not a multiple.
@@ -342,7 +382,8 @@ void weight_grad_direct(const Conv2dShape& s, Isa isa, int nt, const T* x, const
   const int64_t B = wgrad_chunk(s, (image + gy_image) * sizeof(T), nt);
   const int64_t xbuf = B * image + kOverread, gybuf = pad_gy ? B * gy_image : 0;
   const int64_t J = patch(s), part = s.OC * J * L;
-  std::vector<T> padded(nt * xbuf, T(0)), gy_padded(nt * gybuf, T(0)), parts(nt * part, T(0));
+  ThreadScratch<T> padded(nt, xbuf), gy_padded(nt, gybuf), parts(nt, part);
+  ThreadScratch<T> bias_parts(nt, gb ? s.OC : 0);
   std::vector<int64_t> off(J);
   const std::vector<int64_t> tap = tap_offsets(s, Wp);
   for (int64_t c = 0; c < s.C; ++c)
@@ -350,23 +391,38 @@ void weight_grad_direct(const Conv2dShape& s, Isa isa, int nt, const T* x, const
   const int64_t chunks = (s.N + B - 1) / B;
   for_each_task(chunks, nt, false, [&](int64_t chunk, int tid) {
     const int64_t n0 = chunk * B, nb = std::min(B, s.N - n0);
-    T* xp = padded.data() + tid * xbuf;
+    T* xp = padded.get(tid);
     copy_into_padded(x + n0 * s.C * s.H * s.W, nb * s.C, s.H, s.W, xp, Hp, Wp, s.PH, s.PW);
     const T* g = gy + n0 * s.OC * P;
     if (pad_gy) {
-      T* gp = gy_padded.data() + tid * gybuf;
+      T* gp = gy_padded.get(tid);
       copy_into_padded(g, nb * s.OC, s.OH, s.OW, gp, s.OH, OWr, 0, 0);
       g = gp;
     }
     const WgradArgs<T> a{nb,  g,  gy_image, s.OC,      s.OH,       s.OW, s.OH * OWr,
-                         OWr, xp, image,    s.SH * Wp, off.data(), J,    parts.data() + tid * part};
+                         OWr, xp, image,    s.SH * Wp, off.data(), J,    parts.get(tid)};
     conv_detail::direct_wgrad(isa, a);
+    if (gb) {
+      T* bp = bias_parts.get(tid);
+      for (int64_t o = 0; o < s.OC; ++o)
+        for (int64_t n = n0; n < n0 + nb; ++n) bp[o] += sum(gy + (n * s.OC + o) * P, P);
+    }
   });
-  for (int64_t e = 0; e < s.OC * J; ++e) {
-    T acc = 0;
-    for (int t = 0; t < nt; ++t) acc += sum(parts.data() + t * part + e * L, L);
-    gw[e] = acc;
-  }
+  // The threads' parts are summed in thread order, the weights split over the threads.
+  for_each_task(s.OC, nt, false, [&](int64_t o, int) {
+    for (int64_t e = o * J; e < (o + 1) * J; ++e) {
+      T acc = 0;
+      for (int t = 0; t < nt; ++t)
+        if (const T* p = parts.used(t)) acc += sum(p + e * L, L);
+      gw[e] = acc;
+    }
+    if (gb) {
+      T acc = 0;
+      for (int t = 0; t < nt; ++t)
+        if (const T* p = bias_parts.used(t)) acc += p[o];
+      gb[o] = acc;
+    }
+  });
 }
 
 template <typename T>
@@ -385,8 +441,11 @@ void weight_grad_im2col(const Conv2dShape& s, int nt, const T* x, const T* gy, T
     T* dst = nt > 1 ? partial.data() + tid * size : gw;
     gemm<T>(false, true, s.OC, K, P, T(1), gy + n * s.OC * P, P, plain ? xn : col, P, T(1), dst, K);
   });
-  for (int t = 0; t < (nt > 1 ? nt : 0); ++t)
-    for (int64_t e = 0; e < size; ++e) gw[e] += partial[t * size + e];
+  if (nt > 1)  // in thread order, each output channel's rows on one thread
+    for_each_task(s.OC, nt, false, [&](int64_t o, int) {
+      for (int t = 0; t < nt; ++t)
+        for (int64_t e = o * K; e < (o + 1) * K; ++e) gw[e] += partial[t * size + e];
+    });
 }
 
 // Stride 1: gx_n[c][ih][iw] = sum_{o, kh, kw} gy_n[o][ih + PH - kh*DH][iw + PW - kw*DW]
@@ -399,7 +458,8 @@ void input_grad_direct(const Conv2dShape& s, Isa isa, int nt, const T* w, const 
   const int64_t buf = s.OC * plane + kOverread, KK = taps(s), image = s.C * s.H * s.W;
   const bool flat = flatten_rows<T>(isa, s.C, s.H, s.W, Wb);
   const int64_t out = flat ? s.C * s.H * Wb : 0;
-  std::vector<T> padded(nt * buf, T(0)), flat_out(nt * out);
+  ThreadScratch<T> padded(nt, buf);
+  std::vector<T> flat_out(nt * out);
   std::vector<T> rotated(s.C * s.OC * KK);  // (C, OC, taps), taps reversed
   for (int64_t c = 0; c < s.C; ++c)
     for (int64_t o = 0; o < s.OC; ++o)
@@ -409,7 +469,7 @@ void input_grad_direct(const Conv2dShape& s, Isa isa, int nt, const T* w, const 
   // Row ih of gx reads rows ih + PH + kh*DH of the padded gy, whose rows QH..QH+OH-1 are gy.
   const std::vector<int64_t> rows = row_tap_ranges(s, s.H, 1, s.PH, QH, QH + s.OH);
   for_each_task(s.N, nt, true, [&](int64_t n, int tid) {
-    T* gyp = padded.data() + tid * buf;
+    T* gyp = padded.get(tid);
     copy_into_padded(gy + n * s.OC * pixels(s), s.OC, s.OH, s.OW, gyp, Hb, Wb, QH, QW);
     const T* in = gyp + s.PH * Wb + s.PW;
     T* gxn = gx + n * image;
@@ -429,39 +489,50 @@ void input_grad_direct(const Conv2dShape& s, Isa isa, int nt, const T* w, const 
   });
 }
 
-// grad x at stride 1: the GEMM W^T gY_n, then a scatter-add over flattened rows. gy_n's rows are
-// spread Wp (the padded input width) apart, with zeros between them, so that the GEMM's dcol rows
-// are each one flat run of (OH - 1) * Wp + OW columns: tap (kh, kw) then adds that run into the
-// zero-padded plane of gx at offset kh*DH*Wp + kw*DW in one contiguous, vectorised sweep
-// (the zeros land in the padding or add nothing). col2im instead adds OW-long pieces one
-// row at a time, which on small images (8-wide rows) costs more than the GEMM itself.
+// grad x at stride 1 as a scatter over flattened rows: gy_n's rows are spread Wp (the padded
+// input width) apart, with zeros between them, so that each is one flat run of
+// (OH - 1) * Wp + OW columns, and tap (kh, kw) of input channel c adds
+// sum_o w[o][c][kh][kw] * run_o into the zero-padded plane of gx at offset kh*DH*Wp + kw*DW
+// in one contiguous, vectorised sweep (the zeros land in the padding or add nothing).
+// conv_direct.h's direct_scatter does W^T gY_n and the adds in one pass, in registers;
+// the plane is then cropped into gx_n. Unlike the direct correlation of the padded gy
+// (input_grad_direct), it does no work for taps that fall off the output.
 template <typename T>
-void input_grad_flat(const Conv2dShape& s, int nt, const T* w, const T* gy, T* gx) {
-  const int64_t K = patch(s), Hp = s.H + 2 * s.PH, Wp = s.W + 2 * s.PW, L = s.OH * Wp;
-  const int64_t run = (s.OH - 1) * Wp + s.OW, plane = Hp * Wp;
-  const bool crop = s.PH != 0 || s.PW != 0;
-  const int64_t gyb = s.OC * L, dcolb = K * L, gxb = crop ? s.C * plane : 0;
-  std::vector<T> scratch(nt * (gyb + dcolb + gxb), T(0));
-  const std::vector<int64_t> off = tap_offsets(s, Wp);
+void input_grad_flat(const Conv2dShape& s, Isa isa, int nt, const T* w, const T* gy, T* gx) {
+  using conv_detail::kScatterOverread;
+  const int64_t Hp = s.H + 2 * s.PH, Wp = s.W + 2 * s.PW, plane = Hp * Wp, KK = taps(s);
+  const int64_t run = (s.OH - 1) * Wp + s.OW;
+  // gy runs start on cache lines (the kernel's loads of them then never straddle two).
+  const int64_t line = 64 / sizeof(T), L = (s.OH * Wp + line - 1) / line * line;
+  const int64_t gyb = s.OC * L + kScatterOverread;
+  const int64_t gxb = (s.C * plane + kScatterOverread + line - 1) / line * line;
+  ThreadScratch<T> scratch(nt, gyb + gxb);
+  // Pairs in (tap, channel) order, the weights (OC, taps, C) to match: the pairs of a tile
+  // then lie in different planes where C allows, so that adding one pair's sums to out does
+  // not load what the pair just before stored, shifted (store forwarding fails there).
+  const std::vector<int64_t> tap = tap_offsets(s, Wp);
+  std::vector<int64_t> outoff(s.C * KK);
+  std::vector<T> wt(s.OC * s.C * KK);
+  for (int64_t t = 0; t < KK; ++t)
+    for (int64_t c = 0; c < s.C; ++c) {
+      outoff[t * s.C + c] = c * plane + tap[t];
+      for (int64_t o = 0; o < s.OC; ++o) wt[(o * KK + t) * s.C + c] = w[(o * s.C + c) * KK + t];
+    }
   for_each_task(s.N, nt, true, [&](int64_t n, int tid) {
-    T* gyp = scratch.data() + tid * (gyb + dcolb + gxb);
-    T* dcol = gyp + gyb;
+    T* gyp = scratch.get(tid);
+    T* gxp = gyp + gyb;
     T* gxn = gx + n * s.C * s.H * s.W;
-    T* gxp = crop ? dcol + dcolb : gxn;
-    copy_into_padded(gy + n * s.OC * pixels(s), s.OC, s.OH, s.OW, gyp, s.OH, Wp, 0, 0);
-    gemm<T>(true, false, K, L, s.OC, T(1), w, K, gyp, L, T(0), dcol, L);
+    const T* gyn = gy + n * s.OC * pixels(s);
+    for (int64_t o = 0; o < s.OC; ++o)  // the zeros between rows are never written
+      for (int64_t h = 0; h < s.OH; ++h)
+        std::memcpy(gyp + o * L + h * Wp, gyn + (o * s.OH + h) * s.OW, s.OW * sizeof(T));
     std::fill(gxp, gxp + s.C * plane, T(0));
+    const conv_detail::ScatterArgs<T> a{gyp, s.OC, L, run, wt.data(), s.C * KK, outoff.data(), gxp};
+    conv_detail::direct_scatter(isa, a);
     for (int64_t c = 0; c < s.C; ++c)
-      for (int64_t t = 0; t < taps(s); ++t) {
-        const T* __restrict__ src = dcol + (c * taps(s) + t) * L;
-        T* __restrict__ dst = gxp + c * plane + off[t];
-        for (int64_t i = 0; i < run; ++i) dst[i] += src[i];
-      }
-    if (crop)
-      for (int64_t c = 0; c < s.C; ++c)
-        for (int64_t h = 0; h < s.H; ++h)
-          std::memcpy(gxn + (c * s.H + h) * s.W, gxp + c * plane + (h + s.PH) * Wp + s.PW,
-                      s.W * sizeof(T));
+      for (int64_t h = 0; h < s.H; ++h)
+        std::memcpy(gxn + (c * s.H + h) * s.W, gxp + c * plane + (h + s.PH) * Wp + s.PW,
+                    s.W * sizeof(T));
   });
 }
 
@@ -505,22 +576,23 @@ void conv2d_backward(const Conv2dShape& s, const T* x, const T* w, const T* gy, 
   NVZ_CHECK(!gx || w, "conv2d_backward: w is needed for grad_x but is null");
   const Isa isa = cpu_isa();
   const int nt = image_threads(s, s.N * s.OC * pixels(s) * patch(s));
-  if (gb) bias_grad(s, gy, gb);
+  const bool direct_gw = gw && s.N > 0 && direct_ok(s);  // it sums gb too
+  if (gb && !direct_gw) bias_grad(s, nt, gy, gb);
   if (gw) {
     if (s.N == 0)
       std::fill(gw, gw + s.OC * patch(s), T(0));
-    else if (direct_ok(s))
-      weight_grad_direct(s, isa, nt, x, gy, gw);
+    else if (direct_gw)
+      weight_grad_direct(s, isa, nt, x, gy, gw, gb);
     else
       weight_grad_im2col(s, nt, x, gy, gw);
   }
   if (gx && s.N > 0) {
-    switch (input_grad_path(s, isa)) {
+    switch (input_grad_path(s)) {
       case GradX::im2col:
         input_grad_im2col(s, nt, w, gy, gx);
         break;
       case GradX::flat:
-        input_grad_flat(s, nt, w, gy, gx);
+        input_grad_flat(s, isa, nt, w, gy, gx);
         break;
       case GradX::direct:
         input_grad_direct(s, isa, nt, w, gy, gx);

@@ -98,6 +98,12 @@ void direct_wgrad(Isa isa, const WgradArgs<T>& a) {
 }
 
 template <typename T>
+void direct_scatter(Isa isa, const ScatterArgs<T>& a) {
+  if (a.O <= 0 || a.J <= 0 || a.run <= 0) return;
+  NVZ_ISA_RETURN(isa, scatter<T>, a);
+}
+
+template <typename T>
 int oc_lanes(Isa isa) {
   return vec_bytes(isa) / int(sizeof(T));
 }
@@ -126,5 +132,7 @@ template int wgrad_lanes<float>(Isa, int64_t);
 template int wgrad_lanes<double>(Isa, int64_t);
 template void direct_wgrad<float>(Isa, const WgradArgs<float>&);
 template void direct_wgrad<double>(Isa, const WgradArgs<double>&);
+template void direct_scatter<float>(Isa, const ScatterArgs<float>&);
+template void direct_scatter<double>(Isa, const ScatterArgs<double>&);
 
 }  // namespace nvz::conv_detail

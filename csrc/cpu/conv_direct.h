@@ -89,4 +89,28 @@ int wgrad_lanes(Isa isa, int64_t Cw);
 template <typename T>
 void direct_wgrad(Isa isa, const WgradArgs<T>& a);
 
+// direct_scatter  out[outoff[j] + i] += sum_o w[o][j] * gy[o][i]   for i < run, j < J
+// The adjoint of direct_corr's flattened form, for grad x at stride 1: gy's rows sit in
+// flat runs (rows the padded input's width apart, zeros between them), j runs over the
+// (input channel, tap) pairs and outoff[j] is that tap's place in the zero-padded planes of
+// grad x. It is W^T gY followed by the scatter-add of its rows, fused: a tile of JB pairs by
+// NV vectors of the run sums over o in registers and is added to `out` once, so no
+// (C*taps, run) matrix is written and read back. Pairs are added in order, each pair's
+// run from left to right: the sums do not depend on the tile or the thread.
+template <typename T>
+struct ScatterArgs {
+  const T* gy;            // O runs, gy_ps elements apart; the last readable
+  int64_t O, gy_ps, run;  // kScatterOverread elements past its run
+  const T* w;             // (O, J)
+  int64_t J;
+  const int64_t* outoff;  // J offsets into out
+  T* out;                 // accumulated into; readable kScatterOverread past its last run
+};
+
+// Elements past a run that direct_scatter may read (never write).
+constexpr int64_t kScatterOverread = 128;
+
+template <typename T>
+void direct_scatter(Isa isa, const ScatterArgs<T>& a);
+
 }  // namespace nvz::conv_detail

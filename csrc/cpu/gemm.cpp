@@ -19,6 +19,14 @@ namespace gemm_detail {
 
 #define NVZ_ISA_BODY "cpu/gemm_kernels.inc"
 #include "common/isa_each.inc"
+
+// The same engine with RowTileBlocking's register tile (8 x 48 for AVX-512 float).
+namespace row_tile {
+#undef NVZ_GEMM_TILES
+#define NVZ_GEMM_TILES RowTileBlocking
+#include "common/isa_each.inc"
+#undef NVZ_GEMM_TILES
+}  // namespace row_tile
 #undef NVZ_ISA_BODY
 
 }  // namespace gemm_detail
@@ -32,6 +40,34 @@ template <typename T>
 Engine<T> engine_for(Isa isa) {
   using namespace gemm_detail;
   NVZ_ISA_RETURN(isa, engine<T>);
+}
+
+template <typename T>
+Engine<T> row_tile_engine_for(Isa isa) {
+  using namespace gemm_detail::row_tile;
+  NVZ_ISA_RETURN(isa, engine<T>);
+}
+
+// Multiply-adds a tile grid spends on an M x N product, padding included: rows in whole tiles
+// of mr, columns in panels of nr except that a last panel with at most one vector of columns
+// gets a one-vector tile (gemm_kernels.inc).
+inline int64_t padded_work(int64_t M, int64_t N, int64_t mr, int64_t nr, int64_t lanes) {
+  const int64_t rows = (M + mr - 1) / mr * mr, rem = N % nr;
+  const int64_t cols = N - rem + (rem == 0 ? 0 : rem <= lanes ? lanes : nr);
+  return rows * cols;
+}
+
+// Whether the RowTileBlocking engine should run a packed product (gemm_types.h): when the
+// default tile would spend over 2% more multiply-adds on padding. Decided once per product,
+// before threads split it; both engines give the same bits, so this only moves time.
+template <typename T>
+bool row_tile_pays(const Engine<T>& eng, const Engine<T>& alt, const gemm_detail::Problem<T>& p,
+                   Isa isa) {
+  if (alt.mr == eng.mr && alt.nr == eng.nr) return false;  // no second tile on this ISA/type
+  if (p.dot_products || p.M <= gemm_detail::small_m_rows_for<T>(isa)) return false;
+  const int64_t lanes = vec_bytes(isa) / int64_t(sizeof(T));
+  return double(padded_work(p.M, p.N, alt.mr, alt.nr, lanes)) <
+         0.98 * double(padded_work(p.M, p.N, eng.mr, eng.nr, lanes));
 }
 
 // C = beta * C (the K == 0 or alpha == 0 case, where A and B are not read).
@@ -122,7 +158,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
     return;
   }
 
-  const Engine<T> eng = engine_for<T>(cpu_isa());
+  const Isa isa = cpu_isa();
+  Engine<T> eng = engine_for<T>(isa);
   Problem<T> p;
   p.M = M, p.N = N, p.K = K, p.alpha = alpha, p.beta = beta;
   p.A = view(trans_a, A, lda);
@@ -139,6 +176,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
   }
   // Few rows against op(B) = B^T (B rows contiguous in k): dot products, see gemm_kernels.inc.
   p.dot_products = p.B.rs == 1 && p.M <= gemm_detail::kDotMaxRows;
+  const Engine<T> alt = row_tile_engine_for<T>(isa);
+  if (row_tile_pays(eng, alt, p, isa)) eng = alt;
   run(eng, p);
 }
 

@@ -45,6 +45,21 @@ struct Blocking<double, Isa::avx512> {  // 12 x 16
   static constexpr int MR = 12, NV = 2, KC = 256, MC = 96, NC = 1024;
 };
 
+// A second register tile, 8 x 48 (24 accumulators and 3 vectors of B), for AVX-512 float only
+// (elsewhere it is Blocking itself and never chosen). The driver (gemm.cpp, row_tile_pays) takes
+// it for a packed product whose rows fill 8-row tiles with less padding than 12-row ones: a
+// layer's weight gradient dY^T X with 256 outputs has M = 256, 21 1/3 tiles of 12 rows, so 3% of
+// the 12 x 32 kernel's FMAs multiply padding; with 8 x 48 tiles it ran at 0.98-0.99x MKL instead
+// of 1.02-1.04x (Intel Xeon AVX-512). Where padding does not differ, 12 x 32 is the faster
+// kernel (512^3: 1.01x MKL against 1.04x). KC is Blocking's, so each element sums the same K
+// blocks in the same order whichever tile computes it: the two give identical bits.
+template <typename T, Isa I>
+struct RowTileBlocking : Blocking<T, I> {};
+template <>
+struct RowTileBlocking<float, Isa::avx512> {
+  static constexpr int MR = 8, NV = 3, KC = Blocking<float, Isa::avx512>::KC, MC = 96, NC = 2016;
+};
+
 // Up to this many rows op(A) is read in place rather than packed (gemm_kernels.inc's small-M
 // path). 6 MR was measured on Zen 3 (AVX2). On Intel AVX-512 (Xeon, 2 MB L2) in-place A still
 // wins at the MLP layer's batch of 128 (11 MR = 132 rows): 3-6% on 128x784 @ 784x256 and
@@ -54,17 +69,20 @@ constexpr int small_m_rows() {
   return (std::is_same_v<T, float> && I == Isa::avx512 ? 11 : 6) * Blocking<T, I>::MR;
 }
 
+// small_m_rows for the ISA of the moment (the driver's choice of tile, gemm.cpp).
+template <typename T>
+constexpr int small_m_rows_for(Isa isa) {
+  return isa == Isa::avx512 ? small_m_rows<T, Isa::avx512>()
+         : isa == Isa::avx2 ? small_m_rows<T, Isa::avx2>()
+                            : small_m_rows<T, Isa::generic>();
+}
+
 // Up to this many rows, a product with op(B) = B^T runs as dot products (gemm_engine.h).
 constexpr int64_t kDotMaxRows = 3;
 
 // Spare elements after a packed A block: its vectorised packing may write (and later
 // overwrite) up to one vector past the last value.
 constexpr size_t kPackSlack = 64;
-
-template <typename T, Isa I>
-constexpr int tile_width() {
-  return Blocking<T, I>::NV * vec_bytes(I) / int(sizeof(T));
-}
 
 // Rows of op(B) per K block: K split into equal blocks of at most KC, rounded up to a multiple
 // of 4 (K = 784 becomes 4 x 196 rather than 3 x 256 + 16: a thin last block pays a full C

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import platform
 import sys
 
@@ -12,13 +13,35 @@ from . import SUITES
 from . import __doc__ as bench_doc
 from ._harness import require_checks, run_cases, single_thread_peers, torch_or_none
 
+# What holds the peers to an instruction set, read by each library when it loads (so set before
+# numpy and torch are imported, which is why --isa restarts the process): OpenBLAS's kernel family,
+# MKL's dispatch, oneDNN's convolutions and ATen's own vectorised loops.
+PEER_ISA_ENV = {
+    "avx2": {
+        "OPENBLAS_CORETYPE": "Haswell",
+        "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+        "ONEDNN_MAX_CPU_ISA": "AVX2",
+        "ATEN_CPU_CAPABILITY": "avx2",
+    },
+    "generic": {
+        "OPENBLAS_CORETYPE": "Nehalem",
+        "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
+        "ONEDNN_MAX_CPU_ISA": "SSE41",
+        "ATEN_CPU_CAPABILITY": "default",
+    },
+    "avx512": {},
+}
+_ISA_MARK = "NEURALVIZ_BENCH_ISA"  # set in the restarted process
+
 
 def _describe_machine() -> str:
     import neuralviz as nv
 
+    forced = os.environ.get(_ISA_MARK)
+    held = ", ".join(f"{k}={v}" for k, v in PEER_ISA_ENV.get(forced or "", {}).items())
     parts = [
         f"neuralviz {nv.__version__}",
-        f"isa {nv._C.get_isa()}",
+        f"isa {nv._C.get_isa()}" + (f" (forced by --isa; peers held by {held})" if forced and held else ""),
         platform.machine(),
         f"python {platform.python_version()}",
     ]
@@ -29,7 +52,10 @@ def _describe_machine() -> str:
     except ImportError:
         pass
     torch = torch_or_none()
-    parts.append(f"torch {torch.__version__}" if torch is not None else "torch not installed (torch rows say so)")
+    if torch is None:
+        parts.append("torch not installed (torch rows say so)")
+    else:
+        parts.append(f"torch {torch.__version__} (cpu {torch.backends.cpu.get_cpu_capability()})")
     return ", ".join(parts)
 
 
@@ -43,6 +69,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="fewer repeats (smoke run)")
     parser.add_argument("--only", default="", metavar="TEXT", help="run only cases whose name contains TEXT")
     parser.add_argument("--json", metavar="PATH", help="also write the rows to this JSON file (checked before the run)")
+    parser.add_argument(
+        "--isa",
+        choices=sorted(PEER_ISA_ENV),
+        help="run our kernels on this instruction set, and hold numpy/OpenBLAS, MKL and oneDNN to it too, "
+        "e.g. to measure the AVX2 path on an AVX-512 machine (runs in a new process started with the peers' settings)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,11 +96,31 @@ def run(args: argparse.Namespace) -> int:
     failed check's message on stderr, when a row's result disagrees with its reference."""
     from ._harness import CheckFailed
 
+    if getattr(args, "isa", None):
+        _restart_on_isa(args)  # returns only in the restarted process
     try:
         return _run_suites(args)
     except CheckFailed as err:
         print(f"benchmark stopped: {err}", file=sys.stderr)
         return 1
+
+
+def _restart_on_isa(args: argparse.Namespace) -> None:
+    """Switch our kernels to args.isa; unless this process was started for it, first restart it
+    with the peers' environment (PEER_ISA_ENV), so both sides of every ratio run the same
+    instruction set. A CPU without that instruction set is an error, not a silent fallback."""
+    import neuralviz as nv
+
+    available = nv._C.available_isas()
+    if args.isa not in available:
+        raise ValueError(f"--isa {args.isa}: this CPU offers only {', '.join(available)}")
+    if os.environ.get(_ISA_MARK) != args.isa:
+        argv = [args.suite, "--isa", args.isa] + ["--quick"] * bool(args.quick)
+        argv += ["--only", args.only] * bool(args.only) + ["--json", args.json] * (args.json is not None)
+        env = {**os.environ, **PEER_ISA_ENV[args.isa], _ISA_MARK: args.isa}
+        sys.stdout.flush()
+        os.execve(sys.executable, [sys.executable, "-m", "neuralviz.bench", *argv], env)
+    nv._C.set_isa(args.isa)
 
 
 def _run_suites(args: argparse.Namespace) -> int:

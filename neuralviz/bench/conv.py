@@ -14,6 +14,11 @@ against a float64 numpy scatter-add over the kernel taps).
 
 Run alone with `python -m neuralviz.bench kernels --only conv` (or --only pool, --only convT).
 
+Threads (report(), after the timed rows): the largest shape, (d), forward+backward with one thread
+and with two (nv.set_num_threads), checked first: the shortest wall time of each over interleaved
+samples, their ratio against THREADS_TARGET, and the process CPU time per call, which tells a loaded
+machine (the 2-thread CPU time no larger, the wall time longer) from poor scaling (more CPU time).
+
 Peak memory (report(), after the timed rows): the extra resident memory of one LeNet training
 step at batch 64 (bench/training.py's LENET: Trainer.step against the torch SGD step), ours beside
 torch's. Each side runs in a fresh process with glibc's mmap threshold fixed
@@ -23,6 +28,9 @@ one step runs, and the row is VmHWM minus the RSS before it. Linux only.
 """
 
 from __future__ import annotations
+
+import os
+import time
 
 import numpy as np
 
@@ -245,6 +253,60 @@ if __name__ == "__main__":
     run_cases(cases())
 
 
+# ---------------------------------------------------------------- threads (report)
+
+THREADS_SHAPE = "(d) b32 16->32 32x32 k3p1"  # the largest shape, timed fwd+bwd with 1 and 2 threads
+THREADS_TARGET = 1.8  # issue 22: 2 threads at least this much faster than one (2 cores)
+
+
+def thread_speedup(label: str = THREADS_SHAPE, threads: int = 2, repeats: int = 9) -> dict[str, float]:
+    """Forward+backward of SHAPES[label] (checked first with each thread count) with one thread
+    and with `threads`: the shortest wall time per call of each, and the shortest process CPU
+    time per call (all threads), whose ratio bounds the speed-up an idle machine would show.
+    Samples of the two counts alternate, so that both see the same neighbours; the thread count
+    is restored afterwards."""
+    from .matmul import _loops_for, _sample
+
+    case = _conv_cases(label, SHAPES[label], True)
+    before = nv._C.get_num_threads()
+    counts = (1, threads)
+    out = {}
+    try:
+        loops = {}
+        for t in counts:
+            nv.set_num_threads(t)
+            case.check()
+            loops[t] = _loops_for(case.ours, time.perf_counter)
+        wall = {t: [] for t in counts}
+        cpu = {t: [] for t in counts}
+        for i in range(repeats):
+            for t in counts if i % 2 else counts[::-1]:
+                nv.set_num_threads(t)
+                wall[t].append(_sample(case.ours, loops[t], time.perf_counter))
+                cpu[t].append(_sample(case.ours, loops[t], time.process_time))
+        for t in counts:
+            out[f"wall_{t}"], out[f"cpu_{t}"] = min(wall[t]), min(cpu[t])
+    finally:
+        nv.set_num_threads(before)
+    return out
+
+
+def _thread_report() -> None:
+    t = thread_speedup()
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    print(f"[kernels/conv] threads: conv {THREADS_SHAPE} fwd+bwd, 1 thread against 2 (load average {load})")
+    print(
+        f"  shortest wall time: 1 thread {t['wall_1'] * 1e3:.3f} ms, 2 threads {t['wall_2'] * 1e3:.3f} ms, "
+        f"speed-up {t['wall_1'] / t['wall_2']:.2f}x  target >= {THREADS_TARGET}x"
+    )
+    cores = t["cpu_2"] / t["wall_2"]  # about 2 when the threads ran at once, 1 when one at a time
+    busy = "; the threads ran mostly one at a time: the machine was busy" if cores < 1.5 else ""
+    print(
+        f"  (process CPU per call: {t['cpu_1'] * 1e3:.3f} ms vs {t['cpu_2'] * 1e3:.3f} ms, so an idle 2-core "
+        f"machine gives >= {2 * t['cpu_1'] / t['cpu_2']:.2f}x; 2 threads kept {cores:.2f} cores busy{busy})\n"
+    )
+
+
 # ---------------------------------------------------------------- peak memory (report)
 
 MEMORY_BATCH = 64  # images in the LeNet training step whose peak memory is reported
@@ -279,7 +341,9 @@ def measure_peak_child(who: str) -> None:
 
 
 def report() -> None:
-    """Prints the peak-memory row: one LeNet training step (batch 64), ours beside torch's."""
+    """Prints the 1-vs-2-thread row of shape (d), then the peak-memory row: one LeNet training
+    step (batch 64), ours beside torch's."""
+    _thread_report()
     print(f"[kernels/conv] peak memory, one LeNet 28x28 training step (fwd+bwd+SGD), batch {MEMORY_BATCH}")
     if not _memory.available():
         print("  not measured: needs Linux's /proc/self/clear_refs\n")

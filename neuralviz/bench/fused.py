@@ -1,7 +1,8 @@
 """The Cython hot-path loops (neuralviz._native: activations, losses, updates, colour), float32,
 single thread.
 
-Ours: one call with preallocated outputs, as the layer graph and optimizers call it.
+Ours: one call with preallocated outputs, as the layer graph and optimizers call it (tanh of a
+large array: the C++ SIMD kernel that the layer switches to from backend.CPU.LARGE elements).
 Peers: the equivalent numpy expression (preallocated outputs where numpy allows it) and
 torch (eager ops; autograd for the loss gradient; torch.optim for Adam). The small cases
 (batch 10) measure per-call overhead, which is what a live Playground-size demo pays.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import backend
 from .._native import activations, colour, losses, updates
 from ._harness import Case, torch_or_none
 
@@ -146,10 +148,14 @@ def _check_adam_torch(name: str, torch, p, g, hp: dict) -> None:
 def _tanh_cases(shape) -> list[Case]:
     x = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
     y = np.empty_like(x)
-    name = f"fused tanh fwd {'x'.join(map(str, shape))}"
+    # The kernel the tanh layer calls at this size: the Cython loop below backend.CPU.LARGE
+    # elements (least overhead per call), the C++ SIMD kernel from there on.
+    large = x.size >= backend.CPU.LARGE
+    kernel = backend.CPU.tanh_forward_large if large else activations.tanh_forward
+    name = f"fused tanh fwd {'x'.join(map(str, shape))} ({'C++ SIMD' if large else 'Cython'})"
 
     def ours():
-        return activations.tanh_forward(x, y)
+        return kernel(x, y)
 
     cases = [Case(name, ours, "numpy", lambda: np.tanh(x, out=y))]
     torch = torch_or_none()

@@ -46,6 +46,7 @@ from ..common.snapshot import RunInfo, Snapshot
 from ..common.theme import Theme
 from ..common.worker_host import WorkerHost
 from .actions import EditorActions
+from .cost_panel import DEFAULT_BATCH, CostPanel, CostRequest, CostResult, CostWorker
 from .document import EditorDocument
 from .export import export_png, export_svg
 from .flow_row import FlowRow
@@ -102,6 +103,9 @@ class EditorPage(QWidget, Page):
         self._relayout_timer.setInterval(RELAYOUT_DELAY_MS)
         self._relayout_timer.timeout.connect(self._relayout_untouched)
         self._laid_out_for: tuple[float, float] | None = None
+        self.cost_host: WorkerHost | None = None  # the cost panel's thread, from the first measurement on
+        self._cost_serial = 0
+        self._cost_spec: dict | None = None  # the drawing the cost panel's figures are of
         self._build()
         self._connect()
         spec = getattr(window.settings, "network", None)
@@ -145,13 +149,30 @@ class EditorPage(QWidget, Page):
         canvas_lay = QVBoxLayout(canvas)
         canvas_lay.setContentsMargins(0, 0, 0, 0)
         canvas_lay.setSpacing(0)
-        canvas_lay.addWidget(self.view, 1)
+        # the cost panel shares the canvas's column (below it, hidden until measured): its rows need the width
+        self.cost_panel = CostPanel(self.theme)
+        self.cost_panel.hide()
+        self.canvas_split = QSplitter(Qt.Orientation.Vertical)
+        self.canvas_split.addWidget(self.view)
+        self.canvas_split.addWidget(self.cost_panel)
+        self.canvas_split.setChildrenCollapsible(False)
+        self.canvas_split.setStretchFactor(0, 1)
+        canvas_lay.addWidget(self.canvas_split, 1)
         self.totals = QLabel()
         self.totals.setProperty("role", "metric")
         self.totals.setContentsMargins(10, 4, 10, 4)
         self.totals.setWordWrap(True)
         self.totals.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        canvas_lay.addWidget(self.totals)
+        self.measure_button = QPushButton("Measure cost")
+        self.measure_button.setToolTip(
+            "Time one training step of this network layer by layer (nothing is trained) and show where the "
+            "milliseconds and the memory go"
+        )
+        totals_row = QHBoxLayout()
+        totals_row.setContentsMargins(0, 0, 6, 2)
+        totals_row.addWidget(self.totals, 1)
+        totals_row.addWidget(self.measure_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        canvas_lay.addLayout(totals_row)
 
         right = QWidget()
         right_lay = QVBoxLayout(right)
@@ -277,6 +298,8 @@ class EditorPage(QWidget, Page):
             ("train", self.train),
         ):
             a[name].triggered.connect(slot)
+        self.measure_button.clicked.connect(self.measure_cost)
+        self.cost_panel.closed.connect(lambda: QTimer.singleShot(0, self.view.refit))
         self.scene.connectRequested.connect(self.connect_layers)
         self.scene.nodesMoved.connect(self._nodes_moved)
         self.scene.selectionChanged.connect(self._show_inspector)
@@ -312,6 +335,7 @@ class EditorPage(QWidget, Page):
         self.style_ = canvas_style(theme)
         self.scene.set_style(self.style_)
         self.thumbnail_host.post(self.thumbnail_host.worker.set_theme, theme)
+        self.cost_panel.set_theme(theme)
         self._size_panels()
         self.scene.sync(self.document.model, self.document.inference)
         self.fit()
@@ -656,6 +680,63 @@ class EditorPage(QWidget, Page):
         w.show_studio()
         return True
 
+    # ================================================================== cost of a step
+    def measure_cost(self) -> bool:
+        """Time one training step of the drawing, layer by layer, in a worker thread; the cost panel shows it.
+        False (and the reason in the message panel) when the drawing has problems."""
+        inference = self.document.inference
+        if inference.problems:
+            self.show_error(f"Cannot measure the cost yet: {inference.problems[0]}")
+            return False
+        dataset = self.chosen_dataset()
+        batch = int(getattr(self.window.settings, "batch_size", 0) or DEFAULT_BATCH)
+        self._cost_serial += 1
+        self._cost_spec = self.document.model.training_spec()
+        spec = self.document.model.training_spec()  # a copy of its own: it goes to the worker's thread
+        request = CostRequest(self._cost_serial, spec, batch, dataset, self._studio_input(dataset))
+        if self.cost_host is None:  # the thread starts with the first measurement
+            self.cost_host = WorkerHost(CostWorker(), "neuralviz-editor-cost", self)
+            self.cost_host.frameReady.connect(self._on_cost)
+            self.cost_host.failed.connect(self._on_cost_failed)
+        first = self.cost_panel.isHidden()
+        self.cost_panel.show_busy(batch, dataset)
+        if first:  # the panel takes a little over half the canvas's column: the rows are what the room reads now
+            total = sum(self.canvas_split.sizes()) or self.canvas_split.height()
+            self.canvas_split.setSizes([int(0.45 * total), total - int(0.45 * total)])
+            QTimer.singleShot(0, self.view.refit)
+        self.measure_button.setEnabled(False)
+        self.cost_host.post(self.cost_host.worker.measure, request)
+        return True
+
+    def _studio_input(self, dataset: str) -> tuple[int, ...] | None:
+        """The example shape of the studio's data when the cost is measured for it (None: the worker finds it)."""
+        info = getattr(self.window, "info", None)
+        if info is None or info.settings.dataset != dataset:
+            return None
+        if info.kind == "planar":
+            return (len([f for f in nvdata.PLAYGROUND_FEATURES if f in info.settings.features]),)
+        return tuple(info.data.train_x.shape[1:])
+
+    def _on_cost(self, result: CostResult) -> None:
+        if result.serial != self._cost_serial:
+            return  # an older request's answer
+        self.measure_button.setEnabled(True)
+        self.cost_panel.show_result(result)
+        QTimer.singleShot(0, self._fit_cost_panel)  # once the rows are laid out
+
+    def _fit_cost_panel(self) -> None:
+        """A short network's rows need less than the room the panel opened with: give the rest to the canvas."""
+        sizes = self.canvas_split.sizes()
+        total, want = sum(sizes), self.cost_panel.wanted_height()
+        if self.cost_panel.isVisible() and want < sizes[1]:
+            self.canvas_split.setSizes([total - want, want])
+            self.view.refit()
+
+    def _on_cost_failed(self, message: str) -> None:
+        self.measure_button.setEnabled(True)
+        self.cost_panel.show_failed(message)
+        self.show_error(message)
+
     # ================================================================== showing
     def show_error(self, text: str) -> None:
         self.message.show_error(text)
@@ -679,6 +760,8 @@ class EditorPage(QWidget, Page):
             )
         )
         self.train_button.setEnabled(not problems)
+        if self._cost_spec is not None and model.training_spec() != self._cost_spec:
+            self.cost_panel.mark_stale()  # the figures are of another drawing (a relayout alone keeps them)
         self._apply_pictures()
 
     def _show_inspector(self) -> None:
@@ -768,3 +851,5 @@ class EditorPage(QWidget, Page):
     # ================================================================== lifetime
     def shutdown(self) -> None:
         self.thumbnail_host.shutdown()
+        if self.cost_host is not None:
+            self.cost_host.shutdown()
