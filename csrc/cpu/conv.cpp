@@ -425,6 +425,79 @@ void weight_grad_direct(const Conv2dShape& s, Isa isa, int nt, const T* x, const
   });
 }
 
+// Copies planes (C, H, W) into the interior of a zero-bordered (Hb, Wb, Cp) buffer, channels
+// last, at row `top`, column `left`. The border and the channels past C are never written.
+template <typename T>
+void copy_into_padded_nhwc(const T* src, int64_t C, int64_t H, int64_t W, T* dst, int64_t Wb,
+                           int64_t Cp, int64_t top, int64_t left) {
+  for (int64_t h = 0; h < H; ++h) {
+    T* row = dst + ((top + h) * Wb + left) * Cp;
+    for (int64_t c = 0; c < C; ++c) {
+      const T* in = src + (c * H + h) * W;
+      for (int64_t w = 0; w < W; ++w) row[w * Cp + c] = in[w];
+    }
+  }
+}
+
+// Weight gradient vectorised along the input channels (conv_direct.h's direct_wgrad_c), where
+// the channels fill whole vectors: every input load is then aligned and no lane is idle,
+// however wide the rows. Same chunking, per-thread parts and bias sums as weight_grad_direct.
+template <typename T>
+bool wgrad_by_channels(const Conv2dShape& s, Isa isa) {
+  return s.C % conv_detail::wgrad_c_lanes<T>(isa) == 0 &&
+         s.OC >= conv_detail::wgrad_c_out_block(isa);
+}
+
+template <typename T>
+void weight_grad_direct_c(const Conv2dShape& s, Isa isa, int nt, const T* x, const T* gy, T* gw,
+                          T* gb) {
+  const int64_t Hp = s.H + 2 * s.PH, Wp = s.W + 2 * s.PW, P = pixels(s), KK = taps(s);
+  const int64_t Cp = s.C, line = 64 / sizeof(T);
+  // Images start on cache lines, so that every vector load of the input is aligned.
+  const int64_t image = (Hp * Wp * Cp + line - 1) / line * line;
+  const int64_t B = wgrad_chunk(s, (image + s.OC * P) * sizeof(T), nt);
+  const int64_t part = (s.OC * KK * Cp + line - 1) / line * line;
+  ThreadScratch<T> padded(nt, B * image), parts(nt, part);
+  ThreadScratch<T> bias_parts(nt, gb ? s.OC : 0);
+  std::vector<int64_t> off(KK);
+  const std::vector<int64_t> tap = tap_offsets(s, Wp);
+  for (int64_t t = 0; t < KK; ++t) off[t] = tap[t] * Cp;
+  const int64_t chunks = (s.N + B - 1) / B;
+  for_each_task(chunks, nt, false, [&](int64_t chunk, int tid) {
+    const int64_t n0 = chunk * B, nb = std::min(B, s.N - n0);
+    T* xp = padded.get(tid);
+    for (int64_t i = 0; i < nb; ++i)
+      copy_into_padded_nhwc(x + (n0 + i) * s.C * s.H * s.W, s.C, s.H, s.W, xp + i * image, Wp, Cp,
+                            s.PH, s.PW);
+    const T* g = gy + n0 * s.OC * P;
+    const conv_detail::WgradCArgs<T> a{nb,    g,  s.OC * P,          s.OC,       s.OH, s.OW,
+                                       P,     s.OW, xp,              image,      s.SH * Wp * Cp,
+                                       Cp,    off.data(), KK,         parts.get(tid)};
+    conv_detail::direct_wgrad_c(isa, a);
+    if (gb) {
+      T* bp = bias_parts.get(tid);
+      for (int64_t o = 0; o < s.OC; ++o)
+        for (int64_t n = n0; n < n0 + nb; ++n) bp[o] += sum(gy + (n * s.OC + o) * P, P);
+    }
+  });
+  // The threads' parts are summed in thread order, the weights split over the threads.
+  for_each_task(s.OC, nt, false, [&](int64_t o, int) {
+    for (int64_t c = 0; c < s.C; ++c)
+      for (int64_t t = 0; t < KK; ++t) {
+        T acc = 0;
+        for (int th = 0; th < nt; ++th)
+          if (const T* p = parts.used(th)) acc += p[(o * KK + t) * Cp + c];
+        gw[(o * s.C + c) * KK + t] = acc;
+      }
+    if (gb) {
+      T acc = 0;
+      for (int th = 0; th < nt; ++th)
+        if (const T* p = bias_parts.used(th)) acc += p[o];
+      gb[o] = acc;
+    }
+  });
+}
+
 template <typename T>
 void weight_grad_im2col(const Conv2dShape& s, int nt, const T* x, const T* gy, T* gw) {
   const int64_t K = patch(s), P = pixels(s), size = s.OC * K;
@@ -581,6 +654,8 @@ void conv2d_backward(const Conv2dShape& s, const T* x, const T* w, const T* gy, 
   if (gw) {
     if (s.N == 0)
       std::fill(gw, gw + s.OC * patch(s), T(0));
+    else if (direct_gw && wgrad_by_channels<T>(s, isa))
+      weight_grad_direct_c(s, isa, nt, x, gy, gw, gb);
     else if (direct_gw)
       weight_grad_direct(s, isa, nt, x, gy, gw, gb);
     else

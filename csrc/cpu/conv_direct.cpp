@@ -98,6 +98,21 @@ void direct_wgrad(Isa isa, const WgradArgs<T>& a) {
 }
 
 template <typename T>
+int wgrad_c_lanes(Isa isa) {
+  return vec_bytes(isa) / int(sizeof(T));
+}
+
+int wgrad_c_out_block(Isa isa) {
+  return accumulators(isa) / 3;  // kWgradCOut: blocks of 3 taps
+}
+
+template <typename T>
+void direct_wgrad_c(Isa isa, const WgradCArgs<T>& a) {
+  if (a.O <= 0 || a.taps <= 0 || a.Cp <= 0 || a.B <= 0 || a.R <= 0 || a.Cw <= 0) return;
+  NVZ_ISA_RETURN(isa, wgrad_c<T>, a);
+}
+
+template <typename T>
 void direct_scatter(Isa isa, const ScatterArgs<T>& a) {
   if (a.O <= 0 || a.J <= 0 || a.run <= 0) return;
   NVZ_ISA_RETURN(isa, scatter<T>, a);
@@ -132,6 +147,10 @@ template int wgrad_lanes<float>(Isa, int64_t);
 template int wgrad_lanes<double>(Isa, int64_t);
 template void direct_wgrad<float>(Isa, const WgradArgs<float>&);
 template void direct_wgrad<double>(Isa, const WgradArgs<double>&);
+template int wgrad_c_lanes<float>(Isa);
+template int wgrad_c_lanes<double>(Isa);
+template void direct_wgrad_c<float>(Isa, const WgradCArgs<float>&);
+template void direct_wgrad_c<double>(Isa, const WgradCArgs<double>&);
 template void direct_scatter<float>(Isa, const ScatterArgs<float>&);
 template void direct_scatter<double>(Isa, const ScatterArgs<double>&);
 

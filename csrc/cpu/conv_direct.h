@@ -89,6 +89,37 @@ int wgrad_lanes(Isa isa, int64_t Cw);
 template <typename T>
 void direct_wgrad(Isa isa, const WgradArgs<T>& a);
 
+// direct_wgrad_c  part[o][t][c] += sum_{b, r, col} gy[b][o][r][col] * in[b][r*in_rs + col*Cp + off[t] + c]
+// The weight gradient vectorised along the input channels instead of the row: `in` is the
+// zero-padded input with the channels last (rows of pixels, each Cp channels, Cp a multiple
+// of the vector lanes, zero past C), so that every load of it is one aligned vector, and
+// each gy value is broadcast. A tile of NO output channels x NT taps of accumulators sums
+// over a tile of rows with no lane reduction at the end: per pixel NT loads and NO
+// broadcasts for NO*NT FMAs (AVX-512: 3 + 8 for 24). It is im2col + GEMM with the im2col
+// read in place: gW^T (taps*C, O) = col (taps*C, pixels) gY^T. The sums run in a fixed
+// order (tiles, then pixels in order), whatever the thread.
+template <typename T>
+struct WgradCArgs {
+  int64_t B;    // images, summed over
+  const T* gy;  // per image O planes of R rows by Cw columns
+  int64_t gy_is, O, R, Cw, gy_ps, gy_rs;
+  const T* in;  // per image (rows, columns, Cp), 64-byte aligned; in_rs: elements between
+  int64_t in_is, in_rs, Cp;  // consecutive output rows (vertical stride * padded width * Cp)
+  const int64_t* off;        // taps offsets (elements) from an output position's origin
+  int64_t taps;
+  T* part;  // (O, taps, Cp) partial sums, accumulated into
+};
+
+// Vector lanes of direct_wgrad_c (Cp must be a multiple of them).
+template <typename T>
+int wgrad_c_lanes(Isa isa);
+
+// Output channels per block of direct_wgrad_c; O must be at least this.
+int wgrad_c_out_block(Isa isa);
+
+template <typename T>
+void direct_wgrad_c(Isa isa, const WgradCArgs<T>& a);
+
 // direct_scatter  out[outoff[j] + i] += sum_o w[o][j] * gy[o][i]   for i < run, j < J
 // The adjoint of direct_corr's flattened form, for grad x at stride 1: gy's rows sit in
 // flat runs (rows the padded input's width apart, zeros between them), j runs over the

@@ -62,6 +62,7 @@ from .training_data import suggest_dataset
 from .view import GraphView
 
 CLIPBOARD_MIME = "application/x-neuralviz-fragment"
+COST_ROOM = 0.55  # at most this share of the canvas column goes to the cost panel
 THUMBNAIL_INTERVAL_MS = 250  # at most 4 thumbnail updates a second (each runs a probe batch)
 RELAYOUT_DELAY_MS = 150  # an untouched drawing is laid out again this long after the canvas stops resizing
 HEADLESS_WAIT_S = 10.0  # run_headless: longest wait for the thumbnails of the final weights
@@ -349,6 +350,8 @@ class EditorPage(QWidget, Page):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        if self.cost_panel.isVisible():
+            QTimer.singleShot(0, self._fit_cost_panel)
         if self._sized_for is not None and self._sized_for != self.splitter.width():
             self._size_panels()  # the window changed size, and the user has not dragged the panels
 
@@ -702,7 +705,7 @@ class EditorPage(QWidget, Page):
         self.cost_panel.show_busy(batch, dataset)
         if first:  # the panel takes a little over half the canvas's column: the rows are what the room reads now
             total = sum(self.canvas_split.sizes()) or self.canvas_split.height()
-            self.canvas_split.setSizes([int(0.45 * total), total - int(0.45 * total)])
+            self.canvas_split.setSizes([total - int(COST_ROOM * total), int(COST_ROOM * total)])
             QTimer.singleShot(0, self.view.refit)
         self.measure_button.setEnabled(False)
         self.cost_host.post(self.cost_host.worker.measure, request)
@@ -724,13 +727,18 @@ class EditorPage(QWidget, Page):
         self.cost_panel.show_result(result)
         QTimer.singleShot(0, self._fit_cost_panel)  # once the rows are laid out
 
-    def _fit_cost_panel(self) -> None:
-        """A short network's rows need less than the room the panel opened with: give the rest to the canvas."""
+    def _fit_cost_panel(self, tries: int = 3) -> None:
+        """Give the cost panel the height its rows need, up to COST_ROOM of the canvas column, and the rest to the
+        canvas (a short network needs little). Its lines re-wrap at the new size, which can change what it needs,
+        so the fit is checked again once the layout has settled; the window's resizes fit it again."""
         sizes = self.canvas_split.sizes()
-        total, want = sum(sizes), self.cost_panel.wanted_height()
-        if self.cost_panel.isVisible() and want < sizes[1]:
+        total = sum(sizes)
+        want = min(self.cost_panel.wanted_height(), int(COST_ROOM * total))
+        if self.cost_panel.isVisible() and self.cost_panel.profile is not None and want != sizes[1]:
             self.canvas_split.setSizes([total - want, want])
             self.view.refit()
+            if tries > 1:
+                QTimer.singleShot(0, lambda: self._fit_cost_panel(tries - 1))
 
     def _on_cost_failed(self, message: str) -> None:
         self.measure_button.setEnabled(True)
