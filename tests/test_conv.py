@@ -327,3 +327,55 @@ def test_forward_and_grad_x_do_not_depend_on_threads():
         nv.set_num_threads(before)
     for a, c in zip(one, two):
         np.testing.assert_array_equal(a, c)
+
+
+# Issue 22, round 2: grad w vectorised along the input channels (conv.cpp weight_grad_direct_c,
+# conv_direct.h direct_wgrad_c) where they fill whole vectors (16 float or 8 double lanes on
+# AVX-512, 8/4 on AVX2, 4/2 generic) and there are at least 8 (AVX-512) or 4 output channels:
+# output channels that leave an overlapping last block, tap counts that leave a partial
+# block of 3, two or more channel vectors, vertical stride, dilation, padding, one-column rows.
+CHANNEL_VECTOR_GRAD_W = [
+    (2, 16, 10, 9, 13, 3, 3, 1, 1, 1),  # 13 outputs: a last block overlapping the one before
+    (2, 32, 7, 6, 8, 2, 2, 1, 0, 1),  # 4 taps: a partial block; 2 float vectors on AVX-512
+    (2, 16, 12, 11, 9, 5, 3, (2, 1), (2, 1), (1, 2)),  # vertical stride, dilation, 15 taps
+    (3, 48, 5, 1, 20, 3, 1, 1, 1, 1),  # rows one column wide, 3 vectors of channels
+    (2, 8, 9, 9, 5, 3, 3, 1, 1, 1),  # 8 channels: AVX2 float, AVX-512 double, generic
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("geom", CHANNEL_VECTOR_GRAD_W)
+def test_grad_w_vectorised_along_channels_matches_reference(isa, geom, dtype):
+    x, w, _, gy, geo = make(geom, dtype, seed=11)
+    gx, gw, gb = nv.ops.conv2d_backward(x, w, gy, **geo)
+    rx, rw, rb = ref_conv.conv2d_backward(x, w, gy, **geo)
+    terms = gy.shape[0] * gy.shape[2] * gy.shape[3]
+    assert_close(gw, rw, dtype, terms)
+    assert_close(gb, rb, dtype, terms)
+    assert_close(gx, rx, dtype, w.shape[0] * w.shape[2] * w.shape[3])
+
+
+# grad w and grad x share one parallel region with two threads (conv.cpp run_backward):
+# grad w stays the same on every run, grad x (direct and flat-scatter paths) and the forward
+# are bit for bit the serial ones, on every instruction set.
+@pytest.mark.parametrize("geom", [(32, 16, 16, 16, 32, 3, 3, 1, 1, 1), (32, 8, 12, 12, 16, 5, 5, 1, 0, 1)])
+def test_fused_backward_is_deterministic(isa, geom):
+    x, w, b, gy, geo = make(geom, np.float32, seed=12)
+    before = nv._C.get_num_threads()
+    try:
+        nv.set_num_threads(1)
+        one = [nv.ops.conv2d(x, w, b, **geo), *nv.ops.conv2d_backward(x, w, gy, **geo)]
+        nv.set_num_threads(2)
+        two = [nv.ops.conv2d(x, w, b, **geo), *nv.ops.conv2d_backward(x, w, gy, **geo)]
+        again = [nv.ops.conv2d(x, w, b, **geo), *nv.ops.conv2d_backward(x, w, gy, **geo)]
+    finally:
+        nv.set_num_threads(before)
+    np.testing.assert_array_equal(one[0], two[0])  # forward
+    np.testing.assert_array_equal(one[1], two[1])  # grad x
+    for a, c in zip(two, again):
+        np.testing.assert_array_equal(a, c)
+    for a, c in zip(one[2:], two[2:]):  # grad w, grad b: summed in another order
+        np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-4 * np.sqrt(gy.shape[0] * gy[0, 0].size))
+    rx, rw, rb = ref_conv.conv2d_backward(x.astype(np.float64), w.astype(np.float64), gy.astype(np.float64), **geo)
+    terms = gy.shape[0] * gy.shape[2] * gy.shape[3]
+    assert_close(two[2], rw.astype(np.float32), np.float32, terms)

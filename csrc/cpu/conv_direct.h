@@ -89,11 +89,12 @@ int wgrad_lanes(Isa isa, int64_t Cw);
 template <typename T>
 void direct_wgrad(Isa isa, const WgradArgs<T>& a);
 
-// direct_wgrad_c  part[o][t][c] += sum_{b, r, col} gy[b][o][r][col] * in[b][r*in_rs + col*Cp + off[t] + c]
+// direct_wgrad_c  part[o][t][c] += sum_{b, r, col} gy[b][o][r][col]
+//                                              * in[b][r*in_rs + col*Cp + off[t] + c]
 // The weight gradient vectorised along the input channels instead of the row: `in` is the
 // zero-padded input with the channels last (rows of pixels, each Cp channels, Cp a multiple
 // of the vector lanes, zero past C), so that every load of it is one aligned vector, and
-// each gy value is broadcast. A tile of NO output channels x NT taps of accumulators sums
+// each gy value is broadcast. A block of NO output channels x NT taps of accumulators sums
 // over a tile of rows with no lane reduction at the end: per pixel NT loads and NO
 // broadcasts for NO*NT FMAs (AVX-512: 3 + 8 for 24). It is im2col + GEMM with the im2col
 // read in place: gW^T (taps*C, O) = col (taps*C, pixels) gY^T. The sums run in a fixed
