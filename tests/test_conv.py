@@ -379,3 +379,66 @@ def test_fused_backward_is_deterministic(isa, geom):
     rx, rw, rb = ref_conv.conv2d_backward(x.astype(np.float64), w.astype(np.float64), gy.astype(np.float64), **geo)
     terms = gy.shape[0] * gy.shape[2] * gy.shape[3]
     assert_close(two[2], rw.astype(np.float32), np.float32, terms)
+
+
+# Issue 22, round 3: small maps (the digits CNN's second conv: 4x4, 8->16 channels, 3x3 'same').
+# Maps of at most one vector of pixels run the forward and grad x as in-register lane
+# permutations (conv.cpp forward_lanes, input_grad_lanes; conv_direct.h direct_lanes): 16
+# float lanes on AVX-512 (8 double), 8 on AVX2, 4 generic; whole and partial planes, output
+# channels past a block of 16 (20), strides (forward), padding, dilation, 1x3 and 2x2 kernels.
+# Where they do not fit (doubles at 4x4 on AVX-512), grad x is the channel-vectorised forward
+# of the transposed convolution (input_grad_oc). grad w either with direct_wgrad_c's roles
+# swapped (weight_grad_direct_t: vectorised along the output channels, x broadcast; the digits
+# shape, 2x8x8 at padding = reach, 6 channels on AVX2 and generic, 20 doubles with 12 outputs
+# on AVX-512: a partial vector) or vectorised along input channels padded to whole vectors
+# (weight_grad_direct_c with zero channels past C; 5 at 5 columns on AVX2).
+SMALL_MAPS = [
+    (32, 8, 4, 4, 16, 3, 3, 1, 1, 1),  # the digits CNN's c2
+    (3, 5, 4, 4, 9, 3, 3, 1, 1, 1),  # 5 channels: a partial vector
+    (2, 20, 4, 4, 12, 3, 3, 1, 1, 1),  # 20 channels: two float vectors, a block and a rest
+    (2, 8, 2, 8, 16, 3, 3, 1, 2, 1),  # padding = reach: gy read in place
+    (2, 8, 4, 4, 8, 3, 3, 1, 2, 2),  # dilation
+    (2, 6, 1, 3, 10, 1, 3, 1, (0, 1), 1),  # one-row maps, a 1x3 kernel
+    (2, 6, 4, 3, 8, 3, 3, 1, 1, 1),  # 6 channels at 3 columns
+    (2, 5, 5, 5, 9, 3, 3, 1, 1, 1),  # 5 channels at 5 columns: grad w by channels on AVX2
+    (3, 5, 2, 4, 7, 3, 3, 1, 1, 1),  # 8-pixel maps: lanes on AVX2 and for AVX-512 doubles
+    (2, 3, 2, 2, 6, 2, 2, 1, (1, 0), 1),  # 4 pixels in, 3 out: partial planes, generic lanes
+    (2, 4, 5, 3, 20, 3, 3, 2, 1, 1),  # stride 2: 15 pixels in, 6 out; 20 output channels
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("geom", SMALL_MAPS)
+def test_small_map_passes_match_reference(isa, geom, dtype):
+    x, w, b, gy, geo = make(geom, dtype, seed=13)
+    assert_close(nv.ops.conv2d(x, w, b, **geo), ref_conv.conv2d(x, w, b, **geo), dtype, w[0].size)
+    assert_close(nv.ops.conv2d(x, w, **geo), ref_conv.conv2d(x, w, **geo), dtype, w[0].size)
+    gx, gw, gb = nv.ops.conv2d_backward(x, w, gy, **geo)
+    rx, rw, rb = ref_conv.conv2d_backward(x, w, gy, **geo)
+    terms = gy.shape[0] * gy.shape[2] * gy.shape[3]
+    assert_close(gw, rw, dtype, terms)
+    assert_close(gb, rb, dtype, terms)
+    assert_close(gx, rx, dtype, w.shape[0] * w.shape[2] * w.shape[3])
+
+
+def test_small_map_backward_is_deterministic_with_threads():
+    """A batch of digits-sized c2 maps large enough for two threads: the fused backward runs
+    grad x (input_grad_oc) in run_backward's image loop; grad x is bit for bit the serial one
+    and every pass repeats exactly."""
+    x, w, b, gy, geo = make((512, 8, 4, 4, 16, 3, 3, 1, 1, 1), np.float32, seed=14)
+    before = nv._C.get_num_threads()
+    try:
+        nv.set_num_threads(1)
+        one = nv.ops.conv2d_backward(x, w, gy, **geo)
+        nv.set_num_threads(2)
+        two = nv.ops.conv2d_backward(x, w, gy, **geo)
+        again = nv.ops.conv2d_backward(x, w, gy, **geo)
+    finally:
+        nv.set_num_threads(before)
+    np.testing.assert_array_equal(one[0], two[0])
+    for a, c in zip(two, again):
+        np.testing.assert_array_equal(a, c)
+    rx, rw, rb = ref_conv.conv2d_backward(x.astype(np.float64), w.astype(np.float64), gy.astype(np.float64), **geo)
+    terms = gy.shape[0] * gy.shape[2] * gy.shape[3]
+    assert_close(two[1], rw.astype(np.float32), np.float32, terms)
+    assert_close(two[2], rb.astype(np.float32), np.float32, terms)

@@ -16,6 +16,12 @@
 //                vectorised along the input channels where they fill vectors (a channels-
 //                last copy of x_n, weight_grad_direct_c), else along the rows
 //    Rows narrower than a vector are computed as one flattened row (flatten_rows).
+//  * Small maps (issue 22): where an input and an output plane each fit one vector
+//    (16 float pixels on AVX-512: 4x4), the forward and grad x permute each plane in
+//    registers per tap (direct_lanes: forward_lanes, input_grad_lanes); grad x of maps a
+//    little larger may run as the channel-vectorised forward of the transposed convolution
+//    (input_grad_oc), and grad w with direct_wgrad_c's roles swapped (weight_grad_direct_t,
+//    vectorised along the output channels) or with the input channels padded to vectors.
 //  * im2col + GEMM otherwise (strided or large layers). Per image, col_n (C*KH*KW, OH*OW)
 //    holds the receptive fields, and
 //      forward   y_n  = W (OC, C*KH*KW) col_n
@@ -122,7 +128,7 @@ bool direct_ok(const Conv2dShape& s) {
 // AVX2, on benchmark (b) (8x8 outputs, 12x12 inputs, 5x5 taps: 0.41x resp. 0.88x the
 // direct time) and (a) (24x24 of 28x28: 0.81x resp. 1.0x); at 'same' padding (c), (d) the
 // direct kernel is faster (1.05x, 1.07x; the scatter's adds go to L2 on (d)).
-enum class GradX { im2col, flat, direct };
+enum class GradX { im2col, flat, direct, oc, lanes };
 
 GradX input_grad_path(const Conv2dShape& s) {
   if (s.SH != 1 || !direct_ok(s)) return GradX::im2col;
@@ -350,9 +356,11 @@ bool forward_by_channels(const Conv2dShape& s, Isa isa) {
 }
 
 // Forward vectorised along the output channels (conv_direct.h's direct_corr_oc), into a
-// per-thread (pixels, channels) tile that is then transposed into y_n.
-template <typename T>
-void forward_oc(const Conv2dShape& s, Isa isa, int nt, const T* x, const T* w, const T* b, T* y) {
+// per-thread (pixels, channels) tile that is then transposed into y_n. Also grad x's kernel
+// for small maps (input_grad_oc), which passes the fused backward's image loop.
+template <typename T, typename Loop>
+void forward_oc(const Conv2dShape& s, Isa isa, int nt, const T* x, const T* w, const T* b, T* y,
+                const Loop& each_image) {
   const int64_t Hp = s.H + 2 * s.PH, Wp = s.W + 2 * s.PW, plane = Hp * Wp, P = pixels(s);
   const int64_t V = conv_detail::oc_lanes<T>(isa), Op = (s.OC + V - 1) / V * V, KK = taps(s);
   // Without padding the kernel can read x_n itself: its tiles (at most 8 columns wide) end
@@ -368,7 +376,7 @@ void forward_oc(const Conv2dShape& s, Isa isa, int nt, const T* x, const T* w, c
       for (int64_t t = 0; t < KK; ++t) wt[(c * KK + t) * Op + o] = w[(o * s.C + c) * KK + t];
   }
   const std::vector<int64_t> off = tap_offsets(s, Wp);
-  for_each_task(s.N, nt, true, [&](int64_t n, int tid) {
+  each_image(s.N, [&](int64_t n, int tid) {
     const T* xn = x + n * s.C * s.H * s.W;
     T* xp = in_place ? nullptr : padded.get(tid);
     if (!in_place) copy_into_padded(xn, s.C, s.H, s.W, xp, Hp, Wp, s.PH, s.PW);
@@ -380,6 +388,53 @@ void forward_oc(const Conv2dShape& s, Isa isa, int nt, const T* x, const T* w, c
     T* yn = y + n * s.OC * P;
     for (int64_t o = 0; o < s.OC; ++o)
       for (int64_t p = 0; p < P; ++p) yn[o * P + p] = tile[p * Op + o];
+  });
+}
+
+// Forward on maps of at most one vector of pixels, input and output (conv_direct.h's
+// direct_lanes; any stride): one vector FMA per (x channel, tap, output channel), where the
+// other kernels issue at least as many. The digits CNN's c2 (4x4, 8->16 channels): 16
+// against forward_oc's 16 per (x channel, tap), but with no padded copy or transpose:
+// measured 0.63x forward_oc's time (AVX-512, batch 32).
+template <typename T>
+bool forward_by_lanes(const Conv2dShape& s, Isa isa) {
+  const int64_t V = conv_detail::lane_count<T>(isa);
+  if (s.H * s.W > V || pixels(s) > V) return false;
+  if (!direct_ok(s)) return true;  // im2col + GEMM: as many FMAs, plus im2col
+  if (forward_by_channels<T>(s, isa)) {
+    const int64_t cw = s.OW >= 8 ? 8 : 4;
+    return s.OC <= s.OH * ((s.OW + cw - 1) / cw * cw) * ((s.OC + V - 1) / V);
+  }
+  const int64_t Wp = s.W + 2 * s.PW;
+  int64_t best = conv_detail::direct_corr_cost<T>(isa, s.OC, s.OH, s.OW);
+  if (s.SH == 1)
+    best = std::min(best, conv_detail::direct_corr_cost<T>(isa, s.OC, 1, (s.OH - 1) * Wp + s.OW));
+  return s.OC <= best;
+}
+
+template <typename T>
+void forward_lanes(const Conv2dShape& s, Isa isa, int nt, const T* x, const T* w, const T* b,
+                   T* y) {
+  const int64_t V = conv_detail::lane_count<T>(isa), KK = taps(s), P = pixels(s);
+  // For tap (kh, kw) and output pixel (oh, ow), the x pixel it reads, or V (zero, padding).
+  std::vector<typename conv_detail::LaneIdx<T>::type> src(KK * V, V);
+  for (int64_t kh = 0; kh < s.KH; ++kh)
+    for (int64_t kw = 0; kw < s.KW; ++kw)
+      for (int64_t oh = 0; oh < s.OH; ++oh)
+        for (int64_t ow = 0; ow < s.OW; ++ow) {
+          const int64_t ih = oh * s.SH + kh * s.DH - s.PH, iw = ow * s.SW + kw * s.DW - s.PW;
+          if (ih >= 0 && ih < s.H && iw >= 0 && iw < s.W)
+            src[(kh * s.KW + kw) * V + oh * s.OW + ow] = ih * s.W + iw;
+        }
+  std::vector<T> wt(s.C * KK * s.OC);  // (C, taps, OC)
+  for (int64_t o = 0; o < s.OC; ++o)
+    for (int64_t c = 0; c < s.C; ++c)
+      for (int64_t t = 0; t < KK; ++t) wt[(c * KK + t) * s.OC + o] = w[(o * s.C + c) * KK + t];
+  const int64_t X = s.C * s.H * s.W;
+  for_each_task(s.N, nt, true, [&](int64_t n, int) {
+    const conv_detail::LaneArgs<T> a{x + n * X, s.C, s.H * s.W,        s.H * s.W, src.data(), KK,
+                                     wt.data(), b,   y + n * s.OC * P, s.OC,      P,          P};
+    conv_detail::direct_lanes(isa, a);
   });
 }
 
@@ -527,23 +582,35 @@ void copy_into_padded_nhwc(const T* src, int64_t C, int64_t H, int64_t W, T* dst
   }
 }
 
+// Channels of the channels-last input of direct_wgrad_c: C rounded up to whole vectors.
+template <typename T>
+int64_t wgrad_c_channels(const Conv2dShape& s, Isa isa) {
+  const int64_t V = conv_detail::wgrad_c_lanes<T>(isa);
+  return (s.C + V - 1) / V * V;
+}
+
 // Weight gradient vectorised along the input channels (conv_direct.h's direct_wgrad_c), where
-// the channels fill whole vectors: every input load is then aligned and no lane is idle,
-// however wide the rows. Same chunking, per-thread parts and bias sums as weight_grad_direct.
+// the channels fill vectors at least as well as the rows do in the row kernel: every input
+// load is then aligned, and there is no lane reduction at the end. Channels past C are zero
+// (wasted lanes), so this is taken when C / Cp >= OW / OWr, OWr the rows padded to the row
+// kernel's lanes: always when C fills whole vectors; at 4x4 maps with C = 8 on AVX-512
+// (issue 22), where both use half their lanes, measured 0.5x the row kernel's time. Same
+// chunking, per-thread parts and bias sums as weight_grad_direct.
 template <typename T>
 bool wgrad_by_channels(const Conv2dShape& s, Isa isa) {
   // Not for 1x1 kernels: blocks of 3 taps would compute two duplicates per tap (measured
   // 1.15x resp. 1.35x the row kernel's time on AVX-512 resp. AVX2, 64->32 channels, 14x14).
   // Elsewhere measured 1.4x to 2.8x faster than the row kernel, 2x2 kernels included.
-  return s.C % conv_detail::wgrad_c_lanes<T>(isa) == 0 &&
-         s.OC >= conv_detail::wgrad_c_out_block(isa) && taps(s) > 1;
+  if (s.OC < conv_detail::wgrad_c_out_block(isa) || taps(s) <= 1) return false;
+  const int64_t L = conv_detail::wgrad_lanes<T>(isa, s.OW), OWr = (s.OW + L - 1) / L * L;
+  return s.C * OWr >= s.OW * wgrad_c_channels<T>(s, isa);
 }
 
 template <typename T, typename Phases>
 void weight_grad_direct_c(const Conv2dShape& s, Isa isa, int nt, const T* x, const T* gy, T* gw,
                           T* gb, const Phases& run) {
   const int64_t Hp = s.H + 2 * s.PH, Wp = s.W + 2 * s.PW, P = pixels(s), KK = taps(s);
-  const int64_t Cp = s.C, line = 64 / sizeof(T);
+  const int64_t Cp = wgrad_c_channels<T>(s, isa), line = 64 / sizeof(T);
   // Images start on cache lines, so that every vector load of the input is aligned.
   const int64_t image = (Hp * Wp * Cp + line - 1) / line * line;
   const int64_t B = wgrad_chunk(s, (image + s.OC * P) * sizeof(T), nt);
@@ -578,6 +645,71 @@ void weight_grad_direct_c(const Conv2dShape& s, Isa isa, int nt, const T* x, con
         T acc = 0;
         for (int th = 0; th < nt; ++th)
           if (const T* p = parts.used(th)) acc += p[(o * KK + t) * Cp + c];
+        gw[(o * s.C + c) * KK + t] = acc;
+      }
+    if (gb) {
+      T acc = 0;
+      for (int th = 0; th < nt; ++th)
+        if (const T* p = bias_parts.used(th)) acc += p[o];
+      gb[o] = acc;
+    }
+  };
+  run(chunks, task, s.OC, finish);
+}
+
+// The weight gradient with direct_wgrad_c's roles swapped: vectorised along the output
+// channels, x broadcast. At stride 1, sum_p gy[o][p] x[c][p + d_t] = sum_q x[c][q]
+// gy[o][q - d_t] over the input pixels q (gy zero outside its plane), so the kernel sums
+// x (its broadcast operand, read in place) against a zero-padded channels-last copy of gy
+// (its vector operand): gy placed QH - PH rows and QW - PW columns in, the taps reversed
+// (tap kh reads row q + (KH-1-kh)*DH), part[c][reversed tap][o]. For small maps with few
+// input channels (issue 22, 4x4 maps, 8->16 channels on AVX-512) the output channels fill
+// the vectors where the input channels fill half: half the FMAs of weight_grad_direct_c.
+// It computes H*W products per tap where the others compute OH*OW (wgrad_swapped weighs it).
+template <typename T>
+bool wgrad_swap_ok(const Conv2dShape& s, Isa isa) {
+  return s.SH == 1 && s.SW == 1 && (s.KH - 1) * s.DH >= s.PH && (s.KW - 1) * s.DW >= s.PW &&
+         s.C >= conv_detail::wgrad_c_out_block(isa) && taps(s) > 1;
+}
+
+template <typename T, typename Phases>
+void weight_grad_direct_t(const Conv2dShape& s, Isa isa, int nt, const T* x, const T* gy, T* gw,
+                          T* gb, const Phases& run) {
+  const int64_t QH = (s.KH - 1) * s.DH, QW = (s.KW - 1) * s.DW, KK = taps(s);
+  const int64_t Hg = s.H + QH, Wg = s.W + QW, P = pixels(s), X = s.C * s.H * s.W;
+  const int64_t V = conv_detail::wgrad_c_lanes<T>(isa), Op = (s.OC + V - 1) / V * V;
+  const int64_t line = 64 / sizeof(T), image = (Hg * Wg * Op + line - 1) / line * line;
+  const int64_t B = wgrad_chunk(s, (image + X) * sizeof(T), nt);
+  const int64_t part = (s.C * KK * Op + line - 1) / line * line;
+  ThreadScratch<T> padded(nt, B * image), parts(nt, part);
+  ThreadScratch<T> bias_parts(nt, gb ? s.OC : 0);
+  const std::vector<int64_t> tap = tap_offsets(s, Wg);
+  std::vector<int64_t> off(KK);
+  for (int64_t t = 0; t < KK; ++t) off[t] = tap[t] * Op;
+  const int64_t chunks = (s.N + B - 1) / B;
+  const auto task = [&](int64_t chunk, int tid) {
+    const int64_t n0 = chunk * B, nb = std::min(B, s.N - n0);
+    T* gp = padded.get(tid);
+    for (int64_t i = 0; i < nb; ++i)
+      copy_into_padded_nhwc(gy + (n0 + i) * s.OC * P, s.OC, s.OH, s.OW, gp + i * image, Wg, Op,
+                            QH - s.PH, QW - s.PW);
+    const conv_detail::WgradCArgs<T> a{nb,      x + n0 * X, X,          s.C, s.H,
+                                       s.W,     s.H * s.W,  s.W,        gp,  image,
+                                       Wg * Op, Op,         off.data(), KK,  parts.get(tid)};
+    conv_detail::direct_wgrad_c(isa, a);
+    if (gb) {
+      T* bp = bias_parts.get(tid);
+      for (int64_t o = 0; o < s.OC; ++o)
+        for (int64_t n = n0; n < n0 + nb; ++n) bp[o] += sum(gy + (n * s.OC + o) * P, P);
+    }
+  };
+  // The threads' parts are summed in thread order, the weights split over the threads.
+  const auto finish = [&](int64_t o, int) {
+    for (int64_t c = 0; c < s.C; ++c)
+      for (int64_t t = 0; t < KK; ++t) {
+        T acc = 0;
+        for (int th = 0; th < nt; ++th)
+          if (const T* p = parts.used(th)) acc += p[(c * KK + (KK - 1 - t)) * Op + o];
         gw[(o * s.C + c) * KK + t] = acc;
       }
     if (gb) {
@@ -703,6 +835,98 @@ void input_grad_flat(const Conv2dShape& s, Isa isa, int nt, const T* w, const T*
   });
 }
 
+// grad x of a stride-1 convolution is itself a stride-1 convolution: of gy, zero-padded by
+// (K-1)*D - P, with the kernel rotated by 180 degrees and its channel axes swapped. This
+// is that convolution's shape (input gy, output gx); its padding is >= 0 where
+// input_grad_by_channels allows it.
+Conv2dShape transposed_shape(const Conv2dShape& s) {
+  const int64_t QH = (s.KH - 1) * s.DH, QW = (s.KW - 1) * s.DW;
+  return {s.N, s.OC, s.OH, s.OW, s.C, s.KH, s.KW, 1, 1, QH - s.PH, QW - s.PW, s.DH, s.DW, s.H, s.W};
+}
+
+// Small maps (issue 22: 4x4, 8->16 channels, 3x3 'same'): rows of 4 columns fill half a
+// ymm vector in the row-vectorised kernel, which also computes up to 6 rows per tile of 4,
+// 6x the useful FMAs; the channel-vectorised forward kernel (forward_oc) on the transposed
+// convolution wastes only the lanes past C (AVX-512, 16 lanes: half at C = 8). Taken where
+// its vector FMAs per (channel, tap) are at most half the row kernel's (flattened or not).
+template <typename T>
+bool input_grad_by_channels(const Conv2dShape& s, Isa isa) {
+  const int64_t V = conv_detail::oc_lanes<T>(isa);
+  if (isa != Isa::avx512 || s.W >= V || s.SH != 1 || s.SW != 1) return false;
+  if ((s.KH - 1) * s.DH < s.PH || (s.KW - 1) * s.DW < s.PW) return false;
+  const int64_t Wb = s.OW + 2 * (s.KW - 1) * s.DW;
+  const int64_t rows = conv_detail::direct_corr_cost<T>(isa, s.C, s.H, s.W);
+  const int64_t flat = conv_detail::direct_corr_cost<T>(isa, s.C, 1, (s.H - 1) * Wb + s.W);
+  const int64_t cw = s.W >= 8 ? 8 : 4, oc = s.H * ((s.W + cw - 1) / cw * cw) * ((s.C + V - 1) / V);
+  return 2 * oc <= std::min(rows, flat);
+}
+
+template <typename T, typename Loop>
+void input_grad_oc(const Conv2dShape& s, Isa isa, int nt, const T* w, const T* gy, T* gx,
+                   const Loop& each_image) {
+  const int64_t KK = taps(s);
+  std::vector<T> rotated(s.C * s.OC * KK);  // (C, OC, taps), taps reversed
+  for (int64_t c = 0; c < s.C; ++c)
+    for (int64_t o = 0; o < s.OC; ++o)
+      for (int64_t t = 0; t < KK; ++t)
+        rotated[(c * s.OC + o) * KK + t] = w[(o * s.C + c) * KK + (KK - 1 - t)];
+  forward_oc(transposed_shape(s), isa, nt, gy, rotated.data(), static_cast<const T*>(nullptr), gx,
+             each_image);
+}
+
+// Maps of at most one vector of pixels, input and output (conv_direct.h's direct_lanes): one
+// vector FMA per (gy channel, tap, x channel), against the row kernel's (clamped) rows and
+// the channel kernel's pixels per channel vector. Taken at stride 1 where it issues no more
+// FMAs than the others: the digits CNN's c2 (4x4, 8->16 channels) 8 against 16 (forward_oc)
+// and 48 (rows) per (gy channel, tap).
+template <typename T>
+bool input_grad_by_lanes(const Conv2dShape& s, Isa isa) {
+  const int64_t V = conv_detail::lane_count<T>(isa);
+  if (s.H * s.W > V || pixels(s) > V || s.SH != 1 || s.SW != 1) return false;
+  const int64_t Wb = s.OW + 2 * (s.KW - 1) * s.DW;
+  int64_t best = std::min(conv_detail::direct_corr_cost<T>(isa, s.C, s.H, s.W),
+                          conv_detail::direct_corr_cost<T>(isa, s.C, 1, (s.H - 1) * Wb + s.W));
+  if (isa == Isa::avx512) {
+    const int64_t cw = s.W >= 8 ? 8 : 4, O = conv_detail::oc_lanes<T>(isa);
+    best = std::min(best, s.H * ((s.W + cw - 1) / cw * cw) * ((s.C + O - 1) / O));
+  }
+  return s.C <= best;
+}
+
+// For tap (kh, kw) and pixel q = (ih, iw) of gx, the gy pixel it reads at stride 1,
+// (ih + PH - kh*DH, iw + PW - kw*DW), or V (zero) where that is outside gy.
+template <typename T>
+std::vector<typename conv_detail::LaneIdx<T>::type> grad_x_lane_sources(const Conv2dShape& s,
+                                                                        int64_t V) {
+  std::vector<typename conv_detail::LaneIdx<T>::type> src(taps(s) * V, V);
+  for (int64_t kh = 0; kh < s.KH; ++kh)
+    for (int64_t kw = 0; kw < s.KW; ++kw)
+      for (int64_t ih = 0; ih < s.H; ++ih)
+        for (int64_t iw = 0; iw < s.W; ++iw) {
+          const int64_t a = ih + s.PH - kh * s.DH, b = iw + s.PW - kw * s.DW;
+          if (a >= 0 && a < s.OH && b >= 0 && b < s.OW)
+            src[(kh * s.KW + kw) * V + ih * s.W + iw] = a * s.OW + b;
+        }
+  return src;
+}
+
+template <typename T, typename Loop>
+void input_grad_lanes(const Conv2dShape& s, Isa isa, const T* w, const T* gy, T* gx,
+                      const Loop& each_image) {
+  const int64_t V = conv_detail::lane_count<T>(isa), KK = taps(s), P = pixels(s);
+  const auto src = grad_x_lane_sources<T>(s, V);
+  std::vector<T> wt(s.OC * KK * s.C);  // (OC, taps, C)
+  for (int64_t o = 0; o < s.OC; ++o)
+    for (int64_t c = 0; c < s.C; ++c)
+      for (int64_t t = 0; t < KK; ++t) wt[(o * KK + t) * s.C + c] = w[(o * s.C + c) * KK + t];
+  each_image(s.N, [&](int64_t n, int) {
+    const conv_detail::LaneArgs<T> a{
+        gy + n * s.OC * P,        s.OC, P,         P,        src.data(), KK, wt.data(), nullptr,
+        gx + n * s.C * s.H * s.W, s.C,  s.H * s.W, s.H * s.W};
+    conv_detail::direct_lanes(isa, a);
+  });
+}
+
 template <typename T>
 void input_grad_im2col(const Conv2dShape& s, int nt, const T* w, const T* gy, T* gx) {
   const int64_t K = patch(s), P = pixels(s);
@@ -719,10 +943,26 @@ void input_grad_im2col(const Conv2dShape& s, int nt, const T* w, const T* gy, T*
 
 // The direct weight gradient (and gb, when not null): vectorised along the input channels
 // where they fill vectors, else along the rows.
+// Vector FMAs per image of the swapped kernel against the better of the other two (the row
+// kernel: rows in vectors of L lanes; by channels: Cp/V vectors per pixel and tap): swapped
+// where it issues at most 3/4 of them.
+template <typename T>
+bool wgrad_swapped(const Conv2dShape& s, Isa isa) {
+  if (!wgrad_swap_ok<T>(s, isa)) return false;
+  const int64_t V = conv_detail::wgrad_c_lanes<T>(isa), L = conv_detail::wgrad_lanes<T>(isa, s.OW);
+  const int64_t KK = taps(s), cdv = (s.C + V - 1) / V, odv = (s.OC + V - 1) / V;
+  const int64_t rows = s.OC * s.C * KK * s.OH * ((s.OW + L - 1) / L);
+  const int64_t chans = wgrad_by_channels<T>(s, isa) ? s.OC * KK * pixels(s) * cdv : rows;
+  const int64_t swapped = s.C * KK * s.H * s.W * odv;
+  return 4 * swapped <= 3 * std::min(rows, chans);
+}
+
 template <typename T, typename Phases>
 void weight_grad(const Conv2dShape& s, Isa isa, int nt, const T* x, const T* gy, T* gw, T* gb,
                  const Phases& run) {
-  if (wgrad_by_channels<T>(s, isa))
+  if (wgrad_swapped<T>(s, isa))
+    weight_grad_direct_t(s, isa, nt, x, gy, gw, gb, run);
+  else if (wgrad_by_channels<T>(s, isa))
     weight_grad_direct_c(s, isa, nt, x, gy, gw, gb, run);
   else
     weight_grad_direct(s, isa, nt, x, gy, gw, gb, run);
@@ -737,8 +977,10 @@ void conv2d_forward(const Conv2dShape& s, const T* x, const T* w, const T* b, T*
   NVZ_CHECK(x && w && y, "conv2d: x, w and y must not be null");
   const int nt = image_threads(s, s.N * s.OC * pixels(s) * patch(s));
   const Isa isa = cpu_isa();
-  if (direct_ok(s) && forward_by_channels<T>(s, isa))
-    forward_oc(s, isa, nt, x, w, b, y);
+  if (forward_by_lanes<T>(s, isa))
+    forward_lanes(s, isa, nt, x, w, b, y);
+  else if (direct_ok(s) && forward_by_channels<T>(s, isa))
+    forward_oc(s, isa, nt, x, w, b, y, ImageLoop{nt});
   else if (direct_ok(s))
     forward_direct(s, isa, nt, x, w, b, y);
   else
@@ -757,7 +999,11 @@ void conv2d_backward(const Conv2dShape& s, const T* x, const T* w, const T* gy, 
   const bool direct_gw = gw && s.N > 0 && direct_ok(s);  // it sums gb too
   if (gb && !direct_gw) bias_grad(s, nt, gy, gb);
   if (gw && s.N == 0) std::fill(gw, gw + s.OC * patch(s), T(0));
-  const GradX gx_path = input_grad_path(s);
+  GradX gx_path = input_grad_path(s);
+  if (gx_path != GradX::im2col && input_grad_by_lanes<T>(s, isa))
+    gx_path = GradX::lanes;
+  else if (gx_path == GradX::direct && input_grad_by_channels<T>(s, isa))
+    gx_path = GradX::oc;
   const bool direct_gx = gx && s.N > 0 && gx_path != GradX::im2col;
   if (direct_gw && direct_gx && nt > 1) {
     // Both passes in one parallel region (run_backward): grad w's phases wrap grad x's loop.
@@ -767,6 +1013,10 @@ void conv2d_backward(const Conv2dShape& s, const T* x, const T* w, const T* gy, 
       };
       if (gx_path == GradX::flat)
         input_grad_flat(s, isa, nt, w, gy, gx, loop);
+      else if (gx_path == GradX::oc)
+        input_grad_oc(s, isa, nt, w, gy, gx, loop);
+      else if (gx_path == GradX::lanes)
+        input_grad_lanes(s, isa, w, gy, gx, loop);
       else
         input_grad_direct(s, isa, nt, w, gy, gx, loop);
     };
@@ -787,6 +1037,12 @@ void conv2d_backward(const Conv2dShape& s, const T* x, const T* w, const T* gy, 
         break;
       case GradX::direct:
         input_grad_direct(s, isa, nt, w, gy, gx, ImageLoop{nt});
+        break;
+      case GradX::oc:
+        input_grad_oc(s, isa, nt, w, gy, gx, ImageLoop{nt});
+        break;
+      case GradX::lanes:
+        input_grad_lanes(s, isa, w, gy, gx, ImageLoop{nt});
         break;
     }
   }

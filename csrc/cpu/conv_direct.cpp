@@ -135,6 +135,21 @@ void direct_corr_oc(Isa isa, const OcArgs<T>& a) {
   NVZ_ISA_RETURN(isa, corr_oc<T>, no, cw, a);
 }
 
+template <typename T>
+int lane_count(Isa isa) {
+  return vec_bytes(isa) / int(sizeof(T));
+}
+
+template <typename T>
+void direct_lanes(Isa isa, const LaneArgs<T>& a) {
+  if (a.I <= 0 || a.J <= 0 || a.taps <= 0) return;
+  NVZ_ISA_RETURN(isa, lanes<T>, a);
+}
+
+template int lane_count<float>(Isa);
+template int lane_count<double>(Isa);
+template void direct_lanes<float>(Isa, const LaneArgs<float>&);
+template void direct_lanes<double>(Isa, const LaneArgs<double>&);
 template int oc_lanes<float>(Isa);
 template int oc_lanes<double>(Isa);
 template void direct_corr_oc<float>(Isa, const OcArgs<float>&);

@@ -145,4 +145,40 @@ constexpr int64_t kScatterOverread = 128;
 template <typename T>
 void direct_scatter(Isa isa, const ScatterArgs<T>& a);
 
+// direct_lanes  out[j][q] = bias[j] + sum_{i, t} wt[i][t][j] * in[i][src[t][q]]
+// for maps that fit one vector (issue 22: 4x4 maps, 16 float lanes on AVX-512): each input
+// plane is one vector, and each tap's gather of it (shifted, zeros where the tap reads
+// padding) is one in-register permutation, so every lane of every FMA is an output pixel
+// and nothing is copied, padded or transposed. A block of output planes sums in registers
+// over (i, t) in order: the sums do not depend on the block or the thread.
+template <typename T>
+struct LaneIdx;  // lane indices of T's size, as the permutation takes them
+template <>
+struct LaneIdx<float> {
+  using type = int32_t;
+};
+template <>
+struct LaneIdx<double> {
+  using type = int64_t;
+};
+
+template <typename T>
+struct LaneArgs {
+  const T* in;                           // I input planes of in_size (<= lanes) elements,
+  int64_t I, in_ps, in_size;             // in_ps apart
+  const typename LaneIdx<T>::type* src;  // (taps, lanes): the element of an input plane for
+  int64_t taps;                          // each output lane, or `lanes` for zero
+  const T* wt;                           // (I, taps, J)
+  const T* bias;                         // (J) or null
+  T* out;                                // J output planes of out_size (<= lanes) elements,
+  int64_t J, out_ps, out_size;           // out_ps apart; overwritten
+};
+
+// Vector lanes of direct_lanes: in_size and out_size must be at most this.
+template <typename T>
+int lane_count(Isa isa);
+
+template <typename T>
+void direct_lanes(Isa isa, const LaneArgs<T>& a);
+
 }  // namespace nvz::conv_detail

@@ -18,6 +18,7 @@ Data: %%DATA_DOC%%
 """
 
 import argparse
+import gc
 import io
 import json
 import math
@@ -210,6 +211,10 @@ def main():
             torch.save(model.state_dict(), args.save)
     if world > 1:
         dist.barrier()
+        # DDP's reducer holds the process group: drop it first, so that the group (and its gloo threads) ends
+        # here and not during interpreter shutdown, where a still-running thread aborts the process.
+        del net, optimizer, schedule
+        gc.collect()
         dist.destroy_process_group()
 
 
