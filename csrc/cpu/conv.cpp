@@ -232,6 +232,13 @@ class ThreadScratch {
   }
   // Null for a thread that ran no task (its buffer would be all zeros).
   const T* used(int tid) const { return used_[tid] ? data_.data() + tid * size_ : nullptr; }
+  // Element i summed over the threads' buffers in thread order (the same bits on every run).
+  T sum(int64_t i) const {
+    T acc = 0;
+    for (int tid = 0; tid < int(used_.size()); ++tid)
+      if (const T* p = used(tid)) acc += p[i];
+    return acc;
+  }
 
  private:
   int64_t size_;
@@ -527,12 +534,7 @@ void weight_grad_direct(const Conv2dShape& s, Isa isa, int nt, const T* x, const
         if (const T* p = parts.used(t)) acc += sum(p + e * L, L);
       gw[e] = acc;
     }
-    if (gb) {
-      T acc = 0;
-      for (int t = 0; t < nt; ++t)
-        if (const T* p = bias_parts.used(t)) acc += p[o];
-      gb[o] = acc;
-    }
+    if (gb) gb[o] = bias_parts.sum(o);
   };
   run(chunks, task, s.OC, finish);
 }
@@ -641,18 +643,9 @@ void weight_grad_direct_c(const Conv2dShape& s, Isa isa, int nt, const T* x, con
   // The threads' parts are summed in thread order, the weights split over the threads.
   const auto finish = [&](int64_t o, int) {
     for (int64_t c = 0; c < s.C; ++c)
-      for (int64_t t = 0; t < KK; ++t) {
-        T acc = 0;
-        for (int th = 0; th < nt; ++th)
-          if (const T* p = parts.used(th)) acc += p[(o * KK + t) * Cp + c];
-        gw[(o * s.C + c) * KK + t] = acc;
-      }
-    if (gb) {
-      T acc = 0;
-      for (int th = 0; th < nt; ++th)
-        if (const T* p = bias_parts.used(th)) acc += p[o];
-      gb[o] = acc;
-    }
+      for (int64_t t = 0; t < KK; ++t)
+        gw[(o * s.C + c) * KK + t] = parts.sum((o * KK + t) * Cp + c);
+    if (gb) gb[o] = bias_parts.sum(o);
   };
   run(chunks, task, s.OC, finish);
 }
@@ -706,18 +699,9 @@ void weight_grad_direct_t(const Conv2dShape& s, Isa isa, int nt, const T* x, con
   // The threads' parts are summed in thread order, the weights split over the threads.
   const auto finish = [&](int64_t o, int) {
     for (int64_t c = 0; c < s.C; ++c)
-      for (int64_t t = 0; t < KK; ++t) {
-        T acc = 0;
-        for (int th = 0; th < nt; ++th)
-          if (const T* p = parts.used(th)) acc += p[(c * KK + (KK - 1 - t)) * Op + o];
-        gw[(o * s.C + c) * KK + t] = acc;
-      }
-    if (gb) {
-      T acc = 0;
-      for (int th = 0; th < nt; ++th)
-        if (const T* p = bias_parts.used(th)) acc += p[o];
-      gb[o] = acc;
-    }
+      for (int64_t t = 0; t < KK; ++t)
+        gw[(o * s.C + c) * KK + t] = parts.sum((c * KK + (KK - 1 - t)) * Op + o);
+    if (gb) gb[o] = bias_parts.sum(o);
   };
   run(chunks, task, s.OC, finish);
 }
