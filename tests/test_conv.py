@@ -97,6 +97,16 @@ FD_GEOMETRIES = [
 ]
 
 
+def passes(threads, x, w, b, gy, geo):
+    """[y, grad x, grad w, grad b] computed with `threads` CPU threads (the count is restored after)."""
+    before = nv._C.get_num_threads()
+    nv.set_num_threads(threads)
+    try:
+        return [nv.ops.conv2d(x, w, b, **geo), *nv.ops.conv2d_backward(x, w, gy, **geo)]
+    finally:
+        nv.set_num_threads(before)
+
+
 def numeric_grad(f, a, eps=1e-6):
     """Central differences of the scalar f() with respect to every element of a (in place)."""
     g = np.zeros_like(a)
@@ -140,14 +150,7 @@ def test_non_contiguous_inputs():
 @pytest.mark.parametrize("stride", [1, 2])
 def test_threads_give_the_same_result(stride):
     x, w, b, gy, geo = make((8, 4, 20, 20, 8, 3, 3, stride, 1, 1), np.float64, seed=4)
-    before = nv._C.get_num_threads()
-    try:
-        nv.set_num_threads(1)
-        one = [nv.ops.conv2d(x, w, b, **geo), *nv.ops.conv2d_backward(x, w, gy, **geo)]
-        nv.set_num_threads(2)
-        two = [nv.ops.conv2d(x, w, b, **geo), *nv.ops.conv2d_backward(x, w, gy, **geo)]
-    finally:
-        nv.set_num_threads(before)
+    one, two = passes(1, x, w, b, gy, geo), passes(2, x, w, b, gy, geo)
     for a, c in zip(one, two):
         np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
 
@@ -241,14 +244,7 @@ def test_grad_x_of_large_kernels_matches_reference(isa, geom, dtype):
 )
 def test_threads_give_the_same_result_on_large_batches(isa, geom):
     x, w, b, gy, geo = make(geom, np.float64, seed=6)
-    before = nv._C.get_num_threads()
-    try:
-        nv.set_num_threads(1)
-        one = [nv.ops.conv2d(x, w, b, **geo), *nv.ops.conv2d_backward(x, w, gy, **geo)]
-        nv.set_num_threads(2)
-        two = [nv.ops.conv2d(x, w, b, **geo), *nv.ops.conv2d_backward(x, w, gy, **geo)]
-    finally:
-        nv.set_num_threads(before)
+    one, two = passes(1, x, w, b, gy, geo), passes(2, x, w, b, gy, geo)
     for a, c in zip(one, two):
         np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
 
@@ -258,14 +254,7 @@ def test_tiny_convolutions_stay_serial_with_two_threads():
     says: its float32 results are bit for bit the serial ones (threads would split the weight
     gradient's sum differently)."""
     x, w, b, gy, geo = make((16, 1, 8, 8, 16, 3, 3, 1, 1, 1), np.float32, seed=7)
-    before = nv._C.get_num_threads()
-    try:
-        nv.set_num_threads(1)
-        one = [nv.ops.conv2d(x, w, b, **geo), *nv.ops.conv2d_backward(x, w, gy, **geo)]
-        nv.set_num_threads(2)
-        two = [nv.ops.conv2d(x, w, b, **geo), *nv.ops.conv2d_backward(x, w, gy, **geo)]
-    finally:
-        nv.set_num_threads(before)
+    one, two = passes(1, x, w, b, gy, geo), passes(2, x, w, b, gy, geo)
     for a, c in zip(one, two):
         np.testing.assert_array_equal(a, c)
 
@@ -317,14 +306,7 @@ def test_forward_and_grad_x_do_not_depend_on_threads():
     layer at batch 32 has the work for them) their float32 results are bit for bit the
     serial ones; only grad w and grad b sum across images."""
     x, w, b, gy, geo = make((32, 8, 12, 12, 16, 5, 5, 1, 0, 1), np.float32, seed=10)
-    before = nv._C.get_num_threads()
-    try:
-        nv.set_num_threads(1)
-        one = [nv.ops.conv2d(x, w, b, **geo), nv.ops.conv2d_backward(x, w, gy, **geo)[0]]
-        nv.set_num_threads(2)
-        two = [nv.ops.conv2d(x, w, b, **geo), nv.ops.conv2d_backward(x, w, gy, **geo)[0]]
-    finally:
-        nv.set_num_threads(before)
+    one, two = passes(1, x, w, b, gy, geo)[:2], passes(2, x, w, b, gy, geo)[:2]
     for a, c in zip(one, two):
         np.testing.assert_array_equal(a, c)
 
@@ -361,15 +343,7 @@ def test_grad_w_vectorised_along_channels_matches_reference(isa, geom, dtype):
 @pytest.mark.parametrize("geom", [(32, 16, 16, 16, 32, 3, 3, 1, 1, 1), (32, 8, 12, 12, 16, 5, 5, 1, 0, 1)])
 def test_fused_backward_is_deterministic(isa, geom):
     x, w, b, gy, geo = make(geom, np.float32, seed=12)
-    before = nv._C.get_num_threads()
-    try:
-        nv.set_num_threads(1)
-        one = [nv.ops.conv2d(x, w, b, **geo), *nv.ops.conv2d_backward(x, w, gy, **geo)]
-        nv.set_num_threads(2)
-        two = [nv.ops.conv2d(x, w, b, **geo), *nv.ops.conv2d_backward(x, w, gy, **geo)]
-        again = [nv.ops.conv2d(x, w, b, **geo), *nv.ops.conv2d_backward(x, w, gy, **geo)]
-    finally:
-        nv.set_num_threads(before)
+    one, two, again = passes(1, x, w, b, gy, geo), passes(2, x, w, b, gy, geo), passes(2, x, w, b, gy, geo)
     np.testing.assert_array_equal(one[0], two[0])  # forward
     np.testing.assert_array_equal(one[1], two[1])  # grad x
     for a, c in zip(two, again):
@@ -426,15 +400,7 @@ def test_small_map_backward_is_deterministic_with_threads():
     grad x (input_grad_oc) in run_backward's image loop; grad x is bit for bit the serial one
     and every pass repeats exactly."""
     x, w, b, gy, geo = make((512, 8, 4, 4, 16, 3, 3, 1, 1, 1), np.float32, seed=14)
-    before = nv._C.get_num_threads()
-    try:
-        nv.set_num_threads(1)
-        one = nv.ops.conv2d_backward(x, w, gy, **geo)
-        nv.set_num_threads(2)
-        two = nv.ops.conv2d_backward(x, w, gy, **geo)
-        again = nv.ops.conv2d_backward(x, w, gy, **geo)
-    finally:
-        nv.set_num_threads(before)
+    one, two, again = (passes(t, x, w, b, gy, geo)[1:] for t in (1, 2, 2))  # the gradients
     np.testing.assert_array_equal(one[0], two[0])
     for a, c in zip(two, again):
         np.testing.assert_array_equal(a, c)

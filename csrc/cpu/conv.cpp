@@ -486,6 +486,15 @@ int64_t wgrad_chunk(const Conv2dShape& s, int64_t image_bytes, int nt) {
   return std::max<int64_t>(1, std::min(share, kChunkBytes / image_bytes));
 }
 
+// Adds the bias gradient of images [n0, n0 + nb) (gy's row sums) into bp: the direct weight
+// gradients sum it per chunk, while the chunk's gy is still in cache.
+template <typename T>
+void add_bias_grad(const Conv2dShape& s, const T* gy, int64_t n0, int64_t nb, T* bp) {
+  const int64_t P = pixels(s);
+  for (int64_t o = 0; o < s.OC; ++o)
+    for (int64_t n = n0; n < n0 + nb; ++n) bp[o] += sum(gy + (n * s.OC + o) * P, P);
+}
+
 // gb, when not null, is summed here too (bias_grad's sums, per thread), while each chunk's
 // gy is still in cache: on benchmark (d) a separate pass reads 4 MB of gy from memory again.
 template <typename T, typename Phases>
@@ -520,11 +529,7 @@ void weight_grad_direct(const Conv2dShape& s, Isa isa, int nt, const T* x, const
     const WgradArgs<T> a{nb,  g,  gy_image, s.OC,      s.OH,       s.OW, s.OH * OWr,
                          OWr, xp, image,    s.SH * Wp, off.data(), J,    parts.get(tid)};
     conv_detail::direct_wgrad(isa, a);
-    if (gb) {
-      T* bp = bias_parts.get(tid);
-      for (int64_t o = 0; o < s.OC; ++o)
-        for (int64_t n = n0; n < n0 + nb; ++n) bp[o] += sum(gy + (n * s.OC + o) * P, P);
-    }
+    if (gb) add_bias_grad(s, gy, n0, nb, bias_parts.get(tid));
   };
   // The threads' parts are summed in thread order, the weights split over the threads.
   const auto finish = [&](int64_t o, int) {
@@ -634,11 +639,7 @@ void weight_grad_direct_c(const Conv2dShape& s, Isa isa, int nt, const T* x, con
         nb, g,          s.OC * P, s.OC,          s.OH, s.OW, P, s.OW, xp, image, s.SH * Wp * Cp,
         Cp, off.data(), KK,       parts.get(tid)};
     conv_detail::direct_wgrad_c(isa, a);
-    if (gb) {
-      T* bp = bias_parts.get(tid);
-      for (int64_t o = 0; o < s.OC; ++o)
-        for (int64_t n = n0; n < n0 + nb; ++n) bp[o] += sum(gy + (n * s.OC + o) * P, P);
-    }
+    if (gb) add_bias_grad(s, gy, n0, nb, bias_parts.get(tid));
   };
   // The threads' parts are summed in thread order, the weights split over the threads.
   const auto finish = [&](int64_t o, int) {
@@ -690,11 +691,7 @@ void weight_grad_direct_t(const Conv2dShape& s, Isa isa, int nt, const T* x, con
                                        s.W,     s.H * s.W,  s.W,        gp,  image,
                                        Wg * Op, Op,         off.data(), KK,  parts.get(tid)};
     conv_detail::direct_wgrad_c(isa, a);
-    if (gb) {
-      T* bp = bias_parts.get(tid);
-      for (int64_t o = 0; o < s.OC; ++o)
-        for (int64_t n = n0; n < n0 + nb; ++n) bp[o] += sum(gy + (n * s.OC + o) * P, P);
-    }
+    if (gb) add_bias_grad(s, gy, n0, nb, bias_parts.get(tid));
   };
   // The threads' parts are summed in thread order, the weights split over the threads.
   const auto finish = [&](int64_t o, int) {
