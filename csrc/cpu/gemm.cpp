@@ -64,7 +64,7 @@ template <typename T>
 bool row_tile_pays(const Engine<T>& eng, const Engine<T>& alt, const gemm_detail::Problem<T>& p,
                    Isa isa) {
   if (alt.mr == eng.mr && alt.nr == eng.nr) return false;  // no second tile on this ISA/type
-  if (p.dot_products || p.M <= gemm_detail::small_m_rows_for<T>(isa)) return false;
+  if (p.dot_products || p.M <= eng.small_m) return false;
   const int64_t lanes = vec_bytes(isa) / int64_t(sizeof(T));
   return double(padded_work(p.M, p.N, alt.mr, alt.nr, lanes)) <
          0.98 * double(padded_work(p.M, p.N, eng.mr, eng.nr, lanes));

@@ -69,14 +69,6 @@ constexpr int small_m_rows() {
   return (std::is_same_v<T, float> && I == Isa::avx512 ? 11 : 6) * Blocking<T, I>::MR;
 }
 
-// small_m_rows for the ISA of the moment (the driver's choice of tile, gemm.cpp).
-template <typename T>
-constexpr int small_m_rows_for(Isa isa) {
-  return isa == Isa::avx512 ? small_m_rows<T, Isa::avx512>()
-         : isa == Isa::avx2 ? small_m_rows<T, Isa::avx2>()
-                            : small_m_rows<T, Isa::generic>();
-}
-
 // Up to this many rows, a product with op(B) = B^T runs as dot products (gemm_engine.h).
 constexpr int64_t kDotMaxRows = 3;
 
@@ -134,8 +126,9 @@ struct Engine {
   void (*run)(const Problem<T>&);  // one thread's (sub-)problem
   // op(B) (K x N) into the pre-packed layout, npad(N) * K elements
   void (*pack)(const MatView<T>& B, int64_t K, int64_t N, T* dst);
-  int mr, nr;  // register tile: thread blocks are cut along it; a C narrower than nr
-               // is computed transposed (unless B is pre-packed)
+  int mr, nr;   // register tile: thread blocks are cut along it; a C narrower than nr
+                // is computed transposed (unless B is pre-packed)
+  int small_m;  // up to this many rows op(A) is read in place (small_m_rows)
 };
 
 // Per-thread pack buffer, 64-byte aligned, grown on demand and never shrunk, so steady
