@@ -8,7 +8,7 @@ Environment switches:
   NEURALVIZ_NO_OPENMP=1   build without OpenMP even where the compiler supports it
   NEURALVIZ_NO_CUDA=1     never build the CUDA extension
   NEURALVIZ_CUDA=1        fail the build if the CUDA extension cannot be built
-  NEURALVIZ_CUDA_ARCHS=90 semicolon list of SM architectures (default 75;80;86;89;90)
+  NEURALVIZ_CUDA_ARCHS=90 semicolon list of SM architectures (default 90: sm_90 code plus compute_90 PTX)
   NEURALVIZ_BUILD_JOBS=N  parallel compile jobs (default: number of CPUs)
 """
 
@@ -98,22 +98,51 @@ def find_cuda_home() -> str | None:
     return None
 
 
+def _cuda_binding_sources() -> list[str]:
+    """The CUDA backend's pybind11 files (g++ in both builds): the module, then one per kernel family."""
+    return ["csrc/cuda/bindings_cuda.cpp", *sorted(_rel(glob.glob(str(ROOT / "csrc" / "cuda" / "bind_*.cpp"))))]
+
+
+def _cuda_kernel_sources() -> list[str]:
+    return sorted(_rel(glob.glob(str(ROOT / "csrc" / "cuda" / "*.cu"))))
+
+
 def cuda_extension() -> Pybind11Extension | None:
+    """neuralviz._native._C_cuda: the kernels compiled by nvcc (only where a toolkit exists)."""
     if os.environ.get("NEURALVIZ_NO_CUDA") == "1":
         return None
-    cu = _rel(glob.glob(str(ROOT / "csrc" / "cuda" / "*.cu")))
+    cu = _cuda_kernel_sources()
     if not cu or find_cuda_home() is None:
         if os.environ.get("NEURALVIZ_CUDA") == "1":
             raise RuntimeError("NEURALVIZ_CUDA=1 but no CUDA toolkit (nvcc + include/cuda_runtime.h) found")
         return None
     ext = Pybind11Extension(
         "neuralviz._native._C_cuda",
-        ["csrc/cuda/bindings_cuda.cpp"],
+        _cuda_binding_sources(),
         include_dirs=["csrc"],
         cxx_std=17,
         extra_compile_args=list(CXX_FLAGS),
     )
     ext.cuda_sources = cu
+    return ext
+
+
+def cudasim_extension() -> Pybind11Extension | None:
+    """neuralviz._native._C_cudasim: the same .cu sources compiled by g++ against the simulator in
+    csrc/cuda/device.h, so the CUDA kernels are tested on machines without a GPU (tests/test_cuda_sim.py).
+    Needs C++20 (std::barrier); a compiler without it skips this module with a warning."""
+    if os.environ.get("NEURALVIZ_NO_CUDASIM") == "1" or not _cuda_kernel_sources():
+        return None
+    ext = Pybind11Extension(
+        "neuralviz._native._C_cudasim",
+        _cuda_binding_sources(),
+        include_dirs=["csrc"],
+        cxx_std=17,
+        extra_compile_args=list(CXX_FLAGS),
+        define_macros=[("NVZ_CUDA_SIM", "1"), ("NVZ_CUDA_MODULE", "_C_cudasim")],
+        extra_link_args=["-pthread"],
+    )
+    ext.sim_sources = _cuda_kernel_sources()
     return ext
 
 
@@ -129,48 +158,80 @@ class BuildExt(build_ext):
         super().build_extensions()
 
     def build_extension(self, ext):
-        if getattr(ext, "cuda_sources", None):
-            try:
+        optional = getattr(ext, "cuda_sources", None) or getattr(ext, "sim_sources", None)
+        if not optional:
+            super().build_extension(ext)
+            return
+        try:
+            if getattr(ext, "cuda_sources", None):
                 self._build_cuda(ext)
-            except Exception as err:  # optional backend: warn, remove stale copies, go on
-                if os.environ.get("NEURALVIZ_CUDA") == "1":
-                    raise
-                print(f"neuralviz: skipping CUDA extension ({err})", file=sys.stderr)
-                stale = Path(self.get_ext_fullpath(ext.name))
-                stale.unlink(missing_ok=True)
-                return
-        super().build_extension(ext)
+                super().build_extension(ext)
+            else:
+                self._build_sim(ext)
+                # the binding files again, with the simulator's macros: objects of their own
+                saved, self.build_temp = self.build_temp, os.path.join(self.build_temp, "cudasim")
+                try:
+                    super().build_extension(ext)
+                finally:
+                    self.build_temp = saved
+        except Exception as err:  # optional backends: warn, remove stale copies, go on
+            if os.environ.get("NEURALVIZ_CUDA") == "1":
+                raise
+            print(f"neuralviz: skipping {ext.name} ({err})", file=sys.stderr)
+            Path(self.get_ext_fullpath(ext.name)).unlink(missing_ok=True)
+
+    def copy_extensions_to_source(self):
+        """--inplace: copies what was built; an optional extension that was skipped is left out."""
+        built = [e for e in self.extensions if (Path(self.build_lib) / self.get_ext_filename(e.name)).exists()]
+        skipped, self.extensions = self.extensions, built
+        try:
+            super().copy_extensions_to_source()
+        finally:
+            self.extensions = skipped
+
+    def _compile_all(self, commands: list[list[str]]) -> None:
+        """Runs the compiler commands in parallel (NEURALVIZ_BUILD_JOBS, default: all cores)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        jobs = int(os.environ.get("NEURALVIZ_BUILD_JOBS", "0")) or os.cpu_count() or 1
+        for cmd in commands:
+            print(" ".join(cmd))
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            results = list(pool.map(lambda c: subprocess.run(c, capture_output=True, text=True), commands))
+        for cmd, res in zip(commands, results):
+            if res.returncode != 0:
+                raise RuntimeError(f"{cmd[0]} failed on {cmd[2]}:\n{res.stdout}{res.stderr}")
+
+    def _objects(self, ext, sources: list[str], folder: str, command) -> list[str]:
+        """Compiles the sources whose object is older than them or than any csrc header."""
+        objdir = Path(self.build_temp) / folder
+        objdir.mkdir(parents=True, exist_ok=True)
+        objects, commands = [], []
+        for src in sources:
+            obj = str(objdir / (Path(src).stem + ".o"))
+            if self.force or not os.path.exists(obj) or needs_recompile(obj, src):
+                commands.append(command(src, obj))
+            objects.append(obj)
+        self._compile_all(commands)
+        return objects
+
+    def _build_sim(self, ext):
+        cxx = self.compiler.compiler_cxx[0] if getattr(self.compiler, "compiler_cxx", None) else "c++"
+        flags = ["-std=c++20", "-O2", "-fPIC", "-pthread", "-DNVZ_CUDA_SIM=1", "-Icsrc", "-Wno-unknown-pragmas"]
+        ext.extra_objects = self._objects(
+            ext, ext.sim_sources, "cudasim", lambda src, obj: [cxx, "-x", "c++", "-c", src, "-o", obj, *flags]
+        )
 
     def _build_cuda(self, ext):
         home = find_cuda_home()
         nvcc = str(Path(home) / "bin" / "nvcc")
-        archs = os.environ.get("NEURALVIZ_CUDA_ARCHS", "75;80;86;89;90").split(";")
+        archs = os.environ.get("NEURALVIZ_CUDA_ARCHS", "90").split(";")
         gencode = [f"-gencode=arch=compute_{a},code=sm_{a}" for a in archs]
         gencode.append(f"-gencode=arch=compute_{archs[-1]},code=compute_{archs[-1]}")
-        objdir = Path(self.build_temp) / "cuda"
-        objdir.mkdir(parents=True, exist_ok=True)
-        objects = []
-        for src in ext.cuda_sources:
-            obj = objdir / (Path(src).stem + ".o")
-            cmd = [
-                nvcc,
-                "-c",
-                src,
-                "-o",
-                str(obj),
-                "-O3",
-                "-std=c++17",
-                "-Icsrc",
-                "--compiler-options",
-                "-fPIC",
-                "--cudart",
-                "static",
-                *gencode,
-            ]
-            print(" ".join(cmd))
-            subprocess.run(cmd, check=True)
-            objects.append(str(obj))
-        ext.extra_objects = objects
+        flags = ["-O3", "-std=c++17", "-Icsrc", "--compiler-options", "-fPIC", "--cudart", "static", *gencode]
+        ext.extra_objects = self._objects(
+            ext, ext.cuda_sources, "cuda", lambda src, obj: [nvcc, "-c", src, "-o", obj, *flags]
+        )
         ext.include_dirs.append(str(Path(home) / "include"))
         ext.library_dirs = [str(Path(home) / "lib64"), str(Path(home) / "lib")]
         ext.libraries = ["cudart_static", "rt", "pthread", "dl"]
@@ -210,10 +271,7 @@ class BuildPyWithAssets(build_py):
 
 def extensions():
     exts = [cpu_extension(), *cython_extensions()]
-    cuda = cuda_extension()
-    if cuda is not None:
-        exts.append(cuda)
-    return exts
+    return exts + [e for e in (cuda_extension(), cudasim_extension()) if e is not None]
 
 
 def needs_recompile(obj: str, src: str) -> bool:

@@ -1,52 +1,163 @@
-// pybind11 bindings of the optional CUDA backend (neuralviz._C_cuda). Built only where
-// nvcc exists; importable without a GPU (cudart is linked statically), in which case
-// device_count() reports 0 with the reason.
+// pybind11 module of the optional CUDA backend: neuralviz._native._C_cuda (nvcc build, needs a
+// GPU to run) or neuralviz._native._C_cudasim (the same sources on the CPU simulator, see
+// device.h). Importable without a GPU: the runtime is linked statically and device_count()
+// reports 0 with the reason. This file holds the Tensor type and the runtime; each kernel
+// family registers its own functions (bind_*.cpp).
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
+#include <cstring>
 #include <string>
 
-#include "common/check.h"
-#include "common/matmul_shape.h"
-#include "cuda/cuda_ops.h"
+#include "cuda/bind.h"
+
+#ifndef NVZ_CUDA_MODULE
+#define NVZ_CUDA_MODULE _C_cuda
+#endif
 
 namespace py = pybind11;
+using nvz::cuda::Dtype;
+using nvz::cuda::Tensor;
 
 namespace {
 
-template <typename T>
-using Arr = py::array_t<T, py::array::c_style>;
+Dtype dtype_from_numpy(const py::dtype& dt) {
+  if (dt.is(py::dtype::of<float>())) return Dtype::f32;
+  if (dt.is(py::dtype::of<double>())) return Dtype::f64;
+  if (dt.is(py::dtype::of<int64_t>())) return Dtype::i64;
+  nvz::fail("to_device: dtype must be float32, float64 or int64, got ", std::string(py::str(dt)));
+}
 
-template <typename T>
-Arr<T> matmul(const Arr<T>& a, const Arr<T>& b, bool ta, bool tb) {
-  NVZ_CHECK(a.ndim() == 2 && b.ndim() == 2, "matmul: a and b must be 2-D");
-  // Sizes checked in 64-bit arithmetic, and the result must fit in (host) memory: with K = 0
-  // no input bounds M * N (issue 14).
-  const auto shape =
-      nvz::matmul_shape("matmul", a.shape(0), a.shape(1), b.shape(0), b.shape(1), ta, tb);
-  nvz::check_matmul_result("matmul", shape, sizeof(T));
-  const auto [M, N, K] = shape;
-  Arr<T> c({M, N});
-  T* cp = c.mutable_data();
+py::dtype numpy_dtype(Dtype d) {
+  return d == Dtype::f32   ? py::dtype::of<float>()
+         : d == Dtype::f64 ? py::dtype::of<double>()
+                           : py::dtype::of<int64_t>();
+}
+
+Dtype dtype_from_name(const std::string& name) {
+  if (name == "float32") return Dtype::f32;
+  if (name == "float64") return Dtype::f64;
+  if (name == "int64") return Dtype::i64;
+  nvz::fail("device tensor: dtype must be 'float32', 'float64' or 'int64', got '", name, "'");
+}
+
+// numpy (any layout) -> device; the array is made C-contiguous on the host first.
+Tensor to_device(const py::array& a) {
+  const Dtype d = dtype_from_numpy(a.dtype());
+  auto c = py::array::ensure(a, py::array::c_style);
+  std::vector<int64_t> shape(c.shape(), c.shape() + c.ndim());
+  Tensor t(shape, d);
+  const size_t n = t.nbytes();
+  const void* src = c.data();
   {
     py::gil_scoped_release nogil;
-    nvz::cuda::gemm<T>(ta, tb, M, N, K, a.data(), b.data(), cp);
+    if (n) nvz::cuda::copy_to_device(t.storage->ptr, src, n);
   }
-  return c;
+  return t;
+}
+
+py::array to_host(const Tensor& t) {
+  py::array out(numpy_dtype(t.dtype), t.shape);
+  void* dst = out.mutable_data();
+  const size_t n = t.nbytes();
+  {
+    py::gil_scoped_release nogil;
+    if (n) nvz::cuda::copy_to_host(dst, t.storage->ptr, n);
+  }
+  return out;
+}
+
+Tensor copy_of(const Tensor& t) {
+  Tensor out(t.shape, t.dtype);
+  if (t.nbytes()) nvz::cuda::copy_on_device(out.storage->ptr, t.storage->ptr, t.nbytes());
+  return out;
+}
+
+void copy_into(Tensor& dst, const Tensor& src) {
+  NVZ_CHECK(dst.dtype == src.dtype && dst.numel() == src.numel(), "copy_: cannot copy ",
+            nvz::cuda::dtype_name(src.dtype), src.shape_str(), " into ",
+            nvz::cuda::dtype_name(dst.dtype), dst.shape_str());
+  if (src.nbytes() && dst.storage->ptr != src.storage->ptr)
+    nvz::cuda::copy_on_device(dst.storage->ptr, src.storage->ptr, src.nbytes());
+}
+
+void upload_into(Tensor& dst, const py::array& a) {
+  NVZ_CHECK(
+      dtype_from_numpy(a.dtype()) == dst.dtype && static_cast<int64_t>(a.size()) == dst.numel(),
+      "upload_: cannot copy a host array of ", a.size(), " ", std::string(py::str(a.dtype())),
+      " into ", nvz::cuda::dtype_name(dst.dtype), dst.shape_str());
+  auto c = py::array::ensure(a, py::array::c_style);
+  if (dst.nbytes()) nvz::cuda::copy_to_device(dst.storage->ptr, c.data(), dst.nbytes());
 }
 
 }  // namespace
 
-PYBIND11_MODULE(_C_cuda, m) {
-  m.doc() = "neuralviz CUDA backend (optional). Use neuralviz.ops with nv.set_backend('cuda').";
+PYBIND11_MODULE(NVZ_CUDA_MODULE, m) {
+  m.doc() = "neuralviz CUDA backend (optional). Use nv.set_backend('cuda') or net.to('cuda').";
+  m.attr("simulated") = py::bool_(
+#ifdef NVZ_CUDA_SIM
+      true
+#else
+      false
+#endif
+  );
   m.def("device_count", [] {
     std::string reason;
     int n = nvz::cuda::device_count(&reason);
     return py::make_tuple(n, reason);
   });
   m.def("device_name", &nvz::cuda::device_name, py::arg("device") = 0);
-  m.def("matmul", &matmul<float>, py::arg("a").noconvert(), py::arg("b").noconvert(),
-        py::arg("trans_a"), py::arg("trans_b"));
-  m.def("matmul", &matmul<double>, py::arg("a").noconvert(), py::arg("b").noconvert(),
-        py::arg("trans_a"), py::arg("trans_b"));
+  m.def("synchronize", [] {
+    py::gil_scoped_release nogil;
+    nvz::cuda::synchronize();
+  });
+  m.def("transfer_stats", [] {
+    auto s = nvz::cuda::transfer_stats();
+    py::dict d;
+    d["to_device"] = s.to_device;
+    d["to_host"] = s.to_host;
+    d["bytes_to_device"] = s.bytes_to_device;
+    d["bytes_to_host"] = s.bytes_to_host;
+    d["live_bytes"] = s.live_bytes;
+    d["peak_bytes"] = s.peak_bytes;
+    return d;
+  });
+  m.def("reset_transfer_stats", &nvz::cuda::reset_transfer_stats);
+
+  py::class_<Tensor>(m, "Tensor", py::module_local(),
+                     "A device-resident, C-contiguous array (see neuralviz.device).")
+      .def_property_readonly("shape",
+                             [](const Tensor& t) {
+                               py::tuple s(t.shape.size());
+                               for (size_t i = 0; i < t.shape.size(); ++i) s[i] = t.shape[i];
+                               return s;
+                             })
+      .def_property_readonly("dtype",
+                             [](const Tensor& t) { return nvz::cuda::dtype_name(t.dtype); })
+      .def_property_readonly("nbytes", &Tensor::nbytes)
+      .def("view", &Tensor::view, py::arg("shape"))
+      .def("same_storage", [](const Tensor& a, const Tensor& b) { return a.storage == b.storage; })
+      .def("numpy", &to_host)
+      .def("copy", &copy_of)
+      .def("copy_", &copy_into, py::arg("src"))
+      .def("upload_", &upload_into, py::arg("src"));
+  m.def("to_device", &to_device, py::arg("a"));
+  m.def(
+      "empty",
+      [](std::vector<int64_t> shape, const std::string& dtype) {
+        return Tensor(shape, dtype_from_name(dtype));
+      },
+      py::arg("shape"), py::arg("dtype"));
+  m.def(
+      "zeros",
+      [](std::vector<int64_t> shape, const std::string& dtype) {
+        return Tensor::zeros(shape, dtype_from_name(dtype));
+      },
+      py::arg("shape"), py::arg("dtype"));
+
+  nvz::cuda::bind_dense(m);
+  nvz::cuda::bind_elementwise(m);
+  nvz::cuda::bind_conv(m);
+  nvz::cuda::bind_recurrent(m);
 }

@@ -1,25 +1,13 @@
 // Tiled GEMM for the CUDA backend: each 16x16 thread block computes a 64x64 tile of C,
 // each thread a 4x4 register tile, with 64x16 panels of op(A) and op(B) staged in shared
 // memory. Transposes are folded into the panel loads, so all four variants share one kernel.
-#include <cuda_runtime.h>
+#include "cuda/device.h"
+#include "cuda/gemm.h"
 
-#include <stdexcept>
-#include <string>
-
-#include "cuda_ops.h"
-
-namespace nvz {
-namespace cuda {
+namespace nvz::cuda {
 namespace {
 
 constexpr int TILE = 64, KT = 16, TPB = 16, RT = TILE / TPB;  // RT x RT outputs per thread
-
-void check(cudaError_t err, const char* what) {
-  if (err != cudaSuccess) {
-    cudaGetLastError();  // clear the sticky error so the next call starts clean
-    throw std::runtime_error(std::string("CUDA ") + what + ": " + cudaGetErrorString(err));
-  }
-}
 
 // element (r, c) of op(X), where X is stored row-major with leading dimension ld
 template <typename T>
@@ -28,9 +16,9 @@ __device__ __forceinline__ T op_at(const T* X, bool trans, int64_t ld, int64_t r
 }
 
 template <typename T>
-__global__ void gemm_kernel(bool ta, bool tb, int64_t M, int64_t N, int64_t K,
+__global__ void gemm_kernel(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha,
                             const T* __restrict__ A, int64_t lda, const T* __restrict__ B,
-                            int64_t ldb, T* __restrict__ C) {
+                            int64_t ldb, T beta, T* __restrict__ C, int64_t ldc) {
   __shared__ T As[KT][TILE + 1];  // As[k][m]: +1 avoids bank conflicts
   __shared__ T Bs[KT][TILE + 1];  // Bs[k][n]
   const int tx = threadIdx.x, ty = threadIdx.y, tid = ty * TPB + tx;
@@ -65,62 +53,41 @@ __global__ void gemm_kernel(bool ta, bool tb, int64_t M, int64_t N, int64_t K,
 #pragma unroll
     for (int c = 0; c < RT; ++c) {
       const int64_t gr = row0 + ty + r * TPB, gc = col0 + tx + c * TPB;
-      if (gr < M && gc < N) C[gr * N + gc] = acc[r][c];
+      if (gr < M && gc < N) {
+        T* out = &C[gr * ldc + gc];
+        *out = beta == T(0) ? alpha * acc[r][c] : alpha * acc[r][c] + beta * *out;
+      }
     }
 }
 
-// Device buffer released on every exit path (exceptions included).
 template <typename T>
-struct DeviceBuffer {
-  T* ptr = nullptr;
-  explicit DeviceBuffer(int64_t n) {
-    if (n > 0) check(cudaMalloc(&ptr, sizeof(T) * n), "cudaMalloc");
+__global__ void scale_kernel(int64_t M, int64_t N, T beta, T* __restrict__ C, int64_t ldc) {
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < M * N;
+       i += stride) {
+    T* out = &C[(i / N) * ldc + i % N];
+    *out = beta == T(0) ? T(0) : beta * *out;
   }
-  ~DeviceBuffer() {
-    if (ptr) cudaFree(ptr);
-  }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-};
+}
 
 }  // namespace
 
-int device_count(std::string* reason) {
-  int n = 0;
-  cudaError_t err = cudaGetDeviceCount(&n);
-  if (err != cudaSuccess) {
-    cudaGetLastError();
-    if (reason)
-      *reason = std::string(cudaGetErrorString(err)) + " (cudaError " + std::to_string(err) + ")";
-    return 0;
-  }
-  if (n == 0 && reason) *reason = "no CUDA device found";
-  return n;
-}
-
-std::string device_name(int device) {
-  cudaDeviceProp prop;
-  check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
-  return prop.name;
-}
-
 template <typename T>
-void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, const T* B, T* C) {
+void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+          const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
-  DeviceBuffer<T> dA(M * K), dB(K * N), dC(M * N);
-  check(cudaMemcpy(dA.ptr, A, sizeof(T) * M * K, cudaMemcpyHostToDevice), "copy A");
-  check(cudaMemcpy(dB.ptr, B, sizeof(T) * K * N, cudaMemcpyHostToDevice), "copy B");
-  const int64_t lda = ta ? M : K, ldb = tb ? K : N;
+  if (K == 0) {  // op(A) op(B) is all zeros: C = beta C
+    NVZ_LAUNCH(scale_kernel<T>, dim3(blocks_for(M * N, 256)), dim3(256), M, N, beta, C, ldc);
+    return;
+  }
   dim3 block(TPB, TPB), grid((N + TILE - 1) / TILE, (M + TILE - 1) / TILE);
-  gemm_kernel<T><<<grid, block>>>(ta, tb, M, N, K, dA.ptr, lda, dB.ptr, ldb, dC.ptr);
-  check(cudaGetLastError(), "gemm kernel launch");
-  check(cudaMemcpy(C, dC.ptr, sizeof(T) * M * N, cudaMemcpyDeviceToHost), "copy C");
+  NVZ_LAUNCH_SYNC(gemm_kernel<T>, grid, block, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C,
+                  ldc);
 }
 
-template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, const float*, const float*,
-                          float*);
-template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, const double*, const double*,
-                           double*);
+template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
+                          const float*, int64_t, float, float*, int64_t);
+template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,
+                           const double*, int64_t, double, double*, int64_t);
 
-}  // namespace cuda
-}  // namespace nvz
+}  // namespace nvz::cuda
