@@ -120,6 +120,7 @@ def cuda_extension() -> Pybind11Extension | None:
         "neuralviz._native._C_cuda",
         _cuda_binding_sources(),
         include_dirs=["csrc"],
+        depends=cu + _rel(_HEADERS),  # a kernel edit alone relinks the module
         cxx_std=17,
         extra_compile_args=list(CXX_FLAGS),
     )
@@ -137,6 +138,7 @@ def cudasim_extension() -> Pybind11Extension | None:
         "neuralviz._native._C_cudasim",
         _cuda_binding_sources(),
         include_dirs=["csrc"],
+        depends=_cuda_kernel_sources() + _rel(_HEADERS),
         cxx_std=17,
         extra_compile_args=list(CXX_FLAGS),
         define_macros=[("NVZ_CUDA_SIM", "1"), ("NVZ_CUDA_MODULE", "_C_cudasim")],

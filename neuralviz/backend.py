@@ -7,8 +7,10 @@ object. So `nv.set_backend("cuda")` reaches a Network, the Trainer and nv.ops al
 
 - `CpuBackend`: the C++ extension `_C` (always built) and the Cython loops of `neuralviz._native`
   (activations, losses, optimizer updates), which are cheaper per call on small arrays.
-- `CudaBackend`: the optional extension `_C_cuda`. It has matmul only today; every other kernel
-  is inherited from CpuBackend, i.e. runs on the CPU (see its docstring).
+- `CudaBackend`: the optional extension `_C_cuda` (hand-written kernels in csrc/cuda) on
+  DeviceArrays (neuralviz.device): parameters, activations and gradients stay on the GPU.
+  `simulator()` builds one over `_C_cudasim`, the same kernels compiled for the CPU, so the
+  CUDA path is tested on machines without a GPU.
 
 Switching is process-wide (the app's worker threads see it too): `set_backend("cpu" | "cuda")`,
 or `use(...)` for one with-block. Both also take a backend object (a CpuBackend instance or a
@@ -25,8 +27,11 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+import numpy as np
 
 # Idle OpenMP workers sleep instead of spinning: libgomp reads this once, when _C loads it. A spinning worker
 # takes the core from the thread doing the work on a 2-core laptop (2 threads measured slower than 1) and from
@@ -37,6 +42,7 @@ from ._native import _C  # noqa: E402 - after the OpenMP setting above
 from ._native import activations as _activations
 from ._native import losses as _losses
 from ._native import updates as _updates
+from .device import DeviceArray, to_device
 
 _cuda_module = None
 CUDA_REASON = "CUDA backend not built (no nvcc at build time)"
@@ -109,6 +115,7 @@ class CpuBackend:
     """
 
     name = "cpu"
+    device = None  # host memory: a network under this backend holds numpy arrays
 
     # dense: op(a) @ op(b) with (a, b, trans_a, trans_b); x wᵀ + b with (x, w, b or None)
     matmul = staticmethod(_C.matmul)
@@ -164,23 +171,98 @@ KERNELS = tuple(k for k, v in vars(CpuBackend).items() if isinstance(v, staticme
 
 
 class CudaBackend(CpuBackend):
-    """`_C_cuda`'s kernels, and the CPU's for the rest.
+    """The CUDA module's kernels on DeviceArrays (neuralviz.device), the CPU's on host arrays.
 
-    `_C_cuda` has matmul only today: it copies both operands to the GPU and the product back
-    on every call, so it pays for large products (`neuralviz bench cuda`) and costs time on
-    small ones. Every other kernel is CpuBackend's and runs on the CPU: in a Dense layer the
-    forward (linear_forward) stays on the CPU while the backward's two products run on the GPU.
-    Built from the module, so the class exists (for isinstance and for reading) without one.
+    Each kernel of KERNELS that the module has is wrapped: with a DeviceArray among its
+    arguments it runs on the device (every array argument must then be a DeviceArray: a host
+    array there would be a silent copy, or an in-place result written to a copy and lost, so it
+    raises TypeError naming the argument); with host arrays only it runs CpuBackend's kernel,
+    except matmul, which copies both operands in and the product out (nv.ops.matmul on the GPU,
+    `neuralviz bench cuda`). A kernel the module lacks (mlp_sgd_steps) is the CPU's on host
+    arrays and refuses device arrays by name.
+
+    Networks follow the active backend (Network.forward moves the parameters when it changes),
+    so `set_backend("cuda")` is all a user does. `module` is `_C_cuda`, or the CPU simulator
+    `_C_cudasim` that tests install under the name "cuda-sim".
     """
 
-    name = "cuda"
+    def __init__(self, module, name: str = "cuda") -> None:
+        self.module = module
+        self.name = name
+        self.device = self  # what a network's parameters live on under this backend
+        for kernel in KERNELS:
+            setattr(self, kernel, self._wrap(kernel))
+        self.matmul = self._matmul
 
-    def __init__(self, module) -> None:
-        self.matmul = module.matmul  # an instance attribute: as cheap to look up as the class's
+    def _wrap(self, kernel: str):
+        cpu = getattr(CpuBackend, kernel)
+        dev = getattr(self.module, kernel, None)
+        wrap_result = self._result
+
+        def run(*args):
+            if not any(type(a) is DeviceArray for a in args):
+                return cpu(*args)
+            if dev is None:
+                raise TypeError(f"{kernel}: no CUDA kernel; this operation runs on the CPU backend only")
+            return wrap_result(dev(*[_unwrap(kernel, i, a) for i, a in enumerate(args)]))
+
+        run.__name__ = kernel
+        return run
+
+    def _result(self, out):
+        if isinstance(out, tuple):
+            return tuple(self._result(o) for o in out)
+        return DeviceArray(out, self.module) if isinstance(out, self.module.Tensor) else out
+
+    def _matmul(self, a, b, trans_a, trans_b):
+        if type(a) is DeviceArray or type(b) is DeviceArray:
+            return DeviceArray(
+                self.module.matmul(_unwrap("matmul", 0, a), _unwrap("matmul", 1, b), trans_a, trans_b), self.module
+            )
+        product = self.module.matmul(self.module.to_device(a), self.module.to_device(b), trans_a, trans_b)
+        return product.numpy()
+
+    def to_device(self, a) -> DeviceArray:
+        """A host array copied to this backend's device (data in)."""
+        return to_device(a, self.module)
+
+    def synchronize(self) -> None:
+        """Waits for the queued kernels (timings: profile.layer_costs calls it around each layer)."""
+        self.module.synchronize()
+
+
+def _unwrap(kernel: str, index: int, a):
+    """A device kernel's argument: the tensor of a DeviceArray; scalars and None as they are."""
+    if type(a) is DeviceArray:
+        return a.t
+    if isinstance(a, np.ndarray):
+        raise TypeError(
+            f"{kernel}: argument {index} is a host (numpy) array of shape {a.shape} but the others live on the "
+            "GPU; move it with backend.current.to_device(...) (a network moves its own arrays)"
+        )
+    return a
 
 
 CPU = CpuBackend()
 _CUDA = CudaBackend(_cuda_module) if HAS_CUDA else None
+
+
+_SIM: list[CudaBackend] = []  # one simulator backend per process: a network's device is compared by identity
+
+
+def simulator() -> CudaBackend | None:
+    """The CudaBackend over `_C_cudasim` (the .cu kernels compiled for the CPU), named "cuda-sim";
+    `set_backend("cuda-sim")` installs it. Tests run whole networks through the CUDA code path
+    with it on machines without a GPU. None where the simulator was not built."""
+    if not _SIM:
+        try:
+            from ._native import _C_cudasim  # type: ignore[attr-defined]
+        except ImportError:
+            return None
+        _SIM.append(CudaBackend(_C_cudasim, name="cuda-sim"))
+    return _SIM[0]
+
+
 current: CpuBackend = CPU  # the active backend; read it as `backend.current`, never import the name
 
 
@@ -197,11 +279,22 @@ def _resolve(backend: str | CpuBackend) -> CpuBackend:
         raise TypeError(f"set_backend: expected 'cpu', 'cuda' or a CpuBackend object, got {type(backend).__name__}")
     if backend == "cpu":
         return CPU
+    if backend == "cuda-sim":
+        sim = simulator()
+        if sim is None:
+            raise RuntimeError("set_backend('cuda-sim'): the CUDA simulator (_C_cudasim) was not built")
+        return sim
     if backend != "cuda":
         raise ValueError(f"set_backend: unknown backend {backend!r} (use 'cpu' or 'cuda')")
     if _CUDA is None:
         raise RuntimeError(f"set_backend('cuda'): {CUDA_REASON}")
     return _CUDA
+
+
+# Held by Trainer.step for the whole step and taken by set_backend/use to switch: a switch from another
+# thread (the app's menu while a worker trains) lands between steps, never between a step's forward (which
+# moved the network to the old backend's memory) and its backward and update.
+step_lock = threading.RLock()
 
 
 def set_backend(backend: str | CpuBackend) -> None:
@@ -212,7 +305,9 @@ def set_backend(backend: str | CpuBackend) -> None:
     Process-wide: every thread's next kernel call uses it.
     """
     global current
-    current = _resolve(backend)
+    chosen = _resolve(backend)
+    with step_lock:
+        current = chosen
 
 
 @contextmanager
@@ -220,12 +315,14 @@ def use(backend: str | CpuBackend) -> Iterator[CpuBackend]:
     """Run a with-block on a backend (a name or an object, as set_backend takes), then restore
     the one active before, also after an error: `with backend.use(fake): net.forward(x)`."""
     global current
-    before = current
-    current = _resolve(backend)
+    chosen = _resolve(backend)
+    with step_lock:
+        before, current = current, chosen
     try:
-        yield current
+        yield chosen
     finally:
-        current = before
+        with step_lock:
+            current = before
 
 
 def get_backend() -> str:

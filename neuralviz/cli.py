@@ -304,6 +304,7 @@ def _cmd_presets(args) -> int:
 
 def _cmd_backends(args) -> int:
     import neuralviz as nv
+    from neuralviz import backend
     from neuralviz.backend import CUDA_ERROR, CUDA_REASON, cpu_isa, has_openmp
 
     print(f"neuralviz {nv.__version__}")
@@ -313,6 +314,10 @@ def _cmd_backends(args) -> int:
         print(f"cuda: {CUDA_REASON}")
         if args.verbose and CUDA_ERROR:
             print(f"cuda runtime said: {CUDA_ERROR}")
+    else:
+        print(f"cuda: {backend._cuda_module.device_name(0)}")
+    if args.verbose and backend.simulator() is not None:
+        print("cuda-sim: the CUDA kernels compiled for the CPU (tests; nv.set_backend('cuda-sim'), slow)")
     return 0
 
 

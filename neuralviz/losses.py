@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import backend
+from .device import beside, contiguous
 
 LOSSES = ("mse", "bce", "cross_entropy")
 
@@ -32,9 +33,9 @@ def _as_float(name: str, y: np.ndarray, like: np.ndarray) -> np.ndarray:
 
 def mse(pred: np.ndarray, target: np.ndarray, grad: bool = True):
     """Mean squared error over all elements; grad = 2 (pred - target) / numel."""
-    target = _as_float("mse", target, pred)
+    target = beside(_as_float("mse", target, pred), pred)
     g = np.empty_like(pred) if grad else None
-    return backend.current.mse(np.ascontiguousarray(pred), target, g), g
+    return backend.current.mse(contiguous(pred), target, g), g
 
 
 def bce(logits: np.ndarray, target: np.ndarray, grad: bool = True):
@@ -42,8 +43,9 @@ def bce(logits: np.ndarray, target: np.ndarray, grad: bool = True):
     target = _as_float("bce", target, logits)
     if target.size and (target.min() < 0 or target.max() > 1):
         raise ValueError(f"bce: targets must lie in [0, 1], got values in [{target.min()}, {target.max()}]")
+    target = beside(target, logits)
     g = np.empty_like(logits) if grad else None
-    return backend.current.bce_with_logits(np.ascontiguousarray(logits), target, g), g
+    return backend.current.bce_with_logits(contiguous(logits), target, g), g
 
 
 def is_per_pixel(logits_shape: tuple, labels_shape: tuple) -> bool:
@@ -72,9 +74,11 @@ def cross_entropy(logits: np.ndarray, labels: np.ndarray, grad: bool = True):
             f"cross_entropy: labels have shape {labels.shape} but logits of shape "
             f"{logits.shape} need labels of shape {logits.shape[:-1]}"
         )
-    flat = np.ascontiguousarray(logits).reshape(-1, c)
+    flat = contiguous(logits).reshape(-1, c)
     g = np.empty_like(flat) if grad else None
-    value = backend.current.softmax_cross_entropy(flat, np.ascontiguousarray(labels, dtype=np.int64).reshape(-1), g)
+    labels = np.ascontiguousarray(labels, dtype=np.int64).reshape(-1)
+    labels = beside(labels, flat)
+    value = backend.current.softmax_cross_entropy(flat, labels, g)
     return value, (g.reshape(logits.shape) if grad else None)
 
 

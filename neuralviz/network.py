@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import backend
+from .device import DeviceArray, to_host
 from .layers import LAYER_TYPES, Layer, Parameter, SpecError
 from .layers.base import MAX_ACTIVATIONS, MAX_PARAMS, is_int, limits, show
 from .spec import INPUT, normalise, read_spec, topological_order
@@ -58,6 +60,9 @@ class Network:
         self._build()
         self.outputs: dict[str, np.ndarray] = {}
         self.output_grads: dict[str, np.ndarray] = {}
+        # where the parameters live: None (host memory) or a device backend. Networks follow the
+        # active backend: forward() moves them when nv.set_backend changed it (see follow_backend)
+        self.device = None
         # pruning masks (neuralviz/pruning.py): parameter name -> bool array, True = kept. Every
         # optimizer step and the fused path hold the pruned entries at exactly 0 (see apply_masks)
         self.masks: dict[str, np.ndarray] = {}
@@ -124,7 +129,42 @@ class Network:
             layer.set_seed(np.random.default_rng([seed, 1_000_003, i]))
 
     # ------------------------------------------------------------------ passes
+    def follow_backend(self) -> None:
+        """Moves the parameters and their gradients to the active backend's memory (GPU or host)
+        if they are not there yet; forward() calls it, so nv.set_backend is all a user does.
+
+        RuntimeError, with nothing moved, when a layer has no device kernels."""
+        target = backend.current.device
+        if target is self.device:
+            return
+        if target is not None:
+            cpu_only = [f"'{lid}' ({layer.type})" for lid, layer in self.layers.items() if not layer.on_device]
+            if cpu_only:
+                raise RuntimeError(
+                    f"the {backend.current.name} backend has no kernels for layer {', '.join(cpu_only)}; "
+                    "train this network on the CPU backend (nv.set_backend('cpu'))"
+                )
+        for p in self.parameters():
+            if target is None:
+                p.value, p.grad = to_host(p.value), to_host(p.grad)
+            else:
+                p.value, p.grad = target.to_device(to_host(p.value)), target.to_device(to_host(p.grad))
+        self.outputs, self.output_grads = {}, {}
+        self.device = target
+
     def _check_input(self, x: np.ndarray) -> np.ndarray:
+        if self.device is not None:
+            if isinstance(x, DeviceArray):
+                if x.shape[1:] != self.input_shape:
+                    raise ValueError(
+                        f"network input must have shape (batch, {', '.join(map(str, self.input_shape))})"
+                        f" but x has shape {x.shape}"
+                    )
+                return x
+            return self.device.to_device(self._check_host_input(x))  # data in: the one copy of a pass
+        return self._check_host_input(x)
+
+    def _check_host_input(self, x: np.ndarray) -> np.ndarray:
         if not isinstance(x, np.ndarray):
             x = np.asarray(x)
         if x.shape[1:] != self.input_shape:
@@ -141,6 +181,7 @@ class Network:
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         """Runs every layer; keeps each layer's output in self.outputs (for the app's views)."""
+        self.follow_backend()
         self.outputs = {}  # let the previous pass's arrays be reused by this one's allocations
         outputs = {INPUT: self._check_input(x)}
         for entry in self.order:
@@ -164,7 +205,11 @@ class Network:
         out = self.outputs.get(self.output_id)
         if out is None:
             raise RuntimeError("backward() called before forward()")
-        grad_y = np.asarray(grad_y, dtype=self.dtype)
+        if isinstance(out, DeviceArray):
+            if not isinstance(grad_y, DeviceArray):  # a host gradient: data in
+                grad_y = self.device.to_device(np.asarray(grad_y, dtype=self.dtype))
+        else:
+            grad_y = np.asarray(grad_y, dtype=self.dtype)
         if grad_y.shape != out.shape:
             raise ValueError(f"grad_y has shape {grad_y.shape} but the output has shape {out.shape}")
         grads: dict[str, np.ndarray] = {self.output_id: grad_y}
@@ -198,7 +243,8 @@ class Network:
         return sum(p.size for p in self.parameters())
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        return {p.name: p.value.copy() for p in self.parameters()}
+        """Host copies of the parameters (a snapshot out of the GPU where the network lives there)."""
+        return {p.name: to_host(p.value).copy() if self.device is None else p.value.numpy() for p in self.parameters()}
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
         params = {p.name: p for p in self.parameters()}

@@ -26,8 +26,8 @@ bookkeeping) is `other_ms`.
 
 A plain dense chain trained with plain SGD goes through the fused C++ kernel instead of the layers (see
 trainer.py); this measures the layer path, which every network can take. The backend's name is recorded
-(`backend`): the CPU kernels are synchronous, so the clock brackets the work; a backend that queues work
-(a GPU's) must synchronise inside its kernels' Python calls for these figures to mean the same.
+(`backend`): the CPU kernels are synchronous, so the clock brackets the work; on a backend that queues work
+(a GPU's) each timed pass ends with the backend's synchronize(), so the figures mean the same.
 """
 
 from __future__ import annotations
@@ -254,6 +254,9 @@ class _Clock:
             try:
                 return method(*args, **kwargs)
             finally:
+                sync = getattr(backend.current, "synchronize", None)
+                if sync is not None:  # a GPU queues its kernels: wait, so the clock brackets the work
+                    sync()
                 times = getattr(self, into)
                 times[lid] = times.get(lid, 0.0) + time.perf_counter() - start
 
@@ -309,7 +312,7 @@ class _preserved:
     def __exit__(self, *exc) -> None:
         net = self.net
         for grad, saved in self.grads:
-            np.copyto(grad, saved)
+            grad[...] = saved  # in place (a DeviceArray too): optimizers may hold these arrays
         for g, state in self.generators:
             g.bit_generator.state = state
         net.outputs, net.output_grads = self.outputs, self.output_grads

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import losses
+from . import backend, losses
 from .data.batch_stream import BatchStream
 from .losses import is_per_pixel
 from .network import Network
@@ -221,16 +221,17 @@ class Trainer:
                     lr=self._lr(),
                     reason="input",
                 )
-        self.net.zero_grad()
-        out = self.net.forward(x, train=True)
-        value, grad = self.loss_fn(out, y)
-        value = float(value)
-        number = self.steps + 1
-        if not np.isfinite(value):
-            raise self._non_finite(value, number)
-        self._check_runaway(value, number)
-        self.net.backward(grad, input_grad=False)
-        self.opt.step((x, y, self.loss_name))
+        with backend.step_lock:  # a backend switch from another thread waits for the step's end
+            self.net.zero_grad()
+            out = self.net.forward(x, train=True)
+            value, grad = self.loss_fn(out, y)
+            value = float(value)
+            number = self.steps + 1
+            if not np.isfinite(value):
+                raise self._non_finite(value, number)
+            self._check_runaway(value, number)
+            self.net.backward(grad, input_grad=False)
+            self.opt.step((x, y, self.loss_name))
         self.steps += 1
         return value
 
@@ -372,6 +373,7 @@ class Trainer:
 
     def _choose_path(self, x_ndim: int, callbacks) -> FusedMlpPlan | None:
         """The fused plan for this call, or None for the layer path; records path and reason."""
+        self.net.follow_backend()  # the fused kernel reads the parameters as host arrays, after a GPU spell too
         plan = self._fused_plan(x_ndim, callbacks)
         self._path = ("layers", plan) if isinstance(plan, str) else ("fused", plan.reason)
         return None if isinstance(plan, str) else plan
@@ -384,6 +386,8 @@ class Trainer:
         schedule = getattr(self.opt, "schedule_name", None)
         if not self._allow_fused:
             return "the fused path is switched off for this trainer"
+        if backend.current.device is not None:
+            return f"the {backend.current.name} backend trains through the layers (the fused path is a CPU kernel)"
         if any(_has_on_step(cb) for cb in callbacks):
             return "a callback has on_step, which needs the per-step layer path"
         if name != "sgd" or schedule is None:

@@ -42,6 +42,16 @@ __global__ void add_row_vector_kernel(int64_t rows, int64_t cols, const T* __res
   NVZ_EACH(i, rows * cols) y[i] += b[i % cols];
 }
 
+template <typename T>
+__global__ void swap01_kernel(int64_t a, int64_t b, int64_t c, const T* __restrict__ x,
+                              T* __restrict__ out) {
+  NVZ_EACH(o,
+           a * b * c) {  // o indexes out (b, a, c): consecutive threads write consecutive elements
+    const int64_t k = o % c, i = (o / c) % a, j = o / (c * a);
+    out[o] = x[(i * b + j) * c + k];
+  }
+}
+
 // One block per group of 32 columns; its 8 rows of 32 threads stride down the rows, then the
 // 8 partial sums per column are added in a fixed order (deterministic, no atomics).
 constexpr int SUM_COLS = 32, SUM_ROWS = 8;
@@ -97,6 +107,12 @@ void add_row_vector(int64_t rows, int64_t cols, const T* b, T* y) {
                y);
 }
 
+template <typename T>
+void swap01(int64_t a, int64_t b, int64_t c, const T* x, T* out) {
+  if (a * b * c > 0)
+    NVZ_LAUNCH(swap01_kernel<T>, dim3(grid_for(a * b * c)), dim3(THREADS), a, b, c, x, out);
+}
+
 #define NVZ_INSTANTIATE(T)                                         \
   template void axpy<T>(int64_t, T, const T*, T*);                 \
   template void add<T>(int64_t, const T*, const T*, T*);           \
@@ -104,7 +120,8 @@ void add_row_vector(int64_t rows, int64_t cols, const T* b, T* y) {
   template void fill<T>(int64_t, T, T*);                           \
   template void scale<T>(int64_t, T, T*);                          \
   template void sum_rows<T>(int64_t, int64_t, const T*, T*, bool); \
-  template void add_row_vector<T>(int64_t, int64_t, const T*, T*);
+  template void add_row_vector<T>(int64_t, int64_t, const T*, T*); \
+  template void swap01<T>(int64_t, int64_t, int64_t, const T*, T*);
 NVZ_INSTANTIATE(float)
 NVZ_INSTANTIATE(double)
 

@@ -22,4 +22,8 @@ void sum_rows(int64_t rows, int64_t cols, const T* x, T* out, bool accumulate);
 template <typename T>
 void add_row_vector(int64_t rows, int64_t cols, const T* b, T* y);
 
+// out[j, i, k] = x[i, j, k] for x (a, b, c): batch-major <-> time-major sequences
+template <typename T>
+void swap01(int64_t a, int64_t b, int64_t c, const T* x, T* out);
+
 }  // namespace nvz::cuda

@@ -48,6 +48,25 @@ Tensor linear_forward(const Tensor& x, const Tensor& w, const OptTensor& b) {
   return y;
 }
 
+// c = alpha op(a) op(b) + beta c, in place: the CPU's gemm_ (tests reach every gemm argument)
+void gemm_inplace(bool ta, bool tb, double alpha, const Tensor& a, const Tensor& b, double beta,
+                  Tensor& c) {
+  expect_ndim("gemm_", "a", a, 2);
+  expect_ndim("gemm_", "b", b, 2);
+  expect_ndim("gemm_", "c", c, 2);
+  expect_same_dtype("gemm_", "b", b, a.dtype);
+  expect_same_dtype("gemm_", "c", c, a.dtype);
+  const auto [M, N, K] = nvz::matmul_shape("gemm_", a.dim(0), a.dim(1), b.dim(0), b.dim(1), ta, tb);
+  NVZ_CHECK(c.dim(0) == M && c.dim(1) == N, "gemm_: c must be (", M, ", ", N, "), got ",
+            c.shape_str());
+  by_float_dtype("gemm_", a, [&](auto t) {
+    using T = decltype(t);
+    gemm<T>(ta, tb, M, N, K, T(alpha), a.data<T>(), a.dim(1), b.data<T>(), b.dim(1), T(beta),
+            c.data<T>(), N);
+    return 0;
+  });
+}
+
 void same_size(const char* fn, const Tensor& a, const Tensor& b) {
   expect_same_dtype(fn, "the second operand", b, a.dtype);
   NVZ_CHECK(a.numel() == b.numel(), fn, ": operands of shapes ", a.shape_str(), " and ",
@@ -58,6 +77,8 @@ void same_size(const char* fn, const Tensor& a, const Tensor& b) {
 
 void bind_dense(py::module_& m) {
   m.def("matmul", &matmul, py::arg("a"), py::arg("b"), py::arg("trans_a"), py::arg("trans_b"));
+  m.def("gemm_", &gemm_inplace, py::arg("trans_a"), py::arg("trans_b"), py::arg("alpha"),
+        py::arg("a"), py::arg("b"), py::arg("beta"), py::arg("c"));
   m.def("linear_forward", &linear_forward, py::arg("x"), py::arg("w"), py::arg("b"));
   m.def(
       "add_",
@@ -130,6 +151,19 @@ void bind_dense(py::module_& m) {
         return out;
       },
       py::arg("x"), "the sum over every axis but the last: a bias gradient from (..., units)");
+  m.def(
+      "swap01",
+      [](const Tensor& x) {
+        expect_ndim("swap01", "x", x, 3);
+        Tensor out({x.dim(1), x.dim(0), x.dim(2)}, x.dtype);
+        by_float_dtype("swap01", x, [&](auto t) {
+          using T = decltype(t);
+          swap01<T>(x.dim(0), x.dim(1), x.dim(2), x.data<T>(), out.data<T>());
+          return 0;
+        });
+        return out;
+      },
+      py::arg("x"), "x.transpose(1, 0, 2) as a new contiguous tensor (batch-major <-> time-major)");
 }
 
 }  // namespace nvz::cuda

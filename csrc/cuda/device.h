@@ -3,9 +3,10 @@
 // Every .cu file in csrc/cuda is compiled twice:
 // - by nvcc into neuralviz._native._C_cuda, the real backend (a GPU runs it);
 // - by g++ as plain C++ with NVZ_CUDA_SIM into neuralviz._native._C_cudasim, where this header
-//   emulates the dialect on the CPU: a grid is run block after block, and the threads of a
-//   block are real threads meeting at __syncthreads. __shared__ arrays are statics shared by
-//   the block's threads (blocks never overlap, launches are serialised).
+//   emulates the dialect on the CPU: a grid is run block after block; under NVZ_LAUNCH_SYNC the
+//   threads of a block are fibers (ucontext) meeting at __syncthreads, run round-robin on the
+//   calling thread, so barriers hold exactly and results are deterministic. __shared__ arrays
+//   are statics shared by the block's threads (blocks never overlap, launches are serialised).
 //
 // Why: no test machine here has a GPU. The simulator runs the very same kernel source, so
 // indexing, tiling, edge tiles and reductions are checked against the CPU kernels on every
@@ -25,15 +26,16 @@
 #ifdef NVZ_CUDA_SIM
 #include <math.h>
 #include <algorithm>
-#include <atomic>
-#include <barrier>
 #include <cmath>
+#include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include <ucontext.h>
 
 #define __global__
 #define __device__
@@ -54,9 +56,23 @@ struct float4 {
 namespace nvz::sim {
 
 inline thread_local dim3 thread_idx, block_idx;
-inline thread_local std::barrier<>* block_barrier = nullptr;
 inline thread_local const char* running_kernel = "";
 inline dim3 block_dim, grid_dim;  // constant during a launch; launches are serialised
+
+// A block's threads under NVZ_LAUNCH_SYNC: one fiber (ucontext) each, run round-robin on the
+// calling thread. __syncthreads switches back to the scheduler; a round ends when every fiber is at
+// the barrier (or has finished), so a barrier holds exactly as on the GPU, deterministically, on
+// one core.
+struct Block {
+  ucontext_t scheduler;
+  std::vector<ucontext_t> fibers;
+  std::unique_ptr<char[]> stacks;  // uninitialised: pages are touched only as deep as a fiber goes
+  std::vector<int> state;          // 0 runnable, 1 at the barrier, 2 finished
+  std::exception_ptr error;
+  const std::function<void()>* body = nullptr;
+  int current = 0;
+};
+inline Block* active_block = nullptr;
 
 inline std::mutex& launch_mutex() {
   static std::mutex m;
@@ -64,11 +80,13 @@ inline std::mutex& launch_mutex() {
 }
 
 inline void syncthreads() {
-  if (block_barrier == nullptr)
+  Block* b = active_block;
+  if (b == nullptr)
     throw std::logic_error(
         std::string(running_kernel) +
         " calls __syncthreads but was launched with NVZ_LAUNCH; use NVZ_LAUNCH_SYNC");
-  block_barrier->arrive_and_wait();
+  b->state[b->current] = 1;
+  swapcontext(&b->fibers[b->current], &b->scheduler);
 }
 
 inline void for_each_block(const std::function<void()>& per_block) {
@@ -85,19 +103,65 @@ inline dim3 thread_of(unsigned linear) {
               linear / (block_dim.x * block_dim.y));
 }
 
-// Runs body() once per (block, thread). sync: the block's threads are OS threads that meet at
-// __syncthreads (and after each block, so __shared__ data is never shared across blocks).
+inline void fiber_main() {
+  Block* b = active_block;
+  try {
+    (*b->body)();
+  } catch (...) {
+    if (!b->error) b->error = std::current_exception();
+  }
+  b->state[b->current] = 2;  // returns to the scheduler through uc_link
+}
+
+constexpr size_t FIBER_STACK = 64 * 1024;
+
+inline void run_block(Block& b, unsigned threads) {
+  for (unsigned t = 0; t < threads; ++t) {
+    ucontext_t& f = b.fibers[t];
+    getcontext(&f);
+    f.uc_stack.ss_sp = b.stacks.get() + t * FIBER_STACK;
+    f.uc_stack.ss_size = FIBER_STACK;
+    f.uc_link = &b.scheduler;
+    makecontext(&f, fiber_main, 0);
+    b.state[t] = 0;
+  }
+  for (unsigned finished = 0; finished < threads;) {
+    finished = 0;
+    unsigned waiting = 0;
+    for (unsigned t = 0; t < threads; ++t) {
+      if (b.state[t] == 2) {
+        ++finished;
+        continue;
+      }
+      b.current = static_cast<int>(t);
+      b.state[t] = 0;
+      thread_idx = thread_of(t);
+      swapcontext(&b.scheduler, &b.fibers[t]);
+      if (b.state[t] == 2) ++finished;
+      if (b.state[t] == 1) ++waiting;
+    }
+    if (b.error) std::rethrow_exception(b.error);
+    if (waiting && finished)
+      throw std::logic_error(
+          std::string(running_kernel) +
+          ": some threads of a block passed a __syncthreads that others never reached "
+          "(an early return before a barrier)");
+  }
+}
+
+// Runs body() once per (block, thread). sync: the block's threads are fibers meeting at
+// __syncthreads.
 inline void launch(const char* name, dim3 grid, dim3 block, bool sync,
                    const std::function<void()>& body) {
   std::lock_guard<std::mutex> lock(launch_mutex());
   grid_dim = grid;
   block_dim = block;
+  running_kernel = name;
   const unsigned threads = block.x * block.y * block.z;
   if (grid.x * grid.y * grid.z == 0 || threads == 0) return;
   if (threads > 1024)
     throw std::invalid_argument(std::string(name) + ": more than 1024 threads per block");
   if (!sync) {
-    running_kernel = name;
     for_each_block([&] {
       for (unsigned t = 0; t < threads; ++t) {
         thread_idx = thread_of(t);
@@ -106,26 +170,26 @@ inline void launch(const char* name, dim3 grid, dim3 block, bool sync,
     });
     return;
   }
-  std::barrier<> barrier(threads);
-  std::vector<int> syncs(threads, 0);
-  std::vector<std::thread> pool;
-  pool.reserve(threads);
-  for (unsigned t = 0; t < threads; ++t)
-    pool.emplace_back([&, t] {
-      running_kernel = name;
-      block_barrier = &barrier;
-      thread_idx = thread_of(t);
-      for_each_block([&] {
-        body();
-        barrier.arrive_and_wait();  // the block is done: its __shared__ data may be reused
-      });
-    });
-  for (auto& th : pool) th.join();
+  Block b;
+  b.fibers.resize(threads);
+  b.stacks.reset(new char[static_cast<size_t>(threads) * FIBER_STACK]);
+  b.state.resize(threads);
+  b.body = &body;
+  active_block = &b;
+  try {
+    for_each_block([&] { run_block(b, threads); });
+  } catch (...) {
+    active_block = nullptr;
+    throw;
+  }
+  active_block = nullptr;
 }
 
 template <typename T>
-inline T atomic_add(T* address, T value) {
-  return std::atomic_ref<T>(*address).fetch_add(value);
+inline T atomic_add(T* address, T value) {  // one OS thread runs every simulated thread
+  const T old = *address;
+  *address = old + value;
+  return old;
 }
 
 }  // namespace nvz::sim

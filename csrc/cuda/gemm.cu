@@ -1,12 +1,30 @@
-// Tiled GEMM for the CUDA backend: each 16x16 thread block computes a 64x64 tile of C,
-// each thread a 4x4 register tile, with 64x16 panels of op(A) and op(B) staged in shared
-// memory. Transposes are folded into the panel loads, so all four variants share one kernel.
+// Device GEMM for the CUDA backend: C = alpha op(A) op(B) + beta C, row-major, leading dims.
+//
+// Two tile paths, both 256 threads per block, transposes folded into the panel loads:
+// - gemm_128 (float only): a 128x128 block tile, BK = 8, each thread an 8x8 register tile made of
+//   two 4x4 quadrants per axis (rows ty*4 + {0..3} and 64 + ty*4 + {0..3}, likewise columns), so
+//   the float4 reads from shared memory are broadcasts or consecutive, never bank-conflicted.
+//   op(A)'s panel is kept transposed (As[k][m]) like op(B)'s (Bs[k][n]). Shared memory is double
+//   buffered: the next panel is fetched into registers while the current one is multiplied, then
+//   stored into the other buffer, with one __syncthreads per k-step. Global loads are float4
+//   when the operand allows (16-byte aligned pointer, leading dimension a multiple of 4, the four
+//   elements inside the matrix), scalar and bounds-checked otherwise.
+// - gemm_64 (double, and float products too small to fill the GPU with 128x128 tiles): a 64x64
+//   tile, each thread 4x4 outputs, scalar loads.
+// Both sum over k in the same order (one multiply-add per k), so they agree to float rounding.
+// NVZ_GEMM_TILE=64 or =128 in the environment pins the float path (tests run both on small
+// shapes, which the size rule would always send to gemm_64).
+#include <cstdlib>
+#include <cstring>
+#include <type_traits>
+
 #include "cuda/device.h"
 #include "cuda/gemm.h"
 
 namespace nvz::cuda {
 namespace {
 
+// ------------------------------------------------------------------ 64x64 tiles (any T)
 constexpr int TILE = 64, KT = 16, TPB = 16, RT = TILE / TPB;  // RT x RT outputs per thread
 
 // element (r, c) of op(X), where X is stored row-major with leading dimension ld
@@ -15,15 +33,22 @@ __device__ __forceinline__ T op_at(const T* X, bool trans, int64_t ld, int64_t r
   return trans ? X[c * ld + r] : X[r * ld + c];
 }
 
+// C[r][c] = alpha acc + beta C[r][c]; beta == 0 never reads C (it may hold NaN garbage)
 template <typename T>
-__global__ void gemm_kernel(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha,
-                            const T* __restrict__ A, int64_t lda, const T* __restrict__ B,
-                            int64_t ldb, T beta, T* __restrict__ C, int64_t ldc) {
+__device__ __forceinline__ void store_out(T* out, T alpha, T acc, T beta) {
+  *out = beta == T(0) ? alpha * acc : alpha * acc + beta * *out;
+}
+
+template <typename T>
+__global__ void gemm_64(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha,
+                        const T* __restrict__ A, int64_t lda, const T* __restrict__ B, int64_t ldb,
+                        T beta, T* __restrict__ C, int64_t ldc) {
   __shared__ T As[KT][TILE + 1];  // As[k][m]: +1 avoids bank conflicts
   __shared__ T Bs[KT][TILE + 1];  // Bs[k][n]
   const int tx = threadIdx.x, ty = threadIdx.y, tid = ty * TPB + tx;
-  const int64_t row0 = static_cast<int64_t>(blockIdx.y) * TILE;
-  const int64_t col0 = static_cast<int64_t>(blockIdx.x) * TILE;
+  // M runs along grid.x (up to 2^31 - 1 tiles): im2col products have many rows
+  const int64_t row0 = static_cast<int64_t>(blockIdx.x) * TILE;
+  const int64_t col0 = static_cast<int64_t>(blockIdx.y) * TILE;
   T acc[RT][RT] = {};
   for (int64_t k0 = 0; k0 < K; k0 += KT) {
     // 256 threads load 64x16 elements of each panel: 4 each
@@ -53,11 +78,125 @@ __global__ void gemm_kernel(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T
 #pragma unroll
     for (int c = 0; c < RT; ++c) {
       const int64_t gr = row0 + ty + r * TPB, gc = col0 + tx + c * TPB;
-      if (gr < M && gc < N) {
-        T* out = &C[gr * ldc + gc];
-        *out = beta == T(0) ? alpha * acc[r][c] : alpha * acc[r][c] + beta * *out;
-      }
+      if (gr < M && gc < N) store_out(&C[gr * ldc + gc], alpha, acc[r][c], beta);
     }
+}
+
+// ------------------------------------------------------------------ 128x128 tiles (float)
+constexpr int BM = 128, BK = 8, THREADS = 256;
+constexpr int PAD = 4;  // row stride 132 floats: transposed stores hit 32 distinct banks and
+                        // rows stay 16-byte aligned for float4 access
+
+// The 4 elements of a BK x 128 panel of op(X) (k rows, x columns: x is m for A, n for B) that
+// thread tid stages for the panel starting at (k0, x0). kmajor: element (k, x) is X[k ld + x]
+// (A transposed, B as stored), so a thread takes 4 consecutive x of one k; otherwise it is
+// X[x ld + k] and a thread takes 4 consecutive k of one x. vec: X is 16-byte aligned and ld a
+// multiple of 4, so 4 elements in bounds are one float4 (k0 and x0 are multiples of 4).
+__device__ __forceinline__ float4 load_panel(const float* __restrict__ X, int64_t ld, bool kmajor,
+                                             bool vec, int64_t x0, int64_t XN, int64_t k0,
+                                             int64_t K, int tid) {
+  const int64_t k = kmajor ? k0 + tid / 32 : k0 + (tid % 2) * 4;
+  const int64_t x = kmajor ? x0 + (tid % 32) * 4 : x0 + tid / 2;
+  float e[4] = {0.f, 0.f, 0.f, 0.f};
+  if (k < K && x < XN) {
+    const float* p = kmajor ? X + k * ld + x : X + x * ld + k;
+    const int64_t left = kmajor ? XN - x : K - k;  // elements left along the 4-run
+    if (vec && left >= 4) return *reinterpret_cast<const float4*>(p);
+#pragma unroll
+    for (int i = 0; i < 4; ++i) e[i] = i < left ? p[i] : 0.f;
+  }
+  return float4{e[0], e[1], e[2], e[3]};
+}
+
+// Stores what load_panel fetched into the panel dst[k][x].
+__device__ __forceinline__ void store_panel(float (*dst)[BM + PAD], float4 v, bool kmajor,
+                                            int tid) {
+  if (kmajor) {
+    *reinterpret_cast<float4*>(&dst[tid / 32][(tid % 32) * 4]) = v;
+  } else {
+    const int k = (tid % 2) * 4, x = tid / 2;
+    dst[k][x] = v.x;
+    dst[k + 1][x] = v.y;
+    dst[k + 2][x] = v.z;
+    dst[k + 3][x] = v.w;
+  }
+}
+
+// One output run of 4 columns at out (column c of N): float4 when aligned and inside.
+__device__ __forceinline__ void store_run(float* out, int64_t c, int64_t N, bool vec, float alpha,
+                                          const float* acc, float beta) {
+  if (vec && c + 4 <= N) {
+    float4 o{alpha * acc[0], alpha * acc[1], alpha * acc[2], alpha * acc[3]};
+    if (beta != 0.f) {
+      const float4 old = *reinterpret_cast<const float4*>(out);
+      o.x += beta * old.x;
+      o.y += beta * old.y;
+      o.z += beta * old.z;
+      o.w += beta * old.w;
+    }
+    *reinterpret_cast<float4*>(out) = o;
+    return;
+  }
+#pragma unroll
+  for (int j = 0; j < 4; ++j)
+    if (c + j < N) store_out(out + j, alpha, acc[j], beta);
+}
+
+__global__ void __launch_bounds__(THREADS, 2)
+    gemm_128(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
+             const float* __restrict__ A, int64_t lda, bool a_vec, const float* __restrict__ B,
+             int64_t ldb, bool b_vec, float beta, float* __restrict__ C, int64_t ldc, bool c_vec) {
+  alignas(16) __shared__ float As[2][BK][BM + PAD];  // op(A) transposed: As[k][m]
+  alignas(16) __shared__ float Bs[2][BK][BM + PAD];  // Bs[k][n]
+  const int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
+  const int64_t row0 = static_cast<int64_t>(blockIdx.x) * BM;
+  const int64_t col0 = static_cast<int64_t>(blockIdx.y) * BM;
+  // op(A) is M x K: kmajor when A is stored transposed; op(B) is K x N: kmajor when not
+  const bool a_km = ta, b_km = !tb;
+  float acc[8][8] = {};
+  const int64_t steps = (K + BK - 1) / BK;
+  float4 ra = load_panel(A, lda, a_km, a_vec, row0, M, 0, K, tid);
+  float4 rb = load_panel(B, ldb, b_km, b_vec, col0, N, 0, K, tid);
+  store_panel(As[0], ra, a_km, tid);
+  store_panel(Bs[0], rb, b_km, tid);
+  __syncthreads();
+  for (int64_t s = 0; s < steps; ++s) {
+    const int cur = static_cast<int>(s & 1);
+    const bool more = s + 1 < steps;
+    if (more) {  // fetch the next panels now; their latency hides behind the multiply below
+      ra = load_panel(A, lda, a_km, a_vec, row0, M, (s + 1) * BK, K, tid);
+      rb = load_panel(B, ldb, b_km, b_vec, col0, N, (s + 1) * BK, K, tid);
+    }
+#pragma unroll
+    for (int k = 0; k < BK; ++k) {
+      const float4 a0 = *reinterpret_cast<const float4*>(&As[cur][k][ty * 4]);
+      const float4 a1 = *reinterpret_cast<const float4*>(&As[cur][k][64 + ty * 4]);
+      const float4 b0 = *reinterpret_cast<const float4*>(&Bs[cur][k][tx * 4]);
+      const float4 b1 = *reinterpret_cast<const float4*>(&Bs[cur][k][64 + tx * 4]);
+      const float a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
+      const float b[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+      for (int i = 0; i < 8; ++i)
+#pragma unroll
+        for (int j = 0; j < 8; ++j) acc[i][j] += a[i] * b[j];
+    }
+    // The other buffer was last read in step s - 1, before everyone passed that step's barrier.
+    if (more) {
+      store_panel(As[cur ^ 1], ra, a_km, tid);
+      store_panel(Bs[cur ^ 1], rb, b_km, tid);
+    }
+    __syncthreads();
+  }
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    const int64_t r = row0 + (i / 4) * 64 + ty * 4 + i % 4;
+    if (r < M)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int64_t c = col0 + h * 64 + tx * 4;
+        if (c < N) store_run(C + r * ldc + c, c, N, c_vec, alpha, &acc[i][h * 4], beta);
+      }
+  }
 }
 
 template <typename T>
@@ -70,6 +209,36 @@ __global__ void scale_kernel(int64_t M, int64_t N, T beta, T* __restrict__ C, in
   }
 }
 
+// 16-byte aligned pointer and a leading dimension that keeps every row so
+bool vectorisable(const void* p, int64_t ld) {
+  return reinterpret_cast<uintptr_t>(p) % 16 == 0 && ld % 4 == 0;
+}
+
+// The float path: gemm_128 once the 128x128 grid has enough blocks to occupy an H100's 132 SMs
+// reasonably (64 tiles, e.g. 1024 x 1024); below that gemm_64's 4x more blocks win.
+bool use_128(int64_t M, int64_t N) {
+  const char* pin = std::getenv("NVZ_GEMM_TILE");
+  if (pin && std::strcmp(pin, "128") == 0) return true;
+  if (pin && std::strcmp(pin, "64") == 0) return false;
+  return ((M + BM - 1) / BM) * ((N + BM - 1) / BM) >= 64;
+}
+
+constexpr int64_t MAX_GRID_Y = 65535;
+
+template <typename T>
+void launch_64(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
+               const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+  dim3 block(TPB, TPB), grid(blocks_for(M, TILE), static_cast<unsigned>((N + TILE - 1) / TILE));
+  NVZ_LAUNCH_SYNC(gemm_64<T>, grid, block, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void launch_128(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  dim3 block(THREADS), grid(blocks_for(M, BM), static_cast<unsigned>((N + BM - 1) / BM));
+  NVZ_LAUNCH_SYNC(gemm_128, grid, block, ta, tb, M, N, K, alpha, A, lda, vectorisable(A, lda), B,
+                  ldb, vectorisable(B, ldb), beta, C, ldc, vectorisable(C, ldc));
+}
+
 }  // namespace
 
 template <typename T>
@@ -80,9 +249,22 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A
     NVZ_LAUNCH(scale_kernel<T>, dim3(blocks_for(M * N, 256)), dim3(256), M, N, beta, C, ldc);
     return;
   }
-  dim3 block(TPB, TPB), grid((N + TILE - 1) / TILE, (M + TILE - 1) / TILE);
-  NVZ_LAUNCH_SYNC(gemm_kernel<T>, grid, block, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C,
-                  ldc);
+  const bool wide = std::is_same_v<T, float> && use_128(M, N);
+  const int64_t tile = wide ? BM : TILE;
+  // grid.y holds at most 65535 column tiles: wider products go in column chunks (offsets that
+  // are multiples of the tile keep B and C 16-byte aligned)
+  const int64_t chunk = MAX_GRID_Y * tile;
+  for (int64_t n0 = 0; n0 < N; n0 += chunk) {
+    const int64_t n = nvz_min(chunk, N - n0);
+    const T* Bn = tb ? B + n0 * ldb : B + n0;
+    if constexpr (std::is_same_v<T, float>) {
+      if (wide) {
+        launch_128(ta, tb, M, n, K, alpha, A, lda, Bn, ldb, beta, C + n0, ldc);
+        continue;
+      }
+    }
+    launch_64<T>(ta, tb, M, n, K, alpha, A, lda, Bn, ldb, beta, C + n0, ldc);
+  }
 }
 
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,

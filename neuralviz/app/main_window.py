@@ -21,6 +21,7 @@ from PyQt6.QtGui import QAction, QFontMetrics, QKeySequence, QShortcut
 from PyQt6.QtWidgets import QApplication, QFileDialog, QLabel, QMainWindow, QTabWidget
 
 from ..spec import read_spec
+from .backend_switch import BackendSwitch
 from .common.page import Page
 from .common.plot_style import configure_pyqtgraph
 from .common.snapshot import RunInfo, Snapshot
@@ -120,6 +121,9 @@ class MainWindow(QMainWindow):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.activated.connect(slot)
         QShortcut(QKeySequence("Right"), self).activated.connect(lambda: self._training_page().step())
+        train.addSeparator()
+        self.backend_switch = BackendSwitch(train, self, lambda text: self.statusBar().showMessage(text, 8000))
+        self.statusBar().addPermanentWidget(self.backend_switch.badge)
 
     def current_page(self) -> Page:
         return self.tabs.currentWidget()

@@ -1,9 +1,11 @@
-"""CUDA backend matmul (copies included) against our CPU kernel and numpy/OpenBLAS.
+"""The CUDA backend against cuBLAS/cuDNN (through PyTorch) on the same GPU, and a whole network
+trained on the GPU against one CPU core: issue 23's targets, one row each.
 
-Only meaningful on a machine with a GPU; elsewhere it returns no cases. The CPU peers
-run single-threaded (the harness pins them), so the ratio shows what offloading a large
-product buys a student's laptop with a GPU. Each row first checks the GPU's product against
-the peer's with matmul's GEMM tolerance.
+Only meaningful on a machine with a GPU; elsewhere it returns no cases. Our operands live on the
+device (DeviceArrays), as a network's do, so the rows time kernels, not copies; each timed call ends
+with a synchronize (ours: the module's; torch's: torch.cuda.synchronize), so the clock brackets the
+GPU's work. TF32 is off on both sides: the issue compares fp32 arithmetic. Each row first checks our
+result against torch's (or the CPU's) with the GEMM tolerance of its reduction length.
 """
 
 from __future__ import annotations
@@ -21,46 +23,184 @@ def skip_reason() -> str:
 
 
 def cases(quick: bool = False) -> list[Case]:
-    import neuralviz as nv
-    from neuralviz.backend import HAS_CUDA, cuda_module
+    from neuralviz import backend
 
-    if not HAS_CUDA:
+    from ._harness import torch_or_none
+
+    if not backend.HAS_CUDA:
         return []
-    nv.set_backend("cuda")
-    cuda = cuda_module()
-    nv.set_backend("cpu")
-    out = []
-    for n in (512, 2048) if quick else (512, 2048, 4096):
-        for dtype in (np.float32, np.float64):
-            rng = np.random.default_rng(0)
-            a = rng.standard_normal((n, n)).astype(dtype)
-            b = rng.standard_normal((n, n)).astype(dtype)
-            out += _gemm_rows(cuda.matmul, nv._C.matmul, a, b)
-    return out
-
-
-def _gemm_rows(gpu_matmul, cpu_matmul, a: np.ndarray, b: np.ndarray) -> list[Case]:
-    """The GPU product (copies included) against numpy's and against our CPU kernel's."""
-    n, tag = len(a), "s" if a.dtype == np.float32 else "d"
-
-    def gpu():
-        return gpu_matmul(a, b, False, False)
-
-    peers = {"numpy": ("numpy", lambda: a @ b), "cpu": ("our CPU", lambda: cpu_matmul(a, b, False, False))}
+    dev = backend._CUDA
+    torch = torch_or_none()
+    if torch is not None and not torch.cuda.is_available():
+        torch = None
+    if torch is not None:
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cudnn.benchmark = True
     rows = []
-    for peer, (label, theirs) in peers.items():
-        name = f"cuda {tag}gemm n={n} (with copies) vs {label}"
-        rows.append(Case(name, gpu, peer, theirs, flops=2.0 * n**3, check=_gemm_check(name, gpu, theirs, a.dtype, n)))
+    for n in (2048,) if quick else (2048, 4096):
+        rows.append(_gemm_row(dev, torch, n))
+    rows.append(_conv_row(dev, torch))
+    rows.append(_lstm_row(dev, torch))
+    rows.append(_digits_cnn_row(dev, 256))
     return rows
 
 
-def _gemm_check(name: str, gpu, theirs, dtype, n: int):
-    """Holds the GPU's product to the peer's with matmul's GEMM tolerance for K = n."""
+def _sync_ours(dev, fn):
+    def run():
+        out = fn()
+        dev.synchronize()
+        return out
 
+    return run
+
+
+def _sync_torch(torch, fn):
+    def run():
+        out = fn()
+        torch.cuda.synchronize()
+        return out
+
+    return run
+
+
+def _tolerance(k: int) -> tuple[float, float]:
+    from .matmul import gemm_tolerance
+
+    return gemm_tolerance(np.float32, k)
+
+
+def _check(name: str, ours, ref, k: int):
     def check():
         from ._harness import check_close
-        from .matmul import gemm_tolerance
 
-        check_close(f"{name}: product", gpu(), theirs(), *gemm_tolerance(dtype, n))
+        check_close(name, _host(ours()), _host(ref()), *_tolerance(k))
 
     return check
+
+
+def _host(out):
+    if isinstance(out, tuple):
+        return tuple(_host(o) for o in out if o is not None)
+    if hasattr(out, "detach"):
+        return out.detach().cpu().numpy()
+    return np.asarray(out)
+
+
+def _gemm_row(dev, torch, n: int) -> Case:
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
+    da, db = dev.to_device(a), dev.to_device(b)
+    ours = _sync_ours(dev, lambda: dev.matmul(da, db, False, False))
+    name = f"cuda sgemm {n}^3 (no TF32) vs cuBLAS"
+    if torch is None:
+        return Case(name, ours, "torch", None, flops=2.0 * n**3, target=">= 0.7x cuBLAS speed")
+    ta, tb = torch.from_numpy(a).cuda(), torch.from_numpy(b).cuda()
+    theirs = _sync_torch(torch, lambda: ta @ tb)
+    return Case(name, ours, "torch", theirs, 2.0 * n**3, "<= 1.43x torch", _check(name, ours, theirs, n))
+
+
+def _conv_row(dev, torch) -> Case:
+    """A VGG-sized layer: 64 images of 64 channels, 32x32, 3x3 kernels, padding 1; forward and the whole backward."""
+    n, c, oc, hw = 64, 64, 64, 32
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((n, c, hw, hw)).astype(np.float32)
+    w = (rng.standard_normal((oc, c, 3, 3)) * 0.05).astype(np.float32)
+    bias = rng.standard_normal(oc).astype(np.float32)
+    gy = rng.standard_normal((n, oc, hw, hw)).astype(np.float32)
+    dx, dw, dbias, dgy = (dev.to_device(v) for v in (x, w, bias, gy))
+    geometry = (1, 1, 1, 1, 1, 1)
+
+    def ours_pass():
+        y = dev.conv2d(dx, dw, dbias, *geometry)
+        return (y, *dev.conv2d_backward(dx, dw, dgy, *geometry, True, True, True))
+
+    ours = _sync_ours(dev, ours_pass)
+    flops = 3 * 2.0 * n * oc * c * 9 * hw * hw
+    name = "cuda conv2d fwd+bwd b64 64->64 32x32 k3 vs cuDNN"
+    if torch is None:
+        return Case(name, ours, "torch", None, flops=flops, target=">= 0.5x cuDNN speed")
+    tx = torch.from_numpy(x).cuda().requires_grad_()
+    tw = torch.from_numpy(w).cuda().requires_grad_()
+    tb = torch.from_numpy(bias).cuda().requires_grad_()
+    tgy = torch.from_numpy(gy).cuda()
+
+    def theirs_pass():
+        tx.grad = tw.grad = tb.grad = None
+        y = torch.nn.functional.conv2d(tx, tw, tb, padding=1)
+        y.backward(tgy)
+        return y, tx.grad, tw.grad, tb.grad
+
+    theirs = _sync_torch(torch, theirs_pass)
+    return Case(name, ours, "torch", theirs, flops, "<= 2.0x torch", _check(name, ours, theirs, n * hw * hw))
+
+
+def _lstm_row(dev, torch) -> Case:
+    """LSTM T50 N32 I16 H128, forward keeping the gates and the backward, as the CPU suite's row."""
+    t, n, i, h = 50, 32, 16, 128
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((t, n, i)).astype(np.float32)
+    w_ih, w_hh = ((rng.standard_normal((4 * h, k)) * 0.1).astype(np.float32) for k in (i, h))
+    b_ih, b_hh = ((rng.standard_normal(4 * h) * 0.1).astype(np.float32) for _ in range(2))
+    gy = rng.standard_normal((t, n, h)).astype(np.float32)
+    zeros = np.zeros((n, h), np.float32)
+    d = [dev.to_device(v) for v in (x, zeros, zeros, w_ih, w_hh, b_ih, b_hh, gy)]
+    dx, dh0, dc0, dwih, dwhh, dbih, dbhh, dgy = d
+
+    def ours_pass():
+        out = dev.lstm_forward(dx, dh0, dc0, dwih, dwhh, dbih, dbhh, True)
+        y, cache = out[0], out[-1]
+        grads = dev.lstm_backward(cache, dx, dh0, dc0, dwih, dwhh, y, dgy, None, None)
+        return (y, grads[0], *grads[-4:])
+
+    ours = _sync_ours(dev, ours_pass)
+    flops = 3 * 2.0 * t * n * 4 * h * (i + h)
+    name = "cuda LSTM T50 N32 I16 H128 fwd+bwd vs cuDNN"
+    if torch is None:
+        return Case(name, ours, "torch", None, flops=flops, target=">= 0.5x cuDNN speed")
+    lstm = torch.nn.LSTM(i, h).cuda()
+    with torch.no_grad():
+        for p, v in zip((lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0), d[3:7]):
+            p.copy_(torch.from_numpy(v.numpy()))
+    tx = torch.from_numpy(x).cuda().requires_grad_()
+    tgy = torch.from_numpy(gy).cuda()
+
+    def theirs_pass():
+        lstm.zero_grad()
+        tx.grad = None
+        y, _ = lstm(tx)
+        y.backward(tgy)
+        return (y, tx.grad, lstm.weight_ih_l0.grad, lstm.weight_hh_l0.grad, lstm.bias_ih_l0.grad, lstm.bias_hh_l0.grad)
+
+    theirs = _sync_torch(torch, theirs_pass)
+    return Case(name, ours, "torch", theirs, flops, "<= 2.0x torch", _check(name, ours, theirs, t * n))
+
+
+def _digits_cnn_row(dev, batch: int) -> Case:
+    """The digits-cnn preset's training step at `batch` images: the GPU against one CPU core (our own kernels)."""
+    from neuralviz import backend, presets
+
+    preset = presets.load("digits-cnn")
+    gpu, cpu = presets.build(preset, seed=0), presets.build(preset, seed=0)
+    x, y = gpu.dataset.x_train[:batch], gpu.dataset.y_train[:batch]
+    x = np.resize(x, (batch, *x.shape[1:])) if len(x) < batch else x
+    y = np.resize(y, batch) if len(y) < batch else y
+
+    def on(setup, name):
+        def step():
+            with backend.use(name):
+                return setup.trainer.step(x, y)
+
+        return step
+
+    ours, theirs = on(gpu, "cuda"), on(cpu, "cpu")
+
+    def check():
+        from ._harness import CheckFailed
+
+        a, b = ours(), theirs()  # one step each from the same start: the same loss
+        if not abs(a - b) <= 1e-4 * max(1.0, abs(b)):
+            raise CheckFailed(f"digits-cnn step: GPU loss {a} but CPU loss {b}")
+
+    name = f"cuda digits-cnn train step b{batch} vs 1 CPU core"
+    return Case(name, ours, "cpu", theirs, target="< 1.0x (faster on the GPU)", check=check)

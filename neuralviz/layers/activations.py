@@ -10,18 +10,21 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..device import contiguous
 from .base import Layer
 
 
 class _Elementwise(Layer):
+    on_device = True
+
     def forward(self, inputs, train):
-        x = np.ascontiguousarray(inputs[0])
+        x = contiguous(inputs[0])
         y = np.empty_like(x)
         self._forward(x, y)
         return y
 
     def backward(self, grad_y):
-        grad_y = np.ascontiguousarray(grad_y)
+        grad_y = contiguous(grad_y)
         grad_x = np.empty_like(grad_y)
         self._backward(grad_y, grad_x)
         return [grad_x]
@@ -96,6 +99,7 @@ class Step(_Elementwise):
     """
 
     type = "step"
+    on_device = False  # numpy's comparison: a teaching unit, never worth a GPU
 
     def _forward(self, x, y):
         np.greater(x, 0, out=y, casting="unsafe")

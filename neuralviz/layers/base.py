@@ -132,6 +132,9 @@ class Layer:
     # Set by Network.backward: the input gradient will be discarded, so layers with a
     # costly one (dense, conv2d) may return None instead of computing it.
     skip_grad_x: bool = False
+    # Runs on a device backend (its passes use only backend kernels and DeviceArray operations;
+    # see neuralviz.device). Network.follow_backend refuses a GPU for a network with other layers.
+    on_device: ClassVar[bool] = False
 
     def __init__(
         self,

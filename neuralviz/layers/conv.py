@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .. import backend
+from ..device import contiguous
 from .base import Layer, uniform
 
 
@@ -16,9 +17,10 @@ class ConvPasses:
     (conv2d, conv_transpose2d). The layer sets `kernel_op` and `_geometry()`, and has weight and bias."""
 
     kernel_op = ""
+    on_device = True
 
     def forward(self, inputs, train):
-        self.x = np.ascontiguousarray(inputs[0])
+        self.x = contiguous(inputs[0])
         b = self.bias.value if self.bias is not None else None
         return getattr(backend.current, self.kernel_op)(self.x, self.weight.value, b, *self._geometry())
 
@@ -26,7 +28,7 @@ class ConvPasses:
         return getattr(backend.current, self.kernel_op + "_backward")(
             self.x,
             self.weight.value,
-            np.ascontiguousarray(grad_y),
+            contiguous(grad_y),
             *self._geometry(),
             need_x,
             need_params,

@@ -6,14 +6,14 @@ network was built, and the per-call validation of nv.ops would dominate for Play
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import backend
+from ..device import contiguous
 from .base import Layer, uniform
 
 
 class Dense(Layer):
     type = "dense"
+    on_device = True
     defaults = {"units": None, "bias": True}
 
     def build(self, rng):
@@ -37,14 +37,14 @@ class Dense(Layer):
         x = inputs[0]
         self.lead = x.shape[:-1]
         self.x = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-        self.x = np.ascontiguousarray(self.x)
+        self.x = contiguous(self.x)
         y = backend.current.linear_forward(
             self.x, self.weight.value, self.bias.value if self.bias is not None else None
         )
         return y if x.ndim == 2 else y.reshape(*self.lead, y.shape[-1])  # explicit: empty batches too
 
     def backward(self, grad_y):
-        g = np.ascontiguousarray(grad_y)
+        g = contiguous(grad_y)
         if g.ndim != 2:
             g = g.reshape(-1, g.shape[-1])
         kernels = backend.current

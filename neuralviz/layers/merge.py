@@ -9,6 +9,7 @@ from .base import MAX_SIZE, Layer, is_int, show
 
 class Add(Layer):
     type = "add"
+    on_device = True
     min_inputs, max_inputs = 2, None
 
     def build(self, rng):

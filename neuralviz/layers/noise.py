@@ -4,6 +4,7 @@ generator seeded with the network, so a run is reproducible."""
 
 from __future__ import annotations
 
+from ..device import beside
 from .base import Layer
 
 
@@ -18,6 +19,7 @@ class _Random(Layer):
 
 class Dropout(_Random):
     type = "dropout"
+    on_device = True  # the mask is drawn on the host (same seed, same mask as the CPU) and copied in
     defaults = {"p": 0.5}
 
     def build(self, rng):
@@ -32,7 +34,8 @@ class Dropout(_Random):
             return x
         # inverted dropout: scale kept units by 1/(1-p) so evaluation needs no rescaling
         keep = self.rng.random(x.shape) >= self.p
-        self.mask = keep.astype(x.dtype) / x.dtype.type(1.0 - self.p)
+        # drawn on the host whatever the backend (same seed, same mask), copied in once per step
+        self.mask = beside(keep.astype(x.dtype) / x.dtype.type(1.0 - self.p), x)
         return x * self.mask
 
     def backward(self, grad_y):
@@ -41,6 +44,7 @@ class Dropout(_Random):
 
 class GaussianNoise(_Random):
     type = "gaussian_noise"
+    on_device = True
     defaults = {"std": 0.1}
 
     def build(self, rng):
@@ -52,7 +56,7 @@ class GaussianNoise(_Random):
         x = inputs[0]
         if not train or self.std == 0.0:
             return x
-        return x + self.rng.normal(0.0, self.std, size=x.shape).astype(x.dtype)
+        return x + beside(self.rng.normal(0.0, self.std, size=x.shape).astype(x.dtype), x)
 
     def backward(self, grad_y):
         return [grad_y]

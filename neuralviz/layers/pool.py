@@ -7,10 +7,12 @@ import math
 import numpy as np
 
 from .. import backend
+from ..device import contiguous
 from .base import Layer
 
 
 class _Pool2d(Layer):
+    on_device = True
     defaults = {"kernel_size": None, "stride": None, "padding": 0}
 
     def build(self, rng):
@@ -44,13 +46,13 @@ class MaxPool2d(_Pool2d):
     type = "maxpool2d"
 
     def forward(self, inputs, train):
-        x = np.ascontiguousarray(inputs[0])
+        x = contiguous(inputs[0])
         self.x_hw = x.shape[2:]
         y, self.indices = backend.current.max_pool2d(x, *self._geometry())
         return y
 
     def backward(self, grad_y):
-        return [backend.current.max_pool2d_backward(np.ascontiguousarray(grad_y), self.indices, *self.x_hw)]
+        return [backend.current.max_pool2d_backward(contiguous(grad_y), self.indices, *self.x_hw)]
 
     def backward_seeds(self, seeds):
         """The K seeds as one batch of K·N: the argmax indices address positions within each
@@ -68,12 +70,12 @@ class AvgPool2d(_Pool2d):
     type = "avgpool2d"
 
     def forward(self, inputs, train):
-        x = np.ascontiguousarray(inputs[0])
+        x = contiguous(inputs[0])
         self.x_hw = x.shape[2:]
         return backend.current.avg_pool2d(x, *self._geometry())
 
     def backward(self, grad_y):
-        return [backend.current.avg_pool2d_backward(np.ascontiguousarray(grad_y), *self.x_hw, *self._geometry())]
+        return [backend.current.avg_pool2d_backward(contiguous(grad_y), *self.x_hw, *self._geometry())]
 
     def backward_seeds(self, seeds):
         """The K seeds as one batch of K·N (the window weights do not depend on the example)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..device import contiguous, zeros
 from .base import Layer, uniform
 
 
@@ -19,6 +20,7 @@ class _Recurrent(Layer):
     defaults = {"hidden": None, "return_sequences": False}
     gates = 1
     has_cell = False
+    on_device = True
 
     def build(self, rng):
         shape = self.input_shapes[0]
@@ -43,13 +45,13 @@ class _Recurrent(Layer):
         return self.w_ih.value, self.w_hh.value, self.b_ih.value, self.b_hh.value
 
     def forward(self, inputs, train):
-        x = np.ascontiguousarray(inputs[0].transpose(1, 0, 2))  # (T, N, F)
+        x = contiguous(inputs[0].transpose(1, 0, 2))  # (T, N, F)
         n = x.shape[1]
         self.x = x
         if n == 0:  # an empty batch: the kernels want at least one sequence
             self.y = None
-            return np.zeros((0, *self.output_shape), self.dtype)
-        self.h0 = np.zeros((n, self.hidden), self.dtype)
+            return zeros((0, *self.output_shape), self.dtype, like=x)
+        self.h0 = zeros((n, self.hidden), self.dtype, like=x)
         out = self._run_forward(x)
         self.y, self.cache = out[0], out[-1]
         if self.return_sequences:
@@ -58,13 +60,13 @@ class _Recurrent(Layer):
 
     def backward(self, grad_y):
         if self.y is None:  # the empty batch of forward
-            return [np.zeros((0, *self.input_shapes[0]), self.dtype)]
+            return [zeros((0, *self.input_shapes[0]), self.dtype, like=grad_y)]
         if self.return_sequences:
-            gy = np.ascontiguousarray(grad_y.transpose(1, 0, 2))
+            gy = contiguous(grad_y.transpose(1, 0, 2))
             g_last = None
         else:
             gy = np.zeros_like(self.y)
-            g_last = np.ascontiguousarray(grad_y)
+            g_last = contiguous(grad_y)
         grads = self._run_backward(gy, g_last)
         gx, gw_ih, gw_hh, gb_ih, gb_hh = grads[0], *grads[-4:]
         self.w_ih.grad += gw_ih

@@ -13,6 +13,7 @@ from .base import Layer, is_int, show
 
 class Flatten(Layer):
     type = "flatten"
+    on_device = True
 
     def build(self, rng):
         return (int(np.prod(self.input_shapes[0])),)
@@ -31,6 +32,7 @@ class Flatten(Layer):
 
 class Reshape(Layer):
     type = "reshape"
+    on_device = True
     defaults = {"shape": None}
 
     def build(self, rng):

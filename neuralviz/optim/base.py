@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..device import to_host
 from .schedules import make_schedule
 
 
@@ -51,6 +52,10 @@ def flag(who: str, key: str, value) -> bool:
 class Optimizer:
     name = ""
     hyperparameters: dict[str, Any] = {}
+    # Per-parameter state lists (one array per parameter) that follow the parameters between host
+    # and GPU memory; an optimizer whose update runs on backend kernels alone sets on_device.
+    state_names: tuple[str, ...] = ()
+    on_device = False
 
     def __init__(
         self,
@@ -100,6 +105,7 @@ class Optimizer:
         before it and the pruned weights reset to exactly 0 after it, whatever the rule (L2, L1,
         momentum, Adam's moments, a natural-gradient preconditioner or the perceptron rule), so
         no optimizer can revive a pruned weight (Han et al. 2015's masked retraining)."""
+        self._follow_params()
         masked = bool(getattr(self.net, "masks", None))
         if masked:
             self.net.apply_masks(grads=True)
@@ -110,6 +116,22 @@ class Optimizer:
 
     def _update(self, lr: float, batch) -> None:
         raise NotImplementedError
+
+    def _follow_params(self) -> None:
+        """Moves the state arrays to where the network's parameters now live (nv.set_backend
+        switched between steps), values kept; refuses a GPU for an update written in numpy."""
+        target = getattr(self.net, "device", None)
+        if target is getattr(self, "_device", None):
+            return
+        if target is not None and not self.on_device:
+            raise RuntimeError(
+                f"optimizer {self.name!r} has no {target.name} kernels; train with sgd, momentum, adam or rmsprop "
+                "there, or switch to the CPU backend (nv.set_backend('cpu'))"
+            )
+        move = to_host if target is None else target.to_device  # both leave an array already there as it is
+        for name in self.state_names:
+            setattr(self, name, [move(a) for a in getattr(self, name)])
+        self._device = target
 
     def describe(self) -> dict:
         return {

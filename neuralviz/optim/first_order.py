@@ -11,6 +11,7 @@ from .base import Optimizer, flag, number
 
 class SGD(Optimizer):
     name = "sgd"
+    on_device = True
 
     def _update(self, lr, batch):
         sgd_update = backend.current.sgd_update
@@ -23,6 +24,7 @@ class Momentum(Optimizer):
 
     name = "momentum"
     hyperparameters = {"momentum": 0.9, "nesterov": False}
+    state_names, on_device = ("velocity",), True
 
     def __init__(self, net, **kw):
         super().__init__(net, **kw)
@@ -41,6 +43,7 @@ class Momentum(Optimizer):
 class Adam(Optimizer):
     name = "adam"
     hyperparameters = {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+    state_names, on_device = ("m", "v"), True
 
     def __init__(self, net, **kw):
         kw.setdefault("lr", 0.001)
@@ -62,6 +65,7 @@ class Adam(Optimizer):
 class RMSprop(Optimizer):
     name = "rmsprop"
     hyperparameters = {"alpha": 0.99, "eps": 1e-8}
+    state_names, on_device = ("sq",), True
 
     def __init__(self, net, **kw):
         kw.setdefault("lr", 0.001)

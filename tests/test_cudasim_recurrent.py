@@ -1,0 +1,161 @@
+"""The CUDA backend's recurrences (rnn_tanh, lstm, gru; forward and backward over whole
+sequences) against the CPU backend's kernels on the same inputs: outputs, last states, the
+cache's Python-visible structure, every gradient, the T = 0 edge, determinism, and the
+argument checks (ValueError naming the kernel)."""
+
+from __future__ import annotations
+
+import cuda_devices
+import numpy as np
+import pytest
+from cuda_devices import tol, up
+
+from neuralviz.backend import CPU
+
+dev = cuda_devices.dev  # the fixture (the simulator, and the GPU where there is one)
+GATES = {"rnn_tanh": 1, "lstm": 4, "gru": 3}
+I, H = 4, 6
+
+
+def make(cell: str, dtype, T: int, N: int, seed: int = 0) -> dict:
+    """Inputs of one call: nonzero h0 / c0, weights scaled so the gates stay off saturation."""
+    rng = np.random.default_rng(seed)
+    g = GATES[cell] * H
+
+    def r(*shape, scale=1.0):
+        return (scale * rng.standard_normal(shape)).astype(dtype)
+
+    return {
+        "x": r(T, N, I),
+        "h0": r(N, H, scale=0.5),
+        "c0": r(N, H, scale=0.5),
+        "w_ih": r(g, I, scale=0.5),
+        "w_hh": r(g, H, scale=0.5),
+        "b_ih": r(g, scale=0.3),
+        "b_hh": r(g, scale=0.3),
+        "gy": r(T, N, H),
+        "ghT": r(N, H),
+        "gcT": r(N, H),
+    }
+
+
+def states(cell: str, a: dict) -> list:
+    return [a["h0"], a["c0"]] if cell == "lstm" else [a["h0"]]
+
+
+def fwd_args(cell: str, a: dict) -> list:
+    return [a["x"], *states(cell, a), a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"]]
+
+
+def bwd_args(cell: str, a: dict, y, with_last: bool) -> list:
+    """x, h0, (c0,) w_ih, w_hh, y, grad_y, grad_hT, (grad_cT): the backward's args after cache."""
+    last = [a["ghT"], a["gcT"]] if cell == "lstm" else [a["ghT"]]
+    if not with_last:
+        last = [None] * len(last)
+    return [a["x"], *states(cell, a), a["w_ih"], a["w_hh"], y, a["gy"], *last]
+
+
+def on(dev, args: list) -> list:
+    return [None if v is None else up(dev, v) for v in args]
+
+
+def grad_tol(dtype) -> dict:
+    # float32: the gradients sum over T steps and N rows in a different order than the CPU's
+    # (per-step GEMMs vs one big GEMM, column sums vs per-step accumulation), so allow more
+    # absolute slack than a single product needs.
+    return {"rtol": 1e-4, "atol": 5e-5} if np.dtype(dtype) == np.float32 else tol(dtype)
+
+
+@pytest.mark.parametrize("cell", list(GATES))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("T,N", [(1, 1), (1, 3), (5, 1), (5, 3)])
+def test_forward_backward_match_cpu(dev, cell, dtype, T, N):
+    a = make(cell, dtype, T, N)
+    ref = getattr(CPU, f"{cell}_forward")(*fwd_args(cell, a), True)
+    out = getattr(dev, f"{cell}_forward")(*on(dev, fwd_args(cell, a)), True)
+    assert len(out) == len(ref)
+    for r, o in zip(ref[:-1], out[:-1]):  # y, hT (, cT)
+        np.testing.assert_allclose(o.numpy(), r, **tol(dtype))
+    cache = out[-1]
+    assert cache is not None and len(cache.shape) == 1  # a flat Tensor, as the layer keeps it
+
+    for with_last in (True, False):
+        rb = getattr(CPU, f"{cell}_backward")(ref[-1], *bwd_args(cell, a, ref[0], with_last))
+        ob = getattr(dev, f"{cell}_backward")(cache, *on(dev, bwd_args(cell, a, ref[0], with_last)))
+        assert len(ob) == len(rb) == (7 if cell == "lstm" else 6)
+        for r, o in zip(rb, ob):
+            assert o.shape == r.shape
+            np.testing.assert_allclose(o.numpy(), r, **grad_tol(dtype))
+
+
+@pytest.mark.parametrize("cell", list(GATES))
+def test_forward_without_cache(dev, cell):
+    a = make(cell, np.float64, 3, 2)
+    ref = getattr(CPU, f"{cell}_forward")(*fwd_args(cell, a), False)
+    out = getattr(dev, f"{cell}_forward")(*on(dev, fwd_args(cell, a)), False)
+    assert ref[-1] is None and out[-1] is None
+    for r, o in zip(ref[:-1], out[:-1]):
+        np.testing.assert_allclose(o.numpy(), r, **tol(np.float64))
+
+
+@pytest.mark.parametrize("cell", list(GATES))
+def test_empty_sequence(dev, cell):
+    """T = 0: y is empty, the last state is the first; gh0 = grad_hT, weight gradients zero."""
+    a = make(cell, np.float64, 0, 2)
+    ref = getattr(CPU, f"{cell}_forward")(*fwd_args(cell, a), True)
+    out = getattr(dev, f"{cell}_forward")(*on(dev, fwd_args(cell, a)), True)
+    for r, o in zip(ref, out):
+        assert o.shape == r.shape
+        np.testing.assert_array_equal(o.numpy(), r)
+    rb = getattr(CPU, f"{cell}_backward")(ref[-1], *bwd_args(cell, a, ref[0], True))
+    ob = getattr(dev, f"{cell}_backward")(out[-1], *on(dev, bwd_args(cell, a, ref[0], True)))
+    for r, o in zip(rb, ob):
+        assert o.shape == r.shape
+        np.testing.assert_array_equal(o.numpy(), r)
+
+
+def test_backward_is_deterministic(dev):
+    a = make("gru", np.float32, 4, 3)
+    out = dev.gru_forward(*on(dev, fwd_args("gru", a)), True)
+    args = on(dev, bwd_args("gru", a, out[0].numpy(), True))
+    first = [g.numpy() for g in dev.gru_backward(out[-1], *args)]
+    second = [g.numpy() for g in dev.gru_backward(out[-1], *args)]
+    for f, s in zip(first, second):
+        np.testing.assert_array_equal(f, s)
+
+
+def _bad_forward_calls(a: dict):
+    """(kernel, args with one mismatch) for each forward: the mismatch is in the weights/states."""
+    w_hh_bad = a["w_hh"][:, :-1]
+    yield "rnn_tanh_forward", [a["x"], a["h0"], a["w_ih"][:H], w_hh_bad[:H], a["b_ih"][:H], a["b_hh"][:H]]
+    yield "gru_forward", [a["x"], a["h0"], a["w_ih"][: 3 * H], a["w_hh"][: 3 * H], a["b_ih"][:5], a["b_hh"][: 3 * H]]
+    yield "lstm_forward", [a["x"], a["h0"], a["c0"][:, :-1], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"]]
+    yield "lstm_forward", [a["x"][0], a["h0"], a["c0"], a["w_ih"], a["w_hh"], a["b_ih"], a["b_hh"]]
+
+
+def test_forward_shape_errors(dev):
+    a = make("lstm", np.float64, 2, 3)
+    for name, args in _bad_forward_calls(a):
+        with pytest.raises(ValueError, match=name):
+            getattr(dev, name)(*on(dev, args), True)
+
+
+@pytest.mark.parametrize("cell", list(GATES))
+def test_backward_shape_and_dtype_errors(dev, cell):
+    a = make(cell, np.float64, 2, 3)
+    y = np.zeros((2, 3, H))
+    name = f"{cell}_backward"
+    good_cache = up(dev, np.zeros(getattr(CPU, f"{cell}_forward")(*fwd_args(cell, a), True)[-1].size))
+    kernel = getattr(dev, name)
+    with pytest.raises(ValueError, match=name):  # cache of the wrong size
+        kernel(up(dev, np.zeros(7)), *on(dev, bwd_args(cell, a, y, True)))
+    with pytest.raises(ValueError, match=name):  # y of the wrong length
+        kernel(good_cache, *on(dev, bwd_args(cell, a, y[:1], True)))
+    bad = bwd_args(cell, a, y, True)
+    bad[-1] = bad[-1][:, :-1]  # grad_hT (or grad_cT) of the wrong width
+    with pytest.raises(ValueError, match=name):
+        kernel(good_cache, *on(dev, bad))
+    mixed = bwd_args(cell, a, y, True)
+    mixed[1] = mixed[1].astype(np.float32)  # h0 in float32, the rest float64
+    with pytest.raises(ValueError, match=name):
+        kernel(good_cache, *on(dev, mixed))
