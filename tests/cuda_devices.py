@@ -17,20 +17,28 @@ except ImportError:  # the compiler lacked C++20; the build said so
 
 
 def modules() -> list:
-    """pytest params: the simulator (unmarked) and the GPU (marked cuda, skipped without one)."""
+    """pytest params: the simulator running blocks and threads in ascending and in descending order (a
+    kernel whose result depends on the order has a race; see device.h), and the GPU (marked cuda, skipped
+    without one)."""
     no_gpu = pytest.mark.skipif(not backend.HAS_CUDA, reason=backend.CUDA_REASON or "no CUDA")
     no_sim = pytest.mark.skipif(SIM is None, reason="_C_cudasim was not built (needs a C++20 compiler)")
     return [
-        pytest.param(SIM, id="sim", marks=no_sim),
-        pytest.param(backend._cuda_module if backend.HAS_CUDA else None, id="gpu", marks=[pytest.mark.cuda, no_gpu]),
+        pytest.param((SIM, False), id="sim", marks=no_sim),
+        pytest.param((SIM, True), id="sim-reversed", marks=no_sim),
+        pytest.param(
+            (backend._cuda_module if backend.HAS_CUDA else None, False), id="gpu", marks=[pytest.mark.cuda, no_gpu]
+        ),
     ]
 
 
 @pytest.fixture(params=modules())
-def dev(request):
+def dev(request, monkeypatch):
     """The device module under test; transfer counters reset."""
-    request.param.reset_transfer_stats()
-    return request.param
+    module, reversed_order = request.param
+    if reversed_order:
+        monkeypatch.setenv("NVZ_SIM_REVERSE", "1")
+    module.reset_transfer_stats()
+    return module
 
 
 def up(dev, a: np.ndarray):

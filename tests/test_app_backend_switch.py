@@ -40,7 +40,7 @@ def test_switching_while_training_keeps_the_run(qtbot, window):
     try:
         _train(qtbot, w, 30)
         assert switch.select("cuda-sim")
-        assert "simulator" in switch.badge.text() and "next step" in w.statusBar().currentMessage()
+        assert "simulator" in switch.badge.text()
         _train(qtbot, w, 20)
         net = w.controller.worker._model().net  # the studio worker's run
         assert all(isinstance(p.value, DeviceArray) for p in net.parameters())

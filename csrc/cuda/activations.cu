@@ -13,30 +13,7 @@
 namespace nvz::cuda {
 namespace {
 
-constexpr int THREADS = 256;
-constexpr unsigned MAX_BLOCKS = 4096;  // grid-stride: more blocks than this gain nothing
-
-unsigned grid_for(int64_t n) {
-  return nvz_min(blocks_for(n, THREADS), MAX_BLOCKS);
-}
-
-#define NVZ_EACH(i, n)                                                                   \
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-
 // The float or double function of the dtype: a bare exp() on a float would not say which.
-__device__ __forceinline__ float exp_of(float x) {
-  return expf(x);
-}
-__device__ __forceinline__ double exp_of(double x) {
-  return exp(x);
-}
-__device__ __forceinline__ float tanh_of(float x) {
-  return tanhf(x);
-}
-__device__ __forceinline__ double tanh_of(double x) {
-  return tanh(x);
-}
 
 // Each rule: forward(x, slope) and backward(saved, slope, grad_y), as nn_math.h writes them.
 struct Relu {
@@ -99,13 +76,13 @@ __global__ void backward_kernel(int64_t n, const T* saved, T slope, const T* gy,
 template <typename Rule, typename T>
 void launch_forward(int64_t n, const T* x, T slope, T* y) {
   auto kernel = forward_kernel<T, Rule>;  // named through an alias: the comma (device.h)
-  NVZ_LAUNCH(kernel, dim3(grid_for(n)), dim3(THREADS), n, x, slope, y);
+  NVZ_LAUNCH(kernel, dim3(each_grid(n)), dim3(EACH_THREADS), n, x, slope, y);
 }
 
 template <typename Rule, typename T>
 void launch_backward(int64_t n, const T* saved, T slope, const T* gy, T* gx) {
   auto kernel = backward_kernel<T, Rule>;
-  NVZ_LAUNCH(kernel, dim3(grid_for(n)), dim3(THREADS), n, saved, slope, gy, gx);
+  NVZ_LAUNCH(kernel, dim3(each_grid(n)), dim3(EACH_THREADS), n, saved, slope, gy, gx);
 }
 
 }  // namespace

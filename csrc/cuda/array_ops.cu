@@ -5,19 +5,8 @@
 namespace nvz::cuda {
 namespace {
 
-constexpr int THREADS = 256;
-constexpr unsigned MAX_BLOCKS = 4096;  // grid-stride: more blocks than this gain nothing
-
-unsigned grid_for(int64_t n) {
-  return nvz_min(blocks_for(n, THREADS), MAX_BLOCKS);
-}
-
-#define NVZ_EACH(i, n)                                                                   \
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-
 template <typename T>
-__global__ void axpy_kernel(int64_t n, T alpha, const T* __restrict__ x, T* __restrict__ y) {
+__global__ void axpy_kernel(int64_t n, T alpha, const T* x, T* y) {  // add_(y, y) aliases
   NVZ_EACH(i, n) y[i] += alpha * x[i];
 }
 template <typename T>
@@ -76,23 +65,23 @@ __global__ void sum_rows_kernel(int64_t rows, int64_t cols, const T* __restrict_
 
 template <typename T>
 void axpy(int64_t n, T alpha, const T* x, T* y) {
-  if (n > 0) NVZ_LAUNCH(axpy_kernel<T>, dim3(grid_for(n)), dim3(THREADS), n, alpha, x, y);
+  if (n > 0) NVZ_LAUNCH(axpy_kernel<T>, dim3(each_grid(n)), dim3(EACH_THREADS), n, alpha, x, y);
 }
 template <typename T>
 void add(int64_t n, const T* a, const T* b, T* out) {
-  if (n > 0) NVZ_LAUNCH(add_kernel<T>, dim3(grid_for(n)), dim3(THREADS), n, a, b, out);
+  if (n > 0) NVZ_LAUNCH(add_kernel<T>, dim3(each_grid(n)), dim3(EACH_THREADS), n, a, b, out);
 }
 template <typename T>
 void mul(int64_t n, const T* a, const T* b, T* out) {
-  if (n > 0) NVZ_LAUNCH(mul_kernel<T>, dim3(grid_for(n)), dim3(THREADS), n, a, b, out);
+  if (n > 0) NVZ_LAUNCH(mul_kernel<T>, dim3(each_grid(n)), dim3(EACH_THREADS), n, a, b, out);
 }
 template <typename T>
 void fill(int64_t n, T value, T* y) {
-  if (n > 0) NVZ_LAUNCH(fill_kernel<T>, dim3(grid_for(n)), dim3(THREADS), n, value, y);
+  if (n > 0) NVZ_LAUNCH(fill_kernel<T>, dim3(each_grid(n)), dim3(EACH_THREADS), n, value, y);
 }
 template <typename T>
 void scale(int64_t n, T alpha, T* y) {
-  if (n > 0) NVZ_LAUNCH(scale_kernel<T>, dim3(grid_for(n)), dim3(THREADS), n, alpha, y);
+  if (n > 0) NVZ_LAUNCH(scale_kernel<T>, dim3(each_grid(n)), dim3(EACH_THREADS), n, alpha, y);
 }
 template <typename T>
 void sum_rows(int64_t rows, int64_t cols, const T* x, T* out, bool accumulate) {
@@ -103,14 +92,14 @@ void sum_rows(int64_t rows, int64_t cols, const T* x, T* out, bool accumulate) {
 template <typename T>
 void add_row_vector(int64_t rows, int64_t cols, const T* b, T* y) {
   if (rows * cols > 0)
-    NVZ_LAUNCH(add_row_vector_kernel<T>, dim3(grid_for(rows * cols)), dim3(THREADS), rows, cols, b,
-               y);
+    NVZ_LAUNCH(add_row_vector_kernel<T>, dim3(each_grid(rows * cols)), dim3(EACH_THREADS), rows,
+               cols, b, y);
 }
 
 template <typename T>
 void swap01(int64_t a, int64_t b, int64_t c, const T* x, T* out) {
   if (a * b * c > 0)
-    NVZ_LAUNCH(swap01_kernel<T>, dim3(grid_for(a * b * c)), dim3(THREADS), a, b, c, x, out);
+    NVZ_LAUNCH(swap01_kernel<T>, dim3(each_grid(a * b * c)), dim3(EACH_THREADS), a, b, c, x, out);
 }
 
 #define NVZ_INSTANTIATE(T)                                         \

@@ -21,17 +21,11 @@
 namespace nvz::cuda {
 namespace {
 
-constexpr int THREADS = 256;
-constexpr unsigned MAX_BLOCKS = 8192;  // grid-stride: more blocks than this gain nothing
 constexpr int64_t WORKSPACE_BYTES = int64_t(256) << 20;
-
-unsigned grid_for(int64_t n) {
-  return nvz_min(blocks_for(n, THREADS), MAX_BLOCKS);
-}
 
 // Grid-stride loop in index type I: 32-bit where the chunk's arrays allow (index_fits), as
 // 64-bit divisions cost several times more than 32-bit ones on a GPU.
-#define NVZ_EACH(I, i, n)                                                                         \
+#define NVZ_EACH_AS(I, i, n)                                                                      \
   for (I i =                                                                                      \
            static_cast<I>(blockIdx.x) * static_cast<I>(blockDim.x) + static_cast<I>(threadIdx.x); \
        i < (n); i += static_cast<I>(gridDim.x) * static_cast<I>(blockDim.x))
@@ -62,7 +56,7 @@ struct Geom {
 template <typename T, typename I>
 __global__ void im2col_kernel(Geom<I> g, const T* __restrict__ x, I B, T* __restrict__ cols) {
   const I P = g.OH * g.OW, BP = B * P, K = g.C * g.KH * g.KW;
-  NVZ_EACH(I, i, K * BP) {
+  NVZ_EACH_AS(I, i, K * BP) {
     const I col = i % BP, row = i / BP;
     const I b = col / P, p = col % P, oh = p / g.OW, ow = p % g.OW;
     const I kw = row % g.KW, kh = (row / g.KW) % g.KH, c = row / (g.KW * g.KH);
@@ -78,7 +72,7 @@ template <typename T, typename I>
 __global__ void col2im_kernel(Geom<I> g, const T* __restrict__ cols, I B,
                               const T* __restrict__ bias, T* __restrict__ gx) {
   const I P = g.OH * g.OW, BP = B * P, HW = g.H * g.W;
-  NVZ_EACH(I, i, B * g.C * HW) {
+  NVZ_EACH_AS(I, i, B * g.C * HW) {
     const I iw = i % g.W, ih = (i / g.W) % g.H, c = (i / HW) % g.C, b = i / (HW * g.C);
     T acc = T(0);
     for (I kh = 0; kh < g.KH; ++kh) {
@@ -99,7 +93,7 @@ __global__ void col2im_kernel(Geom<I> g, const T* __restrict__ cols, I B,
 template <typename T, typename I>
 __global__ void to_nchw_kernel(I OC, I B, I P, const T* __restrict__ src,
                                const T* __restrict__ bias, T* __restrict__ dst) {
-  NVZ_EACH(I, j, OC * B * P) {
+  NVZ_EACH_AS(I, j, OC * B * P) {
     const I p = j % P, o = (j / P) % OC, b = j / (P * OC);
     const T v = src[o * B * P + b * P + p];
     dst[j] = bias ? v + bias[o] : v;
@@ -109,14 +103,14 @@ __global__ void to_nchw_kernel(I OC, I B, I P, const T* __restrict__ src,
 // y (OC, P) += bias[o]: one image's GEMM result, written in place.
 template <typename T, typename I>
 __global__ void add_bias_kernel(I OC, I P, const T* __restrict__ bias, T* __restrict__ y) {
-  NVZ_EACH(I, j, OC * P) y[j] += bias[j / P];
+  NVZ_EACH_AS(I, j, OC * P) y[j] += bias[j / P];
 }
 
 // dst (OC, B*P) = src (B, OC, P): NCHW to channel-major, for the GEMMs.
 template <typename T, typename I>
 __global__ void to_channel_major_kernel(I OC, I B, I P, const T* __restrict__ src,
                                         T* __restrict__ dst) {
-  NVZ_EACH(I, j, OC * B * P) {
+  NVZ_EACH_AS(I, j, OC * B * P) {
     const I r = j % (B * P), o = j / (B * P), b = r / P, p = r % P;
     dst[j] = src[(b * OC + o) * P + p];
   }
@@ -152,7 +146,7 @@ __global__ void channel_partial_kernel(int64_t N, int64_t C, int64_t P, int64_t 
 template <typename T>
 __global__ void channel_total_kernel(int64_t C, int64_t S, const T* __restrict__ part,
                                      T* __restrict__ out) {
-  NVZ_EACH(int64_t, c, C) {
+  NVZ_EACH_AS(int64_t, c, C) {
     T acc = T(0);
     for (int64_t s = 0; s < S; ++s) acc += part[c * S + s];
     out[c] = acc;
@@ -176,33 +170,34 @@ bool index_fits(const ConvGeom& g, int64_t B) {
 template <typename T, typename I>
 void launch_im2col(const ConvGeom& g, const T* x, int64_t B, T* cols) {
   auto kernel = im2col_kernel<T, I>;
-  NVZ_LAUNCH(kernel, dim3(grid_for(g.C * g.KH * g.KW * B * g.OH * g.OW)), dim3(THREADS), Geom<I>(g),
-             x, I(B), cols);
+  NVZ_LAUNCH(kernel, dim3(each_grid(g.C * g.KH * g.KW * B * g.OH * g.OW)), dim3(EACH_THREADS),
+             Geom<I>(g), x, I(B), cols);
 }
 
 template <typename T, typename I>
 void launch_col2im(const ConvGeom& g, const T* cols, int64_t B, const T* bias, T* gx) {
   auto kernel = col2im_kernel<T, I>;
-  NVZ_LAUNCH(kernel, dim3(grid_for(B * g.C * g.H * g.W)), dim3(THREADS), Geom<I>(g), cols, I(B),
-             bias, gx);
+  NVZ_LAUNCH(kernel, dim3(each_grid(B * g.C * g.H * g.W)), dim3(EACH_THREADS), Geom<I>(g), cols,
+             I(B), bias, gx);
 }
 
 template <typename T, typename I>
 void launch_to_nchw(int64_t OC, int64_t B, int64_t P, const T* src, const T* bias, T* dst) {
   auto kernel = to_nchw_kernel<T, I>;
-  NVZ_LAUNCH(kernel, dim3(grid_for(OC * B * P)), dim3(THREADS), I(OC), I(B), I(P), src, bias, dst);
+  NVZ_LAUNCH(kernel, dim3(each_grid(OC * B * P)), dim3(EACH_THREADS), I(OC), I(B), I(P), src, bias,
+             dst);
 }
 
 template <typename T, typename I>
 void launch_add_bias(int64_t OC, int64_t P, const T* bias, T* y) {
   auto kernel = add_bias_kernel<T, I>;
-  NVZ_LAUNCH(kernel, dim3(grid_for(OC * P)), dim3(THREADS), I(OC), I(P), bias, y);
+  NVZ_LAUNCH(kernel, dim3(each_grid(OC * P)), dim3(EACH_THREADS), I(OC), I(P), bias, y);
 }
 
 template <typename T, typename I>
 void launch_to_channel_major(int64_t OC, int64_t B, int64_t P, const T* src, T* dst) {
   auto kernel = to_channel_major_kernel<T, I>;
-  NVZ_LAUNCH(kernel, dim3(grid_for(OC * B * P)), dim3(THREADS), I(OC), I(B), I(P), src, dst);
+  NVZ_LAUNCH(kernel, dim3(each_grid(OC * B * P)), dim3(EACH_THREADS), I(OC), I(B), I(P), src, dst);
 }
 
 // The layout kernels of one chunk in 32- or 64-bit indices (index_fits).
@@ -293,7 +288,7 @@ void channel_sum(int64_t N, int64_t C, int64_t P, const T* y, T* out, T* part) {
   NVZ_LAUNCH_SYNC(channel_partial_kernel<T>,
                   dim3(static_cast<unsigned>(C), static_cast<unsigned>(S)), dim3(SUM_THREADS), N, C,
                   P, S, y, part);
-  NVZ_LAUNCH(channel_total_kernel<T>, dim3(grid_for(C)), dim3(THREADS), C, S, part, out);
+  NVZ_LAUNCH(channel_total_kernel<T>, dim3(each_grid(C)), dim3(EACH_THREADS), C, S, part, out);
 }
 
 template void conv_run<float>(const ConvGeom&, const ConvPasses<float>&, float*, int64_t);

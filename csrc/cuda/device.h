@@ -27,6 +27,7 @@
 #include <math.h>
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -49,7 +50,8 @@ struct dim3 {
   unsigned x = 1, y = 1, z = 1;
   dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
 };
-struct float4 {
+struct alignas(
+    16) float4 {  // as CUDA's: a misaligned float4 access is then undefined (UBSan reports it)
   float x, y, z, w;
 };
 
@@ -89,13 +91,27 @@ inline void syncthreads() {
   swapcontext(&b->fibers[b->current], &b->scheduler);
 }
 
+// NVZ_SIM_REVERSE=1 runs blocks, and threads within a block, in descending order. A GPU promises no
+// order, so a kernel whose result depends on one (two threads writing one element, a missing
+// barrier between a shared-memory write and another thread's read) gives a different answer one way
+// or the other: the tests run every kernel both ways (tests/cuda_devices.py).
+inline bool reverse_order() {
+  const char* e = std::getenv("NVZ_SIM_REVERSE");
+  return e != nullptr && e[0] == '1';
+}
+inline thread_local bool reversed = false;
+
+inline unsigned nth(unsigned i, unsigned n) {
+  return reversed ? n - 1 - i : i;
+}
+
 inline void for_each_block(const std::function<void()>& per_block) {
-  for (unsigned z = 0; z < grid_dim.z; ++z)
-    for (unsigned y = 0; y < grid_dim.y; ++y)
-      for (unsigned x = 0; x < grid_dim.x; ++x) {
-        block_idx = dim3(x, y, z);
-        per_block();
-      }
+  const unsigned blocks = grid_dim.x * grid_dim.y * grid_dim.z;
+  for (unsigned i = 0; i < blocks; ++i) {
+    const unsigned b = nth(i, blocks);
+    block_idx = dim3(b % grid_dim.x, (b / grid_dim.x) % grid_dim.y, b / (grid_dim.x * grid_dim.y));
+    per_block();
+  }
 }
 
 inline dim3 thread_of(unsigned linear) {
@@ -128,7 +144,8 @@ inline void run_block(Block& b, unsigned threads) {
   for (unsigned finished = 0; finished < threads;) {
     finished = 0;
     unsigned waiting = 0;
-    for (unsigned t = 0; t < threads; ++t) {
+    for (unsigned i = 0; i < threads; ++i) {
+      const unsigned t = nth(i, threads);
       if (b.state[t] == 2) {
         ++finished;
         continue;
@@ -157,6 +174,7 @@ inline void launch(const char* name, dim3 grid, dim3 block, bool sync,
   grid_dim = grid;
   block_dim = block;
   running_kernel = name;
+  reversed = reverse_order();
   const unsigned threads = block.x * block.y * block.z;
   if (grid.x * grid.y * grid.z == 0 || threads == 0) return;
   if (threads > 1024)
@@ -164,7 +182,7 @@ inline void launch(const char* name, dim3 grid, dim3 block, bool sync,
   if (!sync) {
     for_each_block([&] {
       for (unsigned t = 0; t < threads; ++t) {
-        thread_idx = thread_of(t);
+        thread_idx = thread_of(nth(t, threads));
         body();
       }
     });
@@ -246,4 +264,37 @@ inline unsigned blocks_for(int64_t n, int threads) {
   return static_cast<unsigned>(b < 1 ? 1 : (b > 2147483647 ? 2147483647 : b));
 }
 
+// Elementwise kernels are grid-stride loops (NVZ_EACH) of EACH_THREADS-thread blocks, each_grid(n)
+// of them: more than EACH_BLOCKS blocks gain nothing, and any size fits one launch.
+constexpr int EACH_THREADS = 256;
+constexpr unsigned EACH_BLOCKS = 4096;
+inline unsigned each_grid(int64_t n) {
+  return nvz_min(blocks_for(n, EACH_THREADS), EACH_BLOCKS);
+}
+
+// The float or the double function for a kernel template's T: a bare exp() on a float does not say
+// which.
+__device__ __forceinline__ float exp_of(float x) {
+  return expf(x);
+}
+__device__ __forceinline__ double exp_of(double x) {
+  return exp(x);
+}
+__device__ __forceinline__ float tanh_of(float x) {
+  return tanhf(x);
+}
+__device__ __forceinline__ double tanh_of(double x) {
+  return tanh(x);
+}
+__device__ __forceinline__ float sqrt_of(float x) {
+  return sqrtf(x);
+}
+__device__ __forceinline__ double sqrt_of(double x) {
+  return sqrt(x);
+}
+
 }  // namespace nvz::cuda
+
+#define NVZ_EACH(i, n)                                                                   \
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)

@@ -19,32 +19,12 @@
 namespace nvz::cuda {
 namespace {
 
-constexpr int THREADS = 256;           // elementwise kernels
-constexpr unsigned MAX_BLOCKS = 4096;  // grid-stride: more blocks than this gain nothing
-constexpr int REDUCE_THREADS = 128;    // a reduction block; a power of two (the tree halves it)
-#ifdef NVZ_CUDA_SIM
-constexpr unsigned MAX_PARTS = 16;  // each simulated thread of a reducing block is an OS thread
-#else
+constexpr int REDUCE_THREADS = 128;   // a reduction block; a power of two (the tree halves it)
 constexpr unsigned MAX_PARTS = 1024;  // enough blocks to fill the GPU; pass 2 sums them quickly
-#endif
 constexpr int64_t NO_BAD_LABEL = INT64_MAX;
 
-unsigned grid_for(int64_t n) {
-  return nvz_min(blocks_for(n, THREADS), MAX_BLOCKS);
-}
 unsigned parts_for(int64_t n) {
   return nvz_min(blocks_for(n, REDUCE_THREADS), MAX_PARTS);
-}
-
-#define NVZ_EACH(i, n)                                                                   \
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-
-__device__ __forceinline__ float exp_of(float x) {
-  return expf(x);
-}
-__device__ __forceinline__ double exp_of(double x) {
-  return exp(x);
 }
 
 struct Sum {
@@ -260,8 +240,8 @@ XentResult softmax_cross_entropy_sum(int64_t rows, int64_t classes, const T* log
                   first_bad, labels, result);
   if (grad != nullptr && classes > 0) {
     const T inv_n = static_cast<T>(1.0 / static_cast<double>(rows));  // mean_scale(rows)
-    NVZ_LAUNCH(xent_grad_kernel<T>, dim3(grid_for(rows * classes)), dim3(THREADS), rows, classes,
-               logits, labels, row_max, row_inv_sum, inv_n, result, grad);
+    NVZ_LAUNCH(xent_grad_kernel<T>, dim3(each_grid(rows * classes)), dim3(EACH_THREADS), rows,
+               classes, logits, labels, row_max, row_inv_sum, inv_n, result, grad);
   }
   XentResult r;
   copy_to_host(&r, result, sizeof(XentResult));

@@ -11,17 +11,6 @@
 namespace nvz::cuda {
 namespace {
 
-constexpr int THREADS = 256;
-constexpr unsigned MAX_BLOCKS = 8192;
-
-unsigned grid_for(int64_t n) {
-  return nvz_min(blocks_for(n, THREADS), MAX_BLOCKS);
-}
-
-#define NVZ_EACH(i, n)                                                                   \
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-
 // The divisor of output (oh, ow)'s average: its window up to the padded border.
 __device__ __forceinline__ int64_t window_count(const PoolGeom& g, int64_t h0, int64_t w0) {
   return (nvz_min(h0 + g.KH, g.H + g.PH) - h0) * (nvz_min(w0 + g.KW, g.W + g.PW) - w0);
@@ -147,7 +136,8 @@ template <typename T>
 void max_pool_forward(const PoolGeom& g, const T* x, T* y, int64_t* idx) {
   const int64_t n = g.N * g.C * g.OH * g.OW;
   if (n > 0)
-    NVZ_LAUNCH(max_pool_kernel<T>, dim3(grid_for(n)), dim3(THREADS), g, x, y, idx, -T(INFINITY));
+    NVZ_LAUNCH(max_pool_kernel<T>, dim3(each_grid(n)), dim3(EACH_THREADS), g, x, y, idx,
+               -T(INFINITY));
 }
 
 template <typename T>
@@ -162,13 +152,14 @@ void max_pool_backward(const PoolGeom& g, const T* gy, const int64_t* idx, T* gx
 template <typename T>
 void avg_pool_forward(const PoolGeom& g, const T* x, T* y) {
   const int64_t n = g.N * g.C * g.OH * g.OW;
-  if (n > 0) NVZ_LAUNCH(avg_pool_kernel<T>, dim3(grid_for(n)), dim3(THREADS), g, x, y);
+  if (n > 0) NVZ_LAUNCH(avg_pool_kernel<T>, dim3(each_grid(n)), dim3(EACH_THREADS), g, x, y);
 }
 
 template <typename T>
 void avg_pool_backward(const PoolGeom& g, const T* gy, T* gx) {
   const int64_t n = g.N * g.C * g.H * g.W;
-  if (n > 0) NVZ_LAUNCH(avg_pool_backward_kernel<T>, dim3(grid_for(n)), dim3(THREADS), g, gy, gx);
+  if (n > 0)
+    NVZ_LAUNCH(avg_pool_backward_kernel<T>, dim3(each_grid(n)), dim3(EACH_THREADS), g, gy, gx);
 }
 
 #define NVZ_POOL_INSTANTIATE(T)                                                                \

@@ -16,17 +16,6 @@
 namespace nvz::cuda {
 namespace {
 
-constexpr int THREADS = 256;
-constexpr unsigned MAX_BLOCKS = 4096;  // grid-stride: more blocks than this gain nothing
-
-unsigned grid_for(int64_t n) {
-  return nvz_min(blocks_for(n, THREADS), MAX_BLOCKS);
-}
-
-#define NVZ_EACH(i, n)                                                                   \
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-
 template <typename T>
 __device__ __forceinline__ T sigmoid(T v) {
   return T(1) / (T(1) + exp(-v));
@@ -247,7 +236,7 @@ void rnn_tanh_forward(const RnnDims& s, const T* x, const T* h0, const T* w_ih, 
   for (int64_t t = 0; t < s.T; ++t) {
     T* y_t = y + t * NH;
     project_hidden(s, H, t ? y_t - NH : h0, w_hh, T(1), y_t);
-    NVZ_LAUNCH(rnn_step_kernel<T>, dim3(grid_for(NH)), dim3(THREADS), N, H, y_t, b_ih, b_hh);
+    NVZ_LAUNCH(rnn_step_kernel<T>, dim3(each_grid(NH)), dim3(EACH_THREADS), N, H, y_t, b_ih, b_hh);
   }
   copy(hT, y + (s.T - 1) * NH, NH);
 }
@@ -263,7 +252,7 @@ void rnn_tanh_backward(const RnnDims& s, const T* x, const T* h0, const T* w_ih,
   copy_or_zero(dh, grad_hT, NH);
   for (int64_t t = s.T - 1; t >= 0; --t) {
     T* da_t = da + t * NH;
-    NVZ_LAUNCH(rnn_back_kernel<T>, dim3(grid_for(NH)), dim3(THREADS), N, H, y + t * NH,
+    NVZ_LAUNCH(rnn_back_kernel<T>, dim3(each_grid(NH)), dim3(EACH_THREADS), N, H, y + t * NH,
                grad_y + t * NH, dh, da_t);
     gemm<T>(false, false, N, H, H, T(1), da_t, H, w_hh, H, T(0), dh, H);
   }
@@ -287,8 +276,8 @@ void lstm_forward(const RnnDims& s, const T* x, const T* h0, const T* c0, const 
   for (int64_t t = 0; t < s.T; ++t) {
     T* gates_t = gates + t * N * G;
     project_hidden(s, G, t ? y + (t - 1) * NH : h0, w_hh, T(1), gates_t);
-    NVZ_LAUNCH(lstm_step_kernel<T>, dim3(grid_for(NH)), dim3(THREADS), N, H, gates_t, b_ih, b_hh,
-               t ? cells + (t - 1) * NH : c0, cells + t * NH, y + t * NH);
+    NVZ_LAUNCH(lstm_step_kernel<T>, dim3(each_grid(NH)), dim3(EACH_THREADS), N, H, gates_t, b_ih,
+               b_hh, t ? cells + (t - 1) * NH : c0, cells + t * NH, y + t * NH);
   }
   copy(hT, y + (s.T - 1) * NH, NH);
   copy(cT, cells + (s.T - 1) * NH, NH);
@@ -312,8 +301,9 @@ void lstm_backward(const RnnDims& s, const T* x, const T* h0, const T* c0, const
   copy_or_zero(dc, grad_cT, NH);
   for (int64_t t = s.T - 1; t >= 0; --t) {
     T* dgates_t = dgates + t * N * G;
-    NVZ_LAUNCH(lstm_back_kernel<T>, dim3(grid_for(NH)), dim3(THREADS), N, H, gates + t * N * G,
-               cells + t * NH, t ? cells + (t - 1) * NH : c0, grad_y + t * NH, dh, dc, dgates_t);
+    NVZ_LAUNCH(lstm_back_kernel<T>, dim3(each_grid(NH)), dim3(EACH_THREADS), N, H,
+               gates + t * N * G, cells + t * NH, t ? cells + (t - 1) * NH : c0, grad_y + t * NH,
+               dh, dc, dgates_t);
     gemm<T>(false, false, N, H, G, T(1), dgates_t, G, w_hh, H, T(0), dh, H);
   }
   input_and_weight_grads(s, G, dgates, dgates, x, h0, y, w_ih, gx, gw_ih, gw_hh, gb_ih, gb_hh);
@@ -333,8 +323,8 @@ void gru_forward(const RnnDims& s, const T* x, const T* h0, const T* w_ih, const
   for (int64_t t = 0; t < s.T; ++t) {
     const T* h_prev = t ? y + (t - 1) * NH : h0;
     project_hidden(s, G, h_prev, w_hh, T(0), hh);
-    NVZ_LAUNCH(gru_step_kernel<T>, dim3(grid_for(NH)), dim3(THREADS), N, H, gates + t * N * G, hh,
-               b_ih, b_hh, h_prev, hn + t * NH, y + t * NH);
+    NVZ_LAUNCH(gru_step_kernel<T>, dim3(each_grid(NH)), dim3(EACH_THREADS), N, H, gates + t * N * G,
+               hh, b_ih, b_hh, h_prev, hn + t * NH, y + t * NH);
   }
   copy(hT, y + (s.T - 1) * NH, NH);
 }
@@ -355,7 +345,7 @@ void gru_backward(const RnnDims& s, const T* x, const T* h0, const T* w_ih, cons
   copy_or_zero(dh, grad_hT, NH);
   for (int64_t t = s.T - 1; t >= 0; --t) {
     T* dgh_t = dgh + t * N * G;
-    NVZ_LAUNCH(gru_back_kernel<T>, dim3(grid_for(NH)), dim3(THREADS), N, H, gates + t * N * G,
+    NVZ_LAUNCH(gru_back_kernel<T>, dim3(each_grid(NH)), dim3(EACH_THREADS), N, H, gates + t * N * G,
                hn + t * NH, t ? y + (t - 1) * NH : h0, grad_y + t * NH, dh, dgi + t * N * G, dgh_t);
     // dL/dh_{t-1} = (dh_t + grad_y_t) z (left in dh by the kernel) + dgh_t W_hh
     gemm<T>(false, false, N, H, G, T(1), dgh_t, G, w_hh, H, T(1), dh, H);

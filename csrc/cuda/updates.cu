@@ -12,24 +12,6 @@
 namespace nvz::cuda {
 namespace {
 
-constexpr int THREADS = 256;
-constexpr unsigned MAX_BLOCKS = 4096;  // grid-stride: more blocks than this gain nothing
-
-unsigned grid_for(int64_t n) {
-  return nvz_min(blocks_for(n, THREADS), MAX_BLOCKS);
-}
-
-#define NVZ_EACH(i, n)                                                                   \
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-
-__device__ __forceinline__ float sqrt_of(float x) {
-  return sqrtf(x);
-}
-__device__ __forceinline__ double sqrt_of(double x) {
-  return sqrt(x);
-}
-
 // The regulariser's settings: regularise = (wd != 0 || l1 != 0), decided once on the host.
 template <typename T>
 struct Decay {
@@ -103,14 +85,15 @@ __global__ void rmsprop_kernel(int64_t n, T* p, const T* g, T* sq, T lr, T alpha
 template <typename T>
 void sgd_update(int64_t n, T* p, const T* g, T lr, T wd, T l1) {
   if (n > 0)
-    NVZ_LAUNCH(sgd_kernel<T>, dim3(grid_for(n)), dim3(THREADS), n, p, g, lr, decay_of(wd, l1));
+    NVZ_LAUNCH(sgd_kernel<T>, dim3(each_grid(n)), dim3(EACH_THREADS), n, p, g, lr,
+               decay_of(wd, l1));
 }
 
 template <typename T>
 void momentum_update(int64_t n, T* p, const T* g, T* buf, T lr, T mu, bool nesterov, T wd, T l1) {
   if (n > 0)
-    NVZ_LAUNCH(momentum_kernel<T>, dim3(grid_for(n)), dim3(THREADS), n, p, g, buf, lr, mu, nesterov,
-               decay_of(wd, l1));
+    NVZ_LAUNCH(momentum_kernel<T>, dim3(each_grid(n)), dim3(EACH_THREADS), n, p, g, buf, lr, mu,
+               nesterov, decay_of(wd, l1));
 }
 
 template <typename T>
@@ -125,14 +108,14 @@ void adam_update(int64_t n, T* p, const T* g, T* m, T* v, const AdamScalars& s) 
   a.eps_scaled = static_cast<T>(s.eps_scaled);
   a.from_m = a.w1 < T(0.5);
   const Decay<T> r = decay_of(static_cast<T>(s.weight_decay), static_cast<T>(s.l1));
-  NVZ_LAUNCH(adam_kernel<T>, dim3(grid_for(n)), dim3(THREADS), n, p, g, m, v, a, r);
+  NVZ_LAUNCH(adam_kernel<T>, dim3(each_grid(n)), dim3(EACH_THREADS), n, p, g, m, v, a, r);
 }
 
 template <typename T>
 void rmsprop_update(int64_t n, T* p, const T* g, T* sq, T lr, T alpha, T one_minus_alpha, T eps,
                     T wd, T l1) {
   if (n > 0)
-    NVZ_LAUNCH(rmsprop_kernel<T>, dim3(grid_for(n)), dim3(THREADS), n, p, g, sq, lr, alpha,
+    NVZ_LAUNCH(rmsprop_kernel<T>, dim3(each_grid(n)), dim3(EACH_THREADS), n, p, g, sq, lr, alpha,
                one_minus_alpha, eps, decay_of(wd, l1));
 }
 

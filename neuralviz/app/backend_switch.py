@@ -48,8 +48,7 @@ class BackendSwitch:
             self.notify(str(err))
             self.refresh()
             return False
-        self.refresh()
-        self.notify(f"Training runs on the {describe(name)} from the next step; weights and optimizer state follow")
+        self.refresh()  # the badge is the feedback: a status message would be clipped by it at 1024 px
         return True
 
     def refresh(self) -> None:
