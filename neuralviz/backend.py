@@ -176,10 +176,10 @@ class CudaBackend(CpuBackend):
     Each kernel of KERNELS that the module has is wrapped: with a DeviceArray among its
     arguments it runs on the device (every array argument must then be a DeviceArray: a host
     array there would be a silent copy, or an in-place result written to a copy and lost, so it
-    raises TypeError naming the argument); with host arrays only it runs CpuBackend's kernel,
-    except matmul, which copies both operands in and the product out (nv.ops.matmul on the GPU,
-    `neuralviz bench cuda`). A kernel the module lacks (mlp_sgd_steps) is the CPU's on host
-    arrays and refuses device arrays by name.
+    raises TypeError naming the argument); with host arrays only it runs CpuBackend's kernel, so
+    a network that stays in host memory (Network.follow_backend) trains on the CPU unchanged. A
+    kernel the module lacks (mlp_sgd_steps) is the CPU's on host arrays and refuses device arrays
+    by name. nv.ops copies host arrays to the device itself (nv.ops.matmul runs on the GPU).
 
     Networks follow the active backend (Network.forward moves the parameters when it changes),
     so `set_backend("cuda")` is all a user does. `module` is `_C_cuda`, or the CPU simulator
@@ -192,7 +192,6 @@ class CudaBackend(CpuBackend):
         self.device = self  # what a network's parameters live on under this backend
         for kernel in KERNELS:
             setattr(self, kernel, self._wrap(kernel))
-        self.matmul = self._matmul
 
     def _wrap(self, kernel: str):
         cpu = getattr(CpuBackend, kernel)
@@ -213,14 +212,6 @@ class CudaBackend(CpuBackend):
         if isinstance(out, tuple):
             return tuple(self._result(o) for o in out)
         return DeviceArray(out, self.module) if isinstance(out, self.module.Tensor) else out
-
-    def _matmul(self, a, b, trans_a, trans_b):
-        if type(a) is DeviceArray or type(b) is DeviceArray:
-            return DeviceArray(
-                self.module.matmul(_unwrap("matmul", 0, a), _unwrap("matmul", 1, b), trans_a, trans_b), self.module
-            )
-        product = self.module.matmul(self.module.to_device(a), self.module.to_device(b), trans_a, trans_b)
-        return product.numpy()
 
     def to_device(self, a) -> DeviceArray:
         """A host array copied to this backend's device (data in)."""

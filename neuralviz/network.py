@@ -63,6 +63,8 @@ class Network:
         # where the parameters live: None (host memory) or a device backend. Networks follow the
         # active backend: forward() moves them when nv.set_backend changed it (see follow_backend)
         self.device = None
+        self.host_only = ""  # why this network must stay in host memory (set by a Trainer), "" if it need not
+        self.device_note = ""  # why it stayed on the CPU under a device backend, "" otherwise
         # pruning masks (neuralviz/pruning.py): parameter name -> bool array, True = kept. Every
         # optimizer step and the fused path hold the pruned entries at exactly 0 (see apply_masks)
         self.masks: dict[str, np.ndarray] = {}
@@ -133,17 +135,20 @@ class Network:
         """Moves the parameters and their gradients to the active backend's memory (GPU or host)
         if they are not there yet; forward() calls it, so nv.set_backend is all a user does.
 
-        RuntimeError, with nothing moved, when a layer has no device kernels."""
+        A network that cannot run on the device (a layer without device kernels, or `host_only` set
+        by its trainer for an optimizer written in numpy) stays in host memory and trains on the CPU
+        kernels, with the reason in `device_note`: switching the backend never breaks a demo."""
         target = backend.current.device
-        if target is self.device:
-            return
+        self.device_note = ""
         if target is not None:
             cpu_only = [f"'{lid}' ({layer.type})" for lid, layer in self.layers.items() if not layer.on_device]
-            if cpu_only:
-                raise RuntimeError(
-                    f"the {backend.current.name} backend has no kernels for layer {', '.join(cpu_only)}; "
-                    "train this network on the CPU backend (nv.set_backend('cpu'))"
-                )
+            reason = f"layer {', '.join(cpu_only)} has no {backend.current.name} kernels" if cpu_only else ""
+            reason = reason or self.host_only
+            if reason:
+                self.device_note = f"stays on the CPU: {reason}"
+                target = None
+        if target is self.device:
+            return
         for p in self.parameters():
             if target is None:
                 p.value, p.grad = to_host(p.value), to_host(p.grad)

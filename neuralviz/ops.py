@@ -93,6 +93,9 @@ def matmul(a: np.ndarray, b: np.ndarray, *, trans_a: bool = False, trans_b: bool
             f"{b.shape[::-1] if trans_b else b.shape} (a.shape={a.shape}, "
             f"b.shape={b.shape}, trans_a={trans_a}, trans_b={trans_b})"
         )
+    device = backend.current.device
+    if device is not None:  # numpy in, numpy out: the operands go to the GPU and the product comes back
+        return device.matmul(device.to_device(a), device.to_device(b), bool(trans_a), bool(trans_b)).numpy()
     return backend.current.matmul(a, b, bool(trans_a), bool(trans_b))
 
 

@@ -306,6 +306,9 @@ class Trainer:
     def opt(self, opt) -> None:
         self._opt = opt
         self._path = None  # the path depends on the optimizer: work it out again
+        # an update written in numpy keeps the network in host memory under a GPU backend
+        name = getattr(opt, "name", type(opt).__name__)
+        self.net.host_only = "" if getattr(opt, "on_device", False) else f"optimizer {name!r} has no device kernels"
 
     # ------------------------------------------------------------------ many steps, on the path that fits
     def train_steps(self, x: np.ndarray, y: np.ndarray, steps: int, batch_size: int) -> np.ndarray:
@@ -373,7 +376,7 @@ class Trainer:
 
     def _choose_path(self, x_ndim: int, callbacks) -> FusedMlpPlan | None:
         """The fused plan for this call, or None for the layer path; records path and reason."""
-        self.net.follow_backend()  # the fused kernel reads the parameters as host arrays, after a GPU spell too
+        self.net.follow_backend()  # where the network lives decides the path (the fused kernel is the CPU's)
         plan = self._fused_plan(x_ndim, callbacks)
         self._path = ("layers", plan) if isinstance(plan, str) else ("fused", plan.reason)
         return None if isinstance(plan, str) else plan
@@ -386,8 +389,8 @@ class Trainer:
         schedule = getattr(self.opt, "schedule_name", None)
         if not self._allow_fused:
             return "the fused path is switched off for this trainer"
-        if backend.current.device is not None:
-            return f"the {backend.current.name} backend trains through the layers (the fused path is a CPU kernel)"
+        if self.net.device is not None:
+            return f"the {self.net.device.name} backend trains through the layers (the fused path is a CPU kernel)"
         if any(_has_on_step(cb) for cb in callbacks):
             return "a callback has on_step, which needs the per-step layer path"
         if name != "sgd" or schedule is None:

@@ -121,6 +121,7 @@ PYBIND11_MODULE(NVZ_CUDA_MODULE, m) {
     d["bytes_to_host"] = s.bytes_to_host;
     d["live_bytes"] = s.live_bytes;
     d["peak_bytes"] = s.peak_bytes;
+    d["launches"] = s.launches;
     return d;
   });
   m.def("reset_transfer_stats", &nvz::cuda::reset_transfer_stats);

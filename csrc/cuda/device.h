@@ -176,6 +176,7 @@ inline void launch(const char* name, dim3 grid, dim3 block, bool sync,
   running_kernel = name;
   reversed = reverse_order();
   const unsigned threads = block.x * block.y * block.z;
+  ::nvz::cuda::check_launch(name);  // counted as the GPU build counts it
   if (grid.x * grid.y * grid.z == 0 || threads == 0) return;
   if (threads > 1024)
     throw std::invalid_argument(std::string(name) + ": more than 1024 threads per block");

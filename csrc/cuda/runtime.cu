@@ -17,7 +17,7 @@ namespace nvz::cuda {
 namespace {
 
 std::atomic<int64_t> to_device{0}, to_host{0}, bytes_to_device{0}, bytes_to_host{0};
-std::atomic<int64_t> live_bytes{0}, peak_bytes{0};
+std::atomic<int64_t> live_bytes{0}, peak_bytes{0}, launches{0};
 
 void count(std::atomic<int64_t>& n, std::atomic<int64_t>& bytes, size_t b) {
   n.fetch_add(1);
@@ -82,7 +82,9 @@ void copy_on_device(void* dst, const void* src, size_t bytes) {
   std::memmove(dst, src, bytes);
 }
 void synchronize() {}
-void check_launch(const char*) {}
+void check_launch(const char*) {
+  launches.fetch_add(1);
+}
 
 #else
 
@@ -140,17 +142,18 @@ void synchronize() {
   check(cudaDeviceSynchronize(), "kernel");
 }
 void check_launch(const char* kernel) {
+  launches.fetch_add(1);
   check(cudaGetLastError(), kernel);
 }
 
 #endif
 
 TransferStats transfer_stats() {
-  return {to_device.load(),     to_host.load(),    bytes_to_device.load(),
-          bytes_to_host.load(), live_bytes.load(), peak_bytes.load()};
+  return {to_device.load(),  to_host.load(),    bytes_to_device.load(), bytes_to_host.load(),
+          live_bytes.load(), peak_bytes.load(), launches.load()};
 }
 void reset_transfer_stats() {
-  to_device = to_host = bytes_to_device = bytes_to_host = 0;
+  to_device = to_host = bytes_to_device = bytes_to_host = launches = 0;
   peak_bytes = live_bytes.load();
 }
 

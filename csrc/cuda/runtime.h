@@ -22,13 +22,14 @@ void copy_to_host(void* dst, const void* src, size_t bytes);
 void copy_on_device(void* dst, const void* src, size_t bytes);
 // Waits for every queued kernel; kernel errors that happened since surface here.
 void synchronize();
-// Throws if the last launch failed (bad configuration, no kernel image for this GPU).
+// Counts a launch; throws if it failed (bad configuration, no kernel image for this GPU).
 void check_launch(const char* kernel);
 
 // Host<->device traffic since the last reset: tests check that training copies only at the edges.
 struct TransferStats {
   int64_t to_device = 0, to_host = 0, bytes_to_device = 0, bytes_to_host = 0;
   int64_t live_bytes = 0, peak_bytes = 0;  // device memory held by tensors
+  int64_t launches = 0;  // kernels launched: each costs a few microseconds on a GPU
 };
 TransferStats transfer_stats();
 void reset_transfer_stats();
