@@ -365,7 +365,7 @@ def _profile(net: Network, x: np.ndarray, loss: str, repeats: int, steps: list, 
         step_ms=step_ms,
         input_bytes=int(x.nbytes),
         peak_bytes=2 * sum(r.param_bytes for r in rows_t) + int(x.nbytes) + held,
-        backend=backend.get_backend(),
+        backend=net.device.name if net.device is not None else "cpu",  # where it ran (it may stay on the CPU)
         threads=backend.get_num_threads(),
         isa=backend.cpu_isa(),
         dtype=str(net.dtype),
