@@ -1,7 +1,9 @@
 """The CUDA backend's recurrences (rnn_tanh, lstm, gru; forward and backward over whole
 sequences) against the CPU backend's kernels on the same inputs: outputs, last states, the
 cache's Python-visible structure, every gradient, the T = 0 edge, determinism, and the
-argument checks (ValueError naming the kernel)."""
+argument checks (ValueError naming the kernel). Every case runs on both device paths (the
+`path` fixture): the fused one-launch-per-step kernels and the GEMM + gate-kernel pair
+(NVZ_RNN_FUSED=0); the launch counts of each are checked too."""
 
 from __future__ import annotations
 
@@ -17,10 +19,18 @@ GATES = {"rnn_tanh": 1, "lstm": 4, "gru": 3}
 I, H = 4, 6
 
 
-def make(cell: str, dtype, T: int, N: int, seed: int = 0) -> dict:
+@pytest.fixture(params=["fused", "unfused"])
+def path(request, monkeypatch):
+    """The device's recurrence path, chosen per call by NVZ_RNN_FUSED (see recurrent.cu)."""
+    monkeypatch.setenv("NVZ_RNN_FUSED", "1" if request.param == "fused" else "0")
+    return request.param
+
+
+def make(cell: str, dtype, T: int, N: int, seed: int = 0, H: int = H) -> dict:
     """Inputs of one call: nonzero h0 / c0, weights scaled so the gates stay off saturation."""
     rng = np.random.default_rng(seed)
     g = GATES[cell] * H
+    hh_scale = 0.5 * np.sqrt(6 / H)  # as at H = 6: pre-activations of the same size
 
     def r(*shape, scale=1.0):
         return (scale * rng.standard_normal(shape)).astype(dtype)
@@ -30,7 +40,7 @@ def make(cell: str, dtype, T: int, N: int, seed: int = 0) -> dict:
         "h0": r(N, H, scale=0.5),
         "c0": r(N, H, scale=0.5),
         "w_ih": r(g, I, scale=0.5),
-        "w_hh": r(g, H, scale=0.5),
+        "w_hh": r(g, H, scale=hh_scale),
         "b_ih": r(g, scale=0.3),
         "b_hh": r(g, scale=0.3),
         "gy": r(T, N, H),
@@ -68,9 +78,11 @@ def grad_tol(dtype) -> dict:
 
 @pytest.mark.parametrize("cell", list(GATES))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("T,N", [(1, 1), (1, 3), (5, 1), (5, 3)])
-def test_forward_backward_match_cpu(dev, cell, dtype, T, N):
-    a = make(cell, dtype, T, N)
+@pytest.mark.parametrize("T,N,hidden", [(1, 1, H), (1, 3, H), (5, 1, H), (5, 3, H), (3, 18, 70)])
+def test_forward_backward_match_cpu(dev, path, cell, dtype, T, N, hidden):
+    """(3, 18, 70): two row tiles and five unit tiles of the fused kernels, both partial, and
+    K = H (forward) and G*H (backward) longer than one shared-memory chunk."""
+    a = make(cell, dtype, T, N, H=hidden)
     ref = getattr(CPU, f"{cell}_forward")(*fwd_args(cell, a), True)
     out = getattr(dev, f"{cell}_forward")(*on(dev, fwd_args(cell, a)), True)
     assert len(out) == len(ref)
@@ -89,7 +101,7 @@ def test_forward_backward_match_cpu(dev, cell, dtype, T, N):
 
 
 @pytest.mark.parametrize("cell", list(GATES))
-def test_forward_without_cache(dev, cell):
+def test_forward_without_cache(dev, path, cell):
     a = make(cell, np.float64, 3, 2)
     ref = getattr(CPU, f"{cell}_forward")(*fwd_args(cell, a), False)
     out = getattr(dev, f"{cell}_forward")(*on(dev, fwd_args(cell, a)), False)
@@ -99,7 +111,7 @@ def test_forward_without_cache(dev, cell):
 
 
 @pytest.mark.parametrize("cell", list(GATES))
-def test_empty_sequence(dev, cell):
+def test_empty_sequence(dev, path, cell):
     """T = 0: y is empty, the last state is the first; gh0 = grad_hT, weight gradients zero."""
     a = make(cell, np.float64, 0, 2)
     ref = getattr(CPU, f"{cell}_forward")(*fwd_args(cell, a), True)
@@ -114,7 +126,7 @@ def test_empty_sequence(dev, cell):
         np.testing.assert_array_equal(o.numpy(), r)
 
 
-def test_backward_is_deterministic(dev):
+def test_backward_is_deterministic(dev, path):
     a = make("gru", np.float32, 4, 3)
     out = dev.gru_forward(*on(dev, fwd_args("gru", a)), True)
     args = on(dev, bwd_args("gru", a, out[0].numpy(), True))
@@ -122,6 +134,28 @@ def test_backward_is_deterministic(dev):
     second = [g.numpy() for g in dev.gru_backward(out[-1], *args)]
     for f, s in zip(first, second):
         np.testing.assert_array_equal(f, s)
+
+
+@pytest.mark.parametrize("cell", list(GATES))
+def test_launch_counts(dev, path, cell):
+    """Launches per call (each costs a few microseconds on a GPU): fused, one per step plus a
+    bounded tail; the two-launch path, two per step."""
+    T = 5
+    a = make(cell, np.float32, T, 3)
+    fwd = on(dev, fwd_args(cell, a))
+    dev.reset_transfer_stats()
+    out = getattr(dev, f"{cell}_forward")(*fwd, True)
+    forward = dev.transfer_stats()["launches"]
+    bwd = on(dev, bwd_args(cell, a, out[0].numpy(), True))
+    dev.reset_transfer_stats()
+    getattr(dev, f"{cell}_backward")(out[-1], *bwd)
+    backward = dev.transfer_stats()["launches"]
+    if path == "fused":
+        assert forward <= T + 2
+        assert backward <= T + 7  # the last step's gradients, dL/dh0, gx, gw_ih, gw_hh, biases
+    else:
+        assert forward >= 2 * T
+        assert backward >= 2 * T
 
 
 def _bad_forward_calls(a: dict):

@@ -122,9 +122,13 @@ PYBIND11_MODULE(NVZ_CUDA_MODULE, m) {
     d["live_bytes"] = s.live_bytes;
     d["peak_bytes"] = s.peak_bytes;
     d["launches"] = s.launches;
+    d["cached_bytes"] = s.cached_bytes;
+    d["device_allocs"] = s.device_allocs;
     return d;
   });
   m.def("reset_transfer_stats", &nvz::cuda::reset_transfer_stats);
+  m.def("release_cache", &nvz::cuda::release_cache,
+        "gives the cached free blocks back to the device");
 
   py::class_<Tensor>(m, "Tensor", py::module_local(),
                      "A device-resident, C-contiguous array (see neuralviz.device).")

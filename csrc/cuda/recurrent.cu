@@ -1,12 +1,28 @@
 // Recurrences over whole sequences on the device (recurrent.h): the time loops on the host,
-// the matrix products through nvz::cuda::gemm, and one fused elementwise kernel per step for
-// all of a cell's gate math (forward) or gate gradients (backward).
+// one GEMM (nvz::cuda::gemm) for the input projection of all T steps, then one of two paths,
+// chosen per call by the environment variable NVZ_RNN_FUSED (so one process can A/B them):
 //
-// Why per-step fused kernels: at T50 N32 H128 a step is a (32 x 128) x (128 x 4H) product and
-// a few thousand gate values, so launch count, not arithmetic, bounds the time. One launch for
-// every gate of a step (instead of one per activation or per add) keeps it at two launches per
-// step. Biases are added inside the gate kernel (they cost it one cached load), so the input
-// projection needs no bias pass of its own.
+// - fused (default): one launch per step. Forward: fused_step_kernel, a block owning FR batch
+//   rows x FU hidden units computes h_{t-1} W_hh^T for every gate column of those units
+//   (j, H+j, ... : all G gates of a unit, GRU's W_hn h kept apart as the cell needs) through
+//   shared-memory panels, then applies the gate math in its epilogue. Backward: the step
+//   boundary is shifted, fused_back_kernel computes dL/dh_t = dGates_{t+1} W_hh for its tile
+//   and then step t's gate gradients of the same (row, unit) pairs, which need nothing else
+//   of the product; the last step's gradients (dh = grad_h_T, no product) and dL/dh0 (no
+//   gradients) stay a gate kernel and a GEMM. Forward T + 1 launches, backward T + 6 (+1 GRU).
+// - NVZ_RNN_FUSED=0: per step one GEMM (beta = 1 onto the step's projection) and one
+//   elementwise gate kernel (forward), or one gate-gradient kernel and one GEMM (backward).
+//   Forward 2T + 1 launches, backward 2T + 5 (+1 GRU).
+//
+// Why: at T50 N32 H128 a step is a (32 x 128) x (128 x 4H) product and a few thousand gate
+// values, so launch count and the product's latency, not arithmetic, bound the time; the
+// general GEMM's 64 x 64 tiles give such a step 8 blocks, the fused 16 x 16-unit tiles 16
+// (x all G gates). Both paths write the same cache and are deterministic (no atomics: each
+// output has one owner thread). Biases are added in the gate math (one cached load), so the
+// input projection needs no bias pass of its own. The gate math is shared by both paths
+// (lstm_cell, gru_cell, lstm_cell_grad, gru_cell_grad).
+#include <cstdlib>
+
 #include "cuda/array_ops.h"
 #include "cuda/device.h"
 #include "cuda/gemm.h"
@@ -21,7 +37,74 @@ __device__ __forceinline__ T sigmoid(T v) {
   return T(1) / (T(1) + exp(-v));
 }
 
-// ---- forward gate kernels (one thread per hidden unit of one batch row) -----------------
+// ---- gate math, shared by both paths (one hidden unit j of one batch row) ---------------
+
+// LSTM: pre-activations i, f, g, o in; their activations out to g[0], g[H], g[2H], g[3H];
+// returns c = f c_prev + i g and h = o tanh(c).
+template <typename T>
+__device__ __forceinline__ void lstm_cell(T* g, int64_t H, const T (&pre)[4], T c_prev, T& c,
+                                          T& h) {
+  const T i = sigmoid(pre[0]), f = sigmoid(pre[1]), gg = tanh(pre[2]), o = sigmoid(pre[3]);
+  c = f * c_prev + i * gg;
+  g[0] = i;
+  g[H] = f;
+  g[2 * H] = gg;
+  g[3 * H] = o;
+  h = o * tanh(c);
+}
+
+// GRU: g[0], g[H], g[2H] hold x W_ih^T (no bias) in, r, z, n out; p_r, p_z, p_n are h_prev
+// W_hh^T (no bias); bi, bh point at the biases of unit j. hn = W_hn h_prev + b_hn (kept for
+// the backward): r scales it before it is added, which is why it stays separate.
+template <typename T>
+__device__ __forceinline__ void gru_cell(T* g, int64_t H, const T* bi, const T* bh, T p_r, T p_z,
+                                         T p_n, T h_prev, T& hn, T& h) {
+  // Same grouping as torch and the CPU kernel: (x W_ih^T + b_ih) + (h W_hh^T + b_hh).
+  const T r = sigmoid((g[0] + bi[0]) + (p_r + bh[0]));
+  const T z = sigmoid((g[H] + bi[H]) + (p_z + bh[H]));
+  hn = p_n + bh[2 * H];
+  const T nv = tanh((g[2 * H] + bi[2 * H]) + r * hn);
+  g[0] = r;
+  g[H] = z;
+  g[2 * H] = nv;
+  h = nv + z * (h_prev - nv);  // (1 - z) n + z h_prev
+}
+
+// LSTM backward: dhv = dL/dh_t (recurrent part + grad_y); dc = dL/dc_t in, dL/dc_{t-1} out;
+// d points at the unit's dgates. tanh(c_t) is recomputed (cheaper than storing it).
+template <typename T>
+__device__ __forceinline__ void lstm_cell_grad(const T* g, int64_t H, T c, T c_prev, T dhv, T& dc,
+                                               T* d) {
+  const T i = g[0], f = g[H], gg = g[2 * H], o = g[3 * H];
+  const T tc = tanh(c);
+  const T dcv = dc + dhv * o * (T(1) - tc * tc);
+  d[0] = dcv * gg * i * (T(1) - i);
+  d[H] = dcv * c_prev * f * (T(1) - f);
+  d[2 * H] = dcv * i * (T(1) - gg * gg);
+  d[3 * H] = dhv * tc * o * (T(1) - o);
+  dc = dcv * f;
+}
+
+// GRU backward: di = gradient of x W_ih^T + b_ih = [dar | daz | dan], dg = gradient of
+// h W_hh^T + b_hh = [dar | daz | dan r]; returns dhv z, the part of dL/dh_{t-1} that bypasses
+// W_hh.
+template <typename T>
+__device__ __forceinline__ T gru_cell_grad(const T* g, int64_t H, T hn, T h_prev, T dhv, T* di,
+                                           T* dg) {
+  const T r = g[0], z = g[H], nv = g[2 * H];
+  const T dan = dhv * (T(1) - z) * (T(1) - nv * nv);
+  const T dar = dan * hn * r * (T(1) - r);
+  const T daz = dhv * (h_prev - nv) * z * (T(1) - z);
+  di[0] = dar;
+  di[H] = daz;
+  di[2 * H] = dan;
+  dg[0] = dar;
+  dg[H] = daz;
+  dg[2 * H] = dan * r;
+  return dhv * z;
+}
+
+// ---- two-launch path: gate kernels after a GEMM (one thread per unit of one batch row) --
 
 // a (N, H): the pre-activation less biases in, h_t out.
 template <typename T>
@@ -33,8 +116,7 @@ __global__ void rnn_step_kernel(int64_t N, int64_t H, T* __restrict__ a, const T
   }
 }
 
-// gates (N, 4H): pre-activations less biases in, i, f, g, o out; c = f c_prev + i g,
-// h = o tanh(c).
+// gates (N, 4H): pre-activations less biases in, i, f, g, o out.
 template <typename T>
 __global__ void lstm_step_kernel(int64_t N, int64_t H, T* __restrict__ gates,
                                  const T* __restrict__ b_ih, const T* __restrict__ b_hh,
@@ -43,21 +125,13 @@ __global__ void lstm_step_kernel(int64_t N, int64_t H, T* __restrict__ gates,
   NVZ_EACH(e, N * H) {
     const int64_t n = e / H, j = e % H;
     T* g = gates + n * 4 * H + j;
-    auto pre = [&](int q) { return g[q * H] + (b_ih[j + q * H] + b_hh[j + q * H]); };
-    const T i = sigmoid(pre(0)), f = sigmoid(pre(1)), gg = tanh(pre(2)), o = sigmoid(pre(3));
-    const T cv = f * c_prev[e] + i * gg;
-    g[0] = i;
-    g[H] = f;
-    g[2 * H] = gg;
-    g[3 * H] = o;
-    c[e] = cv;
-    h[e] = o * tanh(cv);
+    T pre[4];
+    for (int q = 0; q < 4; ++q) pre[q] = g[q * H] + (b_ih[j + q * H] + b_hh[j + q * H]);
+    lstm_cell(g, H, pre, c_prev[e], c[e], h[e]);
   }
 }
 
 // gates (N, 3H): x W_ih^T (no bias) in, r, z, n out; hh (N, 3H): h_prev W_hh^T (no bias).
-// The n gate's hidden part (hn, kept for the backward) is scaled by r before it is added,
-// which is why it cannot share the input projection's buffer as the LSTM's does.
 template <typename T>
 __global__ void gru_step_kernel(int64_t N, int64_t H, T* __restrict__ gates,
                                 const T* __restrict__ hh, const T* __restrict__ b_ih,
@@ -65,22 +139,11 @@ __global__ void gru_step_kernel(int64_t N, int64_t H, T* __restrict__ gates,
                                 T* __restrict__ hn, T* __restrict__ h) {
   NVZ_EACH(e, N * H) {
     const int64_t n = e / H, j = e % H;
-    T* g = gates + n * 3 * H + j;
     const T* p = hh + n * 3 * H + j;
-    // Same grouping as torch and the CPU kernel: (x W_ih^T + b_ih) + (h W_hh^T + b_hh).
-    const T r = sigmoid((g[0] + b_ih[j]) + (p[0] + b_hh[j]));
-    const T z = sigmoid((g[H] + b_ih[j + H]) + (p[H] + b_hh[j + H]));
-    const T hnv = p[2 * H] + b_hh[j + 2 * H];
-    const T nv = tanh((g[2 * H] + b_ih[j + 2 * H]) + r * hnv);
-    g[0] = r;
-    g[H] = z;
-    g[2 * H] = nv;
-    hn[e] = hnv;
-    h[e] = nv + z * (h_prev[e] - nv);  // (1 - z) n + z h_prev
+    gru_cell(gates + n * 3 * H + j, H, b_ih + j, b_hh + j, p[0], p[H], p[2 * H], h_prev[e], hn[e],
+             h[e]);
   }
 }
-
-// ---- backward gate-gradient kernels -----------------------------------------------------
 
 // da = (dh + grad_y) (1 - h^2)
 template <typename T>
@@ -90,8 +153,7 @@ __global__ void rnn_back_kernel(int64_t N, int64_t H, const T* __restrict__ h,
   NVZ_EACH(e, N * H) da[e] = (dh[e] + grad_y[e]) * (T(1) - h[e] * h[e]);
 }
 
-// dgates (N, 4H) from dh (+ grad_y) and dc; dc becomes dL/dc_{t-1} in place. tanh(c_t) is
-// recomputed (cheaper than storing it).
+// dgates (N, 4H) from dh (+ grad_y) and dc; dc becomes dL/dc_{t-1} in place.
 template <typename T>
 __global__ void lstm_back_kernel(int64_t N, int64_t H, const T* __restrict__ gates,
                                  const T* __restrict__ c, const T* __restrict__ c_prev,
@@ -99,22 +161,12 @@ __global__ void lstm_back_kernel(int64_t N, int64_t H, const T* __restrict__ gat
                                  T* __restrict__ dc, T* __restrict__ dgates) {
   NVZ_EACH(e, N * H) {
     const int64_t n = e / H, j = e % H;
-    const T* g = gates + n * 4 * H + j;
-    const T i = g[0], f = g[H], gg = g[2 * H], o = g[3 * H];
-    const T tc = tanh(c[e]);
-    const T dhv = dh[e] + grad_y[e];
-    const T dcv = dc[e] + dhv * o * (T(1) - tc * tc);
-    T* d = dgates + n * 4 * H + j;
-    d[0] = dcv * gg * i * (T(1) - i);
-    d[H] = dcv * c_prev[e] * f * (T(1) - f);
-    d[2 * H] = dcv * i * (T(1) - gg * gg);
-    d[3 * H] = dhv * tc * o * (T(1) - o);
-    dc[e] = dcv * f;
+    lstm_cell_grad(gates + n * 4 * H + j, H, c[e], c_prev[e], dh[e] + grad_y[e], dc[e],
+                   dgates + n * 4 * H + j);
   }
 }
 
-// dgi = gradient of x W_ih^T + b_ih = [dar | daz | dan], dgh = gradient of h W_hh^T + b_hh =
-// [dar | daz | dan r]; dh becomes (dh + grad_y) z, the part of dL/dh_{t-1} that bypasses W_hh.
+// dgi, dgh (N, 3H) from dh (+ grad_y); dh becomes (dh + grad_y) z.
 template <typename T>
 __global__ void gru_back_kernel(int64_t N, int64_t H, const T* __restrict__ gates,
                                 const T* __restrict__ hn, const T* __restrict__ h_prev,
@@ -122,18 +174,177 @@ __global__ void gru_back_kernel(int64_t N, int64_t H, const T* __restrict__ gate
                                 T* __restrict__ dgi, T* __restrict__ dgh) {
   NVZ_EACH(e, N * H) {
     const int64_t n = e / H, j = e % H, row = n * 3 * H + j;
-    const T r = gates[row], z = gates[row + H], nv = gates[row + 2 * H];
-    const T dhv = dh[e] + grad_y[e];
-    const T dan = dhv * (T(1) - z) * (T(1) - nv * nv);
-    const T dar = dan * hn[e] * r * (T(1) - r);
-    const T daz = dhv * (h_prev[e] - nv) * z * (T(1) - z);
-    dh[e] = dhv * z;
-    dgi[row] = dar;
-    dgi[row + H] = daz;
-    dgi[row + 2 * H] = dan;
-    dgh[row] = dar;
-    dgh[row + H] = daz;
-    dgh[row + 2 * H] = dan * r;
+    dh[e] =
+        gru_cell_grad(gates + row, H, hn[e], h_prev[e], dh[e] + grad_y[e], dgi + row, dgh + row);
+  }
+}
+
+// ---- fused path: one launch per step, the recurrent product in a block tile -------------
+//
+// A block owns FR batch rows x FU hidden units and computes every gate column of those units,
+// so the gate math runs in the product's epilogue on values still in registers. The K loop
+// stages KC-wide panels of the left operand (rows x k) and of W_hh through shared memory;
+// panels are stored k-major with a +1 pad so the transposing stores hit distinct banks.
+// Out-of-range rows, units and k are loaded as zeros, so the inner loop needs no bounds.
+// Each chunk costs a global-memory round trip before its barrier, so chunks are as wide as
+// ~21 KB (forward, LSTM) / ~17 KB (backward) of static shared memory allow: 4 for H = 128.
+constexpr int FR = 16, FU = 16;
+template <typename T>
+constexpr int FWD_KC = sizeof(T) == 4 ? 64 : 32;
+template <typename T>
+constexpr int BWD_KC = sizeof(T) == 4 ? 128 : 64;
+constexpr int FWD_RT = 2;                         // rows per thread in the forward
+constexpr int FWD_THREADS = FR / FWD_RT * FU;     // 128
+constexpr int BWD_THREADS = FR * FU;              // 256: one output each (K = G*H is long)
+constexpr unsigned FUSED_MAX_UNIT_TILES = 65535;  // grid.y limit
+
+// rows[r][k] = A[n0 + r, k0 + k] of a (N, K) row-major A, zero outside.
+template <typename T, int KC>
+__device__ __forceinline__ void load_rows_panel(T (&rows)[KC][FR + 1], const T* __restrict__ A,
+                                                int64_t N, int64_t K, int64_t n0, int64_t k0) {
+  for (int e = threadIdx.x; e < FR * KC; e += blockDim.x) {
+    const int r = e / KC, k = e % KC;  // k fastest: coalesced reads along A's rows
+    const int64_t n = n0 + r, kk = k0 + k;
+    rows[k][r] = (n < N && kk < K) ? A[n * K + kk] : T(0);
+  }
+}
+
+// acc[i][q] = sum_k h_prev[n0 + rg*RT + i, k] w_hh[q*H + j0 + u, k] for this thread's rows and
+// unit u, over all G gates: the forward's h_{t-1} W_hh^T restricted to the block's tile.
+template <typename T, int G, int RT, int KC>
+__device__ __forceinline__ void forward_tile_product(T (&acc)[RT][G], const T* __restrict__ h_prev,
+                                                     const T* __restrict__ w_hh, int64_t N,
+                                                     int64_t H, int64_t n0, int64_t j0,
+                                                     T (&hs)[KC][FR + 1], T (&ws)[KC][G * FU + 1]) {
+  const int u = threadIdx.x % FU, r0 = threadIdx.x / FU * RT;
+  for (int64_t k0 = 0; k0 < H; k0 += KC) {
+    load_rows_panel(hs, h_prev, N, H, n0, k0);
+    for (int e = threadIdx.x; e < G * FU * KC; e += blockDim.x) {
+      const int col = e / KC, k = e % KC;  // col = q*FU + unit
+      const int64_t j = j0 + col % FU, kk = k0 + k;
+      ws[k][col] = (j < H && kk < H) ? w_hh[((col / FU) * H + j) * H + kk] : T(0);
+    }
+    __syncthreads();
+#pragma unroll 8
+    for (int k = 0; k < KC; ++k) {
+      T hv[RT];
+#pragma unroll
+      for (int i = 0; i < RT; ++i) hv[i] = hs[k][r0 + i];
+#pragma unroll
+      for (int q = 0; q < G; ++q) {
+        const T w = ws[k][q * FU + u];
+#pragma unroll
+        for (int i = 0; i < RT; ++i) acc[i][q] += hv[i] * w;
+      }
+    }
+    __syncthreads();  // before the next chunk overwrites the panels
+  }
+}
+
+// Pointers of one forward step; unused ones are null (c_prev, c for RNN and GRU; hn for RNN
+// and LSTM).
+template <typename T>
+struct FwdStep {
+  int64_t N, H;
+  const T* h_prev;  // (N, H)
+  const T* w_hh;    // (G*H, H)
+  const T *b_ih, *b_hh;
+  T* pre;  // (N, G*H): x W_ih^T in; RNN: y_t (h_t out), LSTM/GRU: the cache's gates
+  const T* c_prev;
+  T *c, *hn, *h;  // (N, H)
+};
+
+// One step of cell G (1 RNN, 4 LSTM, 3 GRU): the tile's h_{t-1} W_hh^T, then the gate math of
+// its (row, unit) pairs, writing what the two-launch path writes. Grid (rows / FR, H / FU).
+template <typename T, int G>
+__global__ void __launch_bounds__(FWD_THREADS) fused_step_kernel(FwdStep<T> a) {
+  constexpr int KC = FWD_KC<T>;
+  __shared__ T hs[KC][FR + 1];
+  __shared__ T ws[KC][G * FU + 1];
+  const int64_t n0 = static_cast<int64_t>(blockIdx.x) * FR;
+  const int64_t j = static_cast<int64_t>(blockIdx.y) * FU + threadIdx.x % FU;
+  const int r0 = threadIdx.x / FU * FWD_RT;
+  T acc[FWD_RT][G] = {};
+  forward_tile_product<T, G, FWD_RT, KC>(acc, a.h_prev, a.w_hh, a.N, a.H, n0, j - threadIdx.x % FU,
+                                         hs, ws);
+  const int64_t H = a.H;
+  for (int i = 0; i < FWD_RT; ++i) {
+    const int64_t n = n0 + r0 + i, e = n * H + j;
+    if (n >= a.N || j >= H) continue;
+    T* g = a.pre + n * G * H + j;
+    if constexpr (G == 1) {
+      g[0] = tanh((g[0] + acc[i][0]) + (a.b_ih[j] + a.b_hh[j]));
+    } else if constexpr (G == 4) {
+      T pre[4];
+      for (int q = 0; q < 4; ++q)
+        pre[q] = (g[q * H] + acc[i][q]) + (a.b_ih[j + q * H] + a.b_hh[j + q * H]);
+      lstm_cell(g, H, pre, a.c_prev[e], a.c[e], a.h[e]);
+    } else {
+      gru_cell(g, H, a.b_ih + j, a.b_hh + j, acc[i][0], acc[i][1], acc[i][2], a.h_prev[e], a.hn[e],
+               a.h[e]);
+    }
+  }
+}
+
+// acc = sum_k dg[n0 + r, k] w_hh[k, j0 + u] over k < G*H: one element of the backward's
+// dL/dh = dGates W_hh for this thread's (row, unit).
+template <typename T, int KC>
+__device__ __forceinline__ T backward_tile_product(const T* __restrict__ dg,
+                                                   const T* __restrict__ w_hh, int64_t N, int64_t H,
+                                                   int64_t K, int64_t n0, int64_t j0,
+                                                   T (&ds)[KC][FR + 1], T (&ws)[KC][FU]) {
+  const int u = threadIdx.x % FU, r = threadIdx.x / FU;
+  T acc = T(0);
+  for (int64_t k0 = 0; k0 < K; k0 += KC) {
+    load_rows_panel(ds, dg, N, K, n0, k0);
+    for (int e = threadIdx.x; e < KC * FU; e += blockDim.x) {
+      const int k = e / FU, c = e % FU;  // W_hh's rows are k: units contiguous
+      const int64_t kk = k0 + k, jj = j0 + c;
+      ws[k][c] = (kk < K && jj < H) ? w_hh[kk * H + jj] : T(0);
+    }
+    __syncthreads();
+#pragma unroll 8
+    for (int k = 0; k < KC; ++k) acc += ds[k][r] * ws[k][u];
+    __syncthreads();
+  }
+  return acc;
+}
+
+// Pointers of one backward step t < T-1; unused ones are null.
+template <typename T>
+struct BwdStep {
+  int64_t N, H;
+  const T* dg_next;  // (N, G*H): step t+1's gradient of h W_hh^T (+ b_hh)
+  const T* w_hh;     // (G*H, H)
+  const T* h;        // RNN: y_t
+  const T *gates, *c, *c_prev, *hn, *h_prev;
+  const T* grad_y;  // (N, H) step t's
+  T *dh, *dc;       // GRU: dh holds the carry (dh_{t+1} + grad_y) z in, the new one out
+  T *d_ih, *d_hh;   // (N, G*H) step t's gate gradients (the same array for RNN and LSTM)
+};
+
+// Backward step t, fused across the step boundary: dL/dh_t = dg_next W_hh (+ GRU's carry) for
+// the tile, then step t's gate gradients of the same (row, unit) pairs. Each output element
+// needs only its own dL/dh_t, so no block waits for another's. Grid (rows / FR, H / FU).
+template <typename T, int G>
+__global__ void __launch_bounds__(BWD_THREADS) fused_back_kernel(BwdStep<T> a) {
+  constexpr int KC = BWD_KC<T>;
+  __shared__ T ds[KC][FR + 1];
+  __shared__ T ws[KC][FU];
+  const int64_t H = a.H, n0 = static_cast<int64_t>(blockIdx.x) * FR;
+  const int64_t j0 = static_cast<int64_t>(blockIdx.y) * FU, j = j0 + threadIdx.x % FU;
+  const int64_t n = n0 + threadIdx.x / FU, e = n * H + j, row = n * G * H + j;
+  const T prod = backward_tile_product(a.dg_next, a.w_hh, a.N, H, G * H, n0, j0, ds, ws);
+  if (n < a.N && j < H) {
+    if constexpr (G == 1) {
+      a.d_ih[e] = (prod + a.grad_y[e]) * (T(1) - a.h[e] * a.h[e]);
+    } else if constexpr (G == 4) {
+      lstm_cell_grad(a.gates + row, H, a.c[e], a.c_prev[e], prod + a.grad_y[e], a.dc[e],
+                     a.d_ih + row);
+    } else {
+      a.dh[e] = gru_cell_grad(a.gates + row, H, a.hn[e], a.h_prev[e],
+                              (a.dh[e] + prod) + a.grad_y[e], a.d_ih + row, a.d_hh + row);
+    }
   }
 }
 
@@ -150,6 +361,42 @@ void copy_or_zero(T* dst, const T* src, int64_t n) {
     copy(dst, src, n);
   else if (n > 0)
     device_zero(dst, static_cast<size_t>(n) * sizeof(T));
+}
+
+// NVZ_RNN_FUSED=0 selects the two-launch path (read per call, so one process can A/B both);
+// anything else, or unset, the fused path. H beyond the grid's y limit falls back too.
+inline bool use_fused(const RnnDims& s) {
+  const char* e = std::getenv("NVZ_RNN_FUSED");
+  return !(e != nullptr && e[0] == '0') && blocks_for(s.H, FU) <= FUSED_MAX_UNIT_TILES;
+}
+
+inline dim3 fused_grid(const RnnDims& s) {
+  return dim3(blocks_for(s.N, FR), blocks_for(s.H, FU));
+}
+
+template <typename T, int G>
+void launch_fused_step(const RnnDims& s, const FwdStep<T>& a) {
+  auto k = fused_step_kernel<T, G>;
+  NVZ_LAUNCH_SYNC(k, fused_grid(s), dim3(FWD_THREADS), a);
+}
+
+template <typename T, int G>
+void launch_fused_back(const RnnDims& s, const BwdStep<T>& a) {
+  auto k = fused_back_kernel<T, G>;
+  NVZ_LAUNCH_SYNC(k, fused_grid(s), dim3(BWD_THREADS), a);
+}
+
+// The fields every cell's backward step sets; the caller adds its cell's.
+template <typename T>
+BwdStep<T> back_step(const RnnDims& s, const T* dg_next, const T* w_hh, const T* grad_y, T* d_ih) {
+  BwdStep<T> a{};
+  a.N = s.N;
+  a.H = s.H;
+  a.dg_next = dg_next;
+  a.w_hh = w_hh;
+  a.grad_y = grad_y;
+  a.d_ih = d_ih;
+  return a;
 }
 
 // The input projection of all T steps at once: P (T*N, GH) = X W_ih^T.
@@ -233,9 +480,16 @@ void rnn_tanh_forward(const RnnDims& s, const T* x, const T* h0, const T* w_ih, 
   const int64_t N = s.N, H = s.H, NH = N * H;
   if (s.T == 0) return copy(hT, h0, NH);
   project_inputs(s, H, x, w_ih, y);  // y first holds the projections, then each h_t
+  const bool fused = use_fused(s);
   for (int64_t t = 0; t < s.T; ++t) {
     T* y_t = y + t * NH;
-    project_hidden(s, H, t ? y_t - NH : h0, w_hh, T(1), y_t);
+    const T* h_prev = t ? y_t - NH : h0;
+    if (fused) {
+      launch_fused_step<T, 1>(
+          s, {N, H, h_prev, w_hh, b_ih, b_hh, y_t, nullptr, nullptr, nullptr, y_t});
+      continue;
+    }
+    project_hidden(s, H, h_prev, w_hh, T(1), y_t);
     NVZ_LAUNCH(rnn_step_kernel<T>, dim3(each_grid(NH)), dim3(EACH_THREADS), N, H, y_t, b_ih, b_hh);
   }
   copy(hT, y + (s.T - 1) * NH, NH);
@@ -250,12 +504,20 @@ void rnn_tanh_backward(const RnnDims& s, const T* x, const T* h0, const T* w_ih,
   T* da = work;  // (T*N, H) gradient of the pre-activations
   T* dh = gh0;   // dL/dh_t carried backwards; ends as dL/dh0
   copy_or_zero(dh, grad_hT, NH);
+  const bool fused = use_fused(s);
   for (int64_t t = s.T - 1; t >= 0; --t) {
     T* da_t = da + t * NH;
+    if (fused && t < s.T - 1) {  // step t+1's product and step t's gradients in one launch
+      BwdStep<T> a = back_step(s, da_t + NH, w_hh, grad_y + t * NH, da_t);
+      a.h = y + t * NH;
+      launch_fused_back<T, 1>(s, a);
+      continue;
+    }
     NVZ_LAUNCH(rnn_back_kernel<T>, dim3(each_grid(NH)), dim3(EACH_THREADS), N, H, y + t * NH,
                grad_y + t * NH, dh, da_t);
-    gemm<T>(false, false, N, H, H, T(1), da_t, H, w_hh, H, T(0), dh, H);
+    if (!fused) gemm<T>(false, false, N, H, H, T(1), da_t, H, w_hh, H, T(0), dh, H);
   }
+  if (fused) gemm<T>(false, false, N, H, H, T(1), da, H, w_hh, H, T(0), dh, H);  // dL/dh0
   input_and_weight_grads(s, H, da, da, x, h0, y, w_ih, gx, gw_ih, gw_hh, gb_ih, gb_hh);
 }
 
@@ -273,11 +535,19 @@ void lstm_forward(const RnnDims& s, const T* x, const T* h0, const T* c0, const 
   T* gates = cache;  // projections in, activations out (the cache's layout)
   T* cells = cache + s.T * N * G;
   project_inputs(s, G, x, w_ih, gates);
+  const bool fused = use_fused(s);
   for (int64_t t = 0; t < s.T; ++t) {
     T* gates_t = gates + t * N * G;
-    project_hidden(s, G, t ? y + (t - 1) * NH : h0, w_hh, T(1), gates_t);
+    const T* h_prev = t ? y + (t - 1) * NH : h0;
+    const T* c_prev = t ? cells + (t - 1) * NH : c0;
+    if (fused) {
+      launch_fused_step<T, 4>(s, {N, H, h_prev, w_hh, b_ih, b_hh, gates_t, c_prev, cells + t * NH,
+                                  nullptr, y + t * NH});
+      continue;
+    }
+    project_hidden(s, G, h_prev, w_hh, T(1), gates_t);
     NVZ_LAUNCH(lstm_step_kernel<T>, dim3(each_grid(NH)), dim3(EACH_THREADS), N, H, gates_t, b_ih,
-               b_hh, t ? cells + (t - 1) * NH : c0, cells + t * NH, y + t * NH);
+               b_hh, c_prev, cells + t * NH, y + t * NH);
   }
   copy(hT, y + (s.T - 1) * NH, NH);
   copy(cT, cells + (s.T - 1) * NH, NH);
@@ -299,13 +569,24 @@ void lstm_backward(const RnnDims& s, const T* x, const T* h0, const T* c0, const
   T *dh = gh0, *dc = gc0;  // carried backwards; end as dL/dh0, dL/dc0
   copy_or_zero(dh, grad_hT, NH);
   copy_or_zero(dc, grad_cT, NH);
+  const bool fused = use_fused(s);
   for (int64_t t = s.T - 1; t >= 0; --t) {
     T* dgates_t = dgates + t * N * G;
+    const T* c_prev = t ? cells + (t - 1) * NH : c0;
+    if (fused && t < s.T - 1) {  // step t+1's product and step t's gradients in one launch
+      BwdStep<T> a = back_step(s, dgates_t + N * G, w_hh, grad_y + t * NH, dgates_t);
+      a.gates = gates + t * N * G;
+      a.c = cells + t * NH;
+      a.c_prev = c_prev;
+      a.dc = dc;
+      launch_fused_back<T, 4>(s, a);
+      continue;
+    }
     NVZ_LAUNCH(lstm_back_kernel<T>, dim3(each_grid(NH)), dim3(EACH_THREADS), N, H,
-               gates + t * N * G, cells + t * NH, t ? cells + (t - 1) * NH : c0, grad_y + t * NH,
-               dh, dc, dgates_t);
-    gemm<T>(false, false, N, H, G, T(1), dgates_t, G, w_hh, H, T(0), dh, H);
+               gates + t * N * G, cells + t * NH, c_prev, grad_y + t * NH, dh, dc, dgates_t);
+    if (!fused) gemm<T>(false, false, N, H, G, T(1), dgates_t, G, w_hh, H, T(0), dh, H);
   }
+  if (fused) gemm<T>(false, false, N, H, G, T(1), dgates, G, w_hh, H, T(0), dh, H);  // dL/dh0
   input_and_weight_grads(s, G, dgates, dgates, x, h0, y, w_ih, gx, gw_ih, gw_hh, gb_ih, gb_hh);
 }
 
@@ -320,8 +601,14 @@ void gru_forward(const RnnDims& s, const T* x, const T* h0, const T* w_ih, const
   T* hn = cache + s.T * N * G;
   T* hh = work;  // (N, 3H) this step's h_prev W_hh^T
   project_inputs(s, G, x, w_ih, gates);
+  const bool fused = use_fused(s);
   for (int64_t t = 0; t < s.T; ++t) {
     const T* h_prev = t ? y + (t - 1) * NH : h0;
+    if (fused) {
+      launch_fused_step<T, 3>(s, {N, H, h_prev, w_hh, b_ih, b_hh, gates + t * N * G, nullptr,
+                                  nullptr, hn + t * NH, y + t * NH});
+      continue;
+    }
     project_hidden(s, G, h_prev, w_hh, T(0), hh);
     NVZ_LAUNCH(gru_step_kernel<T>, dim3(each_grid(NH)), dim3(EACH_THREADS), N, H, gates + t * N * G,
                hh, b_ih, b_hh, h_prev, hn + t * NH, y + t * NH);
@@ -343,13 +630,26 @@ void gru_backward(const RnnDims& s, const T* x, const T* h0, const T* w_ih, cons
   T* dgh = work + s.T * N * G;
   T* dh = gh0;  // dL/dh_t carried backwards; ends as dL/dh0
   copy_or_zero(dh, grad_hT, NH);
+  const bool fused = use_fused(s);
   for (int64_t t = s.T - 1; t >= 0; --t) {
     T* dgh_t = dgh + t * N * G;
+    const T* h_prev = t ? y + (t - 1) * NH : h0;
+    if (fused && t < s.T - 1) {  // step t+1's product and step t's gradients in one launch
+      BwdStep<T> a = back_step(s, dgh_t + N * G, w_hh, grad_y + t * NH, dgi + t * N * G);
+      a.gates = gates + t * N * G;
+      a.hn = hn + t * NH;
+      a.h_prev = h_prev;
+      a.dh = dh;
+      a.d_hh = dgh_t;
+      launch_fused_back<T, 3>(s, a);
+      continue;
+    }
     NVZ_LAUNCH(gru_back_kernel<T>, dim3(each_grid(NH)), dim3(EACH_THREADS), N, H, gates + t * N * G,
-               hn + t * NH, t ? y + (t - 1) * NH : h0, grad_y + t * NH, dh, dgi + t * N * G, dgh_t);
+               hn + t * NH, h_prev, grad_y + t * NH, dh, dgi + t * N * G, dgh_t);
     // dL/dh_{t-1} = (dh_t + grad_y_t) z (left in dh by the kernel) + dgh_t W_hh
-    gemm<T>(false, false, N, H, G, T(1), dgh_t, G, w_hh, H, T(1), dh, H);
+    if (!fused) gemm<T>(false, false, N, H, G, T(1), dgh_t, G, w_hh, H, T(1), dh, H);
   }
+  if (fused) gemm<T>(false, false, N, H, G, T(1), dgh, G, w_hh, H, T(1), dh, H);  // dL/dh0
   input_and_weight_grads(s, G, dgi, dgh, x, h0, y, w_ih, gx, gw_ih, gw_hh, gb_ih, gb_hh);
 }
 

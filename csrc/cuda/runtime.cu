@@ -5,9 +5,12 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #ifndef NVZ_CUDA_SIM
 #include <cuda_runtime.h>
@@ -40,8 +43,6 @@ void check(cudaError_t err, const char* what) {
 }
 #endif
 
-constexpr size_t ALIGN = 256;  // cudaMalloc's alignment, kept by the simulator too
-
 }  // namespace
 
 #ifdef NVZ_CUDA_SIM
@@ -54,19 +55,16 @@ std::string device_name(int) {
   return "neuralviz CUDA simulator (CPU)";
 }
 
-void* device_alloc(size_t bytes) {
-  void* ptr = std::aligned_alloc(ALIGN, ((bytes + ALIGN) / ALIGN) * ALIGN);
-  if (ptr == nullptr)
-    throw std::runtime_error("CUDA simulator: out of memory allocating " + std::to_string(bytes) +
-                             " bytes");
-  track_alloc(static_cast<int64_t>(bytes));
-  return ptr;
+namespace {
+constexpr size_t ALIGN = 256;    // cudaMalloc's alignment, kept by the simulator too
+void* raw_alloc(size_t bytes) {  // nullptr when out of memory
+  return std::aligned_alloc(ALIGN, ((bytes + ALIGN) / ALIGN) * ALIGN);
 }
-void device_free(void* ptr, size_t bytes) noexcept {
-  if (ptr == nullptr) return;
-  track_alloc(-static_cast<int64_t>(bytes));
+void raw_free(void* ptr) noexcept {
   std::free(ptr);
 }
+const std::string OOM = "CUDA simulator: out of memory allocating ";
+}  // namespace
 void device_zero(void* ptr, size_t bytes) {
   std::memset(ptr, 0, bytes);
 }
@@ -107,23 +105,21 @@ std::string device_name(int device) {
   return prop.name;
 }
 
-void* device_alloc(size_t bytes) {
+namespace {
+void* raw_alloc(size_t bytes) {  // nullptr when out of memory
   void* ptr = nullptr;
-  cudaError_t err = cudaMalloc(&ptr, bytes ? bytes : 1);
-  if (err != cudaSuccess) {
+  if (cudaMalloc(&ptr, bytes ? bytes : 1) != cudaSuccess) {
     cudaGetLastError();
-    throw std::runtime_error("CUDA out of memory allocating " + std::to_string(bytes) +
-                             " bytes: " + cudaGetErrorString(err));
+    return nullptr;
   }
-  track_alloc(static_cast<int64_t>(bytes));
   return ptr;
 }
-void device_free(void* ptr, size_t bytes) noexcept {
-  if (ptr == nullptr) return;
-  track_alloc(-static_cast<int64_t>(bytes));
+void raw_free(void* ptr) noexcept {
   cudaFree(ptr);
   cudaGetLastError();
 }
+const std::string OOM = "CUDA out of memory allocating ";
+}  // namespace
 void device_zero(void* ptr, size_t bytes) {
   check(cudaMemset(ptr, 0, bytes), "cudaMemset");
 }
@@ -148,12 +144,88 @@ void check_launch(const char* kernel) {
 
 #endif
 
-TransferStats transfer_stats() {
-  return {to_device.load(),  to_host.load(),    bytes_to_device.load(), bytes_to_host.load(),
-          live_bytes.load(), peak_bytes.load(), launches.load()};
+// ---------------------------------------------------------------- the block cache
+// A training step allocates the same sizes every time (layer outputs, gradients, workspaces), and
+// on a GPU cudaMalloc costs tens of microseconds and cudaFree waits for the whole device. So a
+// freed block goes into a cache by its rounded size and the next allocation of that size takes it
+// back: after the first step a step allocates nothing (tests/test_cuda_backend.py checks). Reuse is
+// safe because every kernel and copy runs in order on the one default stream: kernels that used the
+// old tensor were queued before any that use the new one. PyTorch's caching allocator works the
+// same way, per stream.
+namespace {
+
+std::mutex cache_mutex;
+std::unordered_map<size_t, std::vector<void*>> cache;  // rounded size -> free blocks
+std::atomic<int64_t> cached_bytes{0}, device_allocs{0};
+
+size_t rounded(
+    size_t bytes) {  // 512-byte steps: sizes that differ by a few elements share a bucket
+  return ((bytes + 511) / 512) * 512;
 }
+
+}  // namespace
+
+void* device_alloc(size_t bytes) {
+  const size_t size = rounded(bytes);
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    auto it = cache.find(size);
+    if (it != cache.end() && !it->second.empty()) {
+      void* ptr = it->second.back();
+      it->second.pop_back();
+      cached_bytes -= static_cast<int64_t>(size);
+      track_alloc(static_cast<int64_t>(bytes));
+      return ptr;
+    }
+  }
+  void* ptr = raw_alloc(size);
+  if (ptr == nullptr) {  // the cache may hold what is missing: give it back and try once more
+    release_cache();
+    ptr = raw_alloc(size);
+  }
+  if (ptr == nullptr) throw std::runtime_error(OOM + std::to_string(bytes) + " bytes");
+  device_allocs.fetch_add(1);
+  track_alloc(static_cast<int64_t>(bytes));
+  return ptr;
+}
+
+void device_free(void* ptr, size_t bytes) noexcept {
+  if (ptr == nullptr) return;
+  track_alloc(-static_cast<int64_t>(bytes));
+  const size_t size = rounded(bytes);
+  try {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    cache[size].push_back(ptr);
+    cached_bytes += static_cast<int64_t>(size);
+  } catch (...) {  // no memory for the bookkeeping: free the block instead of caching it
+    raw_free(ptr);
+  }
+}
+
+void release_cache() noexcept {
+  std::lock_guard<std::mutex> lock(cache_mutex);
+  for (auto& entry : cache)
+    for (void* ptr : entry.second) raw_free(ptr);
+  cache.clear();
+  cached_bytes = 0;
+}
+
+TransferStats transfer_stats() {
+  TransferStats t;
+  t.to_device = to_device.load();
+  t.to_host = to_host.load();
+  t.bytes_to_device = bytes_to_device.load();
+  t.bytes_to_host = bytes_to_host.load();
+  t.live_bytes = live_bytes.load();
+  t.peak_bytes = peak_bytes.load();
+  t.launches = launches.load();
+  t.cached_bytes = cached_bytes.load();
+  t.device_allocs = device_allocs.load();
+  return t;
+}
+
 void reset_transfer_stats() {
-  to_device = to_host = bytes_to_device = bytes_to_host = launches = 0;
+  to_device = to_host = bytes_to_device = bytes_to_host = launches = device_allocs = 0;
   peak_bytes = live_bytes.load();
 }
 
