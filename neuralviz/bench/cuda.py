@@ -10,6 +10,8 @@ result against torch's (or the CPU's) with the GEMM tolerance of its reduction l
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from ._harness import Case
@@ -41,7 +43,8 @@ def cases(quick: bool = False) -> list[Case]:
     for n in (2048,) if quick else (2048, 4096):
         rows.append(_gemm_row(dev, torch, n))
     rows.append(_conv_row(dev, torch))
-    rows.append(_lstm_row(dev, torch))
+    rows.append(_lstm_row(dev, torch, fused=True))
+    rows.append(_lstm_row(dev, torch, fused=False))
     rows.append(_digits_cnn_row(dev, 256))
     return rows
 
@@ -93,15 +96,18 @@ def _gemm_row(dev, torch, n: int) -> Case:
     da, db = dev.to_device(a), dev.to_device(b)
     ours = _sync_ours(dev, lambda: dev.matmul(da, db, False, False))
     name = f"cuda sgemm {n}^3 (no TF32) vs cuBLAS"
+    check = _check(name, ours, lambda: a.astype(np.float64) @ b, n)
     if torch is None:
-        return Case(name, ours, "torch", None, flops=2.0 * n**3, target=">= 0.7x cuBLAS speed")
+        return Case(name, ours, "torch", None, 2.0 * n**3, ">= 0.7x cuBLAS speed", check)
     ta, tb = torch.from_numpy(a).cuda(), torch.from_numpy(b).cuda()
     theirs = _sync_torch(torch, lambda: ta @ tb)
-    return Case(name, ours, "torch", theirs, 2.0 * n**3, "<= 1.43x torch", _check(name, ours, theirs, n))
+    return Case(name, ours, "torch", theirs, 2.0 * n**3, "<= 1.43x torch", check)
 
 
 def _conv_row(dev, torch) -> Case:
     """A VGG-sized layer: 64 images of 64 channels, 32x32, 3x3 kernels, padding 1; forward and the whole backward."""
+    from neuralviz import backend
+
     n, c, oc, hw = 64, 64, 64, 32
     rng = np.random.default_rng(1)
     x = rng.standard_normal((n, c, hw, hw)).astype(np.float32)
@@ -115,11 +121,16 @@ def _conv_row(dev, torch) -> Case:
         y = dev.conv2d(dx, dw, dbias, *geometry)
         return (y, *dev.conv2d_backward(dx, dw, dgy, *geometry, True, True, True))
 
+    def cpu_pass():
+        cpu = backend.CPU
+        return (cpu.conv2d(x, w, bias, *geometry), *cpu.conv2d_backward(x, w, gy, *geometry, True, True, True))
+
     ours = _sync_ours(dev, ours_pass)
     flops = 3 * 2.0 * n * oc * c * 9 * hw * hw
     name = "cuda conv2d fwd+bwd b64 64->64 32x32 k3 vs cuDNN"
+    check = _check(name, ours, cpu_pass, n * hw * hw)
     if torch is None:
-        return Case(name, ours, "torch", None, flops=flops, target=">= 0.5x cuDNN speed")
+        return Case(name, ours, "torch", None, flops, ">= 0.5x cuDNN speed", check)
     tx = torch.from_numpy(x).cuda().requires_grad_()
     tw = torch.from_numpy(w).cuda().requires_grad_()
     tb = torch.from_numpy(bias).cuda().requires_grad_()
@@ -132,11 +143,14 @@ def _conv_row(dev, torch) -> Case:
         return y, tx.grad, tw.grad, tb.grad
 
     theirs = _sync_torch(torch, theirs_pass)
-    return Case(name, ours, "torch", theirs, flops, "<= 2.0x torch", _check(name, ours, theirs, n * hw * hw))
+    return Case(name, ours, "torch", theirs, flops, "<= 2.0x torch", check)
 
 
-def _lstm_row(dev, torch) -> Case:
-    """LSTM T50 N32 I16 H128, forward keeping the gates and the backward, as the CPU suite's row."""
+def _lstm_row(dev, torch, fused: bool) -> Case:
+    """LSTM T50 N32 I16 H128, forward keeping the gates and the backward, as the CPU suite's row; fused: one
+    launch per step (the default), else the two-launch path (NVZ_RNN_FUSED=0), to compare them on a GPU."""
+    from neuralviz import backend
+
     t, n, i, h = 50, 32, 16, 128
     rng = np.random.default_rng(2)
     x = rng.standard_normal((t, n, i)).astype(np.float32)
@@ -148,16 +162,31 @@ def _lstm_row(dev, torch) -> Case:
     dx, dh0, dc0, dwih, dwhh, dbih, dbhh, dgy = d
 
     def ours_pass():
-        out = dev.lstm_forward(dx, dh0, dc0, dwih, dwhh, dbih, dbhh, True)
-        y, cache = out[0], out[-1]
-        grads = dev.lstm_backward(cache, dx, dh0, dc0, dwih, dwhh, y, dgy, None, None)
+        before = os.environ.get("NVZ_RNN_FUSED")
+        os.environ["NVZ_RNN_FUSED"] = "1" if fused else "0"
+        try:
+            out = dev.lstm_forward(dx, dh0, dc0, dwih, dwhh, dbih, dbhh, True)
+            y, cache = out[0], out[-1]
+            grads = dev.lstm_backward(cache, dx, dh0, dc0, dwih, dwhh, y, dgy, None, None)
+        finally:
+            if before is None:
+                del os.environ["NVZ_RNN_FUSED"]
+            else:
+                os.environ["NVZ_RNN_FUSED"] = before
         return (y, grads[0], *grads[-4:])
+
+    def cpu_pass():
+        cpu = backend.CPU
+        out = cpu.lstm_forward(x, zeros, zeros, w_ih, w_hh, b_ih, b_hh, True)
+        grads = cpu.lstm_backward(out[-1], x, zeros, zeros, w_ih, w_hh, out[0], gy, None, None)
+        return (out[0], grads[0], *grads[-4:])
 
     ours = _sync_ours(dev, ours_pass)
     flops = 3 * 2.0 * t * n * 4 * h * (i + h)
-    name = "cuda LSTM T50 N32 I16 H128 fwd+bwd vs cuDNN"
+    name = f"cuda LSTM T50 N32 H128 {'fused' if fused else '2-launch'} vs cuDNN"
+    check = _check(name, ours, cpu_pass, t * n)
     if torch is None:
-        return Case(name, ours, "torch", None, flops=flops, target=">= 0.5x cuDNN speed")
+        return Case(name, ours, "torch", None, flops, ">= 0.5x cuDNN speed", check)
     lstm = torch.nn.LSTM(i, h).cuda()
     with torch.no_grad():
         for p, v in zip((lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0), d[3:7]):
@@ -173,7 +202,7 @@ def _lstm_row(dev, torch) -> Case:
         return (y, tx.grad, lstm.weight_ih_l0.grad, lstm.weight_hh_l0.grad, lstm.bias_ih_l0.grad, lstm.bias_hh_l0.grad)
 
     theirs = _sync_torch(torch, theirs_pass)
-    return Case(name, ours, "torch", theirs, flops, "<= 2.0x torch", _check(name, ours, theirs, t * n))
+    return Case(name, ours, "torch", theirs, flops, "<= 2.0x torch", check)
 
 
 def _digits_cnn_row(dev, batch: int) -> Case:
@@ -193,7 +222,7 @@ def _digits_cnn_row(dev, batch: int) -> Case:
 
         return step
 
-    ours, theirs = on(gpu, "cuda"), on(cpu, "cpu")
+    ours, theirs = on(gpu, dev), on(cpu, "cpu")
 
     def check():
         from ._harness import CheckFailed
