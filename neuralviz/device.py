@@ -321,12 +321,13 @@ def beside(host: np.ndarray, like):
     return to_device(host, like.module) if type(like) is DeviceArray else host
 
 
-def contiguous(a):
+def contiguous(a, _device_array=DeviceArray, _host=np.ascontiguousarray):
     """np.ascontiguousarray for host arrays; a DeviceArray is always contiguous and stays put.
 
     The layers call this where they used np.ascontiguousarray: numpy's version would copy a
-    device array to the host (it does not dispatch to __array_function__)."""
-    return a if type(a) is DeviceArray else np.ascontiguousarray(a)
+    device array to the host (it does not dispatch to __array_function__). The defaults bind the
+    names once: this runs several times per layer per step on tiny networks."""
+    return a if type(a) is _device_array else _host(a)
 
 
 def zeros(shape, dtype, like):

@@ -139,6 +139,10 @@ class Network:
         by its trainer for an optimizer written in numpy) stays in host memory and trains on the CPU
         kernels, with the reason in `device_note`: switching the backend never breaks a demo."""
         target = backend.current.device
+        if target is None and self.device is None:  # the CPU's every step: nothing to do, cheaply
+            if self.device_note:
+                self.device_note = ""
+            return
         self.device_note = ""
         if target is not None:
             cpu_only = [f"'{lid}' ({layer.type})" for lid, layer in self.layers.items() if not layer.on_device]

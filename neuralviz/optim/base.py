@@ -56,6 +56,7 @@ class Optimizer:
     # and GPU memory; an optimizer whose update runs on backend kernels alone sets on_device.
     state_names: tuple[str, ...] = ()
     on_device = False
+    _device = None  # where the state arrays live (None: host memory)
 
     def __init__(
         self,
@@ -121,7 +122,7 @@ class Optimizer:
         """Moves the state arrays to where the network's parameters now live (nv.set_backend
         switched between steps), values kept; refuses a GPU for an update written in numpy."""
         target = getattr(self.net, "device", None)
-        if target is getattr(self, "_device", None):
+        if target is self._device:
             return
         if target is not None and not self.on_device:
             raise RuntimeError(
