@@ -223,17 +223,29 @@ def _cmd_train(args) -> int:
     opt = nv.optim.make(opt_name, net, lr=lr)
     trainer = nv.Trainer(net, loss, opt, seed=args.seed)
     trainer.check_dataset(ds)  # a network/dataset mismatch is reported before "training ..." is printed
+    try:
+        chosen = nv.backend.use(args.backend)  # refused here, with the reason, before anything is printed
+        device = chosen.__enter__()
+    except RuntimeError as err:
+        raise UsageError(f"--backend {args.backend}: {err}") from None
     # `is not None`, not `or`: an explicit value is never replaced by the preset's default
     epochs = args.epochs if args.epochs is not None else training.get("epochs", 10)
     batch = args.batch_size if args.batch_size is not None else training.get("batch_size", 32)
     print(
         f"training {spec.get('name', args.spec)} ({net.num_parameters():,d} parameters) on {dataset} "
         f"({len(ds.x_train)} train / {len(ds.x_test)} test) with {opt_name} lr {lr:g}, {loss}, "
-        f"{epochs} epochs, batch {batch}"
+        f"{epochs} epochs, batch {batch}, on {device.name}"
     )
     start = time.perf_counter()
-    history = trainer.fit(ds, epochs=epochs, batch_size=batch, progress=not args.quiet)
+    try:
+        history = trainer.fit(ds, epochs=epochs, batch_size=batch, progress=not args.quiet)
+    finally:
+        note = net.device_note  # why the network stayed on the CPU under a GPU backend, if it did
+        chosen.__exit__(None, None, None)
+        net.follow_backend()  # back in host memory, for saving
     seconds = time.perf_counter() - start
+    if note:
+        print(f"note: the network {note}")
     final = {k: v[-1] for k, v in history.items() if v and v[-1] is not None}
     parts = [
         f"{k} {final[k]:.4f}" for k in ("train_loss", "train_accuracy", "test_loss", "test_accuracy") if k in final
@@ -352,6 +364,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=non_negative_int, default=0, help="seed for init, data and batches (default 0)")
     p.add_argument("--save", metavar="PATH", help="save the trained model to this file (checked before training)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--backend",
+        choices=["cpu", "cuda", "cuda-sim"],
+        default="cpu",
+        help="where to train: cpu (default), cuda (a GPU), cuda-sim (the CUDA kernels simulated on the CPU, slow)",
+    )
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser(

@@ -229,6 +229,27 @@ def test_dataset_mismatch_is_reported_before_training(tmp_path, capsys):
     assert "training" not in out
 
 
+def test_train_on_a_gpu_that_is_not_there_says_why(capsys):
+    if nv.backend.HAS_CUDA:
+        pytest.skip("a GPU is usable here")
+    code, out, err = run(["train", "xor", "--epochs", "1", "--quiet", "--backend", "cuda"], capsys)
+    assert_one_line_error(code, err, "no NVIDIA GPU found")
+    assert "training" not in out
+
+
+def test_train_through_the_cuda_code_path(tmp_path, capsys):
+    """--backend cuda-sim: the CUDA kernels on the simulator, start to end, and the model saved from host memory."""
+    if nv.backend.simulator() is None:
+        pytest.skip("_C_cudasim was not built")
+    model = tmp_path / "xor.nvz"
+    code, out, err = run(
+        ["train", "xor", "--epochs", "1", "--quiet", "--backend", "cuda-sim", "--save", str(model)], capsys
+    )
+    assert code == 0, err
+    assert "on cuda-sim" in out and "done:" in out and model.is_file()
+    assert nv.get_backend() == "cpu"
+
+
 # ----------------------------------------------------------------------------- --save, checked before training
 
 
