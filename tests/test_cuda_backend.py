@@ -207,8 +207,10 @@ def test_three_hundred_steps_stay_with_the_cpu(dev):
 @pytest.mark.cuda
 @pytest.mark.skipif(not backend.HAS_CUDA, reason=backend.CUDA_REASON or "no CUDA")
 def test_digits_cnn_trains_on_the_gpu_like_on_the_cpu():
-    """The digits-cnn preset, 300 steps of batch 64 on each backend from the same seed: the same losses
-    to float32 accuracy, and the same test accuracy to a point."""
+    """The digits-cnn preset, 300 steps of batch 64 on each backend from the same seed. Float32 sums in another
+    order drift apart slowly in training (on the simulator: 2e-9 at step 10, 2e-7 at step 100, 2e-3 at step
+    300), so the first 100 losses must agree closely and the end statistically: the mean of the last 50
+    losses within 10 %, the test accuracy within 2 points."""
     from neuralviz import presets
 
     runs = []
@@ -220,8 +222,9 @@ def test_digits_cnn_trains_on_the_gpu_like_on_the_cpu():
             accuracy = setup.trainer.evaluate(ds.x_test, ds.y_test)["accuracy"]
         runs.append((np.array(losses), accuracy))
     (cpu_loss, cpu_acc), (gpu_loss, gpu_acc) = runs
-    np.testing.assert_allclose(gpu_loss, cpu_loss, rtol=5e-3, atol=5e-4)
-    assert abs(gpu_acc - cpu_acc) <= 0.01 and cpu_acc > 0.8
+    np.testing.assert_allclose(gpu_loss[:100], cpu_loss[:100], rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(gpu_loss[-50:].mean(), cpu_loss[-50:].mean(), rtol=0.1)
+    assert abs(gpu_acc - cpu_acc) <= 0.02 and cpu_acc > 0.8
 
 
 def test_cnn_trains_the_same_on_the_device(dev):
