@@ -105,6 +105,16 @@ class DeviceArray:
     def copy(self) -> DeviceArray:
         return DeviceArray(self.t.copy(), self.module)
 
+    def __copy__(self) -> DeviceArray:  # numpy's copy.copy copies the data too
+        return self.copy()
+
+    def __deepcopy__(self, memo) -> DeviceArray:
+        return self.copy()
+
+    def __reduce__(self):
+        """Pickles as its host copy; unpickled onto the same module's device where that module loads."""
+        return _rebuild, (self.numpy(), self.module.__name__)
+
     def fill(self, value) -> None:
         self.module.fill_(self.t, float(value))
 
@@ -233,6 +243,17 @@ class DeviceArray:
 
 
 _IN_PLACE = {"sort", "put", "resize", "partition", "setflags", "itemset", "byteswap", "setfield"}
+
+
+def _rebuild(host: np.ndarray, module_name: str):
+    """A pickled DeviceArray: back on its device where that module loads (else the host array)."""
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+        return DeviceArray(module.to_device(host), module)
+    except (ImportError, RuntimeError):
+        return host
 
 
 def _to_host(obj):

@@ -75,6 +75,17 @@ def test_device_array_assignment_uploads_and_host_views_copy(dev):
         da[0] = 1
 
 
+def test_copies_and_pickles_hold_their_own_data(dev):
+    import copy
+    import pickle
+
+    da = dev.to_device(np.arange(4.0))
+    for clone in (copy.copy(da), copy.deepcopy(da), pickle.loads(pickle.dumps(da))):
+        assert isinstance(clone, DeviceArray) and clone.module is da.module
+        clone.fill(0)
+        np.testing.assert_array_equal(da.numpy(), np.arange(4.0))
+
+
 def test_writes_into_a_device_array_through_numpy_are_refused(dev):
     """A numpy ufunc or copyto writing into a DeviceArray would write a host copy and lose the result."""
     da = dev.to_device(np.ones(4))

@@ -22,11 +22,16 @@ using nvz::cuda::Tensor;
 
 namespace {
 
+// By kind and size, not identity: an unpickled or a big-endian-swapped dtype is equal but another
+// object.
 Dtype dtype_from_numpy(const py::dtype& dt) {
-  if (dt.is(py::dtype::of<float>())) return Dtype::f32;
-  if (dt.is(py::dtype::of<double>())) return Dtype::f64;
-  if (dt.is(py::dtype::of<int64_t>())) return Dtype::i64;
-  nvz::fail("to_device: dtype must be float32, float64 or int64, got ", std::string(py::str(dt)));
+  const char kind = dt.kind();
+  const bool native = dt.attr("isnative").cast<bool>();
+  if (native && kind == 'f' && dt.itemsize() == 4) return Dtype::f32;
+  if (native && kind == 'f' && dt.itemsize() == 8) return Dtype::f64;
+  if (native && kind == 'i' && dt.itemsize() == 8) return Dtype::i64;
+  nvz::fail("to_device: dtype must be float32, float64 or int64 in native byte order, got ",
+            std::string(py::str(dt)));
 }
 
 py::dtype numpy_dtype(Dtype d) {
