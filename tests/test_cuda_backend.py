@@ -177,8 +177,10 @@ def _train(spec, optimizer: str, steps: int, x, y, backends, **opt):
     trainer = nv.Trainer(net, "cross_entropy", nv.optim.make(optimizer, net, **opt), seed=0)
     losses = []
     for i in range(steps):
-        with backend.use(backends[i % len(backends)]):
+        with backend.use(backends[i % len(backends)]) as where:
             losses.append(trainer.step(x[i % 2 :: 2], y[i % 2 :: 2]))
+            # on a device backend the step really ran there (no silent fallback to the CPU kernels)
+            assert net.device is where.device, net.device_note
     with backend.use("cpu"):
         net.follow_backend()
     return net, np.array(losses)
@@ -241,6 +243,26 @@ def test_digits_cnn_trains_on_the_gpu_like_on_the_cpu():
 def test_cnn_trains_the_same_on_the_device(dev):
     x, y = _data(CNN, 6)
     _assert_same_training(_train(CNN, "adam", 4, x, y, ["cpu"], lr=0.01), _train(CNN, "adam", 4, x, y, [dev], lr=0.01))
+
+
+DECODER = {  # the layers the other specs leave out: transposed convolution, leaky relu, reshape, noise
+    "input_shape": [1, 8, 8],
+    "layers": [
+        {"id": "c", "type": "conv2d", "channels": 3, "kernel_size": 3, "stride": 2, "padding": 1},
+        {"id": "l", "type": "leaky_relu", "slope": 0.1},
+        {"id": "t", "type": "conv_transpose2d", "channels": 2, "kernel_size": 4, "stride": 2, "padding": 1},
+        {"id": "r", "type": "reshape", "shape": [128]},
+        {"id": "n", "type": "gaussian_noise", "std": 0.1},
+        {"id": "out", "type": "dense", "units": 3},
+    ],
+    "output": "out",
+}
+
+
+def test_decoder_layers_train_the_same_on_the_device(dev):
+    x, y = _data(DECODER, 6)
+    cpu = _train(DECODER, "momentum", 5, x, y, ["cpu"], lr=0.05)
+    _assert_same_training(cpu, _train(DECODER, "momentum", 5, x, y, [dev], lr=0.05))
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
