@@ -281,18 +281,19 @@ def _resolve_shape(shape, size: int) -> tuple[int, ...]:
     return shape
 
 
-def _like(fn: str, a: DeviceArray, dtype, shape) -> tuple[list[int], str]:
+def _like(a: DeviceArray, dtype, shape) -> tuple[list[int], str]:
+    """The shape and dtype name of np.*_like(a, dtype=..., shape=...)."""
     dt = np.dtype(a.dtype if dtype is None else dtype)
     return list(a.shape if shape is None else shape), dt.name
 
 
 def _empty_like(a, dtype=None, order="K", subok=True, shape=None, **_):
-    shape, dt = _like("empty_like", a, dtype, shape)
+    shape, dt = _like(a, dtype, shape)
     return DeviceArray(a.module.empty(shape, dt), a.module)
 
 
 def _zeros_like(a, dtype=None, order="K", subok=True, shape=None, **_):
-    shape, dt = _like("zeros_like", a, dtype, shape)
+    shape, dt = _like(a, dtype, shape)
     return DeviceArray(a.module.zeros(shape, dt), a.module)
 
 
