@@ -3,13 +3,9 @@
 #pragma once
 #include <cstdint>
 
-namespace nvz {
+#include "common/pool_shape.h"
 
-struct Pool2dShape {
-  int64_t N, C, H, W;
-  int64_t KH, KW, SH, SW, PH, PW;
-  int64_t OH, OW;  // = floor((H + 2P - K)/S) + 1, all >= 1
-};
+namespace nvz {
 
 // y and idx are (N, C, OH, OW); idx holds the flat index h*W + w of the max within its
 // (n, c) plane, as torch.nn.functional.max_pool2d(return_indices=True).

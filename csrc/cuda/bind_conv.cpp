@@ -249,34 +249,11 @@ py::tuple conv_transpose2d_backward(const Tensor& x, const Tensor& w, const Tens
   return grad_tuple(gx, gw, gb);
 }
 
-// bindings.cpp's pool_shape: the geometry of a pooling call over planes of H x W.
-PoolGeom pool_geom(const char* fn, int64_t N, int64_t C, int64_t H, int64_t W, int64_t kh,
-                   int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw) {
-  NVZ_CHECK(N >= 0 && C >= 1 && H >= 1 && W >= 1, fn,
-            ": x must have positive C, H, W, got x shape (", N, ", ", C, ", ", H, ", ", W, ")");
-  NVZ_CHECK(kh >= 1 && kw >= 1, fn, ": kernel_size must be >= 1, got (", kh, ", ", kw, ")");
-  NVZ_CHECK(sh >= 1 && sw >= 1, fn, ": stride must be >= 1, got (", sh, ", ", sw, ")");
-  NVZ_CHECK(ph >= 0 && pw >= 0 && ph <= kh / 2 && pw <= kw / 2, fn, ": padding (", ph, ", ", pw,
-            ") must be >= 0 and at most half of kernel_size (", kh, ", ", kw, ")");
-  const int64_t Hp = NVZ_CHECKED(H + 2 * Size(ph), fn, ": padding ", ph, " on input height ", H,
-                                 " (H + 2*padding)");
-  const int64_t Wp = NVZ_CHECKED(W + 2 * Size(pw), fn, ": padding ", pw, " on input width ", W,
-                                 " (W + 2*padding)");
-  NVZ_CHECKED(Size(kh) * kw, fn, ": the window size kH*kW of kernel_size (", kh, ", ", kw, ")");
-  NVZ_CHECK(kh <= Hp && kw <= Wp, fn, ": kernel_size (", kh, ", ", kw,
-            ") is larger than the padded input (", Hp, ", ", Wp, ")");
-  const PoolGeom s{N, C, H, W, kh, kw, sh, sw, ph, pw, (Hp - kh) / sh + 1, (Wp - kw) / sw + 1};
-  NVZ_CHECKED(Size(N) * C * s.OH * s.OW * kh * kw, fn,
-              ": the work N*C*H_out*W_out*kH*kW of x shape (", N, ", ", C, ", ", H, ", ", W,
-              "), kernel_size (", kh, ", ", kw, "), stride (", sh, ", ", sw, ")");
-  return s;
-}
-
 PoolGeom pool_input(const char* fn, const Tensor& x, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
                     int64_t ph, int64_t pw) {
   NVZ_CHECK(x.ndim() == 4, fn, ": x must be 4-D, got x.shape=", x.shape_str());
   by_float_dtype(fn, x, [](auto) { return 0; });
-  return pool_geom(fn, x.dim(0), x.dim(1), x.dim(2), x.dim(3), kh, kw, sh, sw, ph, pw);
+  return nvz::pool_shape(fn, x.dim(0), x.dim(1), x.dim(2), x.dim(3), kh, kw, sh, sw, ph, pw);
 }
 
 py::tuple max_pool2d(const Tensor& x, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
@@ -359,7 +336,7 @@ Tensor avg_pool2d_backward(const Tensor& gy, int64_t H, int64_t W, int64_t kh, i
   const char* fn = "avg_pool2d_backward";
   NVZ_CHECK(gy.ndim() == 4, fn, ": grad_y must be 4-D, got grad_y.shape=", gy.shape_str());
   by_float_dtype(fn, gy, [](auto) { return 0; });
-  const PoolGeom s = pool_geom(fn, gy.dim(0), gy.dim(1), H, W, kh, kw, sh, sw, ph, pw);
+  const PoolGeom s = nvz::pool_shape(fn, gy.dim(0), gy.dim(1), H, W, kh, kw, sh, sw, ph, pw);
   expect_dims(fn, "grad_y", gy, {s.N, s.C, s.OH, s.OW});
   Tensor gx({s.N, s.C, H, W}, gy.dtype);
   by_float_dtype(fn, gy, [&](auto t) {

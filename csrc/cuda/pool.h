@@ -5,13 +5,11 @@
 #pragma once
 #include <cstdint>
 
+#include "common/pool_shape.h"
+
 namespace nvz::cuda {
 
-struct PoolGeom {
-  int64_t N, C, H, W;
-  int64_t KH, KW, SH, SW, PH, PW;
-  int64_t OH, OW;
-};
+using PoolGeom = nvz::Pool2dShape;  // the CPU's geometry (common/pool_shape.h)
 
 // y, idx (N, C, OH, OW); idx is the flat position h*W + w of the max in its (n, c) plane.
 template <typename T>
