@@ -25,6 +25,7 @@
 
 #include "common/check.h"
 #include "common/checked.h"
+#include "common/conv_shape.h"
 #include "common/cpu_features.h"
 #include "common/matmul_shape.h"
 #include "common/parallel.h"
@@ -158,20 +159,9 @@ nvz::Conv2dShape conv_shape(const char* fn, const Arr<T>& x, const Arr<T>& w, in
   NVZ_CHECK(sh >= 1 && sw >= 1, fn, ": stride must be >= 1, got (", sh, ", ", sw, ")");
   NVZ_CHECK(ph >= 0 && pw >= 0, fn, ": padding must be >= 0, got (", ph, ", ", pw, ")");
   NVZ_CHECK(dh >= 1 && dw >= 1, fn, ": dilation must be >= 1, got (", dh, ", ", dw, ")");
-  const int64_t Hp = NVZ_CHECKED(H + 2 * Size(ph), fn, ": padding ", ph, " on input height ", H,
-                                 " (H + 2*padding)");
-  const int64_t Wp = NVZ_CHECKED(W + 2 * Size(pw), fn, ": padding ", pw, " on input width ", W,
-                                 " (W + 2*padding)");
-  const int64_t EH = NVZ_CHECKED(Size(dh) * (KH - 1) + 1, fn, ": dilation ", dh,
-                                 " with kernel height ", KH, " (dilation*(kH-1)+1)");
-  const int64_t EW = NVZ_CHECKED(Size(dw) * (KW - 1) + 1, fn, ": dilation ", dw,
-                                 " with kernel width ", KW, " (dilation*(kW-1)+1)");
-  NVZ_CHECK(EH <= Hp && EW <= Wp, fn, ": the kernel extent (", EH, ", ", EW,
-            ") is larger than the padded input (", Hp, ", ", Wp, ") (x.shape=", shape_of(x),
-            ", w.shape=", shape_of(w), ", padding=(", ph, ", ", pw, "), dilation=(", dh, ", ", dw,
-            "))");
-  const nvz::Conv2dShape s{
-      N, C, H, W, OC, KH, KW, sh, sw, ph, pw, dh, dw, (Hp - EH) / sh + 1, (Wp - EW) / sw + 1};
+  const auto out =
+      nvz::conv_output(fn, {N, C, H, W}, {OC, w.shape(1), KH, KW}, sh, sw, ph, pw, dh, dw);
+  const nvz::Conv2dShape s{N, C, H, W, OC, KH, KW, sh, sw, ph, pw, dh, dw, out.OH, out.OW};
   NVZ_CHECKED(Size(N) * OC * s.OH * s.OW * C * KH * KW, fn,
               ": the work N*C_out*H_out*W_out*C*kH*kW of ", conv_text(s));
   return s;

@@ -122,6 +122,9 @@ class Network:
             shapes[entry["id"]] = layer.output_shape
         for layer in self.layers.values():  # within the budget: allocate, in order
             layer.materialize()
+        # the layers a device backend cannot run (Network.follow_backend keeps such a network on the CPU)
+        cpu_only = [f"'{lid}' ({layer.type})" for lid, layer in self.layers.items() if not layer.on_device]
+        self._cpu_only = ", ".join(cpu_only)
         self.output_shape = shapes[self.output_id]
         self.reseed(self.seed)
 
@@ -145,9 +148,7 @@ class Network:
             return
         self.device_note = ""
         if target is not None:
-            cpu_only = [f"'{lid}' ({layer.type})" for lid, layer in self.layers.items() if not layer.on_device]
-            reason = f"layer {', '.join(cpu_only)} has no {backend.current.name} kernels" if cpu_only else ""
-            reason = reason or self.host_only
+            reason = f"layer {self._cpu_only} has no {target.name} kernels" if self._cpu_only else self.host_only
             if reason:
                 self.device_note = f"stays on the CPU: {reason}"
                 target = None

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/checked.h"
+#include "common/conv_shape.h"
 #include "cuda/bind.h"
 #include "cuda/conv.h"
 #include "cuda/pool.h"
@@ -70,26 +71,15 @@ ConvGeom conv_geom(const char* fn, const Tensor& x, const Tensor& w, int64_t sh,
   check_sps(fn, sh, sw, ph, pw, dh, dw);
   const int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3);
   const int64_t OC = w.dim(0), KH = w.dim(2), KW = w.dim(3);
-  const int64_t Hp = NVZ_CHECKED(H + 2 * Size(ph), fn, ": padding ", ph, " on input height ", H,
-                                 " (H + 2*padding)");
-  const int64_t Wp = NVZ_CHECKED(W + 2 * Size(pw), fn, ": padding ", pw, " on input width ", W,
-                                 " (W + 2*padding)");
-  const int64_t EH = NVZ_CHECKED(Size(dh) * (KH - 1) + 1, fn, ": dilation ", dh,
-                                 " with kernel height ", KH, " (dilation*(kH-1)+1)");
-  const int64_t EW = NVZ_CHECKED(Size(dw) * (KW - 1) + 1, fn, ": dilation ", dw,
-                                 " with kernel width ", KW, " (dilation*(kW-1)+1)");
-  NVZ_CHECK(EH <= Hp && EW <= Wp, fn, ": the kernel extent (", EH, ", ", EW,
-            ") is larger than the padded input (", Hp, ", ", Wp, ") (x.shape=", x.shape_str(),
-            ", w.shape=", w.shape_str(), ", padding=(", ph, ", ", pw, "), dilation=(", dh, ", ", dw,
-            "))");
-  ConvGeom g{
-      N, C, H, W, OC, KH, KW, sh, sw, ph, pw, dh, dw, (Hp - EH) / sh + 1, (Wp - EW) / sw + 1};
+  const auto out =
+      nvz::conv_output(fn, {N, C, H, W}, {OC, w.dim(1), KH, KW}, sh, sw, ph, pw, dh, dw);
+  ConvGeom g{N, C, H, W, OC, KH, KW, sh, sw, ph, pw, dh, dw, out.OH, out.OW};
   NVZ_CHECKED(Size(N) * OC * g.OH * g.OW * C * KH * KW, fn,
               ": the work N*C_out*H_out*W_out*C*kH*kW of ", geometry_text(g, false, 0, 0));
   NVZ_CHECKED(Size(C) * KH * KW * g.OH * g.OW + Size(OC) * g.OH * g.OW, fn,
               ": the per-image workspace of ", geometry_text(g, false, 0, 0));
-  g.SH = std::min(sh, Hp);
-  g.SW = std::min(sw, Wp);
+  g.SH = std::min(sh, out.Hp);
+  g.SW = std::min(sw, out.Wp);
   return g;
 }
 

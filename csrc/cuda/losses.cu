@@ -15,6 +15,7 @@
 
 #include "cuda/device.h"
 #include "cuda/elementwise.h"
+#include "cuda/tensor.h"
 
 namespace nvz::cuda {
 namespace {
@@ -159,33 +160,37 @@ __global__ void finish_kernel(int parts, const double* partials, const int64_t* 
 
 // ---- host side -------------------------------------------------------------------------------
 
-// One device allocation carved into 8-byte-aligned pieces, freed on scope exit (also when a
-// launch throws).
+// One device allocation (a Storage, freed on scope exit, also when a launch throws) carved into
+// 8-byte-aligned pieces.
 class Scratch {
  public:
-  explicit Scratch(size_t bytes) : bytes_(bytes), ptr_(device_alloc(bytes)) {}
-  ~Scratch() { device_free(ptr_, bytes_); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
+  explicit Scratch(size_t bytes) : mem_(bytes) {}
   // The next `count` items of type V.
   template <typename V>
   V* take(int64_t count) {
-    V* p = reinterpret_cast<V*>(static_cast<char*>(ptr_) + used_);
+    V* p = reinterpret_cast<V*>(static_cast<char*>(mem_.ptr) + used_);
     used_ += (static_cast<size_t>(count) * sizeof(V) + 7) / 8 * 8;
     return p;
   }
 
  private:
-  size_t bytes_, used_ = 0;
-  void* ptr_;
+  Storage mem_;
+  size_t used_ = 0;
 };
 
 constexpr size_t padded(size_t bytes) {
   return (bytes + 7) / 8 * 8;
 }
 
-// Pass 2 without labels and the copy of the sum back: how mse and bce end.
-double finish_sum(unsigned parts, const double* partials, XentResult* result) {
+// How mse and bce go: pass1(parts, partials) writes one partial sum per block, pass 2 adds them
+// in order, and the sum comes back to the host.
+template <typename Pass1>
+double reduced_sum(int64_t n, Pass1&& pass1) {
+  const unsigned parts = parts_for(n);
+  Scratch scratch(padded(sizeof(XentResult)) + parts * sizeof(double));
+  auto* result = scratch.take<XentResult>(1);
+  auto* partials = scratch.take<double>(parts);
+  pass1(parts, partials);
   NVZ_LAUNCH_SYNC(finish_kernel, dim3(1), dim3(REDUCE_THREADS), static_cast<int>(parts), partials,
                   nullptr, nullptr, result);
   double total = 0;
@@ -198,27 +203,21 @@ double finish_sum(unsigned parts, const double* partials, XentResult* result) {
 template <typename T>
 double mse_sum(int64_t n, const T* pred, const T* target, T* grad) {
   if (n <= 0) return 0;
-  const unsigned parts = parts_for(n);
-  Scratch scratch(padded(sizeof(XentResult)) + parts * sizeof(double));
-  auto* result = scratch.take<XentResult>(1);
-  auto* partials = scratch.take<double>(parts);
   const T scale = static_cast<T>(2.0 / static_cast<double>(n));  // nn_math.h's mean_scale(n, 2)
-  NVZ_LAUNCH_SYNC(mse_kernel<T>, dim3(parts), dim3(REDUCE_THREADS), n, pred, target, grad, scale,
-                  partials);
-  return finish_sum(parts, partials, result);
+  return reduced_sum(n, [&](unsigned parts, double* partials) {
+    NVZ_LAUNCH_SYNC(mse_kernel<T>, dim3(parts), dim3(REDUCE_THREADS), n, pred, target, grad, scale,
+                    partials);
+  });
 }
 
 template <typename T>
 double bce_with_logits_sum(int64_t n, const T* logits, const T* targets, T* grad) {
   if (n <= 0) return 0;
-  const unsigned parts = parts_for(n);
-  Scratch scratch(padded(sizeof(XentResult)) + parts * sizeof(double));
-  auto* result = scratch.take<XentResult>(1);
-  auto* partials = scratch.take<double>(parts);
   const double inv_n = 1.0 / static_cast<double>(n);
-  NVZ_LAUNCH_SYNC(bce_kernel<T>, dim3(parts), dim3(REDUCE_THREADS), n, logits, targets, grad, inv_n,
-                  partials);
-  return finish_sum(parts, partials, result);
+  return reduced_sum(n, [&](unsigned parts, double* partials) {
+    NVZ_LAUNCH_SYNC(bce_kernel<T>, dim3(parts), dim3(REDUCE_THREADS), n, logits, targets, grad,
+                    inv_n, partials);
+  });
 }
 
 template <typename T>

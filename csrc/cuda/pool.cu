@@ -16,21 +16,34 @@ __device__ __forceinline__ int64_t window_count(const PoolGeom& g, int64_t h0, i
   return (nvz_min(h0 + g.KH, g.H + g.PH) - h0) * (nvz_min(w0 + g.KW, g.W + g.PW) - w0);
 }
 
+// Output o's window: its top-left corner (h0, w0) in padded coordinates, the rows [hlo, hhi) and
+// columns [wlo, whi) of it inside the input plane, and the plane it reads (o's image and channel).
+struct Window {
+  int64_t h0, w0, hlo, hhi, wlo, whi, plane;
+};
+__device__ __forceinline__ Window window_of(const PoolGeom& g, int64_t o) {
+  const int64_t ow = o % g.OW, oh = (o / g.OW) % g.OH;
+  const int64_t h0 = oh * g.SH - g.PH, w0 = ow * g.SW - g.PW;
+  return {h0,
+          w0,
+          nvz_max<int64_t>(h0, 0),
+          nvz_min(h0 + g.KH, g.H),
+          nvz_max<int64_t>(w0, 0),
+          nvz_min(w0 + g.KW, g.W),
+          (o / (g.OH * g.OW)) * g.H * g.W};
+}
+
 // neg_inf: -infinity, passed in so device code needs no numeric_limits.
 template <typename T>
 __global__ void max_pool_kernel(PoolGeom g, const T* __restrict__ x, T* __restrict__ y,
                                 int64_t* __restrict__ idx, T neg_inf) {
-  const int64_t P = g.OH * g.OW;
-  NVZ_EACH(o, g.N * g.C * P) {
-    const int64_t ow = o % g.OW, oh = (o / g.OW) % g.OH;
-    const T* plane = x + (o / P) * g.H * g.W;
-    const int64_t h0 = oh * g.SH - g.PH, w0 = ow * g.SW - g.PW;
-    const int64_t hlo = nvz_max<int64_t>(h0, 0), hhi = nvz_min(h0 + g.KH, g.H);
-    const int64_t wlo = nvz_max<int64_t>(w0, 0), whi = nvz_min(w0 + g.KW, g.W);
+  NVZ_EACH(o, g.N * g.C * g.OH * g.OW) {
+    const Window win = window_of(g, o);
+    const T* plane = x + win.plane;
     T best = neg_inf;
-    int64_t arg = hlo * g.W + wlo;
-    for (int64_t ih = hlo; ih < hhi; ++ih)
-      for (int64_t iw = wlo; iw < whi; ++iw) {
+    int64_t arg = win.hlo * g.W + win.wlo;
+    for (int64_t ih = win.hlo; ih < win.hhi; ++ih)
+      for (int64_t iw = win.wlo; iw < win.whi; ++iw) {
         const T v = plane[ih * g.W + iw];
         if (v > best || v != v) best = v, arg = ih * g.W + iw;  // first max wins; NaN is max
       }
@@ -41,17 +54,13 @@ __global__ void max_pool_kernel(PoolGeom g, const T* __restrict__ x, T* __restri
 
 template <typename T>
 __global__ void avg_pool_kernel(PoolGeom g, const T* __restrict__ x, T* __restrict__ y) {
-  const int64_t P = g.OH * g.OW;
-  NVZ_EACH(o, g.N * g.C * P) {
-    const int64_t ow = o % g.OW, oh = (o / g.OW) % g.OH;
-    const T* plane = x + (o / P) * g.H * g.W;
-    const int64_t h0 = oh * g.SH - g.PH, w0 = ow * g.SW - g.PW;
-    const int64_t hlo = nvz_max<int64_t>(h0, 0), hhi = nvz_min(h0 + g.KH, g.H);
-    const int64_t wlo = nvz_max<int64_t>(w0, 0), whi = nvz_min(w0 + g.KW, g.W);
+  NVZ_EACH(o, g.N * g.C * g.OH * g.OW) {
+    const Window win = window_of(g, o);
+    const T* plane = x + win.plane;
     T acc = T(0);
-    for (int64_t ih = hlo; ih < hhi; ++ih)
-      for (int64_t iw = wlo; iw < whi; ++iw) acc += plane[ih * g.W + iw];
-    y[o] = acc / static_cast<T>(window_count(g, h0, w0));
+    for (int64_t ih = win.hlo; ih < win.hhi; ++ih)
+      for (int64_t iw = win.wlo; iw < win.whi; ++iw) acc += plane[ih * g.W + iw];
+    y[o] = acc / static_cast<T>(window_count(g, win.h0, win.w0));
   }
 }
 
