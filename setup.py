@@ -14,6 +14,7 @@ Environment switches:
 
 from __future__ import annotations
 
+import copy
 import glob
 import os
 import shutil
@@ -170,12 +171,12 @@ class BuildExt(build_ext):
                 super().build_extension(ext)
             else:
                 self._build_sim(ext)
-                # the binding files again, with the simulator's macros: objects of their own
-                saved, self.build_temp = self.build_temp, os.path.join(self.build_temp, "cudasim")
-                try:
-                    super().build_extension(ext)
-                finally:
-                    self.build_temp = saved
+                # The binding files again, with the simulator's macros: objects of their own, through a
+                # copy of this command whose build_temp differs. Swapping self.build_temp instead raced
+                # with `build_ext -j`, which builds _C_cuda from the same binding files in another thread.
+                sim_cmd = copy.copy(self)
+                sim_cmd.build_temp = os.path.join(self.build_temp, "cudasim")
+                build_ext.build_extension(sim_cmd, ext)
         except Exception as err:  # optional backends: warn, remove stale copies, go on
             if os.environ.get("NEURALVIZ_CUDA") == "1":
                 raise

@@ -250,6 +250,23 @@ def test_train_through_the_cuda_code_path(tmp_path, capsys):
     assert nv.get_backend() == "cpu"
 
 
+def test_tf32_on_the_cpu_is_refused(capsys):
+    code, out, err = run(["train", "xor", "--epochs", "1", "--quiet", "--tf32"], capsys)
+    assert_one_line_error(code, err, "--tf32 needs --backend cuda")
+    assert "training" not in out and nv.get_backend() == "cpu"
+
+
+def test_train_with_tf32_on_the_cuda_code_path(capsys):
+    """--tf32: the float32 products on the (simulated) tensor cores for the run, the switch restored after."""
+    sim = nv.backend.simulator()
+    if sim is None:
+        pytest.skip("_C_cudasim was not built")
+    code, out, err = run(["train", "xor", "--epochs", "1", "--quiet", "--backend", "cuda-sim", "--tf32"], capsys)
+    assert code == 0, err
+    assert "on cuda-sim" in out and "done:" in out
+    assert sim.tf32 is False and nv.get_backend() == "cpu"
+
+
 # ----------------------------------------------------------------------------- --save, checked before training
 
 

@@ -1,8 +1,9 @@
 """The CUDA backend's recurrences (rnn_tanh, lstm, gru; forward and backward over whole
 sequences) against the CPU backend's kernels on the same inputs: outputs, last states, the
 cache's Python-visible structure, every gradient, the T = 0 edge, determinism, and the
-argument checks (ValueError naming the kernel). Every case runs on both device paths (the
-`path` fixture): the fused one-launch-per-step kernels and the GEMM + gate-kernel pair
+argument checks (ValueError naming the kernel). Every case runs on the three device paths (the
+`path` fixture): the persistent kernels (every step in one cooperative launch, the default), the
+fused one-launch-per-step kernels (NVZ_RNN_PERSISTENT=0) and the GEMM + gate-kernel pair
 (NVZ_RNN_FUSED=0); the launch counts of each are checked too."""
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ GATES = {"rnn_tanh": 1, "lstm": 4, "gru": 3}
 I, H = 4, 6
 
 
-@pytest.fixture(params=["fused", "unfused"])
+@pytest.fixture(params=["persistent", "fused", "unfused"])
 def path(request, monkeypatch):
-    """The device's recurrence path, chosen per call by NVZ_RNN_FUSED (see recurrent.cu)."""
-    monkeypatch.setenv("NVZ_RNN_FUSED", "1" if request.param == "fused" else "0")
+    """The device's recurrence path, chosen per call by NVZ_RNN_FUSED and NVZ_RNN_PERSISTENT (see
+    recurrent.cu)."""
+    monkeypatch.setenv("NVZ_RNN_FUSED", "0" if request.param == "unfused" else "1")
+    monkeypatch.setenv("NVZ_RNN_PERSISTENT", "1" if request.param == "persistent" else "0")
     return request.param
 
 
@@ -138,8 +141,8 @@ def test_backward_is_deterministic(dev, path):
 
 @pytest.mark.parametrize("cell", list(GATES))
 def test_launch_counts(dev, path, cell):
-    """Launches per call (each costs a few microseconds on a GPU): fused, one per step plus a
-    bounded tail; the two-launch path, two per step."""
+    """Launches per call (each costs a few microseconds on a GPU): persistent, a few whatever T is;
+    fused, one per step plus a bounded tail; the two-launch path, two per step."""
     T = 5
     a = make(cell, np.float32, T, 3)
     fwd = on(dev, fwd_args(cell, a))
@@ -150,12 +153,59 @@ def test_launch_counts(dev, path, cell):
     dev.reset_transfer_stats()
     getattr(dev, f"{cell}_backward")(out[-1], *bwd)
     backward = dev.transfer_stats()["launches"]
-    if path == "fused":
+    if path == "persistent":
+        assert forward == 2  # the input projection, the sequence
+        assert backward <= 9  # the last step, the sequence, dL/dh0, gx, gw_ih, gw_hh, biases
+    elif path == "fused":
         assert forward <= T + 2
         assert backward <= T + 7  # the last step's gradients, dL/dh0, gx, gw_ih, gw_hh, biases
     else:
         assert forward >= 2 * T
         assert backward >= 2 * T
+
+
+def run_sequence(dev, cell: str, a: dict) -> list:
+    """y, hT (, cT) and every gradient of one forward + backward on the device, as numpy."""
+    out = getattr(dev, f"{cell}_forward")(*on(dev, fwd_args(cell, a)), True)
+    grads = getattr(dev, f"{cell}_backward")(out[-1], *on(dev, bwd_args(cell, a, out[0].numpy(), True)))
+    return [o.numpy() for o in out[:-1]] + [g.numpy() for g in grads]
+
+
+@pytest.mark.parametrize("cell", list(GATES))
+def test_persistent_and_per_step_launches_agree_bitwise(dev, cell, monkeypatch):
+    """The persistent kernels run the per-step kernels' code on the same pointers (fwd_step,
+    bwd_step in recurrent.cu), so they give the same bits; 18 x 40: partial row and unit tiles."""
+    a = make(cell, np.float32, 6, 18, H=40)
+    monkeypatch.setenv("NVZ_RNN_PERSISTENT", "1")
+    persistent = run_sequence(dev, cell, a)
+    monkeypatch.setenv("NVZ_RNN_PERSISTENT", "0")
+    per_step = run_sequence(dev, cell, a)
+    for p, q in zip(persistent, per_step):
+        np.testing.assert_array_equal(p, q)
+
+
+@pytest.mark.parametrize("cell", list(GATES))
+def test_grid_beyond_cooperative_capacity_launches_per_step(dev, cell):
+    """A grid that cannot be resident at once runs one launch per step instead. The simulator's
+    capacity is 4096 threads: at N 48, H 96 the forward's 18 blocks of 128 threads fit (one launch
+    for the sequence), the backward's 18 blocks of 256 do not."""
+    if dev is not cuda_devices.SIM:
+        pytest.skip("the simulator's capacity; a GPU's is far larger")
+    T = 4
+    a = make(cell, np.float32, T, 48, H=96)
+    ref = getattr(CPU, f"{cell}_forward")(*fwd_args(cell, a), True)
+    rb = getattr(CPU, f"{cell}_backward")(ref[-1], *bwd_args(cell, a, ref[0], True))
+    dev.reset_transfer_stats()
+    out = getattr(dev, f"{cell}_forward")(*on(dev, fwd_args(cell, a)), True)
+    assert dev.transfer_stats()["launches"] == 2
+    bwd = on(dev, bwd_args(cell, a, out[0].numpy(), True))
+    dev.reset_transfer_stats()
+    grads = getattr(dev, f"{cell}_backward")(out[-1], *bwd)
+    assert dev.transfer_stats()["launches"] >= (T - 1) + 6
+    for r, o in zip(ref[:-1], out[:-1]):
+        np.testing.assert_allclose(o.numpy(), r, **tol(np.float32))
+    for r, o in zip(rb, grads):
+        np.testing.assert_allclose(o.numpy(), r, **grad_tol(np.float32))
 
 
 def _bad_forward_calls(a: dict):

@@ -80,6 +80,13 @@ void bind_dense(py::module_& m) {
   m.def("gemm_", &gemm_inplace, py::arg("trans_a"), py::arg("trans_b"), py::arg("alpha"),
         py::arg("a"), py::arg("b"), py::arg("beta"), py::arg("c"));
   m.def("linear_forward", &linear_forward, py::arg("x"), py::arg("w"), py::arg("b"));
+  m.def("set_tf32", &set_tf32, py::arg("enabled"),
+        "Process-wide: float32 GEMMs (matmul, gemm_, linear_forward, and the convolutions' and "
+        "recurrences' products) use TF32 tensor cores while enabled. Off by default: TF32 rounds "
+        "inputs to a 10-bit mantissa, so results differ from the CPU's by ~1e-3 relative. "
+        "float64 is never affected. NVZ_TF32=1 in the environment also turns it on.");
+  m.def("tf32", &tf32_enabled,
+        "Whether float32 GEMMs use TF32 tensor cores now: set_tf32(True) or NVZ_TF32=1.");
   m.def(
       "add_",
       [](Tensor& y, const Tensor& x, double alpha) {

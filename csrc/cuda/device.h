@@ -16,7 +16,10 @@
 // - launch with NVZ_LAUNCH (no __syncthreads inside) or NVZ_LAUNCH_SYNC (block barriers);
 //   the simulator refuses __syncthreads under NVZ_LAUNCH, naming the kernel;
 // - no early `return` before a __syncthreads (guard the work with `if` instead);
-// - no warp intrinsics (__shfl*), no dynamic `extern __shared__`, no cooperative groups;
+// - no warp intrinsics (__shfl*), no dynamic `extern __shared__`;
+// - a kernel that waits for the whole grid (grid_sync) is launched with NVZ_LAUNCH_COOP, in a grid
+//   no larger than cooperative_capacity(kernel, threads) (every block resident at once), and keeps
+//   nothing in shared memory across a grid_sync (the simulator hands the arrays to other blocks);
 // - use nvz_min / nvz_max and the math functions below (expf, tanhf, ... are in both).
 #pragma once
 #include <cstdint>
@@ -69,12 +72,13 @@ struct Block {
   ucontext_t scheduler;
   std::vector<ucontext_t> fibers;
   std::unique_ptr<char[]> stacks;  // uninitialised: pages are touched only as deep as a fiber goes
-  std::vector<int> state;          // 0 runnable, 1 at the barrier, 2 finished
+  std::vector<int> state;          // 0 runnable, 1 at __syncthreads, 2 finished, 3 at grid_sync
   std::exception_ptr error;
   const std::function<void()>* body = nullptr;
   int current = 0;
 };
 inline Block* active_block = nullptr;
+inline bool cooperative_launch = false;  // grid_sync is allowed (NVZ_LAUNCH_COOP)
 
 inline std::mutex& launch_mutex() {
   static std::mutex m;
@@ -88,6 +92,15 @@ inline void syncthreads() {
         std::string(running_kernel) +
         " calls __syncthreads but was launched with NVZ_LAUNCH; use NVZ_LAUNCH_SYNC");
   b->state[b->current] = 1;
+  swapcontext(&b->fibers[b->current], &b->scheduler);
+}
+
+inline void grid_sync() {
+  Block* b = active_block;
+  if (b == nullptr || !cooperative_launch)
+    throw std::logic_error(std::string(running_kernel) +
+                           " calls grid_sync but was not launched with NVZ_LAUNCH_COOP");
+  b->state[b->current] = 3;
   swapcontext(&b->fibers[b->current], &b->scheduler);
 }
 
@@ -131,7 +144,7 @@ inline void fiber_main() {
 
 constexpr size_t FIBER_STACK = 64 * 1024;
 
-inline void run_block(Block& b, unsigned threads) {
+inline void start_fibers(Block& b, unsigned threads) {
   for (unsigned t = 0; t < threads; ++t) {
     ucontext_t& f = b.fibers[t];
     getcontext(&f);
@@ -141,13 +154,19 @@ inline void run_block(Block& b, unsigned threads) {
     makecontext(&f, fiber_main, 0);
     b.state[t] = 0;
   }
-  for (unsigned finished = 0; finished < threads;) {
-    finished = 0;
-    unsigned waiting = 0;
+}
+
+// Runs the block's fibers round-robin until each has finished or waits at grid_sync; returns how
+// many wait there. A round ends when every live fiber is at a barrier: if all of them are at
+// __syncthreads the barrier opens, and a mix means some thread skipped a barrier the others wait
+// at.
+inline unsigned run_until_parked(Block& b, unsigned threads) {
+  for (;;) {
+    unsigned finished = 0, waiting = 0, parked = 0;
     for (unsigned i = 0; i < threads; ++i) {
       const unsigned t = nth(i, threads);
-      if (b.state[t] == 2) {
-        ++finished;
+      if (b.state[t] == 2 || b.state[t] == 3) {
+        ++(b.state[t] == 2 ? finished : parked);
         continue;
       }
       b.current = static_cast<int>(t);
@@ -156,15 +175,33 @@ inline void run_block(Block& b, unsigned threads) {
       swapcontext(&b.scheduler, &b.fibers[t]);
       if (b.state[t] == 2) ++finished;
       if (b.state[t] == 1) ++waiting;
+      if (b.state[t] == 3) ++parked;
     }
     if (b.error) std::rethrow_exception(b.error);
-    if (waiting && finished)
+    if (waiting == 0) return parked;
+    if (finished || parked)
       throw std::logic_error(
           std::string(running_kernel) +
           ": some threads of a block passed a __syncthreads that others never reached "
-          "(an early return before a barrier)");
+          "(an early return before a barrier, or a barrier skipped on the way to grid_sync)");
   }
 }
+
+inline void allocate_fibers(Block& b, unsigned threads, const std::function<void()>& body) {
+  b.fibers.resize(threads);
+  b.stacks.reset(new char[static_cast<size_t>(threads) * FIBER_STACK]);
+  b.state.resize(threads);
+  b.body = &body;
+}
+
+inline void run_block(Block& b, unsigned threads) {
+  start_fibers(b, threads);
+  run_until_parked(b, threads);
+}
+
+// The simulator gives a cooperative grid at most this many threads (fiber stacks are reserved for
+// all of them at once); cooperative_capacity reports the matching block count.
+constexpr unsigned COOP_MAX_THREADS = 4096;
 
 // Runs body() once per (block, thread). sync: the block's threads are fibers meeting at
 // __syncthreads.
@@ -190,10 +227,7 @@ inline void launch(const char* name, dim3 grid, dim3 block, bool sync,
     return;
   }
   Block b;
-  b.fibers.resize(threads);
-  b.stacks.reset(new char[static_cast<size_t>(threads) * FIBER_STACK]);
-  b.state.resize(threads);
-  b.body = &body;
+  allocate_fibers(b, threads, body);
   active_block = &b;
   try {
     for_each_block([&] { run_block(b, threads); });
@@ -202,6 +236,56 @@ inline void launch(const char* name, dim3 grid, dim3 block, bool sync,
     throw;
   }
   active_block = nullptr;
+}
+
+// NVZ_LAUNCH_COOP: every thread of the grid exists at once (a fiber), as every block of a
+// cooperative launch is resident on the GPU. Between two grid_syncs (a phase) the blocks run one
+// after another, each until all its threads wait at grid_sync or have finished; then the barrier
+// opens for all. A phase in which some threads finished while others wait at grid_sync is an error
+// (a GPU would hang).
+inline void launch_cooperative(const char* name, dim3 grid, dim3 block,
+                               const std::function<void()>& body) {
+  std::lock_guard<std::mutex> lock(launch_mutex());
+  grid_dim = grid;
+  block_dim = block;
+  running_kernel = name;
+  reversed = reverse_order();
+  const unsigned threads = block.x * block.y * block.z, blocks = grid.x * grid.y * grid.z;
+  ::nvz::cuda::check_launch(name);
+  if (blocks == 0 || threads == 0) return;
+  if (threads > 1024)
+    throw std::invalid_argument(std::string(name) + ": more than 1024 threads per block");
+  if (static_cast<uint64_t>(blocks) * threads > COOP_MAX_THREADS)
+    throw std::invalid_argument(std::string(name) +
+                                ": cooperative grid larger than cooperative_capacity allows");
+  std::vector<Block> grid_blocks(blocks);
+  for (Block& b : grid_blocks) allocate_fibers(b, threads, body);
+  cooperative_launch = true;
+  try {
+    for (bool first = true;; first = false) {
+      uint64_t parked = 0;
+      for (unsigned i = 0; i < blocks; ++i) {
+        const unsigned n = nth(i, blocks);
+        Block& b = grid_blocks[n];
+        block_idx = dim3(n % grid.x, (n / grid.x) % grid.y, n / (grid.x * grid.y));
+        active_block = &b;
+        if (first) start_fibers(b, threads);
+        for (int& st : b.state)
+          if (st == 3) st = 0;  // the grid barrier opens
+        parked += run_until_parked(b, threads);
+      }
+      if (parked == 0) break;
+      if (parked != static_cast<uint64_t>(blocks) * threads)
+        throw std::logic_error(std::string(name) +
+                               ": some threads finished while others wait at grid_sync");
+    }
+  } catch (...) {
+    active_block = nullptr;
+    cooperative_launch = false;
+    throw;
+  }
+  active_block = nullptr;
+  cooperative_launch = false;
 }
 
 template <typename T>
@@ -234,10 +318,27 @@ using std::tanh;
   ::nvz::sim::launch(#kernel, (grid), (block), false, [&] { kernel(__VA_ARGS__); })
 #define NVZ_LAUNCH_SYNC(kernel, grid, block, ...) \
   ::nvz::sim::launch(#kernel, (grid), (block), true, [&] { kernel(__VA_ARGS__); })
+#define NVZ_LAUNCH_COOP(kernel, grid, block, arg) \
+  ::nvz::sim::launch_cooperative(#kernel, (grid), (block), [&] { kernel(arg); })
+inline void grid_sync() {
+  ::nvz::sim::grid_sync();
+}
+
+namespace nvz::cuda {
+// Blocks of `threads` threads that a cooperative launch of `kernel` may have.
+template <typename A>
+int64_t cooperative_capacity(void (*)(A), int threads) {
+  return threads > 0 ? ::nvz::sim::COOP_MAX_THREADS / threads : 0;
+}
+}  // namespace nvz::cuda
 
 #else  // nvcc
 
+#include <cooperative_groups.h>
 #include <cuda_runtime.h>
+
+#include <stdexcept>
+#include <string>
 
 #define NVZ_LAUNCH(kernel, grid, block, ...)  \
   do {                                        \
@@ -245,6 +346,46 @@ using std::tanh;
     ::nvz::cuda::check_launch(#kernel);       \
   } while (0)
 #define NVZ_LAUNCH_SYNC(kernel, grid, block, ...) NVZ_LAUNCH(kernel, grid, block, __VA_ARGS__)
+#define NVZ_LAUNCH_COOP(kernel, grid, block, arg) \
+  ::nvz::cuda::launch_cooperative(#kernel, kernel, (grid), (block), (arg))
+
+// Waits for every thread of the grid; what they wrote before is visible after (a cooperative
+// launch's grid group, which CUDA >= 11 provides without separate compilation).
+__device__ __forceinline__ void grid_sync() {
+  cooperative_groups::this_grid().sync();
+}
+
+namespace nvz::cuda {
+
+// Blocks of `threads` threads that a cooperative launch of `kernel` may have (all resident at
+// once), 0 where the device cannot launch cooperatively.
+template <typename A>
+int64_t cooperative_capacity(void (*kernel)(A), int threads) {
+  int device = 0, coop = 0, sms = 0, per_sm = 0;
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&coop, cudaDevAttrCooperativeLaunch, device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess ||
+      cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, threads, 0) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return coop ? static_cast<int64_t>(sms) * per_sm : 0;
+}
+
+template <typename A>
+void launch_cooperative(const char* name, void (*kernel)(A), dim3 grid, dim3 block, A arg) {
+  void* params[] = {&arg};
+  const cudaError_t err = cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(kernel), grid,
+                                                      block, params, 0, nullptr);
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    throw std::runtime_error(std::string(name) +
+                             ": cooperative launch failed: " + cudaGetErrorString(err));
+  }
+  check_launch(name);
+}
+
+}  // namespace nvz::cuda
 
 #endif
 

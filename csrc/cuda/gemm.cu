@@ -14,12 +14,28 @@
 // Both sum over k in the same order (one multiply-add per k), so they agree to float rounding.
 // NVZ_GEMM_TILE=64 or =128 in the environment pins the float path (tests run both on small
 // shapes, which the size rule would always send to gemm_64).
+//
+// - gemm_tf32 (float, opt-in): tensor cores through WMMA (cuda/wmma.h), shape m16n16k8 in TF32
+//   with float accumulation. A 128x128 block tile, 8 warps of 64x32 outputs (4x2 fragments),
+//   BK = 16, double-buffered panels staged in the operand's own memory layout (the fragment's
+//   row_major/col_major absorbs the transpose, so loads stay float4 and coalesced), the epilogue
+//   through shared memory in four passes so alpha/beta follow store_out's rule.
+//   What TF32 changes: each input is rounded to a 10-bit mantissa (cvt.rna, relative error up to
+//   2^-11, ~5e-4) before it is multiplied; products are exact and sums are float, so a result is
+//   off by ~1e-3 relative to sum |a||b| (not to the result, which may cancel) and is not
+//   bit-comparable with the CPU's float GEMM, nor with gemm_128/gemm_64. That is why it is off by
+//   default: every other kernel here matches the CPU to float rounding, which the layers' tests
+//   and gradient checks rely on. It is on while set_tf32(true) holds or NVZ_TF32=1 is in the
+//   environment (read per call, as NVZ_GEMM_TILE); then every float GEMM takes it, whatever its
+//   size; double never does. Needs sm_80 or later (an older target traps).
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
 
 #include "cuda/device.h"
 #include "cuda/gemm.h"
+#include "cuda/wmma.h"
 
 namespace nvz::cuda {
 namespace {
@@ -199,6 +215,172 @@ __global__ void __launch_bounds__(THREADS, 2)
   }
 }
 
+// ------------------------------------------------------------------ TF32 tensor cores (float)
+// The TF32 WMMA shape is m16n16k8; a warp owns WARP_M x WARP_N outputs as FM x FN fragments.
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 800
+#define NVZ_TF32_WMMA 0  // no TF32 tensor cores before sm_80
+#else
+#define NVZ_TF32_WMMA 1
+#endif
+constexpr int WM = 16, WN = 16, WK = 8;
+constexpr int WARP_M = 64, WARP_N = 32, FM = WARP_M / WM, FN = WARP_N / WN;
+constexpr int WARPS_N = BM / WARP_N;  // 4 across, 2 down: 8 warps = THREADS / 32
+constexpr int TBK = 16;               // k per stage: two mma steps
+// A panel of op(X) (128 x-rows, x = m for A or n for B, by TBK k) is staged in X's own layout:
+// kcontig (A as stored, B transposed: X[x ld + k]) as [x][k] with rows of LD_XK floats, otherwise
+// as [k][x] with rows of LD_KX. +4 floats: both are multiples of 4 floats (wmma's ldm rule) whose
+// 16-row and 8-row strides are multiples of 32 bytes, so every fragment pointer is 32-byte
+// aligned, and consecutive rows start in different banks.
+constexpr int LD_XK = TBK + 4, LD_KX = BM + 4;
+constexpr int PANEL_XK = BM * LD_XK, PANEL_KX = TBK * LD_KX;
+constexpr int PANEL = PANEL_XK > PANEL_KX ? PANEL_XK : PANEL_KX;  // floats per staged panel
+constexpr int RUNS = BM * TBK / 4 / THREADS;  // float4 runs each thread loads per panel: 2
+// The epilogue stages one fragment row of every warp at a time: 2 x 16 rows by 128 columns.
+constexpr int EPI_ROWS = (BM / WARP_M) * WM;
+static_assert(THREADS / 32 == (BM / WARP_M) * WARPS_N, "one warp per 64x32 region");
+static_assert(EPI_ROWS * LD_KX <= 4 * PANEL, "the epilogue fits in the panels' memory");
+static_assert(4 * PANEL * sizeof(float) <= 48 * 1024, "static shared memory over 48 KB");
+
+// The element (x, k) of a staged panel.
+template <bool KC>
+__device__ __forceinline__ int panel_at(int x, int k) {
+  return KC ? x * LD_XK + k : k * LD_KX + x;
+}
+
+// Fetches thread tid's RUNS runs of 4 elements of the panel of op(X) at (x0, k0): runs go along
+// the contiguous axis (k when KC, else x), bounds-checked, zeros outside. vec: X 16-byte aligned
+// and ld a multiple of 4, so a run inside the matrix is one float4 (x0 and k0 are multiples of 4).
+template <bool KC>
+__device__ __forceinline__ void fetch_tf32(float4 (&v)[RUNS], const float* __restrict__ X,
+                                           int64_t ld, bool vec, int64_t x0, int64_t XN, int64_t k0,
+                                           int64_t K, int tid) {
+#pragma unroll
+  for (int i = 0; i < RUNS; ++i) {
+    const int e = tid + i * THREADS;
+    const int64_t x = x0 + (KC ? e / (TBK / 4) : (e % (BM / 4)) * 4);
+    const int64_t k = k0 + (KC ? (e % (TBK / 4)) * 4 : e / (BM / 4));
+    float r[4] = {0.f, 0.f, 0.f, 0.f};
+    if (x < XN && k < K) {
+      const float* p = KC ? X + x * ld + k : X + k * ld + x;
+      const int64_t left = KC ? K - k : XN - x;
+      if (vec && left >= 4) {
+        v[i] = *reinterpret_cast<const float4*>(p);
+        continue;
+      }
+#pragma unroll
+      for (int j = 0; j < 4; ++j) r[j] = j < left ? p[j] : 0.f;
+    }
+    v[i] = float4{r[0], r[1], r[2], r[3]};
+  }
+}
+
+// Stores what fetch_tf32 fetched, rounded to TF32 once here rather than per fragment load (each
+// element feeds several warps' fragments; the tensor cores would otherwise truncate).
+template <bool KC>
+__device__ __forceinline__ void stage_tf32(float* __restrict__ panel, const float4 (&v)[RUNS],
+                                           int tid) {
+#if NVZ_TF32_WMMA
+  using nvcuda::wmma::__float_to_tf32;
+#pragma unroll
+  for (int i = 0; i < RUNS; ++i) {
+    const int e = tid + i * THREADS;
+    const int x = KC ? e / (TBK / 4) : (e % (BM / 4)) * 4;
+    const int k = KC ? (e % (TBK / 4)) * 4 : e / (BM / 4);
+    *reinterpret_cast<float4*>(panel + panel_at<KC>(x, k)) =
+        float4{__float_to_tf32(v[i].x), __float_to_tf32(v[i].y), __float_to_tf32(v[i].z),
+               __float_to_tf32(v[i].w)};
+  }
+#endif
+}
+
+template <bool TA, bool TB>
+__global__ void __launch_bounds__(THREADS, 2)
+    gemm_tf32(int64_t M, int64_t N, int64_t K, float alpha, const float* __restrict__ A,
+              int64_t lda, bool a_vec, const float* __restrict__ B, int64_t ldb, bool b_vec,
+              float beta, float* __restrict__ C, int64_t ldc) {
+#if NVZ_TF32_WMMA
+  namespace wmma = nvcuda::wmma;
+  // op(A) (m, k) is A[m lda + k] unless TA; op(B) (k, n) is B[n ldb + k] when TB
+  constexpr bool a_kc = !TA, b_kc = TB;
+  using LayoutA = std::conditional_t<a_kc, wmma::row_major, wmma::col_major>;
+  using LayoutB = std::conditional_t<b_kc, wmma::col_major, wmma::row_major>;
+  // [stage][A, B] panels; after the k loop, the epilogue's staging area
+  alignas(32) __shared__ float smem[4 * PANEL];
+  const int tid = threadIdx.x, warp = tid / 32;
+  const int wm = warp / WARPS_N, wn = warp % WARPS_N;  // this warp's 64x32 region
+  const int64_t row0 = static_cast<int64_t>(blockIdx.x) * BM;
+  const int64_t col0 = static_cast<int64_t>(blockIdx.y) * BM;
+
+  wmma::fragment<wmma::accumulator, WM, WN, WK, float> acc[FM][FN];
+#pragma unroll
+  for (int i = 0; i < FM; ++i)
+#pragma unroll
+    for (int j = 0; j < FN; ++j) wmma::fill_fragment(acc[i][j], 0.f);
+
+  float4 ra[RUNS], rb[RUNS];
+  const int64_t steps = (K + TBK - 1) / TBK;
+  fetch_tf32<a_kc>(ra, A, lda, a_vec, row0, M, 0, K, tid);
+  fetch_tf32<b_kc>(rb, B, ldb, b_vec, col0, N, 0, K, tid);
+  stage_tf32<a_kc>(smem, ra, tid);
+  stage_tf32<b_kc>(smem + PANEL, rb, tid);
+  __syncthreads();
+  for (int64_t s = 0; s < steps; ++s) {
+    const int cur = static_cast<int>(s & 1);
+    const bool more = s + 1 < steps;
+    if (more) {  // the next panels' latency hides behind this step's mma
+      fetch_tf32<a_kc>(ra, A, lda, a_vec, row0, M, (s + 1) * TBK, K, tid);
+      fetch_tf32<b_kc>(rb, B, ldb, b_vec, col0, N, (s + 1) * TBK, K, tid);
+    }
+    const float* As = smem + (2 * cur) * PANEL;
+    const float* Bs = smem + (2 * cur + 1) * PANEL;
+#pragma unroll
+    for (int kk = 0; kk < TBK; kk += WK) {
+      wmma::fragment<wmma::matrix_a, WM, WN, WK, wmma::precision::tf32, LayoutA> af[FM];
+      wmma::fragment<wmma::matrix_b, WM, WN, WK, wmma::precision::tf32, LayoutB> bf[FN];
+#pragma unroll
+      for (int i = 0; i < FM; ++i)
+        wmma::load_matrix_sync(af[i], As + panel_at<a_kc>(wm * WARP_M + i * WM, kk),
+                               a_kc ? LD_XK : LD_KX);
+#pragma unroll
+      for (int j = 0; j < FN; ++j)
+        wmma::load_matrix_sync(bf[j], Bs + panel_at<b_kc>(wn * WARP_N + j * WN, kk),
+                               b_kc ? LD_XK : LD_KX);
+#pragma unroll
+      for (int i = 0; i < FM; ++i)
+#pragma unroll
+        for (int j = 0; j < FN; ++j) wmma::mma_sync(acc[i][j], af[i], bf[j], acc[i][j]);
+    }
+    // The other stage was last read in step s - 1, before everyone passed that step's barrier.
+    if (more) {
+      stage_tf32<a_kc>(smem + (2 * (cur ^ 1)) * PANEL, ra, tid);
+      stage_tf32<b_kc>(smem + (2 * (cur ^ 1) + 1) * PANEL, rb, tid);
+    }
+    __syncthreads();
+  }
+
+  // Epilogue, one fragment row i at a time: every warp stores its FN fragments of row i into
+  // Cs[EPI_ROWS][LD_KX] (warp row wm at Cs rows wm*16..), then all threads write them out
+  // coalesced, applying alpha and beta. The loop's last barrier freed the panels.
+  float* Cs = smem;
+#pragma unroll
+  for (int i = 0; i < FM; ++i) {
+#pragma unroll
+    for (int j = 0; j < FN; ++j)
+      wmma::store_matrix_sync(Cs + (wm * WM) * LD_KX + wn * WARP_N + j * WN, acc[i][j], LD_KX,
+                              wmma::mem_row_major);
+    __syncthreads();
+    for (int e = tid; e < EPI_ROWS * BM; e += THREADS) {
+      const int lr = e / BM, c = e % BM;
+      const int64_t r = row0 + (lr / WM) * WARP_M + i * WM + lr % WM, gc = col0 + c;
+      if (r < M && gc < N) store_out(&C[r * ldc + gc], alpha, Cs[lr * LD_KX + c], beta);
+    }
+    __syncthreads();
+  }
+#else
+  __trap();
+#endif
+}
+
 template <typename T>
 __global__ void scale_kernel(int64_t M, int64_t N, T beta, T* __restrict__ C, int64_t ldc) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
@@ -225,6 +407,8 @@ bool use_128(int64_t M, int64_t N) {
 
 constexpr int64_t MAX_GRID_Y = 65535;
 
+std::atomic<bool> tf32_on{false};
+
 template <typename T>
 void launch_64(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
                const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
@@ -239,7 +423,33 @@ void launch_128(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, 
                   ldb, vectorisable(B, ldb), beta, C, ldc, vectorisable(C, ldc));
 }
 
+template <bool TA, bool TB>
+void launch_tf32_as(dim3 grid, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                    int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  auto gemm_tf32_ = gemm_tf32<TA, TB>;  // (a template-id's comma would split the macro's arguments)
+  NVZ_LAUNCH_SYNC(gemm_tf32_, grid, dim3(THREADS), M, N, K, alpha, A, lda, vectorisable(A, lda), B,
+                  ldb, vectorisable(B, ldb), beta, C, ldc);
+}
+
+void launch_tf32(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                 int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  const dim3 grid(blocks_for(M, BM), static_cast<unsigned>((N + BM - 1) / BM));
+  auto launch = ta ? (tb ? launch_tf32_as<true, true> : launch_tf32_as<true, false>)
+                   : (tb ? launch_tf32_as<false, true> : launch_tf32_as<false, false>);
+  launch(grid, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 }  // namespace
+
+void set_tf32(bool enabled) {
+  tf32_on.store(enabled);
+}
+
+bool tf32_enabled() {
+  if (tf32_on.load()) return true;
+  const char* e = std::getenv("NVZ_TF32");
+  return e != nullptr && std::strcmp(e, "1") == 0;
+}
 
 template <typename T>
 void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
@@ -249,7 +459,8 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A
     NVZ_LAUNCH(scale_kernel<T>, dim3(blocks_for(M * N, 256)), dim3(256), M, N, beta, C, ldc);
     return;
   }
-  const bool wide = std::is_same_v<T, float> && use_128(M, N);
+  const bool tf32 = std::is_same_v<T, float> && tf32_enabled();
+  const bool wide = std::is_same_v<T, float> && (tf32 || use_128(M, N));
   const int64_t tile = wide ? BM : TILE;
   // grid.y holds at most 65535 column tiles: wider products go in column chunks (offsets that
   // are multiples of the tile keep B and C 16-byte aligned)
@@ -258,6 +469,10 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A
     const int64_t n = nvz_min(chunk, N - n0);
     const T* Bn = tb ? B + n0 * ldb : B + n0;
     if constexpr (std::is_same_v<T, float>) {
+      if (tf32) {
+        launch_tf32(ta, tb, M, n, K, alpha, A, lda, Bn, ldb, beta, C + n0, ldc);
+        continue;
+      }
       if (wide) {
         launch_128(ta, tb, M, n, K, alpha, A, lda, Bn, ldb, beta, C + n0, ldc);
         continue;

@@ -1,15 +1,20 @@
-// Recurrences over whole sequences on the device (recurrent.h): the time loops on the host,
-// one GEMM (nvz::cuda::gemm) for the input projection of all T steps, then one of two paths,
-// chosen per call by the environment variable NVZ_RNN_FUSED (so one process can A/B them):
+// Recurrences over whole sequences on the device (recurrent.h): one GEMM (nvz::cuda::gemm) for
+// the input projection of all T steps, then one of three paths, chosen per call by the
+// environment (so one process can A/B them):
 //
-// - fused (default): one launch per step. Forward: fused_step_kernel, a block owning FR batch
-//   rows x FU hidden units computes h_{t-1} W_hh^T for every gate column of those units
-//   (j, H+j, ... : all G gates of a unit, GRU's W_hn h kept apart as the cell needs) through
-//   shared-memory panels, then applies the gate math in its epilogue. Backward: the step
-//   boundary is shifted, fused_back_kernel computes dL/dh_t = dGates_{t+1} W_hh for its tile
-//   and then step t's gate gradients of the same (row, unit) pairs, which need nothing else
-//   of the product; the last step's gradients (dh = grad_h_T, no product) and dL/dh0 (no
-//   gradients) stay a gate kernel and a GEMM. Forward T + 1 launches, backward T + 6 (+1 GRU).
+// - persistent (default): the fused step below for every step in ONE cooperative launch, the
+//   grid waiting at grid_sync between steps (persistent_forward_kernel, persistent_back_kernel).
+//   Used where the step's grid can be resident at once (cooperative_capacity); else, or with
+//   NVZ_RNN_PERSISTENT=0, the fused step is launched once per step. Forward 2 launches (input
+//   projection, the sequence), backward 8 (+1 GRU) whatever T is.
+// - fused, one launch per step. Forward: fused_step, a block owning FR batch rows x FU hidden
+//   units computes h_{t-1} W_hh^T for every gate column of those units (j, H+j, ... : all G
+//   gates of a unit, GRU's W_hn h kept apart as the cell needs) through shared-memory panels,
+//   then applies the gate math in its epilogue. Backward: the step boundary is shifted,
+//   fused_back computes dL/dh_t = dGates_{t+1} W_hh for its tile and then step t's gate
+//   gradients of the same (row, unit) pairs, which need nothing else of the product; the last
+//   step's gradients (dh = grad_h_T, no product) and dL/dh0 (no gradients) stay a gate kernel
+//   and a GEMM. Forward T + 1 launches, backward T + 6 (+1 GRU).
 // - NVZ_RNN_FUSED=0: per step one GEMM (beta = 1 onto the step's projection) and one
 //   elementwise gate kernel (forward), or one gate-gradient kernel and one GEMM (backward).
 //   Forward 2T + 1 launches, backward 2T + 5 (+1 GRU).
@@ -17,10 +22,13 @@
 // Why: at T50 N32 H128 a step is a (32 x 128) x (128 x 4H) product and a few thousand gate
 // values, so launch count and the product's latency, not arithmetic, bound the time; the
 // general GEMM's 64 x 64 tiles give such a step 8 blocks, the fused 16 x 16-unit tiles 16
-// (x all G gates). Both paths write the same cache and are deterministic (no atomics: each
-// output has one owner thread). Biases are added in the gate math (one cached load), so the
-// input projection needs no bias pass of its own. The gate math is shared by both paths
-// (lstm_cell, gru_cell, lstm_cell_grad, gru_cell_grad).
+// (x all G gates), and the persistent grid pays a grid barrier (about a microsecond) instead of
+// a launch per step, as cuDNN's persistent RNN kernels do. The persistent and per-step fused
+// launches run the same step code on the same pointers (fwd_step, bwd_step), so they give the
+// same bits. All paths write the same cache and are deterministic (no atomics: each output has
+// one owner thread). Biases are added in the gate math (one cached load), so the input
+// projection needs no bias pass of its own. The gate math is shared by all paths (lstm_cell,
+// gru_cell, lstm_cell_grad, gru_cell_grad).
 #include <cstdlib>
 
 #include "cuda/array_ops.h"
@@ -198,10 +206,12 @@ constexpr int FWD_THREADS = FR / FWD_RT * FU;     // 128
 constexpr int BWD_THREADS = FR * FU;              // 256: one output each (K = G*H is long)
 constexpr unsigned FUSED_MAX_UNIT_TILES = 65535;  // grid.y limit
 
-// rows[r][k] = A[n0 + r, k0 + k] of a (N, K) row-major A, zero outside.
+// rows[r][k] = A[n0 + r, k0 + k] of a (N, K) row-major A, zero outside. A (like h_prev and dg
+// below) is not __restrict__: in a persistent kernel other blocks wrote it during the same launch,
+// and a restrict-qualified read-only operand may be read through the non-coherent cache.
 template <typename T, int KC>
-__device__ __forceinline__ void load_rows_panel(T (&rows)[KC][FR + 1], const T* __restrict__ A,
-                                                int64_t N, int64_t K, int64_t n0, int64_t k0) {
+__device__ __forceinline__ void load_rows_panel(T (&rows)[KC][FR + 1], const T* A, int64_t N,
+                                                int64_t K, int64_t n0, int64_t k0) {
   for (int e = threadIdx.x; e < FR * KC; e += blockDim.x) {
     const int r = e / KC, k = e % KC;  // k fastest: coalesced reads along A's rows
     const int64_t n = n0 + r, kk = k0 + k;
@@ -212,7 +222,7 @@ __device__ __forceinline__ void load_rows_panel(T (&rows)[KC][FR + 1], const T* 
 // acc[i][q] = sum_k h_prev[n0 + rg*RT + i, k] w_hh[q*H + j0 + u, k] for this thread's rows and
 // unit u, over all G gates: the forward's h_{t-1} W_hh^T restricted to the block's tile.
 template <typename T, int G, int RT, int KC>
-__device__ __forceinline__ void forward_tile_product(T (&acc)[RT][G], const T* __restrict__ h_prev,
+__device__ __forceinline__ void forward_tile_product(T (&acc)[RT][G], const T* h_prev,
                                                      const T* __restrict__ w_hh, int64_t N,
                                                      int64_t H, int64_t n0, int64_t j0,
                                                      T (&hs)[KC][FR + 1], T (&ws)[KC][G * FU + 1]) {
@@ -254,10 +264,35 @@ struct FwdStep {
   T *c, *hn, *h;  // (N, H)
 };
 
+// The pointers of step t of a forward sequence. `first` is step 0's (h_prev = h0, c_prev = c0);
+// every later step moves the step-indexed arrays on by one step, and reads the states step t-1
+// wrote. pre_stride: elements per step of `pre` (N*G; N*H for RNN, whose pre is y_t).
+template <typename T>
+struct FwdSeq {
+  FwdStep<T> first;
+  int64_t T_steps, pre_stride;
+};
+
+template <typename T>
+__host__ __device__ __forceinline__ FwdStep<T> fwd_step(const FwdSeq<T>& q, int64_t t) {
+  FwdStep<T> a = q.first;
+  if (t == 0) return a;
+  const int64_t NH = a.N * a.H;
+  a.pre += t * q.pre_stride;
+  a.h += t * NH;
+  a.h_prev = a.h - NH;
+  if (a.c) {
+    a.c += t * NH;
+    a.c_prev = a.c - NH;
+  }
+  if (a.hn) a.hn += t * NH;
+  return a;
+}
+
 // One step of cell G (1 RNN, 4 LSTM, 3 GRU): the tile's h_{t-1} W_hh^T, then the gate math of
 // its (row, unit) pairs, writing what the two-launch path writes. Grid (rows / FR, H / FU).
 template <typename T, int G>
-__global__ void __launch_bounds__(FWD_THREADS) fused_step_kernel(FwdStep<T> a) {
+__device__ __forceinline__ void fused_step(const FwdStep<T>& a) {
   constexpr int KC = FWD_KC<T>;
   __shared__ T hs[KC][FR + 1];
   __shared__ T ws[KC][G * FU + 1];
@@ -286,13 +321,28 @@ __global__ void __launch_bounds__(FWD_THREADS) fused_step_kernel(FwdStep<T> a) {
   }
 }
 
+template <typename T, int G>
+__global__ void __launch_bounds__(FWD_THREADS) fused_step_kernel(FwdStep<T> a) {
+  fused_step<T, G>(a);
+}
+
+// The whole forward sequence in one cooperative launch: every step's tiles, the grid waiting
+// between steps for h_t (and c_t) to be complete.
+template <typename T, int G>
+__global__ void __launch_bounds__(FWD_THREADS) persistent_forward_kernel(FwdSeq<T> q) {
+  for (int64_t t = 0; t < q.T_steps; ++t) {
+    if (t > 0) grid_sync();
+    fused_step<T, G>(fwd_step(q, t));
+  }
+}
+
 // acc = sum_k dg[n0 + r, k] w_hh[k, j0 + u] over k < G*H: one element of the backward's
 // dL/dh = dGates W_hh for this thread's (row, unit).
 template <typename T, int KC>
-__device__ __forceinline__ T backward_tile_product(const T* __restrict__ dg,
-                                                   const T* __restrict__ w_hh, int64_t N, int64_t H,
-                                                   int64_t K, int64_t n0, int64_t j0,
-                                                   T (&ds)[KC][FR + 1], T (&ws)[KC][FU]) {
+__device__ __forceinline__ T backward_tile_product(const T* dg, const T* __restrict__ w_hh,
+                                                   int64_t N, int64_t H, int64_t K, int64_t n0,
+                                                   int64_t j0, T (&ds)[KC][FR + 1],
+                                                   T (&ws)[KC][FU]) {
   const int u = threadIdx.x % FU, r = threadIdx.x / FU;
   T acc = T(0);
   for (int64_t k0 = 0; k0 < K; k0 += KC) {
@@ -323,11 +373,41 @@ struct BwdStep {
   T *d_ih, *d_hh;   // (N, G*H) step t's gate gradients (the same array for RNN and LSTM)
 };
 
+// The pointers of backward step t from step 0's (`first`: h_prev = h0, c_prev = c0): arrays of
+// gate width move N*G per step, those of state width N*H; h_prev and c_prev are then the states
+// of step t-1 (y and the cells). dh and dc are carried in place and do not move.
+template <typename T>
+struct BwdSeq {
+  BwdStep<T> first;
+  int64_t T_steps, G;
+  const T* y;  // (T, N, H): h_prev of steps t >= 1
+};
+
+template <typename T>
+__host__ __device__ __forceinline__ BwdStep<T> bwd_step(const BwdSeq<T>& q, int64_t t) {
+  BwdStep<T> a = q.first;
+  if (t == 0) return a;
+  const int64_t NH = a.N * a.H, NG = NH * q.G;
+  a.dg_next += t * NG;
+  a.d_ih += t * NG;
+  if (a.d_hh) a.d_hh += t * NG;
+  if (a.gates) a.gates += t * NG;
+  a.grad_y += t * NH;
+  if (a.h) a.h += t * NH;
+  if (a.hn) a.hn += t * NH;
+  if (a.c) {
+    a.c += t * NH;
+    a.c_prev = a.c - NH;
+  }
+  if (a.h_prev) a.h_prev = q.y + (t - 1) * NH;
+  return a;
+}
+
 // Backward step t, fused across the step boundary: dL/dh_t = dg_next W_hh (+ GRU's carry) for
 // the tile, then step t's gate gradients of the same (row, unit) pairs. Each output element
 // needs only its own dL/dh_t, so no block waits for another's. Grid (rows / FR, H / FU).
 template <typename T, int G>
-__global__ void __launch_bounds__(BWD_THREADS) fused_back_kernel(BwdStep<T> a) {
+__device__ __forceinline__ void fused_back(const BwdStep<T>& a) {
   constexpr int KC = BWD_KC<T>;
   __shared__ T ds[KC][FR + 1];
   __shared__ T ws[KC][FU];
@@ -345,6 +425,21 @@ __global__ void __launch_bounds__(BWD_THREADS) fused_back_kernel(BwdStep<T> a) {
       a.dh[e] = gru_cell_grad(a.gates + row, H, a.hn[e], a.h_prev[e],
                               (a.dh[e] + prod) + a.grad_y[e], a.d_ih + row, a.d_hh + row);
     }
+  }
+}
+
+template <typename T, int G>
+__global__ void __launch_bounds__(BWD_THREADS) fused_back_kernel(BwdStep<T> a) {
+  fused_back<T, G>(a);
+}
+
+// Backward steps T-2 .. 0 in one cooperative launch, the grid waiting between steps for the
+// gate gradients that the next step's product reads.
+template <typename T, int G>
+__global__ void __launch_bounds__(BWD_THREADS) persistent_back_kernel(BwdSeq<T> q) {
+  for (int64_t t = q.T_steps - 2; t >= 0; --t) {
+    if (t < q.T_steps - 2) grid_sync();
+    fused_back<T, G>(bwd_step(q, t));
   }
 }
 
@@ -374,16 +469,45 @@ inline dim3 fused_grid(const RnnDims& s) {
   return dim3(blocks_for(s.N, FR), blocks_for(s.H, FU));
 }
 
-template <typename T, int G>
-void launch_fused_step(const RnnDims& s, const FwdStep<T>& a) {
-  auto k = fused_step_kernel<T, G>;
-  NVZ_LAUNCH_SYNC(k, fused_grid(s), dim3(FWD_THREADS), a);
+// NVZ_RNN_PERSISTENT=0 keeps the fused path at one launch per step (read per call, to A/B).
+inline bool persistent_allowed() {
+  const char* e = std::getenv("NVZ_RNN_PERSISTENT");
+  return !(e != nullptr && e[0] == '0');
 }
 
+inline bool grid_fits(dim3 grid, int64_t capacity) {
+  return static_cast<int64_t>(grid.x) * grid.y * grid.z <= capacity;
+}
+
+// Forward steps 0 .. T-1 of the fused path: one cooperative launch when the whole grid can be
+// resident at once, else one launch per step.
 template <typename T, int G>
-void launch_fused_back(const RnnDims& s, const BwdStep<T>& a) {
+void run_fused_forward(const RnnDims& s, const FwdSeq<T>& q) {
+  auto persistent = persistent_forward_kernel<T, G>;
+  static const int64_t capacity = cooperative_capacity(persistent, FWD_THREADS);
+  const dim3 grid = fused_grid(s);
+  if (persistent_allowed() && grid_fits(grid, capacity)) {
+    NVZ_LAUNCH_COOP(persistent, grid, dim3(FWD_THREADS), q);
+    return;
+  }
+  auto k = fused_step_kernel<T, G>;
+  for (int64_t t = 0; t < s.T; ++t) NVZ_LAUNCH_SYNC(k, grid, dim3(FWD_THREADS), fwd_step(q, t));
+}
+
+// Backward steps T-2 .. 0 of the fused path (step T-1 has no product and is the caller's).
+template <typename T, int G>
+void run_fused_backward(const RnnDims& s, const BwdSeq<T>& q) {
+  if (s.T < 2) return;
+  auto persistent = persistent_back_kernel<T, G>;
+  static const int64_t capacity = cooperative_capacity(persistent, BWD_THREADS);
+  const dim3 grid = fused_grid(s);
+  if (persistent_allowed() && grid_fits(grid, capacity)) {
+    NVZ_LAUNCH_COOP(persistent, grid, dim3(BWD_THREADS), q);
+    return;
+  }
   auto k = fused_back_kernel<T, G>;
-  NVZ_LAUNCH_SYNC(k, fused_grid(s), dim3(BWD_THREADS), a);
+  for (int64_t t = s.T - 2; t >= 0; --t)
+    NVZ_LAUNCH_SYNC(k, grid, dim3(BWD_THREADS), bwd_step(q, t));
 }
 
 // The fields every cell's backward step sets; the caller adds its cell's.
@@ -480,17 +604,16 @@ void rnn_tanh_forward(const RnnDims& s, const T* x, const T* h0, const T* w_ih, 
   const int64_t N = s.N, H = s.H, NH = N * H;
   if (s.T == 0) return copy(hT, h0, NH);
   project_inputs(s, H, x, w_ih, y);  // y first holds the projections, then each h_t
-  const bool fused = use_fused(s);
-  for (int64_t t = 0; t < s.T; ++t) {
-    T* y_t = y + t * NH;
-    const T* h_prev = t ? y_t - NH : h0;
-    if (fused) {
-      launch_fused_step<T, 1>(
-          s, {N, H, h_prev, w_hh, b_ih, b_hh, y_t, nullptr, nullptr, nullptr, y_t});
-      continue;
+  if (use_fused(s)) {
+    run_fused_forward<T, 1>(
+        s, {{N, H, h0, w_hh, b_ih, b_hh, y, nullptr, nullptr, nullptr, y}, s.T, NH});
+  } else {
+    for (int64_t t = 0; t < s.T; ++t) {
+      T* y_t = y + t * NH;
+      project_hidden(s, H, t ? y_t - NH : h0, w_hh, T(1), y_t);
+      NVZ_LAUNCH(rnn_step_kernel<T>, dim3(each_grid(NH)), dim3(EACH_THREADS), N, H, y_t, b_ih,
+                 b_hh);
     }
-    project_hidden(s, H, h_prev, w_hh, T(1), y_t);
-    NVZ_LAUNCH(rnn_step_kernel<T>, dim3(each_grid(NH)), dim3(EACH_THREADS), N, H, y_t, b_ih, b_hh);
   }
   copy(hT, y + (s.T - 1) * NH, NH);
 }
@@ -505,19 +628,18 @@ void rnn_tanh_backward(const RnnDims& s, const T* x, const T* h0, const T* w_ih,
   T* dh = gh0;   // dL/dh_t carried backwards; ends as dL/dh0
   copy_or_zero(dh, grad_hT, NH);
   const bool fused = use_fused(s);
-  for (int64_t t = s.T - 1; t >= 0; --t) {
-    T* da_t = da + t * NH;
-    if (fused && t < s.T - 1) {  // step t+1's product and step t's gradients in one launch
-      BwdStep<T> a = back_step(s, da_t + NH, w_hh, grad_y + t * NH, da_t);
-      a.h = y + t * NH;
-      launch_fused_back<T, 1>(s, a);
-      continue;
-    }
+  // Fused: the last step here (no product), steps T-2 .. 0 in run_fused_backward.
+  for (int64_t t = s.T - 1; t >= (fused ? s.T - 1 : 0); --t) {
     NVZ_LAUNCH(rnn_back_kernel<T>, dim3(each_grid(NH)), dim3(EACH_THREADS), N, H, y + t * NH,
-               grad_y + t * NH, dh, da_t);
-    if (!fused) gemm<T>(false, false, N, H, H, T(1), da_t, H, w_hh, H, T(0), dh, H);
+               grad_y + t * NH, dh, da + t * NH);
+    if (!fused) gemm<T>(false, false, N, H, H, T(1), da + t * NH, H, w_hh, H, T(0), dh, H);
   }
-  if (fused) gemm<T>(false, false, N, H, H, T(1), da, H, w_hh, H, T(0), dh, H);  // dL/dh0
+  if (fused) {
+    BwdStep<T> a = back_step(s, da + NH, w_hh, grad_y, da);
+    a.h = y;
+    run_fused_backward<T, 1>(s, {a, s.T, 1, y});
+    gemm<T>(false, false, N, H, H, T(1), da, H, w_hh, H, T(0), dh, H);  // dL/dh0
+  }
   input_and_weight_grads(s, H, da, da, x, h0, y, w_ih, gx, gw_ih, gw_hh, gb_ih, gb_hh);
 }
 
@@ -535,19 +657,16 @@ void lstm_forward(const RnnDims& s, const T* x, const T* h0, const T* c0, const 
   T* gates = cache;  // projections in, activations out (the cache's layout)
   T* cells = cache + s.T * N * G;
   project_inputs(s, G, x, w_ih, gates);
-  const bool fused = use_fused(s);
-  for (int64_t t = 0; t < s.T; ++t) {
-    T* gates_t = gates + t * N * G;
-    const T* h_prev = t ? y + (t - 1) * NH : h0;
-    const T* c_prev = t ? cells + (t - 1) * NH : c0;
-    if (fused) {
-      launch_fused_step<T, 4>(s, {N, H, h_prev, w_hh, b_ih, b_hh, gates_t, c_prev, cells + t * NH,
-                                  nullptr, y + t * NH});
-      continue;
+  if (use_fused(s)) {
+    run_fused_forward<T, 4>(
+        s, {{N, H, h0, w_hh, b_ih, b_hh, gates, c0, cells, nullptr, y}, s.T, N * G});
+  } else {
+    for (int64_t t = 0; t < s.T; ++t) {
+      T* gates_t = gates + t * N * G;
+      project_hidden(s, G, t ? y + (t - 1) * NH : h0, w_hh, T(1), gates_t);
+      NVZ_LAUNCH(lstm_step_kernel<T>, dim3(each_grid(NH)), dim3(EACH_THREADS), N, H, gates_t, b_ih,
+                 b_hh, t ? cells + (t - 1) * NH : c0, cells + t * NH, y + t * NH);
     }
-    project_hidden(s, G, h_prev, w_hh, T(1), gates_t);
-    NVZ_LAUNCH(lstm_step_kernel<T>, dim3(each_grid(NH)), dim3(EACH_THREADS), N, H, gates_t, b_ih,
-               b_hh, c_prev, cells + t * NH, y + t * NH);
   }
   copy(hT, y + (s.T - 1) * NH, NH);
   copy(cT, cells + (s.T - 1) * NH, NH);
@@ -570,23 +689,23 @@ void lstm_backward(const RnnDims& s, const T* x, const T* h0, const T* c0, const
   copy_or_zero(dh, grad_hT, NH);
   copy_or_zero(dc, grad_cT, NH);
   const bool fused = use_fused(s);
-  for (int64_t t = s.T - 1; t >= 0; --t) {
+  // Fused: the last step here (no product), steps T-2 .. 0 in run_fused_backward.
+  for (int64_t t = s.T - 1; t >= (fused ? s.T - 1 : 0); --t) {
     T* dgates_t = dgates + t * N * G;
-    const T* c_prev = t ? cells + (t - 1) * NH : c0;
-    if (fused && t < s.T - 1) {  // step t+1's product and step t's gradients in one launch
-      BwdStep<T> a = back_step(s, dgates_t + N * G, w_hh, grad_y + t * NH, dgates_t);
-      a.gates = gates + t * N * G;
-      a.c = cells + t * NH;
-      a.c_prev = c_prev;
-      a.dc = dc;
-      launch_fused_back<T, 4>(s, a);
-      continue;
-    }
     NVZ_LAUNCH(lstm_back_kernel<T>, dim3(each_grid(NH)), dim3(EACH_THREADS), N, H,
-               gates + t * N * G, cells + t * NH, c_prev, grad_y + t * NH, dh, dc, dgates_t);
+               gates + t * N * G, cells + t * NH, t ? cells + (t - 1) * NH : c0, grad_y + t * NH,
+               dh, dc, dgates_t);
     if (!fused) gemm<T>(false, false, N, H, G, T(1), dgates_t, G, w_hh, H, T(0), dh, H);
   }
-  if (fused) gemm<T>(false, false, N, H, G, T(1), dgates, G, w_hh, H, T(0), dh, H);  // dL/dh0
+  if (fused) {
+    BwdStep<T> a = back_step(s, dgates + N * G, w_hh, grad_y, dgates);
+    a.gates = gates;
+    a.c = cells;
+    a.c_prev = c0;
+    a.dc = dc;
+    run_fused_backward<T, 4>(s, {a, s.T, 4, y});
+    gemm<T>(false, false, N, H, G, T(1), dgates, G, w_hh, H, T(0), dh, H);  // dL/dh0
+  }
   input_and_weight_grads(s, G, dgates, dgates, x, h0, y, w_ih, gx, gw_ih, gw_hh, gb_ih, gb_hh);
 }
 
@@ -599,19 +718,18 @@ void gru_forward(const RnnDims& s, const T* x, const T* h0, const T* w_ih, const
   if (s.T == 0) return copy(hT, h0, NH);
   T* gates = cache;  // input projections in, r, z, n out
   T* hn = cache + s.T * N * G;
-  T* hh = work;  // (N, 3H) this step's h_prev W_hh^T
+  T* hh = work;  // (N, 3H) this step's h_prev W_hh^T (two-launch path)
   project_inputs(s, G, x, w_ih, gates);
-  const bool fused = use_fused(s);
-  for (int64_t t = 0; t < s.T; ++t) {
-    const T* h_prev = t ? y + (t - 1) * NH : h0;
-    if (fused) {
-      launch_fused_step<T, 3>(s, {N, H, h_prev, w_hh, b_ih, b_hh, gates + t * N * G, nullptr,
-                                  nullptr, hn + t * NH, y + t * NH});
-      continue;
+  if (use_fused(s)) {
+    run_fused_forward<T, 3>(
+        s, {{N, H, h0, w_hh, b_ih, b_hh, gates, nullptr, nullptr, hn, y}, s.T, N * G});
+  } else {
+    for (int64_t t = 0; t < s.T; ++t) {
+      const T* h_prev = t ? y + (t - 1) * NH : h0;
+      project_hidden(s, G, h_prev, w_hh, T(0), hh);
+      NVZ_LAUNCH(gru_step_kernel<T>, dim3(each_grid(NH)), dim3(EACH_THREADS), N, H,
+                 gates + t * N * G, hh, b_ih, b_hh, h_prev, hn + t * NH, y + t * NH);
     }
-    project_hidden(s, G, h_prev, w_hh, T(0), hh);
-    NVZ_LAUNCH(gru_step_kernel<T>, dim3(each_grid(NH)), dim3(EACH_THREADS), N, H, gates + t * N * G,
-               hh, b_ih, b_hh, h_prev, hn + t * NH, y + t * NH);
   }
   copy(hT, y + (s.T - 1) * NH, NH);
 }
@@ -631,25 +749,24 @@ void gru_backward(const RnnDims& s, const T* x, const T* h0, const T* w_ih, cons
   T* dh = gh0;  // dL/dh_t carried backwards; ends as dL/dh0
   copy_or_zero(dh, grad_hT, NH);
   const bool fused = use_fused(s);
-  for (int64_t t = s.T - 1; t >= 0; --t) {
+  // Fused: the last step here (no product), steps T-2 .. 0 in run_fused_backward.
+  for (int64_t t = s.T - 1; t >= (fused ? s.T - 1 : 0); --t) {
     T* dgh_t = dgh + t * N * G;
-    const T* h_prev = t ? y + (t - 1) * NH : h0;
-    if (fused && t < s.T - 1) {  // step t+1's product and step t's gradients in one launch
-      BwdStep<T> a = back_step(s, dgh_t + N * G, w_hh, grad_y + t * NH, dgi + t * N * G);
-      a.gates = gates + t * N * G;
-      a.hn = hn + t * NH;
-      a.h_prev = h_prev;
-      a.dh = dh;
-      a.d_hh = dgh_t;
-      launch_fused_back<T, 3>(s, a);
-      continue;
-    }
     NVZ_LAUNCH(gru_back_kernel<T>, dim3(each_grid(NH)), dim3(EACH_THREADS), N, H, gates + t * N * G,
-               hn + t * NH, h_prev, grad_y + t * NH, dh, dgi + t * N * G, dgh_t);
+               hn + t * NH, t ? y + (t - 1) * NH : h0, grad_y + t * NH, dh, dgi + t * N * G, dgh_t);
     // dL/dh_{t-1} = (dh_t + grad_y_t) z (left in dh by the kernel) + dgh_t W_hh
     if (!fused) gemm<T>(false, false, N, H, G, T(1), dgh_t, G, w_hh, H, T(1), dh, H);
   }
-  if (fused) gemm<T>(false, false, N, H, G, T(1), dgh, G, w_hh, H, T(1), dh, H);  // dL/dh0
+  if (fused) {
+    BwdStep<T> a = back_step(s, dgh + N * G, w_hh, grad_y, dgi);
+    a.gates = gates;
+    a.hn = hn;
+    a.h_prev = h0;
+    a.dh = dh;
+    a.d_hh = dgh;
+    run_fused_backward<T, 3>(s, {a, s.T, 3, y});
+    gemm<T>(false, false, N, H, G, T(1), dgh, G, w_hh, H, T(1), dh, H);  // dL/dh0
+  }
   input_and_weight_grads(s, G, dgi, dgh, x, h0, y, w_ih, gx, gw_ih, gw_hh, gb_ih, gb_hh);
 }
 

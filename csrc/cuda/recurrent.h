@@ -4,13 +4,15 @@
 // b_ih/b_hh (G*H), G = 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n, with b_hn inside
 // the reset product).
 //
-// Each forward is one GEMM for the input projection of all T steps, then per step one kernel
-// that computes h_{t-1} W_hh^T for a tile and applies the gate math in its epilogue (or, with
-// NVZ_RNN_FUSED=0 in the environment, read per call: one GEMM and one gate kernel per step).
-// Each backward runs per step (in reverse) one kernel for step t+1's dL/dh_t = dGates W_hh
-// and step t's gate gradients (or a gate-gradient kernel and a GEMM), then one GEMM each for
-// gx, gw_ih and gw_hh over all T*N rows and column sums for the bias gradients
-// (deterministic: no atomics). See recurrent.cu for the kernels and launch counts.
+// Each forward is one GEMM for the input projection of all T steps, then per step a tile kernel
+// that computes h_{t-1} W_hh^T and applies the gate math in its epilogue: all T steps in one
+// cooperative launch where the grid fits the GPU (NVZ_RNN_PERSISTENT=0: one launch per step),
+// or, with NVZ_RNN_FUSED=0 in the environment, read per call, one GEMM and one gate kernel per
+// step. Each backward runs per step (in reverse) the tile work for step t+1's dL/dh_t =
+// dGates W_hh and step t's gate gradients (again one launch for all steps, one per step, or a
+// gate-gradient kernel and a GEMM), then one GEMM each for gx, gw_ih and gw_hh over all T*N rows
+// and column sums for the bias gradients (deterministic: no atomics). See recurrent.cu for the
+// kernels and launch counts.
 //
 // Caches (written by the forward, read only by the backward; same layout as the CPU's):
 //   RNN  : nothing (size 0): y holds every h_t and tanh' = 1 - h_t^2

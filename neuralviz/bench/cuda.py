@@ -4,12 +4,15 @@ trained on the GPU against one CPU core: issue 23's targets, one row each.
 Only meaningful on a machine with a GPU; elsewhere it returns no cases. Our operands live on the
 device (DeviceArrays), as a network's do, so the rows time kernels, not copies; each timed call ends
 with a synchronize (ours: the module's; torch's: torch.cuda.synchronize), so the clock brackets the
-GPU's work. TF32 is off on both sides: the issue compares fp32 arithmetic. Each row first checks our
-result against torch's (or the CPU's) with the GEMM tolerance of its reduction length.
+GPU's work. TF32 is off on both sides (the issue compares fp32 arithmetic) except in the one TF32 row,
+which turns it on for both (our set_tf32, torch's allow_tf32) only around its own calls. Each row first
+checks our result against torch's (or the CPU's) with the GEMM tolerance of its reduction length (TF32's,
+wider, for the TF32 row).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import numpy as np
@@ -42,9 +45,9 @@ def cases(quick: bool = False) -> list[Case]:
     rows = []
     for n in (2048,) if quick else (2048, 4096):
         rows.append(_gemm_row(dev, torch, n))
+    rows.append(_gemm_tf32_row(dev, torch, 4096))
     rows.append(_conv_row(dev, torch))
-    rows.append(_lstm_row(dev, torch, fused=True))
-    rows.append(_lstm_row(dev, torch, fused=False))
+    rows.extend(_lstm_row(dev, torch, mode) for mode in LSTM_MODES)
     rows.append(_digits_cnn_row(dev, 256))
     return rows
 
@@ -104,6 +107,68 @@ def _gemm_row(dev, torch, n: int) -> Case:
     return Case(name, ours, "torch", theirs, 2.0 * n**3, "<= 1.43x torch", check)
 
 
+def _tf32_tolerance(k: int) -> tuple[float, float]:
+    """(rtol, atol) for a TF32 product of unit-normal matrices over k terms, against an exact one.
+
+    Each input is rounded to 11 significant bits (relative error up to 2^-11), so a product term is off by
+    about 2^-11 |a b| with a random sign; over k terms that is ~2^-11 sqrt(k) in an entry of typical size
+    sqrt(k), and the worst of millions of entries is ~6 sigma. atol = 8 * 2^-11 sqrt(k) covers that with
+    room (0.25 at k = 4096); a wrong kernel misses by the entries' own size, sqrt(k).
+    """
+    return 4 * 2.0**-11, 8 * 2.0**-11 * np.sqrt(k)
+
+
+@contextlib.contextmanager
+def _tf32(dev, torch):
+    """TF32 on for our GEMMs (and torch's matmuls, when given) inside the block; the settings before
+    it are restored after. dev: a CudaBackend (the switch is its module's) or the module itself."""
+    module = getattr(dev, "module", dev)
+    ours_before = module.tf32()
+    theirs_before = torch.backends.cuda.matmul.allow_tf32 if torch is not None else None
+    module.set_tf32(True)
+    if torch is not None:
+        torch.backends.cuda.matmul.allow_tf32 = True
+    try:
+        yield
+    finally:
+        module.set_tf32(ours_before)
+        if torch is not None:
+            torch.backends.cuda.matmul.allow_tf32 = theirs_before
+
+
+def _gemm_tf32_row(dev, torch, n: int) -> Case:
+    """Our TF32 tensor-core GEMM (gemm.cu's gemm_tf32) against cuBLAS's, both with TF32 on, checked
+    first against our CPU backend's float32 product with a TF32-wide tolerance."""
+    from neuralviz import backend
+
+    rng = np.random.default_rng(3)
+    a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
+    da, db = dev.to_device(a), dev.to_device(b)
+
+    def ours_call():
+        with _tf32(dev, None):
+            return dev.matmul(da, db, False, False)
+
+    ours = _sync_ours(dev, ours_call)
+    name = f"cuda sgemm {n} TF32 vs cuBLAS TF32"
+
+    def check():
+        from ._harness import check_close
+
+        check_close(name, _host(ours()), backend.CPU.matmul(a, b, False, False), *_tf32_tolerance(n))
+
+    if torch is None:
+        return Case(name, ours, "torch", None, 2.0 * n**3, ">= 0.5x cuBLAS TF32 speed", check)
+    ta, tb = torch.from_numpy(a).cuda(), torch.from_numpy(b).cuda()
+
+    def theirs_call():
+        with _tf32(dev, torch):
+            return ta @ tb
+
+    theirs = _sync_torch(torch, theirs_call)
+    return Case(name, ours, "torch", theirs, 2.0 * n**3, "<= 2.0x torch", check)
+
+
 def _conv_row(dev, torch) -> Case:
     """A VGG-sized layer: 64 images of 64 channels, 32x32, 3x3 kernels, padding 1; forward and the whole backward."""
     from neuralviz import backend
@@ -146,11 +211,45 @@ def _conv_row(dev, torch) -> Case:
     return Case(name, ours, "torch", theirs, flops, "<= 2.0x torch", check)
 
 
-def _lstm_row(dev, torch, fused: bool) -> Case:
-    """LSTM T50 N32 I16 H128, forward keeping the gates and the backward, as the CPU suite's row; fused: one
-    launch per step (the default), else the two-launch path (NVZ_RNN_FUSED=0), to compare them on a GPU."""
+# The recurrence paths of csrc/cuda/recurrent.cu, and the environment that selects each (read per call):
+# persistent, one launch per sequence (the default); the fused step launched once per step; two launches
+# per step (input projection, then the step).
+LSTM_MODES = ("persistent", "fused", "2-launch")
+_LSTM_ENV = {
+    "persistent": {"NVZ_RNN_PERSISTENT": None, "NVZ_RNN_FUSED": None},
+    "fused": {"NVZ_RNN_PERSISTENT": "0", "NVZ_RNN_FUSED": None},
+    "2-launch": {"NVZ_RNN_PERSISTENT": "0", "NVZ_RNN_FUSED": "0"},
+}
+_LSTM_LABEL = {"persistent": "persistent", "fused": "fused per step", "2-launch": "2-launch"}
+
+
+@contextlib.contextmanager
+def _environ(values: dict):
+    """os.environ with `values` set (None: unset) inside the block, restored after."""
+    before = {k: os.environ.get(k) for k in values}
+    try:
+        for k, v in values.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _lstm_row(dev, torch, mode: str) -> Case:
+    """LSTM T50 N32 I16 H128, forward keeping the gates and the backward, as the CPU suite's row, on one
+    of LSTM_MODES: "persistent" (the default), "fused" (NVZ_RNN_PERSISTENT=0: one launch per step) or
+    "2-launch" (NVZ_RNN_FUSED=0), to compare them on a GPU."""
     from neuralviz import backend
 
+    if mode not in _LSTM_ENV:
+        raise ValueError(f"_lstm_row: mode must be one of {LSTM_MODES}, got {mode!r}")
     t, n, i, h = 50, 32, 16, 128
     rng = np.random.default_rng(2)
     x = rng.standard_normal((t, n, i)).astype(np.float32)
@@ -162,17 +261,10 @@ def _lstm_row(dev, torch, fused: bool) -> Case:
     dx, dh0, dc0, dwih, dwhh, dbih, dbhh, dgy = d
 
     def ours_pass():
-        before = os.environ.get("NVZ_RNN_FUSED")
-        os.environ["NVZ_RNN_FUSED"] = "1" if fused else "0"
-        try:
+        with _environ(_LSTM_ENV[mode]):
             out = dev.lstm_forward(dx, dh0, dc0, dwih, dwhh, dbih, dbhh, True)
             y, cache = out[0], out[-1]
             grads = dev.lstm_backward(cache, dx, dh0, dc0, dwih, dwhh, y, dgy, None, None)
-        finally:
-            if before is None:
-                del os.environ["NVZ_RNN_FUSED"]
-            else:
-                os.environ["NVZ_RNN_FUSED"] = before
         return (y, grads[0], *grads[-4:])
 
     def cpu_pass():
@@ -183,7 +275,7 @@ def _lstm_row(dev, torch, fused: bool) -> Case:
 
     ours = _sync_ours(dev, ours_pass)
     flops = 3 * 2.0 * t * n * 4 * h * (i + h)
-    name = f"cuda LSTM T50 N32 H128 {'fused' if fused else '2-launch'} vs cuDNN"
+    name = f"cuda LSTM T50 N32 H128 {_LSTM_LABEL[mode]} vs cuDNN"
     check = _check(name, ours, cpu_pass, t * n)
     if torch is None:
         return Case(name, ours, "torch", None, flops, ">= 0.5x cuDNN speed", check)
