@@ -243,7 +243,7 @@ inline void launch(const char* name, dim3 grid, dim3 block, bool sync,
 // after another, each until all its threads wait at grid_sync or have finished; then the barrier
 // opens for all. A phase in which some threads finished while others wait at grid_sync is an error
 // (a GPU would hang).
-inline void launch_cooperative(const char* name, dim3 grid, dim3 block,
+inline bool launch_cooperative(const char* name, dim3 grid, dim3 block,
                                const std::function<void()>& body) {
   std::lock_guard<std::mutex> lock(launch_mutex());
   grid_dim = grid;
@@ -252,7 +252,7 @@ inline void launch_cooperative(const char* name, dim3 grid, dim3 block,
   reversed = reverse_order();
   const unsigned threads = block.x * block.y * block.z, blocks = grid.x * grid.y * grid.z;
   ::nvz::cuda::check_launch(name);
-  if (blocks == 0 || threads == 0) return;
+  if (blocks == 0 || threads == 0) return true;
   if (threads > 1024)
     throw std::invalid_argument(std::string(name) + ": more than 1024 threads per block");
   if (static_cast<uint64_t>(blocks) * threads > COOP_MAX_THREADS)
@@ -286,6 +286,7 @@ inline void launch_cooperative(const char* name, dim3 grid, dim3 block,
   }
   active_block = nullptr;
   cooperative_launch = false;
+  return true;
 }
 
 template <typename T>
@@ -325,7 +326,7 @@ inline void grid_sync() {
 }
 
 namespace nvz::cuda {
-// Blocks of `threads` threads that a cooperative launch of `kernel` may have.
+// Blocks of `threads` threads that a cooperative launch of `kernel` may have (as the GPU build's).
 template <typename A>
 int64_t cooperative_capacity(void (*)(A), int threads) {
   return threads > 0 ? ::nvz::sim::COOP_MAX_THREADS / threads : 0;
@@ -346,6 +347,7 @@ int64_t cooperative_capacity(void (*)(A), int threads) {
     ::nvz::cuda::check_launch(#kernel);       \
   } while (0)
 #define NVZ_LAUNCH_SYNC(kernel, grid, block, ...) NVZ_LAUNCH(kernel, grid, block, __VA_ARGS__)
+// Evaluates to false where the GPU refused the cooperative grid (nothing was launched).
 #define NVZ_LAUNCH_COOP(kernel, grid, block, arg) \
   ::nvz::cuda::launch_cooperative(#kernel, kernel, (grid), (block), (arg))
 
@@ -358,7 +360,8 @@ __device__ __forceinline__ void grid_sync() {
 namespace nvz::cuda {
 
 // Blocks of `threads` threads that a cooperative launch of `kernel` may have (all resident at
-// once), 0 where the device cannot launch cooperatively.
+// once) on the current device: 0 where it cannot launch cooperatively, -1 if the query failed
+// (not an answer to keep).
 template <typename A>
 int64_t cooperative_capacity(void (*kernel)(A), int threads) {
   int device = 0, coop = 0, sms = 0, per_sm = 0;
@@ -366,23 +369,31 @@ int64_t cooperative_capacity(void (*kernel)(A), int threads) {
       cudaDeviceGetAttribute(&coop, cudaDevAttrCooperativeLaunch, device) != cudaSuccess ||
       cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess ||
       cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, threads, 0) != cudaSuccess) {
-    cudaGetLastError();
-    return 0;
+    cudaGetLastError();  // the query's own error, so the next launch check does not report it
+    return -1;
   }
   return coop ? static_cast<int64_t>(sms) * per_sm : 0;
 }
 
+// Launches `kernel` cooperatively; false (and nothing queued) where the runtime refuses the grid
+// as too large or cooperative launches as unsupported (an MPS client's reduced share of the GPU),
+// so the caller can run its non-cooperative path instead. Other errors throw, naming the kernel.
 template <typename A>
-void launch_cooperative(const char* name, void (*kernel)(A), dim3 grid, dim3 block, A arg) {
+bool launch_cooperative(const char* name, void (*kernel)(A), dim3 grid, dim3 block, A arg) {
   void* params[] = {&arg};
   const cudaError_t err = cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(kernel), grid,
                                                       block, params, 0, nullptr);
+  if (err == cudaErrorCooperativeLaunchTooLarge || err == cudaErrorNotSupported) {
+    cudaGetLastError();
+    return false;
+  }
   if (err != cudaSuccess) {
     cudaGetLastError();
     throw std::runtime_error(std::string(name) +
                              ": cooperative launch failed: " + cudaGetErrorString(err));
   }
   check_launch(name);
+  return true;
 }
 
 }  // namespace nvz::cuda

@@ -31,6 +31,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <type_traits>
 
 #include "cuda/device.h"
@@ -441,11 +442,40 @@ void launch_tf32(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
 
 }  // namespace
 
+namespace {
+
+// TF32 tensor cores exist from sm_80 (Ampere) on: an older GPU's kernel image would trap, which
+// poisons the process's CUDA context, so there the switch is refused and NVZ_TF32 ignored. The
+// simulator models them.
+bool tf32_supported() {
+#ifdef NVZ_CUDA_SIM
+  return true;
+#else
+  static const int major = [] {
+    int device = 0, m = 0;
+    if (cudaGetDevice(&device) != cudaSuccess ||
+        cudaDeviceGetAttribute(&m, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess) {
+      cudaGetLastError();
+      return 0;
+    }
+    return m;
+  }();
+  return major >= 8;
+#endif
+}
+
+}  // namespace
+
 void set_tf32(bool enabled) {
+  if (enabled && !tf32_supported())
+    throw std::runtime_error(
+        "set_tf32: TF32 tensor cores need an sm_80 or newer GPU (Ampere, Hopper); this one has "
+        "none");
   tf32_on.store(enabled);
 }
 
 bool tf32_enabled() {
+  if (!tf32_supported()) return false;
   if (tf32_on.load()) return true;
   const char* e = std::getenv("NVZ_TF32");
   return e != nullptr && std::strcmp(e, "1") == 0;

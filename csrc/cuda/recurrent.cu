@@ -29,6 +29,7 @@
 // one owner thread). Biases are added in the gate math (one cached load), so the input
 // projection needs no bias pass of its own. The gate math is shared by all paths (lstm_cell,
 // gru_cell, lstm_cell_grad, gru_cell_grad).
+#include <atomic>
 #include <cstdlib>
 
 #include "cuda/array_ops.h"
@@ -479,35 +480,43 @@ inline bool grid_fits(dim3 grid, int64_t capacity) {
   return static_cast<int64_t>(grid.x) * grid.y * grid.z <= capacity;
 }
 
+// Whether `grid` can run as one cooperative launch of `kernel`. The capacity is asked once per
+// kernel (the backend runs on device 0); a failed query is not kept, so a later call asks again.
+template <typename A>
+bool persistent_fits(void (*kernel)(A), int threads, dim3 grid, std::atomic<int64_t>& capacity) {
+  if (!persistent_allowed()) return false;
+  if (capacity.load() < 0) capacity.store(cooperative_capacity(kernel, threads));
+  return grid_fits(grid, capacity.load());
+}
+
 // Forward steps 0 .. T-1 of the fused path: one cooperative launch when the whole grid can be
-// resident at once, else one launch per step.
+// resident at once (and the GPU accepts it), else one launch per step.
 template <typename T, int G>
 void run_fused_forward(const RnnDims& s, const FwdSeq<T>& q) {
-  auto persistent = persistent_forward_kernel<T, G>;
-  static const int64_t capacity = cooperative_capacity(persistent, FWD_THREADS);
+  auto persistent_forward = persistent_forward_kernel<T, G>;
+  static std::atomic<int64_t> capacity{-1};
   const dim3 grid = fused_grid(s);
-  if (persistent_allowed() && grid_fits(grid, capacity)) {
-    NVZ_LAUNCH_COOP(persistent, grid, dim3(FWD_THREADS), q);
+  if (persistent_fits(persistent_forward, FWD_THREADS, grid, capacity) &&
+      NVZ_LAUNCH_COOP(persistent_forward, grid, dim3(FWD_THREADS), q))
     return;
-  }
-  auto k = fused_step_kernel<T, G>;
-  for (int64_t t = 0; t < s.T; ++t) NVZ_LAUNCH_SYNC(k, grid, dim3(FWD_THREADS), fwd_step(q, t));
+  auto fused_step_launch = fused_step_kernel<T, G>;
+  for (int64_t t = 0; t < s.T; ++t)
+    NVZ_LAUNCH_SYNC(fused_step_launch, grid, dim3(FWD_THREADS), fwd_step(q, t));
 }
 
 // Backward steps T-2 .. 0 of the fused path (step T-1 has no product and is the caller's).
 template <typename T, int G>
 void run_fused_backward(const RnnDims& s, const BwdSeq<T>& q) {
   if (s.T < 2) return;
-  auto persistent = persistent_back_kernel<T, G>;
-  static const int64_t capacity = cooperative_capacity(persistent, BWD_THREADS);
+  auto persistent_back = persistent_back_kernel<T, G>;
+  static std::atomic<int64_t> capacity{-1};
   const dim3 grid = fused_grid(s);
-  if (persistent_allowed() && grid_fits(grid, capacity)) {
-    NVZ_LAUNCH_COOP(persistent, grid, dim3(BWD_THREADS), q);
+  if (persistent_fits(persistent_back, BWD_THREADS, grid, capacity) &&
+      NVZ_LAUNCH_COOP(persistent_back, grid, dim3(BWD_THREADS), q))
     return;
-  }
-  auto k = fused_back_kernel<T, G>;
+  auto fused_back_launch = fused_back_kernel<T, G>;
   for (int64_t t = s.T - 2; t >= 0; --t)
-    NVZ_LAUNCH_SYNC(k, grid, dim3(BWD_THREADS), bwd_step(q, t));
+    NVZ_LAUNCH_SYNC(fused_back_launch, grid, dim3(BWD_THREADS), bwd_step(q, t));
 }
 
 // The fields every cell's backward step sets; the caller adds its cell's.
