@@ -5,7 +5,9 @@
 #   2. the CUDA tests: every kernel against its CPU twin and whole networks training the same,
 #      on the GPU (the `cuda` rows) and on the simulator (the same tests' `sim` rows);
 #   3. our kernels timed beside cuBLAS/cuDNN through PyTorch on the same GPU, and digits-cnn's
-#      training step on the GPU against one CPU core (python -m neuralviz.bench cuda).
+#      training step on the GPU against one CPU core (python -m neuralviz.bench cuda): GEMM with
+#      and without TF32, the convolution, the LSTM persistent, per step and two-launch;
+#   4. the convolution again without split-K and with the 64-wide GEMM tile (A/B for tuning).
 # Usage: bash benchmarks/gpu_check.sh [output folder]   (logs and bench JSON land there)
 # Needs python3 with numpy, cython, pybind11, pytest (and torch for the peer rows).
 set -uo pipefail
@@ -39,4 +41,8 @@ timeout 360 "$PY" -m pytest -q -p no:cacheprovider -x -rs \
 echo "== timings against cuBLAS / cuDNN on the same GPU"
 "$PY" -m neuralviz.bench cuda --json "$OUT_DIR/bench_cuda.json" 2>&1 | tee "$OUT_DIR/bench.log" | tail -20
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+echo "== A/B: the convolution without split-K (NVZ_GEMM_SPLITK=0), then with the 64-wide GEMM tile"
+NVZ_GEMM_SPLITK=0 "$PY" -m neuralviz.bench cuda --only conv2d 2>&1 | tee "$OUT_DIR/bench_nosplit.log" | tail -3
+NVZ_GEMM_TILE=64 "$PY" -m neuralviz.bench cuda --only conv2d 2>&1 | tee "$OUT_DIR/bench_tile64.log" | tail -3
 exit $status

@@ -178,3 +178,52 @@ def test_gemm_k_zero_scales_c(dev, dtype):
     np.testing.assert_array_equal(run_gemm_(dev, False, False, 1.0, a, b, -2.0, c), -2.0 * c)
     nan = np.full((6, 9), np.nan, dtype)
     np.testing.assert_array_equal(run_gemm_(dev, False, False, 1.0, a, b, 0.0, nan), 0 * c)
+
+
+# ------------------------------------------------------------ split-K
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("tile", ["64", "128"])
+@pytest.mark.parametrize("splits", ["2", "3", "7"])
+@pytest.mark.parametrize(
+    "m,n,k,ta,tb,alpha,beta",
+    [
+        (9, 70, 100, False, False, 1.0, 0.0),  # the last slice shorter than the others
+        (130, 5, 64, True, True, -1.5, 1.0),
+        (33, 17, 200, False, True, 2.0, -0.5),
+        (4, 8, 20, True, False, 1.0, 1.0),  # fewer k than the slices asked for: 2 of 16
+    ],
+)
+def test_split_k(dev, pin, monkeypatch, dtype, tile, splits, m, n, k, ta, tb, alpha, beta):
+    """NVZ_GEMM_SPLITK=N forces N slices along K (whole multiples of 16; fewer where K is short),
+    each tile path multiplying its slice into the workspace, then the ordered sum with alpha/beta."""
+    pin(tile)
+    monkeypatch.setenv("NVZ_GEMM_SPLITK", splits)
+    a, b = operands(m, n, k, ta, tb, dtype, seed=6)
+    c = np.random.default_rng(7).standard_normal((m, n)).astype(dtype)
+    got = run_gemm_(dev, ta, tb, alpha, a, b, beta, c)
+    check(got, a, b, ta, tb, dtype, alpha=alpha, beta=beta, c=c)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_split_k_beta_zero_ignores_nan_in_c(dev, monkeypatch, dtype):
+    monkeypatch.setenv("NVZ_GEMM_SPLITK", "3")
+    a, b = operands(20, 30, 80, False, True, dtype, seed=8)
+    got = run_gemm_(dev, False, True, 1.5, a, b, 0.0, np.full((20, 30), np.nan, dtype))
+    check(got, a, b, False, True, dtype, alpha=1.5)
+
+
+def test_thin_product_with_long_k_splits_by_itself(dev, monkeypatch):
+    """A convolution weight gradient's shape (few outputs, K = batch x pixels) is split without being
+    asked: one launch for the slices, one for their sum; the same result as unsplit to rounding."""
+    monkeypatch.delenv("NVZ_GEMM_SPLITK", raising=False)
+    a, b = operands(16, 24, 4096, False, True, np.float32, seed=9)
+    da, db = up(dev, a), up(dev, b)
+    dev.reset_transfer_stats()
+    split = dev.matmul(da, db, False, True).numpy()
+    assert dev.transfer_stats()["launches"] == 2
+    check(split, a, b, False, True, np.float32)
+    monkeypatch.setenv("NVZ_GEMM_SPLITK", "0")
+    dev.reset_transfer_stats()
+    whole = dev.matmul(da, db, False, True).numpy()
+    assert dev.transfer_stats()["launches"] == 1
+    np.testing.assert_allclose(split, whole, rtol=1e-4, atol=1e-4)

@@ -177,3 +177,14 @@ def test_linear_forward(dev, tf32_on):
     ref = tf32(x).astype(np.float64) @ tf32(w).T.astype(np.float64) + bias
     scale = np.abs(tf32(x)).astype(np.float64) @ np.abs(tf32(w)).T + np.abs(bias)
     assert (np.abs(got - ref) <= RTOL * scale).all()
+
+
+@pytest.mark.parametrize("ta,tb", TRANSPOSES)
+def test_split_k_slices_on_tensor_cores(dev, tf32_on, monkeypatch, ta, tb):
+    """Split-K (NVZ_GEMM_SPLITK=3: three K slices, then their ordered sum) on the TF32 kernel."""
+    monkeypatch.setenv("NVZ_GEMM_SPLITK", "3")
+    a, b = operands(40, 70, 100, ta, tb, seed=11)
+    c = np.random.default_rng(12).standard_normal((40, 70)).astype(np.float32)
+    dc = up(dev, c)
+    dev.gemm_(ta, tb, 0.5, up(dev, a), up(dev, b), 2.0, dc)
+    check_tf32(dc.numpy(), a, b, ta, tb, alpha=0.5, beta=2.0, c=c)

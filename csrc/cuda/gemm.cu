@@ -14,6 +14,8 @@
 // Both sum over k in the same order (one multiply-add per k), so they agree to float rounding.
 // NVZ_GEMM_TILE=64 or =128 in the environment pins the float path (tests run both on small
 // shapes, which the size rule would always send to gemm_64).
+// Split-K, on every path: a product with few output tiles and a long K (weight gradients) is cut
+// into K slices that run side by side along grid.z, then summed in slice order (split_count).
 //
 // - gemm_tf32 (float, opt-in): tensor cores through WMMA (cuda/wmma.h), shape m16n16k8 in TF32
 //   with float accumulation. A 128x128 block tile, 8 warps of 64x32 outputs (4x2 fragments),
@@ -36,6 +38,7 @@
 
 #include "cuda/device.h"
 #include "cuda/gemm.h"
+#include "cuda/tensor.h"
 #include "cuda/wmma.h"
 
 namespace nvz::cuda {
@@ -56,10 +59,29 @@ __device__ __forceinline__ void store_out(T* out, T alpha, T acc, T beta) {
   *out = beta == T(0) ? alpha * acc : alpha * acc + beta * *out;
 }
 
+// Split-K (gemm() below): block z of a grid of depth Z multiplies the K slice
+// [z kslice, min(K, (z+1) kslice)) and writes its partial product to C + z c_stride. to_slice moves
+// a kernel's operands, K and C onto its block's slice, so the kernel's loops run over [0, K) as for
+// a whole product; with Z = 1 (kslice = K, c_stride 0) nothing moves.
+struct KSplit {
+  int64_t kslice, c_stride;
+};
+
+template <typename PA, typename PB, typename PC>
+__device__ __forceinline__ void to_slice(KSplit split, bool ta, bool tb, int64_t& K, PA& A,
+                                         int64_t lda, PB& B, int64_t ldb, PC& C) {
+  const int64_t z = blockIdx.z, k0 = z * split.kslice;
+  K = nvz_min(K - k0, split.kslice);
+  A += ta ? k0 * lda : k0;
+  B += tb ? k0 : k0 * ldb;
+  C += z * split.c_stride;
+}
+
 template <typename T>
 __global__ void gemm_64(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha,
                         const T* __restrict__ A, int64_t lda, const T* __restrict__ B, int64_t ldb,
-                        T beta, T* __restrict__ C, int64_t ldc) {
+                        T beta, T* __restrict__ C, int64_t ldc, KSplit split) {
+  to_slice(split, ta, tb, K, A, lda, B, ldb, C);
   __shared__ T As[KT][TILE + 1];  // As[k][m]: +1 avoids bank conflicts
   __shared__ T Bs[KT][TILE + 1];  // Bs[k][n]
   const int tx = threadIdx.x, ty = threadIdx.y, tid = ty * TPB + tx;
@@ -162,7 +184,9 @@ __device__ __forceinline__ void store_run(float* out, int64_t c, int64_t N, bool
 __global__ void __launch_bounds__(THREADS, 2)
     gemm_128(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
              const float* __restrict__ A, int64_t lda, bool a_vec, const float* __restrict__ B,
-             int64_t ldb, bool b_vec, float beta, float* __restrict__ C, int64_t ldc, bool c_vec) {
+             int64_t ldb, bool b_vec, float beta, float* __restrict__ C, int64_t ldc, bool c_vec,
+             KSplit split) {
+  to_slice(split, ta, tb, K, A, lda, B, ldb, C);
   alignas(16) __shared__ float As[2][BK][BM + PAD];  // op(A) transposed: As[k][m]
   alignas(16) __shared__ float Bs[2][BK][BM + PAD];  // Bs[k][n]
   const int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
@@ -298,8 +322,9 @@ template <bool TA, bool TB>
 __global__ void __launch_bounds__(THREADS, 2)
     gemm_tf32(int64_t M, int64_t N, int64_t K, float alpha, const float* __restrict__ A,
               int64_t lda, bool a_vec, const float* __restrict__ B, int64_t ldb, bool b_vec,
-              float beta, float* __restrict__ C, int64_t ldc) {
+              float beta, float* __restrict__ C, int64_t ldc, KSplit split) {
 #if NVZ_TF32_WMMA
+  to_slice(split, TA, TB, K, A, lda, B, ldb, C);
   namespace wmma = nvcuda::wmma;
   // op(A) (m, k) is A[m lda + k] unless TA; op(B) (k, n) is B[n ldb + k] when TB
   constexpr bool a_kc = !TA, b_kc = TB;
@@ -410,34 +435,90 @@ constexpr int64_t MAX_GRID_Y = 65535;
 
 std::atomic<bool> tf32_on{false};
 
+// The kernels' grids: tiles of M x N, and the split-K slices along z.
+inline dim3 tile_grid(int64_t M, int64_t N, int64_t tile, unsigned slices) {
+  return dim3(blocks_for(M, static_cast<int>(tile)), static_cast<unsigned>((N + tile - 1) / tile),
+              slices);
+}
+
 template <typename T>
 void launch_64(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
-               const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
-  dim3 block(TPB, TPB), grid(blocks_for(M, TILE), static_cast<unsigned>((N + TILE - 1) / TILE));
-  NVZ_LAUNCH_SYNC(gemm_64<T>, grid, block, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+               const T* B, int64_t ldb, T beta, T* C, int64_t ldc, KSplit split, unsigned slices) {
+  NVZ_LAUNCH_SYNC(gemm_64<T>, tile_grid(M, N, TILE, slices), dim3(TPB, TPB), ta, tb, M, N, K, alpha,
+                  A, lda, B, ldb, beta, C, ldc, split);
 }
 
 void launch_128(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  dim3 block(THREADS), grid(blocks_for(M, BM), static_cast<unsigned>((N + BM - 1) / BM));
-  NVZ_LAUNCH_SYNC(gemm_128, grid, block, ta, tb, M, N, K, alpha, A, lda, vectorisable(A, lda), B,
-                  ldb, vectorisable(B, ldb), beta, C, ldc, vectorisable(C, ldc));
+                int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+                KSplit split, unsigned slices) {
+  NVZ_LAUNCH_SYNC(gemm_128, tile_grid(M, N, BM, slices), dim3(THREADS), ta, tb, M, N, K, alpha, A,
+                  lda, vectorisable(A, lda), B, ldb, vectorisable(B, ldb), beta, C, ldc,
+                  vectorisable(C, ldc), split);
 }
 
 template <bool TA, bool TB>
 void launch_tf32_as(dim3 grid, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                    int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+                    int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+                    KSplit split) {
   auto gemm_tf32_ = gemm_tf32<TA, TB>;  // (a template-id's comma would split the macro's arguments)
   NVZ_LAUNCH_SYNC(gemm_tf32_, grid, dim3(THREADS), M, N, K, alpha, A, lda, vectorisable(A, lda), B,
-                  ldb, vectorisable(B, ldb), beta, C, ldc);
+                  ldb, vectorisable(B, ldb), beta, C, ldc, split);
 }
 
 void launch_tf32(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                 int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  const dim3 grid(blocks_for(M, BM), static_cast<unsigned>((N + BM - 1) / BM));
+                 int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+                 KSplit split, unsigned slices) {
   auto launch = ta ? (tb ? launch_tf32_as<true, true> : launch_tf32_as<true, false>)
                    : (tb ? launch_tf32_as<false, true> : launch_tf32_as<false, false>);
-  launch(grid, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  launch(tile_grid(M, N, BM, slices), M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, split);
+}
+
+// C = alpha (sum of the Z partial products in work, slice order) + beta C: split-K's second pass.
+template <typename T>
+__global__ void sum_slices_kernel(int64_t M, int64_t N, int64_t Z, const T* __restrict__ work,
+                                  T alpha, T beta, T* __restrict__ C, int64_t ldc) {
+  NVZ_EACH(i, M * N) {
+    T acc = work[i];
+    for (int64_t z = 1; z < Z; ++z) acc += work[z * M * N + i];
+    store_out(&C[(i / N) * ldc + i % N], alpha, acc, beta);
+  }
+}
+
+// Split-K. A product with few output tiles and a long K leaves most of a GPU idle: a convolution's
+// weight gradient is 64 x 576 outputs over K = batch x pixels (65536 at b64 32x32), 9 blocks of
+// 64 x 64 for 132 SMs, each looping over all of K. Such a product is cut along K into slices
+// multiplied side by side (grid.z) into a workspace, then summed in slice order (deterministic;
+// the sums differ from the unsplit ones only by rounding). Slices keep >= SPLIT_MIN_K of K each,
+// the grid aims at SPLIT_BLOCKS blocks, and the workspace stays under SPLIT_WORKSPACE bytes.
+// NVZ_GEMM_SPLITK=0 turns it off; =N forces N slices (tests reach it on small products).
+constexpr int64_t SPLIT_BELOW_BLOCKS = 128, SPLIT_BLOCKS = 264, SPLIT_MIN_K = 512, SPLIT_MAX = 64,
+                  SPLIT_WORKSPACE = int64_t(64) << 20, SLICE_ALIGN = 16;
+
+int64_t split_count(int64_t M, int64_t N, int64_t K, int64_t tile, size_t elem) {
+  const char* pin = std::getenv("NVZ_GEMM_SPLITK");
+  if (pin != nullptr && *pin != '\0') {
+    const int64_t n = std::atoll(pin);
+    return n > 1 ? nvz_min(n, (K + SLICE_ALIGN - 1) / SLICE_ALIGN) : 1;
+  }
+  const int64_t tiles = ((M + tile - 1) / tile) * ((N + tile - 1) / tile);
+  if (tiles >= SPLIT_BELOW_BLOCKS) return 1;
+  int64_t s = nvz_min((SPLIT_BLOCKS + tiles - 1) / tiles, K / SPLIT_MIN_K);
+  s = nvz_min(nvz_min(s, SPLIT_MAX), SPLIT_WORKSPACE / (M * N * static_cast<int64_t>(elem)));
+  return nvz_max(s, int64_t(1));
+}
+
+// One column chunk of gemm(): the tile path's kernel, over `slices` K slices of `kslice` each.
+template <typename T>
+void launch_tiles(bool tf32, bool wide, bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha,
+                  const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc,
+                  KSplit split, unsigned slices) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (tf32)
+      return launch_tf32(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, split, slices);
+    if (wide)
+      return launch_128(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, split, slices);
+  }
+  launch_64<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, split, slices);
 }
 
 }  // namespace
@@ -498,17 +579,22 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A
   for (int64_t n0 = 0; n0 < N; n0 += chunk) {
     const int64_t n = nvz_min(chunk, N - n0);
     const T* Bn = tb ? B + n0 * ldb : B + n0;
-    if constexpr (std::is_same_v<T, float>) {
-      if (tf32) {
-        launch_tf32(ta, tb, M, n, K, alpha, A, lda, Bn, ldb, beta, C + n0, ldc);
-        continue;
-      }
-      if (wide) {
-        launch_128(ta, tb, M, n, K, alpha, A, lda, Bn, ldb, beta, C + n0, ldc);
-        continue;
-      }
+    const int64_t splits = split_count(M, n, K, tile, sizeof(T));
+    if (splits == 1) {
+      launch_tiles<T>(tf32, wide, ta, tb, M, n, K, alpha, A, lda, Bn, ldb, beta, C + n0, ldc,
+                      KSplit{K, 0}, 1);
+      continue;
     }
-    launch_64<T>(ta, tb, M, n, K, alpha, A, lda, Bn, ldb, beta, C + n0, ldc);
+    // slices of a multiple of SLICE_ALIGN (the kernels' k-steps; keeps float4 loads aligned)
+    const int64_t per = (K + splits - 1) / splits;
+    const int64_t kslice = (per + SLICE_ALIGN - 1) / SLICE_ALIGN * SLICE_ALIGN;
+    const int64_t slices = (K + kslice - 1) / kslice;
+    Storage work(static_cast<size_t>(slices * M * n) * sizeof(T));
+    T* w = static_cast<T*>(work.ptr);
+    launch_tiles<T>(tf32, wide, ta, tb, M, n, K, T(1), A, lda, Bn, ldb, T(0), w, n,
+                    KSplit{kslice, M * n}, static_cast<unsigned>(slices));
+    NVZ_LAUNCH(sum_slices_kernel<T>, dim3(each_grid(M * n)), dim3(EACH_THREADS), M, n, slices, w,
+               alpha, beta, C + n0, ldc);
   }
 }
 
