@@ -203,20 +203,29 @@ inline void run_block(Block& b, unsigned threads) {
 // all of them at once); cooperative_capacity reports the matching block count.
 constexpr unsigned COOP_MAX_THREADS = 4096;
 
-// Runs body() once per (block, thread). sync: the block's threads are fibers meeting at
-// __syncthreads.
-inline void launch(const char* name, dim3 grid, dim3 block, bool sync,
-                   const std::function<void()>& body) {
-  std::lock_guard<std::mutex> lock(launch_mutex());
+// What every launch does first, under the launch mutex: the dimensions and name the kernel's
+// threads see, the order, the launch counted (as the GPU build counts it). Returns the threads per
+// block, 0 for an empty launch (nothing runs); over 1024 throws, as the GPU refuses it.
+inline unsigned begin_launch(const char* name, dim3 grid, dim3 block) {
   grid_dim = grid;
   block_dim = block;
   running_kernel = name;
   reversed = reverse_order();
   const unsigned threads = block.x * block.y * block.z;
-  ::nvz::cuda::check_launch(name);  // counted as the GPU build counts it
-  if (grid.x * grid.y * grid.z == 0 || threads == 0) return;
+  ::nvz::cuda::check_launch(name);
+  if (grid.x * grid.y * grid.z == 0 || threads == 0) return 0;
   if (threads > 1024)
     throw std::invalid_argument(std::string(name) + ": more than 1024 threads per block");
+  return threads;
+}
+
+// Runs body() once per (block, thread). sync: the block's threads are fibers meeting at
+// __syncthreads.
+inline void launch(const char* name, dim3 grid, dim3 block, bool sync,
+                   const std::function<void()>& body) {
+  std::lock_guard<std::mutex> lock(launch_mutex());
+  const unsigned threads = begin_launch(name, grid, block);
+  if (threads == 0) return;
   if (!sync) {
     for_each_block([&] {
       for (unsigned t = 0; t < threads; ++t) {
@@ -246,15 +255,8 @@ inline void launch(const char* name, dim3 grid, dim3 block, bool sync,
 inline bool launch_cooperative(const char* name, dim3 grid, dim3 block,
                                const std::function<void()>& body) {
   std::lock_guard<std::mutex> lock(launch_mutex());
-  grid_dim = grid;
-  block_dim = block;
-  running_kernel = name;
-  reversed = reverse_order();
-  const unsigned threads = block.x * block.y * block.z, blocks = grid.x * grid.y * grid.z;
-  ::nvz::cuda::check_launch(name);
-  if (blocks == 0 || threads == 0) return true;
-  if (threads > 1024)
-    throw std::invalid_argument(std::string(name) + ": more than 1024 threads per block");
+  const unsigned threads = begin_launch(name, grid, block), blocks = grid.x * grid.y * grid.z;
+  if (threads == 0) return true;
   if (static_cast<uint64_t>(blocks) * threads > COOP_MAX_THREADS)
     throw std::invalid_argument(std::string(name) +
                                 ": cooperative grid larger than cooperative_capacity allows");
