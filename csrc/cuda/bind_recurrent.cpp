@@ -83,21 +83,59 @@ struct RnnGrads {
 
 // ---- forwards ---------------------------------------------------------------------------
 
-py::tuple rnn_tanh_fwd(const Tensor& x, const Tensor& h0, const Tensor& w_ih, const Tensor& w_hh,
-                       const Tensor& b_ih, const Tensor& b_hh, bool with_cache) {
-  const char* fn = "rnn_tanh_forward";
+// RNN-tanh and GRU carry one state and take the same arguments in the same order, so their bindings
+// are one template over the cell: its kernels, gate count and buffer sizes. (LSTM, with its cell
+// state, has its own.)
+struct RnnTanhCell {
+  static constexpr const char* forward_name = "rnn_tanh_forward";
+  static constexpr const char* backward_name = "rnn_tanh_backward";
+  static constexpr int64_t G = 1;
+  static int64_t cache_size(const RnnDims& s) { return rnn_tanh_cache_size(s); }
+  static int64_t forward_work(const RnnDims& s) { return rnn_tanh_forward_work(s); }
+  static int64_t backward_work(const RnnDims& s) { return rnn_tanh_backward_work(s); }
+  template <typename T, typename... Args>
+  static void forward(const Args&... a) {
+    rnn_tanh_forward<T>(a...);
+  }
+  template <typename T, typename... Args>
+  static void backward(const Args&... a) {
+    rnn_tanh_backward<T>(a...);
+  }
+};
+
+struct GruCell {
+  static constexpr const char* forward_name = "gru_forward";
+  static constexpr const char* backward_name = "gru_backward";
+  static constexpr int64_t G = 3;
+  static int64_t cache_size(const RnnDims& s) { return gru_cache_size(s); }
+  static int64_t forward_work(const RnnDims& s) { return gru_forward_work(s); }
+  static int64_t backward_work(const RnnDims& s) { return gru_backward_work(s); }
+  template <typename T, typename... Args>
+  static void forward(const Args&... a) {
+    gru_forward<T>(a...);
+  }
+  template <typename T, typename... Args>
+  static void backward(const Args&... a) {
+    gru_backward<T>(a...);
+  }
+};
+
+template <typename Cell>
+py::tuple one_state_fwd(const Tensor& x, const Tensor& h0, const Tensor& w_ih, const Tensor& w_hh,
+                        const Tensor& b_ih, const Tensor& b_hh, bool with_cache) {
+  const char* fn = Cell::forward_name;
   expect_dtypes(fn, x,
                 {{"h0", &h0}, {"w_ih", &w_ih}, {"w_hh", &w_hh}, {"b_ih", &b_ih}, {"b_hh", &b_hh}});
-  const RnnDims s = rnn_dims(fn, 1, x, h0, w_ih, w_hh);
-  expect_biases(fn, 1, s, b_ih, b_hh);
+  const RnnDims s = rnn_dims(fn, Cell::G, x, h0, w_ih, w_hh);
+  expect_biases(fn, Cell::G, s, b_ih, b_hh);
   Tensor y({s.T, s.N, s.H}, x.dtype), hT({s.N, s.H}, x.dtype);
-  Tensor cache({rnn_tanh_cache_size(s)}, x.dtype), work({rnn_tanh_forward_work(s)}, x.dtype);
+  Tensor cache({Cell::cache_size(s)}, x.dtype), work({Cell::forward_work(s)}, x.dtype);
   by_float_dtype(fn, x, [&](auto t) {
     using T = decltype(t);
     py::gil_scoped_release nogil;
-    rnn_tanh_forward<T>(s, x.data<T>(), h0.data<T>(), w_ih.data<T>(), w_hh.data<T>(),
-                        b_ih.data<T>(), b_hh.data<T>(), y.data<T>(), hT.data<T>(), cache.data<T>(),
-                        work.data<T>());
+    Cell::template forward<T>(s, x.data<T>(), h0.data<T>(), w_ih.data<T>(), w_hh.data<T>(),
+                              b_ih.data<T>(), b_hh.data<T>(), y.data<T>(), hT.data<T>(),
+                              cache.data<T>(), work.data<T>());
     return 0;
   });
   return py::make_tuple(y, hT, cache_or_none(cache, with_cache));
@@ -129,31 +167,13 @@ py::tuple lstm_fwd(const Tensor& x, const Tensor& h0, const Tensor& c0, const Te
   return py::make_tuple(y, hT, cT, cache_or_none(cache, with_cache));
 }
 
-py::tuple gru_fwd(const Tensor& x, const Tensor& h0, const Tensor& w_ih, const Tensor& w_hh,
-                  const Tensor& b_ih, const Tensor& b_hh, bool with_cache) {
-  const char* fn = "gru_forward";
-  expect_dtypes(fn, x,
-                {{"h0", &h0}, {"w_ih", &w_ih}, {"w_hh", &w_hh}, {"b_ih", &b_ih}, {"b_hh", &b_hh}});
-  const RnnDims s = rnn_dims(fn, 3, x, h0, w_ih, w_hh);
-  expect_biases(fn, 3, s, b_ih, b_hh);
-  Tensor y({s.T, s.N, s.H}, x.dtype), hT({s.N, s.H}, x.dtype);
-  Tensor cache({gru_cache_size(s)}, x.dtype), work({gru_forward_work(s)}, x.dtype);
-  by_float_dtype(fn, x, [&](auto t) {
-    using T = decltype(t);
-    py::gil_scoped_release nogil;
-    gru_forward<T>(s, x.data<T>(), h0.data<T>(), w_ih.data<T>(), w_hh.data<T>(), b_ih.data<T>(),
-                   b_hh.data<T>(), y.data<T>(), hT.data<T>(), cache.data<T>(), work.data<T>());
-    return 0;
-  });
-  return py::make_tuple(y, hT, cache_or_none(cache, with_cache));
-}
-
 // ---- backwards --------------------------------------------------------------------------
 
-py::tuple rnn_tanh_bwd(const Tensor& cache, const Tensor& x, const Tensor& h0, const Tensor& w_ih,
-                       const Tensor& w_hh, const Tensor& y, const Tensor& gy,
-                       const OptTensor& ghT) {
-  const char* fn = "rnn_tanh_backward";
+template <typename Cell>
+py::tuple one_state_bwd(const Tensor& cache, const Tensor& x, const Tensor& h0, const Tensor& w_ih,
+                        const Tensor& w_hh, const Tensor& y, const Tensor& gy,
+                        const OptTensor& ghT) {
+  const char* fn = Cell::backward_name;
   expect_dtypes(fn, x,
                 {{"cache", &cache},
                  {"h0", &h0},
@@ -162,17 +182,17 @@ py::tuple rnn_tanh_bwd(const Tensor& cache, const Tensor& x, const Tensor& h0, c
                  {"y", &y},
                  {"grad_y", &gy},
                  {"grad_hT", ghT ? &*ghT : nullptr}});
-  const RnnDims s = rnn_dims(fn, 1, x, h0, w_ih, w_hh);
-  expect_backward_inputs(fn, s, cache, rnn_tanh_cache_size(s), y, gy, ghT);
-  RnnGrads g(s, 1, false, x.dtype);
-  Tensor work({rnn_tanh_backward_work(s)}, x.dtype);
+  const RnnDims s = rnn_dims(fn, Cell::G, x, h0, w_ih, w_hh);
+  expect_backward_inputs(fn, s, cache, Cell::cache_size(s), y, gy, ghT);
+  RnnGrads g(s, Cell::G, false, x.dtype);
+  Tensor work({Cell::backward_work(s)}, x.dtype);
   by_float_dtype(fn, x, [&](auto t) {
     using T = decltype(t);
     py::gil_scoped_release nogil;
-    rnn_tanh_backward<T>(s, x.data<T>(), h0.data<T>(), w_ih.data<T>(), w_hh.data<T>(), y.data<T>(),
-                         cache.data<T>(), gy.data<T>(), opt_ptr<T>(ghT), g.gx.data<T>(),
-                         g.gh0.data<T>(), g.gw_ih.data<T>(), g.gw_hh.data<T>(), g.gb_ih.data<T>(),
-                         g.gb_hh.data<T>(), work.data<T>());
+    Cell::template backward<T>(
+        s, x.data<T>(), h0.data<T>(), w_ih.data<T>(), w_hh.data<T>(), y.data<T>(), cache.data<T>(),
+        gy.data<T>(), opt_ptr<T>(ghT), g.gx.data<T>(), g.gh0.data<T>(), g.gw_ih.data<T>(),
+        g.gw_hh.data<T>(), g.gb_ih.data<T>(), g.gb_hh.data<T>(), work.data<T>());
     return 0;
   });
   return g.tuple(false);
@@ -210,50 +230,23 @@ py::tuple lstm_bwd(const Tensor& cache, const Tensor& x, const Tensor& h0, const
   return g.tuple(true);
 }
 
-py::tuple gru_bwd(const Tensor& cache, const Tensor& x, const Tensor& h0, const Tensor& w_ih,
-                  const Tensor& w_hh, const Tensor& y, const Tensor& gy, const OptTensor& ghT) {
-  const char* fn = "gru_backward";
-  expect_dtypes(fn, x,
-                {{"cache", &cache},
-                 {"h0", &h0},
-                 {"w_ih", &w_ih},
-                 {"w_hh", &w_hh},
-                 {"y", &y},
-                 {"grad_y", &gy},
-                 {"grad_hT", ghT ? &*ghT : nullptr}});
-  const RnnDims s = rnn_dims(fn, 3, x, h0, w_ih, w_hh);
-  expect_backward_inputs(fn, s, cache, gru_cache_size(s), y, gy, ghT);
-  RnnGrads g(s, 3, false, x.dtype);
-  Tensor work({gru_backward_work(s)}, x.dtype);
-  by_float_dtype(fn, x, [&](auto t) {
-    using T = decltype(t);
-    py::gil_scoped_release nogil;
-    gru_backward<T>(s, x.data<T>(), h0.data<T>(), w_ih.data<T>(), w_hh.data<T>(), y.data<T>(),
-                    cache.data<T>(), gy.data<T>(), opt_ptr<T>(ghT), g.gx.data<T>(), g.gh0.data<T>(),
-                    g.gw_ih.data<T>(), g.gw_hh.data<T>(), g.gb_ih.data<T>(), g.gb_hh.data<T>(),
-                    work.data<T>());
-    return 0;
-  });
-  return g.tuple(false);
-}
-
 }  // namespace
 
 void bind_recurrent(py::module_& m) {
   auto A = [](const char* n) { return py::arg(n); };
   auto Opt = [](const char* n) { return py::arg(n).none(true); };
-  m.def("rnn_tanh_forward", &rnn_tanh_fwd, A("x"), A("h0"), A("w_ih"), A("w_hh"), A("b_ih"),
-        A("b_hh"), A("with_cache"));
+  m.def("rnn_tanh_forward", &one_state_fwd<RnnTanhCell>, A("x"), A("h0"), A("w_ih"), A("w_hh"),
+        A("b_ih"), A("b_hh"), A("with_cache"));
   m.def("lstm_forward", &lstm_fwd, A("x"), A("h0"), A("c0"), A("w_ih"), A("w_hh"), A("b_ih"),
         A("b_hh"), A("with_cache"));
-  m.def("gru_forward", &gru_fwd, A("x"), A("h0"), A("w_ih"), A("w_hh"), A("b_ih"), A("b_hh"),
-        A("with_cache"));
-  m.def("rnn_tanh_backward", &rnn_tanh_bwd, A("cache"), A("x"), A("h0"), A("w_ih"), A("w_hh"),
-        A("y"), A("grad_y"), Opt("grad_hT"));
+  m.def("gru_forward", &one_state_fwd<GruCell>, A("x"), A("h0"), A("w_ih"), A("w_hh"), A("b_ih"),
+        A("b_hh"), A("with_cache"));
+  m.def("rnn_tanh_backward", &one_state_bwd<RnnTanhCell>, A("cache"), A("x"), A("h0"), A("w_ih"),
+        A("w_hh"), A("y"), A("grad_y"), Opt("grad_hT"));
   m.def("lstm_backward", &lstm_bwd, A("cache"), A("x"), A("h0"), A("c0"), A("w_ih"), A("w_hh"),
         A("y"), A("grad_y"), Opt("grad_hT"), Opt("grad_cT"));
-  m.def("gru_backward", &gru_bwd, A("cache"), A("x"), A("h0"), A("w_ih"), A("w_hh"), A("y"),
-        A("grad_y"), Opt("grad_hT"));
+  m.def("gru_backward", &one_state_bwd<GruCell>, A("cache"), A("x"), A("h0"), A("w_ih"), A("w_hh"),
+        A("y"), A("grad_y"), Opt("grad_hT"));
 }
 
 }  // namespace nvz::cuda

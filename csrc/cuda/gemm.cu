@@ -521,10 +521,6 @@ void launch_tiles(bool tf32, bool wide, bool ta, bool tb, int64_t M, int64_t N, 
   launch_64<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, split, slices);
 }
 
-}  // namespace
-
-namespace {
-
 // TF32 tensor cores exist from sm_80 (Ampere) on: an older GPU's kernel image would trap, which
 // poisons the process's CUDA context, so there the switch is refused and NVZ_TF32 ignored. The
 // simulator models them.

@@ -120,18 +120,17 @@ def _tf32_tolerance(k: int) -> tuple[float, float]:
 
 @contextlib.contextmanager
 def _tf32(dev, torch):
-    """TF32 on for our GEMMs (and torch's matmuls, when given) inside the block; the settings before
-    it are restored after. dev: a CudaBackend (the switch is its module's) or the module itself."""
-    module = getattr(dev, "module", dev)
-    ours_before = module.tf32()
+    """TF32 on for our GEMMs (the CudaBackend's tf32 switch) and, when given, torch's matmuls inside
+    the block; the settings before it are restored after."""
+    ours_before = dev.tf32
     theirs_before = torch.backends.cuda.matmul.allow_tf32 if torch is not None else None
-    module.set_tf32(True)
+    dev.tf32 = True
     if torch is not None:
         torch.backends.cuda.matmul.allow_tf32 = True
     try:
         yield
     finally:
-        module.set_tf32(ours_before)
+        dev.tf32 = ours_before
         if torch is not None:
             torch.backends.cuda.matmul.allow_tf32 = theirs_before
 
@@ -223,23 +222,24 @@ _LSTM_ENV = {
 _LSTM_LABEL = {"persistent": "persistent", "fused": "fused per step", "2-launch": "2-launch"}
 
 
+def _put_environ(values: dict) -> None:
+    """Sets each variable of `values` in os.environ; None unsets it."""
+    for k, v in values.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
 @contextlib.contextmanager
 def _environ(values: dict):
     """os.environ with `values` set (None: unset) inside the block, restored after."""
     before = {k: os.environ.get(k) for k in values}
     try:
-        for k, v in values.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        _put_environ(values)
         yield
     finally:
-        for k, v in before.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        _put_environ(before)
 
 
 def _lstm_row(dev, torch, mode: str) -> Case:
